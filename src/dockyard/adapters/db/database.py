@@ -1,0 +1,46 @@
+"""The database as services see it: units of work holding repositories; SQLAlchemy stays inside.
+
+Contract: ``async with db.unit_of_work() as uow:`` commits when the block ends normally and rolls
+back when it raises, so a failed use case leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.adapters.db import engine as db_engine
+from dockyard.adapters.db import migrate
+from dockyard.adapters.db.clusters import ClusterRepository
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.clusters = ClusterRepository(session)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = db_engine.make_engine(url)
+        self._sessions = db_engine.session_factory(self._engine)
+
+    @property
+    def description(self) -> str:
+        return db_engine.describe(self.url)
+
+    async def upgrade(self) -> None:
+        await migrate.upgrade(self._engine)
+
+    async def ping(self) -> str:
+        return await db_engine.ping(self._engine)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._sessions() as session, session.begin():
+            yield UnitOfWork(session)
+
+    async def dispose(self) -> None:
+        await self._engine.dispose()

@@ -1,0 +1,14 @@
+"""Alembic environment: always handed a live connection by dockyard.adapters.db.migrate."""
+
+from alembic import context
+
+from dockyard.adapters.db.tables import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

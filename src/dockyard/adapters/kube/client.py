@@ -1,0 +1,207 @@
+"""A Kubernetes cluster as Dockyard talks to it: lightkube underneath, plain dicts and our errors on top.
+
+Contract: every method raises only :mod:`dockyard.adapters.kube.errors`; objects go in and come out as
+plain ``dict`` manifests, so callers need not import lightkube. Writes use server-side apply under the
+field manager ``dockyard`` unless they are creations of objects whose status matters (fake nodes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2
+from lightkube import ApiError, AsyncClient, KubeConfig, codecs
+from lightkube.config.client_adapter import AsyncClient as raw_async_client
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.core.exceptions import ConfigError, LoadResourceError
+from lightkube.core.resource import NamespacedResource, Resource
+
+from dockyard.adapters.kube.errors import (
+    KubeApiError,
+    KubeConflictError,
+    KubeError,
+    KubeNotFoundError,
+    KubeUnavailableError,
+)
+
+FIELD_MANAGER = "dockyard"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether a cluster's apiserver reports ready, and why not."""
+
+    ok: bool
+    detail: str
+
+
+class KubeCluster:
+    """One Kubernetes API endpoint. Use as an async context manager or call :meth:`aclose`."""
+
+    def __init__(self, kubeconfig: Path, *, timeout: float = 10.0) -> None:
+        try:
+            config = KubeConfig.from_file(str(kubeconfig)).get()
+        except (ConfigError, OSError, KeyError, ValueError) as e:
+            raise KubeError(f"cannot load kubeconfig {kubeconfig}: {e}") from e
+        if config is None:
+            raise KubeError(f"kubeconfig {kubeconfig} has no current context")
+        self._config = config
+        self._timeout = httpx2.Timeout(timeout)
+        self._client = AsyncClient(config=self._config, field_manager=FIELD_MANAGER, timeout=self._timeout)
+        self._raw = raw_async_client(self._config, ConnectionParams(timeout=self._timeout))
+
+    @property
+    def server(self) -> str:
+        return str(self._config.cluster.server)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+        await self._raw.aclose()
+
+    async def __aenter__(self) -> KubeCluster:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def health(self) -> Health:
+        """Ask ``/readyz``; never raises."""
+        try:
+            response = await self._raw.get("/readyz")
+        except httpx2.HTTPError as e:
+            return Health(ok=False, detail=f"unreachable: {type(e).__name__}: {e}".rstrip(": "))
+        if response.status_code == 200:
+            return Health(ok=True, detail="ready")
+        return Health(ok=False, detail=f"/readyz answered {response.status_code}")
+
+    async def get_json(self, path: str) -> dict[str, Any]:
+        """GET an API path (e.g. ``/apis/metrics.k8s.io/v1beta1/pods``) and return its JSON."""
+        try:
+            response = await self._raw.get(path)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"GET {path}: {e}") from e
+        if response.status_code >= 400:
+            raise _status_error(f"GET {path}", response.status_code, response.text[:300])
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result."""
+        obj = _load(manifest)
+        result = await _call(lambda: self._client.apply(obj, force=True))
+        return _dump(result)
+
+    async def create(self, manifest: dict[str, Any]) -> bool:
+        """Create ``manifest`` as given (status included); ``False`` if it already existed."""
+        obj = _load(manifest)
+        try:
+            await _call(lambda: self._client.create(obj))
+        except KubeConflictError:
+            return False
+        return True
+
+    async def create_many(self, manifests: list[dict[str, Any]], *, concurrency: int = 64) -> int:
+        """Create every manifest with at most ``concurrency`` requests in flight; returns how many were new."""
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(manifest: dict[str, Any]) -> bool:
+            async with gate:
+                return await self.create(manifest)
+
+        results = await asyncio.gather(*(one(m) for m in manifests))
+        return sum(results)
+
+    async def delete(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> bool:
+        """Delete one object; ``False`` if it was already gone."""
+        res = _resource(api_version, kind)
+        try:
+            await _call(lambda: self._client.delete(res, name, namespace=namespace))
+        except KubeNotFoundError:
+            return False
+        return True
+
+    async def list(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """List objects (for setup and tests; request paths read watch caches instead)."""
+        res = _resource(api_version, kind)
+        items: list[dict[str, Any]] = []
+
+        async def collect() -> None:
+            scope = (namespace or "*") if _namespaced(res) else None
+            selector: dict[str, Any] | None = dict(labels) if labels else None
+            async for obj in self._client.list(res, namespace=scope, labels=selector, chunk_size=500):
+                items.append(_dump(obj))
+
+        await _call(collect)
+        return items
+
+    async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
+        res = _resource(api_version, kind)
+        return _dump(await _call(lambda: self._client.get(res, name, namespace=namespace)))
+
+
+@asynccontextmanager
+async def connect(kubeconfig: Path) -> AsyncIterator[KubeCluster]:
+    cluster = KubeCluster(kubeconfig)
+    try:
+        yield cluster
+    finally:
+        await cluster.aclose()
+
+
+async def _call(fn: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await fn()
+    except ApiError as e:
+        status = e.status
+        raise _status_error(str(status.message or e), int(status.code or 0), str(status.reason or "")) from e
+    except httpx2.HTTPError as e:
+        raise KubeUnavailableError(f"{type(e).__name__}: {e}") from e
+
+
+def _status_error(message: str, code: int, reason: str) -> KubeError:
+    if code == 404:
+        return KubeNotFoundError(message, status=code, reason=reason)
+    if code == 409:
+        return KubeConflictError(message, status=code, reason=reason)
+    if code >= 500 or code == 0:
+        return KubeUnavailableError(message)
+    return KubeApiError(message, status=code, reason=reason)
+
+
+def _load(manifest: dict[str, Any]) -> Any:
+    try:
+        return codecs.from_dict(manifest)
+    except LoadResourceError as e:
+        raise KubeError(f"unknown resource {manifest.get('apiVersion')}/{manifest.get('kind')}: {e}") from e
+
+
+def _dump(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    return out
+
+
+def _resource(api_version: str, kind: str) -> Any:
+    try:
+        res = codecs.resource_registry.load(api_version, kind)
+    except LoadResourceError as e:
+        raise KubeError(f"unknown resource {api_version}/{kind}") from e
+    if res is None:
+        raise KubeError(f"unknown resource {api_version}/{kind}")
+    return res
+
+
+def _namespaced(res: type[Resource]) -> bool:
+    return issubclass(res, NamespacedResource)

@@ -1,0 +1,55 @@
+"""The FastAPI application. Built by :func:`create_app`; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from dockyard import __version__
+from dockyard.api import errors
+from dockyard.services.health import readiness
+from dockyard.services.platform import Platform
+from dockyard.settings import Settings
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.platform = await Platform.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.platform.stop()
+
+    app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
+    errors.install(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Checks nothing else."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "a dependency is not ready"}})
+    async def readyz(platform: PlatformDep) -> JSONResponse:
+        """Readiness: the database and every registered cluster; 503 if any is not ready."""
+        result = await readiness(platform)
+        body: dict[str, Any] = {
+            "status": "ready" if result.ok else "not ready",
+            "database": {"ok": result.database.ok, "detail": result.database.detail},
+            "clusters": {n: {"ok": c.ok, "detail": c.detail} for n, c in result.clusters.items()},
+        }
+        return JSONResponse(body, status_code=200 if result.ok else 503)
+
+    return app

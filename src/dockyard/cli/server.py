@@ -1,0 +1,92 @@
+"""`dockyard server`, `dockyard up` and `dockyard db upgrade`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from dockyard.adapters.db.errors import DatabaseError
+from dockyard.api.app import create_app
+from dockyard.cli.errors import fail
+from dockyard.cli.sandbox import resolve_topology
+from dockyard.domain.errors import DomainError
+from dockyard.sandbox import cluster as sandbox
+from dockyard.sandbox.errors import SandboxError
+from dockyard.sandbox.layout import Layout, default_dir
+from dockyard.services.clusters import register_cluster
+from dockyard.services.platform import Platform
+from dockyard.settings import Settings
+
+LOCAL_CLUSTER_LABELS = {"idc": "local", "provider": "idc", "region": "local"}
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        fail(f"setting {field} (DOCKYARD_{field.upper()}): {first['msg']}")
+
+
+def server(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [8080]")] = None,
+) -> None:
+    """Run the Dockyard API server (migrates the database first)."""
+    settings = load_settings(host=host, port=port)
+    _serve(settings)
+
+
+def up(
+    nodes: Annotated[int | None, typer.Option("--nodes", help="Spread N nodes over the default topology")] = None,
+    topology: Annotated[Path | None, typer.Option("--topology", help="Topology YAML file (node pools)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the API server [8080]")] = None,
+) -> None:
+    """Start the sandbox, register it as cluster `local`, and run the server in the foreground."""
+    settings = load_settings(port=port)
+    layout = Layout(default_dir().absolute())
+    try:
+        wanted = resolve_topology(nodes, topology)
+        result = sandbox.up(layout, topology=wanted, progress=lambda m: print(f"  {m}", flush=True))
+    except SandboxError as e:
+        fail(e)
+    print(f"sandbox: {result.nodes} nodes; kubeconfig {layout.kubeconfig}", flush=True)
+    try:
+        asyncio.run(_register_local(settings, layout))
+    except (DatabaseError, DomainError) as e:
+        fail(e)
+    _serve(settings)
+
+
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the current version."""
+    settings = load_settings()
+
+    async def run() -> None:
+        platform = await Platform.start(settings)
+        await platform.stop()
+
+    try:
+        asyncio.run(run())
+    except DatabaseError as e:
+        fail(e)
+    print("database is at the current schema")
+
+
+async def _register_local(settings: Settings, layout: Layout) -> None:
+    platform = await Platform.start(settings)
+    try:
+        await register_cluster(platform, name="local", kubeconfig=str(layout.kubeconfig), labels=LOCAL_CLUSTER_LABELS)
+    finally:
+        await platform.stop()
+
+
+def _serve(settings: Settings) -> None:
+    print(f"Dockyard on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -1,0 +1,29 @@
+"""Errors of the domain; the API maps each to one HTTP status in one place.
+
+DomainError
+├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
+├── NotFound       the thing asked for does not exist                 → 404
+└── Conflict       the request collides with the current state        → 409
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"

@@ -1,0 +1,240 @@
+"""Bring the sandbox up, report on it, take it down.
+
+Contract of :func:`up`: idempotent. Components already running and healthy are left alone, missing
+ones are started, and nothing is started before every input (topology, ports, binaries) has been
+checked; if a component then fails to become healthy, the ones this call started are stopped again.
+Nodes are reconciled with the topology: missing ones created, extra ones deleted, existing ones kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.errors import KubeError
+from dockyard.sandbox import processes
+from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
+from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components
+from dockyard.sandbox.errors import ComponentError, PortInUseError, SandboxError
+from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.pki import Pki, ensure_pki, write_kubeconfig
+from dockyard.sandbox.topology import MANAGED_LABEL, Topology, default_topology, node_manifests
+
+Progress = Callable[[str], None]
+_HEALTH_TIMEOUT = {"kube-apiserver": 120.0}
+_DEFAULT_HEALTH_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    healthy: bool
+    pid: int | None
+    port: int
+    log: str
+
+
+@dataclass(frozen=True)
+class UpResult:
+    started: list[str]
+    nodes_created: int
+    nodes_deleted: int
+    nodes: int
+
+
+def up(
+    layout: Layout,
+    *,
+    ports: Ports | None = None,
+    topology: Topology | None = None,
+    progress: Progress | None = None,
+    wait_timeout: float = 300.0,
+) -> UpResult:
+    """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``."""
+    say = progress or (lambda _m: None)
+    state = layout.read_state() or {}
+    ports = _choose_ports(layout, state, ports)
+    if topology is None:
+        topology = Topology.model_validate(state["topology"]) if "topology" in state else default_topology()
+    marker = str(layout.root)
+    missing = {n for n in COMPONENTS if processes.find(layout.pid_file(n), marker=marker) is None}
+    _check_ports_free(ports, missing)
+    binaries = ensure_binaries(progress=say)
+    layout.make_dirs()
+    pki = ensure_pki(layout.pki)
+    write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
+    comps = components(layout, ports, binaries, pki)
+    layout.write_state({"ports": ports.__dict__, "topology": topology.model_dump(by_alias=True)})
+    started: list[str] = []
+    try:
+        for comp in comps:
+            if comp.name in missing:
+                say(f"starting {comp.name} on 127.0.0.1:{comp.port}")
+                processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name))
+                started.append(comp.name)
+            _wait_healthy(layout, comp)
+        say(f"reconciling {topology.node_count} nodes")
+        created, deleted = asyncio.run(_bootstrap(layout, ports, topology, binaries, wait_timeout))
+    except BaseException:
+        for name in reversed(started):
+            processes.stop(layout.pid_file(name), marker=marker)
+        raise
+    return UpResult(started=started, nodes_created=created, nodes_deleted=deleted, nodes=topology.node_count)
+
+
+def down(layout: Layout) -> list[str]:
+    """Stop the sandbox's own processes (by pid file), last started first; returns those stopped."""
+    stopped = []
+    for name in reversed(COMPONENTS):
+        if processes.stop(layout.pid_file(name), marker=str(layout.root)):
+            stopped.append(name)
+    return stopped
+
+
+def status(layout: Layout) -> list[ComponentStatus]:
+    """Each component's process and health; works whether or not the sandbox was ever started."""
+    state = layout.read_state()
+    if state is None:
+        raise SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`")
+    ports = Ports.from_dict(state.get("ports", {}))
+    comps = components(layout, ports, Binaries.unbuilt(), Pki(layout.pki))
+    out = []
+    for comp in comps:
+        running = processes.find(layout.pid_file(comp.name), marker=str(layout.root))
+        out.append(
+            ComponentStatus(
+                name=comp.name,
+                running=running is not None,
+                healthy=running is not None and comp.healthy(),
+                pid=running.pid if running else None,
+                port=comp.port,
+                log=str(layout.log(comp.name)),
+            )
+        )
+    return out
+
+
+def _check_ports_free(ports: Ports, missing: set[str]) -> None:
+    """Before anything starts: every port a missing component needs must be free."""
+    for name, port_name in PORT_OF.items():
+        port = getattr(ports, port_name)
+        if name.split(" ")[0] in missing and processes.port_in_use(port):
+            flag = port_name.replace("_", "-")
+            raise PortInUseError(
+                f"port {port} ({name}) is already in use; free it or choose another with --{flag}-port"
+            )
+
+
+def _choose_ports(layout: Layout, state: dict[str, Any], requested: Ports | None) -> Ports:
+    previous = Ports.from_dict(state["ports"]) if "ports" in state else None
+    if requested is None:
+        return previous or Ports()
+    if previous and previous != requested:
+        running = [n for n in ("etcd", "kube-apiserver") if processes.find(layout.pid_file(n), marker=str(layout.root))]
+        if running:
+            raise SandboxError(
+                "the sandbox is running with other ports; run `dockyard sandbox down` before changing them"
+            )
+    return requested
+
+
+def _wait_healthy(layout: Layout, comp: Component) -> None:
+    deadline = time.monotonic() + _HEALTH_TIMEOUT.get(comp.name, _DEFAULT_HEALTH_TIMEOUT)
+    while time.monotonic() < deadline:
+        if comp.healthy():
+            return
+        if processes.find(layout.pid_file(comp.name), marker=str(layout.root)) is None:
+            raise ComponentError(f"{comp.name} exited; see {layout.log(comp.name)}:\n{_tail(layout, comp.name)}")
+        time.sleep(0.3)
+    raise ComponentError(
+        f"{comp.name} did not become healthy in time; see {layout.log(comp.name)}:\n{_tail(layout, comp.name)}"
+    )
+
+
+def _tail(layout: Layout, name: str, lines: int = 15) -> str:
+    try:
+        return "\n".join(layout.log(name).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+async def _bootstrap(
+    layout: Layout, ports: Ports, topology: Topology, binaries: Binaries, wait_timeout: float
+) -> tuple[int, int]:
+    try:
+        async with KubeCluster(layout.kubeconfig, timeout=30.0) as kube:
+            for manifest in _metrics_api_manifests(ports):
+                await kube.apply(manifest)
+            wanted = node_manifests(topology, kubelet_version=KUBERNETES_VERSION)
+            existing = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})
+            wanted_names = {n["metadata"]["name"] for n in wanted}
+            extra = [n["metadata"]["name"] for n in existing if n["metadata"]["name"] not in wanted_names]
+            created = await kube.create_many(wanted)
+            for name in extra:
+                await kube.delete("v1", "Node", name)
+            await _wait_nodes_ready(kube, len(wanted), wait_timeout)
+            await _wait_metrics_api(kube, wait_timeout)
+            return created, len(extra)
+    except KubeError as e:
+        raise ComponentError(f"sandbox bootstrap failed: {e}") from e
+
+
+async def _wait_nodes_ready(kube: KubeCluster, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    ready = 0
+    while time.monotonic() < deadline:
+        nodes = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})
+        ready = sum(1 for n in nodes if _condition(n, "Ready"))
+        if ready >= count:
+            return
+        await asyncio.sleep(1.0)
+    raise ComponentError(f"only {ready} of {count} nodes became Ready in {timeout:.0f}s; see the kwok log")
+
+
+async def _wait_metrics_api(kube: KubeCluster, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        service = await kube.get("apiregistration.k8s.io/v1", "APIService", "v1beta1.metrics.k8s.io")
+        if _condition(service, "Available"):
+            return
+        await asyncio.sleep(1.0)
+    raise ComponentError("metrics.k8s.io did not become Available; see the metrics-server log")
+
+
+def _condition(obj: dict[str, Any], kind: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
+
+
+def _metrics_api_manifests(ports: Ports) -> list[dict[str, Any]]:
+    """Service + APIService that let the apiserver reach metrics-server on loopback (no kube-proxy)."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+            "spec": {
+                "type": "ExternalName",
+                "externalName": "127.0.0.1",
+                "ports": [{"name": "https", "port": ports.metrics_server, "targetPort": ports.metrics_server}],
+            },
+        },
+        {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {
+                "group": "metrics.k8s.io",
+                "version": "v1beta1",
+                "groupPriorityMinimum": 100,
+                "versionPriority": 100,
+                "insecureSkipTLSVerify": True,
+                "service": {"name": "metrics-server", "namespace": "kube-system", "port": ports.metrics_server},
+            },
+        },
+    ]

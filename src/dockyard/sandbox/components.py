@@ -1,0 +1,223 @@
+"""The sandbox's components: how each is started and how its health is checked.
+
+Order matters: etcd, then kube-apiserver, then the rest (which all talk to the apiserver).
+Every component binds 127.0.0.1 only; all talk to the apiserver as the sandbox admin.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import yaml
+
+from dockyard.sandbox.binaries import Binaries
+from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
+
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+CLIENT_QPS = 1000
+CLIENT_BURST = 2000
+
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "metrics-server")
+# Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
+PORT_OF = {
+    "etcd": "etcd",
+    "etcd peer": "etcd_peer",
+    "kube-apiserver": "apiserver",
+    "kube-controller-manager": "controller_manager",
+    "kube-scheduler": "scheduler",
+    "kwok": "kwok",
+    "metrics-server": "metrics_server",
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    port: int
+    argv: list[str]
+    healthy: Callable[[], bool]
+
+
+def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> list[Component]:
+    """Every component in start order, with its command line and health probe."""
+    kubeconfig = str(layout.kubeconfig)
+    p = pki.path
+    admin = (str(p("admin.crt")), str(p("admin.key")))
+    scheduler_config = _write_scheduler_config(layout)
+    return [
+        Component(
+            "etcd",
+            ports.etcd,
+            [
+                str(binaries.etcd),
+                "--name=sandbox",
+                f"--data-dir={layout.etcd_data}",
+                f"--listen-client-urls=http://127.0.0.1:{ports.etcd}",
+                f"--advertise-client-urls=http://127.0.0.1:{ports.etcd}",
+                f"--listen-peer-urls=http://127.0.0.1:{ports.etcd_peer}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{ports.etcd_peer}",
+                f"--initial-cluster=sandbox=http://127.0.0.1:{ports.etcd_peer}",
+                "--quota-backend-bytes=8589934592",
+                "--snapshot-count=50000",
+                "--unsafe-no-fsync=true",
+            ],
+            _http_ok(f"http://127.0.0.1:{ports.etcd}/health"),
+        ),
+        Component(
+            "kube-apiserver",
+            ports.apiserver,
+            [
+                str(binaries.kube_apiserver),
+                f"--etcd-servers=http://127.0.0.1:{ports.etcd}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={ports.apiserver}",
+                f"--tls-cert-file={p('apiserver.crt')}",
+                f"--tls-private-key-file={p('apiserver.key')}",
+                f"--client-ca-file={pki.ca_cert}",
+                "--authorization-mode=Node,RBAC",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki.sa_pub}",
+                f"--service-account-signing-key-file={pki.sa_key}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true",
+                "--max-requests-inflight=800",
+                "--max-mutating-requests-inflight=400",
+                f"--requestheader-client-ca-file={pki.front_proxy_ca_cert}",
+                f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-username-headers=X-Remote-User",
+                f"--proxy-client-cert-file={p(FRONT_PROXY_CLIENT + '.crt')}",
+                f"--proxy-client-key-file={p(FRONT_PROXY_CLIENT + '.key')}",
+                f"--kubelet-client-certificate={admin[0]}",
+                f"--kubelet-client-key={admin[1]}",
+                "--profiling=false",
+            ],
+            _https_ok(f"https://127.0.0.1:{ports.apiserver}/readyz", ca=pki.ca_cert, cert=admin),
+        ),
+        Component(
+            "kube-controller-manager",
+            ports.controller_manager,
+            [
+                str(binaries.kube_controller_manager),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={ports.controller_manager}",
+                "--leader-elect=false",
+                f"--service-account-private-key-file={pki.sa_key}",
+                f"--root-ca-file={pki.ca_cert}",
+                f"--cluster-signing-cert-file={pki.ca_cert}",
+                f"--cluster-signing-key-file={pki.ca_key}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                f"--kube-api-qps={CLIENT_QPS}",
+                f"--kube-api-burst={CLIENT_BURST}",
+                "--concurrent-deployment-syncs=10",
+                "--concurrent-replicaset-syncs=10",
+                "--profiling=false",
+            ],
+            _https_ok(f"https://127.0.0.1:{ports.controller_manager}/healthz"),
+        ),
+        Component(
+            "kube-scheduler",
+            ports.scheduler,
+            [
+                str(binaries.kube_scheduler),
+                f"--config={scheduler_config}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={ports.scheduler}",
+            ],
+            _https_ok(f"https://127.0.0.1:{ports.scheduler}/healthz"),
+        ),
+        Component(
+            "kwok",
+            ports.kwok,
+            [
+                str(binaries.kwok),
+                f"--kubeconfig={kubeconfig}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                f"--cidr={POD_CIDR}",
+                "--node-ip=127.0.0.1",
+                "--node-name=localhost",
+                f"--node-port={ports.kwok}",
+                f"--server-address=127.0.0.1:{ports.kwok}",
+                f"--tls-cert-file={p('kwok.crt')}",
+                f"--tls-private-key-file={p('kwok.key')}",
+                "--node-lease-duration-seconds=40",
+                *[f"--config={c}" for c in binaries.kwok_configs],
+            ],
+            _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),
+        ),
+        Component(
+            "metrics-server",
+            ports.metrics_server,
+            [
+                str(binaries.metrics_server),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={ports.metrics_server}",
+                f"--tls-cert-file={p('metrics-server.crt')}",
+                f"--tls-private-key-file={p('metrics-server.key')}",
+                f"--cert-dir={layout.root / 'metrics-server'}",
+                "--kubelet-preferred-address-types=InternalIP",
+                "--kubelet-use-node-status-port",
+                "--kubelet-insecure-tls",
+                "--metric-resolution=15s",
+            ],
+            _https_ok(f"https://127.0.0.1:{ports.metrics_server}/livez"),
+        ),
+    ]
+
+
+def _write_scheduler_config(layout: Layout) -> Path:
+    path = layout.root / "kube-scheduler.yaml"
+    config = {
+        "apiVersion": "kubescheduler.config.k8s.io/v1",
+        "kind": "KubeSchedulerConfiguration",
+        "clientConnection": {"kubeconfig": str(layout.kubeconfig), "qps": CLIENT_QPS, "burst": CLIENT_BURST},
+        "leaderElection": {"leaderElect": False},
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return httpx.get(url, timeout=2.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return probe
+
+
+def _https_ok(url: str, *, ca: Path | None = None, cert: tuple[str, str] | None = None) -> Callable[[], bool]:
+    def probe() -> bool:
+        context = ssl.create_default_context(cafile=str(ca) if ca else None)
+        if ca is None:
+            # Controller-manager, scheduler and metrics-server serve self-signed certificates.
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if cert:
+            context.load_cert_chain(*cert)
+        try:
+            return httpx.get(url, timeout=2.0, verify=context).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return probe

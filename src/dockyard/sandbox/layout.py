@@ -1,0 +1,101 @@
+"""Where a sandbox keeps its files, which ports it uses, and the state that survives restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dockyard.sandbox.errors import SandboxError
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of the sandbox's components."""
+
+    etcd: int = 2379
+    etcd_peer: int = 2380
+    apiserver: int = 6443
+    controller_manager: int = 10257
+    scheduler: int = 10259
+    kwok: int = 10247
+    metrics_server: int = 4443
+
+    def __post_init__(self) -> None:
+        values = asdict(self)
+        for name, port in values.items():
+            if not 1 <= port <= 65535:
+                raise SandboxError(f"--{name.replace('_', '-')}-port must be between 1 and 65535 (got {port})")
+        taken: dict[int, str] = {}
+        for name, port in values.items():
+            if port in taken:
+                raise SandboxError(f"port {port} is given to both {taken[port]} and {name}")
+            taken[port] = name
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ports:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in data.items() if k in known})
+
+
+def default_dir() -> Path:
+    """``$DOCKYARD_SANDBOX_DIR``, else ``~/.local/state/dockyard/sandbox``."""
+    env = os.environ.get("DOCKYARD_SANDBOX_DIR")
+    return Path(env) if env else Path.home() / ".local" / "state" / "dockyard" / "sandbox"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The files of one sandbox under ``root``."""
+
+    root: Path
+
+    @property
+    def pki(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.root / "etcd"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "sandbox.json"
+
+    def log(self, component: str) -> Path:
+        return self.logs / f"{component}.log"
+
+    def pid_file(self, component: str) -> Path:
+        return self.run / f"{component}.pid"
+
+    def make_dirs(self) -> None:
+        for d in (self.root, self.logs, self.run, self.etcd_data):
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def read_state(self) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise SandboxError(f"sandbox state {self.state_file} is unreadable: {e}") from e
+        return data
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+        tmp.replace(self.state_file)
