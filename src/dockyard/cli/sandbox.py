@@ -141,3 +141,22 @@ def kubectl(ctx: typer.Context, directory: DirOption = None) -> None:
     except SandboxError as e:
         fail(e)
     os.execv(str(binary), [str(binary), f"--kubeconfig={layout.kubeconfig}", *ctx.args])  # noqa: S606
+
+
+@app.command()
+def build() -> None:
+    """Build (or find in the cache) the pinned etcd, Kubernetes, kwok and metrics-server binaries."""
+    try:
+        found = ensure_binaries(progress=err.print)
+    except SandboxError as e:
+        fail(e)
+    for name in (
+        "etcd",
+        "kube_apiserver",
+        "kube_controller_manager",
+        "kube_scheduler",
+        "kubectl",
+        "kwok",
+        "metrics_server",
+    ):
+        console.print(f"{name.replace('_', '-')}: {getattr(found, name)}")

@@ -142,6 +142,7 @@ def _ensure_unit(
         work.mkdir(parents=True, exist_ok=True)
         log.write_text("")
         staging = Path(tempfile.mkdtemp(prefix=f".{unit}-", dir=root / "bin"))
+        staging.chmod(0o755)
         try:
             build(go, work, staging)
             (staging / ".complete").write_text(version + "\n")

@@ -188,8 +188,14 @@ def _node(pool: Pool, name: str, kubelet_version: str) -> dict[str, Any]:
             "nodeInfo": {
                 "architecture": "amd64",
                 "operatingSystem": "linux",
+                "osImage": "KWOK fake node",
+                "kernelVersion": "kwok",
+                "containerRuntimeVersion": "kwok",
                 "kubeletVersion": kubelet_version,
                 "kubeProxyVersion": kubelet_version,
+                "bootID": "",
+                "machineID": "",
+                "systemUUID": "",
             },
         },
     }

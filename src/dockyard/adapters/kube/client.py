@@ -184,7 +184,7 @@ def _status_error(message: str, code: int, reason: str) -> KubeError:
 def _load(manifest: dict[str, Any]) -> Any:
     try:
         return codecs.from_dict(manifest)
-    except LoadResourceError as e:
+    except (LoadResourceError, ValueError) as e:
         raise KubeError(f"unknown resource {manifest.get('apiVersion')}/{manifest.get('kind')}: {e}") from e
 
 

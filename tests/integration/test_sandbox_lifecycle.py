@@ -1,0 +1,149 @@
+"""`up` is idempotent and repairs a crashed component; `status`, `kubectl` and `down` work by pid."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dockyard.sandbox import cluster, processes
+from dockyard.sandbox.binaries import ensure_binaries
+from dockyard.sandbox.components import COMPONENTS
+from tests.integration.conftest import SANDBOX_NODES, Sandbox, free_port
+
+DOCKYARD = str(Path(sys.executable).parent / "dockyard")
+
+
+def _pids(sandbox: Sandbox) -> dict[str, int]:
+    out = {}
+    for name in COMPONENTS:
+        running = processes.find(sandbox.layout.pid_file(name), marker=str(sandbox.layout.root))
+        assert running is not None, f"{name} is not running"
+        out[name] = running.pid
+    return out
+
+
+def _nodes(sandbox: Sandbox) -> str:
+    return subprocess.run(
+        [
+            DOCKYARD,
+            "sandbox",
+            "kubectl",
+            "--dir",
+            str(sandbox.layout.root),
+            "--",
+            "get",
+            "nodes",
+            "-o",
+            "custom-columns=NAME:.metadata.name,UID:.metadata.uid,RV:.metadata.resourceVersion",
+            "--no-headers",
+            "-l",
+            "dockyard.io/pool",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_second_up_changes_nothing(sandbox: Sandbox) -> None:
+    pids = _pids(sandbox)
+    result = cluster.up(sandbox.layout)
+    assert result.started == []
+    assert (result.nodes_created, result.nodes_deleted, result.nodes) == (0, 0, SANDBOX_NODES)
+    assert _pids(sandbox) == pids
+    assert len(_nodes(sandbox).splitlines()) == SANDBOX_NODES
+
+
+def test_up_after_a_crash_restarts_only_what_is_missing(sandbox: Sandbox) -> None:
+    before = _pids(sandbox)
+    os.kill(before["kwok"], signal.SIGKILL)
+    os.kill(before["kube-scheduler"], signal.SIGKILL)
+    for pid in (before["kwok"], before["kube-scheduler"]):
+        _wait_gone(pid)
+    result = cluster.up(sandbox.layout)
+    assert sorted(result.started) == ["kube-scheduler", "kwok"]
+    after = _pids(sandbox)
+    assert {n: p for n, p in after.items() if n not in result.started} == {
+        n: p for n, p in before.items() if n not in result.started
+    }
+    assert all(s.healthy for s in cluster.status(sandbox.layout))
+
+
+def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
+    out = subprocess.run(
+        [DOCKYARD, "sandbox", "status", "--dir", str(sandbox.layout.root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "250"},
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name, port in [
+        ("etcd", sandbox.ports.etcd),
+        ("kube-apiserver", sandbox.ports.apiserver),
+        ("kwok", sandbox.ports.kwok),
+        ("metrics-server", sandbox.ports.metrics_server),
+    ]:
+        line = next(row for row in out.stdout.splitlines() if f" {name} " in row)
+        assert "healthy" in line
+        assert str(port) in line
+        assert str(sandbox.layout.log(name)) in line
+    kubeconfig = subprocess.run(
+        [DOCKYARD, "sandbox", "kubeconfig", "--dir", str(sandbox.layout.root)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert kubeconfig == str(sandbox.kubeconfig)
+
+
+def test_down_stops_only_the_sandbox_own_processes(sandbox: Sandbox, tmp_path: Path) -> None:
+    # A second etcd from the very same binary, not part of the sandbox, must survive `down`.
+    etcd = str(ensure_binaries().etcd)
+    client, peer = free_port(), free_port()
+    decoy = subprocess.Popen(
+        [
+            etcd,
+            f"--data-dir={tmp_path / 'etcd'}",
+            f"--listen-client-urls=http://127.0.0.1:{client}",
+            f"--advertise-client-urls=http://127.0.0.1:{client}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-cluster=default=http://127.0.0.1:{peer}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        pids = _pids(sandbox)
+        stopped = cluster.down(sandbox.layout)
+        assert sorted(stopped) == sorted(COMPONENTS)
+        for pid in pids.values():
+            _wait_gone(pid)
+        assert decoy.poll() is None, "down stopped a process that was not the sandbox's"
+        assert not any(s.running for s in cluster.status(sandbox.layout))
+    finally:
+        decoy.terminate()
+        decoy.wait(timeout=10)
+        # Bring the shared sandbox back for the tests after this one; its data (nodes) survived.
+        result = cluster.up(sandbox.layout)
+    assert sorted(result.started) == sorted(COMPONENTS)
+    assert result.nodes_created == 0
+
+
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} still alive")

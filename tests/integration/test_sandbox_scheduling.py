@@ -1,0 +1,115 @@
+"""The sandbox is a real cluster: the real scheduler places pods on KWOK nodes; metrics-server serves usage."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dockyard.adapters.kube.client import KubeCluster
+from tests.integration.conftest import SANDBOX_NODES
+
+APP = "spread"
+
+
+def _deployment(namespace: str, replicas: int) -> dict[str, Any]:
+    labels = {"app": APP}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": APP, "namespace": namespace},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {
+                    "labels": labels,
+                    "annotations": {"kwok.x-k8s.io/usage-cpu": "250m", "kwok.x-k8s.io/usage-memory": "300Mi"},
+                },
+                "spec": {
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": [
+                                {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
+                            ]
+                        }
+                    },
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "registry.local/web:1",
+                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    conditions = pod.get("status", {}).get("conditions") or []
+    return pod["status"].get("phase") == "Running" and any(
+        c["type"] == "Ready" and c["status"] == "True" for c in conditions
+    )
+
+
+async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube: KubeCluster, namespace: str) -> None:
+    await kube.apply(_deployment(namespace, SANDBOX_NODES))
+    pods: list[dict[str, Any]] = []
+
+    async def all_ready() -> bool:
+        nonlocal pods
+        pods = await kube.list("v1", "Pod", namespace=namespace, labels={"app": APP})
+        return len(pods) == SANDBOX_NODES and all(_ready(p) for p in pods)
+
+    await _eventually(all_ready, timeout=120, what=f"{SANDBOX_NODES} pods Running and Ready")
+    nodes = {p["spec"]["nodeName"] for p in pods}
+    assert len(nodes) == SANDBOX_NODES
+    assert all(p["status"].get("podIP", "").startswith("10.244.") for p in pods)
+
+    # One more replica than nodes: the real scheduler must refuse it and say why.
+    await kube.apply(_deployment(namespace, SANDBOX_NODES + 1))
+    reason: dict[str, str] = {}
+
+    async def one_pending() -> bool:
+        current = await kube.list("v1", "Pod", namespace=namespace, labels={"app": APP})
+        pending = [p for p in current if not p["spec"].get("nodeName")]
+        if len(current) != SANDBOX_NODES + 1 or len(pending) != 1:
+            return False
+        for condition in pending[0]["status"].get("conditions") or []:
+            if condition["type"] == "PodScheduled" and condition["status"] == "False":
+                reason.update(reason=condition.get("reason", ""), message=condition.get("message", ""))
+                return True
+        return False
+
+    await _eventually(one_pending, timeout=60, what="the extra replica to be reported unschedulable")
+    assert reason["reason"] == "Unschedulable"
+    assert f"0/{SANDBOX_NODES} nodes are available" in reason["message"]
+    assert "anti-affinity" in reason["message"]
+
+    # metrics-server scrapes KWOK's kubelet endpoints: usage for every running pod of the group.
+    usage: dict[str, Any] = {}
+
+    async def metrics_served() -> bool:
+        nonlocal usage
+        body = await kube.get_json(f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
+        usage = {item["metadata"]["name"]: item for item in body["items"]}
+        return len(usage) >= SANDBOX_NODES
+
+    await _eventually(metrics_served, timeout=120, what="metrics.k8s.io usage for the running pods")
+    some = next(iter(usage.values()))
+    assert some["containers"][0]["name"] == "web"
+    assert some["containers"][0]["usage"]["memory"] in {"300Mi", "307200Ki"}
+    nodes_usage = await kube.get_json("/apis/metrics.k8s.io/v1beta1/nodes")
+    assert len(nodes_usage["items"]) == SANDBOX_NODES

@@ -1,0 +1,77 @@
+"""Bad input to `dockyard sandbox up`: one clear line, a non-zero exit, and nothing started or written."""
+
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dockyard.cli.main import app
+
+
+@pytest.fixture
+def sandbox_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--nodes", "0"], "error: --nodes must be at least 1 (got 0)"),
+        (["--nodes", "-3"], "error: --nodes must be at least 1 (got -3)"),
+        (["--nodes", "3", "--topology", "t.yaml"], "error: give either --nodes or --topology, not both"),
+        (["--topology", "/nonexistent/t.yaml"], "error: cannot read topology file /nonexistent/t.yaml"),
+        (["--apiserver-port", "70000"], "error: --apiserver-port must be between 1 and 65535 (got 70000)"),
+        (["--apiserver-port", "2379"], "error: port 2379 is given to both etcd and apiserver"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_nothing_is_written(sandbox_dir: Path, args: list[str], message: str) -> None:
+    code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), *args)
+    assert code == 1
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    assert lines[0].startswith(message)
+    assert not sandbox_dir.exists()
+
+
+def test_invalid_topology_file_names_the_field(sandbox_dir: Path, tmp_path: Path) -> None:
+    topology = tmp_path / "bad.yaml"
+    topology.write_text("pools:\n  - {name: a, count: 2, idc: x, cpuModel: y, capacity: {memory: lots}}\n")
+    code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), "--topology", str(topology))
+    assert code == 1
+    assert output.strip() == (
+        f"error: {topology}: pools[0].capacity.memory: Value error, "
+        "'lots' is not a Kubernetes quantity such as 32, 500m or 128Gi"
+    )
+    assert not sandbox_dir.exists()
+
+
+def test_port_in_use_names_the_port_and_the_component(sandbox_dir: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), "--scheduler-port", str(port))
+    assert code == 1
+    assert output.strip() == (
+        f"error: port {port} (kube-scheduler) is already in use; free it or choose another with --scheduler-port"
+    )
+    assert not sandbox_dir.exists()
+
+
+def test_status_and_kubeconfig_of_a_missing_sandbox(sandbox_dir: Path) -> None:
+    for command in ("status", "kubeconfig", "kubectl"):
+        code, output = _run("sandbox", command, "--dir", str(sandbox_dir))
+        assert code == 1
+        assert output.strip() == f"error: no sandbox in {sandbox_dir}; start one with `dockyard sandbox up`"
+
+
+def test_down_of_a_missing_sandbox_stops_nothing(sandbox_dir: Path) -> None:
+    code, output = _run("sandbox", "down", "--dir", str(sandbox_dir))
+    assert code == 0
+    assert "nothing was running" in output
