@@ -44,19 +44,6 @@ def free_port() -> int:
         return port
 
 
-def _free_ports(count: int) -> list[int]:
-    socks = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 @dataclass(frozen=True)
 class Sandbox:
     layout: Layout
@@ -81,8 +68,7 @@ def run_dir() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def sandbox(run_dir: Path) -> Iterator[Sandbox]:
     layout = Layout(run_dir / "sandbox")
-    names = ["etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok", "metrics_server"]
-    ports = Ports(**dict(zip(names, _free_ports(len(names)), strict=True)))
+    ports = Ports.pick_free()
     try:
         cluster.up(layout, ports=ports, topology=default_topology(SANDBOX_NODES))
         yield Sandbox(layout=layout, ports=ports)

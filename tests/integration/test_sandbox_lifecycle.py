@@ -13,6 +13,7 @@ from pathlib import Path
 from dockyard.sandbox import cluster, processes
 from dockyard.sandbox.binaries import ensure_binaries
 from dockyard.sandbox.components import COMPONENTS
+from dockyard.sandbox.topology import Capacity, Pool, Taint, Topology, default_topology
 from tests.integration.conftest import SANDBOX_NODES, Sandbox, free_port
 
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
@@ -72,6 +73,21 @@ def test_up_after_a_crash_restarts_only_what_is_missing(sandbox: Sandbox) -> Non
         n: p for n, p in before.items() if n not in result.started
     }
     assert all(s.healthy for s in cluster.status(sandbox.layout))
+    # The new KWOK takes the nodes over at once (it does not wait for the old one's leases to expire).
+    namespace = f"crash-{os.getpid()}"
+    _kubectl(sandbox, "create", "namespace", namespace)
+    try:
+        _kubectl(sandbox, "-n", namespace, "run", "probe", "--image=registry.local/probe:1")
+        _kubectl(sandbox, "-n", namespace, "wait", "--for=condition=Ready", "pod/probe", "--timeout=30s")
+    finally:
+        _kubectl(sandbox, "delete", "namespace", namespace, "--wait=false")
+
+
+def _kubectl(sandbox: Sandbox, *args: str) -> str:
+    argv = [DOCKYARD, "sandbox", "kubectl", "--dir", str(sandbox.layout.root), "--", *args]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
+    return result.stdout
 
 
 def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
@@ -147,3 +163,46 @@ def _wait_gone(pid: int, timeout: float = 10.0) -> None:
             os.waitpid(pid, os.WNOHANG)
         time.sleep(0.05)
     raise AssertionError(f"process {pid} still alive")
+
+
+def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) -> None:
+    edge = Pool(
+        name="edge",
+        count=2,
+        idc="idc-c",
+        cpu_model="arm-neoverse-n1",
+        capacity=Capacity(cpu="8", memory="16Gi", pods=30),
+        taints=[Taint(key="dedicated", value="edge", effect="NoSchedule")],
+    )
+    grown = Topology(pools=[*default_topology(SANDBOX_NODES).pools, edge])
+    result = cluster.up(sandbox.layout, topology=grown)
+    assert (result.started, result.nodes_created, result.nodes_deleted) == ([], 2, 0)
+    rows = subprocess.run(
+        [
+            DOCKYARD,
+            "sandbox",
+            "kubectl",
+            "--dir",
+            str(sandbox.layout.root),
+            "--",
+            "get",
+            "nodes",
+            "-l",
+            "dockyard.io/pool=edge",
+            "--no-headers",
+            "-o",
+            "custom-columns=N:.metadata.name,IDC:.metadata.labels.dockyard\\.io/idc,CPU:.status.allocatable.cpu,"
+            "T:.spec.taints[0].key,R:.status.conditions[?(@.type=='Ready')].status",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert [r.split() for r in rows if r] == [
+        ["edge-0000", "idc-c", "8", "dedicated", "True"],
+        ["edge-0001", "idc-c", "8", "dedicated", "True"],
+    ]
+    # Back to the topology the other tests expect: the two edge nodes go.
+    result = cluster.up(sandbox.layout, topology=default_topology(SANDBOX_NODES))
+    assert (result.nodes_created, result.nodes_deleted) == (0, 2)
+    assert len(_nodes(sandbox).splitlines()) == SANDBOX_NODES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -76,7 +77,9 @@ async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube:
     await _eventually(all_ready, timeout=120, what=f"{SANDBOX_NODES} pods Running and Ready")
     nodes = {p["spec"]["nodeName"] for p in pods}
     assert len(nodes) == SANDBOX_NODES
-    assert all(p["status"].get("podIP", "").startswith("10.244.") for p in pods)
+    pod_ips = {p["status"]["podIP"] for p in pods}
+    assert len(pod_ips) == SANDBOX_NODES, "pod IPs must be unique across nodes"
+    assert all(ipaddress.ip_address(ip) in ipaddress.ip_network("10.128.0.0/9") for ip in pod_ips)
 
     # One more replica than nodes: the real scheduler must refuse it and say why.
     await kube.apply(_deployment(namespace, SANDBOX_NODES + 1))

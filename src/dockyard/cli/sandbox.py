@@ -22,8 +22,8 @@ app = typer.Typer(
     help="The local sandbox cluster: etcd, kube-apiserver, controller-manager, scheduler, KWOK nodes.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DirOption = Annotated[Path | None, typer.Option("--dir", help="Sandbox directory [env DOCKYARD_SANDBOX_DIR]")]
 

@@ -9,16 +9,19 @@ Nodes are reconciled with the topology: missing ones created, extra ones deleted
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.sandbox import processes
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
-from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components
+from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
 from dockyard.sandbox.errors import ComponentError, PortInUseError, SandboxError
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import Pki, ensure_pki, write_kubeconfig
@@ -57,6 +60,19 @@ def up(
 ) -> UpResult:
     """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``."""
     say = progress or (lambda _m: None)
+    fresh = not layout.root.exists()
+    try:
+        with _locked(layout):
+            return _up_locked(layout, ports, topology, say, wait_timeout)
+    except BaseException:
+        if fresh:
+            shutil.rmtree(layout.root, ignore_errors=True)  # a first `up` that failed leaves nothing
+        raise
+
+
+def _up_locked(
+    layout: Layout, ports: Ports | None, topology: Topology | None, say: Progress, wait_timeout: float
+) -> UpResult:
     state = layout.read_state() or {}
     ports = _choose_ports(layout, state, ports)
     if topology is None:
@@ -68,18 +84,21 @@ def up(
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
+    write_configs(layout)
     comps = components(layout, ports, binaries, pki)
-    layout.write_state({"ports": ports.__dict__, "topology": topology.model_dump(by_alias=True)})
+    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True)})
     started: list[str] = []
     try:
         for comp in comps:
             if comp.name in missing:
+                if comp.name == "kwok":
+                    asyncio.run(_release_node_leases(layout))
                 say(f"starting {comp.name} on 127.0.0.1:{comp.port}")
                 processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name))
                 started.append(comp.name)
             _wait_healthy(layout, comp)
         say(f"reconciling {topology.node_count} nodes")
-        created, deleted = asyncio.run(_bootstrap(layout, ports, topology, binaries, wait_timeout))
+        created, deleted = asyncio.run(_bootstrap(layout, ports, topology, wait_timeout))
     except BaseException:
         for name in reversed(started):
             processes.stop(layout.pid_file(name), marker=marker)
@@ -87,12 +106,24 @@ def up(
     return UpResult(started=started, nodes_created=created, nodes_deleted=deleted, nodes=topology.node_count)
 
 
+@contextmanager
+def _locked(layout: Layout) -> Iterator[None]:
+    """One `up` or `down` at a time per sandbox directory."""
+    layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with (layout.root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def down(layout: Layout) -> list[str]:
     """Stop the sandbox's own processes (by pid file), last started first; returns those stopped."""
+    if not layout.root.exists():
+        return []
     stopped = []
-    for name in reversed(COMPONENTS):
-        if processes.stop(layout.pid_file(name), marker=str(layout.root)):
-            stopped.append(name)
+    with _locked(layout):
+        for name in reversed(COMPONENTS):
+            if processes.stop(layout.pid_file(name), marker=str(layout.root)):
+                stopped.append(name)
     return stopped
 
 
@@ -163,9 +194,7 @@ def _tail(layout: Layout, name: str, lines: int = 15) -> str:
         return ""
 
 
-async def _bootstrap(
-    layout: Layout, ports: Ports, topology: Topology, binaries: Binaries, wait_timeout: float
-) -> tuple[int, int]:
+async def _bootstrap(layout: Layout, ports: Ports, topology: Topology, wait_timeout: float) -> tuple[int, int]:
     try:
         async with KubeCluster(layout.kubeconfig, timeout=30.0) as kube:
             for manifest in _metrics_api_manifests(ports):
@@ -173,27 +202,41 @@ async def _bootstrap(
             wanted = node_manifests(topology, kubelet_version=KUBERNETES_VERSION)
             existing = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})
             wanted_names = {n["metadata"]["name"] for n in wanted}
-            extra = [n["metadata"]["name"] for n in existing if n["metadata"]["name"] not in wanted_names]
-            created = await kube.create_many(wanted)
+            existing_names = {n["metadata"]["name"] for n in existing}
+            created = await kube.create_many([n for n in wanted if n["metadata"]["name"] not in existing_names])
+            extra = sorted(existing_names - wanted_names)
             for name in extra:
                 await kube.delete("v1", "Node", name)
-            await _wait_nodes_ready(kube, len(wanted), wait_timeout)
+            await _wait_nodes_ready(kube, wanted_names, wait_timeout)
             await _wait_metrics_api(kube, wait_timeout)
             return created, len(extra)
     except KubeError as e:
         raise ComponentError(f"sandbox bootstrap failed: {e}") from e
 
 
-async def _wait_nodes_ready(kube: KubeCluster, count: int, timeout: float) -> None:
+async def _release_node_leases(layout: Layout) -> None:
+    """Drop the node leases a previous KWOK held, so a restarted one takes the nodes over at once.
+
+    KWOK names itself anew on every start and would otherwise wait for each lease to expire (120 s);
+    meanwhile its nodes' pods would not progress. Node status heartbeats cover the gap.
+    """
+    try:
+        async with KubeCluster(layout.kubeconfig, timeout=30.0) as kube:
+            await kube.delete_all("coordination.k8s.io/v1", "Lease", namespace="kube-node-lease")
+    except KubeError as e:
+        raise ComponentError(f"cannot release the node leases before starting kwok: {e}") from e
+
+
+async def _wait_nodes_ready(kube: KubeCluster, names: set[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     ready = 0
     while time.monotonic() < deadline:
         nodes = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})
-        ready = sum(1 for n in nodes if _condition(n, "Ready"))
-        if ready >= count:
+        ready = sum(1 for n in nodes if n["metadata"]["name"] in names and _condition(n, "Ready"))
+        if ready == len(names):
             return
         await asyncio.sleep(1.0)
-    raise ComponentError(f"only {ready} of {count} nodes became Ready in {timeout:.0f}s; see the kwok log")
+    raise ComponentError(f"only {ready} of {len(names)} nodes became Ready in {timeout:.0f}s; see the kwok log")
 
 
 async def _wait_metrics_api(kube: KubeCluster, timeout: float) -> None:

@@ -19,7 +19,7 @@ from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
 
 SERVICE_CIDR = "10.96.0.0/16"
-POD_CIDR = "10.244.0.0/16"
+POD_CIDR = "10.128.0.0/9"  # each node gets a /24 of it (see topology.pod_cidr)
 CLIENT_QPS = 1000
 CLIENT_BURST = 2000
 
@@ -46,11 +46,10 @@ class Component:
 
 
 def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> list[Component]:
-    """Every component in start order, with its command line and health probe."""
+    """Every component in start order, with its command line and health probe; writes nothing."""
     kubeconfig = str(layout.kubeconfig)
     p = pki.path
     admin = (str(p("admin.crt")), str(p("admin.key")))
-    scheduler_config = _write_scheduler_config(layout)
     return [
         Component(
             "etcd",
@@ -122,6 +121,9 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 f"--kube-api-qps={CLIENT_QPS}",
                 f"--kube-api-burst={CLIENT_BURST}",
+                # Fake nodes renew leases every 30 s (KWOK: a quarter of 120 s); on a saturated 2-core
+                # machine a renewal can be late, and a NotReady node would evict its pods.
+                "--node-monitor-grace-period=180s",
                 "--concurrent-deployment-syncs=10",
                 "--concurrent-replicaset-syncs=10",
                 "--profiling=false",
@@ -133,7 +135,7 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             ports.scheduler,
             [
                 str(binaries.kube_scheduler),
-                f"--config={scheduler_config}",
+                f"--config={layout.scheduler_config}",
                 f"--authentication-kubeconfig={kubeconfig}",
                 f"--authorization-kubeconfig={kubeconfig}",
                 "--bind-address=127.0.0.1",
@@ -156,7 +158,9 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 f"--server-address=127.0.0.1:{ports.kwok}",
                 f"--tls-cert-file={p('kwok.crt')}",
                 f"--tls-private-key-file={p('kwok.key')}",
-                "--node-lease-duration-seconds=40",
+                "--node-lease-duration-seconds=120",
+                "--v=WARN",
+                f"--config={layout.kwok_config}",
                 *[f"--config={c}" for c in binaries.kwok_configs],
             ],
             _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),
@@ -184,16 +188,22 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
     ]
 
 
-def _write_scheduler_config(layout: Layout) -> Path:
-    path = layout.root / "kube-scheduler.yaml"
-    config = {
+def write_configs(layout: Layout) -> None:
+    """Write the scheduler's and KWOK's configuration files that :func:`components` refers to."""
+    scheduler = {
         "apiVersion": "kubescheduler.config.k8s.io/v1",
         "kind": "KubeSchedulerConfiguration",
         "clientConnection": {"kubeconfig": str(layout.kubeconfig), "qps": CLIENT_QPS, "burst": CLIENT_BURST},
         "leaderElection": {"leaderElect": False},
     }
-    path.write_text(yaml.safe_dump(config))
-    return path
+    # KWOK's defaults (4 workers per stage kind) leave pods Pending for minutes at 30,000 pods.
+    kwok = {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokConfiguration",
+        "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
+    }
+    layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
+    layout.kwok_config.write_text(yaml.safe_dump(kwok))
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

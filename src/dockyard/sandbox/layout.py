@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,25 @@ class Ports:
             if port in taken:
                 raise SandboxError(f"port {port} is given to both {taken[port]} and {name}")
             taken[port] = name
+
+    @classmethod
+    def pick_free(cls) -> Ports:
+        """Ports that are free on 127.0.0.1 right now (for tests and benchmarks running side by side)."""
+        sockets = [socket.socket() for _ in fields(cls)]
+        try:
+            for sock in sockets:
+                sock.bind(("127.0.0.1", 0))
+            return cls(*(sock.getsockname()[1] for sock in sockets))
+        finally:
+            for sock in sockets:
+                sock.close()
+
+    def flags(self) -> list[str]:
+        """This as ``dockyard sandbox up`` options: ``["--etcd-port", "2379", ...]``."""
+        out = []
+        for name, port in asdict(self).items():
+            out += [f"--{name.replace('_', '-')}-port", str(port)]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ports:
@@ -71,6 +91,14 @@ class Layout:
     @property
     def kubeconfig(self) -> Path:
         return self.root / "kubeconfig"
+
+    @property
+    def scheduler_config(self) -> Path:
+        return self.root / "kube-scheduler.yaml"
+
+    @property
+    def kwok_config(self) -> Path:
+        return self.root / "kwok.yaml"
 
     @property
     def state_file(self) -> Path:

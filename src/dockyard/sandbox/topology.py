@@ -151,11 +151,16 @@ def node_manifests(topology: Topology, *, kubelet_version: str) -> list[dict[str
     nodes: list[dict[str, Any]] = []
     for pool in topology.pools:
         for index in range(pool.count):
-            nodes.append(_node(pool, f"{pool.name}-{index:04d}", kubelet_version))
+            nodes.append(_node(pool, f"{pool.name}-{index:04d}", kubelet_version, pod_cidr(len(nodes))))
     return nodes
 
 
-def _node(pool: Pool, name: str, kubelet_version: str) -> dict[str, Any]:
+def pod_cidr(index: int) -> str:
+    """The /24 of 10.128.0.0/9 for the ``index``-th node, so pod IPs are unique cluster-wide."""
+    return f"10.{128 + index // 256}.{index % 256}.0/24"
+
+
+def _node(pool: Pool, name: str, kubelet_version: str, cidr: str) -> dict[str, Any]:
     labels = {
         **pool.labels,
         "kubernetes.io/hostname": name,
@@ -181,7 +186,11 @@ def _node(pool: Pool, name: str, kubelet_version: str) -> dict[str, Any]:
                 "metrics.k8s.io/resource-metrics-path": f"/metrics/nodes/{name}/metrics/resource",
             },
         },
-        "spec": {"taints": [t.model_dump() for t in pool.taints]} if pool.taints else {},
+        "spec": {
+            "podCIDR": cidr,
+            "podCIDRs": [cidr],
+            **({"taints": [t.model_dump() for t in pool.taints]} if pool.taints else {}),
+        },
         "status": {
             "capacity": resources,
             "allocatable": resources,

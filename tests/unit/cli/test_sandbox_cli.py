@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dockyard.cli.main import app
+from dockyard.sandbox.layout import Ports
 
 
 @pytest.fixture
@@ -75,3 +76,35 @@ def test_down_of_a_missing_sandbox_stops_nothing(sandbox_dir: Path) -> None:
     code, output = _run("sandbox", "down", "--dir", str(sandbox_dir))
     assert code == 0
     assert "nothing was running" in output
+
+
+def test_no_go_toolchain_is_one_error_line(sandbox_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKYARD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("GOROOT", raising=False)
+    code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), *Ports.pick_free().flags())
+    assert code == 1
+    assert output.strip().startswith("error: no Go toolchain found: install Go 1.26 or newer")
+    assert len(output.strip().splitlines()) == 1
+    assert not sandbox_dir.exists()
+
+
+def test_failed_build_shows_the_tail_of_the_build_log(
+    sandbox_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    go = bindir / "go"
+    go.write_text("#!/bin/sh\necho 'go: k8s.io/api@v0.0.0: reading proxy: 404 Not Found' >&2\nexit 1\n")
+    go.chmod(0o755)
+    monkeypatch.setenv("DOCKYARD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+    code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), *Ports.pick_free().flags())
+    assert code == 1
+    lines = output.strip().splitlines()
+    assert lines[0].startswith("building etcd ")  # progress, then the error and the log's tail
+    assert lines[1].startswith("error: `")
+    assert "failed (exit 1); log: " in lines[1]
+    assert "--- last lines of the build log ---" in lines
+    assert lines[-1] == "go: k8s.io/api@v0.0.0: reading proxy: 404 Not Found"
+    assert not sandbox_dir.exists()

@@ -93,6 +93,15 @@ def test_node_manifests_carry_placement_labels_capacity_and_taints(tmp_path: Pat
     assert node["metadata"]["annotations"]["kwok.x-k8s.io/node"] == "fake"
     assert node["status"]["allocatable"] == {"cpu": "16", "memory": "64Gi", "pods": "50"}
     assert node["spec"]["taints"] == [{"key": "dedicated", "value": "search", "effect": "NoSchedule"}]
+    assert [n["spec"]["podCIDR"] for n in nodes] == ["10.128.0.0/24", "10.128.1.0/24"]
+
+
+def test_every_node_gets_its_own_pod_cidr() -> None:
+    nodes = node_manifests(default_topology(5000), kubelet_version="v1.35.4")
+    cidrs = [n["spec"]["podCIDR"] for n in nodes]
+    assert len(set(cidrs)) == 5000
+    assert cidrs[256] == "10.129.0.0/24"
+    assert cidrs[-1] == "10.147.135.0/24"
 
 
 def test_zone_defaults_to_the_idc() -> None:

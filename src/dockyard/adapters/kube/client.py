@@ -126,6 +126,11 @@ class KubeCluster:
             return False
         return True
 
+    async def delete_all(self, api_version: str, kind: str, *, namespace: str) -> None:
+        """Delete every object of a kind in ``namespace`` with one request."""
+        res = _resource(api_version, kind)
+        await _call(lambda: self._client.deletecollection(res, namespace=namespace))
+
     async def list(
         self,
         api_version: str,
