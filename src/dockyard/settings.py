@@ -22,7 +22,8 @@ def _state_dir() -> Path:
     return Path(os.environ.get("DOCKYARD_STATE_DIR", Path.home() / ".local" / "state" / "dockyard"))
 
 
-def _config_file() -> Path:
+def config_file() -> Path:
+    """``$DOCKYARD_CONFIG``, else ``~/.config/dockyard/config.yaml``."""
     return Path(os.environ.get("DOCKYARD_CONFIG", Path.home() / ".config" / "dockyard" / "config.yaml"))
 
 
@@ -55,7 +56,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config = _config_file()
+        config = config_file()
         if config.exists():
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config))
         return tuple(sources)

@@ -99,16 +99,25 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    for name, port in [
-        ("etcd", sandbox.ports.etcd),
-        ("kube-apiserver", sandbox.ports.apiserver),
-        ("kwok", sandbox.ports.kwok),
-        ("metrics-server", sandbox.ports.metrics_server),
-    ]:
-        line = next(row for row in out.stdout.splitlines() if f" {name} " in row)
-        assert "healthy" in line
-        assert str(port) in line
-        assert str(sandbox.layout.log(name)) in line
+    rows = {}
+    for row in out.stdout.splitlines():
+        cells = [c.strip() for c in row.split("│")[1:-1]]
+        if len(cells) == 5 and cells[0] in COMPONENTS:
+            rows[cells[0]] = cells
+    ports = {
+        "etcd": sandbox.ports.etcd,
+        "kube-apiserver": sandbox.ports.apiserver,
+        "kube-controller-manager": sandbox.ports.controller_manager,
+        "kube-scheduler": sandbox.ports.scheduler,
+        "kwok": sandbox.ports.kwok,
+        "metrics-server": sandbox.ports.metrics_server,
+    }
+    assert sorted(rows) == sorted(COMPONENTS)
+    for name, (_, state, pid, port, log) in rows.items():
+        assert state == "healthy"
+        assert int(pid) == _pids(sandbox)[name]
+        assert int(port) == ports[name]
+        assert log == str(sandbox.layout.log(name))
     kubeconfig = subprocess.run(
         [DOCKYARD, "sandbox", "kubeconfig", "--dir", str(sandbox.layout.root)],
         capture_output=True,
@@ -174,7 +183,8 @@ def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) ->
         capacity=Capacity(cpu="8", memory="16Gi", pods=30),
         taints=[Taint(key="dedicated", value="edge", effect="NoSchedule")],
     )
-    grown = Topology(pools=[*default_topology(SANDBOX_NODES).pools, edge])
+    # The new pool comes first: its nodes take positions the existing nodes had (pod CIDRs must not repeat).
+    grown = Topology(pools=[edge, *default_topology(SANDBOX_NODES).pools])
     result = cluster.up(sandbox.layout, topology=grown)
     assert (result.started, result.nodes_created, result.nodes_deleted) == ([], 2, 0)
     rows = subprocess.run(
@@ -202,6 +212,9 @@ def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) ->
         ["edge-0000", "idc-c", "8", "dedicated", "True"],
         ["edge-0001", "idc-c", "8", "dedicated", "True"],
     ]
+    cidrs = _kubectl(sandbox, "get", "nodes", "--no-headers", "-o", "custom-columns=C:.spec.podCIDR").split()
+    assert len(cidrs) == SANDBOX_NODES + 2
+    assert len(set(cidrs)) == len(cidrs), "every node needs a pod CIDR of its own"
     # Back to the topology the other tests expect: the two edge nodes go.
     result = cluster.up(sandbox.layout, topology=default_topology(SANDBOX_NODES))
     assert (result.nodes_created, result.nodes_deleted) == (0, 2)

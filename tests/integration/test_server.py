@@ -58,7 +58,7 @@ def test_up_registers_the_sandbox_as_local_and_readyz_reports_it(
         assert response.status_code == 200, body
         assert body["database"] == {"ok": True, "detail": "sqlite" if "sqlite" in database_url else "postgresql"}
         assert body["clusters"] == {"local": {"ok": True, "detail": "ready"}}
-        assert "started nothing" not in log.read_text()  # the sandbox was already up: nothing restarted
+        assert "starting " not in log.read_text()  # the sandbox was already up: nothing (re)started
     finally:
         _stop(proc)
 

@@ -9,10 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from dockyard.adapters.db.errors import DatabaseUnavailableError
-from dockyard.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from dockyard.domain.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 
-_STATUS: dict[type[DomainError], int] = {InvalidInput: 422, NotFound: 404, Conflict: 409}
+_STATUS: dict[type[DomainError], int] = {InvalidInput: 422, NotFound: 404, Conflict: 409, Unavailable: 503}
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -23,7 +22,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         details = {"field": exc.field} if isinstance(exc, InvalidInput) else {}
-        return JSONResponse(error_body(exc.code, str(exc), details), status_code=_STATUS.get(type(exc), 400))
+        status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
+        return JSONResponse(error_body(exc.code, str(exc), details), status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -40,7 +40,3 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code.get(exc.status_code, "error"), str(exc.detail)), status_code=exc.status_code
         )
-
-    @app.exception_handler(DatabaseUnavailableError)
-    async def database_down(_request: Request, exc: DatabaseUnavailableError) -> JSONResponse:
-        return JSONResponse(error_body("unavailable", "the database is unavailable"), status_code=503)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from dockyard.cli.errors import fail
 from dockyard.sandbox import cluster
-from dockyard.sandbox.binaries import ensure_binaries
+from dockyard.sandbox.binaries import cached_binaries, ensure_binaries
 from dockyard.sandbox.errors import SandboxError
 from dockyard.sandbox.layout import Layout, Ports, default_dir
 from dockyard.sandbox.topology import Topology, default_topology, load_topology
@@ -136,10 +136,10 @@ def kubectl(ctx: typer.Context, directory: DirOption = None) -> None:
     layout = _layout(directory)
     if not layout.kubeconfig.exists():
         fail(SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`"))
-    try:
-        binary = ensure_binaries().kubectl
-    except SandboxError as e:
-        fail(e)
+    found = cached_binaries()
+    if found is None:
+        fail(SandboxError("the sandbox binaries are not built; run `dockyard sandbox build`"))
+    binary = found.kubectl
     os.execv(str(binary), [str(binary), f"--kubeconfig={layout.kubeconfig}", *ctx.args])  # noqa: S606
 
 

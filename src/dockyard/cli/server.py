@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 import uvicorn
+import yaml
 from pydantic import ValidationError
 
-from dockyard.adapters.db.errors import DatabaseError
 from dockyard.api.app import create_app
 from dockyard.cli.errors import fail
 from dockyard.cli.sandbox import resolve_topology
@@ -20,18 +20,21 @@ from dockyard.sandbox.errors import SandboxError
 from dockyard.sandbox.layout import Layout, default_dir
 from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
+from dockyard.settings import Settings, config_file
 
 LOCAL_CLUSTER_LABELS = {"idc": "local", "provider": "idc", "region": "local"}
 
 
 def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the config file; any problem is one error line and exit 1."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         fail(f"setting {field} (DOCKYARD_{field.upper()}): {first['msg']}")
+    except (yaml.YAMLError, OSError) as e:
+        fail(f"config file {config_file()}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 
 
 def server(
@@ -59,7 +62,7 @@ def up(
     print(f"sandbox: {result.nodes} nodes; kubeconfig {layout.kubeconfig}", flush=True)
     try:
         asyncio.run(_register_local(settings, layout))
-    except (DatabaseError, DomainError) as e:
+    except DomainError as e:
         fail(e)
     _serve(settings)
 
@@ -74,9 +77,17 @@ def db_upgrade() -> None:
 
     try:
         asyncio.run(run())
-    except DatabaseError as e:
+    except DomainError as e:
         fail(e)
     print("database is at the current schema")
+
+
+async def _check_database(settings: Settings) -> None:
+    platform = await Platform.start(settings)
+    try:
+        await platform.db.ping()
+    finally:
+        await platform.stop()
 
 
 async def _register_local(settings: Settings, layout: Layout) -> None:
@@ -88,5 +99,10 @@ async def _register_local(settings: Settings, layout: Layout) -> None:
 
 
 def _serve(settings: Settings) -> None:
+    # Open (and migrate) the database before uvicorn, so a bad one is an error line, not a traceback.
+    try:
+        asyncio.run(_check_database(settings))
+    except DomainError as e:
+        fail(e)
     print(f"Dockyard on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -3,7 +3,8 @@
 DomainError
 ├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
 ├── NotFound       the thing asked for does not exist                 → 404
-└── Conflict       the request collides with the current state        → 409
+├── Conflict       the request collides with the current state        → 409
+└── Unavailable    a system the request needs is down (database, cluster) → 503
 """
 
 from __future__ import annotations
@@ -27,3 +28,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    code = "unavailable"

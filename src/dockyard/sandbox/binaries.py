@@ -30,6 +30,7 @@ ETCD_VERSION = "v3.6.5"
 KWOK_VERSION = "v0.8.0"
 METRICS_SERVER_VERSION = "v0.9.0"
 
+MIN_GO = (1, 26, 4)  # metrics-server v0.9.0's go.mod; kwok v0.8.0 needs 1.26.0
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 # KWOK v0.8 loads no default stages; these files ship in its module (under kustomize/).
 KWOK_CONFIGS = (
@@ -79,17 +80,29 @@ def ensure_binaries(*, progress: Progress | None = None) -> Binaries:
     """
     say = progress or (lambda _msg: None)
     root = cache_root()
-    units: list[tuple[str, str, Callable[[Path, Path, Path], None]]] = [
+    dirs = {unit: _ensure_unit(root, unit, version, build, say) for unit, version, build in _units()}
+    return _binaries(dirs)
+
+
+def cached_binaries() -> Binaries | None:
+    """The pinned binaries if all are already built, else ``None``; never builds."""
+    dirs = {unit: cache_root() / "bin" / f"{unit}-{version}" for unit, version, _ in _units()}
+    if not all((d / ".complete").exists() for d in dirs.values()):
+        return None
+    return _binaries(dirs)
+
+
+def _units() -> list[tuple[str, str, Callable[[Path, Path, Path], None]]]:
+    return [
         ("etcd", ETCD_VERSION, _build_etcd),
         ("kwok", KWOK_VERSION, _build_kwok),
         ("metrics-server", METRICS_SERVER_VERSION, _build_metrics_server),
         ("kubernetes", KUBERNETES_VERSION, _build_kubernetes),
     ]
-    dirs: dict[str, Path] = {}
-    for unit, version, build in units:
-        dirs[unit] = _ensure_unit(root, unit, version, build, say)
-    kube = dirs["kubernetes"]
-    kwok_dir = dirs["kwok"]
+
+
+def _binaries(dirs: dict[str, Path]) -> Binaries:
+    kube, kwok_dir = dirs["kubernetes"], dirs["kwok"]
     return Binaries(
         etcd=dirs["etcd"] / "etcd",
         kube_apiserver=kube / "kube-apiserver",
@@ -100,20 +113,6 @@ def ensure_binaries(*, progress: Progress | None = None) -> Binaries:
         metrics_server=dirs["metrics-server"] / "metrics-server",
         kwok_configs=tuple(sorted((kwok_dir / "configs").glob("*.yaml"))),
     )
-
-
-def cached_binaries() -> Binaries | None:
-    """The pinned binaries if all are already built, else ``None``; never builds."""
-    root = cache_root()
-    for unit, version in (
-        ("etcd", ETCD_VERSION),
-        ("kwok", KWOK_VERSION),
-        ("metrics-server", METRICS_SERVER_VERSION),
-        ("kubernetes", KUBERNETES_VERSION),
-    ):
-        if not (root / "bin" / f"{unit}-{version}" / ".complete").exists():
-            return None
-    return ensure_binaries()
 
 
 def _ensure_unit(
@@ -144,7 +143,10 @@ def _ensure_unit(
         staging = Path(tempfile.mkdtemp(prefix=f".{unit}-", dir=root / "bin"))
         staging.chmod(0o755)
         try:
-            build(go, work, staging)
+            try:
+                build(go, work, staging)
+            except (OSError, KeyError) as e:
+                raise BuildError(f"building {unit} {version} failed: {type(e).__name__}: {e}; log: {log}") from e
             (staging / ".complete").write_text(version + "\n")
             if final.exists():
                 shutil.rmtree(final)
@@ -163,10 +165,30 @@ def find_go() -> Path:
         found = str(candidate) if candidate.exists() else None
     if found is None:
         raise ToolchainError(
-            "no Go toolchain found: install Go 1.26 or newer and put `go` on PATH "
+            f"no Go toolchain found: install Go {_version_text(MIN_GO)} or newer and put `go` on PATH "
             "(the sandbox builds etcd, Kubernetes, kwok and metrics-server from the Go module proxy)"
         )
+    result = subprocess.run([found, "env", "GOVERSION"], capture_output=True, text=True, check=False)
+    version = parse_go_version(result.stdout.strip())
+    if result.returncode != 0 or version is None:
+        raise ToolchainError(f"`{found} env GOVERSION` failed: {(result.stderr or result.stdout).strip()[:200]}")
+    if version < MIN_GO:
+        raise ToolchainError(
+            f"Go {_version_text(version)} at {found} is too old: the pinned modules need Go {_version_text(MIN_GO)}"
+        )
     return Path(found)
+
+
+def parse_go_version(text: str) -> tuple[int, int, int] | None:
+    """``go1.26.8`` → ``(1, 26, 8)``; ``go1.26`` → ``(1, 26, 0)``; anything else → None."""
+    match = re.fullmatch(r"go(\d+)\.(\d+)(?:\.(\d+))?(?:\S*)", text)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def _version_text(version: tuple[int, int, int]) -> str:
+    return ".".join(str(v) for v in version)
 
 
 def _go_env(work: Path) -> dict[str, str]:

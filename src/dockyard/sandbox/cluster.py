@@ -25,11 +25,12 @@ from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, componen
 from dockyard.sandbox.errors import ComponentError, PortInUseError, SandboxError
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import Pki, ensure_pki, write_kubeconfig
-from dockyard.sandbox.topology import MANAGED_LABEL, Topology, default_topology, node_manifests
+from dockyard.sandbox.topology import MANAGED_LABEL, Topology, assign_pod_cidrs, default_topology, node_manifests
 
 Progress = Callable[[str], None]
 _HEALTH_TIMEOUT = {"kube-apiserver": 120.0}
 _DEFAULT_HEALTH_TIMEOUT = 60.0
+_RUNNING_GRACE = 15.0  # a component found running gets this long to answer healthy before a restart
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,15 @@ def up(
 ) -> UpResult:
     """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``."""
     say = progress or (lambda _m: None)
-    fresh = not layout.root.exists()
-    try:
-        with _locked(layout):
+    existed = layout.root.exists()
+    with _locked(layout):
+        fresh = not layout.state_file.exists()
+        try:
             return _up_locked(layout, ports, topology, say, wait_timeout)
-    except BaseException:
-        if fresh:
-            shutil.rmtree(layout.root, ignore_errors=True)  # a first `up` that failed leaves nothing
-        raise
+        except BaseException:
+            if fresh and not existed:  # a first `up` that failed leaves nothing behind
+                shutil.rmtree(layout.root, ignore_errors=True)
+            raise
 
 
 def _up_locked(
@@ -86,24 +88,33 @@ def _up_locked(
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
     write_configs(layout)
     comps = components(layout, ports, binaries, pki)
-    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True)})
     started: list[str] = []
     try:
         for comp in comps:
+            if comp.name not in missing and not _healthy_within(layout, comp, _RUNNING_GRACE):
+                say(f"restarting {comp.name}: it runs but is not healthy")
+                processes.stop(layout.pid_file(comp.name), marker=marker)
+                missing.add(comp.name)
             if comp.name in missing:
-                if comp.name == "kwok":
-                    asyncio.run(_release_node_leases(layout))
-                say(f"starting {comp.name} on 127.0.0.1:{comp.port}")
-                processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name))
+                _start(layout, comp, say)
                 started.append(comp.name)
-            _wait_healthy(layout, comp)
+                _wait_healthy(layout, comp)
         say(f"reconciling {topology.node_count} nodes")
         created, deleted = asyncio.run(_bootstrap(layout, ports, topology, wait_timeout))
     except BaseException:
         for name in reversed(started):
             processes.stop(layout.pid_file(name), marker=marker)
         raise
+    # Recorded only once it all worked, so a later plain `up` never reuses a rejected topology.
+    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True)})
     return UpResult(started=started, nodes_created=created, nodes_deleted=deleted, nodes=topology.node_count)
+
+
+def _start(layout: Layout, comp: Component, say: Progress) -> None:
+    if comp.name == "kwok":
+        asyncio.run(_release_node_leases(layout))
+    say(f"starting {comp.name} on 127.0.0.1:{comp.port}")
+    processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name))
 
 
 @contextmanager
@@ -166,12 +177,21 @@ def _choose_ports(layout: Layout, state: dict[str, Any], requested: Ports | None
     if requested is None:
         return previous or Ports()
     if previous and previous != requested:
-        running = [n for n in ("etcd", "kube-apiserver") if processes.find(layout.pid_file(n), marker=str(layout.root))]
+        running = [n for n in COMPONENTS if processes.find(layout.pid_file(n), marker=str(layout.root))]
         if running:
             raise SandboxError(
                 "the sandbox is running with other ports; run `dockyard sandbox down` before changing them"
             )
     return requested
+
+
+def _healthy_within(layout: Layout, comp: Component, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not comp.healthy():
+        if time.monotonic() > deadline or processes.find(layout.pid_file(comp.name), marker=str(layout.root)) is None:
+            return False
+        time.sleep(0.3)
+    return True
 
 
 def _wait_healthy(layout: Layout, comp: Component) -> None:
@@ -203,7 +223,9 @@ async def _bootstrap(layout: Layout, ports: Ports, topology: Topology, wait_time
             existing = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})
             wanted_names = {n["metadata"]["name"] for n in wanted}
             existing_names = {n["metadata"]["name"] for n in existing}
-            created = await kube.create_many([n for n in wanted if n["metadata"]["name"] not in existing_names])
+            new = [n for n in wanted if n["metadata"]["name"] not in existing_names]
+            assign_pod_cidrs(new, taken={n.get("spec", {}).get("podCIDR", "") for n in existing})
+            created = await kube.create_many(new)
             extra = sorted(existing_names - wanted_names)
             for name in extra:
                 await kube.delete("v1", "Node", name)

@@ -98,7 +98,10 @@ def stop(pid_file: Path, *, marker: str, grace_seconds: float = 10.0) -> bool:
     if find(pid_file, marker=marker):
         with contextlib.suppress(ProcessLookupError):
             os.kill(running.pid, signal.SIGKILL)
-        time.sleep(0.2)
+        deadline = time.monotonic() + 5.0  # until the kernel has released its ports
+        while time.monotonic() < deadline and find(pid_file, marker=marker):
+            _reap(running.pid)
+            time.sleep(0.05)
     _reap(running.pid)
     pid_file.unlink(missing_ok=True)
     return True

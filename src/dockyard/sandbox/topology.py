@@ -18,12 +18,13 @@ and ``dockyard.io/pool`` (the pool's name). Everything here is pure: no I/O but 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dockyard.sandbox.errors import TopologyError
 
@@ -32,6 +33,29 @@ FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 MANAGED_LABEL = "dockyard.io/sandbox-node"
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+POD_NETWORK = ipaddress.ip_network("10.128.0.0/9")
+
+
+def _label_value(value: str) -> str:
+    if value and not _LABEL_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., "
+            "beginning and ending with a letter or digit)"
+        )
+    return value
+
+
+def _label_key(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or not _LABEL_NAME.match(name):
+        raise ValueError(f"{key!r} is not a Kubernetes label key such as dockyard.io/exclusive or team")
+    return key
+
+
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
 
 
 class Capacity(BaseModel):
@@ -39,7 +63,7 @@ class Capacity(BaseModel):
 
     cpu: str = "32"
     memory: str = "128Gi"
-    pods: int = Field(default=110, ge=1, le=1000)
+    pods: int = Field(default=110, ge=1, le=254)  # each node's pod CIDR is a /24
 
     @field_validator("cpu", "memory", mode="before")
     @classmethod
@@ -53,8 +77,8 @@ class Capacity(BaseModel):
 class Taint(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(min_length=1)
-    value: str = ""
+    key: LabelKey
+    value: LabelValue = ""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
@@ -63,11 +87,11 @@ class Pool(BaseModel):
 
     name: str = Field(min_length=1, max_length=40)
     count: int = Field(ge=0, le=MAX_NODES)
-    idc: str = Field(min_length=1, max_length=63)
-    zone: str | None = Field(default=None, min_length=1, max_length=63)
-    cpu_model: str = Field(alias="cpuModel", min_length=1, max_length=63)
+    idc: LabelValue = Field(min_length=1)
+    zone: LabelValue | None = Field(default=None, min_length=1)
+    cpu_model: LabelValue = Field(alias="cpuModel", min_length=1)
     capacity: Capacity = Field(default_factory=Capacity)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
 
     @field_validator("name")
@@ -151,16 +175,24 @@ def node_manifests(topology: Topology, *, kubelet_version: str) -> list[dict[str
     nodes: list[dict[str, Any]] = []
     for pool in topology.pools:
         for index in range(pool.count):
-            nodes.append(_node(pool, f"{pool.name}-{index:04d}", kubelet_version, pod_cidr(len(nodes))))
+            nodes.append(_node(pool, f"{pool.name}-{index:04d}", kubelet_version))
     return nodes
 
 
-def pod_cidr(index: int) -> str:
-    """The /24 of 10.128.0.0/9 for the ``index``-th node, so pod IPs are unique cluster-wide."""
-    return f"10.{128 + index // 256}.{index % 256}.0/24"
+def assign_pod_cidrs(nodes: list[dict[str, Any]], *, taken: set[str]) -> None:
+    """Give each node the lowest /24 of 10.128.0.0/9 not in ``taken`` (as node-ipam would).
+
+    KWOK hands out pod IPs from a node's ``spec.podCIDR``; one CIDR per node keeps pod IPs unique
+    cluster-wide, also when nodes are added to a running sandbox.
+    """
+    free = (str(subnet) for subnet in POD_NETWORK.subnets(new_prefix=24) if str(subnet) not in taken)
+    for node in nodes:
+        cidr = next(free)
+        node["spec"]["podCIDR"] = cidr
+        node["spec"]["podCIDRs"] = [cidr]
 
 
-def _node(pool: Pool, name: str, kubelet_version: str, cidr: str) -> dict[str, Any]:
+def _node(pool: Pool, name: str, kubelet_version: str) -> dict[str, Any]:
     labels = {
         **pool.labels,
         "kubernetes.io/hostname": name,
@@ -186,11 +218,7 @@ def _node(pool: Pool, name: str, kubelet_version: str, cidr: str) -> dict[str, A
                 "metrics.k8s.io/resource-metrics-path": f"/metrics/nodes/{name}/metrics/resource",
             },
         },
-        "spec": {
-            "podCIDR": cidr,
-            "podCIDRs": [cidr],
-            **({"taints": [t.model_dump() for t in pool.taints]} if pool.taints else {}),
-        },
+        "spec": {"taints": [t.model_dump() for t in pool.taints]} if pool.taints else {},
         "status": {
             "capacity": resources,
             "allocatable": resources,

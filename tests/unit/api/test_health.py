@@ -38,6 +38,13 @@ def test_readyz_is_503_when_a_cluster_cannot_be_reached(client: TestClient, tmp_
     platform = client.app.state.platform  # type: ignore[attr-defined]
     client.portal.call(lambda: register_cluster(platform, name="far", kubeconfig=str(kubeconfig), labels={}))  # type: ignore[union-attr]
     client.portal.call(lambda: register_cluster(platform, name="gone", kubeconfig=str(tmp_path / "no"), labels={}))  # type: ignore[union-attr]
+    garbled = tmp_path / "garbled"
+    garbled.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: '!!notbase64'}}]\n"
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    client.portal.call(lambda: register_cluster(platform, name="garbled", kubeconfig=str(garbled), labels={}))  # type: ignore[union-attr]
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -46,6 +53,7 @@ def test_readyz_is_503_when_a_cluster_cannot_be_reached(client: TestClient, tmp_
     assert body["clusters"]["far"]["ok"] is False
     assert body["clusters"]["far"]["detail"].startswith("unreachable")
     assert body["clusters"]["gone"] == {"ok": False, "detail": f"kubeconfig {tmp_path / 'no'} is unreadable"}
+    assert body["clusters"]["garbled"] == {"ok": False, "detail": f"kubeconfig {garbled} is unreadable"}
 
 
 def test_unknown_path_is_a_json_error(client: TestClient) -> None:

@@ -84,7 +84,7 @@ def test_no_go_toolchain_is_one_error_line(sandbox_dir: Path, tmp_path: Path, mo
     monkeypatch.delenv("GOROOT", raising=False)
     code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), *Ports.pick_free().flags())
     assert code == 1
-    assert output.strip().startswith("error: no Go toolchain found: install Go 1.26 or newer")
+    assert output.strip().startswith("error: no Go toolchain found: install Go 1.26.4 or newer")
     assert len(output.strip().splitlines()) == 1
     assert not sandbox_dir.exists()
 
@@ -95,7 +95,10 @@ def test_failed_build_shows_the_tail_of_the_build_log(
     bindir = tmp_path / "bin"
     bindir.mkdir()
     go = bindir / "go"
-    go.write_text("#!/bin/sh\necho 'go: k8s.io/api@v0.0.0: reading proxy: 404 Not Found' >&2\nexit 1\n")
+    go.write_text(
+        '#!/bin/sh\nif [ "$1" = env ]; then echo go1.26.8; exit 0; fi\n'
+        "echo 'go: k8s.io/api@v0.0.0: reading proxy: 404 Not Found' >&2\nexit 1\n"
+    )
     go.chmod(0o755)
     monkeypatch.setenv("DOCKYARD_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")

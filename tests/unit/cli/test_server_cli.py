@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from dockyard.cli.main import app
+from dockyard.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -19,3 +22,47 @@ def test_bad_settings_are_one_error_line(env: dict[str, str], message: str) -> N
     result = CliRunner().invoke(app, ["server"], env=env)
     assert result.exit_code == 1
     assert result.output.strip() == message
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgresql+asyncpg://dock:s3cret-pw@127.0.0.1:1/dockyard",
+            "error: cannot open and migrate the database: ConnectionRefusedError: Connect call failed ('127.0.0.1', 1)",
+        ),
+        (
+            "postgresql+asyncpg://dock:s3cret-pw@127.0.0.1:notaport/dockyard",
+            "error: the database URL is not usable (ValueError)",
+        ),
+    ],
+)
+def test_an_unusable_database_is_one_line_without_the_password(url: str, message: str) -> None:
+    result = CliRunner().invoke(app, ["server"], env={"DOCKYARD_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert result.output.strip() == message
+    assert "s3cret-pw" not in result.output
+
+
+def test_a_broken_config_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("port: [8080\n")
+    result = CliRunner().invoke(app, ["server"], env={"DOCKYARD_CONFIG": str(config)})
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: config file {config}: ParserError: ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_settings_come_from_the_config_file_under_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("port: 9090\nhost: 127.0.0.2\n")
+    settings = load_settings_from(config, {"DOCKYARD_PORT": "9191"})
+    assert (settings.host, settings.port) == ("127.0.0.2", 9191)
+
+
+def load_settings_from(config: Path, env: dict[str, str]) -> Settings:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKYARD_CONFIG", str(config))
+        for key, value in env.items():
+            patch.setenv(key, value)
+        return Settings()

@@ -38,9 +38,9 @@ def test_staging_modules_are_read_from_the_upstream_go_mod() -> None:
     assert binaries.staging_modules(UPSTREAM_GO_MOD) == ["k8s.io/api", "k8s.io/client-go"]
 
 
-def _fake_go(directory: Path, script: str) -> None:
+def _fake_go(directory: Path, script: str, version: str = "go1.26.8") -> None:
     go = directory / "go"
-    go.write_text("#!/bin/sh\n" + script)
+    go.write_text(f'#!/bin/sh\nif [ "$1" = env ]; then echo {version}; exit 0; fi\n' + script)
     go.chmod(go.stat().st_mode | stat.S_IEXEC)
 
 
@@ -83,3 +83,21 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # a build would need go: it must not be asked for
     found = binaries.ensure_binaries()
     assert found.kube_apiserver == cache / "bin" / f"kubernetes-{binaries.KUBERNETES_VERSION}" / "kube-apiserver"
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("go1.26.8", (1, 26, 8)), ("go1.26", (1, 26, 0)), ("go1.27rc1", (1, 27, 0)), ("devel", None), ("", None)],
+)
+def test_go_versions_are_parsed(text: str, parsed: tuple[int, int, int] | None) -> None:
+    assert binaries.parse_go_version(text) == parsed
+
+
+def test_an_old_go_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _fake_go(bindir, "exit 0\n", version="go1.22.1")
+    monkeypatch.setenv("DOCKYARD_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin:/bin")
+    with pytest.raises(ToolchainError, match=r"Go 1\.22\.1 at .* is too old: the pinned modules need Go 1\.26\.4"):
+        binaries.ensure_binaries()

@@ -3,7 +3,13 @@ from pathlib import Path
 import pytest
 
 from dockyard.sandbox.errors import TopologyError
-from dockyard.sandbox.topology import default_topology, load_topology, node_manifests, parse_topology
+from dockyard.sandbox.topology import (
+    assign_pod_cidrs,
+    default_topology,
+    load_topology,
+    node_manifests,
+    parse_topology,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,18 +49,22 @@ GOOD_POOL = {"name": "gpu", "count": 2, "idc": "idc-c", "cpuModel": "intel"}
         ({"pools": [{**GOOD_POOL, "capacity": {"cpu": "lots"}}]}, "pools[0].capacity.cpu"),
         ({"pools": [{**GOOD_POOL, "taints": [{"key": "k", "effect": "Sometimes"}]}]}, "pools[0].taints[0].effect"),
         ({"pools": [{**GOOD_POOL, "colour": "red"}]}, "pools[0].colour"),
-        ({"pools": [GOOD_POOL, GOOD_POOL]}, "pools: Value error, pool names must be unique"),
+        ({"pools": [GOOD_POOL, GOOD_POOL]}, "pools: Value error, pool names must be unique; repeated: gpu"),
         ({"pools": [{**GOOD_POOL, "count": 0}]}, "pools: Value error, the pools hold no node"),
-        ({"pools": []}, "pools"),
-        ({"nodes": 3}, "pools"),
+        ({"pools": []}, "pools: List should have at least 1 item"),
+        ({"nodes": 3}, "pools: Field required"),
+        ({"pools": [{**GOOD_POOL, "cpuModel": "Intel(R) Xeon(R)"}]}, "pools[0].cpuModel: Value error, 'Intel(R)"),
+        ({"pools": [{**GOOD_POOL, "idc": "a" * 64}]}, "pools[0].idc: Value error"),
+        ({"pools": [{**GOOD_POOL, "labels": {"team": "a b"}}]}, "pools[0].labels.team: Value error"),
+        ({"pools": [{**GOOD_POOL, "labels": {"Bad_/x": "1"}}]}, "pools[0].labels.Bad_/x.[key]: Value error"),
+        ({"pools": [{**GOOD_POOL, "capacity": {"pods": 300}}]}, "pools[0].capacity.pods: Input should be less"),
         ([1, 2], "expected a mapping"),
     ],
 )
 def test_invalid_topology_names_the_bad_field(raw: object, field: str) -> None:
     with pytest.raises(TopologyError) as info:
         parse_topology(raw, source="t.yaml")
-    assert str(info.value).startswith("t.yaml: ")
-    assert field in str(info.value)
+    assert str(info.value).startswith(f"t.yaml: {field}")
 
 
 def test_topology_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -93,15 +103,21 @@ def test_node_manifests_carry_placement_labels_capacity_and_taints(tmp_path: Pat
     assert node["metadata"]["annotations"]["kwok.x-k8s.io/node"] == "fake"
     assert node["status"]["allocatable"] == {"cpu": "16", "memory": "64Gi", "pods": "50"}
     assert node["spec"]["taints"] == [{"key": "dedicated", "value": "search", "effect": "NoSchedule"}]
-    assert [n["spec"]["podCIDR"] for n in nodes] == ["10.128.0.0/24", "10.128.1.0/24"]
 
 
 def test_every_node_gets_its_own_pod_cidr() -> None:
     nodes = node_manifests(default_topology(5000), kubelet_version="v1.35.4")
+    assign_pod_cidrs(nodes, taken=set())
     cidrs = [n["spec"]["podCIDR"] for n in nodes]
     assert len(set(cidrs)) == 5000
-    assert cidrs[256] == "10.129.0.0/24"
-    assert cidrs[-1] == "10.147.135.0/24"
+    assert (cidrs[0], cidrs[256], cidrs[-1]) == ("10.128.0.0/24", "10.129.0.0/24", "10.147.135.0/24")
+    assert nodes[1]["spec"]["podCIDRs"] == ["10.128.1.0/24"]
+
+
+def test_nodes_added_later_avoid_the_cidrs_already_taken() -> None:
+    nodes = node_manifests(default_topology(3), kubelet_version="v1.35.4")
+    assign_pod_cidrs(nodes, taken={"10.128.0.0/24", "10.128.2.0/24"})
+    assert [n["spec"]["podCIDR"] for n in nodes] == ["10.128.1.0/24", "10.128.3.0/24", "10.128.4.0/24"]
 
 
 def test_zone_defaults_to_the_idc() -> None:

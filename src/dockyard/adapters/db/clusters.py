@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dockyard.adapters.db.errors import DatabaseUnavailableError
 from dockyard.adapters.db.tables import ClusterRow
 from dockyard.domain.clusters import Cluster
 
@@ -16,23 +14,16 @@ class ClusterRepository:
         self._session = session
 
     async def all(self) -> list[Cluster]:
-        try:
-            rows = (await self._session.scalars(select(ClusterRow).order_by(ClusterRow.name))).all()
-        except SQLAlchemyError as e:
-            raise DatabaseUnavailableError(f"reading clusters: {type(e).__name__}") from e
+        rows = (await self._session.scalars(select(ClusterRow).order_by(ClusterRow.name))).all()
         return [Cluster(name=r.name, kubeconfig=r.kubeconfig, labels=dict(r.labels)) for r in rows]
 
     async def upsert(self, cluster: Cluster) -> bool:
-        """Insert or update by name; True if the cluster is new. The caller commits."""
-        try:
-            row = await self._session.scalar(select(ClusterRow).where(ClusterRow.name == cluster.name))
-            if row is None:
-                self._session.add(ClusterRow(name=cluster.name, kubeconfig=cluster.kubeconfig, labels=cluster.labels))
-                await self._session.flush()
-                return True
-            row.kubeconfig = cluster.kubeconfig
-            row.labels = dict(cluster.labels)
-            await self._session.flush()
-        except SQLAlchemyError as e:
-            raise DatabaseUnavailableError(f"writing cluster {cluster.name}: {type(e).__name__}") from e
+        """Insert or update by name; True if the cluster is new. The unit of work commits and maps
+        SQLAlchemy's errors (a concurrent insert of the same name becomes a conflict)."""
+        row = await self._session.scalar(select(ClusterRow).where(ClusterRow.name == cluster.name))
+        if row is None:
+            self._session.add(ClusterRow(name=cluster.name, kubeconfig=cluster.kubeconfig, labels=cluster.labels))
+            return True
+        row.kubeconfig = cluster.kubeconfig
+        row.labels = dict(cluster.labels)
         return False

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.clusters import ClusterRepository
+from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 
 
 class UnitOfWork:
@@ -39,8 +41,13 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        async with self._sessions() as session, session.begin():
-            yield UnitOfWork(session)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield UnitOfWork(session)
+        except IntegrityError as e:
+            raise DatabaseConflictError(f"the change conflicts with existing data ({type(e.orig).__name__})") from e
+        except (SQLAlchemyError, OSError) as e:
+            raise DatabaseUnavailableError(f"{type(e).__name__} while talking to the database") from e
 
     async def dispose(self) -> None:
         await self._engine.dispose()

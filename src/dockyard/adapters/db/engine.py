@@ -7,22 +7,30 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from dockyard.adapters.db.errors import DatabaseUnavailableError
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An async engine for ``url``; for SQLite the file's directory is created."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    """An async engine for ``url``; for SQLite the file's directory is created.
+
+    Raises :class:`DatabaseUnavailableError` for a URL that cannot be used (without repeating it).
+    """
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    except OSError as e:
+        raise DatabaseUnavailableError(f"cannot create the SQLite database's directory: {e.strerror}") from e
+    except (ArgumentError, ValueError) as e:
+        raise DatabaseUnavailableError(f"the database URL is not usable ({type(e).__name__})") from e
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -28,4 +28,6 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         async with engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(_config(c), revision))
     except (SQLAlchemyError, OSError) as e:
-        raise DatabaseUnavailableError(f"migration failed: {type(e).__name__}: {e}") from e
+        # Name the failure, not the statement or connection string behind it.
+        reason = f"{type(e).__name__}: {e.strerror}" if isinstance(e, OSError) and e.strerror else type(e).__name__
+        raise DatabaseUnavailableError(f"cannot open and migrate the database: {reason}") from e

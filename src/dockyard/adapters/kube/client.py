@@ -45,16 +45,23 @@ class KubeCluster:
     """One Kubernetes API endpoint. Use as an async context manager or call :meth:`aclose`."""
 
     def __init__(self, kubeconfig: Path, *, timeout: float = 10.0) -> None:
+        """Load ``kubeconfig`` and open clients; any problem with the file is a :class:`KubeError`."""
         try:
             config = KubeConfig.from_file(str(kubeconfig)).get()
-        except (ConfigError, OSError, KeyError, ValueError) as e:
+            if config is None:
+                raise KubeError(f"kubeconfig {kubeconfig} has no current context")
+            self._config = config
+            self._timeout = httpx2.Timeout(timeout)
+            self._client = AsyncClient(config=config, field_manager=FIELD_MANAGER, timeout=self._timeout)
+            self._raw = raw_async_client(config, ConnectionParams(timeout=self._timeout))
+        except KubeError:
+            raise
+        except (ConfigError, OSError) as e:
             raise KubeError(f"cannot load kubeconfig {kubeconfig}: {e}") from e
-        if config is None:
-            raise KubeError(f"kubeconfig {kubeconfig} has no current context")
-        self._config = config
-        self._timeout = httpx2.Timeout(timeout)
-        self._client = AsyncClient(config=self._config, field_manager=FIELD_MANAGER, timeout=self._timeout)
-        self._raw = raw_async_client(self._config, ConnectionParams(timeout=self._timeout))
+        except Exception as e:
+            # Malformed YAML, bad base64, unreadable certificates...: name the kind, not the contents,
+            # which may hold credentials.
+            raise KubeError(f"cannot use kubeconfig {kubeconfig}: {type(e).__name__}") from e
 
     @property
     def server(self) -> str:

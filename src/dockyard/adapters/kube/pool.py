@@ -13,14 +13,19 @@ from dockyard.domain.clusters import Cluster
 class ClusterPool:
     def __init__(self) -> None:
         self._clients: dict[str, tuple[str, KubeCluster]] = {}
+        self._lock = asyncio.Lock()
 
     async def sync(self, clusters: list[Cluster]) -> None:
-        """Open clients for new clusters, reopen changed ones, close removed ones."""
+        """Open clients for new clusters, reopen changed ones, close removed ones (one caller at a time)."""
+        async with self._lock:
+            await self._sync(clusters)
+
+    async def _sync(self, clusters: list[Cluster]) -> None:
         wanted = {c.name: c.kubeconfig for c in clusters}
         for name, (kubeconfig, client) in list(self._clients.items()):
             if wanted.get(name) != kubeconfig:
+                self._clients.pop(name, None)
                 await client.aclose()
-                del self._clients[name]
         for name, kubeconfig in wanted.items():
             if name not in self._clients:
                 try:
