@@ -219,3 +219,17 @@ def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) ->
     result = cluster.up(sandbox.layout, topology=default_topology(SANDBOX_NODES))
     assert (result.nodes_created, result.nodes_deleted) == (0, 2)
     assert len(_nodes(sandbox).splitlines()) == SANDBOX_NODES
+
+
+def test_up_restarts_a_component_that_runs_but_does_not_answer(sandbox: Sandbox) -> None:
+    frozen = _pids(sandbox)["metrics-server"]
+    os.kill(frozen, signal.SIGSTOP)  # alive, holding its port, answering nothing
+    try:
+        result = cluster.up(sandbox.layout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(frozen, signal.SIGCONT)
+    assert result.started == ["metrics-server"]
+    _wait_gone(frozen)
+    assert _pids(sandbox)["metrics-server"] != frozen
+    assert all(s.healthy for s in cluster.status(sandbox.layout))
