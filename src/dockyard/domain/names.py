@@ -1,0 +1,57 @@
+"""Checks for the names and references users give: DNS labels, image references, env var names."""
+
+from __future__ import annotations
+
+import re
+
+from dockyard.domain.errors import InvalidInput
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# distribution/reference, restricted to lower case outside the tag (no "uppercase host junk").
+_HOST = r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?))*(?::[0-9]{1,5})?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPOSITORY = re.compile(rf"^(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def dns_label(field: str, value: str, *, max_length: int = 63) -> str:
+    """``value`` if it is a DNS label (a-z, 0-9, '-', not at the ends) of at most ``max_length``."""
+    if not isinstance(value, str) or len(value) > max_length or not _DNS_LABEL.match(value):
+        raise InvalidInput(
+            field, f"{value!r} must be a DNS label: lower-case letters, digits and '-', at most {max_length}"
+        )
+    return value
+
+
+def repository(field: str, value: str) -> str:
+    """An image repository without tag or digest, e.g. ``registry.local:5000/shop/web``."""
+    if not isinstance(value, str) or len(value) > 255 or not _REPOSITORY.match(value):
+        raise InvalidInput(field, f"{value!r} is not an image repository such as registry.local:5000/shop/web")
+    return value
+
+
+def image(field: str, value: str) -> str:
+    """A full image reference ``repository[:tag][@sha256:digest]`` with a tag or a digest."""
+    if not isinstance(value, str) or not value or value != value.strip() or " " in value:
+        raise InvalidInput(field, f"{value!r} is not an image reference (no spaces allowed)")
+    rest, _, digest = value.partition("@")
+    if digest and not _DIGEST.match(digest):
+        raise InvalidInput(field, f"{digest!r} is not a sha256 digest")
+    repo, tag = rest, ""
+    slash, colon = rest.rfind("/"), rest.rfind(":")
+    if colon > slash:
+        repo, tag = rest[:colon], rest[colon + 1 :]
+        if not _TAG.match(tag):
+            raise InvalidInput(field, f"{tag!r} is not an image tag")
+    if not tag and not digest:
+        raise InvalidInput(field, f"{value!r} needs a tag or a digest, e.g. {value}:1.0")
+    repository(field, repo)
+    return value
+
+
+def env_name(field: str, value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise InvalidInput(field, f"{value!r} is not an environment variable name")
+    return value

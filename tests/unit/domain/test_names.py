@@ -1,0 +1,60 @@
+import pytest
+
+from dockyard.domain import names
+from dockyard.domain.errors import InvalidInput
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "web:1",
+        "shop/web:1.2.3",
+        "registry.local:5000/shop/web:v2",
+        "registry.local/a/b/c@sha256:" + "a" * 64,
+        "web:1@sha256:" + "0" * 64,
+        "my-registry.example.com/team_x/web-api:2024.11.23-rc_1",
+    ],
+)
+def test_valid_images(value: str) -> None:
+    assert names.image("image", value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("web", "needs a tag or a digest"),
+        ("web app:1", "no spaces"),
+        (" web:1", "no spaces"),
+        ("Registry.Local/web:1", "is not an image repository"),
+        ("REGISTRY/WEB:1", "is not an image repository"),
+        ("shop//web:1", "is not an image repository"),
+        ("web:-bad", "is not an image tag"),
+        ("web@sha256:xyz", "is not a sha256 digest"),
+        ("", "no spaces"),
+    ],
+)
+def test_invalid_images_name_the_field(value: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as info:
+        names.image("versions.image", value)
+    assert info.value.field == "versions.image"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("web", True),
+        ("a-1", True),
+        ("-a", False),
+        ("A", False),
+        ("a_b", False),
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ("", False),
+    ],
+)
+def test_dns_labels(value: str, ok: bool) -> None:
+    if ok:
+        assert names.dns_label("name", value) == value
+    else:
+        with pytest.raises(InvalidInput):
+            names.dns_label("name", value)
