@@ -14,13 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
+from dockyard.adapters.db.applications import ApplicationModel
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
+from dockyard.adapters.db.operations import OperationLog
 
 
 class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
+        self.model = ApplicationModel(session)
+        self.operations = OperationLog(session)
 
 
 class Database:

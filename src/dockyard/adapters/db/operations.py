@@ -1,0 +1,74 @@
+"""Operation rows: the history of every mutating action, per system, application and group."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.adapters.db.tables import OperationRow
+from dockyard.domain.errors import NotFound
+from dockyard.domain.model import Operation, OperationStatus
+
+
+class OperationLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, operation: Operation) -> None:
+        self._session.add(
+            OperationRow(
+                id=operation.id,
+                action=operation.action,
+                actor=operation.actor,
+                system=operation.system,
+                app=operation.app,
+                group=operation.group,
+                params=operation.params,
+                status=operation.status,
+                error=operation.error,
+                started_at=operation.started_at,
+                finished_at=operation.finished_at,
+                # Set here, to the microsecond: SQLite's CURRENT_TIMESTAMP has whole seconds only.
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, operation_id: str) -> Operation | None:
+        row = await self._session.get(OperationRow, operation_id)
+        return _operation(row) if row else None
+
+    async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> None:
+        row = await self._session.get(OperationRow, operation_id)
+        if row is None:
+            raise NotFound(f"operation {operation_id!r} does not exist")
+        row.status, row.error, row.finished_at = status, error[:4000], dt.datetime.now(dt.UTC)
+        await self._session.flush()
+
+    async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
+        """Newest first; ``app`` and ``group`` narrow it down when given."""
+        query = select(OperationRow).where(OperationRow.system == system)
+        if app:
+            query = query.where(OperationRow.app == app)
+        if group:
+            query = query.where(OperationRow.group == group)
+        rows = await self._session.scalars(query.order_by(OperationRow.created_at.desc()).limit(limit))
+        return [_operation(r) for r in rows]
+
+
+def _operation(row: OperationRow) -> Operation:
+    return Operation(
+        id=row.id,
+        action=row.action,
+        actor=row.actor,
+        system=row.system,
+        app=row.app,
+        group=row.group,
+        params=dict(row.params),
+        status=row.status,  # type: ignore[arg-type]
+        error=row.error,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )

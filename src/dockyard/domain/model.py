@@ -1,0 +1,118 @@
+"""The application model: system → application → group → version, and the operations on them.
+
+One system is one namespace (named like the system) in every cluster it uses. An application's
+groups are its deployable units, each in one environment on one cluster. A version is immutable and
+numbered per group from 1; a group points at the version it runs. These are plain records; the
+``new_*`` functions check user input and raise :class:`InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dockyard.domain import names
+from dockyard.domain.errors import InvalidInput
+from dockyard.domain.versions import VersionSpec
+
+ENVIRONMENTS = ("dev", "test", "prod")
+Environment = Literal["dev", "test", "prod"]
+OperationStatus = Literal["pending", "running", "succeeded", "failed"]
+# Deployment names are "<app>-<group>" and must stay DNS labels (63).
+MAX_APP_NAME = 30
+MAX_GROUP_NAME = 30
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What a system may request in each cluster (ResourceQuota); 0 means no limit."""
+
+    cpu_millis: int = 0
+    memory_mib: int = 0
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    description: str = ""
+    quota: Quota = field(default_factory=Quota)
+
+
+@dataclass(frozen=True)
+class Application:
+    system: str
+    name: str
+    repository: str
+    business_id: str = ""
+    owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    system: str
+    app: str
+    name: str
+    environment: Environment
+    cluster: str
+    current_version: int | None = None
+    latest_version: int = 0
+
+
+@dataclass(frozen=True)
+class Version:
+    system: str
+    app: str
+    group: str
+    number: int
+    spec: VersionSpec
+    created_by: str
+    created_at: dt.datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    action: str
+    actor: str
+    system: str
+    app: str = ""
+    group: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    status: OperationStatus = "pending"
+    error: str = ""
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_mib: int = 0) -> System:
+    names.dns_label("name", name)
+    if len(description) > 1000:
+        raise InvalidInput("description", "description may hold at most 1000 characters")
+    for key, value in (("quota.cpu_millis", cpu_millis), ("quota.memory_mib", memory_mib)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+            raise InvalidInput(key, f"{key} must be an integer from 0 to 1000000000 (got {value!r})")
+    return System(name=name, description=description, quota=Quota(cpu_millis, memory_mib))
+
+
+def new_application(
+    system: str, name: str, *, repository: str, business_id: str = "", owners: tuple[str, ...] = ()
+) -> Application:
+    names.dns_label("name", name, max_length=MAX_APP_NAME)
+    names.repository("repository", repository)
+    if business_id:
+        names.dns_label("business_id", business_id)
+    for i, owner in enumerate(owners):
+        if not owner or len(owner) > 100:
+            raise InvalidInput(f"owners[{i}]", "an owner is a user name of 1 to 100 characters")
+    return Application(system=system, name=name, repository=repository, business_id=business_id, owners=owners)
+
+
+def new_group(system: str, app: str, name: str, *, environment: str, cluster: str) -> Group:
+    names.dns_label("name", name, max_length=MAX_GROUP_NAME)
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
+    names.dns_label("cluster", cluster)
+    env: Environment = environment  # type: ignore[assignment]
+    return Group(system=system, app=app, name=name, environment=env, cluster=cluster)

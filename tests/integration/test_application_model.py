@@ -1,0 +1,143 @@
+"""The application model in a real database, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.services import applications as svc
+from dockyard.services.clusters import register_cluster
+from dockyard.services.platform import Platform
+from dockyard.settings import Settings
+
+SPEC: dict[str, Any] = {
+    "image": "registry.local/shop/web:1",
+    "flavor": "small",
+    "instances": 3,
+    "ports": [{"name": "http", "port": 8080}],
+    "config_files": {"app.yaml": "a: 1\n"},
+}
+
+
+@pytest.fixture
+async def platform(database_url: str) -> AsyncIterator[Platform]:
+    started = await Platform.start(Settings(database_url=database_url))
+    await register_cluster(started, name="local", kubeconfig="/nonexistent/kubeconfig", labels={"idc": "local"})
+    yield started
+    await started.stop()
+
+
+async def _shop(platform: Platform) -> None:
+    await svc.create_system(platform, actor="alice", name="shop", cpu_millis=64000, memory_mib=131072)
+    await svc.create_application(
+        platform, actor="alice", system="shop", name="web", repository="registry.local/shop/web", business_id="b-1001"
+    )
+    await svc.create_group(
+        platform, actor="alice", system="shop", app="web", name="prod", environment="prod", cluster="local"
+    )
+
+
+async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(platform: Platform) -> None:
+    await _shop(platform)
+    v1 = await svc.create_version(platform, actor="bob", system="shop", app="web", group="prod", spec=SPEC)
+    v2 = await svc.create_version(
+        platform,
+        actor="bob",
+        system="shop",
+        app="web",
+        group="prod",
+        spec={**SPEC, "image": "registry.local/shop/web:2"},
+        reason="new image",
+    )
+    assert (v1.number, v2.number) == (1, 2)
+    async with platform.db.unit_of_work() as uow:
+        group = await uow.model.group("shop", "web", "prod")
+        stored = await uow.model.versions("shop", "web", "prod")
+        app = await uow.model.application("shop", "web")
+        system = await uow.model.system("shop")
+    assert group is not None
+    assert (group.cluster, group.environment, group.latest_version, group.current_version) == ("local", "prod", 2, None)
+    assert [v.spec for v in stored] == [v1.spec, v2.spec]
+    assert stored[1].reason == "new image"
+    assert stored[1].created_by == "bob"
+    assert app is not None
+    assert app.business_id == "b-1001"
+    assert system is not None
+    assert system.quota.memory_mib == 131072
+    history = await svc.history(platform, "shop", "web", "prod")
+    assert [(o.action, o.actor, o.status) for o in history] == [
+        ("create-version", "bob", "succeeded"),
+        ("create-version", "bob", "succeeded"),
+        ("create-group", "alice", "succeeded"),
+    ]
+    assert {o.params.get("version") for o in history if o.action == "create-version"} == {1, 2}
+
+
+async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: Platform) -> None:
+    await _shop(platform)
+    with pytest.raises(Conflict, match="system 'shop' already exists"):
+        await svc.create_system(platform, actor="alice", name="shop")
+    with pytest.raises(Conflict, match="application 'web' already exists"):
+        await svc.create_application(platform, actor="a", system="shop", name="web", repository="r.local/web")
+    with pytest.raises(NotFound, match="system 'nope' does not exist"):
+        await svc.create_application(platform, actor="a", system="nope", name="web", repository="r.local/web")
+    with pytest.raises(NotFound, match="cluster 'far' is not registered"):
+        await svc.create_group(
+            platform, actor="a", system="shop", app="web", name="gray", environment="prod", cluster="far"
+        )
+    with pytest.raises(NotFound, match="group 'nope' does not exist"):
+        await svc.create_version(platform, actor="a", system="shop", app="web", group="nope", spec=SPEC)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"instances": -1}, "instances"),
+        ({"instances": 100000}, "instances"),
+        ({"flavor": "huge"}, "flavor"),
+        ({"image": "Bad Host/web:1"}, "image"),
+        ({"config_files": {"../x": "1"}}, "config_files.../x"),
+        ({"config_files": {"big": "x" * (10 * 1024 * 1024)}}, "config_files.big"),
+        ({"ports": [{"name": "a", "port": 80}, {"name": "b", "port": 80}]}, "ports[1].port"),
+    ],
+)
+async def test_invalid_versions_write_nothing(platform: Platform, change: dict[str, Any], field: str) -> None:
+    await _shop(platform)
+    with pytest.raises(InvalidInput) as info:
+        await svc.create_version(platform, actor="a", system="shop", app="web", group="prod", spec={**SPEC, **change})
+    assert info.value.field == field
+    async with platform.db.unit_of_work() as uow:
+        assert await uow.model.count_versions() == 0
+        group = await uow.model.group("shop", "web", "prod")
+    assert group is not None
+    assert group.latest_version == 0
+    assert [o.action for o in await svc.history(platform, "shop", "web", "prod")] == ["create-group"]
+
+
+async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: Platform) -> None:
+    await _shop(platform)
+
+    async def attempt(i: int) -> int | str:
+        try:
+            version = await svc.create_version(
+                platform, actor=f"u{i}", system="shop", app="web", group="prod", spec={**SPEC, "instances": i}
+            )
+        except Conflict:
+            return "conflict"
+        return version.number
+
+    results = await asyncio.gather(*(attempt(i) for i in range(1, 9)))
+    numbers = sorted(r for r in results if isinstance(r, int))
+    assert numbers == list(range(1, len(numbers) + 1)), results  # no gaps, no number twice
+    async with platform.db.unit_of_work() as uow:
+        stored = await uow.model.versions("shop", "web", "prod")
+        group = await uow.model.group("shop", "web", "prod")
+    assert [v.number for v in stored] == numbers
+    assert group is not None
+    assert group.latest_version == len(numbers)
+    history = await svc.history(platform, "shop", "web", "prod")
+    assert sorted(o.params["version"] for o in history if o.action == "create-version") == numbers
