@@ -64,6 +64,11 @@ class KubeCluster:
             raise KubeError(f"cannot use kubeconfig {kubeconfig}: {type(e).__name__}") from e
 
     @property
+    def client(self) -> AsyncClient:
+        """The lightkube client: for this package's other modules (watch caches) only."""
+        return self._client
+
+    @property
     def server(self) -> str:
         return str(self._config.cluster.server)
 
