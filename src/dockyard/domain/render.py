@@ -47,6 +47,15 @@ class GroupRef:
         return {"dockyard.io/app": self.app, "dockyard.io/group": self.group}
 
 
+def namespace(ref: GroupRef) -> dict[str, Any]:
+    """The system's namespace in a cluster."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": ref.namespace, "labels": {"dockyard.io/system": ref.system, **MANAGED_BY}},
+    }
+
+
 def config_map_name(ref: GroupRef, version: int) -> str:
     return f"{ref.workload}-v{version}"
 

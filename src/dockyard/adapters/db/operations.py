@@ -40,6 +40,24 @@ class OperationLog:
         row = await self._session.get(OperationRow, operation_id)
         return _operation(row) if row else None
 
+    async def start(self, operation_id: str) -> None:
+        """Mark ``pending`` → ``running`` (kept as it is when already running: a resumed operation)."""
+        row = await self._session.get(OperationRow, operation_id)
+        if row is None:
+            raise NotFound(f"operation {operation_id!r} does not exist")
+        if row.status == "pending":
+            row.status, row.started_at = "running", dt.datetime.now(dt.UTC)
+            await self._session.flush()
+
+    async def unfinished(self) -> list[Operation]:
+        """Operations still pending or running, oldest first: what a (re)started executor must drive."""
+        rows = await self._session.scalars(
+            select(OperationRow)
+            .where(OperationRow.status.in_(("pending", "running")))
+            .order_by(OperationRow.created_at)
+        )
+        return [_operation(r) for r in rows]
+
     async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> None:
         row = await self._session.get(OperationRow, operation_id)
         if row is None:

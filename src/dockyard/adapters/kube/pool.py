@@ -33,6 +33,16 @@ class ClusterPool:
                 except KubeError:
                     continue  # health() reports it as unusable
 
+    async def client(self, cluster: Cluster) -> KubeCluster:
+        """The open client of ``cluster``, opened now if needed; :class:`KubeError` if unusable."""
+        async with self._lock:
+            entry = self._clients.get(cluster.name)
+            if entry is None or entry[0] != cluster.kubeconfig:
+                if entry is not None:
+                    await entry[1].aclose()
+                self._clients[cluster.name] = (cluster.kubeconfig, KubeCluster(Path(cluster.kubeconfig)))
+            return self._clients[cluster.name][1]
+
     def get(self, name: str) -> KubeCluster | None:
         entry = self._clients.get(name)
         return entry[1] if entry else None

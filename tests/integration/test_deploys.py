@@ -1,0 +1,144 @@
+"""Deploys as persisted operations, against the sandbox, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from lightkube.resources.apps_v1 import Deployment
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.domain.errors import Conflict, NotFound
+from dockyard.services import applications as svc
+from dockyard.services.clusters import register_cluster
+from dockyard.services.deploys import run_operation, start_deploy
+from dockyard.services.platform import Platform
+from dockyard.settings import Settings
+from tests.integration.conftest import Sandbox
+
+SPEC: dict[str, Any] = {
+    "image": "registry.local/shop/web:1",
+    "flavor": "tiny",
+    "instances": 3,
+    "ports": [{"name": "http", "port": 8080}],
+    "config_files": {"app.yaml": "a: 1\n"},
+}
+
+
+@pytest.fixture
+async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
+    """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
+    platform = await Platform.start(Settings(database_url=database_url))
+    name = f"shop-{uuid.uuid4().hex[:8]}"
+    await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
+    await svc.create_system(platform, actor="alice", name=name)
+    await svc.create_application(platform, actor="alice", system=name, name="web", repository="registry.local/web")
+    await svc.create_group(
+        platform, actor="alice", system=name, app="web", name="prod", environment="prod", cluster="local"
+    )
+    yield platform, name
+    await kube.delete("v1", "Namespace", name)
+    await platform.stop()
+
+
+async def _version(platform: Platform, system: str, **changes: Any) -> int:
+    created = await svc.create_version(
+        platform, actor="bob", system=system, app="web", group="prod", spec={**SPEC, **changes}
+    )
+    return created.number
+
+
+async def _deployment(kube: KubeCluster, system: str) -> dict[str, Any]:
+    return await kube.get("apps/v1", "Deployment", "web-prod", namespace=system)
+
+
+async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
+    system: tuple[Platform, str], kube: KubeCluster
+) -> None:
+    platform, name = system
+    v1 = await _version(platform, name)
+    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    assert op.status == "pending"
+    done = await run_operation(platform, op.id)
+    assert (done.status, done.error) == ("succeeded", "")
+    assert done.started_at is not None
+    assert done.finished_at is not None
+    pods = await kube.list("v1", "Pod", namespace=name, labels={"dockyard.io/group": "prod"})
+    assert len(pods) == 3
+    assert {p["metadata"]["labels"]["dockyard.io/version"] for p in pods} == {"1"}
+    async with platform.db.unit_of_work() as uow:
+        group = await uow.model.group(name, "web", "prod")
+    assert group is not None
+    assert group.current_version == 1
+
+    # The same version again succeeds without writing to the cluster: a hand edit (drift, for
+    # `reconcile` to undo) survives it, where an apply would have forced the image back.
+    hand = "registry.local/shop/web:by-hand"
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": hand}]}}}}
+    await kube.client.patch(Deployment, "web-prod", patch, namespace=name)
+    again = await run_operation(
+        platform, (await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)).id
+    )
+    assert again.status == "succeeded"
+    after = await _deployment(kube, name)
+    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == hand
+
+    # Running a finished operation again changes nothing either (nothing runs twice).
+    assert (await run_operation(platform, op.id)).finished_at == done.finished_at
+    history = [(o.action, o.status) for o in await svc.history(platform, name, "web", "prod")][:2]
+    assert history == [("deploy", "succeeded"), ("deploy", "succeeded")]
+
+
+async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Platform, str]) -> None:
+    platform, name = system
+    v1 = await _version(platform, name)
+
+    async def attempt() -> str:
+        try:
+            return (await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)).id
+        except Conflict:
+            return "conflict"
+
+    results = await asyncio.gather(attempt(), attempt(), attempt())
+    assert sorted(r == "conflict" for r in results) == [False, True, True]
+    winner = next(r for r in results if r != "conflict")
+    assert (await run_operation(platform, winner)).status == "succeeded"
+    # Once it has finished, the group takes a new deploy again.
+    follow = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    assert follow.status == "pending"
+
+
+async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reason(
+    system: tuple[Platform, str],
+) -> None:
+    platform, name = system
+    huge = await _version(platform, name, flavor="xlarge", instances=200)  # 1,600 CPUs on 20 × 32
+    op = await start_deploy(
+        platform, actor="bob", system=name, app="web", group="prod", version=huge, deadline_seconds=10
+    )
+    done = await run_operation(platform, op.id)
+    assert done.status == "failed"
+    assert done.error.startswith("progress deadline of 10s passed with ")
+    assert "Insufficient cpu" in done.error
+    async with platform.db.unit_of_work() as uow:
+        group = await uow.model.group(name, "web", "prod")
+    assert group is not None
+    assert group.current_version is None
+
+
+async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(system: tuple[Platform, str]) -> None:
+    platform, name = system
+    v1 = await _version(platform, name)
+    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    async with platform.db.unit_of_work() as uow:
+        await uow.operations.start(op.id)  # a previous executor began it, then died
+    done = await run_operation(platform, op.id)
+    assert done.status == "succeeded"
+    assert done.started_at is not None
+    with pytest.raises(NotFound):
+        await run_operation(platform, str(uuid.uuid4()))
+    with pytest.raises(NotFound, match="version 9 does not exist"):
+        await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=9)
