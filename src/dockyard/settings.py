@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     cluster_health_timeout: float = Field(default=3.0, gt=0)
     auto_migrate: bool = True
+    executor: bool = Field(default=True, description="run pending operations (deploys) in this process")
 
     @field_validator("database_url")
     @classmethod

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +23,7 @@ from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
+from tests.integration.conftest import Sandbox, free_port
 
 SPEC: dict[str, Any] = {
     "image": "registry.local/shop/web:1",
@@ -142,3 +148,49 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
         await run_operation(platform, str(uuid.uuid4()))
     with pytest.raises(NotFound, match="version 9 does not exist"):
         await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=9)
+
+
+async def test_a_deploy_survives_kill_9_of_the_server(
+    system: tuple[Platform, str], database_url: str, kube: KubeCluster, tmp_path: Path
+) -> None:
+    platform, name = system
+    v1 = await _version(platform, name, instances=60)
+    op = await start_deploy(
+        platform, actor="bob", system=name, app="web", group="prod", version=v1, deadline_seconds=180
+    )
+    env = {**os.environ, "DOCKYARD_DATABASE_URL": database_url}
+    argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
+    with (tmp_path / "server-1.log").open("wb") as log:
+        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        status = await _wait_status(platform, op.id, {"running", "succeeded", "failed"})
+    finally:
+        server.kill()  # SIGKILL: no shutdown, no cleanup
+        server.wait()
+    assert status == "running", "the deploy finished before the kill; make it longer"
+
+    with (tmp_path / "server-2.log").open("wb") as log:
+        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert await _wait_status(platform, op.id, {"succeeded", "failed"}, timeout=180) == "succeeded"
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    deployment = await _deployment(kube, name)
+    assert deployment["status"]["readyReplicas"] == 60
+    assert deployment["metadata"]["generation"] == 1  # one rollout, not two
+    async with platform.db.unit_of_work() as uow:
+        group = await uow.model.group(name, "web", "prod")
+    assert group is not None
+    assert group.current_version == v1
+
+
+async def _wait_status(platform: Platform, operation_id: str, wanted: set[str], timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with platform.db.unit_of_work() as uow:
+            op = await uow.operations.get(operation_id)
+        if op is not None and op.status in wanted:
+            return op.status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"operation {operation_id} did not reach {wanted}")

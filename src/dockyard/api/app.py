@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from dockyard import __version__
 from dockyard.api import errors
+from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
@@ -28,9 +31,14 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.platform = await Platform.start(settings)
+        executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
         try:
             yield
         finally:
+            if executor is not None:
+                executor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await executor
             await app.state.platform.stop()
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
