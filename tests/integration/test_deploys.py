@@ -18,6 +18,7 @@ from lightkube.resources.apps_v1 import Deployment
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.errors import Conflict, NotFound
+from dockyard.domain.model import Operation
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
@@ -194,3 +195,33 @@ async def _wait_status(platform: Platform, operation_id: str, wanted: set[str], 
             return op.status
         await asyncio.sleep(0.05)
     raise AssertionError(f"operation {operation_id} did not reach {wanted}")
+
+
+async def test_a_version_without_ports_removes_the_service_and_rollback_brings_it_back(
+    system: tuple[Platform, str], kube: KubeCluster
+) -> None:
+    platform, name = system
+    with_port = await _version(platform, name)
+    without = await _version(platform, name, ports=[])
+    for number, has_service in [(with_port, True), (without, False), (with_port, True)]:
+        op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=number)
+        assert (await run_operation(platform, op.id)).status == "succeeded"
+        services = await kube.list("v1", "Service", namespace=name, labels={"dockyard.io/group": "prod"})
+        assert [s["metadata"]["name"] for s in services] == (["web-prod"] if has_service else [])
+
+
+async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(system: tuple[Platform, str]) -> None:
+    platform, name = system
+    v1 = await _version(platform, name)
+    broken = Operation(
+        id=str(uuid.uuid4()), action="deploy", actor="bob", system=name, app="web", group="prod", params={"version": 42}
+    )
+    async with platform.db.unit_of_work() as uow:
+        await uow.operations.add(broken)
+    done = await run_operation(platform, broken.id)
+    assert (done.status, done.error) == ("failed", "the target of operation " + broken.id + " no longer exists")
+    async with platform.db.unit_of_work() as uow:
+        assert not await uow.operations.finish(broken.id, "succeeded")  # an ended operation stays ended
+        assert (await uow.operations.get(broken.id)).status == "failed"  # type: ignore[union-attr]
+    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    assert op.status == "pending"

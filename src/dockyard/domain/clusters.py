@@ -23,7 +23,7 @@ class Cluster:
 
 def validate_cluster(name: str, kubeconfig: str, labels: dict[str, str]) -> Cluster:
     """Check a cluster's fields; raises :class:`InvalidInput` naming the first bad one."""
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInput("name", f"cluster name {name!r} must be a DNS label (a-z, 0-9, '-', at most 63)")
     if not kubeconfig:
         raise InvalidInput("kubeconfig", "kubeconfig path must not be empty")

@@ -38,7 +38,7 @@ CATALOG: dict[str, Flavor] = {
 
 def flavor(field: str, name: str) -> Flavor:
     """The catalog's flavor called ``name``; :class:`InvalidInput` naming the known ones otherwise."""
-    found = CATALOG.get(name)
+    found = CATALOG.get(name) if isinstance(name, str) else None
     if found is None:
         raise InvalidInput(field, f"unknown flavor {name!r}; known: {', '.join(CATALOG)}")
     return found

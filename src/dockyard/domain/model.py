@@ -9,6 +9,7 @@ numbered per group from 1; a group points at the version it runs. These are plai
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ OperationStatus = Literal["pending", "running", "succeeded", "failed"]
 # Deployment names are "<app>-<group>" and must stay DNS labels (63).
 MAX_APP_NAME = 30
 MAX_GROUP_NAME = 30
+_GROUP_NAME = re.compile(rf"[a-z0-9]{{1,{MAX_GROUP_NAME}}}")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Operation:
 
 
 def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_mib: int = 0) -> System:
-    names.dns_label("name", name)
+    names.system_name("name", name)
     if len(description) > 1000:
         raise InvalidInput("description", "description may hold at most 1000 characters")
     for key, value in (("quota.cpu_millis", cpu_millis), ("quota.memory_mib", memory_mib)):
@@ -99,7 +101,7 @@ def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_
 def new_application(
     system: str, name: str, *, repository: str, business_id: str = "", owners: tuple[str, ...] = ()
 ) -> Application:
-    names.dns_label("name", name, max_length=MAX_APP_NAME)
+    names.dns_1035_label("name", name, max_length=MAX_APP_NAME)
     names.repository("repository", repository)
     if business_id:
         names.dns_label("business_id", business_id)
@@ -110,9 +112,23 @@ def new_application(
 
 
 def new_group(system: str, app: str, name: str, *, environment: str, cluster: str) -> Group:
-    names.dns_label("name", name, max_length=MAX_GROUP_NAME)
+    if not isinstance(name, str) or not _GROUP_NAME.fullmatch(name):
+        # No '-': "<app>-<group>" must identify one group ("web"+"prod-x" vs "web-prod"+"x").
+        raise InvalidInput("name", f"{name!r} must be 1 to {MAX_GROUP_NAME} lower-case letters and digits")
     if environment not in ENVIRONMENTS:
         raise InvalidInput("environment", f"environment must be one of {', '.join(ENVIRONMENTS)}")
     names.dns_label("cluster", cluster)
     env: Environment = environment  # type: ignore[assignment]
     return Group(system=system, app=app, name=name, environment=env, cluster=cluster)
+
+
+def check_actor(actor: str) -> str:
+    if not isinstance(actor, str) or not 1 <= len(actor) <= 100:
+        raise InvalidInput("actor", "an actor is a user name of 1 to 100 characters")
+    return actor
+
+
+def check_reason(reason: str) -> str:
+    if not isinstance(reason, str) or len(reason) > 1000:
+        raise InvalidInput("reason", "a reason may hold at most 1000 characters")
+    return reason

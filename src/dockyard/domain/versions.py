@@ -131,7 +131,7 @@ def _ports(raw: Any) -> tuple[Port, ...]:
         where = f"ports[{i}]"
         if not isinstance(item, Mapping):
             raise InvalidInput(where, "a port must be an object with name and port")
-        name = names.dns_label(f"{where}.name", item.get("name", ""), max_length=15)
+        name = names.port_name(f"{where}.name", item.get("name", ""))
         number = _int(item, "port", 1, 65535, where=f"{where}.", required=True)
         protocol = item.get("protocol", "TCP")
         if protocol not in PROTOCOLS:
@@ -161,7 +161,7 @@ def _config_files(raw: Any) -> tuple[tuple[str, str], ...]:
     for path, content in raw.items():
         where = f"config_files.{path}"
         normal = posixpath.normpath(path) if isinstance(path, str) and path else ""
-        if not normal or path.startswith("/") or normal != path or normal.startswith(".."):
+        if not normal or normal == "." or path.startswith("/") or normal != path or normal.startswith(".."):
             raise InvalidInput(where, f"{path!r} must be a relative path inside {CONFIG_DIR}, without '..'")
         if not isinstance(content, str):
             raise InvalidInput(where, "a config file's content must be text")

@@ -39,7 +39,7 @@ POD_NETWORK = ipaddress.ip_network("10.128.0.0/9")
 
 
 def _label_value(value: str) -> str:
-    if value and not _LABEL_NAME.match(value):
+    if value and not _LABEL_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., "
             "beginning and ending with a letter or digit)"
@@ -49,7 +49,7 @@ def _label_value(value: str) -> str:
 
 def _label_key(key: str) -> str:
     prefix, _, name = key.rpartition("/")
-    if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or not _LABEL_NAME.match(name):
+    if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix))) or not _LABEL_NAME.fullmatch(name):
         raise ValueError(f"{key!r} is not a Kubernetes label key such as dockyard.io/exclusive or team")
     return key
 
@@ -69,7 +69,7 @@ class Capacity(BaseModel):
     @classmethod
     def _quantity(cls, value: object) -> str:
         text = str(value)
-        if not _QUANTITY.match(text):
+        if not _QUANTITY.fullmatch(text):
             raise ValueError(f"{text!r} is not a Kubernetes quantity such as 32, 500m or 128Gi")
         return text
 
@@ -97,7 +97,7 @@ class Pool(BaseModel):
     @field_validator("name")
     @classmethod
     def _dns_name(cls, value: str) -> str:
-        if not _DNS_LABEL.match(value):
+        if not _DNS_LABEL.fullmatch(value):
             raise ValueError("must be lower-case letters, digits and '-' (a DNS label)")
         return value
 

@@ -78,6 +78,8 @@ async def create_version(
 ) -> Version:
     """Store a new version of the group (numbered latest + 1); does not deploy it."""
     checked = parse_spec(spec)
+    model.check_actor(actor)
+    model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
         version = await uow.model.add_version(system, app, group, checked, by=actor, reason=reason)
         await uow.operations.add(_operation("create-version", actor, system, app, group, version=version.number))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeApiError, KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import Operation, check_actor
 from dockyard.domain.render import GroupRef, namespace, render
 from dockyard.domain.rollout import Rollout, rollout
 from dockyard.domain.versions import VersionSpec
@@ -52,8 +52,11 @@ async def start_deploy(
     deadline_seconds: int = DEFAULT_DEADLINE,
 ) -> Operation:
     """Record a pending deploy of ``version``; :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
-    if isinstance(deadline_seconds, bool) or not 5 <= deadline_seconds <= 3600:
-        raise InvalidInput("deadline_seconds", "deadline_seconds must be from 5 to 3600")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
+    if isinstance(deadline_seconds, bool) or not isinstance(deadline_seconds, int) or not 5 <= deadline_seconds <= 3600:
+        raise InvalidInput("deadline_seconds", "deadline_seconds must be an integer from 5 to 3600")
+    check_actor(actor)
     operation = Operation(
         id=str(uuid.uuid4()),
         action="deploy",
@@ -75,13 +78,21 @@ async def start_deploy(
 
 async def run_operation(platform: Platform, operation_id: str) -> Operation:
     """Drive a deploy to its end (see the module docstring); returns the finished operation."""
-    plan = await _plan(platform, operation_id)
+    try:
+        plan = await _plan(platform, operation_id)
+    except (NotFound, InvalidInput) as e:
+        # Its target is gone or no longer valid: end it, or the group would stay busy forever.
+        async with platform.db.unit_of_work() as uow:
+            if await uow.operations.get(operation_id) is None:
+                raise
+            await uow.operations.finish(operation_id, "failed", error=str(e))
+        plan = await _plan(platform, operation_id)
     if isinstance(plan, Operation):
         return plan
     error = await _deploy(platform, plan)
     async with platform.db.unit_of_work() as uow:
-        await uow.operations.finish(operation_id, "failed" if error else "succeeded", error=error)
-        if not error:
+        ended = await uow.operations.finish(operation_id, "failed" if error else "succeeded", error=error)
+        if ended and not error:
             await uow.model.set_current_version(plan.ref.system, plan.ref.app, plan.ref.group, plan.number)
         finished = await uow.operations.get(operation_id)
     assert finished is not None
@@ -119,7 +130,9 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     assert group is not None
     applied = False
     last: Rollout | None = None
-    while time.time() < plan.deadline_at:
+    first = True
+    while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
+        first = False
         try:
             kube = await platform.clusters.client(clusters[group.cluster])
             if not applied:
@@ -147,8 +160,12 @@ async def _apply_unless_running(kube: KubeCluster, plan: _Plan) -> None:
         if live.version == str(plan.number):
             return  # already there: no write at all
     await kube.apply(namespace(plan.ref))
-    for manifest in render(plan.ref, plan.number, plan.spec):
+    objects = render(plan.ref, plan.number, plan.spec)
+    for manifest in objects:
         await kube.apply(manifest)
+    if not any(o["kind"] == "Service" for o in objects):
+        # A version without ports has no Service: the one an older version had must go.
+        await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
 
 
 async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, object] | None:

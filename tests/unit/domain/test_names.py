@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from dockyard.domain import names
@@ -58,3 +60,32 @@ def test_dns_labels(value: str, ok: bool) -> None:
     else:
         with pytest.raises(InvalidInput):
             names.dns_label("name", value)
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [
+        (names.dns_label, "shop\n"),
+        (names.env_name, "MODE\n"),
+        (names.dns_1035_label, "1web"),
+        (names.port_name, "80"),
+        (names.port_name, "grpc--admin"),
+        (names.port_name, "a-very-long-port-name"),
+        (names.system_name, "default"),
+        (names.system_name, "kube-anything"),
+    ],
+)
+def test_names_kubernetes_would_reject_are_refused(check: Any, value: str) -> None:
+    with pytest.raises(InvalidInput):
+        check("f", value)
+
+
+def test_a_trailing_newline_is_not_part_of_an_image() -> None:
+    with pytest.raises(InvalidInput):
+        names.image("image", "registry.local/web:1\n")
+
+
+def test_good_port_and_service_names() -> None:
+    assert names.port_name("p", "grpc-admin") == "grpc-admin"
+    assert names.port_name("p", "h2") == "h2"
+    assert names.dns_1035_label("n", "web-2") == "web-2"

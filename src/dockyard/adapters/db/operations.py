@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import OperationRow
@@ -58,12 +58,16 @@ class OperationLog:
         )
         return [_operation(r) for r in rows]
 
-    async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> None:
-        row = await self._session.get(OperationRow, operation_id)
-        if row is None:
-            raise NotFound(f"operation {operation_id!r} does not exist")
-        row.status, row.error, row.finished_at = status, error[:4000], dt.datetime.now(dt.UTC)
-        await self._session.flush()
+    async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> bool:
+        """Record the end of an unfinished operation; False (and no change) if it had already ended,
+        so a second runner of the same operation can never overwrite the first one's result."""
+        done = await self._session.execute(
+            update(OperationRow)
+            .where(OperationRow.id == operation_id, OperationRow.status.in_(("pending", "running")))
+            .values(status=status, error=error[:4000], finished_at=dt.datetime.now(dt.UTC))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
         """Newest first; ``app`` and ``group`` narrow it down when given."""

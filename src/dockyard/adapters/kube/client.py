@@ -193,7 +193,7 @@ def _status_error(message: str, code: int, reason: str) -> KubeError:
         return KubeNotFoundError(message, status=code, reason=reason)
     if code == 409:
         return KubeConflictError(message, status=code, reason=reason)
-    if code >= 500 or code == 0:
+    if code >= 500 or code in (0, 429):
         return KubeUnavailableError(message)
     return KubeApiError(message, status=code, reason=reason)
 

@@ -39,6 +39,7 @@ class ClusterPool:
             entry = self._clients.get(cluster.name)
             if entry is None or entry[0] != cluster.kubeconfig:
                 if entry is not None:
+                    self._clients.pop(cluster.name, None)
                     await entry[1].aclose()
                 self._clients[cluster.name] = (cluster.kubeconfig, KubeCluster(Path(cluster.kubeconfig)))
             return self._clients[cluster.name][1]

@@ -2,9 +2,10 @@
 
 Contract of :class:`PodCache`:
 - :meth:`run` lists every pod with the label ``dockyard.io/group``, then watches from the list's
-  resourceVersion. A 410 Gone (history compacted) or any connection error leads to a fresh list,
-  after a backoff of 0.5 s doubling to 30 s on repeated errors; the cache is replaced whole on each
-  list, so deletions missed while disconnected disappear too.
+  resourceVersion. A 410 Gone (history compacted) or a watch silent for longer than the server's own
+  watch timeout (a connection that died without closing) leads to a fresh list at once; any other
+  error to a fresh list after a backoff of 0.5 s doubling to 30 s. The cache is replaced whole on
+  each list, so deletions missed while disconnected disappear too.
 - :meth:`group_pods` reads the in-memory index (no I/O). While disconnected, :attr:`stale` is True
   and the last known records stay readable.
 - Records are :class:`PodRecord`: a few hundred bytes, not a full Pod model.
@@ -28,6 +29,9 @@ from dockyard.adapters.kube.client import KubeCluster
 GROUP_LABEL = "dockyard.io/group"
 APP_LABEL = "dockyard.io/app"
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 30.0
+_HEALTHY_WATCH = 30.0  # a list+watch that lasted this long resets the backoff
+_SERVER_TIMEOUT = 240  # seconds; the apiserver closes each watch request after this
+_INACTIVITY = _SERVER_TIMEOUT + 60.0
 
 GroupKey = tuple[str, str, str]  # namespace (= system), app, group
 
@@ -148,17 +152,24 @@ class PodCache:
         """List and watch until cancelled; never raises but :class:`asyncio.CancelledError`."""
         delay = _BACKOFF_FIRST
         while True:
+            started = time.monotonic()
             try:
                 version = await self._relist()
-                delay = _BACKOFF_FIRST
                 await self._watch(version)
             except ApiError as e:
-                if e.status.code != 410:
-                    await self._disconnected(f"apiserver answered {e.status.code}: {e.status.message}", delay)
-                    delay = min(delay * 2, _BACKOFF_MAX)
+                if e.status.code == 410:
+                    continue  # history compacted: list again at once
+                why = f"apiserver answered {e.status.code}: {e.status.message}"
+            except TimeoutError:
+                continue  # silence past the server's own timeout: the connection may be dead; list again
             except (httpx2.HTTPError, OSError) as e:
-                await self._disconnected(f"{type(e).__name__}: {e}", delay)
-                delay = min(delay * 2, _BACKOFF_MAX)
+                why = f"{type(e).__name__}: {e}"
+            except Exception as e:  # a decoding error, a closed client...: never die, retry
+                why = f"{type(e).__name__}: {e}"
+            if time.monotonic() - started > _HEALTHY_WATCH:
+                delay = _BACKOFF_FIRST  # it had worked for a while: this is a new failure
+            await self._disconnected(why, delay)
+            delay = min(delay * 2, _BACKOFF_MAX)
 
     async def _disconnected(self, why: str, delay: float) -> None:
         self.connected = False
@@ -177,12 +188,23 @@ class PodCache:
         return str(listing.resourceVersion)
 
     async def _watch(self, version: str) -> None:
-        events = self._cluster.client.watch(Pod, namespace="*", labels={GROUP_LABEL: None}, resource_version=version)
-        async for kind, pod in events:
-            if kind != "DELETED":
-                self._index.put(slim(pod))
-            elif pod.metadata is not None:
-                self._index.remove(pod.metadata.namespace or "", pod.metadata.name or "")
+        events = self._cluster.client.watch(
+            Pod, namespace="*", labels={GROUP_LABEL: None}, resource_version=version, server_timeout=_SERVER_TIMEOUT
+        ).__aiter__()
+        try:
+            while True:
+                # The server ends each watch within _SERVER_TIMEOUT and lightkube reconnects; silence
+                # much longer than that means the connection died without closing.
+                async with asyncio.timeout(_INACTIVITY):
+                    kind, pod = await anext(events)
+                if kind != "DELETED":
+                    self._index.put(slim(pod))
+                elif pod.metadata is not None:
+                    self._index.remove(pod.metadata.namespace or "", pod.metadata.name or "")
+        finally:
+            self.connected = False
+            with contextlib.suppress(Exception):
+                await events.aclose()  # type: ignore[attr-defined]
 
 
 @contextlib.asynccontextmanager
