@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,6 +64,8 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
     assert (group.cluster, group.environment, group.latest_version, group.current_version) == ("local", "prod", 2, None)
     assert [v.spec for v in stored] == [v1.spec, v2.spec]
     assert stored[1].reason == "new image"
+    assert stored[1].created_at.utcoffset() == dt.timedelta(0)  # aware UTC on SQLite as on PostgreSQL
+    assert stored[1].created_at >= v1.created_at
     assert stored[1].created_by == "bob"
     assert app is not None
     assert app.business_id == "b-1001"

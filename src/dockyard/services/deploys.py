@@ -13,7 +13,6 @@ counts from the first start). Redeploying the version that already runs writes n
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 import uuid
 from dataclasses import dataclass
@@ -116,7 +115,7 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         app = await uow.model.application(op.system, op.app)
         if version is None or group is None or app is None:
             raise NotFound(f"the target of operation {op.id} no longer exists")
-    started = op.started_at.replace(tzinfo=op.started_at.tzinfo or dt.UTC).timestamp()
+    started = op.started_at.timestamp()
     ref = GroupRef(system=op.system, app=op.app, group=op.group, business_id=app.business_id)
     deadline_at = started + int(op.params.get("deadline_seconds", DEFAULT_DEADLINE))
     return _Plan(op, ref, number, version.spec, group.current_version, deadline_at)
