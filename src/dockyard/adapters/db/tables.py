@@ -60,9 +60,7 @@ class ClusterRow(Base):
     kubeconfig: Mapped[str] = mapped_column(String(4096))
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        UTCDateTime, server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())
 
 
 class SystemRow(Base):
