@@ -29,26 +29,8 @@ def _pids(sandbox: Sandbox) -> dict[str, int]:
 
 
 def _nodes(sandbox: Sandbox) -> str:
-    return subprocess.run(
-        [
-            DOCKYARD,
-            "sandbox",
-            "kubectl",
-            "--dir",
-            str(sandbox.layout.root),
-            "--",
-            "get",
-            "nodes",
-            "-o",
-            "custom-columns=NAME:.metadata.name,UID:.metadata.uid,RV:.metadata.resourceVersion",
-            "--no-headers",
-            "-l",
-            "dockyard.io/pool",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    columns = "custom-columns=NAME:.metadata.name,UID:.metadata.uid,RV:.metadata.resourceVersion"
+    return _kubectl(sandbox, "get", "nodes", "-o", columns, "--no-headers", "-l", "dockyard.io/pool")
 
 
 def test_second_up_changes_nothing(sandbox: Sandbox) -> None:
@@ -187,27 +169,11 @@ def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) ->
     grown = Topology(pools=[edge, *default_topology(SANDBOX_NODES).pools])
     result = cluster.up(sandbox.layout, topology=grown)
     assert (result.started, result.nodes_created, result.nodes_deleted) == ([], 2, 0)
-    rows = subprocess.run(
-        [
-            DOCKYARD,
-            "sandbox",
-            "kubectl",
-            "--dir",
-            str(sandbox.layout.root),
-            "--",
-            "get",
-            "nodes",
-            "-l",
-            "dockyard.io/pool=edge",
-            "--no-headers",
-            "-o",
-            "custom-columns=N:.metadata.name,IDC:.metadata.labels.dockyard\\.io/idc,CPU:.status.allocatable.cpu,"
-            "T:.spec.taints[0].key,R:.status.conditions[?(@.type=='Ready')].status",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
+    columns = (
+        "custom-columns=N:.metadata.name,IDC:.metadata.labels.dockyard\\.io/idc,CPU:.status.allocatable.cpu,"
+        "T:.spec.taints[0].key,R:.status.conditions[?(@.type=='Ready')].status"
+    )
+    rows = _kubectl(sandbox, "get", "nodes", "-l", "dockyard.io/pool=edge", "--no-headers", "-o", columns).split("\n")
     assert [r.split() for r in rows if r] == [
         ["edge-0000", "idc-c", "8", "dedicated", "True"],
         ["edge-0001", "idc-c", "8", "dedicated", "True"],
