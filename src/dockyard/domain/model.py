@@ -101,7 +101,7 @@ def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_
 def new_application(
     system: str, name: str, *, repository: str, business_id: str = "", owners: tuple[str, ...] = ()
 ) -> Application:
-    names.dns_1035_label("name", name, max_length=MAX_APP_NAME)
+    names.dns_label("name", name, max_length=MAX_APP_NAME, letter_first=True)
     names.repository("repository", repository)
     if business_id:
         names.dns_label("business_id", business_id)

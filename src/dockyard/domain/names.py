@@ -19,22 +19,13 @@ _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def dns_label(field: str, value: str, *, max_length: int = 63) -> str:
-    """``value`` if it is a DNS label (a-z, 0-9, '-', not at the ends) of at most ``max_length``."""
-    if not isinstance(value, str) or len(value) > max_length or not _DNS_LABEL.fullmatch(value):
-        raise InvalidInput(
-            field, f"{value!r} must be a DNS label: lower-case letters, digits and '-', at most {max_length}"
-        )
-    return value
-
-
-def dns_1035_label(field: str, value: str, *, max_length: int = 63) -> str:
-    """A DNS label that starts with a letter (what a Service name must be)."""
-    if not isinstance(value, str) or len(value) > max_length or not _DNS_1035.fullmatch(value):
-        raise InvalidInput(
-            field,
-            f"{value!r} must start with a letter, then lower-case letters, digits and '-', at most {max_length}",
-        )
+def dns_label(field: str, value: str, *, max_length: int = 63, letter_first: bool = False) -> str:
+    """``value`` if it is a DNS label (a-z, 0-9, '-', not at the ends) of at most ``max_length``;
+    with ``letter_first`` also starting with a letter (DNS-1035, what a Service name must be)."""
+    pattern = _DNS_1035 if letter_first else _DNS_LABEL
+    if not isinstance(value, str) or len(value) > max_length or not pattern.fullmatch(value):
+        start = "start with a letter, then hold" if letter_first else "be a DNS label:"
+        raise InvalidInput(field, f"{value!r} must {start} lower-case letters, digits and '-', at most {max_length}")
     return value
 
 

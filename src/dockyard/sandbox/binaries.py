@@ -191,7 +191,7 @@ def _version_text(version: tuple[int, int, int]) -> str:
     return ".".join(str(v) for v in version)
 
 
-def _go_env(work: Path) -> dict[str, str]:
+def _go_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
     env.setdefault("GOPATH", str(Path.home() / "go"))
@@ -216,7 +216,7 @@ def _log_for(work: Path) -> Path:
 
 
 def _module_info(go: Path, module: str, work: Path) -> dict[str, str]:
-    env = _go_env(work)
+    env = _go_env()
     result = subprocess.run(
         [str(go), "mod", "download", "-json", module],
         cwd=work,
@@ -258,7 +258,7 @@ def kubernetes_wrapper_go_mod(version: str, go_mod_text: str) -> str:
 
 def _build_kubernetes(go: Path, work: Path, out: Path) -> None:
     log = _log_for(work)
-    env = _go_env(work)
+    env = _go_env()
     info = _module_info(go, f"k8s.io/kubernetes@{KUBERNETES_VERSION}", work)
     upstream = Path(info["GoMod"]).read_text()
     (work / "go.mod").write_text(kubernetes_wrapper_go_mod(KUBERNETES_VERSION, upstream))
@@ -293,7 +293,7 @@ func main() { etcdmain.Main(os.Args) }
 
 def _build_etcd(go: Path, work: Path, out: Path) -> None:
     log = _log_for(work)
-    env = _go_env(work)
+    env = _go_env()
     (work / "go.mod").write_text(
         f"module dockyard.local/sandbox/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 {ETCD_VERSION}\n"
     )
@@ -310,7 +310,7 @@ def _build_etcd(go: Path, work: Path, out: Path) -> None:
 
 
 def _go_install(go: Path, work: Path, out: Path, package: str) -> None:
-    env = _go_env(work)
+    env = _go_env()
     env["GOBIN"] = str(out)
     env.pop("GOFLAGS", None)
     _run([str(go), "install", "-trimpath", "-ldflags", "-s -w", package], cwd=work, log=_log_for(work), env=env)

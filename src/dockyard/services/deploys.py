@@ -148,7 +148,8 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
             return f"cluster {group.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
     progress = f"{last.ready}/{last.wanted} instances ready" if last else "the cluster did not answer"
-    why = await _why_not_ready(platform, clusters[group.cluster].name, plan) if last else ""
+    kube_now = platform.clusters.get(group.cluster)
+    why = await _why_not_ready(kube_now, plan) if last and kube_now else ""
     seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
     return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
 
@@ -174,10 +175,7 @@ async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, object] | N
         return None
 
 
-async def _why_not_ready(platform: Platform, cluster: str, plan: _Plan) -> str:
-    kube = platform.clusters.get(cluster)
-    if kube is None:
-        return ""
+async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
     try:
         pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
     except KubeError:

@@ -67,7 +67,7 @@ def test_dns_labels(value: str, ok: bool) -> None:
     [
         (names.dns_label, "shop\n"),
         (names.env_name, "MODE\n"),
-        (names.dns_1035_label, "1web"),
+        (lambda f, v: names.dns_label(f, v, letter_first=True), "1web"),
         (names.port_name, "80"),
         (names.port_name, "grpc--admin"),
         (names.port_name, "a-very-long-port-name"),
@@ -88,4 +88,4 @@ def test_a_trailing_newline_is_not_part_of_an_image() -> None:
 def test_good_port_and_service_names() -> None:
     assert names.port_name("p", "grpc-admin") == "grpc-admin"
     assert names.port_name("p", "h2") == "h2"
-    assert names.dns_1035_label("n", "web-2") == "web-2"
+    assert names.dns_label("n", "web-2", letter_first=True) == "web-2"

@@ -33,10 +33,6 @@ class Database:
         self._engine = db_engine.make_engine(url)
         self._sessions = db_engine.session_factory(self._engine)
 
-    @property
-    def description(self) -> str:
-        return db_engine.describe(self.url)
-
     async def upgrade(self) -> None:
         await migrate.upgrade(self._engine)
 

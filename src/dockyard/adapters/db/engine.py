@@ -54,8 +54,3 @@ async def ping(engine: AsyncEngine) -> str:
     except (SQLAlchemyError, OSError) as e:
         raise DatabaseUnavailableError(f"{engine.dialect.name}: {type(e).__name__}") from e
     return engine.dialect.name
-
-
-def describe(url: str) -> str:
-    """The URL with any password hidden, for logs and status pages."""
-    return make_url(url).render_as_string(hide_password=True)

@@ -8,8 +8,7 @@ field manager ``dockyard`` unless they are creations of objects whose status mat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,10 +66,6 @@ class KubeCluster:
     def client(self) -> AsyncClient:
         """The lightkube client: for this package's other modules (watch caches) only."""
         return self._client
-
-    @property
-    def server(self) -> str:
-        return str(self._config.cluster.server)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -167,15 +162,6 @@ class KubeCluster:
     async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         res = _resource(api_version, kind)
         return _dump(await _call(lambda: self._client.get(res, name, namespace=namespace)))
-
-
-@asynccontextmanager
-async def connect(kubeconfig: Path) -> AsyncIterator[KubeCluster]:
-    cluster = KubeCluster(kubeconfig)
-    try:
-        yield cluster
-    finally:
-        await cluster.aclose()
 
 
 async def _call(fn: Callable[[], Awaitable[T]]) -> T:

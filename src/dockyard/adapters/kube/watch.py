@@ -135,7 +135,6 @@ class PodCache:
         self.connected = False
         self.last_error = ""
         self.lists = 0  # how many full lists were made (first sync + every relist)
-        self.synced_at = 0.0
 
     @property
     def stale(self) -> bool:
@@ -183,7 +182,7 @@ class PodCache:
             index.put(slim(pod))
         self._index = index
         self.lists += 1
-        self.connected, self.last_error, self.synced_at = True, "", time.time()
+        self.connected, self.last_error = True, ""
         self.synced.set()
         return str(listing.resourceVersion)
 
