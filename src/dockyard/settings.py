@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     cluster_health_timeout: float = Field(default=3.0, gt=0)
     auto_migrate: bool = True
     executor: bool = Field(default=True, description="run pending operations (deploys) in this process")
+    admin_token: SecretStr | None = Field(
+        default=None, description="the first admin's API token (dy_...); generated into admin_token_file if unset"
+    )
+    admin_token_file: Path = Field(default_factory=lambda: _state_dir() / "admin-token")
 
     @field_validator("database_url")
     @classmethod

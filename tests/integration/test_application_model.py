@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
@@ -33,21 +34,34 @@ async def platform(database_url: str) -> AsyncIterator[Platform]:
 
 
 async def _shop(platform: Platform) -> None:
-    await svc.create_system(platform, actor="alice", name="shop", cpu_millis=64000, memory_mib=131072)
+    await svc.create_system(platform, Principal("alice", admin=True), name="shop", cpu_millis=64000, memory_mib=131072)
     await svc.create_application(
-        platform, actor="alice", system="shop", name="web", repository="registry.local/shop/web", business_id="b-1001"
+        platform,
+        Principal("alice", admin=True),
+        system="shop",
+        name="web",
+        repository="registry.local/shop/web",
+        business_id="b-1001",
     )
     await svc.create_group(
-        platform, actor="alice", system="shop", app="web", name="prod", environment="prod", cluster="local"
+        platform,
+        Principal("alice", admin=True),
+        system="shop",
+        app="web",
+        name="prod",
+        environment="prod",
+        cluster="local",
     )
 
 
 async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(platform: Platform) -> None:
     await _shop(platform)
-    v1 = await svc.create_version(platform, actor="bob", system="shop", app="web", group="prod", spec=SPEC)
+    v1 = await svc.create_version(
+        platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+    )
     v2 = await svc.create_version(
         platform,
-        actor="bob",
+        Principal("bob", admin=True),
         system="shop",
         app="web",
         group="prod",
@@ -71,7 +85,7 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
     assert app.business_id == "b-1001"
     assert system is not None
     assert system.quota.memory_mib == 131072
-    history = await svc.history(platform, "shop", "web", "prod")
+    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
     assert [(o.action, o.actor, o.status) for o in history] == [
         ("create-version", "bob", "succeeded"),
         ("create-version", "bob", "succeeded"),
@@ -83,17 +97,29 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
 async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: Platform) -> None:
     await _shop(platform)
     with pytest.raises(Conflict, match="system 'shop' already exists"):
-        await svc.create_system(platform, actor="alice", name="shop")
+        await svc.create_system(platform, Principal("alice", admin=True), name="shop")
     with pytest.raises(Conflict, match="application 'web' already exists"):
-        await svc.create_application(platform, actor="a", system="shop", name="web", repository="r.local/web")
+        await svc.create_application(
+            platform, Principal("a", admin=True), system="shop", name="web", repository="r.local/web"
+        )
     with pytest.raises(NotFound, match="system 'nope' does not exist"):
-        await svc.create_application(platform, actor="a", system="nope", name="web", repository="r.local/web")
+        await svc.create_application(
+            platform, Principal("a", admin=True), system="nope", name="web", repository="r.local/web"
+        )
     with pytest.raises(NotFound, match="cluster 'far' is not registered"):
         await svc.create_group(
-            platform, actor="a", system="shop", app="web", name="gray", environment="prod", cluster="far"
+            platform,
+            Principal("a", admin=True),
+            system="shop",
+            app="web",
+            name="gray",
+            environment="prod",
+            cluster="far",
         )
     with pytest.raises(NotFound, match="group 'nope' does not exist"):
-        await svc.create_version(platform, actor="a", system="shop", app="web", group="nope", spec=SPEC)
+        await svc.create_version(
+            platform, Principal("a", admin=True), system="shop", app="web", group="nope", spec=SPEC
+        )
 
 
 @pytest.mark.parametrize(
@@ -111,14 +137,18 @@ async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: P
 async def test_invalid_versions_write_nothing(platform: Platform, change: dict[str, Any], field: str) -> None:
     await _shop(platform)
     with pytest.raises(InvalidInput) as info:
-        await svc.create_version(platform, actor="a", system="shop", app="web", group="prod", spec={**SPEC, **change})
+        await svc.create_version(
+            platform, Principal("a", admin=True), system="shop", app="web", group="prod", spec={**SPEC, **change}
+        )
     assert info.value.field == field
     async with platform.db.unit_of_work() as uow:
         assert await uow.model.count_versions() == 0
         group = await uow.model.group("shop", "web", "prod")
     assert group is not None
     assert group.latest_version == 0
-    assert [o.action for o in await svc.history(platform, "shop", "web", "prod")] == ["create-group"]
+    assert [o.action for o in await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")] == [
+        "create-group"
+    ]
 
 
 async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: Platform) -> None:
@@ -127,7 +157,12 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     async def attempt(i: int) -> int | str:
         try:
             version = await svc.create_version(
-                platform, actor=f"u{i}", system="shop", app="web", group="prod", spec={**SPEC, "instances": i}
+                platform,
+                Principal(f"u{i}", admin=True),
+                system="shop",
+                app="web",
+                group="prod",
+                spec={**SPEC, "instances": i},
             )
         except Conflict:
             return "conflict"
@@ -143,12 +178,14 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     assert [v.number for v in stored] == numbers
     assert group is not None
     assert group.latest_version == len(numbers)
-    history = await svc.history(platform, "shop", "web", "prod")
+    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
     assert sorted(o.params["version"] for o in history if o.action == "create-version") == numbers
 
 
 async def test_versions_made_one_after_another_never_conflict(platform: Platform) -> None:
     await _shop(platform)
     for expected in range(1, 6):
-        version = await svc.create_version(platform, actor="bob", system="shop", app="web", group="prod", spec=SPEC)
+        version = await svc.create_version(
+            platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+        )
         assert version.number == expected

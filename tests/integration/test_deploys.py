@@ -17,6 +17,7 @@ import pytest
 from lightkube.resources.apps_v1 import Deployment
 
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, NotFound
 from dockyard.domain.model import Operation
 from dockyard.services import applications as svc
@@ -41,10 +42,18 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     platform = await Platform.start(Settings(database_url=database_url))
     name = f"shop-{uuid.uuid4().hex[:8]}"
     await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
-    await svc.create_system(platform, actor="alice", name=name)
-    await svc.create_application(platform, actor="alice", system=name, name="web", repository="registry.local/web")
+    await svc.create_system(platform, Principal("alice", admin=True), name=name)
+    await svc.create_application(
+        platform, Principal("alice", admin=True), system=name, name="web", repository="registry.local/web"
+    )
     await svc.create_group(
-        platform, actor="alice", system=name, app="web", name="prod", environment="prod", cluster="local"
+        platform,
+        Principal("alice", admin=True),
+        system=name,
+        app="web",
+        name="prod",
+        environment="prod",
+        cluster="local",
     )
     yield platform, name
     await kube.delete("v1", "Namespace", name)
@@ -53,7 +62,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
 
 async def _version(platform: Platform, system: str, **changes: Any) -> int:
     created = await svc.create_version(
-        platform, actor="bob", system=system, app="web", group="prod", spec={**SPEC, **changes}
+        platform, Principal("bob", admin=True), system=system, app="web", group="prod", spec={**SPEC, **changes}
     )
     return created.number
 
@@ -67,7 +76,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
     assert op.status == "pending"
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", "")
@@ -87,7 +96,10 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": hand}]}}}}
     await kube.client.patch(Deployment, "web-prod", patch, namespace=name)
     again = await run_operation(
-        platform, (await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)).id
+        platform,
+        (
+            await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+        ).id,
     )
     assert again.status == "succeeded"
     after = await _deployment(kube, name)
@@ -95,7 +107,9 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
 
     # Running a finished operation again changes nothing either (nothing runs twice).
     assert (await run_operation(platform, op.id)).finished_at == done.finished_at
-    history = [(o.action, o.status) for o in await svc.history(platform, name, "web", "prod")][:2]
+    history = [
+        (o.action, o.status) for o in await svc.history(platform, Principal("alice", admin=True), name, "web", "prod")
+    ][:2]
     assert history == [("deploy", "succeeded"), ("deploy", "succeeded")]
 
 
@@ -105,7 +119,11 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
 
     async def attempt() -> str:
         try:
-            return (await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)).id
+            return (
+                await start_deploy(
+                    platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+                )
+            ).id
         except Conflict:
             return "conflict"
 
@@ -114,7 +132,9 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
     winner = next(r for r in results if r != "conflict")
     assert (await run_operation(platform, winner)).status == "succeeded"
     # Once it has finished, the group takes a new deploy again.
-    follow = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    follow = await start_deploy(
+        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+    )
     assert follow.status == "pending"
 
 
@@ -124,7 +144,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     platform, name = system
     huge = await _version(platform, name, flavor="xlarge", instances=200)  # 1,600 CPUs on 20 × 32
     op = await start_deploy(
-        platform, actor="bob", system=name, app="web", group="prod", version=huge, deadline_seconds=10
+        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=huge, deadline_seconds=10
     )
     done = await run_operation(platform, op.id)
     assert done.status == "failed"
@@ -139,7 +159,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
 async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
     async with platform.db.unit_of_work() as uow:
         await uow.operations.start(op.id)  # a previous executor began it, then died
     done = await run_operation(platform, op.id)
@@ -148,7 +168,7 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
     with pytest.raises(NotFound):
         await run_operation(platform, str(uuid.uuid4()))
     with pytest.raises(NotFound, match="version 9 does not exist"):
-        await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=9)
+        await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=9)
 
 
 async def test_a_deploy_survives_kill_9_of_the_server(
@@ -157,9 +177,9 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     platform, name = system
     v1 = await _version(platform, name, instances=60)
     op = await start_deploy(
-        platform, actor="bob", system=name, app="web", group="prod", version=v1, deadline_seconds=180
+        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
     )
-    env = {**os.environ, "DOCKYARD_DATABASE_URL": database_url}
+    env = {**os.environ, "DOCKYARD_DATABASE_URL": database_url, "DOCKYARD_STATE_DIR": str(tmp_path)}
     argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
     with (tmp_path / "server-1.log").open("wb") as log:
         server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -204,7 +224,9 @@ async def test_a_version_without_ports_removes_the_service_and_rollback_brings_i
     with_port = await _version(platform, name)
     without = await _version(platform, name, ports=[])
     for number, has_service in [(with_port, True), (without, False), (with_port, True)]:
-        op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=number)
+        op = await start_deploy(
+            platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=number
+        )
         assert (await run_operation(platform, op.id)).status == "succeeded"
         services = await kube.list("v1", "Service", namespace=name, labels={"dockyard.io/group": "prod"})
         assert [s["metadata"]["name"] for s in services] == (["web-prod"] if has_service else [])
@@ -223,5 +245,5 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     async with platform.db.unit_of_work() as uow:
         assert not await uow.operations.finish(broken.id, "succeeded")  # an ended operation stays ended
         assert (await uow.operations.get(broken.id)).status == "failed"  # type: ignore[union-attr]
-    op = await start_deploy(platform, actor="bob", system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
     assert op.status == "pending"

@@ -49,7 +49,11 @@ def test_up_registers_the_sandbox_as_local_and_readyz_reports_it(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {"DOCKYARD_SANDBOX_DIR": str(sandbox.layout.root), "DOCKYARD_DATABASE_URL": database_url}
+    env = {
+        "DOCKYARD_SANDBOX_DIR": str(sandbox.layout.root),
+        "DOCKYARD_DATABASE_URL": database_url,
+        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
+    }
     log = tmp_path / "server.log"
     proc = _start(["up", "--port", str(port)], env, log)
     try:
@@ -59,11 +63,14 @@ def test_up_registers_the_sandbox_as_local_and_readyz_reports_it(
         assert body["database"] == {"ok": True, "detail": "sqlite" if "sqlite" in database_url else "postgresql"}
         assert body["clusters"] == {"local": {"ok": True, "detail": "ready"}}
         assert "starting " not in log.read_text()  # the sandbox was already up: nothing (re)started
+        token = tmp_path / "state" / "admin-token"
+        assert token.stat().st_mode & 0o777 == 0o600  # the first admin's token, for its owner only
+        assert token.read_text().strip() not in log.read_text()
     finally:
         _stop(proc)
 
     # The server alone (no sandbox start) against the same database still knows cluster `local`.
-    proc = _start(["server", "--port", str(port)], {"DOCKYARD_DATABASE_URL": database_url}, log)
+    proc = _start(["server", "--port", str(port)], env, log)
     try:
         body = _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log).json()
         assert body["clusters"]["local"]["ok"] is True

@@ -4,33 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from dockyard import __version__
 from dockyard.api import errors
+from dockyard.api.deps import PlatformDep
+from dockyard.api.routes import clusters, groups, operations, systems
+from dockyard.services import identity
 from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
 
-
-def get_platform(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
-
-
-PlatformDep = Annotated[Platform, Depends(get_platform)]
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.platform = await Platform.start(settings)
+        platform = app.state.platform = await Platform.start(settings)
+        token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        if await identity.bootstrap(platform, token=token, token_file=settings.admin_token_file) and token is None:
+            log.warning("created the platform admin 'admin'; its API token is in %s", settings.admin_token_file)
+        await platform.watch()
         executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
         try:
             yield
@@ -43,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
+    for module in (clusters, systems, groups, operations):
+        app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli import sandbox, server
+from dockyard.cli import model, sandbox, server
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -15,6 +15,17 @@ app = typer.Typer(
 app.add_typer(sandbox.app, name="sandbox")
 app.command()(server.server)
 app.command()(server.up)
+app.command()(model.login)
+app.add_typer(model.tokens, name="token")
+app.add_typer(model.clusters, name="cluster")
+app.add_typer(model.systems, name="system")
+app.add_typer(model.apps, name="app")
+app.add_typer(model.groups, name="group")
+app.add_typer(model.operations, name="operation")
+for command in (model.deploy, model.scale, model.rollback, model.reconcile, model.instances, model.versions):
+    app.command()(command)
+app.command()(model.diff)
+app.command()(model.history)
 
 db = typer.Typer(help="The database.", no_args_is_help=True)
 db.command("upgrade")(server.db_upgrade)

@@ -4,6 +4,8 @@ DomainError
 ├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
 ├── NotFound       the thing asked for does not exist                 → 404
 ├── Conflict       the request collides with the current state        → 409
+├── Unauthenticated  no valid credentials came with the request         → 401
+├── Forbidden      the caller may see the target but not do this      → 403
 └── Unavailable    a system the request needs is down (database, cluster) → 503
 """
 
@@ -28,6 +30,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
 
 
 class Unavailable(DomainError):

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.domain.flavors import CATALOG
+from dockyard.domain.model import Quota
 from dockyard.domain.versions import CONFIG_DIR, Probe, VersionSpec
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
@@ -54,6 +56,50 @@ def namespace(ref: GroupRef) -> dict[str, Any]:
         "kind": "Namespace",
         "metadata": {"name": ref.namespace, "labels": {"dockyard.io/system": ref.system, **MANAGED_BY}},
     }
+
+
+SYSTEM_LIMITS = "dockyard-system"
+
+
+def system_objects(ref: GroupRef, quota: Quota) -> list[dict[str, Any]]:
+    """The system's namespace, its LimitRange and, when the quota sets a limit, its ResourceQuota.
+
+    The LimitRange gives containers made by hand in the namespace the smallest flavor by default and
+    caps any container at the largest flavor, so nothing there runs unbounded.
+    """
+    smallest = min(CATALOG.values(), key=lambda f: f.cpu_millis)
+    largest = max(CATALOG.values(), key=lambda f: f.cpu_millis)
+    meta = {
+        "name": SYSTEM_LIMITS,
+        "namespace": ref.namespace,
+        "labels": {"dockyard.io/system": ref.system, **MANAGED_BY},
+    }
+    objects = [
+        namespace(ref),
+        {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": meta,
+            "spec": {
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": smallest.resources()["limits"],
+                        "defaultRequest": smallest.resources()["requests"],
+                        "max": largest.resources()["limits"],
+                    }
+                ]
+            },
+        },
+    ]
+    hard: dict[str, str] = {}
+    if quota.cpu_millis:
+        hard |= {"requests.cpu": f"{quota.cpu_millis}m", "limits.cpu": f"{quota.cpu_millis}m"}
+    if quota.memory_mib:
+        hard |= {"requests.memory": f"{quota.memory_mib}Mi", "limits.memory": f"{quota.memory_mib}Mi"}
+    if hard:
+        objects.append({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta, "spec": {"hard": hard}})
+    return objects
 
 
 def config_map_name(ref: GroupRef, version: int) -> str:

@@ -1,8 +1,13 @@
-"""Use cases of the application model: create systems, applications, groups and versions.
+"""Use cases of the application model: systems, applications, groups and versions.
 
-Each mutating call checks its input first (nothing is written for bad input), then writes the change
-and its operation record in one unit of work, so history never misses a change nor shows one that
-did not happen. Reads return domain records.
+Every call takes the caller (``by``) and authorizes first (see :mod:`dockyard.domain.access`: an
+invisible system is :class:`NotFound`, a missing right :class:`Forbidden`). Each mutating call then
+checks its input (nothing is written for bad input) and writes the change and its operation record in
+one unit of work, so history never misses a change nor shows one that did not happen.
+
+Deleting refuses (:class:`Conflict`) while something lives underneath: a system with applications,
+an application with groups. Groups are deleted by an operation (see :mod:`dockyard.services.deploys`),
+because their objects in the cluster must go first.
 """
 
 from __future__ import annotations
@@ -10,20 +15,26 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain import model
+from dockyard.domain.access import Principal, authorize, can_see, require_admin
+from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Application, Group, Operation, System, Version
-from dockyard.domain.versions import parse_spec
+from dockyard.domain.versions import VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
 
+T = TypeVar("T")
 
-def _operation(action: str, actor: str, system: str, app: str = "", group: str = "", **params: Any) -> Operation:
+
+def record(action: str, by: Principal, system: str, app: str = "", group: str = "", **params: Any) -> Operation:
+    """A finished operation: the history entry of an immediate change."""
     now = dt.datetime.now(dt.UTC)
     return Operation(
         id=str(uuid.uuid4()),
         action=action,
-        actor=actor,
+        actor=by.name,
         system=system,
         app=app,
         group=group,
@@ -34,58 +45,201 @@ def _operation(action: str, actor: str, system: str, app: str = "", group: str =
     )
 
 
+# systems -----------------------------------------------------------------------------------------
 async def create_system(
-    platform: Platform, *, actor: str, name: str, description: str = "", cpu_millis: int = 0, memory_mib: int = 0
+    platform: Platform, by: Principal, *, name: str, description: str = "", cpu_millis: int = 0, memory_mib: int = 0
 ) -> System:
+    require_admin(by, "creating systems")
     system = model.new_system(name, description=description, cpu_millis=cpu_millis, memory_mib=memory_mib)
     async with platform.db.unit_of_work() as uow:
         await uow.model.add_system(system)
-        await uow.operations.add(_operation("create-system", actor, name))
+        await uow.operations.add(record("create-system", by, name))
     return system
 
 
+async def list_systems(platform: Platform, by: Principal) -> list[System]:
+    async with platform.db.unit_of_work() as uow:
+        return [s for s in await uow.model.systems() if can_see(by, s.name)]
+
+
+async def get_system(platform: Platform, by: Principal, name: str) -> System:
+    authorize(by, "read", name)
+    async with platform.db.unit_of_work() as uow:
+        return _found(await uow.model.system(name), f"system {name!r} does not exist")
+
+
+async def delete_system(platform: Platform, by: Principal, name: str) -> None:
+    authorize(by, "manage", name)
+    require_admin(by, "deleting systems")
+    async with platform.db.unit_of_work() as uow:
+        _found(await uow.model.system(name), f"system {name!r} does not exist")
+        if await uow.model.applications(name):
+            raise Conflict(f"system {name!r} still has applications; delete them first")
+        await uow.model.delete_system(name)
+        await uow.operations.add(record("delete-system", by, name))
+
+
+# applications ------------------------------------------------------------------------------------
 async def create_application(
     platform: Platform,
+    by: Principal,
     *,
-    actor: str,
     system: str,
     name: str,
     repository: str,
     business_id: str = "",
     owners: tuple[str, ...] = (),
 ) -> Application:
+    authorize(by, "manage", system)
     app = model.new_application(system, name, repository=repository, business_id=business_id, owners=owners)
     async with platform.db.unit_of_work() as uow:
         await uow.model.add_application(app)
-        await uow.operations.add(_operation("create-application", actor, system, name))
+        await uow.operations.add(record("create-application", by, system, name))
     return app
 
 
+async def list_applications(platform: Platform, by: Principal, system: str) -> list[Application]:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        _found(await uow.model.system(system), f"system {system!r} does not exist")
+        return await uow.model.applications(system)
+
+
+async def get_application(platform: Platform, by: Principal, system: str, name: str) -> Application:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        return _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
+
+
+async def delete_application(platform: Platform, by: Principal, system: str, name: str) -> None:
+    authorize(by, "manage", system)
+    async with platform.db.unit_of_work() as uow:
+        _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
+        if await uow.model.groups(system, name):
+            raise Conflict(f"application {system}/{name} still has groups; delete them first")
+        await uow.model.delete_application(system, name)
+        await uow.operations.add(record("delete-application", by, system, name))
+
+
+# groups ------------------------------------------------------------------------------------------
 async def create_group(
-    platform: Platform, *, actor: str, system: str, app: str, name: str, environment: str, cluster: str
+    platform: Platform, by: Principal, *, system: str, app: str, name: str, environment: str, cluster: str
 ) -> Group:
+    authorize(by, "manage", system)
     group = model.new_group(system, app, name, environment=environment, cluster=cluster)
     async with platform.db.unit_of_work() as uow:
         await uow.model.add_group(group)
         await uow.operations.add(
-            _operation("create-group", actor, system, app, name, environment=environment, cluster=cluster)
+            record("create-group", by, system, app, name, environment=environment, cluster=cluster)
         )
     return group
 
 
+async def list_groups(platform: Platform, by: Principal, system: str, app: str) -> list[Group]:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
+        return await uow.model.groups(system, app)
+
+
+async def get_group(platform: Platform, by: Principal, system: str, app: str, name: str) -> Group:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        return _found(await uow.model.group(system, app, name), f"group {name!r} does not exist in {system}/{app}")
+
+
+# versions ----------------------------------------------------------------------------------------
 async def create_version(
-    platform: Platform, *, actor: str, system: str, app: str, group: str, spec: Mapping[str, Any], reason: str = ""
+    platform: Platform,
+    by: Principal,
+    *,
+    system: str,
+    app: str,
+    group: str,
+    spec: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
 ) -> Version:
-    """Store a new version of the group (numbered latest + 1); does not deploy it."""
-    checked = parse_spec(spec)
-    model.check_actor(actor)
+    """Store a new version (numbered latest + 1) from a whole ``spec``, or from ``changes`` to the
+    group's latest version; does not deploy it."""
+    authorize(by, "deploy", system)
     model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
-        version = await uow.model.add_version(system, app, group, checked, by=actor, reason=reason)
-        await uow.operations.add(_operation("create-version", actor, system, app, group, version=version.number))
+        checked = await spec_for(uow, system, app, group, spec, changes)
+        version = await uow.model.add_version(system, app, group, checked, by=by.name, reason=reason)
+        await uow.operations.add(record("create-version", by, system, app, group, version=version.number))
     return version
 
 
-async def history(platform: Platform, system: str, app: str = "", group: str = "") -> list[Operation]:
+async def spec_for(
+    uow: UnitOfWork,
+    system: str,
+    app: str,
+    group: str,
+    spec: Mapping[str, Any] | None,
+    changes: Mapping[str, Any] | None,
+) -> VersionSpec:
+    """A checked spec: ``spec`` as given, or the group's latest version with ``changes``."""
+    if (spec is None) == (changes is None):
+        raise InvalidInput("spec", "give either a whole spec or changes to the latest version")
+    if spec is not None:
+        return parse_spec(spec)
+    found = _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
+    if not found.latest_version:
+        raise InvalidInput("changes", "the group has no version yet: give a whole spec")
+    latest = _found(await uow.model.version(system, app, group, found.latest_version), "the latest version is gone")
+    if not isinstance(changes, Mapping):
+        raise InvalidInput("changes", "changes must be an object of field: new value")
+    return latest.spec.with_changes(**changes)
+
+
+async def list_versions(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Version]:
+    authorize(by, "read", system)
     async with platform.db.unit_of_work() as uow:
-        return await uow.operations.history(system, app, group)
+        return await uow.model.versions(system, app, group)
+
+
+async def get_version(platform: Platform, by: Principal, system: str, app: str, group: str, number: int) -> Version:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        return _found(await uow.model.version(system, app, group, number), f"version {number} does not exist")
+
+
+async def diff_versions(
+    platform: Platform, by: Principal, system: str, app: str, group: str, old: int, new: int
+) -> dict[str, tuple[Any, Any]]:
+    a = await get_version(platform, by, system, app, group, old)
+    b = await get_version(platform, by, system, app, group, new)
+    return diff(a.spec, b.spec)
+
+
+# history -----------------------------------------------------------------------------------------
+async def history(
+    platform: Platform, by: Principal, system: str, app: str = "", group: str = "", *, limit: int = 100
+) -> list[Operation]:
+    """Operations newest first, of the system, or of one application or group in it."""
+    authorize(by, "read", system)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidInput("limit", "limit must be an integer from 1 to 1000")
+    async with platform.db.unit_of_work() as uow:
+        if group:
+            _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
+        elif app:
+            _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
+        else:
+            _found(await uow.model.system(system), f"system {system!r} does not exist")
+        return await uow.operations.history(system, app, group, limit=limit)
+
+
+async def get_operation(platform: Platform, by: Principal, operation_id: str) -> Operation:
+    async with platform.db.unit_of_work() as uow:
+        op = await uow.operations.get(operation_id)
+    if op is None or not can_see(by, op.system):
+        raise NotFound(f"operation {operation_id!r} does not exist")
+    return op
+
+
+def _found(value: T | None, message: str) -> T:
+    if value is None:
+        raise NotFound(message)
+    return value

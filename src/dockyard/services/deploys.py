@@ -1,191 +1,180 @@
-"""Deploys: a persisted operation that brings a group's cluster to one of its versions.
+"""Operations on a group's cluster: deploy, rollback, scale, reconcile and delete.
 
-:func:`start_deploy` records a ``pending`` operation and returns at once (the API answers 202 with its
-id); at most one unfinished operation per group exists (a database index), so of two concurrent
-deploys one gets :class:`Conflict`. :func:`run_operation` drives it: ``running``, server-side apply of
-the namespace and the rendered objects, then wait until every instance of that version is ready or
-the progress deadline passes, then ``succeeded`` (the group's current version moves) or ``failed``
-with the cluster's reason. It may be called again for the same operation after a crash: a finished
-operation is returned untouched, an unfinished one resumes (applying is idempotent, and the deadline
-counts from the first start). Redeploying the version that already runs writes nothing to the cluster.
+Each ``start_*`` call authorizes, checks its input, and records a ``pending`` operation in one unit of
+work (with the new version it needs, for a deploy of a new spec or a scale), then returns at once; the
+API answers 202 with its id. At most one unfinished operation per group exists (a database index), so
+of two concurrent changes one gets :class:`Conflict` and nothing of it is written.
+
+:func:`run_operation` drives one to its end: ``running``; server-side apply of the system's namespace,
+LimitRange and ResourceQuota and of the version's objects; wait until every instance of that version is
+ready or the progress deadline passes; then ``succeeded`` (the group's current version moves) or
+``failed`` with the cluster's reason. It may be called again for the same operation after a crash: a
+finished operation is returned untouched, an unfinished one resumes (applying is idempotent, and the
+deadline counts from the first start). Deploying the version that already runs writes nothing to the
+cluster, except for ``reconcile``, which exists to write it again.
+
+- ``deploy``: a version (existing, or made from a spec or changes in the same call).
+- ``rollback``: an earlier version, as it was: no new version, no rebuild.
+- ``scale``: a new version, copy of the running one with another instance count (history shows it).
+- ``reconcile``: the running version applied again, taking back fields edited by hand.
+- ``delete-group``: the group's objects removed from the cluster, then the group and its versions.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
 
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeApiError, KubeError, KubeNotFoundError, KubeUnavailableError
+from dockyard.adapters.db.database import UnitOfWork
+from dockyard.adapters.db.errors import DatabaseConflictError
+from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Operation, check_actor
-from dockyard.domain.render import GroupRef, namespace, render
-from dockyard.domain.rollout import Rollout, rollout
-from dockyard.domain.versions import VersionSpec
+from dockyard.domain.model import Operation
+from dockyard.domain.versions import MAX_INSTANCES
+from dockyard.services import rollouts
+from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
-DEFAULT_DEADLINE = 300
-_POLL = 1.0
+DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
+ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group")
 
 
-@dataclass(frozen=True)
-class _Plan:
-    operation: Operation
-    ref: GroupRef
-    number: int
-    spec: VersionSpec
-    current: int | None
-    deadline_at: float
+def _check_deadline(deadline_seconds: int) -> None:
+    if isinstance(deadline_seconds, bool) or not isinstance(deadline_seconds, int) or not 5 <= deadline_seconds <= 3600:
+        raise InvalidInput("deadline_seconds", "deadline_seconds must be an integer from 5 to 3600")
+
+
+def _check_version(version: Any) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
+    return version
 
 
 async def start_deploy(
     platform: Platform,
+    by: Principal,
     *,
-    actor: str,
     system: str,
     app: str,
     group: str,
-    version: int,
+    version: int | None = None,
+    spec: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    reason: str = "",
     deadline_seconds: int = DEFAULT_DEADLINE,
+    action: str = "deploy",
 ) -> Operation:
-    """Record a pending deploy of ``version``; :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
-    if isinstance(deadline_seconds, bool) or not isinstance(deadline_seconds, int) or not 5 <= deadline_seconds <= 3600:
-        raise InvalidInput("deadline_seconds", "deadline_seconds must be an integer from 5 to 3600")
-    check_actor(actor)
-    operation = Operation(
-        id=str(uuid.uuid4()),
-        action="deploy",
-        actor=actor,
-        system=system,
-        app=app,
-        group=group,
-        params={"version": version, "deadline_seconds": deadline_seconds},
-    )
-    try:
-        async with platform.db.unit_of_work() as uow:
-            if await uow.model.version(system, app, group, version) is None:
-                raise NotFound(f"version {version} does not exist in group {group!r}")
-            await uow.operations.add(operation)
-    except Conflict as e:
-        raise Conflict(f"another operation on group {system}/{app}/{group} is in progress") from e
+    """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
+    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
+    authorize(by, "deploy", system)
+    _check_deadline(deadline_seconds)
+    if action not in ("deploy", "rollback"):
+        raise InvalidInput("action", "action must be deploy or rollback")
+    given = sum(x is not None for x in (version, spec, changes))
+    if given != 1:
+        raise InvalidInput("version", "give exactly one of version, spec or changes")
+    if version is not None:
+        _check_version(version)
+    async with _recording(platform, system, app, group) as uow:
+        found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        if version is None:
+            made = await spec_for(uow, system, app, group, spec, changes)
+            version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        elif await uow.model.version(system, app, group, version) is None:
+            raise NotFound(f"version {version} does not exist in group {group!r}")
+        if action == "rollback" and version == found.current_version:
+            raise Conflict(f"version {version} is already the running version of {group!r}")
+        operation = _pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
+        await uow.operations.add(operation)
     return operation
 
 
-async def run_operation(platform: Platform, operation_id: str) -> Operation:
-    """Drive a deploy to its end (see the module docstring); returns the finished operation."""
+async def start_scale(
+    platform: Platform,
+    by: Principal,
+    *,
+    system: str,
+    app: str,
+    group: str,
+    instances: int,
+    deadline_seconds: int = DEFAULT_DEADLINE,
+) -> Operation:
+    """Record a new version (the running one with ``instances``) and a pending ``scale`` to it."""
+    authorize(by, "deploy", system)
+    _check_deadline(deadline_seconds)
+    if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
+        raise InvalidInput("instances", f"instances must be an integer from 0 to {MAX_INSTANCES} (got {instances!r})")
+    async with _recording(platform, system, app, group) as uow:
+        found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        if found.current_version is None:
+            raise Conflict(f"group {group!r} runs no version yet: deploy one first")
+        running = await uow.model.version(system, app, group, found.current_version)
+        assert running is not None
+        if running.spec.instances == instances:
+            raise Conflict(f"group {group!r} already runs {instances} instances")
+        made = running.spec.with_changes(instances=instances)
+        reason = f"scale from {running.spec.instances} to {instances} instances"
+        number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        operation = _pending(
+            "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
+        )
+        await uow.operations.add(operation)
+    return operation
+
+
+async def start_reconcile(
+    platform: Platform, by: Principal, *, system: str, app: str, group: str, deadline_seconds: int = DEFAULT_DEADLINE
+) -> Operation:
+    """Record a pending ``reconcile``: apply the running version again, whatever the cluster holds."""
+    authorize(by, "deploy", system)
+    _check_deadline(deadline_seconds)
+    async with _recording(platform, system, app, group) as uow:
+        found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        if found.current_version is None:
+            raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
+        operation = _pending(
+            "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
+        )
+        await uow.operations.add(operation)
+    return operation
+
+
+async def start_delete_group(platform: Platform, by: Principal, *, system: str, app: str, group: str) -> Operation:
+    """Record a pending ``delete-group``: its objects leave the cluster, then it leaves the database."""
+    authorize(by, "manage", system)
+    async with _recording(platform, system, app, group) as uow:
+        if await uow.model.group(system, app, group) is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        operation = _pending("delete-group", by, system, app, group)
+        await uow.operations.add(operation)
+    return operation
+
+
+def _pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:
+    return Operation(
+        id=str(uuid.uuid4()), action=action, actor=by.name, system=system, app=app, group=group, params=params
+    )
+
+
+@asynccontextmanager
+async def _recording(platform: Platform, system: str, app: str, group: str) -> AsyncIterator[UnitOfWork]:
+    """A unit of work whose database conflict (another unfinished operation on the group, or a version
+    made meanwhile) reads as such."""
     try:
-        plan = await _plan(platform, operation_id)
-    except (NotFound, InvalidInput) as e:
-        # Its target is gone or no longer valid: end it, or the group would stay busy forever.
         async with platform.db.unit_of_work() as uow:
-            if await uow.operations.get(operation_id) is None:
-                raise
-            await uow.operations.finish(operation_id, "failed", error=str(e))
-        plan = await _plan(platform, operation_id)
-    if isinstance(plan, Operation):
-        return plan
-    error = await _deploy(platform, plan)
-    async with platform.db.unit_of_work() as uow:
-        ended = await uow.operations.finish(operation_id, "failed" if error else "succeeded", error=error)
-        if ended and not error:
-            await uow.model.set_current_version(plan.ref.system, plan.ref.app, plan.ref.group, plan.number)
-        finished = await uow.operations.get(operation_id)
-    assert finished is not None
-    return finished
+            yield uow
+    except DatabaseConflictError as e:
+        raise Conflict(f"another operation on group {system}/{app}/{group} is in progress; try again later") from e
 
 
-async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
-    async with platform.db.unit_of_work() as uow:
-        op = await uow.operations.get(operation_id)
-        if op is None:
-            raise NotFound(f"operation {operation_id!r} does not exist")
-        if op.status in ("succeeded", "failed"):
-            return op
-        await uow.operations.start(op.id)
-        op = await uow.operations.get(op.id)
-        assert op is not None
-        assert op.started_at is not None
-        number = int(op.params["version"])
-        version = await uow.model.version(op.system, op.app, op.group, number)
-        group = await uow.model.group(op.system, op.app, op.group)
-        app = await uow.model.application(op.system, op.app)
-        if version is None or group is None or app is None:
-            raise NotFound(f"the target of operation {op.id} no longer exists")
-    started = op.started_at.timestamp()
-    ref = GroupRef(system=op.system, app=op.app, group=op.group, business_id=app.business_id)
-    deadline_at = started + int(op.params.get("deadline_seconds", DEFAULT_DEADLINE))
-    return _Plan(op, ref, number, version.spec, group.current_version, deadline_at)
-
-
-async def _deploy(platform: Platform, plan: _Plan) -> str:
-    """Apply and wait; returns "" on success, else why it failed. Cluster outages are retried until the deadline."""
-    async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(plan.ref.system, plan.ref.app, plan.ref.group)
-        clusters = {c.name: c for c in await uow.clusters.all()}
-    assert group is not None
-    applied = False
-    last: Rollout | None = None
-    first = True
-    while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
-        first = False
-        try:
-            kube = await platform.clusters.client(clusters[group.cluster])
-            if not applied:
-                await _apply_unless_running(kube, plan)
-                applied = True
-            last = rollout(await _deployment(kube, plan.ref))
-            if last.done and last.version == str(plan.number):
-                return ""
-        except KubeUnavailableError:
-            pass  # the apiserver is away: wait and try again, within the deadline
-        except KubeApiError as e:
-            return f"the cluster refused the change: {e}"
-        except KubeError as e:
-            return f"cluster {group.cluster} cannot be used: {e}"
-        await asyncio.sleep(_POLL)
-    progress = f"{last.ready}/{last.wanted} instances ready" if last else "the cluster did not answer"
-    kube_now = platform.clusters.get(group.cluster)
-    why = await _why_not_ready(kube_now, plan) if last and kube_now else ""
-    seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
-    return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
-
-
-async def _apply_unless_running(kube: KubeCluster, plan: _Plan) -> None:
-    if plan.current == plan.number:
-        live = rollout(await _deployment(kube, plan.ref))
-        if live.version == str(plan.number):
-            return  # already there: no write at all
-    await kube.apply(namespace(plan.ref))
-    objects = render(plan.ref, plan.number, plan.spec)
-    for manifest in objects:
-        await kube.apply(manifest)
-    if not any(o["kind"] == "Service" for o in objects):
-        # A version without ports has no Service: the one an older version had must go.
-        await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
-
-
-async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, object] | None:
-    try:
-        return await kube.get("apps/v1", "Deployment", ref.workload, namespace=ref.namespace)
-    except KubeNotFoundError:
-        return None
-
-
-async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
-    try:
-        pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
-    except KubeError:
-        return ""
-    for pod in pods:
-        for condition in (pod.get("status") or {}).get("conditions") or []:
-            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-                return str(condition.get("message") or condition.get("reason") or "Unschedulable")
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = (status.get("state") or {}).get("waiting") or {}
-            if waiting.get("reason"):
-                return str(waiting["reason"])
-    return ""
+async def run_operation(platform: Platform, operation_id: str) -> Operation:
+    """Drive an operation to its end (see the module docstring); returns the finished operation."""
+    return await rollouts.run(platform, operation_id)

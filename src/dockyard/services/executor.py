@@ -15,7 +15,7 @@ import contextlib
 import logging
 
 from dockyard.domain.errors import DomainError
-from dockyard.services.deploys import run_operation
+from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def run_executor(platform: Platform, *, poll: float = 1.0) -> None:
                 log.warning("executor cannot read operations: %s", e)
                 unfinished = []
             for op in unfinished:
-                if op.action == "deploy" and op.id not in tasks:
+                if op.action in ACTIONS and op.id not in tasks:
                     tasks[op.id] = asyncio.create_task(run_operation(platform, op.id), name=f"operation-{op.id}")
             await asyncio.sleep(poll)
     finally:

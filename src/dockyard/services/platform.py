@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
+from dockyard.services.live import LiveState
 from dockyard.settings import Settings
 
 
@@ -14,15 +15,25 @@ class Platform:
     settings: Settings
     db: Database
     clusters: ClusterPool
+    live: LiveState
 
     @classmethod
     async def start(cls, settings: Settings) -> Platform:
-        """Open the database (migrating it if ``auto_migrate``) and an empty cluster pool."""
+        """Open the database (migrating it if ``auto_migrate``), an empty cluster pool and no watches
+        (:meth:`watch` starts them)."""
         db = Database(settings.database_url)
         if settings.auto_migrate:
             await db.upgrade()
-        return cls(settings, db, ClusterPool())
+        pool = ClusterPool()
+        return cls(settings, db, pool, LiveState(pool))
+
+    async def watch(self) -> None:
+        """Start (or bring up to date) the watch caches of every registered cluster."""
+        async with self.db.unit_of_work() as uow:
+            clusters = await uow.clusters.all()
+        await self.live.sync(clusters)
 
     async def stop(self) -> None:
+        await self.live.aclose()
         await self.clusters.aclose()
         await self.db.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import ApplicationRow, ClusterRow, GroupRow, SystemRow, VersionRow
@@ -46,6 +46,9 @@ class ApplicationModel:
         rows = await self._session.scalars(select(SystemRow).order_by(SystemRow.name))
         return [_system(r) for r in rows]
 
+    async def delete_system(self, name: str) -> None:
+        await self._session.execute(delete(SystemRow).where(SystemRow.name == name))
+
     # applications --------------------------------------------------------------------------------
     async def add_application(self, app: Application) -> None:
         system = await self._require_system(app.system)
@@ -73,6 +76,12 @@ class ApplicationModel:
             select(ApplicationRow).join(SystemRow).where(SystemRow.name == system).order_by(ApplicationRow.name)
         )
         return [_application(system, r) for r in rows]
+
+    async def delete_application(self, system: str, name: str) -> None:
+        row = await self._require_system(system)
+        await self._session.execute(
+            delete(ApplicationRow).where(ApplicationRow.system_id == row.id, ApplicationRow.name == name)
+        )
 
     # groups --------------------------------------------------------------------------------------
     async def add_group(self, group: Group) -> None:
@@ -105,6 +114,12 @@ class ApplicationModel:
             raise NotFound(f"version {number} does not exist in group {group!r}")
         row.current_version = number
         await self._session.flush()
+
+    async def delete_group(self, system: str, app: str, name: str) -> None:
+        """Delete the group and its versions."""
+        row = await self._require_group(system, app, name)
+        await self._session.execute(delete(VersionRow).where(VersionRow.group_id == row.id))
+        await self._session.execute(delete(GroupRow).where(GroupRow.id == row.id))
 
     # versions ------------------------------------------------------------------------------------
     async def add_version(

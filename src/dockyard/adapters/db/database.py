@@ -17,6 +17,7 @@ from dockyard.adapters.db import migrate
 from dockyard.adapters.db.applications import ApplicationModel
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
+from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.operations import OperationLog
 
 
@@ -25,6 +26,7 @@ class UnitOfWork:
         self.clusters = ClusterRepository(session)
         self.model = ApplicationModel(session)
         self.operations = OperationLog(session)
+        self.identities = Identities(session)
 
 
 class Database:

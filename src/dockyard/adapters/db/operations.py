@@ -58,6 +58,18 @@ class OperationLog:
         )
         return [_operation(r) for r in rows]
 
+    async def active(self, system: str, app: str, group: str) -> Operation | None:
+        """The group's unfinished operation, if any (there is at most one)."""
+        row = await self._session.scalar(
+            select(OperationRow).where(
+                OperationRow.system == system,
+                OperationRow.app == app,
+                OperationRow.group == group,
+                OperationRow.status.in_(("pending", "running")),
+            )
+        )
+        return _operation(row) if row else None
+
     async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> bool:
         """Record the end of an unfinished operation; False (and no change) if it had already ended,
         so a second runner of the same operation can never overwrite the first one's result."""

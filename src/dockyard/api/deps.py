@@ -1,0 +1,32 @@
+"""Typed dependencies of the routes: the platform and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dockyard.domain.access import Principal
+from dockyard.services.identity import authenticate
+from dockyard.services.platform import Platform
+
+_bearer = HTTPBearer(auto_error=False, description="a personal API token: Authorization: Bearer dy_...")
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+async def get_caller(
+    platform: PlatformDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller of a request, from its bearer token; 401 without a valid one."""
+    return await authenticate(platform, credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Principal, Depends(get_caller)]

@@ -1,0 +1,262 @@
+"""Request and response bodies of the REST API (``/api/v1``).
+
+Request bodies forbid unknown fields: a field that is not meant to be set (an owner, a namespace, a
+version's number) is refused with 422 instead of being ignored or, worse, taken. A version's ``spec``
+is checked by the domain, whose errors name the exact path (``spec.ports[1].port``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dockyard.adapters.kube.watch import PodRecord
+from dockyard.domain.model import Application, Group, Operation, System, Version
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+SPEC_DOC = (
+    "A version spec: image, flavor, instances, ports [{name, port, protocol}], env {NAME: value}, "
+    "config_files {relative/path: content}, readiness/liveness {port, path, initial_delay_seconds, "
+    "period_seconds}, pre_stop [command...], termination_grace_seconds."
+)
+
+
+# inputs ------------------------------------------------------------------------------------------
+class QuotaIn(In):
+    cpu_millis: int = 0
+    memory_mib: int = 0
+
+
+class SystemIn(In):
+    name: str
+    description: str = ""
+    quota: QuotaIn = Field(default_factory=QuotaIn)
+
+
+class ApplicationIn(In):
+    name: str
+    repository: str
+    business_id: str = ""
+    owners: list[str] = Field(default_factory=list)
+
+
+class GroupIn(In):
+    name: str
+    environment: str
+    cluster: str
+
+
+class VersionIn(In):
+    spec: dict[str, Any] | None = Field(default=None, description=SPEC_DOC)
+    changes: dict[str, Any] | None = Field(default=None, description="changes to the latest version's spec")
+    reason: str = ""
+
+
+class DeployIn(VersionIn):
+    version: int | None = Field(default=None, description="an existing version; or give spec or changes")
+    deadline_seconds: int = 300
+
+
+class ScaleIn(In):
+    instances: int
+    deadline_seconds: int = 300
+
+
+class RollbackIn(In):
+    version: int
+    deadline_seconds: int = 300
+
+
+class ReconcileIn(In):
+    deadline_seconds: int = 300
+
+
+class ClusterIn(In):
+    name: str
+    kubeconfig: str = Field(description="path of a kubeconfig file on the Dockyard server's host")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class UserIn(In):
+    name: str
+    admin: bool = False
+
+
+class TokenIn(In):
+    name: str
+    expires_in_days: int | None = 90
+
+
+# outputs -----------------------------------------------------------------------------------------
+class QuotaOut(BaseModel):
+    cpu_millis: int
+    memory_mib: int
+
+
+class SystemOut(BaseModel):
+    name: str
+    description: str
+    quota: QuotaOut
+
+    @classmethod
+    def of(cls, s: System) -> SystemOut:
+        return cls(name=s.name, description=s.description, quota=QuotaOut(**vars(s.quota)))
+
+
+class ApplicationOut(BaseModel):
+    system: str
+    name: str
+    repository: str
+    business_id: str
+    owners: list[str]
+
+    @classmethod
+    def of(cls, a: Application) -> ApplicationOut:
+        return cls(
+            system=a.system, name=a.name, repository=a.repository, business_id=a.business_id, owners=list(a.owners)
+        )
+
+
+class DriftOut(BaseModel):
+    field: str
+    expected: Any
+    live: Any
+
+
+class GroupStatusOut(BaseModel):
+    state: str = Field(description="not-deployed | progressing | healthy | degraded | drifted | unknown")
+    ready: int
+    instances: int
+    wanted: int
+    stale: bool = Field(description="the cluster's watch is disconnected: the last known state is shown")
+    drift: list[DriftOut] = Field(default_factory=list)
+    operation: str | None = Field(default=None, description="id of the unfinished operation, if any")
+
+
+class GroupOut(BaseModel):
+    system: str
+    app: str
+    name: str
+    environment: str
+    cluster: str
+    current_version: int | None
+    latest_version: int
+    status: GroupStatusOut | None = None
+
+    @classmethod
+    def of(cls, g: Group, status: GroupStatusOut | None = None) -> GroupOut:
+        return cls(
+            system=g.system,
+            app=g.app,
+            name=g.name,
+            environment=g.environment,
+            cluster=g.cluster,
+            current_version=g.current_version,
+            latest_version=g.latest_version,
+            status=status,
+        )
+
+
+class VersionOut(BaseModel):
+    number: int
+    spec: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    reason: str
+
+    @classmethod
+    def of(cls, v: Version) -> VersionOut:
+        return cls(
+            number=v.number, spec=v.spec.to_data(), created_by=v.created_by, created_at=v.created_at, reason=v.reason
+        )
+
+
+class DiffOut(BaseModel):
+    old: int
+    new: int
+    changes: list[DriftOut]
+
+
+class InstanceOut(BaseModel):
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    pod_ip: str
+    host_ip: str
+    node: str
+    version: str
+    created_at: dt.datetime | None
+    age_seconds: int
+    reason: str
+    deleting: bool
+
+    @classmethod
+    def of(cls, p: PodRecord, now: float) -> InstanceOut:
+        return cls(
+            name=p.name,
+            phase=p.phase,
+            ready=p.ready,
+            restarts=p.restarts,
+            pod_ip=p.pod_ip,
+            host_ip=p.host_ip,
+            node=p.node,
+            version=p.version,
+            created_at=dt.datetime.fromtimestamp(p.created, dt.UTC) if p.created else None,
+            age_seconds=max(0, int(now - p.created)) if p.created else 0,
+            reason=p.reason,
+            deleting=p.deleting,
+        )
+
+
+class InstancesOut(BaseModel):
+    stale: bool
+    items: list[InstanceOut]
+
+
+class OperationOut(BaseModel):
+    id: str
+    action: str
+    actor: str
+    system: str
+    app: str
+    group: str
+    params: dict[str, Any]
+    status: str
+    error: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, o: Operation) -> OperationOut:
+        return cls(**vars(o))
+
+
+class ClusterOut(BaseModel):
+    name: str
+    labels: dict[str, str]
+    connected: bool = Field(description="its watch caches are connected")
+    detail: str = ""
+
+
+class UserOut(BaseModel):
+    name: str
+    admin: bool
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked: bool
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="the token itself: shown this once, never again")

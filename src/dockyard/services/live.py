@@ -1,0 +1,88 @@
+"""Live state: one set of watch caches per registered cluster, read by request handlers (no API calls).
+
+Contract: :meth:`LiveState.sync` starts caches for clusters it does not watch yet and stops those no
+longer registered (or whose kubeconfig changed); reads never block and never call the apiserver: a
+cluster being synced or disconnected reads as not connected, with its last known records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from dockyard.adapters.kube.errors import KubeError
+from dockyard.adapters.kube.pool import ClusterPool
+from dockyard.adapters.kube.watch import PodCache, PodRecord
+from dockyard.domain.clusters import Cluster
+
+
+@dataclass
+class _Watched:
+    kubeconfig: str
+    pods: PodCache
+    task: asyncio.Task[None]
+
+
+@dataclass(frozen=True)
+class Connection:
+    connected: bool
+    detail: str
+
+
+class LiveState:
+    def __init__(self, pool: ClusterPool) -> None:
+        self._pool = pool
+        self._watched: dict[str, _Watched] = {}
+        self._lock = asyncio.Lock()
+
+    async def sync(self, clusters: list[Cluster]) -> None:
+        async with self._lock:
+            wanted = {c.name: c for c in clusters}
+            for name, watched in list(self._watched.items()):
+                if name not in wanted or wanted[name].kubeconfig != watched.kubeconfig:
+                    await self._stop(name)
+            for name, cluster in wanted.items():
+                if name in self._watched:
+                    continue
+                try:
+                    client = await self._pool.client(cluster)
+                except KubeError:
+                    continue  # unusable kubeconfig: reads as not connected
+                pods = PodCache(client)
+                task = asyncio.create_task(pods.run(), name=f"watch-{name}")
+                self._watched[name] = _Watched(cluster.kubeconfig, pods, task)
+
+    def connection(self, cluster: str) -> Connection:
+        watched = self._watched.get(cluster)
+        if watched is None:
+            return Connection(False, "not watched: its kubeconfig cannot be used")
+        if watched.pods.connected:
+            return Connection(True, "")
+        return Connection(False, watched.pods.last_error or "connecting")
+
+    def pods(self, cluster: str, system: str, app: str, group: str) -> list[PodRecord]:
+        watched = self._watched.get(cluster)
+        return watched.pods.group_pods(system, app, group) if watched else []
+
+    async def wait_synced(self, cluster: str, timeout: float) -> bool:
+        """For tests and start-up: True once the cluster's caches have listed once."""
+        watched = self._watched.get(cluster)
+        if watched is None:
+            return False
+        try:
+            await asyncio.wait_for(watched.pods.synced.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _stop(self, name: str) -> None:
+        watched = self._watched.pop(name)
+        watched.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watched.task
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            for name in list(self._watched):
+                await self._stop(name)

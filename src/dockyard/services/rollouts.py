@@ -1,0 +1,206 @@
+"""The runner of group operations: bring a group's cluster to a version, or remove the group.
+
+Contract of :func:`run`: a finished operation is returned untouched; an unfinished one is marked
+running (its start time kept when resumed) and driven to its end, which is recorded by a conditional
+update, so two runners of the same operation can never both record a result. An operation whose group,
+application or version is gone ends ``failed`` instead of blocking its group forever. Cluster outages
+(connection refused, 429, 5xx) are retried until the operation's deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.errors import KubeApiError, KubeError, KubeNotFoundError, KubeUnavailableError
+from dockyard.domain.errors import InvalidInput, NotFound
+from dockyard.domain.model import Operation, Quota
+from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, render, system_objects
+from dockyard.domain.rollout import Rollout, rollout
+from dockyard.domain.versions import VersionSpec
+from dockyard.services.platform import Platform
+
+DEFAULT_DEADLINE = 300
+DELETE_DEADLINE = 120
+_POLL = 1.0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    operation: Operation
+    ref: GroupRef
+    cluster: str
+    quota: Quota
+    number: int  # 0 for delete-group
+    spec: VersionSpec | None
+    current: int | None
+    deadline_at: float
+
+    @property
+    def force(self) -> bool:
+        return self.operation.action == "reconcile"
+
+
+async def run(platform: Platform, operation_id: str) -> Operation:
+    try:
+        plan = await _plan(platform, operation_id)
+    except (NotFound, InvalidInput) as e:
+        async with platform.db.unit_of_work() as uow:
+            if await uow.operations.get(operation_id) is None:
+                raise
+            await uow.operations.finish(operation_id, "failed", error=str(e))
+        plan = await _plan(platform, operation_id)
+    if isinstance(plan, Operation):
+        return plan
+    if plan.operation.action == "delete-group":
+        return await _finish_delete(platform, plan, await _delete(platform, plan))
+    error = await _deploy(platform, plan)
+    async with platform.db.unit_of_work() as uow:
+        ended = await uow.operations.finish(operation_id, "failed" if error else "succeeded", error=error)
+        if ended and not error:
+            await uow.model.set_current_version(plan.ref.system, plan.ref.app, plan.ref.group, plan.number)
+        finished = await uow.operations.get(operation_id)
+    assert finished is not None
+    return finished
+
+
+async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
+    async with platform.db.unit_of_work() as uow:
+        op = await uow.operations.get(operation_id)
+        if op is None:
+            raise NotFound(f"operation {operation_id!r} does not exist")
+        if op.status in ("succeeded", "failed"):
+            return op
+        await uow.operations.start(op.id)
+        op = await uow.operations.get(op.id)
+        assert op is not None
+        assert op.started_at is not None
+        group = await uow.model.group(op.system, op.app, op.group)
+        app = await uow.model.application(op.system, op.app)
+        system = await uow.model.system(op.system)
+        number = int(op.params.get("version", 0))
+        version = await uow.model.version(op.system, op.app, op.group, number) if number and group else None
+        if group is None or app is None or system is None or (number and version is None):
+            raise NotFound(f"the target of operation {op.id} no longer exists")
+    ref = GroupRef(system=op.system, app=op.app, group=op.group, business_id=app.business_id)
+    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
+    deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
+    spec = version.spec if version else None
+    return _Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at)
+
+
+async def _deploy(platform: Platform, plan: _Plan) -> str:
+    """Apply and wait; returns "" on success, else why it failed."""
+    applied = False
+    last: Rollout | None = None
+    first = True
+    while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
+        first = False
+        try:
+            kube = await _cluster(platform, plan.cluster)
+            if not applied:
+                await _apply(kube, plan)
+                applied = True
+            last = rollout(await _deployment(kube, plan.ref))
+            if last.done and last.version == str(plan.number):
+                return ""
+        except KubeUnavailableError:
+            pass  # the apiserver is away: wait and try again, within the deadline
+        except KubeApiError as e:
+            return f"the cluster refused the change: {e}"
+        except KubeError as e:
+            return f"cluster {plan.cluster} cannot be used: {e}"
+        await asyncio.sleep(_POLL)
+    progress = f"{last.ready}/{last.wanted} instances ready" if last else "the cluster did not answer"
+    kube_now = platform.clusters.get(plan.cluster)
+    why = await _why_not_ready(kube_now, plan) if last and kube_now else ""
+    seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
+    return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
+
+
+async def _cluster(platform: Platform, name: str) -> KubeCluster:
+    async with platform.db.unit_of_work() as uow:
+        clusters = {c.name: c for c in await uow.clusters.all()}
+    if name not in clusters:
+        raise KubeError(f"cluster {name!r} is no longer registered")
+    return await platform.clusters.client(clusters[name])
+
+
+async def _apply(kube: KubeCluster, plan: _Plan) -> None:
+    assert plan.spec is not None
+    if plan.current == plan.number and not plan.force:
+        live = rollout(await _deployment(kube, plan.ref))
+        if live.version == str(plan.number):
+            return  # already there: no write at all
+    system = system_objects(plan.ref, plan.quota)
+    for manifest in system:
+        await kube.apply(manifest)
+    if not any(o["kind"] == "ResourceQuota" for o in system):
+        await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
+    objects = render(plan.ref, plan.number, plan.spec)
+    for manifest in objects:
+        await kube.apply(manifest)
+    if not any(o["kind"] == "Service" for o in objects):
+        # A version without ports has no Service: the one an older version had must go.
+        await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+
+
+async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, Any] | None:
+    try:
+        return await kube.get("apps/v1", "Deployment", ref.workload, namespace=ref.namespace)
+    except KubeNotFoundError:
+        return None
+
+
+async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
+    try:
+        deployment = await _deployment(kube, plan.ref)
+        pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
+    except KubeError:
+        return ""
+    for condition in ((deployment or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+            return str(condition.get("message") or condition.get("reason"))  # e.g. exceeded quota
+    for pod in pods:
+        for condition in (pod.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                return str(condition.get("message") or condition.get("reason") or "Unschedulable")
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason"):
+                return str(waiting["reason"])
+    return ""
+
+
+async def _delete(platform: Platform, plan: _Plan) -> str:
+    """Remove the group's objects from its cluster; "" when gone, else why not (retried until the deadline)."""
+    first = True
+    why = "the cluster did not answer"
+    while first or time.time() < plan.deadline_at:
+        first = False
+        try:
+            kube = await _cluster(platform, plan.cluster)
+            await kube.delete("apps/v1", "Deployment", plan.ref.workload, namespace=plan.ref.namespace)
+            await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+            for config in await kube.list("v1", "ConfigMap", namespace=plan.ref.namespace, labels=plan.ref.selector()):
+                await kube.delete("v1", "ConfigMap", config["metadata"]["name"], namespace=plan.ref.namespace)
+            return ""
+        except KubeUnavailableError as e:
+            why = str(e)
+        except KubeError as e:
+            return f"cluster {plan.cluster} refused: {e}"
+        await asyncio.sleep(_POLL)
+    return f"the group's objects could not be removed: {why}"
+
+
+async def _finish_delete(platform: Platform, plan: _Plan, error: str) -> Operation:
+    async with platform.db.unit_of_work() as uow:
+        ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
+        if ended and not error:
+            await uow.model.delete_group(plan.ref.system, plan.ref.app, plan.ref.group)
+        finished = await uow.operations.get(plan.operation.id)
+    assert finished is not None
+    return finished

@@ -1,0 +1,77 @@
+"""What runs now: a group's instances and state, from the watch caches and the database.
+
+Reads only: nothing here calls a cluster's API (the caches are fed by watches, see
+:mod:`dockyard.services.live`). A cluster whose watch is disconnected answers with its last known
+instances and ``stale=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.adapters.kube.watch import PodRecord
+from dockyard.domain.access import Principal, authorize
+from dockyard.domain.errors import NotFound
+from dockyard.domain.model import Group
+from dockyard.domain.status import InstanceView, State, group_state
+from dockyard.services.platform import Platform
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    state: State
+    ready: int
+    instances: int
+    wanted: int
+    stale: bool
+    drift: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    operation: str | None = None
+
+
+async def instances(
+    platform: Platform, by: Principal, system: str, app: str, group: str
+) -> tuple[list[PodRecord], bool]:
+    """The group's instances by name, and whether they are stale."""
+    found = await _group(platform, by, system, app, group)
+    stale = not platform.live.connection(found.cluster).connected
+    return platform.live.pods(found.cluster, system, app, group), stale
+
+
+async def group_status(
+    platform: Platform, by: Principal, system: str, app: str, group: str
+) -> tuple[Group, GroupStatus]:
+    found = await _group(platform, by, system, app, group)
+    async with platform.db.unit_of_work() as uow:
+        active = await uow.operations.active(system, app, group)
+        version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
+    connected = platform.live.connection(found.cluster).connected
+    pods = platform.live.pods(found.cluster, system, app, group)
+    wanted = version.spec.instances if version else 0
+    state = group_state(
+        current_version=found.current_version,
+        wanted=wanted,
+        instances=[InstanceView(p.version, p.ready, p.deleting) for p in pods],
+        busy=active is not None,
+        drifted=False,
+        connected=connected,
+    )
+    live = [p for p in pods if not p.deleting]
+    status = GroupStatus(
+        state=state,
+        ready=sum(1 for p in live if p.ready),
+        instances=len(live),
+        wanted=wanted,
+        stale=not connected,
+        operation=active.id if active else None,
+    )
+    return found, status
+
+
+async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
+    authorize(by, "read", system)
+    async with platform.db.unit_of_work() as uow:
+        found = await uow.model.group(system, app, group)
+    if found is None:
+        raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+    return found

@@ -1,0 +1,230 @@
+"""The REST API end to end: the server app in-process (with its executor and watch caches), the real
+sandbox, and each database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.api.app import create_app
+from dockyard.services.platform import Platform
+from dockyard.settings import Settings
+from tests.integration.conftest import Sandbox
+
+TOKEN = "dy_" + "t" * 40
+V1: dict[str, Any] = {
+    "image": "registry.local/shop/web:1",
+    "flavor": "small",
+    "instances": 3,
+    "ports": [{"name": "http", "port": 8080}],
+    "env": {"MODE": "prod"},
+    "config_files": {"app.yaml": "greeting: hello\n"},
+    "readiness": {"port": 8080, "path": "/healthz"},
+}
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    platform: Platform
+    system: str
+
+    @property
+    def group(self) -> str:
+        return f"/api/v1/systems/{self.system}/apps/web/groups/prod"
+
+    async def wait(self, operation: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = (await self.http.get(f"/api/v1/operations/{operation['id']}")).json()
+            if got["status"] in ("succeeded", "failed"):
+                return dict(got)
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"operation {operation['id']} did not end")
+
+    async def act(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(f"{self.group}/{action}", json=body)
+        assert response.status_code == 202, response.text
+        done = await self.wait(response.json())
+        assert (done["status"], done["error"]) == ("succeeded", ""), done
+        return done
+
+
+@pytest.fixture
+async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
+    settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
+    app = create_app(settings)
+    system = f"shop-{uuid.uuid4().hex[:8]}"
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
+            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {"idc": "local"}}
+            assert (await http.put("/api/v1/clusters/local", json=cluster)).status_code == 201
+            assert (await http.post("/api/v1/systems", json={"name": system})).status_code == 201
+            app_body = {"name": "web", "repository": "registry.local/shop/web", "business_id": "b-1"}
+            assert (await http.post(f"/api/v1/systems/{system}/apps", json=app_body)).status_code == 201
+            group = {"name": "prod", "environment": "prod", "cluster": "local"}
+            assert (await http.post(f"/api/v1/systems/{system}/apps/web/groups", json=group)).status_code == 201
+            yield Api(http, app.state.platform, system)
+    await kube.delete("v1", "Namespace", system)
+
+
+async def _pods(kube: KubeCluster, system: str) -> list[dict[str, Any]]:
+    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": "prod"})
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+async def _settled(kube: KubeCluster, system: str, count: int, version: str) -> list[dict[str, Any]]:
+    """Pods once exactly ``count`` of ``version`` remain (old ones go a moment after a rollout ends)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pods = await _pods(kube, system)
+        if len(pods) == count and {p["metadata"]["labels"]["dockyard.io/version"] for p in pods} == {version}:
+            return pods
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"pods did not settle at {count} x v{version}")
+
+
+async def test_deploy_scale_deploy_rollback_ends_exactly_at_v1(api: Api, kube: KubeCluster) -> None:
+    await api.act("deploy", {"spec": V1})
+    v1_template = (await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system))["spec"]["template"]
+    await _settled(kube, api.system, 3, "1")
+
+    await api.act("scale", {"instances": 5})
+    await _settled(kube, api.system, 5, "2")
+    await api.act(
+        "deploy", {"changes": {"image": "registry.local/shop/web:2", "config_files": {"app.yaml": "greeting: bye\n"}}}
+    )
+    await _settled(kube, api.system, 5, "3")
+    diff = (await api.http.get(f"{api.group}/diff", params={"old": 1, "new": 3})).json()
+    assert {c["field"] for c in diff["changes"]} == {"image", "instances", "config_files.app.yaml"}
+
+    await api.act("rollback", {"version": 1})
+    deployment = await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system)
+    assert deployment["spec"]["template"] == v1_template
+    assert deployment["spec"]["replicas"] == 3
+    await _settled(kube, api.system, 3, "1")
+    config = await kube.get("v1", "ConfigMap", "web-prod-v1", namespace=api.system)
+    assert list(config["data"].values()) == ["greeting: hello\n"]
+
+    group = (await api.http.get(api.group)).json()
+    assert (group["current_version"], group["latest_version"]) == (1, 3)
+    instances = await _cached_instances(api, 3)
+    assert {(i["version"], i["ready"]) for i in instances} == {("1", True)}
+    history = (await api.http.get(f"{api.group}/operations")).json()
+    assert [(o["action"], o["actor"], o["status"]) for o in history] == [
+        ("rollback", "admin", "succeeded"),
+        ("deploy", "admin", "succeeded"),
+        ("scale", "admin", "succeeded"),
+        ("deploy", "admin", "succeeded"),
+        ("create-group", "admin", "succeeded"),
+    ]
+    versions = (await api.http.get(f"{api.group}/versions")).json()
+    assert [(v["number"], v["spec"]["instances"]) for v in versions] == [(1, 3), (2, 5), (3, 5)]
+    assert versions[1]["reason"] == "scale from 3 to 5 instances"
+
+
+async def _cached_instances(api: Api, count: int) -> list[dict[str, Any]]:
+    """The group's instances as the API shows them, once the watch cache has caught up."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = (await api.http.get(f"{api.group}/instances")).json()
+        live = [i for i in body["items"] if not i["deleting"]]
+        if len(live) == count and all(i["ready"] for i in live) and not body["stale"]:
+            return live
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the API did not show {count} ready instances: {body}")
+
+
+BAD_INPUT = [
+    ("deploy", {"spec": {**V1, "instances": -1}}, "instances"),
+    ("deploy", {"spec": {**V1, "instances": 100000}}, "instances"),
+    ("deploy", {"spec": {**V1, "flavor": "huge"}}, "flavor"),
+    ("deploy", {"spec": {**V1, "image": "Registry.Example.com/shop web:1"}}, "image"),
+    ("deploy", {"spec": {**V1, "config_files": {"../etc/passwd": "x"}}}, "config_files.../etc/passwd"),
+    ("deploy", {"spec": {**V1, "config_files": {"/etc/app.yaml": "x"}}}, "config_files./etc/app.yaml"),
+    ("deploy", {"spec": {**V1, "config_files": {"big.bin": "x" * (10 * 1024 * 1024)}}}, "config_files.big.bin"),
+    ("deploy", {"spec": {**V1, "ports": [{"name": "a", "port": 80}, {"name": "b", "port": 80}]}}, "ports[1].port"),
+    ("deploy", {"spec": V1, "namespace": "kube-system"}, "namespace"),
+    ("scale", {"instances": -3}, "instances"),
+    ("scale", {"instances": 501}, "instances"),
+    ("rollback", {"version": 0}, "version"),
+]
+
+
+async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(api: Api, kube: KubeCluster) -> None:
+    before = (await api.http.get(f"/api/v1/systems/{api.system}/operations")).json()
+    for action, body, field in BAD_INPUT:
+        response = await api.http.post(f"{api.group}/{action}", json=body)
+        assert response.status_code in (422, 409), (action, field, response.text)
+        if response.status_code == 422:
+            assert response.json()["details"]["field"] == field, (action, response.json())
+    for path, body, field in [
+        ("/api/v1/systems", {"name": "Bad_Name"}, "name"),
+        ("/api/v1/systems", {"name": "kube-system"}, "name"),
+        (f"/api/v1/systems/{api.system}/apps", {"name": "-web", "repository": "r.local/x"}, "name"),
+        (
+            f"/api/v1/systems/{api.system}/apps/web/groups",
+            {"name": "pr-od", "environment": "prod", "cluster": "local"},
+            "name",
+        ),
+        (
+            f"/api/v1/systems/{api.system}/apps/web/groups",
+            {"name": "qa", "environment": "qa", "cluster": "local"},
+            "environment",
+        ),
+    ]:
+        response = await api.http.post(path, json=body)
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.json()["details"]["field"] == field
+        assert response.json()["code"] == "invalid_input"
+    assert (await api.http.get(f"/api/v1/systems/{api.system}/operations")).json() == before
+    assert (await api.http.get(f"{api.group}/versions")).json() == []
+    namespaces = {n["metadata"]["name"] for n in await kube.list("v1", "Namespace")}
+    assert api.system not in namespaces
+
+
+async def test_two_concurrent_deploys_one_wins_the_other_gets_409(api: Api) -> None:
+    bodies = [{"spec": {**V1, "instances": n}} for n in (2, 4)]
+    responses = await asyncio.gather(*(api.http.post(f"{api.group}/deploy", json=b) for b in bodies))
+    assert sorted(r.status_code for r in responses) == [202, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    assert loser.json()["code"] == "conflict"
+    winner = next(r for r in responses if r.status_code == 202)
+    done = await api.wait(winner.json())
+    assert done["status"] == "succeeded"
+    assert len((await api.http.get(f"{api.group}/versions")).json()) == 1  # the loser's version was not kept
+
+
+async def test_callers_without_rights_see_nothing_and_cannot_act(api: Api) -> None:
+    http = api.http
+    assert (await http.get("/api/v1/systems", headers={"Authorization": ""})).status_code == 401
+    bad = await http.get("/api/v1/systems", headers={"Authorization": "Bearer dy_nope"})
+    assert (bad.status_code, bad.json()["code"]) == (401, "unauthenticated")
+    assert (await http.post("/api/v1/users", json={"name": "carol"})).status_code == 201
+    made = await http.post("/api/v1/users/carol/tokens", json={"name": "ci", "expires_in_days": 1})
+    assert made.status_code == 201
+    carol = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert (await http.get("/api/v1/systems", headers=carol)).json() == []
+    for path in [f"/api/v1/systems/{api.system}", api.group, f"{api.group}/instances", f"{api.group}/operations"]:
+        response = await http.get(path, headers=carol)
+        assert response.status_code == 404, path
+        assert api.system in response.json()["message"] or "does not exist" in response.json()["message"]
+    denied = await http.post("/api/v1/systems", json={"name": "mine"}, headers=carol)
+    assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
+    assert (await http.post(f"{api.group}/deploy", json={"spec": V1}, headers=carol)).status_code == 404
+    assert (await http.get("/api/v1/clusters", headers=carol)).json()[0]["name"] == "local"
+    assert "kubeconfig" not in (await http.get("/api/v1/clusters/local", headers=carol)).json()
+    token_id = made.json()["id"]
+    assert (await http.delete(f"/api/v1/users/me/tokens/{token_id}", headers=carol)).status_code == 204
+    assert (await http.get("/api/v1/systems", headers=carol)).status_code == 401

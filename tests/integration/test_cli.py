@@ -1,0 +1,112 @@
+"""The `dockyard` CLI against a real server process and the sandbox: tables, -o json, progress, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Sandbox, free_port
+from tests.integration.test_server import _start, _stop, _wait_ready
+
+DOCKYARD = str(Path(sys.executable).parent / "dockyard")
+TOKEN = "dy_" + "c" * 40
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A server on a fresh SQLite database; the environment a CLI user of it has (no token yet)."""
+    port = free_port()
+    server_env = {
+        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
+        "DOCKYARD_ADMIN_TOKEN": TOKEN,
+        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
+    }
+    log = tmp_path / "server.log"
+    proc = _start(["server", "--port", str(port)], server_env, log)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log)
+        yield {
+            "DOCKYARD_SERVER": f"http://127.0.0.1:{port}",
+            "DOCKYARD_CLI_CONFIG": str(tmp_path / "cli.yaml"),
+            "DOCKYARD_STATE_DIR": str(tmp_path / "cli-state"),
+            "HOME": str(tmp_path),
+        }
+    finally:
+        _stop(proc)
+
+
+def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [DOCKYARD, *args],
+        check=False,
+        env={**os.environ, **env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if ok:
+        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
+    return done
+
+
+def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
+    denied = run(cli, "system", "list", ok=False)
+    assert denied.returncode == 1
+    assert denied.stderr.startswith("error: a valid API token is required")
+    assert len(denied.stderr.strip().splitlines()) == 1
+
+    run(cli, "login", "--token", TOKEN)
+    assert (tmp_path / "cli.yaml").stat().st_mode & 0o777 == 0o600
+    run(cli, "cluster", "register", "local", "--kubeconfig", str(sandbox.kubeconfig), "--label", "idc=local")
+    system = f"cli-{uuid.uuid4().hex[:8]}"
+    run(cli, "system", "create", system, "--cpu-millis", "64000", "--memory-mib", "65536")
+    run(cli, "app", "create", f"{system}/web", "--repository", "registry.local/shop/web")
+    target = f"{system}/web/prod"
+    run(cli, "group", "create", target, "--env", "prod", "--cluster", "local")
+
+    spec = tmp_path / "v1.yaml"
+    spec.write_text(
+        "image: registry.local/shop/web:1\nflavor: small\ninstances: 3\nports: [{name: http, port: 8080}]\n"
+    )
+    deployed = run(cli, "deploy", target, "--spec", str(spec))
+    assert "deploy of " in deployed.stdout
+    assert "succeeded" in deployed.stdout
+    run(cli, "scale", target, "5")
+    config = tmp_path / "app.yaml"
+    config.write_text("greeting: bye\n")
+    run(cli, "deploy", target, "--image", "registry.local/shop/web:2", "--config-file", f"app.yaml={config}")
+    run(cli, "rollback", target, "1")
+
+    group = json.loads(run(cli, "group", "show", target, "-o", "json").stdout)
+    assert (group["current_version"], group["latest_version"]) == (1, 3)
+    versions = run(cli, "versions", target).stdout
+    assert "registry.local/shop/web:2" in versions
+    assert "scale from 3 to 5 instances" in versions
+    diff = run(cli, "diff", target, "1", "3").stdout
+    assert "image" in diff
+    assert "config_files.app.yaml" in diff
+    history = json.loads(run(cli, "history", target, "-o", "json").stdout)
+    assert [o["action"] for o in history][:4] == ["rollback", "deploy", "scale", "deploy"]
+    table = run(cli, "instances", target).stdout
+    assert table.splitlines()[0].split()[:3] == ["NAME", "STATUS", "READY"]
+
+    bad = run(cli, "scale", target, "501", ok=False)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: instances must be an integer from 0 to 500")
+    failed = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", "--deadline", "5", ok=False)
+    assert failed.returncode == 1
+    assert "failed after" in failed.stderr
+    assert "Insufficient" in failed.stderr or "exceeded quota" in failed.stderr
+
+    run(cli, "group", "delete", target)
+    assert json.loads(run(cli, "group", "list", f"{system}/web", "-o", "json").stdout) == []
+    run(cli, "app", "delete", f"{system}/web")
+    run(cli, "system", "delete", system)
+    assert run(cli, "system", "show", system, ok=False).stderr == f"error: system {system!r} does not exist\n"
