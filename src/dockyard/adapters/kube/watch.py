@@ -1,37 +1,46 @@
-"""A watch cache of Dockyard's pods in one cluster: list, then watch; slim records; reads never hit the API.
+"""Watch caches of what Dockyard runs in one cluster: its pods and its Deployments; reads never hit the API.
 
-Contract of :class:`PodCache`:
-- :meth:`run` lists every pod with the label ``dockyard.io/group``, then watches from the list's
-  resourceVersion. A 410 Gone (history compacted) or a watch silent for longer than the server's own
-  watch timeout (a connection that died without closing) leads to a fresh list at once; any other
-  error to a fresh list after a backoff of 0.5 s doubling to 30 s. The cache is replaced whole on
-  each list, so deletions missed while disconnected disappear too.
-- :meth:`group_pods` reads the in-memory index (no I/O). While disconnected, :attr:`stale` is True
-  and the last known records stay readable.
-- Records are :class:`PodRecord`: a few hundred bytes, not a full Pod model.
+The list/watch/relist/backoff loop is :class:`~dockyard.adapters.kube.watching.WatchCache` (see its
+contract); this module says what is watched and what is kept of it:
+- :class:`PodCache`: every pod with the label ``dockyard.io/group``, as :class:`PodRecord` (a few
+  hundred bytes, not a full Pod model), read by group with :meth:`PodCache.group_pods`.
+- :class:`DeploymentCache`: every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``, as
+  :class:`DeploymentRecord` (rollout counters plus the live ``spec`` as plain data, for drift; there
+  is one Deployment per group, so keeping the spec is cheap), read with :meth:`DeploymentCache.get`.
+- :class:`ClusterCaches`: both, run together for one cluster.
+While disconnected a cache's ``stale`` is True and its last known records stay readable.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
-from lightkube import ApiError
+from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
 
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.watching import WatchCache, running
+
+__all__ = [
+    "ClusterCaches",
+    "DeploymentCache",
+    "DeploymentIndex",
+    "DeploymentRecord",
+    "PodCache",
+    "PodIndex",
+    "PodRecord",
+    "running",
+    "slim",
+    "slim_deployment",
+]
 
 GROUP_LABEL = "dockyard.io/group"
 APP_LABEL = "dockyard.io/app"
-_BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 30.0
-_HEALTHY_WATCH = 30.0  # a list+watch that lasted this long resets the backoff
-_SERVER_TIMEOUT = 240  # seconds; the apiserver closes each watch request after this
-_INACTIVITY = _SERVER_TIMEOUT + 60.0
+VERSION_LABEL = "dockyard.io/version"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
 
 GroupKey = tuple[str, str, str]  # namespace (= system), app, group
 
@@ -83,7 +92,7 @@ def slim(pod: Any) -> PodRecord:
         uid=meta.uid or "",
         app=labels.get(APP_LABEL, ""),
         group=labels.get(GROUP_LABEL, ""),
-        version=labels.get("dockyard.io/version", ""),
+        version=labels.get(VERSION_LABEL, ""),
         phase=(status.phase if status else None) or "Pending",
         ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
         restarts=sum(c.restartCount or 0 for c in statuses),
@@ -127,92 +136,119 @@ class PodIndex:
         return sorted(self._by_group.get(key, {}).values(), key=lambda r: r.name)
 
 
-class PodCache:
+class PodCache(WatchCache[PodRecord, PodIndex]):
+    """Every pod labelled ``dockyard.io/group``, by group."""
+
     def __init__(self, cluster: KubeCluster) -> None:
-        self._cluster = cluster
-        self._index = PodIndex()
-        self.synced = asyncio.Event()
-        self.connected = False
-        self.last_error = ""
-        self.lists = 0  # how many full lists were made (first sync + every relist)
+        super().__init__(cluster, resource=Pod, labels={GROUP_LABEL: None}, slim=slim, index=PodIndex)
+
+    def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
+        """The group's pods by name, deleting ones included; no I/O."""
+        return self._index.group((system, app, group))
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRecord:
+    """A group's Deployment: its rollout counters, and its live ``spec`` as plain JSON data (read-only)."""
+
+    namespace: str
+    name: str
+    app: str
+    group: str
+    version: str  # the pod template's dockyard.io/version
+    generation: int
+    observed_generation: int  # the controller has acted on the spec when this equals generation
+    replicas: int  # wanted (spec)
+    ready: int
+    updated: int  # pods of the current template
+    available: int
+    total: int  # pods of any template (status.replicas)
+    spec: dict[str, Any] = field(hash=False, repr=False)
+
+
+def slim_deployment(deployment: Any) -> DeploymentRecord:
+    """A :class:`DeploymentRecord` of a lightkube Deployment."""
+    meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+    labels = meta.labels or {}
+    template_labels = (spec.template.metadata.labels if spec and spec.template.metadata else None) or {}
+    return DeploymentRecord(
+        namespace=meta.namespace or "",
+        name=meta.name or "",
+        app=labels.get(APP_LABEL, ""),
+        group=labels.get(GROUP_LABEL, ""),
+        version=template_labels.get(VERSION_LABEL, ""),
+        generation=meta.generation or 0,
+        observed_generation=(status.observedGeneration if status else None) or 0,
+        replicas=_wanted_replicas(spec),
+        ready=(status.readyReplicas if status else None) or 0,
+        updated=(status.updatedReplicas if status else None) or 0,
+        available=(status.availableReplicas if status else None) or 0,
+        total=(status.replicas if status else None) or 0,
+        spec=spec.to_dict() if spec else {},
+    )
+
+
+def _wanted_replicas(spec: Any) -> int:
+    if spec is None or spec.replicas is None:
+        return 1  # the apiserver's default; it always fills the field in
+    return int(spec.replicas)
+
+
+class DeploymentIndex:
+    """Deployments by (namespace, name); pure in-memory bookkeeping."""
+
+    def __init__(self, records: Iterable[DeploymentRecord] = ()) -> None:
+        self._by_name: dict[tuple[str, str], DeploymentRecord] = {(r.namespace, r.name): r for r in records}
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def put(self, record: DeploymentRecord) -> None:
+        self._by_name[(record.namespace, record.name)] = record
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._by_name.pop((namespace, name), None)
+
+    def get(self, namespace: str, name: str) -> DeploymentRecord | None:
+        return self._by_name.get((namespace, name))
+
+
+class DeploymentCache(WatchCache[DeploymentRecord, DeploymentIndex]):
+    """Every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        super().__init__(cluster, resource=Deployment, labels=MANAGED_BY, slim=slim_deployment, index=DeploymentIndex)
+
+    def get(self, namespace: str, name: str) -> DeploymentRecord | None:
+        """The Deployment ``name`` in ``namespace`` as last seen, ``None`` if unknown; no I/O."""
+        return self._index.get(namespace, name)
+
+
+class ClusterCaches:
+    """One cluster's watch caches, run together: :attr:`pods` and :attr:`deployments`."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        self.pods = PodCache(cluster)
+        self.deployments = DeploymentCache(cluster)
 
     @property
     def stale(self) -> bool:
-        """True while the cache is not connected: its records are the last ones known."""
-        return not self.connected
+        """True while either cache is disconnected."""
+        return self.pods.stale or self.deployments.stale
 
-    def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
-        return self._index.group((system, app, group))
+    @property
+    def last_error(self) -> str:
+        """The latest failure of each cache still failing, ``"pods: ..."``; empty when all are connected."""
+        caches = (("pods", self.pods), ("deployments", self.deployments))
+        return "; ".join(f"{name}: {cache.last_error}" for name, cache in caches if cache.last_error)
 
-    def __len__(self) -> int:
-        return len(self._index)
+    async def wait_synced(self) -> None:
+        """Return once both caches have made their first list."""
+        await self.pods.synced.wait()
+        await self.deployments.synced.wait()
 
     async def run(self) -> None:
-        """List and watch until cancelled; never raises but :class:`asyncio.CancelledError`."""
-        delay = _BACKOFF_FIRST
-        while True:
-            started = time.monotonic()
-            try:
-                version = await self._relist()
-                await self._watch(version)
-            except ApiError as e:
-                if e.status.code == 410:
-                    continue  # history compacted: list again at once
-                why = f"apiserver answered {e.status.code}: {e.status.message}"
-            except TimeoutError:
-                continue  # silence past the server's own timeout: the connection may be dead; list again
-            except (httpx2.HTTPError, OSError) as e:
-                why = f"{type(e).__name__}: {e}"
-            except Exception as e:  # a decoding error, a closed client...: never die, retry
-                why = f"{type(e).__name__}: {e}"
-            if time.monotonic() - started > _HEALTHY_WATCH:
-                delay = _BACKOFF_FIRST  # it had worked for a while: this is a new failure
-            await self._disconnected(why, delay)
-            delay = min(delay * 2, _BACKOFF_MAX)
-
-    async def _disconnected(self, why: str, delay: float) -> None:
-        self.connected = False
-        self.last_error = why
-        await asyncio.sleep(delay)
-
-    async def _relist(self) -> str:
-        listing = self._cluster.client.list(Pod, namespace="*", labels={GROUP_LABEL: None}, chunk_size=500)
-        index = PodIndex()
-        async for pod in listing:
-            index.put(slim(pod))
-        self._index = index
-        self.lists += 1
-        self.connected, self.last_error = True, ""
-        self.synced.set()
-        return str(listing.resourceVersion)
-
-    async def _watch(self, version: str) -> None:
-        events = self._cluster.client.watch(
-            Pod, namespace="*", labels={GROUP_LABEL: None}, resource_version=version, server_timeout=_SERVER_TIMEOUT
-        ).__aiter__()
-        try:
-            while True:
-                # The server ends each watch within _SERVER_TIMEOUT and lightkube reconnects; silence
-                # much longer than that means the connection died without closing.
-                async with asyncio.timeout(_INACTIVITY):
-                    kind, pod = await anext(events)
-                if kind != "DELETED":
-                    self._index.put(slim(pod))
-                elif pod.metadata is not None:
-                    self._index.remove(pod.metadata.namespace or "", pod.metadata.name or "")
-        finally:
-            self.connected = False
-            with contextlib.suppress(Exception):
-                await events.aclose()  # type: ignore[attr-defined]
-
-
-@contextlib.asynccontextmanager
-async def running(cache: PodCache) -> Any:
-    """Run ``cache`` in a task for the duration of the block."""
-    task = asyncio.create_task(cache.run())
-    try:
-        yield cache
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        """Run both caches until cancelled; never raises but :class:`asyncio.CancelledError`."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.pods.run())
+            tasks.create_task(self.deployments.run())
