@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from lightkube.resources.apps_v1 import Deployment
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.api.app import create_app
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
+from tests.integration.conftest import Sandbox, free_port
 
 TOKEN = "dy_" + "t" * 40
 V1: dict[str, Any] = {
@@ -228,3 +229,65 @@ async def test_callers_without_rights_see_nothing_and_cannot_act(api: Api) -> No
     token_id = made.json()["id"]
     assert (await http.delete(f"/api/v1/users/me/tokens/{token_id}", headers=carol)).status_code == 204
     assert (await http.get("/api/v1/systems", headers=carol)).status_code == 401
+
+
+async def _group_when(api: Api, state: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        group = (await api.http.get(api.group)).json()
+        if group["status"]["state"] == state:
+            return dict(group)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the group did not become {state}: {group}")
+
+
+async def test_edits_by_hand_show_as_drift_and_reconcile_takes_them_back(api: Api, kube: KubeCluster) -> None:
+    await api.act("deploy", {"spec": V1})
+    await _group_when(api, "healthy")
+    image = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "evil.local/web:x"}]}}}}
+    await kube.client.patch(Deployment, "web-prod", image, namespace=api.system, field_manager="kubectl-set")
+    env = {"name": "DEBUG", "value": "1"}
+    extra = {
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "app", "env": [{"name": "MODE", "value": "prod"}, env]}]}}
+        }
+    }
+    await kube.client.patch(Deployment, "web-prod", extra, namespace=api.system, field_manager="kubectl-edit")
+
+    drifted = await _group_when(api, "drifted")
+    fields = {d["field"]: (d["expected"], d["live"]) for d in drifted["status"]["drift"]}
+    assert fields["template.spec.containers[app].image"] == (V1["image"], "evil.local/web:x")
+    assert "template.spec.containers[app].env" in fields
+
+    await api.act("reconcile", {})
+    await _group_when(api, "healthy")
+    container = (await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system))["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["image"] == V1["image"]
+    assert container["env"] == [{"name": "MODE", "value": "prod"}]
+    assert (await api.http.get(api.group)).json()["status"]["drift"] == []
+
+
+async def test_a_cluster_that_cannot_be_reached_reads_as_stale_and_operations_on_it_wait_then_fail(
+    api: Api, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    dead = tmp_path / "dead.kubeconfig"
+    text = sandbox.kubeconfig.read_text()
+    dead.write_text(text.replace(f"127.0.0.1:{sandbox.ports.apiserver}", f"127.0.0.1:{free_port()}"))
+    cluster = {"name": "far", "kubeconfig": str(dead), "labels": {"provider": "cloud"}}
+    assert (await api.http.put("/api/v1/clusters/far", json=cluster)).status_code == 201
+    group = {"name": "gray", "environment": "prod", "cluster": "far"}
+    assert (await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=group)).status_code == 201
+    far = (await api.http.get("/api/v1/clusters/far")).json()
+    assert far["connected"] is False
+    gray = f"/api/v1/systems/{api.system}/apps/web/groups/gray"
+    assert (await api.http.get(f"{gray}/instances")).json() == {"stale": True, "items": []}
+
+    started = time.monotonic()
+    accepted = await api.http.post(f"{gray}/deploy", json={"spec": V1, "deadline_seconds": 5})
+    done = await api.wait(accepted.json(), timeout=60)
+    assert done["status"] == "failed"
+    assert done["error"] == "progress deadline of 5s passed: cluster far did not answer"
+    assert time.monotonic() - started >= 5  # it kept trying until the deadline
+    assert (await api.http.get("/readyz")).status_code == 503  # the server is up and says why

@@ -23,6 +23,7 @@ from dockyard.domain.model import Operation
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
+from dockyard.services.executor import run_executor
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
 from tests.integration.conftest import Sandbox, free_port
@@ -247,3 +248,40 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
         assert (await uow.operations.get(broken.id)).status == "failed"  # type: ignore[union-attr]
     op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
     assert op.status == "pending"
+
+
+async def test_of_two_executors_on_one_database_one_runs_each_operation(
+    system: tuple[Platform, str], kube: KubeCluster
+) -> None:
+    platform, name = system
+    v1 = await _version(platform, name, instances=2)
+    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    async with platform.db.unit_of_work() as uow:
+        assert await uow.operations.claim(op.id, "replica-a", seconds=0.5)
+        assert not await uow.operations.claim(op.id, "replica-b", seconds=0.5)  # a holds it
+        assert await uow.operations.claim(op.id, "replica-a", seconds=0.5)  # a renews
+    await asyncio.sleep(0.6)
+    async with platform.db.unit_of_work() as uow:
+        assert await uow.operations.claim(op.id, "replica-b", seconds=30)  # a's lease lapsed: b takes over
+
+    other = await Platform.start(platform.settings)
+    executors = [
+        asyncio.create_task(run_executor(p, poll=0.2, runner=r))
+        for p, r in ((platform, "replica-a"), (other, "replica-c"))
+    ]
+    try:
+        await asyncio.sleep(2)
+        async with platform.db.unit_of_work() as uow:
+            waiting = await uow.operations.get(op.id)
+        assert waiting is not None
+        assert waiting.status == "pending"  # b holds the lease and runs nothing: nobody else may start it
+        async with platform.db.unit_of_work() as uow:
+            assert await uow.operations.claim(op.id, "replica-b", seconds=0.1)  # b lets go soon
+        assert await _wait_status(platform, op.id, {"succeeded", "failed"}, timeout=60) == "succeeded"
+    finally:
+        for task in executors:
+            task.cancel()
+        await asyncio.gather(*executors, return_exceptions=True)
+        await other.stop()
+    deployment = await _deployment(kube, name)
+    assert deployment["metadata"]["generation"] == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections.abc import Callable
 
 from dockyard.adapters.kube.client import KubeCluster
@@ -14,17 +13,9 @@ from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
 from dockyard.sandbox import cluster, processes
 from tests.integration.conftest import Sandbox
+from tests.integration.waiting import until
 
 SPEC = parse_spec({"image": "registry.local/shop/web:1", "flavor": "tiny", "instances": 3})
-
-
-async def _until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def _deploy(kube: KubeCluster, ref: GroupRef, number: int, instances: int) -> None:
@@ -48,12 +39,12 @@ async def test_the_cache_follows_a_group_without_asking_the_apiserver(
 
             return check
 
-        await _until(all_ready(3, "1"), "3 ready instances in the cache")
+        await until(all_ready(3, "1"), "3 ready instances in the cache")
         pods = cache.group_pods(namespace, "web", "prod")
         assert all(p.node and p.pod_ip and p.phase == "Running" for p in pods)
 
         await _deploy(kube, ref, 1, 1)  # scale in: deletions reach the cache
-        await _until(lambda: len(cache.group_pods(namespace, "web", "prod")) == 1, "scale-in to 1 instance")
+        await until(lambda: len(cache.group_pods(namespace, "web", "prod")) == 1, "scale-in to 1 instance")
         assert cache.lists == 1  # one list at the start; everything since came by watch
 
 
@@ -64,19 +55,19 @@ async def test_an_apiserver_outage_marks_the_cache_stale_and_it_recovers(
     await _deploy(kube, ref, 1, 2)
     async with KubeCluster(sandbox.kubeconfig) as watcher, running(PodCache(watcher)) as cache:
         await asyncio.wait_for(cache.synced.wait(), 30)
-        await _until(lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 2, "2 ready")
+        await until(lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 2, "2 ready")
         apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
         assert apiserver is not None
         os.kill(apiserver.pid, signal.SIGKILL)
-        await _until(lambda: cache.stale, "the cache to notice the outage")
+        await until(lambda: cache.stale, "the cache to notice the outage")
         assert len(cache.group_pods(namespace, "web", "prod")) == 2  # last known state stays readable
         assert cache.last_error
 
         await asyncio.to_thread(cluster.up, sandbox.layout)  # brings the apiserver back
-        await _until(lambda: not cache.stale, "the cache to reconnect", timeout=90)
+        await until(lambda: not cache.stale, "the cache to reconnect", timeout=90)
         assert cache.lists >= 2
         await _deploy(kube, ref, 1, 4)
-        await _until(
+        await until(
             lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 4,
             "changes after the outage",
             timeout=90,

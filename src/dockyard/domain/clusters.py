@@ -14,7 +14,8 @@ _LABEL_KEYS = ("idc", "provider", "region")
 
 @dataclass(frozen=True)
 class Cluster:
-    """A Kubernetes cluster Dockyard deploys to. ``kubeconfig`` is a path on the Dockyard host."""
+    """A Kubernetes cluster Dockyard deploys to. ``kubeconfig`` is a path on the Dockyard host, or
+    ``in-cluster`` for the cluster Dockyard itself runs in (its pod's service account)."""
 
     name: str
     kubeconfig: str

@@ -29,6 +29,9 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dockyard.domain.render import GroupRef, render
+from dockyard.domain.versions import VersionSpec
+
 Difference = tuple[Any, Any]  # (expected, live)
 Path = tuple[str, ...]  # mapping keys as they are, list items as "[name]" or "[index]"
 
@@ -147,3 +150,13 @@ def _format(path: Path) -> str:
     for part in path:
         text += part if part.startswith("[") or not text else f".{part}"
     return text
+
+
+def workload_drift(
+    ref: GroupRef, version: int, spec: VersionSpec, live: Mapping[str, Any] | None
+) -> dict[str, Difference]:
+    """How a group's live Deployment ``spec`` differs from ``version``'s; a missing one is drift too."""
+    expected = next(o for o in render(ref, version, spec) if o["kind"] == "Deployment")
+    if live is None:
+        return {"deployment": (ref.workload, None)}
+    return drift(expected["spec"], live)

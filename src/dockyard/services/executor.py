@@ -1,11 +1,12 @@
-"""The executor: drives every unfinished operation to its end, in the background of the server.
+"""The executor: drives every unfinished operation to its end, in the background of each server.
 
-Every ``poll`` seconds it reads the unfinished operations from the database and starts a task for
-each one it is not already running, so operations recorded by any process are picked up, and a
-server restarted after a crash resumes what was running (see :func:`run_operation`). An operation
-whose run raises (e.g. the database is briefly away) is tried again on a later round.
-
-One executor per database for now; several server replicas need a lease first (not yet built).
+Every ``poll`` seconds it reads the unfinished operations from the database; for each one it does not
+run yet it takes the operation's lease (see ``OperationLog.claim``) and, if it got it, runs it in a
+task; the leases of its running tasks are renewed on every round. So with several server replicas on
+one database each operation runs in exactly one of them, and when a server dies (kill -9) its leases
+expire after ``lease`` seconds and another replica, or the restarted server, resumes the operations
+(see :func:`run_operation`). An operation whose run raises (e.g. the database is briefly away) is tried
+again on a later round.
 """
 
 from __future__ import annotations
@@ -13,16 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 
 from dockyard.domain.errors import DomainError
 from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
 
 log = logging.getLogger(__name__)
+LEASE = 15.0
 
 
-async def run_executor(platform: Platform, *, poll: float = 1.0) -> None:
+def runner_id() -> str:
+    return f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+async def run_executor(platform: Platform, *, poll: float = 1.0, lease: float = LEASE, runner: str = "") -> None:
     """Run until cancelled; cancelling also cancels the operations in flight (they resume later)."""
+    me = runner or runner_id()
     tasks: dict[str, asyncio.Task[object]] = {}
     try:
         while True:
@@ -32,14 +42,9 @@ async def run_executor(platform: Platform, *, poll: float = 1.0) -> None:
                     if not task.cancelled() and task.exception() is not None:
                         log.warning("operation %s: %s (will retry)", operation_id, task.exception())
             try:
-                async with platform.db.unit_of_work() as uow:
-                    unfinished = await uow.operations.unfinished()
+                await _round(platform, me, tasks, lease)
             except DomainError as e:
-                log.warning("executor cannot read operations: %s", e)
-                unfinished = []
-            for op in unfinished:
-                if op.action in ACTIONS and op.id not in tasks:
-                    tasks[op.id] = asyncio.create_task(run_operation(platform, op.id), name=f"operation-{op.id}")
+                log.warning("executor: %s", e)
             await asyncio.sleep(poll)
     finally:
         for task in tasks.values():
@@ -47,3 +52,17 @@ async def run_executor(platform: Platform, *, poll: float = 1.0) -> None:
         for task in tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[object]], lease: float) -> None:
+    async with platform.db.unit_of_work() as uow:
+        unfinished = [op for op in await uow.operations.unfinished() if op.action in ACTIONS]
+    for op in unfinished:
+        async with platform.db.unit_of_work() as uow:
+            held = await uow.operations.claim(op.id, me, seconds=lease)
+        if not held:
+            if op.id in tasks:  # our lease lapsed and another replica took it over: stop ours
+                tasks.pop(op.id).cancel()
+            continue
+        if op.id not in tasks:
+            tasks[op.id] = asyncio.create_task(run_operation(platform, op.id), name=f"operation-{op.id}")

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.pool import ClusterPool
-from dockyard.adapters.kube.watch import PodCache, PodRecord
+from dockyard.adapters.kube.watch import ClusterCaches, DeploymentRecord, PodRecord
 from dockyard.domain.clusters import Cluster
 
 
 @dataclass
 class _Watched:
     kubeconfig: str
-    pods: PodCache
+    caches: ClusterCaches
     task: asyncio.Task[None]
 
 
@@ -49,21 +49,25 @@ class LiveState:
                     client = await self._pool.client(cluster)
                 except KubeError:
                     continue  # unusable kubeconfig: reads as not connected
-                pods = PodCache(client)
-                task = asyncio.create_task(pods.run(), name=f"watch-{name}")
-                self._watched[name] = _Watched(cluster.kubeconfig, pods, task)
+                caches = ClusterCaches(client)
+                task = asyncio.create_task(caches.run(), name=f"watch-{name}")
+                self._watched[name] = _Watched(cluster.kubeconfig, caches, task)
 
     def connection(self, cluster: str) -> Connection:
         watched = self._watched.get(cluster)
         if watched is None:
             return Connection(False, "not watched: its kubeconfig cannot be used")
-        if watched.pods.connected:
+        if not watched.caches.stale:
             return Connection(True, "")
-        return Connection(False, watched.pods.last_error or "connecting")
+        return Connection(False, watched.caches.last_error or "connecting")
 
     def pods(self, cluster: str, system: str, app: str, group: str) -> list[PodRecord]:
         watched = self._watched.get(cluster)
-        return watched.pods.group_pods(system, app, group) if watched else []
+        return watched.caches.pods.group_pods(system, app, group) if watched else []
+
+    def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
+        watched = self._watched.get(cluster)
+        return watched.caches.deployments.get(namespace, name) if watched else None
 
     async def wait_synced(self, cluster: str, timeout: float) -> bool:
         """For tests and start-up: True once the cluster's caches have listed once."""
@@ -71,7 +75,7 @@ class LiveState:
         if watched is None:
             return False
         try:
-            await asyncio.wait_for(watched.pods.synced.wait(), timeout)
+            await asyncio.wait_for(watched.caches.wait_synced(), timeout)
         except TimeoutError:
             return False
         return True

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeApiError, KubeError, KubeNotFoundError, KubeUnavailableError
+from dockyard.adapters.kube.errors import (
+    KubeApiError,
+    KubeConflictError,
+    KubeError,
+    KubeNotFoundError,
+    KubeUnavailableError,
+)
+from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation, Quota
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, render, system_objects
@@ -26,6 +33,7 @@ from dockyard.services.platform import Platform
 DEFAULT_DEADLINE = 300
 DELETE_DEADLINE = 120
 _POLL = 1.0
+_REPLACE_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -114,10 +122,12 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
         except KubeError as e:
             return f"cluster {plan.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
-    progress = f"{last.ready}/{last.wanted} instances ready" if last else "the cluster did not answer"
-    kube_now = platform.clusters.get(plan.cluster)
-    why = await _why_not_ready(kube_now, plan) if last and kube_now else ""
     seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
+    if last is None:
+        return f"progress deadline of {seconds}s passed: cluster {plan.cluster} did not answer"
+    kube_now = platform.clusters.get(plan.cluster)
+    why = await _why_not_ready(kube_now, plan) if kube_now else ""
+    progress = f"{last.ready}/{last.wanted} instances ready"
     return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
 
 
@@ -143,9 +153,30 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> None:
     objects = render(plan.ref, plan.number, plan.spec)
     for manifest in objects:
         await kube.apply(manifest)
+    if plan.force:
+        await _replace_if_drifted(kube, plan, next(o for o in objects if o["kind"] == "Deployment"))
     if not any(o["kind"] == "Service" for o in objects):
         # A version without ports has no Service: the one an older version had must go.
         await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+
+
+async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> None:
+    """Apply takes back the fields Dockyard sets; fields another manager added (an env var set by
+    hand) survive it. If any drift is left, replace the Deployment's spec whole."""
+    assert plan.spec is not None
+    for _ in range(_REPLACE_TRIES):
+        live = await _deployment(kube, plan.ref)
+        if live is None or not workload_drift(plan.ref, plan.number, plan.spec, live["spec"]):
+            return
+        version = live["metadata"]["resourceVersion"]
+        try:
+            await kube.replace({**rendered, "metadata": {**rendered["metadata"], "resourceVersion": version}})
+            return
+        except KubeConflictError:
+            continue  # the controller wrote its status meanwhile: read again
+    raise KubeApiError(
+        f"Deployment {plan.ref.workload} kept changing while being reconciled", status=409, reason="Conflict"
+    )
 
 
 async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, Any] | None:

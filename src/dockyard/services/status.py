@@ -12,8 +12,10 @@ from typing import Any
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
+from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
 from dockyard.domain.model import Group
+from dockyard.domain.render import GroupRef
 from dockyard.domain.status import InstanceView, State, group_state
 from dockyard.services.platform import Platform
 
@@ -45,15 +47,21 @@ async def group_status(
     async with platform.db.unit_of_work() as uow:
         active = await uow.operations.active(system, app, group)
         version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
+        application = await uow.model.application(system, app)
     connected = platform.live.connection(found.cluster).connected
     pods = platform.live.pods(found.cluster, system, app, group)
     wanted = version.spec.instances if version else 0
+    differences: dict[str, tuple[Any, Any]] = {}
+    if version is not None and active is None and connected:  # a stale cache cannot tell drift
+        ref = GroupRef(system=system, app=app, group=group, business_id=application.business_id if application else "")
+        deployment = platform.live.deployment(found.cluster, ref.namespace, ref.workload)
+        differences = workload_drift(ref, version.number, version.spec, deployment.spec if deployment else None)
     state = group_state(
         current_version=found.current_version,
         wanted=wanted,
         instances=[InstanceView(p.version, p.ready, p.deleting) for p in pods],
         busy=active is not None,
-        drifted=False,
+        drifted=bool(differences),
         connected=connected,
     )
     live = [p for p in pods if not p.deleting]
@@ -63,6 +71,7 @@ async def group_status(
         instances=len(live),
         wanted=wanted,
         stale=not connected,
+        drift=differences,
         operation=active.id if active else None,
     )
     return found, status

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from dockyard.domain.drift import drift
+from dockyard.domain.drift import drift, workload_drift
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
 
@@ -249,4 +249,16 @@ def test_quantities_in_another_unit_are_equal(a: Any, b: Any) -> None:
 def test_different_quantities_are_drift(a: Any, b: Any) -> None:
     assert drift({"resources": {"requests": {"x": a}}}, {"resources": {"requests": {"x": b}}}) == {
         "resources.requests.x": (a, b)
+    }
+
+
+def test_workload_drift_of_the_rendered_deployment_is_nothing_and_a_missing_one_is_drift() -> None:
+    ref = GroupRef("shop", "web", "prod")
+    spec = parse_spec({"image": "r.local/web:1", "flavor": "small", "instances": 2})
+    live = next(o for o in render(ref, 1, spec) if o["kind"] == "Deployment")["spec"]
+    assert workload_drift(ref, 1, spec, live) == {}
+    assert workload_drift(ref, 1, spec, None) == {"deployment": ("web-prod", None)}
+    assert set(workload_drift(ref, 2, spec, live)) == {
+        "template.metadata.labels.dockyard.io/version",
+        "template.spec.volumes[config].configMap.name",
     }

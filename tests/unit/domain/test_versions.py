@@ -1,6 +1,8 @@
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.versions import Port, Probe, diff, parse_spec
@@ -92,3 +94,9 @@ def test_with_changes_checks_its_input() -> None:
     with pytest.raises(InvalidInput) as info:
         parse_spec(BASE).with_changes(instances=-5)
     assert info.value.field == "instances"
+
+
+def test_the_example_spec_in_the_readme_is_valid() -> None:
+    root = Path(__file__).resolve().parents[3]
+    spec = parse_spec(yaml.safe_load((root / "examples" / "web-v1.yaml").read_text()))
+    assert (spec.flavor, spec.instances, spec.ports[0].port) == ("small", 3, 8080)

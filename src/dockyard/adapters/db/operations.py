@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import OperationRow
@@ -57,6 +57,27 @@ class OperationLog:
             .order_by(OperationRow.created_at)
         )
         return [_operation(r) for r in rows]
+
+    async def claim(self, operation_id: str, runner: str, *, seconds: float) -> bool:
+        """Take (or renew) the lease of an unfinished operation for ``runner`` for ``seconds``; False if
+        another runner holds an unexpired lease, or the operation has ended. One conditional update,
+        so of two executors racing for an operation exactly one wins."""
+        now = dt.datetime.now(dt.UTC)
+        done = await self._session.execute(
+            update(OperationRow)
+            .where(
+                OperationRow.id == operation_id,
+                OperationRow.status.in_(("pending", "running")),
+                or_(
+                    OperationRow.runner == runner,
+                    OperationRow.lease_until.is_(None),
+                    OperationRow.lease_until < now,
+                ),
+            )
+            .values(runner=runner, lease_until=now + dt.timedelta(seconds=seconds))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def active(self, system: str, app: str, group: str) -> Operation | None:
         """The group's unfinished operation, if any (there is at most one)."""

@@ -144,6 +144,9 @@ class OperationRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    # Which executor drives it, until when (renewed while it runs): see OperationLog.claim.
+    runner: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class UserRow(Base):

@@ -29,6 +29,7 @@ from dockyard.adapters.kube.errors import (
 )
 
 FIELD_MANAGER = "dockyard"
+IN_CLUSTER = "in-cluster"  # as a kubeconfig path: the service account of the pod Dockyard runs in
 T = TypeVar("T")
 
 
@@ -44,9 +45,13 @@ class KubeCluster:
     """One Kubernetes API endpoint. Use as an async context manager or call :meth:`aclose`."""
 
     def __init__(self, kubeconfig: Path, *, timeout: float = 10.0) -> None:
-        """Load ``kubeconfig`` and open clients; any problem with the file is a :class:`KubeError`."""
+        """Load ``kubeconfig`` (or, for :data:`IN_CLUSTER`, the pod's service account) and open
+        clients; any problem with it is a :class:`KubeError`."""
         try:
-            config = KubeConfig.from_file(str(kubeconfig)).get()
+            if str(kubeconfig) == IN_CLUSTER:
+                config = KubeConfig.from_service_account().get()
+            else:
+                config = KubeConfig.from_file(str(kubeconfig)).get()
             if config is None:
                 raise KubeError(f"kubeconfig {kubeconfig} has no current context")
             self._config = config
@@ -103,6 +108,12 @@ class KubeCluster:
         obj = _load(manifest)
         result = await _call(lambda: self._client.apply(obj, force=True))
         return _dump(result)
+
+    async def replace(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Replace the whole object with ``manifest`` (PUT): fields others added are dropped too.
+        With ``metadata.resourceVersion`` set, a concurrent change makes it a :class:`KubeConflictError`."""
+        obj = _load(manifest)
+        return _dump(await _call(lambda: self._client.replace(obj)))
 
     async def create(self, manifest: dict[str, Any]) -> bool:
         """Create ``manifest`` as given (status included); ``False`` if it already existed."""
