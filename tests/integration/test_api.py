@@ -160,6 +160,9 @@ BAD_INPUT = [
     ("scale", {"instances": -3}, "instances"),
     ("scale", {"instances": 501}, "instances"),
     ("rollback", {"version": 0}, "version"),
+    ("rollback", {"version": 2**40}, "version"),
+    ("deploy", {"version": 2**40}, "version"),
+    ("deploy", {"spec": V1, "deadline_seconds": 10**6}, "deadline_seconds"),
 ]
 
 
@@ -189,6 +192,11 @@ async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(api: Api
         assert response.status_code == 422, (path, body, response.text)
         assert response.json()["details"]["field"] == field
         assert response.json()["code"] == "invalid_input"
+    for path in [f"{api.group}/versions/{2**40}", f"{api.group}/diff?old=1&new={2**40}"]:
+        assert (await api.http.get(path)).status_code == 404, path  # not a 500 from an integer overflow
+    for path in [f"{api.group}/operations?limit=0", f"{api.group}/operations?limit=abc"]:
+        response = await api.http.get(path)
+        assert (response.status_code, response.json()["details"]["field"]) == (422, "limit"), path
     assert (await api.http.get(f"/api/v1/systems/{api.system}/operations")).json() == before
     assert (await api.http.get(f"{api.group}/versions")).json() == []
     namespaces = {n["metadata"]["name"] for n in await kube.list("v1", "Namespace")}
@@ -291,3 +299,33 @@ async def test_a_cluster_that_cannot_be_reached_reads_as_stale_and_operations_on
     assert done["error"] == "progress deadline of 5s passed: cluster far did not answer"
     assert time.monotonic() - started >= 5  # it kept trying until the deadline
     assert (await api.http.get("/readyz")).status_code == 503  # the server is up and says why
+
+
+async def test_a_namespace_dockyard_did_not_make_is_never_taken_over(api: Api, kube: KubeCluster) -> None:
+    theirs = f"team-{uuid.uuid4().hex[:8]}"
+    await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": theirs}})
+    try:
+        http = api.http
+        assert (await http.post("/api/v1/systems", json={"name": theirs})).status_code == 201
+        app_body = {"name": "web", "repository": "registry.local/x/web"}
+        assert (await http.post(f"/api/v1/systems/{theirs}/apps", json=app_body)).status_code == 201
+        group = {"name": "prod", "environment": "prod", "cluster": "local"}
+        assert (await http.post(f"/api/v1/systems/{theirs}/apps/web/groups", json=group)).status_code == 201
+        accepted = await http.post(f"/api/v1/systems/{theirs}/apps/web/groups/prod/deploy", json={"spec": V1})
+        done = await api.wait(accepted.json())
+        assert done["status"] == "failed"
+        assert f"namespace {theirs!r} exists and is not managed by Dockyard" in done["error"]
+        assert await kube.list("v1", "LimitRange", namespace=theirs) == []
+    finally:
+        await kube.delete("v1", "Namespace", theirs)
+
+
+async def test_after_a_failed_deploy_rollback_to_the_running_version_restores_it(api: Api, kube: KubeCluster) -> None:
+    await api.act("deploy", {"spec": {**V1, "instances": 2}})
+    accepted = await api.http.post(
+        f"{api.group}/deploy", json={"changes": {"flavor": "xlarge", "instances": 200}, "deadline_seconds": 5}
+    )
+    assert (await api.wait(accepted.json()))["status"] == "failed"
+    assert (await api.http.get(api.group)).json()["current_version"] == 1
+    await api.act("rollback", {"version": 1})
+    await _settled(kube, api.system, 2, "1")

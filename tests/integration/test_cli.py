@@ -99,7 +99,7 @@ def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sa
 
     bad = run(cli, "scale", target, "501", ok=False)
     assert bad.returncode == 1
-    assert bad.stderr.startswith("error: instances must be an integer from 0 to 500")
+    assert bad.stderr == "error: instances: Input should be less than or equal to 500\n"
     failed = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", "--deadline", "5", ok=False)
     assert failed.returncode == 1
     assert "failed after" in failed.stderr

@@ -16,6 +16,7 @@ from dockyard import __version__
 from dockyard.api import errors
 from dockyard.api.deps import PlatformDep
 from dockyard.api.routes import clusters, groups, operations, systems
+from dockyard.domain.errors import DomainError
 from dockyard.services import identity
 from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
@@ -23,6 +24,16 @@ from dockyard.services.platform import Platform
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+async def _keep_watching(platform: Platform, every: float = 30.0) -> None:
+    """Watch clusters registered meanwhile (by another replica too) and retry unusable ones."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await platform.watch()
+        except DomainError as e:
+            log.warning("cannot refresh the cluster watches: %s", e)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -33,14 +44,16 @@ def create_app(settings: Settings) -> FastAPI:
         if await identity.bootstrap(platform, token=token, token_file=settings.admin_token_file) and token is None:
             log.warning("created the platform admin 'admin'; its API token is in %s", settings.admin_token_file)
         await platform.watch()
+        watcher = asyncio.create_task(_keep_watching(platform))
         executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
         try:
             yield
         finally:
-            if executor is not None:
-                executor.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await executor
+            for task in (executor, watcher):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await app.state.platform.stop()
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from dockyard.domain.errors import (
@@ -19,6 +21,7 @@ from dockyard.domain.errors import (
     Unavailable,
 )
 
+log = logging.getLogger(__name__)
 _STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
     NotFound: 404,
@@ -33,7 +36,45 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"code": code, "message": message, "details": details or {}}
 
 
+MAX_BODY = 16 * 1024 * 1024  # config files hold 1 MiB; larger ones get a 422 naming the file up to here
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (401, "no valid API token"),
+        (403, "the caller's role does not allow this"),
+        (404, "it does not exist, or the caller may not see it"),
+        (409, "it conflicts with the current state (e.g. another operation on the group)"),
+        (413, "the request body is too large"),
+        (422, "a field is invalid; details.field names it"),
+        (503, "the database is unavailable"),
+    )
+}
+
+
 def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        """Refuse large bodies before anything reads them (authentication comes after the body)."""
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse(error_body("too_large", f"request bodies may hold at most {MAX_BODY} bytes"), 413)
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            return JSONResponse(error_body("length_required", "send a Content-Length header"), 411)
+        return await call_next(request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(error_body("internal", "internal error; the server log has the details"), 500)
+
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         details = {"field": exc.field} if isinstance(exc, InvalidInput) else {}
@@ -42,7 +83,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request", "type": ""}
+        if first.get("type") == "json_invalid":
+            return JSONResponse(error_body("invalid_input", "the body is not valid JSON", {"field": ""}), 422)
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
         return JSONResponse(
             error_body("invalid_input", f"{field or 'request'}: {first['msg']}", {"field": field}),
@@ -51,7 +94,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        code = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthenticated",
+            403: "forbidden",
+        }
         return JSONResponse(
             error_body(code.get(exc.status_code, "error"), str(exc.detail)), status_code=exc.status_code
         )

@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.model import Application, Group, Operation, System, Version
 
 
 class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields are refused, and so are ``true`` or ``"3"`` for a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 SPEC_DOC = (
@@ -29,8 +31,8 @@ SPEC_DOC = (
 
 # inputs ------------------------------------------------------------------------------------------
 class QuotaIn(In):
-    cpu_millis: int = 0
-    memory_mib: int = 0
+    cpu_millis: StrictInt = Field(default=0, ge=0, le=10**9)
+    memory_mib: StrictInt = Field(default=0, ge=0, le=10**9)
 
 
 class SystemIn(In):
@@ -59,22 +61,22 @@ class VersionIn(In):
 
 
 class DeployIn(VersionIn):
-    version: int | None = Field(default=None, description="an existing version; or give spec or changes")
-    deadline_seconds: int = 300
+    version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
+    deadline_seconds: int = Field(default=300, ge=5, le=3600)
 
 
 class ScaleIn(In):
-    instances: int
-    deadline_seconds: int = 300
+    instances: int = Field(ge=0, le=500)
+    deadline_seconds: int = Field(default=300, ge=5, le=3600)
 
 
 class RollbackIn(In):
-    version: int
-    deadline_seconds: int = 300
+    version: int = Field(ge=1)
+    deadline_seconds: int = Field(default=300, ge=5, le=3600)
 
 
 class ReconcileIn(In):
-    deadline_seconds: int = 300
+    deadline_seconds: int = Field(default=300, ge=5, le=3600)
 
 
 class ClusterIn(In):
@@ -90,7 +92,7 @@ class UserIn(In):
 
 class TokenIn(In):
     name: str
-    expires_in_days: int | None = 90
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
 
 # outputs -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import httpx
 import yaml
@@ -30,6 +30,11 @@ class ApiError(Exception):
         self.field = field
 
 
+def segment(value: str) -> str:
+    """``value`` as one URL path segment: a name can never walk to another resource."""
+    return quote(value, safe="")
+
+
 def cli_config_file() -> Path:
     return Path(os.environ.get("DOCKYARD_CLI_CONFIG", Path.home() / ".config" / "dockyard" / "cli.yaml"))
 
@@ -38,9 +43,11 @@ def read_cli_config() -> dict[str, str]:
     path = cli_config_file()
     try:
         data = yaml.safe_load(path.read_text()) if path.exists() else {}
-    except (OSError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ApiError(0, f"cannot read {path}: {type(e).__name__}") from e
-    return {k: str(v) for k, v in (data or {}).items() if k in ("server", "token")}
+    if not isinstance(data, dict):
+        raise ApiError(0, f"{path} must be a mapping with server and token")
+    return {k: str(v) for k, v in data.items() if k in ("server", "token")}
 
 
 def write_cli_config(server: str, token: str) -> Path:
@@ -67,7 +74,9 @@ class Client:
         self.server = (server or os.environ.get("DOCKYARD_SERVER") or config.get("server") or DEFAULT_SERVER).rstrip(
             "/"
         )
-        token = token or os.environ.get("DOCKYARD_TOKEN") or config.get("token")
+        # The saved token belongs to the saved server only: never send it anywhere else.
+        saved = config.get("token") if config.get("server", "").rstrip("/") == self.server else None
+        token = token or os.environ.get("DOCKYARD_TOKEN") or saved
         if not token and urlparse(self.server).hostname in ("127.0.0.1", "localhost", "::1"):
             token = _local_admin_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -80,7 +89,12 @@ class Client:
             raise ApiError(0, f"cannot reach the Dockyard server at {self.server}: {type(e).__name__}") from e
         if response.status_code >= 400:
             raise _error(response)
-        return response.json() if response.content else None
+        try:
+            return response.json() if response.content else None
+        except ValueError as e:
+            raise ApiError(
+                response.status_code, f"{self.server} did not answer with JSON: is it a Dockyard server?"
+            ) from e
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
@@ -101,6 +115,8 @@ class Client:
 def _error(response: httpx.Response) -> ApiError:
     try:
         body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("not an error body")
         message = str(body.get("message") or body)
         field = str((body.get("details") or {}).get("field") or "")
     except ValueError:

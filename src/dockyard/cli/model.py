@@ -16,7 +16,7 @@ import typer
 import yaml
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from dockyard.cli.client import ApiError, Client, write_cli_config
+from dockyard.cli.client import ApiError, Client, segment, write_cli_config
 from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, age, console, show
 
@@ -55,7 +55,7 @@ def _split(target: str, parts: int, what: str) -> list[str]:
 
 def _group_path(target: str) -> str:
     system, app, group = _split(target, 3, "SYSTEM/APP/GROUP")
-    return f"/api/v1/systems/{system}/apps/{app}/groups/{group}"
+    return f"/api/v1/systems/{segment(system)}/apps/{segment(app)}/groups/{segment(group)}"
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -90,7 +90,7 @@ def token_create(
 ) -> None:
     """Make a token; it is printed this once."""
     with _client(server, token) as client:
-        made = client.post(f"/api/v1/users/{user}/tokens", {"name": name, "expires_in_days": days})
+        made = client.post(f"/api/v1/users/{segment(user)}/tokens", {"name": name, "expires_in_days": days})
     print(made["token"])
 
 
@@ -108,7 +108,7 @@ def token_list(output: OutputOpt = Format.table, server: ServerOpt = None, token
 @tokens.command("revoke")
 def token_revoke(token_id: str, server: ServerOpt = None, token: TokenOpt = None) -> None:
     with _client(server, token) as client:
-        client.delete(f"/api/v1/users/me/tokens/{token_id}")
+        client.delete(f"/api/v1/users/me/tokens/{segment(token_id)}")
     print(f"token {token_id} revoked")
 
 
@@ -143,7 +143,7 @@ def cluster_register(
     """Register or update a cluster (platform admins)."""
     body = {"name": name, "kubeconfig": kubeconfig, "labels": _pairs(label or [], "label")}
     with _client(server, token) as client:
-        show(client.put(f"/api/v1/clusters/{name}", body), output, _CLUSTER_COLUMNS)
+        show(client.put(f"/api/v1/clusters/{segment(name)}", body), output, _CLUSTER_COLUMNS)
 
 
 # systems -----------------------------------------------------------------------------------------
@@ -179,14 +179,14 @@ def system_list(output: OutputOpt = Format.table, server: ServerOpt = None, toke
 @systems.command("show")
 def system_show(name: str, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
     with _client(server, token) as client:
-        show(client.get(f"/api/v1/systems/{name}"), output, _SYSTEM_COLUMNS)
+        show(client.get(f"/api/v1/systems/{segment(name)}"), output, _SYSTEM_COLUMNS)
 
 
 @systems.command("delete")
 def system_delete(name: str, server: ServerOpt = None, token: TokenOpt = None) -> None:
     """Delete an empty system."""
     with _client(server, token) as client:
-        client.delete(f"/api/v1/systems/{name}")
+        client.delete(f"/api/v1/systems/{segment(name)}")
     print(f"system {name} deleted")
 
 
@@ -213,13 +213,13 @@ def app_create(
     system, name = _split(target, 2, "SYSTEM/APP")
     body = {"name": name, "repository": repository, "business_id": business_id, "owners": owner or []}
     with _client(server, token) as client:
-        show(client.post(f"/api/v1/systems/{system}/apps", body), output, _APP_COLUMNS)
+        show(client.post(f"/api/v1/systems/{segment(system)}/apps", body), output, _APP_COLUMNS)
 
 
 @apps.command("list")
 def app_list(system: str, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
     with _client(server, token) as client:
-        show(client.get(f"/api/v1/systems/{system}/apps"), output, _APP_COLUMNS)
+        show(client.get(f"/api/v1/systems/{segment(system)}/apps"), output, _APP_COLUMNS)
 
 
 @apps.command("show")
@@ -231,7 +231,7 @@ def app_show(
 ) -> None:
     system, name = _split(target, 2, "SYSTEM/APP")
     with _client(server, token) as client:
-        show(client.get(f"/api/v1/systems/{system}/apps/{name}"), output, _APP_COLUMNS)
+        show(client.get(f"/api/v1/systems/{segment(system)}/apps/{segment(name)}"), output, _APP_COLUMNS)
 
 
 @apps.command("delete")
@@ -241,7 +241,7 @@ def app_delete(
     """Delete an application without groups."""
     system, name = _split(target, 2, "SYSTEM/APP")
     with _client(server, token) as client:
-        client.delete(f"/api/v1/systems/{system}/apps/{name}")
+        client.delete(f"/api/v1/systems/{segment(system)}/apps/{segment(name)}")
     print(f"application {target} deleted")
 
 
@@ -276,7 +276,7 @@ def group_create(
     system, app, name = _split(target, 3, "SYSTEM/APP/GROUP")
     body = {"name": name, "environment": env, "cluster": cluster}
     with _client(server, token) as client:
-        show(client.post(f"/api/v1/systems/{system}/apps/{app}/groups", body), output, _GROUP_COLUMNS)
+        show(client.post(f"/api/v1/systems/{segment(system)}/apps/{segment(app)}/groups", body), output, _GROUP_COLUMNS)
 
 
 @groups.command("list")
@@ -288,7 +288,7 @@ def group_list(
 ) -> None:
     system, app = _split(target, 2, "SYSTEM/APP")
     with _client(server, token) as client:
-        show(client.get(f"/api/v1/systems/{system}/apps/{app}/groups"), output, _GROUP_COLUMNS)
+        show(client.get(f"/api/v1/systems/{segment(system)}/apps/{segment(app)}/groups"), output, _GROUP_COLUMNS)
 
 
 @groups.command("show")
@@ -408,7 +408,7 @@ def _read(path: str) -> str:
 def _load_spec(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         fail(f"cannot read spec {path}: {type(e).__name__}")
 
 
@@ -421,6 +421,8 @@ def _follow(client: Client, target: str, operation: dict[str, Any], no_wait: boo
         print(f"{what}: accepted as operation {operation['id']}")
         return
     started = time.monotonic()
+    # The server ends every operation by its deadline (+ a grace for a stuck runner); do not outwait it.
+    give_up = started + int(operation["params"].get("deadline_seconds", 300)) + 180
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -431,6 +433,9 @@ def _follow(client: Client, target: str, operation: dict[str, Any], no_wait: boo
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=None, ready="")
         while operation["status"] not in ("succeeded", "failed"):
+            if time.monotonic() > give_up:
+                status, op_id = operation["status"], operation["id"]
+                fail(f"{what}: still {status} after its deadline; see `dockyard operation show {op_id}`")
             time.sleep(0.5)
             operation = client.get(f"/api/v1/operations/{operation['id']}")
             if operation["action"] != "delete-group":
@@ -532,11 +537,11 @@ def history(
     parts = target.split("/")
     if not 1 <= len(parts) <= 3 or not all(parts):
         fail(f"{target!r} is not SYSTEM, SYSTEM/APP or SYSTEM/APP/GROUP")
-    path = "/api/v1/systems/" + parts[0]
+    path = "/api/v1/systems/" + segment(parts[0])
     if len(parts) > 1:
-        path += f"/apps/{parts[1]}"
+        path += f"/apps/{segment(parts[1])}"
     if len(parts) > 2:
-        path += f"/groups/{parts[2]}"
+        path += f"/groups/{segment(parts[2])}"
     with _client(server, token) as client:
         items = client.get(f"{path}/operations", limit=limit)
     show(
@@ -559,4 +564,4 @@ def operation_show(
     operation_id: str, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None
 ) -> None:
     with _client(server, token) as client:
-        show(client.get(f"/api/v1/operations/{operation_id}"), output)
+        show(client.get(f"/api/v1/operations/{segment(operation_id)}"), output)

@@ -90,8 +90,7 @@ class Operation:
 
 def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_mib: int = 0) -> System:
     names.system_name("name", name)
-    if len(description) > 1000:
-        raise InvalidInput("description", "description may hold at most 1000 characters")
+    names.text("description", description, max_length=1000)
     for key, value in (("quota.cpu_millis", cpu_millis), ("quota.memory_mib", memory_mib)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
             raise InvalidInput(key, f"{key} must be an integer from 0 to 1000000000 (got {value!r})")
@@ -106,8 +105,7 @@ def new_application(
     if business_id:
         names.dns_label("business_id", business_id)
     for i, owner in enumerate(owners):
-        if not owner or len(owner) > 100:
-            raise InvalidInput(f"owners[{i}]", "an owner is a user name of 1 to 100 characters")
+        names.text(f"owners[{i}]", owner, min_length=1, max_length=100)
     return Application(system=system, name=name, repository=repository, business_id=business_id, owners=owners)
 
 
@@ -129,6 +127,4 @@ def check_actor(actor: str) -> str:
 
 
 def check_reason(reason: str) -> str:
-    if not isinstance(reason, str) or len(reason) > 1000:
-        raise InvalidInput("reason", "a reason may hold at most 1000 characters")
-    return reason
+    return names.text("reason", reason, max_length=1000)

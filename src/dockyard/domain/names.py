@@ -74,3 +74,13 @@ def env_name(field: str, value: str) -> str:
     if not _ENV_NAME.fullmatch(value):
         raise InvalidInput(field, f"{value!r} is not an environment variable name")
     return value
+
+
+def text(field: str, value: object, *, max_length: int, min_length: int = 0) -> str:
+    """Free text (a description, a reason): a string of at most ``max_length`` characters without
+    control characters but newline and tab (PostgreSQL refuses NUL; terminals misread the others)."""
+    if not isinstance(value, str) or not min_length <= len(value) <= max_length:
+        raise InvalidInput(field, f"{field} must be text of {min_length} to {max_length} characters")
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in value):
+        raise InvalidInput(field, f"{field} must not hold control characters")
+    return value

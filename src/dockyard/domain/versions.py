@@ -17,6 +17,7 @@ from dockyard.domain.errors import InvalidInput
 from dockyard.domain.flavors import Flavor, flavor
 
 MAX_INSTANCES = 500
+MAX_VERSION = 2**31 - 1  # version numbers are 32-bit integers in the database
 MAX_CONFIG_BYTES = 1024 * 1024  # what one ConfigMap can hold
 CONFIG_DIR = "/etc/dockyard/config"
 PROTOCOLS = ("TCP", "UDP")

@@ -22,7 +22,7 @@ from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Application, Group, Operation, System, Version
-from dockyard.domain.versions import VersionSpec, diff, parse_spec
+from dockyard.domain.versions import MAX_VERSION, VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
 
 T = TypeVar("T")
@@ -201,6 +201,8 @@ async def list_versions(platform: Platform, by: Principal, system: str, app: str
 
 async def get_version(platform: Platform, by: Principal, system: str, app: str, group: str, number: int) -> Version:
     authorize(by, "read", system)
+    if not 1 <= number <= MAX_VERSION:
+        raise NotFound(f"version {number} does not exist")
     async with platform.db.unit_of_work() as uow:
         return _found(await uow.model.version(system, app, group, number), f"version {number} does not exist")
 

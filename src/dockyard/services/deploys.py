@@ -32,7 +32,7 @@ from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Operation
-from dockyard.domain.versions import MAX_INSTANCES
+from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
 from dockyard.services import rollouts
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
@@ -47,7 +47,7 @@ def _check_deadline(deadline_seconds: int) -> None:
 
 
 def _check_version(version: Any) -> int:
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
         raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
     return version
 
@@ -86,8 +86,6 @@ async def start_deploy(
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         elif await uow.model.version(system, app, group, version) is None:
             raise NotFound(f"version {version} does not exist in group {group!r}")
-        if action == "rollback" and version == found.current_version:
-            raise Conflict(f"version {version} is already the running version of {group!r}")
         operation = _pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation

@@ -6,7 +6,8 @@ task; the leases of its running tasks are renewed on every round. So with severa
 one database each operation runs in exactly one of them, and when a server dies (kill -9) its leases
 expire after ``lease`` seconds and another replica, or the restarted server, resumes the operations
 (see :func:`run_operation`). An operation whose run raises (e.g. the database is briefly away) is tried
-again on a later round.
+again on a later round; one still unfinished :data:`STUCK_GRACE` seconds after its deadline is ended
+``failed``, so a runner that keeps failing or hangs cannot lock its group for ever.
 """
 
 from __future__ import annotations
@@ -16,14 +17,23 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 
 from dockyard.domain.errors import DomainError
+from dockyard.domain.model import Operation
 from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
+from dockyard.services.rollouts import DEFAULT_DEADLINE, DELETE_DEADLINE
 
 log = logging.getLogger(__name__)
 LEASE = 15.0
+STUCK_GRACE = 120.0
+
+
+def _limit(op: Operation) -> float:
+    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
+    return float(op.params.get("deadline_seconds", default))
 
 
 def runner_id() -> str:
@@ -57,9 +67,18 @@ async def run_executor(platform: Platform, *, poll: float = 1.0, lease: float = 
 async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[object]], lease: float) -> None:
     async with platform.db.unit_of_work() as uow:
         unfinished = [op for op in await uow.operations.unfinished() if op.action in ACTIONS]
+    now = time.time()
     for op in unfinished:
         async with platform.db.unit_of_work() as uow:
             held = await uow.operations.claim(op.id, me, seconds=lease)
+            if held and op.started_at and now > op.started_at.timestamp() + _limit(op) + STUCK_GRACE:
+                # Its runner keeps failing or hangs past its deadline: end it, or the group stays locked.
+                await uow.operations.finish(
+                    op.id, "failed", error=f"stopped: no end {STUCK_GRACE:.0f}s past its deadline"
+                )
+                if op.id in tasks:
+                    tasks.pop(op.id).cancel()
+                continue
         if not held:
             if op.id in tasks:  # our lease lapsed and another replica took it over: stop ours
                 tasks.pop(op.id).cancel()

@@ -18,7 +18,7 @@ from pathlib import Path
 from dockyard.adapters.db.identity import TokenRecord
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput, Unauthenticated
-from dockyard.domain.names import dns_label
+from dockyard.domain.names import dns_label, text
 from dockyard.services.platform import Platform
 
 ADMIN = "admin"
@@ -40,24 +40,34 @@ async def bootstrap(platform: Platform, *, token: str | None, token_file: Path) 
     secret = token or new_secret()
     if not secret.startswith(PREFIX) or len(secret) < 32:
         raise InvalidInput("admin_token", f"the admin token must start with {PREFIX!r} and hold at least 32 characters")
-    async with platform.db.unit_of_work() as uow:
-        if await uow.identities.count_users():
-            return False
-        await uow.identities.add_user(ADMIN, admin=True)
-        await uow.identities.add_token(
-            token_id=str(uuid.uuid4()), user=ADMIN, name="bootstrap", token_hash=_hash(secret), expires_at=None
-        )
-        if token is None:
-            _write_private(token_file, secret + "\n")
-    return True
+    # Written first to a new private file, put in place only once the admin is committed: no token
+    # file for an admin that does not exist, no admin whose token was never written.
+    pending = _new_private(token_file, secret + "\n") if token is None else None
+    try:
+        async with platform.db.unit_of_work() as uow:
+            if await uow.identities.count_users():
+                return False
+            await uow.identities.add_user(ADMIN, admin=True)
+            await uow.identities.add_token(
+                token_id=str(uuid.uuid4()), user=ADMIN, name="bootstrap", token_hash=_hash(secret), expires_at=None
+            )
+        if pending is not None:
+            os.replace(pending, token_file)
+            pending = None
+        return True
+    finally:
+        if pending is not None:
+            pending.unlink(missing_ok=True)
 
 
-def _write_private(path: Path, text: str) -> None:
+def _new_private(path: Path, content: str) -> Path:
+    """A new file next to ``path`` holding ``content``, readable by its owner only (never a symlink's target)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fresh = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write(text)
-    path.chmod(0o600)
+        f.write(content)
+    return fresh
 
 
 async def authenticate(platform: Platform, token: str | None) -> Principal:
@@ -73,6 +83,8 @@ async def authenticate(platform: Platform, token: str | None) -> Principal:
 async def create_user(platform: Platform, principal: Principal, *, name: str, admin: bool = False) -> None:
     require_admin(principal, "creating users")
     dns_label("name", name)
+    if name == "me":
+        raise InvalidInput("name", "'me' stands for the caller in the API and cannot name a user")
     async with platform.db.unit_of_work() as uow:
         await uow.identities.add_user(name, admin=admin)
 
@@ -84,8 +96,7 @@ async def create_token(
     owner = user or principal.name
     if owner != principal.name:
         require_admin(principal, "making tokens for other users")
-    if not isinstance(name, str) or not 1 <= len(name) <= 100:
-        raise InvalidInput("name", "a token name holds 1 to 100 characters")
+    text("name", name, min_length=1, max_length=100)
     if expires_in_days is not None and (
         isinstance(expires_in_days, bool)
         or not isinstance(expires_in_days, int)

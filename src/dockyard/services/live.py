@@ -1,8 +1,11 @@
 """Live state: one set of watch caches per registered cluster, read by request handlers (no API calls).
 
-Contract: :meth:`LiveState.sync` starts caches for clusters it does not watch yet and stops those no
-longer registered (or whose kubeconfig changed); reads never block and never call the apiserver: a
-cluster being synced or disconnected reads as not connected, with its last known records.
+Contract: :meth:`LiveState.sync` starts caches for clusters it does not watch yet (retrying those
+whose kubeconfig could not be loaded before) and stops those no longer registered or whose kubeconfig
+changed; the server calls it at start-up, on registration and every 30 s, so a cluster registered
+through another replica is watched too. The caches use clients of their own, which nothing else
+closes. Reads never block and never call the apiserver: a cluster being synced or disconnected reads
+as not connected, with its last known records.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
+from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.adapters.kube.pool import ClusterPool
 from dockyard.adapters.kube.watch import ClusterCaches, DeploymentRecord, PodRecord
 from dockyard.domain.clusters import Cluster
 
@@ -20,6 +24,7 @@ from dockyard.domain.clusters import Cluster
 @dataclass
 class _Watched:
     kubeconfig: str
+    client: KubeCluster
     caches: ClusterCaches
     task: asyncio.Task[None]
 
@@ -31,8 +36,7 @@ class Connection:
 
 
 class LiveState:
-    def __init__(self, pool: ClusterPool) -> None:
-        self._pool = pool
+    def __init__(self) -> None:
         self._watched: dict[str, _Watched] = {}
         self._lock = asyncio.Lock()
 
@@ -46,17 +50,17 @@ class LiveState:
                 if name in self._watched:
                     continue
                 try:
-                    client = await self._pool.client(cluster)
+                    client = KubeCluster(Path(cluster.kubeconfig))
                 except KubeError:
-                    continue  # unusable kubeconfig: reads as not connected
+                    continue  # unusable kubeconfig: reads as not connected, tried again next sync
                 caches = ClusterCaches(client)
                 task = asyncio.create_task(caches.run(), name=f"watch-{name}")
-                self._watched[name] = _Watched(cluster.kubeconfig, caches, task)
+                self._watched[name] = _Watched(cluster.kubeconfig, client, caches, task)
 
     def connection(self, cluster: str) -> Connection:
         watched = self._watched.get(cluster)
         if watched is None:
-            return Connection(False, "not watched: its kubeconfig cannot be used")
+            return Connection(False, "its kubeconfig cannot be loaded")
         if not watched.caches.stale:
             return Connection(True, "")
         return Connection(False, watched.caches.last_error or "connecting")
@@ -85,6 +89,7 @@ class LiveState:
         watched.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watched.task
+        await watched.client.aclose()
 
     async def aclose(self) -> None:
         async with self._lock:

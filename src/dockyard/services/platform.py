@@ -25,7 +25,7 @@ class Platform:
         if settings.auto_migrate:
             await db.upgrade()
         pool = ClusterPool()
-        return cls(settings, db, pool, LiveState(pool))
+        return cls(settings, db, pool, LiveState())
 
     async def watch(self) -> None:
         """Start (or bring up to date) the watch caches of every registered cluster."""

@@ -109,7 +109,9 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
         first = False
         try:
             kube = await _cluster(platform, plan.cluster)
-            if not applied:
+            if not applied and time.time() < plan.deadline_at:
+                # Resumed past its deadline, it only looks: it must not roll the cluster to a
+                # version it is about to record as failed.
                 await _apply(kube, plan)
                 applied = True
             last = rollout(await _deployment(kube, plan.ref))
@@ -136,7 +138,11 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
         clusters = {c.name: c for c in await uow.clusters.all()}
     if name not in clusters:
         raise KubeError(f"cluster {name!r} is no longer registered")
-    return await platform.clusters.client(clusters[name])
+    try:
+        return await platform.clusters.client(clusters[name])
+    except KubeError as e:
+        # The error names the kubeconfig's path; operations' errors are read by every system member.
+        raise KubeError("its kubeconfig cannot be loaded") from e
 
 
 async def _apply(kube: KubeCluster, plan: _Plan) -> None:
@@ -146,6 +152,7 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> None:
         if live.version == str(plan.number):
             return  # already there: no write at all
     system = system_objects(plan.ref, plan.quota)
+    await _check_namespace_is_ours(kube, plan.ref)
     for manifest in system:
         await kube.apply(manifest)
     if not any(o["kind"] == "ResourceQuota" for o in system):
@@ -158,6 +165,21 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> None:
     if not any(o["kind"] == "Service" for o in objects):
         # A version without ports has no Service: the one an older version had must go.
         await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+
+
+async def _check_namespace_is_ours(kube: KubeCluster, ref: GroupRef) -> None:
+    """A system may only use a namespace Dockyard made: never take over one someone else runs."""
+    try:
+        found = await kube.get("v1", "Namespace", ref.namespace)
+    except KubeNotFoundError:
+        return
+    labels = found.get("metadata", {}).get("labels") or {}
+    if labels.get("dockyard.io/system") != ref.system:
+        raise KubeApiError(
+            f"namespace {ref.namespace!r} exists and is not managed by Dockyard for system {ref.system!r}",
+            status=409,
+            reason="Conflict",
+        )
 
 
 async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> None:

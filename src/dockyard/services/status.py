@@ -7,6 +7,7 @@ instances and ``stale=True``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from dockyard.domain.model import Group
 from dockyard.domain.render import GroupRef
 from dockyard.domain.status import InstanceView, State, group_state
 from dockyard.services.platform import Platform
+
+SETTLE = 5.0  # seconds after an operation's end during which the watch caches may lag behind it
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,23 @@ async def instances(
 async def group_status(
     platform: Platform, by: Principal, system: str, app: str, group: str
 ) -> tuple[Group, GroupStatus]:
-    found = await _group(platform, by, system, app, group)
+    authorize(by, "read", system)
     async with platform.db.unit_of_work() as uow:
+        # The operation first: one that ends after this read has already moved the group we read next.
         active = await uow.operations.active(system, app, group)
+        last = next(iter(await uow.operations.history(system, app, group, limit=1)), None)
+        found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
         application = await uow.model.application(system, app)
     connected = platform.live.connection(found.cluster).connected
     pods = platform.live.pods(found.cluster, system, app, group)
     wanted = version.spec.instances if version else 0
     differences: dict[str, tuple[Any, Any]] = {}
-    if version is not None and active is None and connected:  # a stale cache cannot tell drift
+    settled = last is None or last.finished_at is None or time.time() - last.finished_at.timestamp() > SETTLE
+    # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
+    if version is not None and active is None and connected and settled:
         ref = GroupRef(system=system, app=app, group=group, business_id=application.business_id if application else "")
         deployment = platform.live.deployment(found.cluster, ref.namespace, ref.workload)
         differences = workload_drift(ref, version.number, version.spec, deployment.spec if deployment else None)

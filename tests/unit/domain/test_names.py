@@ -89,3 +89,24 @@ def test_good_port_and_service_names() -> None:
     assert names.port_name("p", "grpc-admin") == "grpc-admin"
     assert names.port_name("p", "h2") == "h2"
     assert names.dns_label("n", "web-2", letter_first=True) == "web-2"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("", True),
+        ("two\nlines\tand a tab", True),
+        ("中文说明", True),
+        ("nul\x00", False),
+        ("bell\x07", False),
+        ("del\x7f", False),
+        ("x" * 31, False),
+        (3, False),
+    ],
+)
+def test_free_text(value: object, ok: bool) -> None:
+    if ok:
+        assert names.text("description", value, max_length=30) == value
+    else:
+        with pytest.raises(InvalidInput, match="description"):
+            names.text("description", value, max_length=30)

@@ -55,7 +55,7 @@ class ClusterPool:
         async def one(cluster: Cluster) -> Health:
             client = self.get(cluster.name)
             if client is None:
-                return Health(ok=False, detail=f"kubeconfig {cluster.kubeconfig} is unreadable")
+                return Health(ok=False, detail="its kubeconfig cannot be loaded")
             try:
                 return await asyncio.wait_for(client.health(), timeout)
             except TimeoutError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import ClusterIn, ClusterOut, NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import InvalidInput, NotFound
@@ -12,7 +13,7 @@ from dockyard.services import clusters as svc
 from dockyard.services import identity
 from dockyard.services.platform import Platform
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
 
 def _cluster(platform: Platform, c: Cluster) -> ClusterOut:

@@ -11,6 +11,7 @@ import time
 from fastapi import APIRouter, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import (
     DeployIn,
     DiffOut,
@@ -33,7 +34,7 @@ from dockyard.services import deploys
 from dockyard.services import status as live
 from dockyard.services.platform import Platform
 
-router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups")
+router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups", responses=ERRORS)
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import OperationOut
 from dockyard.services import applications as svc
 
-router = APIRouter(prefix="/api/v1/operations")
+router = APIRouter(prefix="/api/v1/operations", responses=ERRORS)
 
 
 @router.get("/{operation_id}", tags=["operations"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import ApplicationIn, ApplicationOut, OperationOut, SystemIn, SystemOut
 from dockyard.services import applications as svc
 
-router = APIRouter(prefix="/api/v1/systems")
+router = APIRouter(prefix="/api/v1/systems", responses=ERRORS)
 
 
 @router.post("", tags=["systems"], status_code=status.HTTP_201_CREATED)
