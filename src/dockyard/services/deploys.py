@@ -171,6 +171,7 @@ async def _recording(platform: Platform, system: str, app: str, group: str) -> A
             yield uow
     except DatabaseConflictError as e:
         raise Conflict(f"another operation on group {system}/{app}/{group} is in progress; try again later") from e
+    platform.operations_added.set()
 
 
 async def run_operation(platform: Platform, operation_id: str) -> Operation:

@@ -51,11 +51,13 @@ async def run_executor(platform: Platform, *, poll: float = 1.0, lease: float = 
                     del tasks[operation_id]
                     if not task.cancelled() and task.exception() is not None:
                         log.warning("operation %s: %s (will retry)", operation_id, task.exception())
+            platform.operations_added.clear()  # before reading: what is recorded after sets it again
             try:
                 await _round(platform, me, tasks, lease)
             except DomainError as e:
                 log.warning("executor: %s", e)
-            await asyncio.sleep(poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(platform.operations_added.wait(), poll)
     finally:
         for task in tasks.values():
             task.cancel()

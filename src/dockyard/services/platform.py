@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
@@ -16,6 +17,8 @@ class Platform:
     db: Database
     clusters: ClusterPool
     live: LiveState
+    # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
+    operations_added: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings) -> Platform:

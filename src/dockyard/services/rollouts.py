@@ -32,7 +32,7 @@ from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = 300
 DELETE_DEADLINE = 120
-_POLL = 1.0
+_POLL = 0.5
 _REPLACE_TRIES = 5
 
 
@@ -103,6 +103,7 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
 async def _deploy(platform: Platform, plan: _Plan) -> str:
     """Apply and wait; returns "" on success, else why it failed."""
     applied = False
+    generation = 0
     last: Rollout | None = None
     first = True
     while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
@@ -112,9 +113,9 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
-                await _apply(kube, plan)
+                generation = await _apply(kube, plan)
                 applied = True
-            last = rollout(await _deployment(kube, plan.ref))
+            last = await _observe(platform, kube, plan, generation)
             if last.done and last.version == str(plan.number):
                 return ""
         except KubeUnavailableError:
@@ -145,12 +146,35 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
         raise KubeError("its kubeconfig cannot be loaded") from e
 
 
-async def _apply(kube: KubeCluster, plan: _Plan) -> None:
+async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
+    """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
+    ``generation``); else, or while the watch is down, as the apiserver answers."""
+    record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
+    if record is not None and record.generation >= generation and platform.live.connection(plan.cluster).connected:
+        return rollout(
+            {
+                "metadata": {"generation": record.generation},
+                "spec": record.spec,
+                "status": {
+                    "observedGeneration": record.observed_generation,
+                    "replicas": record.total,
+                    "updatedReplicas": record.updated,
+                    "readyReplicas": record.ready,
+                    "availableReplicas": record.available,
+                },
+            }
+        )
+    return rollout(await _deployment(kube, plan.ref))
+
+
+async def _apply(kube: KubeCluster, plan: _Plan) -> int:
+    """Apply the system's and the version's objects; returns the Deployment's generation after it
+    (0 when nothing was written because the version already runs)."""
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
         if live.version == str(plan.number):
-            return  # already there: no write at all
+            return 0  # already there: no write at all
     system = system_objects(plan.ref, plan.quota)
     await _check_namespace_is_ours(kube, plan.ref)
     for manifest in system:
@@ -158,13 +182,19 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> None:
     if not any(o["kind"] == "ResourceQuota" for o in system):
         await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
     objects = render(plan.ref, plan.number, plan.spec)
+    generation = 0
     for manifest in objects:
-        await kube.apply(manifest)
+        applied = await kube.apply(manifest)
+        if manifest["kind"] == "Deployment":
+            generation = int(applied.get("metadata", {}).get("generation") or 0)
     if plan.force:
-        await _replace_if_drifted(kube, plan, next(o for o in objects if o["kind"] == "Deployment"))
+        generation = (
+            await _replace_if_drifted(kube, plan, next(o for o in objects if o["kind"] == "Deployment")) or generation
+        )
     if not any(o["kind"] == "Service" for o in objects):
         # A version without ports has no Service: the one an older version had must go.
         await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+    return generation
 
 
 async def _check_namespace_is_ours(kube: KubeCluster, ref: GroupRef) -> None:
@@ -182,18 +212,20 @@ async def _check_namespace_is_ours(kube: KubeCluster, ref: GroupRef) -> None:
         )
 
 
-async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> None:
+async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> int:
     """Apply takes back the fields Dockyard sets; fields another manager added (an env var set by
     hand) survive it. If any drift is left, replace the Deployment's spec whole."""
     assert plan.spec is not None
     for _ in range(_REPLACE_TRIES):
         live = await _deployment(kube, plan.ref)
         if live is None or not workload_drift(plan.ref, plan.number, plan.spec, live["spec"]):
-            return
+            return 0
         version = live["metadata"]["resourceVersion"]
         try:
-            await kube.replace({**rendered, "metadata": {**rendered["metadata"], "resourceVersion": version}})
-            return
+            replaced = await kube.replace(
+                {**rendered, "metadata": {**rendered["metadata"], "resourceVersion": version}}
+            )
+            return int(replaced.get("metadata", {}).get("generation") or 0)
         except KubeConflictError:
             continue  # the controller wrote its status meanwhile: read again
     raise KubeApiError(
