@@ -26,6 +26,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -171,6 +173,25 @@ class DockyardServer:
                 api.post(f"/systems/{system}/apps/{APP}/groups", json=body).raise_for_status()
 
 
+RESOURCES = ("namespaces", "limitranges", "resourcequotas", "configmaps", "deployments", "services")
+_REQUEST = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>[0-9.e+]+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def request_counts(kubectl: Path, kubeconfig: Path) -> Counter[str]:
+    """The apiserver's request counter, summed by "resource verb" for the kinds a deploy writes (no subresources)."""
+    argv = [str(kubectl), f"--kubeconfig={kubeconfig}", "get", "--raw", "/metrics"]
+    counts: Counter[str] = Counter()
+    for line in subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines():
+        found = _REQUEST.match(line)
+        if not found:
+            continue
+        labels = dict(_LABEL.findall(found["labels"]))
+        if labels.get("resource") in RESOURCES and not labels.get("subresource"):
+            counts[f"{labels['resource']} {labels['verb']}"] += int(float(found["value"]))
+    return counts
+
+
 @dataclass
 class Run:
     side: str
@@ -180,6 +201,7 @@ class Run:
     rss: tuple[float, float]
     load_before: str
     load_after: str
+    requests: Counter[str]
 
 
 def _all_ready(deployments: list[dict[str, Any]], count: int, instances: int) -> bool:
@@ -287,6 +309,7 @@ async def _runs(
             if side == "dockyard":
                 server.make_groups(system, groups)
             before = load()
+            counted = request_counts(kubectl, layout.kubeconfig)
             print(f"run {index}: {side} in namespace {system} (load {before})", flush=True)
             if side == "dockyard":
                 seconds, ready, accepted = await dockyard_run(server, kube, system, groups, args.instances)
@@ -295,7 +318,10 @@ async def _runs(
                     kube, kubectl, layout.kubeconfig, layout.root, system, groups, args.instances
                 )
                 seconds = ready
-            runs.append(Run(side, seconds, ready, accepted, rss_mib(server.pid), before, load()))
+            requests = request_counts(kubectl, layout.kubeconfig)
+            requests.subtract(counted)
+            requests = +requests
+            runs.append(Run(side, seconds, ready, accepted, rss_mib(server.pid), before, load(), requests))
             print(f"  {runs[-1]}", flush=True)
             await delete_namespace(kube, kubectl, layout.kubeconfig, system)
     return runs
@@ -321,6 +347,11 @@ def report(runs: list[Run], args: argparse.Namespace, server_start: float) -> No
     print(f"Dockyard/kubectl, means: {statistics.mean(dy) / statistics.mean(kc):.3f}")
     for i, (d, k) in enumerate(zip(dy, kc, strict=False), 1):
         print(f"  pair {i}: {d / k:.3f}")
+    print()
+    print("Requests to the apiserver during each run (no subresources, e.g. not deployments/status):")
+    for i, r in enumerate(runs, 1):
+        each = ", ".join(f"{k} {v}" for k, v in sorted(r.requests.items()))
+        print(f"  {i} {r.side}: {sum(r.requests.values())} — {each}")
     print(f"server ready in {server_start:.1f}s; date {time.strftime('%Y-%m-%d')}")
 
 
