@@ -352,8 +352,7 @@ def deploy(
         body["spec"] = _load_spec(spec)
     else:
         body["changes"] = changes
-    with _client(server, token) as client:
-        _follow(client, target, client.post(f"{_group_path(target)}/deploy", body), no_wait)
+    _act(target, "deploy", body, no_wait, server, token)
 
 
 def scale(
@@ -366,8 +365,7 @@ def scale(
 ) -> None:
     """Run another number of instances (a new version, copy of the running one)."""
     body = {"instances": instances, "deadline_seconds": deadline}
-    with _client(server, token) as client:
-        _follow(client, target, client.post(f"{_group_path(target)}/scale", body), no_wait)
+    _act(target, "scale", body, no_wait, server, token)
 
 
 def rollback(
@@ -380,8 +378,7 @@ def rollback(
 ) -> None:
     """Deploy an earlier version exactly as it was, without rebuilding."""
     body = {"version": version, "deadline_seconds": deadline}
-    with _client(server, token) as client:
-        _follow(client, target, client.post(f"{_group_path(target)}/rollback", body), no_wait)
+    _act(target, "rollback", body, no_wait, server, token)
 
 
 def reconcile(
@@ -392,10 +389,12 @@ def reconcile(
     token: TokenOpt = None,
 ) -> None:
     """Apply the running version again, taking back what was changed by hand."""
+    _act(target, "reconcile", {"deadline_seconds": deadline}, no_wait, server, token)
+
+
+def _act(target: str, action: str, body: dict[str, Any], no_wait: bool, server: str | None, token: str | None) -> None:
     with _client(server, token) as client:
-        _follow(
-            client, target, client.post(f"{_group_path(target)}/reconcile", {"deadline_seconds": deadline}), no_wait
-        )
+        _follow(client, target, client.post(f"{_group_path(target)}/{action}", body), no_wait)
 
 
 def _read(path: str) -> str:

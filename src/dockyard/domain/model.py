@@ -120,11 +120,5 @@ def new_group(system: str, app: str, name: str, *, environment: str, cluster: st
     return Group(system=system, app=app, name=name, environment=env, cluster=cluster)
 
 
-def check_actor(actor: str) -> str:
-    if not isinstance(actor, str) or not 1 <= len(actor) <= 100:
-        raise InvalidInput("actor", "an actor is a user name of 1 to 100 characters")
-    return actor
-
-
 def check_reason(reason: str) -> str:
     return names.text("reason", reason, max_length=1000)

@@ -73,17 +73,6 @@ class LiveState:
         watched = self._watched.get(cluster)
         return watched.caches.deployments.get(namespace, name) if watched else None
 
-    async def wait_synced(self, cluster: str, timeout: float) -> bool:
-        """For tests and start-up: True once the cluster's caches have listed once."""
-        watched = self._watched.get(cluster)
-        if watched is None:
-            return False
-        try:
-            await asyncio.wait_for(watched.caches.wait_synced(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
     async def _stop(self, name: str) -> None:
         watched = self._watched.pop(name)
         watched.task.cancel()

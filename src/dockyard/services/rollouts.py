@@ -105,11 +105,12 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     applied = False
     generation = 0
     last: Rollout | None = None
+    kube: KubeCluster | None = None  # looked up once, again only after the apiserver was away
     first = True
     while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
         first = False
         try:
-            kube = await _cluster(platform, plan.cluster)
+            kube = kube or await _cluster(platform, plan.cluster)
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
@@ -119,7 +120,7 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
             if last.done and last.version == str(plan.number):
                 return ""
         except KubeUnavailableError:
-            pass  # the apiserver is away: wait and try again, within the deadline
+            kube = None  # the apiserver is away: wait and try again, within the deadline
         except KubeApiError as e:
             return f"the cluster refused the change: {e}"
         except KubeError as e:
