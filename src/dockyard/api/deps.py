@@ -23,10 +23,15 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
 async def get_caller(
-    platform: PlatformDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    platform: PlatformDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of a request, from its bearer token; 401 without a valid one."""
-    return await authenticate(platform, credentials.credentials if credentials else None)
+    """The caller of a request, from its bearer token; 401 without a valid one. Also kept on
+    ``request.state.principal`` for the audit trail."""
+    principal = await authenticate(platform, credentials.credentials if credentials else None)
+    request.state.principal = principal
+    return principal
 
 
 Caller = Annotated[Principal, Depends(get_caller)]

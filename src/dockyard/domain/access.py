@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dockyard.domain.errors import Forbidden, NotFound
+from dockyard.domain.errors import Forbidden, Hidden
 
 Action = Literal["read", "deploy", "manage"]
 Role = Literal["owner", "developer", "viewer"]
@@ -44,11 +44,11 @@ def can_see(principal: Principal, system: str) -> bool:
 
 
 def authorize(principal: Principal, action: Action, system: str) -> None:
-    """Raise :class:`NotFound` if ``system`` is invisible to the caller, :class:`Forbidden` if the role
-    does not allow ``action``."""
+    """Raise :class:`Hidden` (a :class:`NotFound`) if ``system`` is invisible to the caller,
+    :class:`Forbidden` if the role does not allow ``action``."""
     role = role_in(principal, system)
     if role is None:
-        raise NotFound(f"system {system!r} does not exist")
+        raise Hidden(f"system {system!r} does not exist")
     if action not in _ALLOWED[role]:
         raise Forbidden(f"your role {role!r} in system {system!r} does not allow {action!r}")
 

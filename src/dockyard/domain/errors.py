@@ -3,6 +3,7 @@
 DomainError
 ├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
 ├── NotFound       the thing asked for does not exist                 → 404
+│   └── Hidden     …or the caller may not see it (an authorization denial, audited as one)
 ├── Conflict       the request collides with the current state        → 409
 ├── Unauthenticated  no valid credentials came with the request         → 401
 ├── Forbidden      the caller may see the target but not do this      → 403
@@ -26,6 +27,10 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class Hidden(NotFound):
+    """Answered exactly like :class:`NotFound`; raised by authorization, so the audit records a denial."""
 
 
 class Conflict(DomainError):

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
-from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
 from dockyard.domain.model import Application, Group, Operation, System, Version
 from dockyard.domain.versions import MAX_VERSION, VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
@@ -236,8 +236,10 @@ async def history(
 async def get_operation(platform: Platform, by: Principal, operation_id: str) -> Operation:
     async with platform.db.unit_of_work() as uow:
         op = await uow.operations.get(operation_id)
-    if op is None or not can_see(by, op.system):
+    if op is None:
         raise NotFound(f"operation {operation_id!r} does not exist")
+    if not can_see(by, op.system):
+        raise Hidden(f"operation {operation_id!r} does not exist")
     return op
 
 
