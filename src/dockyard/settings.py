@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -43,6 +45,16 @@ class Settings(BaseSettings):
         default=None, description="the first admin's API token (dy_...); generated into admin_token_file if unset"
     )
     admin_token_file: Path = Field(default_factory=lambda: _state_dir() / "admin-token")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="the master key sealing secrets at rest (32 random bytes, URL-safe base64); "
+        "generated into secret_key_file if unset",
+    )
+    secret_key_file: Path = Field(default_factory=lambda: _state_dir() / "secret-key")
+    secret_key_old: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="earlier master keys, comma-separated: what they sealed can still be opened",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -50,6 +62,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
+
+    @field_validator("secret_key_old", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.services import applications as svc
@@ -27,7 +28,7 @@ SPEC: dict[str, Any] = {
 
 @pytest.fixture
 async def platform(database_url: str) -> AsyncIterator[Platform]:
-    started = await Platform.start(Settings(database_url=database_url))
+    started = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     await register_cluster(started, name="local", kubeconfig="/nonexistent/kubeconfig", labels={"idc": "local"})
     yield started
     await started.stop()

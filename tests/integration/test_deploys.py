@@ -17,6 +17,7 @@ import pytest
 from lightkube.resources.apps_v1 import Deployment
 
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, NotFound
 from dockyard.domain.model import Operation
@@ -40,7 +41,7 @@ SPEC: dict[str, Any] = {
 @pytest.fixture
 async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
-    platform = await Platform.start(Settings(database_url=database_url))
+    platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     name = f"shop-{uuid.uuid4().hex[:8]}"
     await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
     await svc.create_system(platform, Principal("alice", admin=True), name=name)

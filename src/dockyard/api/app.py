@@ -17,7 +17,7 @@ from dockyard.api import errors
 from dockyard.api.deps import PlatformDep
 from dockyard.api.routes import clusters, groups, operations, systems
 from dockyard.domain.errors import DomainError
-from dockyard.services import identity
+from dockyard.services import identity, keys
 from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
 from dockyard.services.platform import Platform
@@ -39,6 +39,8 @@ async def _keep_watching(platform: Platform, every: float = 30.0) -> None:
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if keys.ensure_secret_key(settings):
+            log.warning("generated the secret key sealing secrets at rest in %s: back it up", settings.secret_key_file)
         platform = app.state.platform = await Platform.start(settings)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         if await identity.bootstrap(platform, token=token, token_file=settings.admin_token_file) and token is None:

@@ -18,6 +18,7 @@ from dockyard.domain.errors import DomainError
 from dockyard.sandbox import cluster as sandbox
 from dockyard.sandbox.errors import SandboxError
 from dockyard.sandbox.layout import Layout, default_dir
+from dockyard.services import keys
 from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings, config_file
@@ -72,7 +73,7 @@ def db_upgrade() -> None:
     settings = load_settings()
 
     async def run() -> None:
-        platform = await Platform.start(settings)
+        platform = await _start(settings)
         await platform.stop()
 
     try:
@@ -82,8 +83,17 @@ def db_upgrade() -> None:
     print("database is at the current schema")
 
 
-async def _check_database(settings: Settings) -> None:
+async def _start(settings: Settings) -> Platform:
+    """The platform, after generating the secret key on a first start (see :mod:`dockyard.services.keys`)."""
+    created = keys.ensure_secret_key(settings)
     platform = await Platform.start(settings)
+    if created:
+        print(f"generated the secret key sealing secrets at rest in {settings.secret_key_file}: back it up", flush=True)
+    return platform
+
+
+async def _check_database(settings: Settings) -> None:
+    platform = await _start(settings)
     try:
         await platform.db.ping()
     finally:
@@ -91,7 +101,7 @@ async def _check_database(settings: Settings) -> None:
 
 
 async def _register_local(settings: Settings, layout: Layout) -> None:
-    platform = await Platform.start(settings)
+    platform = await _start(settings)
     try:
         await register_cluster(platform, name="local", kubeconfig=str(layout.kubeconfig), labels=LOCAL_CLUSTER_LABELS)
     finally:

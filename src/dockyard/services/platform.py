@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
+from dockyard.adapters.secretbox import SecretBox
+from dockyard.services import keys
 from dockyard.services.live import LiveState
 from dockyard.settings import Settings
 
@@ -17,18 +19,25 @@ class Platform:
     db: Database
     clusters: ClusterPool
     live: LiveState
+    box: SecretBox  # seals and opens secrets at rest (kubeconfigs, secret env values)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings) -> Platform:
-        """Open the database (migrating it if ``auto_migrate``), an empty cluster pool and no watches
-        (:meth:`watch` starts them)."""
+        """Open the secret box (its key must exist: see :func:`keys.ensure_secret_key`) and the
+        database (migrating it if ``auto_migrate``) and check the key is the database's; then an empty
+        cluster pool and no watches (:meth:`watch` starts them)."""
+        box = keys.open_box(settings)
         db = Database(settings.database_url)
-        if settings.auto_migrate:
-            await db.upgrade()
-        pool = ClusterPool()
-        return cls(settings, db, pool, LiveState())
+        try:
+            if settings.auto_migrate:
+                await db.upgrade()
+            await keys.check_database_key(db, box)
+        except BaseException:
+            await db.dispose()
+            raise
+        return cls(settings=settings, db=db, clusters=ClusterPool(), live=LiveState(), box=box)
 
     async def watch(self) -> None:
         """Start (or bring up to date) the watch caches of every registered cluster."""

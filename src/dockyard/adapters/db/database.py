@@ -18,6 +18,7 @@ from dockyard.adapters.db.applications import ApplicationModel
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
+from dockyard.adapters.db.keys import KeyChecks
 from dockyard.adapters.db.operations import OperationLog
 
 
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.model = ApplicationModel(session)
         self.operations = OperationLog(session)
         self.identities = Identities(session)
+        self.keys = KeyChecks(session)
 
 
 class Database:

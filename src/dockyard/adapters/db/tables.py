@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -61,6 +62,16 @@ class ClusterRow(Base):
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())
+
+
+class KeyCheckRow(Base):
+    """A known text sealed with the platform's master key at the first start: a later start whose
+    keys cannot open it stops, rather than seal secrets that other replicas cannot open."""
+
+    __tablename__ = "key_checks"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
 
 
 class SystemRow(Base):
