@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="earlier master keys, comma-separated: what they sealed can still be opened",
     )
+    admin_password: SecretStr | None = Field(
+        default=None, description="the first admin's password; generated into admin_password_file if unset"
+    )
+    admin_password_file: Path = Field(default_factory=lambda: _state_dir() / "admin-password")
 
     @field_validator("database_url")
     @classmethod

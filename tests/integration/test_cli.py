@@ -59,7 +59,7 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
 def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
     denied = run(cli, "system", "list", ok=False)
     assert denied.returncode == 1
-    assert denied.stderr.startswith("error: a valid API token is required")
+    assert denied.stderr.startswith("error: a valid token is required")
     assert len(denied.stderr.strip().splitlines()) == 1
 
     run(cli, "login", "--token", TOKEN)
@@ -110,3 +110,45 @@ def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sa
     run(cli, "app", "delete", f"{system}/web")
     run(cli, "system", "delete", system)
     assert run(cli, "system", "show", system, ok=False).stderr == f"error: system {system!r} does not exist\n"
+
+
+def run_in(env: dict[str, str], stdin: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [DOCKYARD, *args],
+        check=False,
+        env={**os.environ, **env, "COLUMNS": "200"},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if ok:
+        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
+    return done
+
+
+def test_password_login_members_and_logout(cli: dict[str, str], tmp_path: Path) -> None:
+    admin = {**cli, "DOCKYARD_TOKEN": TOKEN}
+    system = f"cli-{uuid.uuid4().hex[:8]}"
+    run(admin, "system", "create", system)
+    run_in(admin, "a long and fine passphrase\n", "user", "create", "olga", "--password-stdin")
+    run(admin, "member", "grant", system, "olga", "viewer")
+
+    wrong = run_in(cli, "not the passphrase\n", "login", "--user", "olga", "--password-stdin", ok=False)
+    assert (wrong.returncode, wrong.stderr.strip()) == (1, "error: wrong user name or password")
+    run_in(cli, "a long and fine passphrase\n", "login", "--user", "olga", "--password-stdin")
+    config = tmp_path / "cli.yaml"
+    assert config.stat().st_mode & 0o777 == 0o600
+    assert "a long and fine passphrase" not in config.read_text()
+    assert system in run(cli, "system", "list").stdout
+    members = json.loads(run(cli, "member", "list", system, "-o", "json").stdout)
+    assert [(m["user"], m["role"]) for m in members] == [("olga", "viewer")]
+    refused = run(cli, "member", "grant", system, "olga", "owner", ok=False)
+    assert refused.returncode == 1
+    assert "does not allow 'manage'" in refused.stderr
+
+    run(cli, "logout")
+    assert "token" not in config.read_text()
+    after = run(cli, "system", "list", ok=False)
+    assert after.returncode == 1
+    assert "a valid token is required" in after.stderr

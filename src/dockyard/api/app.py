@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from dockyard import __version__
 from dockyard.api import errors
 from dockyard.api.deps import PlatformDep
-from dockyard.api.routes import clusters, groups, operations, systems
+from dockyard.api.routes import clusters, groups, identity, members, operations, systems
 from dockyard.domain.errors import DomainError
-from dockyard.services import identity, keys
+from dockyard.services import identity as identity_service
+from dockyard.services import keys
 from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
 from dockyard.services.platform import Platform
@@ -36,15 +37,31 @@ async def _keep_watching(platform: Platform, every: float = 30.0) -> None:
             log.warning("cannot refresh the cluster watches: %s", e)
 
 
+async def _bootstrap(platform: Platform, settings: Settings) -> None:
+    """The first admin on an empty database; where to find its generated secrets goes to the log,
+    never the secrets."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    created = await identity_service.bootstrap(
+        platform,
+        token=token,
+        token_file=settings.admin_token_file,
+        password=password,
+        password_file=settings.admin_password_file,
+    )
+    if created:
+        where = [f"its API token is in {settings.admin_token_file}"] if token is None else []
+        where += [f"its password is in {settings.admin_password_file}"] if password is None else []
+        log.warning("created the platform admin 'admin'%s", "; " + ", ".join(where) if where else "")
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if keys.ensure_secret_key(settings):
             log.warning("generated the secret key sealing secrets at rest in %s: back it up", settings.secret_key_file)
         platform = app.state.platform = await Platform.start(settings)
-        token = settings.admin_token.get_secret_value() if settings.admin_token else None
-        if await identity.bootstrap(platform, token=token, token_file=settings.admin_token_file) and token is None:
-            log.warning("created the platform admin 'admin'; its API token is in %s", settings.admin_token_file)
+        await _bootstrap(platform, settings)
         await platform.watch()
         watcher = asyncio.create_task(_keep_watching(platform))
         executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
@@ -60,7 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
-    for module in (clusters, systems, groups, operations):
+    for module in (identity, clusters, systems, members, groups, operations):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

@@ -17,6 +17,7 @@ from dockyard.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    Throttled,
     Unauthenticated,
     Unavailable,
 )
@@ -28,6 +29,7 @@ _STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
+    Throttled: 429,
     Unavailable: 503,
 }
 
@@ -54,6 +56,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "it conflicts with the current state (e.g. another operation on the group)"),
         (413, "the request body is too large"),
         (422, "a field is invalid; details.field names it"),
+        (429, "too many failed attempts; Retry-After says when to try again"),
         (503, "the database is unavailable"),
     )
 }
@@ -79,7 +82,8 @@ def install(app: FastAPI) -> None:
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         details = {"field": exc.field} if isinstance(exc, InvalidInput) else {}
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
-        return JSONResponse(error_body(exc.code, str(exc), details), status_code=status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+        return JSONResponse(error_body(exc.code, str(exc), details), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

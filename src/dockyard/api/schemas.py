@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.model import Application, Group, Operation, System, Version
@@ -88,6 +88,7 @@ class ClusterIn(In):
 class UserIn(In):
     name: str
     admin: bool = False
+    password: SecretStr | None = Field(default=None, description="optional; 12+ characters, not a known default")
 
 
 class TokenIn(In):

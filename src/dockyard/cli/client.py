@@ -2,8 +2,10 @@
 
 The server URL is ``--server``, else ``$DOCKYARD_SERVER``, else ``server:`` in the CLI config file
 (``$DOCKYARD_CLI_CONFIG`` or ``~/.config/dockyard/cli.yaml``), else http://127.0.0.1:8080. The token is
-``--token``, else ``$DOCKYARD_TOKEN``, else ``token:`` in the config file, else, for a server on this
-machine, the first admin's token file that the server wrote (readable by its owner only).
+``--token``, else ``$DOCKYARD_TOKEN``, else what ``dockyard login`` saved in the config file (an API
+token, or an access token with its refresh token, renewed when the server answers 401), else, for a
+server on this machine, the first admin's token file that the server wrote (readable by its owner only).
+Saved credentials are only ever sent to the server they were saved for.
 """
 
 from __future__ import annotations
@@ -47,17 +49,21 @@ def read_cli_config() -> dict[str, str]:
         raise ApiError(0, f"cannot read {path}: {type(e).__name__}") from e
     if not isinstance(data, dict):
         raise ApiError(0, f"{path} must be a mapping with server and token")
-    return {k: str(v) for k, v in data.items() if k in ("server", "token")}
+    return {k: str(v) for k, v in data.items() if k in _SAVED}
 
 
-def write_cli_config(server: str, token: str) -> Path:
-    """Save ``server`` and ``token`` to the CLI config file, readable by its owner only."""
+_SAVED = ("server", "user", "token", "access_token", "refresh_token")
+
+
+def write_cli_config(server: str, **credentials: str) -> Path:
+    """Save ``server`` with ``credentials`` (``token``, or ``access_token`` and ``refresh_token``;
+    none to log out) to the CLI config file, readable by its owner only (before anything is written)."""
     path = cli_config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as f:
-        yaml.safe_dump({"server": server, "token": token}, f)
-    path.chmod(0o600)
+        yaml.safe_dump({"server": server, **{k: v for k, v in credentials.items() if k in _SAVED and v}}, f)
     return path
 
 
@@ -74,19 +80,43 @@ class Client:
         self.server = (server or os.environ.get("DOCKYARD_SERVER") or config.get("server") or DEFAULT_SERVER).rstrip(
             "/"
         )
-        # The saved token belongs to the saved server only: never send it anywhere else.
-        saved = config.get("token") if config.get("server", "").rstrip("/") == self.server else None
-        token = token or os.environ.get("DOCKYARD_TOKEN") or saved
+        # Saved credentials belong to the saved server only: never send them anywhere else.
+        self._saved = config if config.get("server", "").rstrip("/") == self.server else {}
+        self._refresh_token = ""
+        token = token or os.environ.get("DOCKYARD_TOKEN") or self._saved.get("token")
+        if not token and self._saved.get("access_token"):
+            token, self._refresh_token = self._saved["access_token"], self._saved.get("refresh_token", "")
         if not token and urlparse(self.server).hostname in ("127.0.0.1", "localhost", "::1"):
             token = _local_admin_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.server, headers=headers, timeout=timeout)
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+    def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            return self._http.request(method, path, json=json, params=params)
         except httpx.HTTPError as e:
             raise ApiError(0, f"cannot reach the Dockyard server at {self.server}: {type(e).__name__}") from e
+
+    def _renew(self) -> bool:
+        """Trade the saved refresh token for a new pair and save it; False if the server refuses."""
+        response = self._send("POST", "/api/v1/login/refresh", {"refresh_token": self._refresh_token}, None)
+        self._refresh_token = ""
+        if response.status_code != 200:
+            return False
+        pair = response.json()
+        write_cli_config(
+            self.server,
+            user=self._saved.get("user", ""),
+            access_token=pair["access_token"],
+            refresh_token=pair["refresh_token"],
+        )
+        self._http.headers["Authorization"] = f"Bearer {pair['access_token']}"
+        return True
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
+        response = self._send(method, path, json, params)
+        if response.status_code == 401 and self._refresh_token and self._renew():
+            response = self._send(method, path, json, params)
         if response.status_code >= 400:
             raise _error(response)
         try:
@@ -121,6 +151,6 @@ def _error(response: httpx.Response) -> ApiError:
         field = str((body.get("details") or {}).get("field") or "")
     except ValueError:
         message, field = response.text[:200] or response.reason_phrase, ""
-    if response.status_code == 401:
-        message += "; log in with `dockyard login --token ...` or set DOCKYARD_TOKEN"
+    if response.status_code == 401 and not response.request.url.path.startswith("/api/v1/log"):
+        message += "; log in with `dockyard login` or set DOCKYARD_TOKEN"
     return ApiError(response.status_code, message, field)

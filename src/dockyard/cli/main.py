@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli import model, sandbox, server
+from dockyard.cli import identity, model, sandbox, server
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -15,8 +15,11 @@ app = typer.Typer(
 app.add_typer(sandbox.app, name="sandbox")
 app.command()(server.server)
 app.command()(server.up)
-app.command()(model.login)
-app.add_typer(model.tokens, name="token")
+app.command()(identity.login)
+app.command()(identity.logout)
+app.add_typer(identity.tokens, name="token")
+app.add_typer(identity.users, name="user")
+app.add_typer(identity.members, name="member")
 app.add_typer(model.clusters, name="cluster")
 app.add_typer(model.systems, name="system")
 app.add_typer(model.apps, name="app")

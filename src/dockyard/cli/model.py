@@ -7,8 +7,7 @@ result; they exit 1 when the operation fails (``--no-wait`` returns once it is a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -16,34 +15,20 @@ import typer
 import yaml
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from dockyard.cli.client import ApiError, Client, segment, write_cli_config
+from dockyard.cli.client import Client, segment
+from dockyard.cli.common import ServerOpt, TokenOpt
+from dockyard.cli.common import client as _client
+from dockyard.cli.common import k as _k
 from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, age, console, show
 
-ServerOpt = Annotated[str | None, typer.Option("--server", help="Dockyard server URL [$DOCKYARD_SERVER]")]
-TokenOpt = Annotated[str | None, typer.Option("--token", help="API token [$DOCKYARD_TOKEN]", show_default=False)]
 F = TypeVar("F", bound=Callable[..., Any])
 
 clusters = typer.Typer(help="Registered Kubernetes clusters.", no_args_is_help=True)
 systems = typer.Typer(help="Systems: one namespace per cluster, owning applications.", no_args_is_help=True)
 apps = typer.Typer(help="Applications in a system (SYSTEM/APP).", no_args_is_help=True)
 groups = typer.Typer(help="Groups: an application's deployable units (SYSTEM/APP/GROUP).", no_args_is_help=True)
-tokens = typer.Typer(help="Your personal API tokens.", no_args_is_help=True)
 operations = typer.Typer(help="Operations (deploys, scales, rollbacks...).", no_args_is_help=True)
-
-
-@contextmanager
-def _client(server: str | None, token: str | None) -> Iterator[Client]:
-    try:
-        client = Client(server, token)
-    except ApiError as e:
-        fail(e)
-    try:
-        yield client
-    except ApiError as e:
-        fail(e)
-    finally:
-        client.close()
 
 
 def _split(target: str, parts: int, what: str) -> list[str]:
@@ -66,54 +51,6 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
             fail(f"{what} {item!r} must be KEY=VALUE")
         out[key] = value
     return out
-
-
-# login and tokens --------------------------------------------------------------------------------
-def login(
-    token: Annotated[str, typer.Option("--token", help="An API token (dy_...)", prompt=True, hide_input=True)],
-    server: ServerOpt = None,
-) -> None:
-    """Check a token against the server and keep it (with the server URL) in the CLI config file (0600)."""
-    with _client(server, token) as client:
-        me = client.get("/api/v1/users/me")
-        path = write_cli_config(client.server, token)
-    print(f"logged in to {client.server} as {me['name']}; saved in {path}")
-
-
-@tokens.command("create")
-def token_create(
-    name: str,
-    days: Annotated[int, typer.Option(help="Expires after this many days")] = 90,
-    user: Annotated[str, typer.Option(help="For another user (admins)")] = "me",
-    server: ServerOpt = None,
-    token: TokenOpt = None,
-) -> None:
-    """Make a token; it is printed this once."""
-    with _client(server, token) as client:
-        made = client.post(f"/api/v1/users/{segment(user)}/tokens", {"name": name, "expires_in_days": days})
-    print(made["token"])
-
-
-@tokens.command("list")
-def token_list(output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
-    with _client(server, token) as client:
-        items = client.get("/api/v1/users/me/tokens")
-    show(
-        items,
-        output,
-        [("ID", _k("id")), ("NAME", _k("name")), ("EXPIRES", _k("expires_at")), ("REVOKED", _k("revoked"))],
-    )
-
-
-@tokens.command("revoke")
-def token_revoke(token_id: str, server: ServerOpt = None, token: TokenOpt = None) -> None:
-    with _client(server, token) as client:
-        client.delete(f"/api/v1/users/me/tokens/{segment(token_id)}")
-    print(f"token {token_id} revoked")
-
-
-def _k(key: str) -> Callable[[dict[str, Any]], Any]:
-    return lambda d: d.get(key)
 
 
 # clusters ----------------------------------------------------------------------------------------

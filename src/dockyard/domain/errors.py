@@ -7,6 +7,7 @@ DomainError
 ├── Conflict       the request collides with the current state        → 409
 ├── Unauthenticated  no valid credentials came with the request         → 401
 ├── Forbidden      the caller may see the target but not do this      → 403
+├── Throttled      too many attempts; try again in ``retry_after`` seconds → 429
 └── Unavailable    a system the request needs is down (database, cluster) → 503
 """
 
@@ -43,6 +44,14 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class Throttled(DomainError):
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

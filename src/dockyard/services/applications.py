@@ -102,17 +102,17 @@ async def list_applications(platform: Platform, by: Principal, system: str) -> l
     authorize(by, "read", system)
     async with platform.db.unit_of_work() as uow:
         _found(await uow.model.system(system), f"system {system!r} does not exist")
-        return await uow.model.applications(system)
+        return [a for a in await uow.model.applications(system) if can_see(by, system, a.name)]
 
 
 async def get_application(platform: Platform, by: Principal, system: str, name: str) -> Application:
-    authorize(by, "read", system)
+    authorize(by, "read", system, name)
     async with platform.db.unit_of_work() as uow:
         return _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
 
 
 async def delete_application(platform: Platform, by: Principal, system: str, name: str) -> None:
-    authorize(by, "manage", system)
+    authorize(by, "manage", system, name)
     async with platform.db.unit_of_work() as uow:
         _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
         if await uow.model.groups(system, name):
@@ -125,7 +125,7 @@ async def delete_application(platform: Platform, by: Principal, system: str, nam
 async def create_group(
     platform: Platform, by: Principal, *, system: str, app: str, name: str, environment: str, cluster: str
 ) -> Group:
-    authorize(by, "manage", system)
+    authorize(by, "manage", system, app)
     group = model.new_group(system, app, name, environment=environment, cluster=cluster)
     async with platform.db.unit_of_work() as uow:
         await uow.model.add_group(group)
@@ -136,14 +136,14 @@ async def create_group(
 
 
 async def list_groups(platform: Platform, by: Principal, system: str, app: str) -> list[Group]:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
         return await uow.model.groups(system, app)
 
 
 async def get_group(platform: Platform, by: Principal, system: str, app: str, name: str) -> Group:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         return _found(await uow.model.group(system, app, name), f"group {name!r} does not exist in {system}/{app}")
 
@@ -162,7 +162,7 @@ async def create_version(
 ) -> Version:
     """Store a new version (numbered latest + 1) from a whole ``spec``, or from ``changes`` to the
     group's latest version; does not deploy it."""
-    authorize(by, "deploy", system)
+    authorize(by, "deploy", system, app)
     model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
         checked = await spec_for(uow, system, app, group, spec, changes)
@@ -194,13 +194,13 @@ async def spec_for(
 
 
 async def list_versions(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Version]:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         return await uow.model.versions(system, app, group)
 
 
 async def get_version(platform: Platform, by: Principal, system: str, app: str, group: str, number: int) -> Version:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     if not 1 <= number <= MAX_VERSION:
         raise NotFound(f"version {number} does not exist")
     async with platform.db.unit_of_work() as uow:
@@ -219,8 +219,9 @@ async def diff_versions(
 async def history(
     platform: Platform, by: Principal, system: str, app: str = "", group: str = "", *, limit: int = 100
 ) -> list[Operation]:
-    """Operations newest first, of the system, or of one application or group in it."""
-    authorize(by, "read", system)
+    """Operations newest first, of the system, or of one application or group in it (those of
+    applications the caller cannot see left out)."""
+    authorize(by, "read", system, app or None)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput("limit", "limit must be an integer from 1 to 1000")
     async with platform.db.unit_of_work() as uow:
@@ -230,7 +231,8 @@ async def history(
             _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
         else:
             _found(await uow.model.system(system), f"system {system!r} does not exist")
-        return await uow.operations.history(system, app, group, limit=limit)
+        found = await uow.operations.history(system, app, group, limit=limit)
+    return [op for op in found if can_see(by, system, op.app or None)]
 
 
 async def get_operation(platform: Platform, by: Principal, operation_id: str) -> Operation:
@@ -238,7 +240,7 @@ async def get_operation(platform: Platform, by: Principal, operation_id: str) ->
         op = await uow.operations.get(operation_id)
     if op is None:
         raise NotFound(f"operation {operation_id!r} does not exist")
-    if not can_see(by, op.system):
+    if not can_see(by, op.system, op.app or None):
         raise Hidden(f"operation {operation_id!r} does not exist")
     return op
 

@@ -68,7 +68,7 @@ async def start_deploy(
 ) -> Operation:
     """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
     ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
-    authorize(by, "deploy", system)
+    authorize(by, "deploy", system, app)
     _check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
         raise InvalidInput("action", "action must be deploy or rollback")
@@ -102,7 +102,7 @@ async def start_scale(
     deadline_seconds: int = DEFAULT_DEADLINE,
 ) -> Operation:
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it."""
-    authorize(by, "deploy", system)
+    authorize(by, "deploy", system, app)
     _check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
         raise InvalidInput("instances", f"instances must be an integer from 0 to {MAX_INSTANCES} (got {instances!r})")
@@ -130,7 +130,7 @@ async def start_reconcile(
     platform: Platform, by: Principal, *, system: str, app: str, group: str, deadline_seconds: int = DEFAULT_DEADLINE
 ) -> Operation:
     """Record a pending ``reconcile``: apply the running version again, whatever the cluster holds."""
-    authorize(by, "deploy", system)
+    authorize(by, "deploy", system, app)
     _check_deadline(deadline_seconds)
     async with _recording(platform, system, app, group) as uow:
         found = await uow.model.group(system, app, group)
@@ -147,7 +147,7 @@ async def start_reconcile(
 
 async def start_delete_group(platform: Platform, by: Principal, *, system: str, app: str, group: str) -> Operation:
     """Record a pending ``delete-group``: its objects leave the cluster, then it leaves the database."""
-    authorize(by, "manage", system)
+    authorize(by, "manage", system, app)
     async with _recording(platform, system, app, group) as uow:
         if await uow.model.group(system, app, group) is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")

@@ -1,9 +1,11 @@
-"""Identity: the first admin, personal API tokens, and who a request's bearer token belongs to.
+"""Identity: the first admin, users and passwords, personal API tokens, and who a request's bearer
+token belongs to.
 
-Tokens are ``dy_`` + 43 URL-safe random characters, shown once when made; only their SHA-256 is
+API tokens are ``dy_`` + 43 URL-safe random characters, shown once when made; only their SHA-256 is
 stored, so a database leak does not leak usable tokens. A token expires at its ``expires_at`` (if
-any) and can be revoked. :func:`authenticate` raises :class:`Unauthenticated` for every failure with
-the same message, whatever the reason, so a caller cannot probe which tokens exist.
+any) and can be revoked. Access tokens from a password login (:mod:`dockyard.services.sessions`)
+are accepted too. :func:`authenticate` raises :class:`Unauthenticated` for every failure with the
+same message, whatever the reason, so a caller cannot probe which tokens or users exist.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ import secrets
 import uuid
 from pathlib import Path
 
-from dockyard.adapters.db.identity import TokenRecord
+from dockyard.adapters.db.identity import TokenRecord, UserRecord
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput, Unauthenticated
+from dockyard.domain.login import check_password
 from dockyard.domain.names import dns_label, text
+from dockyard.services.credentials import access_subject, hash_password, verify_password
 from dockyard.services.platform import Platform
+from dockyard.services.sessions import access_key
 
 ADMIN = "admin"
 PREFIX = "dy_"
 MAX_TOKEN_DAYS = 3650
+_NO_TOKEN = "a valid token is required (Authorization: Bearer <token>)"  # noqa: S105 - a message
 
 
 def _hash(token: str) -> str:
@@ -34,30 +40,49 @@ def new_secret() -> str:
     return PREFIX + secrets.token_urlsafe(32)
 
 
-async def bootstrap(platform: Platform, *, token: str | None, token_file: Path) -> bool:
-    """On a database without users, create the platform admin ``admin`` with an API token: ``token``
-    if given, else a new one written to ``token_file`` (mode 0600, never logged). True if created."""
+async def bootstrap(
+    platform: Platform,
+    *,
+    token: str | None,
+    token_file: Path,
+    password: str | None = None,
+    password_file: Path | None = None,
+) -> bool:
+    """On a database without users, create the platform admin ``admin`` with an API token and a
+    password: ``token`` / ``password`` if given, else new ones written to ``token_file`` /
+    ``password_file`` (mode 0600, never logged). True if created. A given password must pass the
+    password rules: there is no default password."""
     secret = token or new_secret()
     if not secret.startswith(PREFIX) or len(secret) < 32:
         raise InvalidInput("admin_token", f"the admin token must start with {PREFIX!r} and hold at least 32 characters")
-    # Written first to a new private file, put in place only once the admin is committed: no token
-    # file for an admin that does not exist, no admin whose token was never written.
-    pending = _new_private(token_file, secret + "\n") if token is None else None
+    if password is not None:
+        try:
+            check_password(password, user=ADMIN)
+        except InvalidInput as e:
+            raise InvalidInput("admin_password", f"admin_password: {e}") from None
+    plain = password or secrets.token_urlsafe(18)
+    # Written first to new private files, put in place only once the admin is committed: no file for
+    # an admin that does not exist, no admin whose secrets were never written.
+    pending: list[tuple[Path, Path]] = []
+    if token is None:
+        pending.append((_new_private(token_file, secret + "\n"), token_file))
+    if password is None and password_file is not None:
+        pending.append((_new_private(password_file, plain + "\n"), password_file))
     try:
         async with platform.db.unit_of_work() as uow:
             if await uow.identities.count_users():
                 return False
-            await uow.identities.add_user(ADMIN, admin=True)
+            await uow.identities.add_user(ADMIN, admin=True, password_hash=await hash_password(plain))
             await uow.identities.add_token(
                 token_id=str(uuid.uuid4()), user=ADMIN, name="bootstrap", token_hash=_hash(secret), expires_at=None
             )
-        if pending is not None:
-            os.replace(pending, token_file)
-            pending = None
+        for fresh, final in pending:
+            os.replace(fresh, final)
+        pending.clear()
         return True
     finally:
-        if pending is not None:
-            pending.unlink(missing_ok=True)
+        for fresh, _ in pending:
+            fresh.unlink(missing_ok=True)
 
 
 def _new_private(path: Path, content: str) -> Path:
@@ -71,22 +96,57 @@ def _new_private(path: Path, content: str) -> Path:
 
 
 async def authenticate(platform: Platform, token: str | None) -> Principal:
-    if not token or not token.startswith(PREFIX) or len(token) > 200:
-        raise Unauthenticated("a valid API token is required (Authorization: Bearer <token>)")
+    """The caller holding ``token``: a personal API token (``dy_...``) or an access token (JWT)."""
+    if not token or len(token) > 4096:
+        raise Unauthenticated(_NO_TOKEN)
     async with platform.db.unit_of_work() as uow:
-        user = await uow.identities.user_of_token(_hash(token), now=dt.datetime.now(dt.UTC))
-    if user is None:
-        raise Unauthenticated("a valid API token is required (Authorization: Bearer <token>)")
-    return Principal(name=user.name, admin=user.admin)
+        if token.startswith(PREFIX):
+            principal = await uow.identities.principal_of_token(_hash(token), now=dt.datetime.now(dt.UTC))
+        else:
+            user = access_subject(access_key(platform), token)
+            principal = await uow.identities.principal(user) if user else None
+    if principal is None:
+        raise Unauthenticated(_NO_TOKEN)
+    return principal
 
 
-async def create_user(platform: Platform, principal: Principal, *, name: str, admin: bool = False) -> None:
+async def create_user(
+    platform: Platform, principal: Principal, *, name: str, admin: bool = False, password: str | None = None
+) -> None:
     require_admin(principal, "creating users")
     dns_label("name", name)
     if name == "me":
         raise InvalidInput("name", "'me' stands for the caller in the API and cannot name a user")
+    if password is not None:
+        check_password(password, user=name)
+    hashed = await hash_password(password) if password is not None else None
     async with platform.db.unit_of_work() as uow:
-        await uow.identities.add_user(name, admin=admin)
+        await uow.identities.add_user(name, admin=admin, password_hash=hashed)
+
+
+async def list_users(platform: Platform, principal: Principal) -> list[UserRecord]:
+    require_admin(principal, "listing users")
+    async with platform.db.unit_of_work() as uow:
+        return await uow.identities.users()
+
+
+async def set_password(
+    platform: Platform, principal: Principal, *, user: str, new: str, current: str | None = None
+) -> None:
+    """Change a password: one's own with the current one, anyone's as an admin. Ends the user's
+    login sessions (refresh tokens); API tokens stay."""
+    if user == principal.name:
+        async with platform.db.unit_of_work() as uow:
+            stored = await uow.identities.password_hash(user)
+        if stored is not None and not await verify_password(current or "", stored):
+            raise InvalidInput("current_password", "the current password is wrong")
+    else:
+        require_admin(principal, "setting another user's password")
+    check_password(new, user=user)
+    hashed = await hash_password(new)
+    async with platform.db.unit_of_work() as uow:
+        await uow.identities.set_password(user, hashed)
+        await uow.sessions.revoke_user(user, dt.datetime.now(dt.UTC))
 
 
 async def create_token(

@@ -46,7 +46,7 @@ async def instances(
 async def group_status(
     platform: Platform, by: Principal, system: str, app: str, group: str
 ) -> tuple[Group, GroupStatus]:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         # The operation first: one that ends after this read has already moved the group we read next.
         active = await uow.operations.active(system, app, group)
@@ -88,7 +88,7 @@ async def group_status(
 
 
 async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
-    authorize(by, "read", system)
+    authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         found = await uow.model.group(system, app, group)
     if found is None:

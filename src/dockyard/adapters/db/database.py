@@ -19,7 +19,9 @@ from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
+from dockyard.adapters.db.sessions import Sessions
 
 
 class UnitOfWork:
@@ -29,6 +31,8 @@ class UnitOfWork:
         self.operations = OperationLog(session)
         self.identities = Identities(session)
         self.keys = KeyChecks(session)
+        self.members = Members(session)
+        self.sessions = Sessions(session)
 
 
 class Database:

@@ -1,4 +1,4 @@
-"""/api/v1/clusters and /api/v1/users, /api/v1/tokens: platform-wide resources."""
+"""/api/v1/clusters: the Kubernetes clusters groups run on."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from fastapi import APIRouter, Response, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ClusterIn, ClusterOut, NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
+from dockyard.api.schemas import ClusterIn, ClusterOut
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.services import clusters as svc
-from dockyard.services import identity
 from dockyard.services.platform import Platform
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -45,47 +44,3 @@ async def register_cluster(
     if await svc.register(platform, caller, name=name, kubeconfig=body.kubeconfig, labels=body.labels):
         response.status_code = status.HTTP_201_CREATED
     return await get_cluster(name, platform, caller)
-
-
-@router.post("/users", tags=["identity"], status_code=status.HTTP_201_CREATED)
-async def create_user(body: UserIn, platform: PlatformDep, caller: Caller) -> UserOut:
-    """Create a user (platform admins)."""
-    await identity.create_user(platform, caller, name=body.name, admin=body.admin)
-    return UserOut(name=body.name, admin=body.admin)
-
-
-@router.get("/users/me", tags=["identity"])
-async def me(caller: Caller) -> UserOut:
-    return UserOut(name=caller.name, admin=caller.admin)
-
-
-@router.post("/users/{user}/tokens", tags=["identity"], status_code=status.HTTP_201_CREATED)
-async def create_token(user: str, body: TokenIn, platform: PlatformDep, caller: Caller) -> NewTokenOut:
-    """A new API token for ``user`` (``me`` for yourself; others' need an admin). Shown once."""
-    owner = caller.name if user == "me" else user
-    record, secret = await identity.create_token(
-        platform, caller, name=body.name, expires_in_days=body.expires_in_days, user=owner
-    )
-    return NewTokenOut(
-        id=record.id,
-        name=record.name,
-        created_at=record.created_at,
-        expires_at=record.expires_at,
-        revoked=False,
-        token=secret,
-    )
-
-
-@router.get("/users/me/tokens", tags=["identity"])
-async def list_tokens(platform: PlatformDep, caller: Caller) -> list[TokenOut]:
-    return [
-        TokenOut(
-            id=t.id, name=t.name, created_at=t.created_at, expires_at=t.expires_at, revoked=t.revoked_at is not None
-        )
-        for t in await identity.list_tokens(platform, caller)
-    ]
-
-
-@router.delete("/users/me/tokens/{token_id}", tags=["identity"], status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_token(token_id: str, platform: PlatformDep, caller: Caller) -> None:
-    await identity.revoke_token(platform, caller, token_id)
