@@ -173,8 +173,10 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
 
 
 async def _apply(kube: KubeCluster, plan: _Plan) -> int:
-    """Apply the system's and the version's objects; returns the Deployment's generation after it
-    (0 when nothing was written because the version already runs)."""
+    """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
+    then the version's (ServiceAccount and ConfigMap before the Deployment, whose pods name and mount
+    them); returns the Deployment's generation after it (0 when nothing was written because the
+    version already runs)."""
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
