@@ -10,9 +10,10 @@ side gets the warmer cluster: Dockyard, kubectl, kubectl, Dockyard. Each run has
 - Dockyard: all deploy requests sent at once (``POST .../groups/gN/deploy`` with a spec); the time runs
   until every operation has succeeded (the latest ``finished_at``; an operation succeeds only when every
   instance is Ready). The time at which the cluster itself showed every Deployment Ready is kept too.
-- kubectl: ``kubectl apply -f`` of one List holding exactly what Dockyard applies (``system_objects`` and
-  ``render`` of each group, in another namespace); the time runs until every Deployment has
-  ``readyReplicas == replicas`` for its current generation (``condition=Available`` comes at 75 %).
+- kubectl: ``kubectl apply -f`` of one List holding exactly what Dockyard applies (``namespace``,
+  ``system_objects`` and ``render`` of each group, in another namespace); the time runs until every
+  Deployment has ``readyReplicas == replicas`` for its current generation (``condition=Available``
+  comes at 75 %).
 
 After each run its namespace is deleted and the bench waits until its pods are gone. The server's RSS
 is read from /proc after each run. Prints Markdown tables for docs/benchmarks.md. Not a test: nothing
@@ -46,7 +47,7 @@ import httpx
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.model import Quota
-from dockyard.domain.render import GroupRef, render, system_objects
+from dockyard.domain.render import GroupRef, namespace, render, system_objects
 from dockyard.domain.versions import parse_spec
 from dockyard.sandbox import cluster
 from dockyard.sandbox.binaries import ensure_binaries
@@ -265,7 +266,8 @@ async def dockyard_run(
 def kubectl_manifests(system: str, groups: list[str], instances: int) -> dict[str, Any]:
     """The List of what Dockyard applies for these groups (same functions, another namespace)."""
     parsed = parse_spec(spec(instances))
-    items = system_objects(GroupRef(system, APP, groups[0]), Quota())
+    first = GroupRef(system, APP, groups[0])
+    items = [namespace(first), *system_objects(first, Quota())]
     for g in groups:
         items += render(GroupRef(system, APP, g), 1, parsed)
     return {"apiVersion": "v1", "kind": "List", "items": items}

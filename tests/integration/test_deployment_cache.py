@@ -71,7 +71,8 @@ async def test_deployments_not_managed_by_dockyard_are_not_watched(
     sandbox: Sandbox, kube: KubeCluster, namespace: str
 ) -> None:
     ref = GroupRef(system=namespace, app="web", group="prod")
-    foreign = render(GroupRef(system=namespace, app="other", group="prod"), 1, SPEC)[1]
+    rendered = render(GroupRef(system=namespace, app="other", group="prod"), 1, SPEC)
+    foreign = next(o for o in rendered if o["kind"] == "Deployment")
     foreign["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "helm"}
     async with KubeCluster(sandbox.kubeconfig) as watcher, running(DeploymentCache(watcher)) as cache:
         await asyncio.wait_for(cache.synced.wait(), 30)

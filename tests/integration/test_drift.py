@@ -37,7 +37,7 @@ async def _deploy(kube: KubeCluster, ref: GroupRef, spec: VersionSpec) -> dict[s
     objects = render(ref, 1, spec)
     for manifest in objects:
         await kube.apply(manifest)
-    deployment: dict[str, Any] = objects[1]["spec"]
+    deployment: dict[str, Any] = next(o for o in objects if o["kind"] == "Deployment")["spec"]
     return deployment
 
 

@@ -25,7 +25,8 @@ class In(BaseModel):
 SPEC_DOC = (
     "A version spec: image, flavor, instances, ports [{name, port, protocol}], env {NAME: value}, "
     "config_files {relative/path: content}, readiness/liveness {port, path, initial_delay_seconds, "
-    "period_seconds}, pre_stop [command...], termination_grace_seconds."
+    "period_seconds}, pre_stop [command...], termination_grace_seconds, security (restricted | baseline), "
+    "run_as_user."
 )
 
 

@@ -35,7 +35,7 @@ from dockyard.domain.versions import VersionSpec
 Difference = tuple[Any, Any]  # (expected, live)
 Path = tuple[str, ...]  # mapping keys as they are, list items as "[name]" or "[index]"
 
-_OWNED_LISTS = frozenset({"containers", "env", "ports", "volumes", "volumeMounts", "items"})
+_OWNED_LISTS = frozenset({"containers", "env", "ports", "volumes", "volumeMounts", "items", "add"})
 _INT_OR_STRING = frozenset({"port", "targetPort", "maxSurge", "maxUnavailable"})
 
 _QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$")

@@ -1,23 +1,30 @@
 """Render a group's version into the plain Kubernetes objects that run it (pure; no I/O).
 
 For system ``s``, application ``a``, group ``g``, version ``n`` in namespace ``s``:
+- ServiceAccount ``app-a``, shared by the application's groups, with no token mounted and no role
+  bound: the pods' identity, with no rights on the Kubernetes API;
 - ConfigMap ``a-g-v<n>`` (immutable) holding the version's config files, so older versions keep theirs;
 - Deployment ``a-g`` whose pod template carries the version's label and mounts that ConfigMap at
-  :data:`~dockyard.domain.versions.CONFIG_DIR`; requests equal limits (Guaranteed QoS);
+  :data:`~dockyard.domain.versions.CONFIG_DIR`; requests equal limits (Guaranteed QoS); its pods meet
+  the Pod Security Standard the version names (:func:`pod_security`);
 - Service ``a-g`` selecting the group (not the version), when the version has ports.
-Every object carries the labels ``dockyard.io/system``, ``/app``, ``/group`` and
-``app.kubernetes.io/managed-by: dockyard``; the Deployment's selector leaves the version out, because
-a selector cannot change and a release changes the version.
+Every object carries the labels ``dockyard.io/system``, ``/app``, ``/group`` (but the ServiceAccount,
+which is the application's) and ``app.kubernetes.io/managed-by: dockyard``; the Deployment's selector
+leaves the version out, because a selector cannot change and a release changes the version.
+
+The system's own objects are :func:`namespace` (with its Pod Security Admission labels) and
+:func:`system_objects` (LimitRange, NetworkPolicies, ResourceQuota).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from dockyard.domain.flavors import CATALOG
 from dockyard.domain.model import Quota
-from dockyard.domain.versions import CONFIG_DIR, Probe, VersionSpec
+from dockyard.domain.versions import BASELINE, CONFIG_DIR, RESTRICTED, Probe, VersionSpec
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
 
@@ -39,6 +46,10 @@ class GroupRef:
     def workload(self) -> str:
         return f"{self.app}-{self.group}"
 
+    @property
+    def service_account(self) -> str:
+        return f"app-{self.app}"
+
     def labels(self) -> dict[str, str]:
         out = {"dockyard.io/system": self.system, "dockyard.io/app": self.app, "dockyard.io/group": self.group}
         if self.business_id:
@@ -49,37 +60,74 @@ class GroupRef:
         return {"dockyard.io/app": self.app, "dockyard.io/group": self.group}
 
 
-def namespace(ref: GroupRef) -> dict[str, Any]:
-    """The system's namespace in a cluster."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": ref.namespace, "labels": {"dockyard.io/system": ref.system, **MANAGED_BY}},
-    }
+PSA = "pod-security.kubernetes.io"
+PSA_VERSION = "latest"  # the policy of the cluster's own minor version, whatever it is
+BASELINE_GROUPS = "dockyard.io/baseline-groups"
+
+
+def namespace(ref: GroupRef, baseline: Collection[str] = ()) -> dict[str, Any]:
+    """The system's namespace in a cluster, given the groups there whose version needs ``baseline``
+    (their workload names, ``a-g``).
+
+    Pod Security Admission enforces ``restricted`` while no group needs ``baseline``, else
+    ``baseline``; it warns and audits against ``restricted`` always. The groups that need baseline are
+    recorded in the annotation :data:`BASELINE_GROUPS` (comma-separated, sorted), from which
+    :func:`baseline_groups` reads them back, so the level can be tightened once none does.
+    """
+    level = BASELINE if baseline else RESTRICTED
+    labels = {"dockyard.io/system": ref.system, **MANAGED_BY}
+    for mode, mode_level in (("enforce", level), ("warn", RESTRICTED), ("audit", RESTRICTED)):
+        labels |= {f"{PSA}/{mode}": mode_level, f"{PSA}/{mode}-version": PSA_VERSION}
+    metadata: dict[str, Any] = {"name": ref.namespace, "labels": labels}
+    if baseline:
+        metadata["annotations"] = {BASELINE_GROUPS: ",".join(sorted(set(baseline)))}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def baseline_groups(live: Mapping[str, Any] | None) -> frozenset[str]:
+    """The groups a live namespace records as needing ``baseline`` (see :func:`namespace`)."""
+    annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
+    return frozenset(name.strip() for name in str(annotations.get(BASELINE_GROUPS, "")).split(",") if name.strip())
 
 
 SYSTEM_LIMITS = "dockyard-system"
+DENY_ALL = "dockyard-default-deny"
+ALLOW_DNS = "dockyard-allow-dns"
+ALLOW_SYSTEM = "dockyard-allow-same-system"
+_KUBE_DNS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
 
 
 def system_objects(ref: GroupRef, quota: Quota) -> list[dict[str, Any]]:
-    """The system's namespace, its LimitRange and, when the quota sets a limit, its ResourceQuota.
+    """The objects in the system's namespace that are the system's, not a group's: its LimitRange,
+    NetworkPolicies and, when the quota sets a limit, its ResourceQuota.
 
     The LimitRange gives containers made by hand in the namespace the smallest flavor by default and
     caps any container at the largest flavor, so nothing there runs unbounded.
+
+    The NetworkPolicies deny every pod of the namespace all traffic in and out, then allow DNS
+    queries to the cluster's DNS (``k8s-app: kube-dns`` in ``kube-system``, UDP and TCP 53) and any
+    traffic between pods of the namespace. Traffic from or to other systems, the cluster's nodes and
+    the outside stays denied (where the cluster's network plugin enforces NetworkPolicies).
     """
     smallest = min(CATALOG.values(), key=lambda f: f.cpu_millis)
     largest = max(CATALOG.values(), key=lambda f: f.cpu_millis)
-    meta = {
-        "name": SYSTEM_LIMITS,
-        "namespace": ref.namespace,
-        "labels": {"dockyard.io/system": ref.system, **MANAGED_BY},
-    }
+
+    def meta(name: str) -> dict[str, Any]:
+        return {"name": name, "namespace": ref.namespace, "labels": {"dockyard.io/system": ref.system, **MANAGED_BY}}
+
+    def policy(name: str, types: list[str], rules: dict[str, Any]) -> dict[str, Any]:
+        spec = {"podSelector": {}, "policyTypes": types, **rules}
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(name), "spec": spec}
+
+    dns_ports = [{"protocol": protocol, "port": 53} for protocol in ("UDP", "TCP")]
     objects = [
-        namespace(ref),
         {
             "apiVersion": "v1",
             "kind": "LimitRange",
-            "metadata": meta,
+            "metadata": meta(SYSTEM_LIMITS),
             "spec": {
                 "limits": [
                     {
@@ -91,6 +139,13 @@ def system_objects(ref: GroupRef, quota: Quota) -> list[dict[str, Any]]:
                 ]
             },
         },
+        policy(DENY_ALL, ["Ingress", "Egress"], {}),
+        policy(ALLOW_DNS, ["Egress"], {"egress": [{"to": [_KUBE_DNS], "ports": dns_ports}]}),
+        policy(
+            ALLOW_SYSTEM,
+            ["Ingress", "Egress"],
+            {"ingress": [{"from": [{"podSelector": {}}]}], "egress": [{"to": [{"podSelector": {}}]}]},
+        ),
     ]
     hard: dict[str, str] = {}
     if quota.cpu_millis:
@@ -98,7 +153,9 @@ def system_objects(ref: GroupRef, quota: Quota) -> list[dict[str, Any]]:
     if quota.memory_mib:
         hard |= {"requests.memory": f"{quota.memory_mib}Mi", "limits.memory": f"{quota.memory_mib}Mi"}
     if hard:
-        objects.append({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta, "spec": {"hard": hard}})
+        objects.append(
+            {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": meta(SYSTEM_LIMITS), "spec": {"hard": hard}}
+        )
     return objects
 
 
@@ -107,8 +164,9 @@ def config_map_name(ref: GroupRef, version: int) -> str:
 
 
 def render(ref: GroupRef, version: int, spec: VersionSpec) -> list[dict[str, Any]]:
-    """The objects for ``version`` of the group, ConfigMap first (the Deployment mounts it)."""
-    objects = [_config_map(ref, version, spec), _deployment(ref, version, spec)]
+    """The objects for ``version`` of the group, in the order to apply them: the ServiceAccount and
+    the ConfigMap before the Deployment (its pods name the one and mount the other)."""
+    objects = [_service_account(ref), _config_map(ref, version, spec), _deployment(ref, version, spec)]
     if spec.ports:
         objects.append(_service(ref, spec))
     return objects
@@ -116,6 +174,16 @@ def render(ref: GroupRef, version: int, spec: VersionSpec) -> list[dict[str, Any
 
 def _metadata(ref: GroupRef, name: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
     return {"name": name, "namespace": ref.namespace, "labels": {**ref.labels(), **MANAGED_BY, **(extra or {})}}
+
+
+def _service_account(ref: GroupRef) -> dict[str, Any]:
+    labels = {k: v for k, v in ref.labels().items() if k != "dockyard.io/group"}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": ref.service_account, "namespace": ref.namespace, "labels": {**labels, **MANAGED_BY}},
+        "automountServiceAccountToken": False,
+    }
 
 
 def _config_map(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]:
@@ -143,6 +211,9 @@ def _deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in spec.ports],
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
     }
+    pod_context, container_context = pod_security(spec)
+    if container_context:
+        container["securityContext"] = container_context
     if spec.readiness:
         container["readinessProbe"] = _probe(spec.readiness)
     if spec.liveness:
@@ -160,6 +231,9 @@ def _deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any
             "template": {
                 "metadata": {"labels": {**ref.labels(), **version_label}},
                 "spec": {
+                    "serviceAccountName": ref.service_account,
+                    "automountServiceAccountToken": False,
+                    "securityContext": pod_context,
                     "containers": [container],
                     "terminationGracePeriodSeconds": spec.termination_grace_seconds,
                     "volumes": [
@@ -169,6 +243,27 @@ def _deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any
             },
         },
     }
+
+
+DEFAULT_RUN_AS_USER = 10001  # not root, not a system account, not nobody (65534), which others share
+
+
+def pod_security(spec: VersionSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pod's and the container's ``securityContext`` for the version's ``security`` level.
+
+    ``restricted`` meets the Pod Security Standard of that name: not root (``run_as_user``, else
+    :data:`DEFAULT_RUN_AS_USER`), no privilege escalation, every capability dropped, the runtime's
+    default seccomp profile. ``baseline`` keeps the runtime's defaults (the image's user, root
+    included, and the default capabilities) but the seccomp profile, which baseline allows.
+    """
+    pod: dict[str, Any] = {"seccompProfile": {"type": "RuntimeDefault"}}
+    if spec.security == BASELINE:
+        if spec.run_as_user is not None:
+            pod["runAsUser"] = spec.run_as_user
+        return pod, {}
+    user = DEFAULT_RUN_AS_USER if spec.run_as_user is None else spec.run_as_user
+    pod = {"runAsNonRoot": True, "runAsUser": user, **pod}
+    return pod, {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
 def _service(ref: GroupRef, spec: VersionSpec) -> dict[str, Any]:

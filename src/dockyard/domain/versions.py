@@ -21,6 +21,10 @@ MAX_VERSION = 2**31 - 1  # version numbers are 32-bit integers in the database
 MAX_CONFIG_BYTES = 1024 * 1024  # what one ConfigMap can hold
 CONFIG_DIR = "/etc/dockyard/config"
 PROTOCOLS = ("TCP", "UDP")
+MAX_UID = 2**31 - 1
+RESTRICTED = "restricted"
+BASELINE = "baseline"
+SECURITY_LEVELS = (RESTRICTED, BASELINE)  # Pod Security Standards a version may run under, tightest first
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class VersionSpec:
     liveness: Probe | None = None
     pre_stop: tuple[str, ...] = ()
     termination_grace_seconds: int = 30
+    security: str = RESTRICTED  # the Pod Security Standard its pods meet: restricted or baseline
+    run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
 
     @property
     def flavor_spec(self) -> Flavor:
@@ -79,6 +85,7 @@ def parse_spec(raw: Mapping[str, Any]) -> VersionSpec:
     if unknown:
         raise InvalidInput(unknown[0], f"unknown field {unknown[0]!r}")
     ports = _ports(raw.get("ports") or [])
+    security, run_as_user = _security(raw)
     port_numbers = {p.port for p in ports}
     return VersionSpec(
         image=names.image("image", _required(raw, "image")),
@@ -91,6 +98,8 @@ def parse_spec(raw: Mapping[str, Any]) -> VersionSpec:
         liveness=_probe(raw.get("liveness"), "liveness", port_numbers),
         pre_stop=_command(raw.get("pre_stop") or [], "pre_stop"),
         termination_grace_seconds=_int(raw, "termination_grace_seconds", 0, 3600, default=30),
+        security=security,
+        run_as_user=run_as_user,
     )
 
 
@@ -189,6 +198,20 @@ def _probe(raw: Any, where: str, ports: set[int]) -> Probe | None:
         initial_delay_seconds=_int(raw, "initial_delay_seconds", 0, 3600, where=f"{where}."),
         period_seconds=_int(raw, "period_seconds", 1, 3600, where=f"{where}.", default=10),
     )
+
+
+def _security(raw: Mapping[str, Any]) -> tuple[str, int | None]:
+    """``security`` (default restricted) and ``run_as_user`` (none: the platform's default under
+    restricted, the image's own user under baseline); only baseline may name root (0)."""
+    level = raw.get("security", RESTRICTED)
+    if level not in SECURITY_LEVELS:
+        raise InvalidInput("security", f"security must be one of {', '.join(SECURITY_LEVELS)} (got {level!r})")
+    user = raw.get("run_as_user")
+    if user is not None:
+        user = _int(raw, "run_as_user", 0, MAX_UID)
+        if user == 0 and level == RESTRICTED:
+            raise InvalidInput("run_as_user", "a restricted version cannot run as root (0): use security: baseline")
+    return level, user
 
 
 def _command(raw: Any, where: str) -> tuple[str, ...]:

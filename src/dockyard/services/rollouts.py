@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,9 @@ from dockyard.adapters.kube.errors import (
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation, Quota
-from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, render, system_objects
+from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
-from dockyard.domain.versions import VersionSpec
+from dockyard.domain.versions import BASELINE, VersionSpec
 from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = 300
@@ -118,6 +119,9 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
                 applied = True
             last = await _observe(platform, kube, plan, generation)
             if last.done and last.version == str(plan.number):
+                if not _needs_baseline(plan.spec):
+                    # Only now is no pod of an older, baseline version left to be made again.
+                    await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
                 return ""
         except KubeUnavailableError:
             kube = None  # the apiserver is away: wait and try again, within the deadline
@@ -169,15 +173,20 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
 
 
 async def _apply(kube: KubeCluster, plan: _Plan) -> int:
-    """Apply the system's and the version's objects; returns the Deployment's generation after it
-    (0 when nothing was written because the version already runs)."""
+    """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
+    then the version's (ServiceAccount and ConfigMap before the Deployment, whose pods name and mount
+    them); returns the Deployment's generation after it (0 when nothing was written because the
+    version already runs)."""
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
         if live.version == str(plan.number):
             return 0  # already there: no write at all
+    if _needs_baseline(plan.spec):
+        await _write_namespace(kube, plan.ref, lambda groups: groups | {plan.ref.workload}, deploying=True)
+    else:
+        await _write_namespace(kube, plan.ref, lambda groups: groups, deploying=True)
     system = system_objects(plan.ref, plan.quota)
-    await _check_namespace_is_ours(kube, plan.ref)
     for manifest in system:
         await kube.apply(manifest)
     if not any(o["kind"] == "ResourceQuota" for o in system):
@@ -198,19 +207,51 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> int:
     return generation
 
 
-async def _check_namespace_is_ours(kube: KubeCluster, ref: GroupRef) -> None:
-    """A system may only use a namespace Dockyard made: never take over one someone else runs."""
-    try:
-        found = await kube.get("v1", "Namespace", ref.namespace)
-    except KubeNotFoundError:
-        return
-    labels = found.get("metadata", {}).get("labels") or {}
-    if labels.get("dockyard.io/system") != ref.system:
-        raise KubeApiError(
-            f"namespace {ref.namespace!r} exists and is not managed by Dockyard for system {ref.system!r}",
-            status=409,
-            reason="Conflict",
-        )
+def _needs_baseline(spec: VersionSpec | None) -> bool:
+    return spec is not None and spec.security == BASELINE
+
+
+async def _write_namespace(
+    kube: KubeCluster, ref: GroupRef, change: Callable[[frozenset[str]], frozenset[str]], *, deploying: bool = False
+) -> None:
+    """Apply the system's namespace with the groups that need ``baseline`` as ``change`` makes them
+    from those the namespace records, so its Pod Security level is the loosest any group there needs.
+
+    Deploying, a missing namespace is made (restricted) and the namespace is always applied; else
+    (tightening) a missing one or one Dockyard did not make is left alone, and nothing is written when
+    the record does not change. Each write is conditional on the resourceVersion read, so concurrent
+    operations on other groups of the system never lose each other's entries.
+    """
+    for _ in range(_REPLACE_TRIES):
+        try:
+            found = await kube.get("v1", "Namespace", ref.namespace)
+        except KubeNotFoundError:
+            if not deploying:
+                return
+            await kube.create(namespace(ref))  # False: someone made it meanwhile; read it again
+            continue
+        labels = found.get("metadata", {}).get("labels") or {}
+        if labels.get("dockyard.io/system") != ref.system:
+            if not deploying:
+                return
+            # A system may only use a namespace Dockyard made: never take over one someone else runs.
+            raise KubeApiError(
+                f"namespace {ref.namespace!r} exists and is not managed by Dockyard for system {ref.system!r}",
+                status=409,
+                reason="Conflict",
+            )
+        recorded = baseline_groups(found)
+        wanted = change(recorded)
+        if wanted == recorded and not deploying:
+            return
+        manifest = namespace(ref, wanted)
+        manifest["metadata"]["resourceVersion"] = found["metadata"]["resourceVersion"]
+        try:
+            await kube.apply(manifest)
+            return
+        except KubeConflictError:
+            continue  # another operation wrote it meanwhile: read again
+    raise KubeApiError(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
 
 
 async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> int:
@@ -273,6 +314,8 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
             await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
             for config in await kube.list("v1", "ConfigMap", namespace=plan.ref.namespace, labels=plan.ref.selector()):
                 await kube.delete("v1", "ConfigMap", config["metadata"]["name"], namespace=plan.ref.namespace)
+            # The application's ServiceAccount stays: its other groups may use it.
+            await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
             return ""
         except KubeUnavailableError as e:
             why = str(e)

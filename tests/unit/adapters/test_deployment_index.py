@@ -9,10 +9,13 @@ from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
 
 SPEC = parse_spec({"image": "registry.local/shop/web:3", "flavor": "tiny", "instances": 4})
+RENDERED = next(
+    o for o in render(GroupRef(system="shop", app="web", group="prod"), 3, SPEC) if o["kind"] == "Deployment"
+)
 
 
 def _deployment(name: str = "web-prod", **status: Any) -> Any:
-    manifest = render(GroupRef(system="shop", app="web", group="prod"), 3, SPEC)[1]
+    manifest = dict(RENDERED)
     manifest["metadata"] = {**manifest["metadata"], "name": name, "generation": 7}
     return codecs.from_dict({**manifest, "status": status})
 
@@ -33,7 +36,7 @@ def test_slim_keeps_the_rollout_counters_and_the_spec_as_plain_data() -> None:
         updated=2,
         available=3,
         total=5,
-        spec=render(GroupRef(system="shop", app="web", group="prod"), 3, SPEC)[1]["spec"],
+        spec=RENDERED["spec"],
     )
     assert type(record.spec) is dict
     assert type(record.spec["template"]["spec"]["containers"][0]) is dict

@@ -22,7 +22,9 @@ SPEC = parse_spec(
         "readiness": {"port": 8080, "path": "/healthz"},
     }
 )
-RENDERED: dict[str, Any] = render(GroupRef(system="shop", app="web", group="prod"), 3, SPEC)[1]["spec"]
+RENDERED: dict[str, Any] = next(
+    o for o in render(GroupRef(system="shop", app="web", group="prod"), 3, SPEC) if o["kind"] == "Deployment"
+)["spec"]
 
 DELETE = object()
 Edit = tuple[tuple[str | int, ...], Any]  # a path of keys and list indices, and the value to put there
@@ -38,7 +40,7 @@ SERVED_EDITS: list[Edit] = [
     (("template", "spec", "restartPolicy"), "Always"),
     (("template", "spec", "dnsPolicy"), "ClusterFirst"),
     (("template", "spec", "schedulerName"), "default-scheduler"),
-    (("template", "spec", "securityContext"), {}),
+    (("template", "spec", "serviceAccount"), "app-web"),  # the deprecated alias of serviceAccountName
     ((*APP, "imagePullPolicy"), "IfNotPresent"),
     ((*APP, "terminationMessagePath"), "/dev/termination-log"),
     ((*APP, "terminationMessagePolicy"), "File"),
@@ -161,6 +163,31 @@ DEPLOYMENT_CASES = [
         {"template.spec.volumes": ANY},
     ),
     Case("node selector added by hand", [(("template", "spec", "nodeSelector"), {"disk": "ssd"})], {}),
+    Case(
+        "run as root by hand",
+        [(("template", "spec", "securityContext", "runAsUser"), 0)],
+        {"template.spec.securityContext.runAsUser": (10001, 0)},
+    ),
+    Case(
+        "capability added by hand",
+        [((*APP, "securityContext", "capabilities", "add"), ["NET_ADMIN"])],
+        {f"{APP_PATH}.securityContext.capabilities.add": ([], ["NET_ADMIN"])},
+    ),
+    Case(
+        "security context removed",
+        [((*APP, "securityContext"), DELETE)],
+        {f"{APP_PATH}.securityContext": ANY},
+    ),
+    Case(
+        "service account changed",
+        [(("template", "spec", "serviceAccountName"), "default")],
+        {"template.spec.serviceAccountName": ("app-web", "default")},
+    ),
+    Case(
+        "token mounted by hand",
+        [(("template", "spec", "automountServiceAccountToken"), True)],
+        {"template.spec.automountServiceAccountToken": (False, True)},
+    ),
     Case(
         "two changes, in the rendered order",
         [(("template", "spec", "terminationGracePeriodSeconds"), 5), (("replicas",), 1)],

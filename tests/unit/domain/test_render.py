@@ -1,6 +1,9 @@
 from typing import Any
 
-from dockyard.domain.render import GroupRef, render
+import pytest
+
+from dockyard.domain.model import Quota
+from dockyard.domain.render import GroupRef, baseline_groups, namespace, pod_security, render, system_objects
 from dockyard.domain.versions import parse_spec
 
 REF = GroupRef(system="shop", app="web", group="prod", business_id="b-1001")
@@ -26,20 +29,28 @@ def _by_kind(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_objects_live_in_the_system_namespace_with_the_group_labels() -> None:
     objects = render(REF, 7, SPEC)
-    assert [o["kind"] for o in objects] == ["ConfigMap", "Deployment", "Service"]
+    assert [o["kind"] for o in objects] == ["ServiceAccount", "ConfigMap", "Deployment", "Service"]
+    app_labels = {
+        "dockyard.io/system": "shop",
+        "dockyard.io/app": "web",
+        "dockyard.io/business-id": "b-1001",
+        "app.kubernetes.io/managed-by": "dockyard",
+    }
     for o in objects:
         assert o["metadata"]["namespace"] == "shop"
-        assert (
-            o["metadata"]["labels"]
-            | {
-                "dockyard.io/system": "shop",
-                "dockyard.io/app": "web",
-                "dockyard.io/group": "prod",
-                "dockyard.io/business-id": "b-1001",
-                "app.kubernetes.io/managed-by": "dockyard",
-            }
-            == o["metadata"]["labels"]
-        )
+        labels = app_labels if o["kind"] == "ServiceAccount" else app_labels | {"dockyard.io/group": "prod"}
+        assert o["metadata"]["labels"] | labels == o["metadata"]["labels"]
+    assert "dockyard.io/group" not in objects[0]["metadata"]["labels"]  # it is the application's
+
+
+def test_the_pods_run_as_the_application_service_account_without_a_token() -> None:
+    objects = _by_kind(render(REF, 7, SPEC))
+    assert objects["ServiceAccount"]["metadata"]["name"] == "app-web"
+    assert objects["ServiceAccount"]["automountServiceAccountToken"] is False
+    pod = objects["Deployment"]["spec"]["template"]["spec"]
+    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == ("app-web", False)
+    other_group = render(GroupRef(system="shop", app="web", group="canary", business_id="b-1001"), 1, SPEC)
+    assert other_group[0] == objects["ServiceAccount"]  # shared by the application's groups
 
 
 def test_the_config_map_is_per_version_and_mounted_by_path() -> None:
@@ -94,5 +105,133 @@ def test_the_service_selects_every_version_of_the_group() -> None:
 
 def test_no_ports_no_service_and_rendering_is_deterministic() -> None:
     bare = SPEC.with_changes(ports=[], readiness=None, liveness=None)
-    assert [o["kind"] for o in render(REF, 1, bare)] == ["ConfigMap", "Deployment"]
+    assert [o["kind"] for o in render(REF, 1, bare)] == ["ServiceAccount", "ConfigMap", "Deployment"]
     assert render(REF, 7, SPEC) == render(REF, 7, SPEC)
+
+
+RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+SECURITY_CASES: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+    # id, spec changes, pod securityContext, container securityContext
+    ("restricted by default", {}, {"runAsNonRoot": True, "runAsUser": 10001, **SECCOMP}, RESTRICTED_CONTAINER),
+    (
+        "restricted as a given user",
+        {"run_as_user": 1000},
+        {"runAsNonRoot": True, "runAsUser": 1000, **SECCOMP},
+        RESTRICTED_CONTAINER,
+    ),
+    ("baseline: the image's user", {"security": "baseline"}, SECCOMP, {}),
+    ("baseline as root", {"security": "baseline", "run_as_user": 0}, {"runAsUser": 0, **SECCOMP}, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "pod", "container"), [c[1:] for c in SECURITY_CASES], ids=[c[0] for c in SECURITY_CASES]
+)
+def test_pod_security_follows_the_version_level(
+    changes: dict[str, Any], pod: dict[str, Any], container: dict[str, Any]
+) -> None:
+    spec = SPEC.with_changes(**changes)
+    assert pod_security(spec) == (pod, container)
+    template = _by_kind(render(REF, 1, spec))["Deployment"]["spec"]["template"]["spec"]
+    assert template["securityContext"] == pod
+    assert template["containers"][0].get("securityContext", {}) == container
+
+
+NAMESPACE_CASES: list[tuple[str, set[str], str, dict[str, str]]] = [
+    # id, groups that need baseline, enforced level, annotations
+    ("no group needs baseline", set(), "restricted", {}),
+    ("one does", {"web-legacy"}, "baseline", {"dockyard.io/baseline-groups": "web-legacy"}),
+    (
+        "two do, recorded sorted",
+        {"web-old", "batch-prod"},
+        "baseline",
+        {"dockyard.io/baseline-groups": "batch-prod,web-old"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("groups", "level", "annotations"), [c[1:] for c in NAMESPACE_CASES], ids=[c[0] for c in NAMESPACE_CASES]
+)
+def test_the_namespace_enforces_the_loosest_level_its_groups_need(
+    groups: set[str], level: str, annotations: dict[str, str]
+) -> None:
+    ns = namespace(REF, groups)
+    assert ns["metadata"]["name"] == "shop"
+    assert ns["metadata"]["labels"] == {
+        "dockyard.io/system": "shop",
+        "app.kubernetes.io/managed-by": "dockyard",
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+    }
+    assert ns["metadata"].get("annotations", {}) == annotations
+    assert baseline_groups(ns) == groups  # read back from what was written
+
+
+@pytest.mark.parametrize(
+    ("live", "groups"),
+    [
+        (None, set()),
+        ({"metadata": {"name": "shop"}}, set()),
+        ({"metadata": {"annotations": None}}, set()),
+        ({"metadata": {"annotations": {"dockyard.io/baseline-groups": ""}}}, set()),
+        ({"metadata": {"annotations": {"dockyard.io/baseline-groups": " web-a, ,web-b,"}}}, {"web-a", "web-b"}),
+    ],
+)
+def test_baseline_groups_are_read_from_the_live_namespace(live: dict[str, Any] | None, groups: set[str]) -> None:
+    assert baseline_groups(live) == groups
+
+
+def test_system_objects_bound_containers_and_isolate_the_namespace() -> None:
+    objects = system_objects(REF, Quota())
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("LimitRange", "dockyard-system"),
+        ("NetworkPolicy", "dockyard-default-deny"),
+        ("NetworkPolicy", "dockyard-allow-dns"),
+        ("NetworkPolicy", "dockyard-allow-same-system"),
+    ]
+    assert all(o["metadata"]["namespace"] == "shop" for o in objects)
+    policies = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "NetworkPolicy"}
+    assert policies["dockyard-default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["dockyard-allow-dns"] == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
+    }
+    assert policies["dockyard-allow-same-system"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"podSelector": {}}]}],
+        "egress": [{"to": [{"podSelector": {}}]}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("quota", "hard"),
+    [
+        (Quota(), None),
+        (Quota(cpu_millis=4000), {"requests.cpu": "4000m", "limits.cpu": "4000m"}),
+        (
+            Quota(cpu_millis=500, memory_mib=2048),
+            {"requests.cpu": "500m", "limits.cpu": "500m", "requests.memory": "2048Mi", "limits.memory": "2048Mi"},
+        ),
+    ],
+)
+def test_a_resource_quota_only_when_the_system_has_one(quota: Quota, hard: dict[str, str] | None) -> None:
+    quotas = [o for o in system_objects(REF, quota) if o["kind"] == "ResourceQuota"]
+    assert [q["spec"]["hard"] for q in quotas] == ([hard] if hard else [])

@@ -60,6 +60,14 @@ def test_a_full_spec_is_parsed_and_round_trips() -> None:
         ({"pre_stop": "sleep 5"}, "pre_stop"),
         ({"termination_grace_seconds": 7200}, "termination_grace_seconds"),
         ({"colour": "red"}, "colour"),
+        ({"security": "privileged"}, "security"),
+        ({"security": None}, "security"),
+        ({"security": ["baseline"]}, "security"),
+        ({"run_as_user": 0}, "run_as_user"),
+        ({"run_as_user": -1, "security": "baseline"}, "run_as_user"),
+        ({"run_as_user": 2**31}, "run_as_user"),
+        ({"run_as_user": "1000"}, "run_as_user"),
+        ({"run_as_user": True}, "run_as_user"),
     ],
 )
 def test_invalid_specs_name_the_field(change: dict[str, Any], field: str) -> None:
@@ -88,6 +96,18 @@ def test_diff_lists_changed_fields_config_files_and_env_by_key() -> None:
         "image": ("registry.local/shop/web:1", "registry.local/shop/web:2"),
     }
     assert diff(old, old) == {}
+
+
+def test_security_is_restricted_unless_baseline_is_asked_for_and_shows_in_diffs() -> None:
+    spec = parse_spec(BASE)
+    assert (spec.security, spec.run_as_user) == ("restricted", None)
+    legacy = spec.with_changes(security="baseline", run_as_user=0)
+    assert (legacy.security, legacy.run_as_user) == ("baseline", 0)
+    assert parse_spec(legacy.to_data()) == legacy
+    assert diff(spec, legacy) == {"run_as_user": (None, 0), "security": ("restricted", "baseline")}
+    with pytest.raises(InvalidInput) as info:
+        legacy.with_changes(security="restricted")  # still root
+    assert info.value.field == "run_as_user"
 
 
 def test_with_changes_checks_its_input() -> None:
