@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 
 from dockyard import __version__
 from dockyard.api import errors
+from dockyard.api.audit import AuditMiddleware
 from dockyard.api.deps import PlatformDep
-from dockyard.api.routes import clusters, groups, operations, systems
+from dockyard.api.routes import audit, clusters, groups, operations, systems
 from dockyard.domain.errors import DomainError
 from dockyard.services import identity
 from dockyard.services.executor import run_executor
@@ -58,7 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
-    for module in (clusters, systems, groups, operations):
+    app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
+    for module in (clusters, systems, groups, operations, audit):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])
