@@ -10,9 +10,9 @@ For every HTTP request it
   records an entry when :func:`domain.audit.should_record` says so: mutations under ``/api/``, and
   every request answered 401 or 403 or refused by authorization as a hidden 404.
 
-The error handlers (``api.errors``) leave why a request failed on ``request.state.failure``. The actor is the
-principal ``api.deps.get_caller`` put on ``request.state``; the source IP is the peer's address (a
-proxy's ``X-Forwarded-For`` is not trusted: behind a proxy, entries show the proxy).
+The error handlers (``api.errors``) leave why a request failed on ``request.state.failure``. The
+actor is the principal ``api.deps.get_caller`` put on ``request.state``; the source IP is the peer's
+address (a proxy's ``X-Forwarded-For`` is not trusted: behind a proxy, entries show the proxy).
 
 A failed write is logged (the request id, method, action and status; never the body) and the response
 goes out unchanged: the audit trail must not turn a success into an error (docs/decisions.md).
