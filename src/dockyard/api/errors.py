@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from dockyard.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Hidden,
     InvalidInput,
     NotFound,
     Throttled,
@@ -62,6 +65,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a request failed, left on ``request.state.failure`` for the audit trail (``api.audit``);
+    ``denied`` when authentication or authorization refused it (401, 403, a hidden 404)."""
+
+    reason: str
+    denied: bool = False
+
+
+def failure_of(scope: MutableMapping[str, Any]) -> Failure | None:
+    found = scope.get("state", {}).get("failure")
+    return found if isinstance(found, Failure) else None
+
+
+def _with_request_id(request: Request, response: JSONResponse) -> JSONResponse:
+    """The request id (``api.audit``) on a 500, which is answered outside the audit middleware."""
+    rid = getattr(request.state, "request_id", None)
+    if rid:
+        response.headers["X-Request-ID"] = rid
+    return response
+
+
 def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Any:
@@ -74,30 +99,33 @@ def install(app: FastAPI) -> None:
         return await call_next(request)
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal", "internal error; the server log has the details"), 500)
+        body = error_body("internal", "internal error; the server log has the details")
+        return _with_request_id(request, JSONResponse(body, 500))
 
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        request.state.failure = Failure(str(exc), denied=isinstance(exc, (Hidden, Forbidden, Unauthenticated)))
         details = {"field": exc.field} if isinstance(exc, InvalidInput) else {}
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
         return JSONResponse(error_body(exc.code, str(exc), details), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request", "type": ""}
         if first.get("type") == "json_invalid":
+            request.state.failure = Failure("the body is not valid JSON")
             return JSONResponse(error_body("invalid_input", "the body is not valid JSON", {"field": ""}), 422)
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        return JSONResponse(
-            error_body("invalid_input", f"{field or 'request'}: {first['msg']}", {"field": field}),
-            status_code=422,
-        )
+        message = f"{field or 'request'}: {first['msg']}"
+        request.state.failure = Failure(message)
+        return JSONResponse(error_body("invalid_input", message, {"field": field}), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        request.state.failure = Failure(str(exc.detail), denied=exc.status_code in (401, 403))
         code = {
             400: "bad_request",
             404: "not_found",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.applications import ApplicationModel
+from dockyard.adapters.db.audit import AuditTrail
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.keys = KeyChecks(session)
         self.members = Members(session)
         self.sessions = Sessions(session)
+        self.audit = AuditTrail(session)
 
 
 class Database:
