@@ -46,7 +46,9 @@ class Rule:
 
 G = "/api/v1/systems/{system}/apps/{app}/groups/{group}"
 RULES: dict[str, Rule] = {
-    "POST /api/v1/login": Rule("public", body={"user": "nobody", "password": "wrong password"}, allowed=frozenset({401})),
+    "POST /api/v1/login": Rule(
+        "public", body={"user": "nobody-{world}", "password": "wrong password"}, allowed=frozenset({401})
+    ),
     "POST /api/v1/login/refresh": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({401})),
     "POST /api/v1/logout": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({204})),
     "GET /healthz": Rule("public"),
@@ -93,6 +95,8 @@ RULES: dict[str, Rule] = {
     f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/reconcile": Rule("app", "developer", body={}),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
+    "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
+    "GET /api/v1/audit/verify": Rule("platform"),
 }
 
 
@@ -100,23 +104,21 @@ def expected(rule: Rule, caller: str, method: str) -> frozenset[int]:
     """The statuses ``caller`` may get from an endpoint under ``rule``."""
     let_through = rule.allowed or (frozenset({200}) if method == "GET" else frozenset({200, 201, 202, 204, 409, 422}))
     if rule.scope == "public":
-        return let_through
-    if caller == "anonymous":
+        allowed = True
+    elif caller == "anonymous":
         return frozenset({401})
-    if rule.scope == "user":
-        return let_through
-    if rule.scope == "platform":
-        return let_through if caller == "admin" else frozenset({403})
-    if caller == "outsider":
+    elif rule.scope == "user":
+        allowed = True
+    elif rule.scope == "platform":
+        allowed = caller == "admin"
+    elif caller == "outsider":
         return frozenset({404})
-    if caller == "app-developer":
-        # A role in application web: its system is visible (read), and web as a developer.
-        if rule.scope == "system":
-            return let_through if rule.least == "viewer" else frozenset({403})
-        role = "developer"
+    elif caller == "app-developer":
+        # A role in application web: its system is visible (read only), and web as a developer.
+        allowed = rule.least == "viewer" if rule.scope == "system" else RANK["developer"] >= RANK[rule.least]
     else:
-        role = caller
-    return let_through if RANK[role] >= RANK[rule.least] else frozenset({403})
+        allowed = RANK[caller] >= RANK[rule.least]
+    return let_through if allowed else frozenset({403})
 
 
 @dataclass
@@ -155,7 +157,9 @@ def _order(route: str) -> tuple[int, int]:
 
 
 @pytest.fixture
-async def server(sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def server(
+    sandbox: Sandbox, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     settings = Settings(
         database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
     )
@@ -203,7 +207,8 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 body = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
             elif isinstance(body, dict):
                 body = {k: v.format(world=world.system) if isinstance(v, str) else v for k, v in body.items()}
-            response = await http.request(method, path, json=body, params=rule.query, headers=world.headers)
+            query = {k: v.format(system=world.system) if isinstance(v, str) else v for k, v in rule.query.items()}
+            response = await http.request(method, path, json=body, params=query, headers=world.headers)
             want = expected(rule, caller, method)
             if response.status_code not in want:
                 wrong.append(f"{caller:13} {route}: {response.status_code} (want {sorted(want)}) {response.text[:120]}")

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from dockyard.cli.common import ServerOpt, TokenOpt
+from dockyard.cli.common import client as _client
 from dockyard.cli.errors import fail
-from dockyard.cli.model import ServerOpt, TokenOpt, _client
 from dockyard.cli.output import Format, OutputOpt, show
 
 app = typer.Typer(help="The audit trail: who did what, when, from where, and how it ended.", no_args_is_help=True)

@@ -108,7 +108,7 @@ def test_unauthenticated_and_unauthorized_requests_are_recorded_as_denied(client
     assert denied[1]["reason"] == "creating users needs a platform admin"
     assert denied[3]["reason"] == "system 'shop' does not exist"
     assert denied[3]["system"] == "shop"
-    assert denied[4]["reason"].startswith("a valid API token is required")
+    assert denied[4]["reason"].startswith("a valid token is required")
     assert [e["action"] for e in _trail(client, user="bob")] == [e["action"] for e in denied[:4]]
 
 
