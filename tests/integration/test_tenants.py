@@ -1,0 +1,91 @@
+"""Two tenants: the owner of system A tries every read and write on system B (by its real names and by
+guessed ones) and gets 404 for all of it, exactly as for things that do not exist; every attempt is
+in the audit trail as a denial, which B's owner can read and A's owner cannot."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dockyard.api.app import create_app
+from dockyard.settings import Settings
+from tests.integration.conftest import Sandbox
+from tests.integration.test_permissions import RULES, V1
+
+TOKEN = "dy_" + "n" * 40
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+async def http(sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as client:
+            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
+            assert (await client.put("/api/v1/clusters/local", json=cluster, headers=ADMIN)).status_code == 201
+            yield client
+
+
+async def _tenant(http: httpx.AsyncClient, owner: str) -> tuple[str, dict[str, str], str]:
+    """A system owned by ``owner`` with app web, group prod and version 1; its name, the owner's
+    headers and the id of an operation in it."""
+    system = f"{owner}-{uuid.uuid4().hex[:6]}"
+    base = f"/api/v1/systems/{system}"
+    assert (await http.post("/api/v1/users", json={"name": owner}, headers=ADMIN)).status_code == 201
+    token = (await http.post(f"/api/v1/users/{owner}/tokens", json={"name": "t"}, headers=ADMIN)).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await http.post("/api/v1/systems", json={"name": system}, headers=ADMIN)).status_code == 201
+    assert (await http.put(f"{base}/members/{owner}", json={"role": "owner"}, headers=ADMIN)).status_code == 201
+    for path, body in (
+        (f"{base}/apps", {"name": "web", "repository": "registry.local/web"}),
+        (f"{base}/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
+        (f"{base}/apps/web/groups/prod/versions", {"spec": V1}),
+    ):
+        made = await http.post(path, json=body, headers=headers)
+        assert made.status_code == 201, made.text
+    operation = (await http.get(f"{base}/apps/web/groups/prod/operations", headers=headers)).json()[0]["id"]
+    return system, headers, operation
+
+
+async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(http: httpx.AsyncClient) -> None:
+    a, alice, _ = await _tenant(http, "alice")
+    b, bob, b_operation = await _tenant(http, "bob")
+
+    tried: list[str] = []
+    for route, rule in RULES.items():
+        if rule.scope not in ("system", "app"):
+            continue
+        method, template = route.split(" ", 1)
+        for app, group in (("web", "prod"), ("guessed", "guessed")):  # real names, and guessed ones
+            path = template.format(
+                system=b, app=app, group=group, number=1, operation_id=b_operation, user="alice", name="local"
+            )
+            query = {k: v.format(system=b) if isinstance(v, str) else v for k, v in rule.query.items()}
+            body = rule.body if isinstance(rule.body, dict) else None
+            response = await http.request(method, path, json=body, params=query, headers=alice)
+            tried.append(f"{method} {path}")
+            assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
+            assert response.json()["code"] == "not_found"
+    # B's system is absent from A's lists, and B's objects are all still there.
+    assert {s["name"] for s in (await http.get("/api/v1/systems", headers=alice)).json()} == {a}
+    assert (await http.get(f"/api/v1/systems/{b}/apps/web/groups/prod/versions", headers=bob)).status_code == 200
+    assert {m["user"] for m in (await http.get(f"/api/v1/systems/{b}/members", headers=bob)).json()} == {"bob"}
+
+    # Every try is recorded as a denial, and B's owner reads them in B's trail; A's owner cannot.
+    denied = (
+        await http.get("/api/v1/audit", params={"user": "alice", "outcome": "denied", "limit": 500}, headers=ADMIN)
+    ).json()["items"]
+    assert Counter(e["method"] for e in denied) == Counter(t.split(" ")[0] for t in tried)
+    assert all(e["reason"] for e in denied)
+    in_b = (await http.get("/api/v1/audit", params={"system": b, "user": "alice"}, headers=bob)).json()["items"]
+    assert len(in_b) == sum(1 for t in tried if f"/systems/{b}" in t)
+    assert (await http.get("/api/v1/audit", params={"system": b}, headers=alice)).status_code == 404
