@@ -43,7 +43,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
     platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
+    await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
     await svc.create_system(platform, Principal("alice", admin=True), name=name)
     await svc.create_application(
         platform, Principal("alice", admin=True), system=name, name="web", repository="registry.local/web"

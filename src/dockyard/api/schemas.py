@@ -81,7 +81,10 @@ class ReconcileIn(In):
 
 class ClusterIn(In):
     name: str
-    kubeconfig: str = Field(description="path of a kubeconfig file on the Dockyard server's host")
+    kubeconfig: str = Field(
+        description="a kubeconfig's content (YAML) with its credentials embedded (no file references, no exec "
+        "plugin), or `in-cluster`; stored sealed, reduced to its current context, and never returned"
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 

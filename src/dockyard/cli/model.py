@@ -18,7 +18,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from dockyard.cli.client import ApiError, Client, segment, write_cli_config
 from dockyard.cli.errors import fail
+from dockyard.cli.kubeconfigs import read_kubeconfig
 from dockyard.cli.output import Format, OutputOpt, age, console, show
+from dockyard.domain.clusters import IN_CLUSTER
 
 ServerOpt = Annotated[str | None, typer.Option("--server", help="Dockyard server URL [$DOCKYARD_SERVER]")]
 TokenOpt = Annotated[str | None, typer.Option("--token", help="API token [$DOCKYARD_TOKEN]", show_default=False)]
@@ -134,14 +136,24 @@ def cluster_list(output: OutputOpt = Format.table, server: ServerOpt = None, tok
 @clusters.command("register")
 def cluster_register(
     name: str,
-    kubeconfig: Annotated[str, typer.Option(help="Path of the kubeconfig on the server's host")],
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="A kubeconfig file here: its context is sent with its credentials embedded"),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="The kubeconfig's context to use [its current one]")] = None,
+    in_cluster: Annotated[
+        bool, typer.Option("--in-cluster", help="The cluster the server runs in (its pod's service account)")
+    ] = False,
     label: Annotated[list[str] | None, typer.Option(help="idc=..., provider=idc|cloud, region=...")] = None,
     output: OutputOpt = Format.table,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Register or update a cluster (platform admins)."""
-    body = {"name": name, "kubeconfig": kubeconfig, "labels": _pairs(label or [], "label")}
+    """Register or update a cluster (platform admins). The server stores the kubeconfig sealed."""
+    if (kubeconfig is None) == (not in_cluster):
+        fail("give --kubeconfig FILE or --in-cluster")
+    content = IN_CLUSTER if kubeconfig is None else read_kubeconfig(kubeconfig, context=context)
+    body = {"name": name, "kubeconfig": content, "labels": _pairs(label or [], "label")}
     with _client(server, token) as client:
         show(client.put(f"/api/v1/clusters/{segment(name)}", body), output, _CLUSTER_COLUMNS)
 

@@ -143,8 +143,8 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
     try:
         return await platform.clusters.client(clusters[name])
     except KubeError as e:
-        # The error names the kubeconfig's path; operations' errors are read by every system member.
-        raise KubeError("its kubeconfig cannot be loaded") from e
+        # Operations' errors are read by every system member: say what, not how (never a credential).
+        raise KubeError(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
 
 
 async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
