@@ -24,8 +24,9 @@ class In(BaseModel):
 
 SPEC_DOC = (
     "A version spec: image, flavor, instances, ports [{name, port, protocol}], env {NAME: value}, "
-    "config_files {relative/path: content}, readiness/liveness {port, path, initial_delay_seconds, "
-    "period_seconds}, pre_stop [command...], termination_grace_seconds."
+    "secret_env {NAME: value} (stored sealed, shown as <secret:...>), config_files {relative/path: content}, "
+    "readiness/liveness {port, path, initial_delay_seconds, period_seconds}, pre_stop [command...], "
+    "termination_grace_seconds."
 )
 
 
@@ -170,7 +171,7 @@ class GroupOut(BaseModel):
 
 class VersionOut(BaseModel):
     number: int
-    spec: dict[str, Any]
+    spec: dict[str, Any] = Field(description="the version's spec; secret env values as <secret:FINGERPRINT-PREFIX>")
     created_by: str
     created_at: dt.datetime
     reason: str
@@ -178,7 +179,7 @@ class VersionOut(BaseModel):
     @classmethod
     def of(cls, v: Version) -> VersionOut:
         return cls(
-            number=v.number, spec=v.spec.to_data(), created_by=v.created_by, created_at=v.created_at, reason=v.reason
+            number=v.number, spec=v.spec.masked(), created_by=v.created_by, created_at=v.created_at, reason=v.reason
         )
 
 

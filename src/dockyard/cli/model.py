@@ -6,6 +6,7 @@ result; they exit 1 when the operation fails (``--no-wait`` returns once it is a
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -337,6 +338,14 @@ def deploy(
     flavor: Annotated[str | None, typer.Option(help="New flavor: tiny, small, medium, large, xlarge")] = None,
     instances: Annotated[int | None, typer.Option(help="New instance count")] = None,
     env: Annotated[list[str] | None, typer.Option(help="NAME=value (repeatable; replaces env)")] = None,
+    secret_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret-env",
+            help="NAME of a secret env var, its value taken from this shell's $NAME, never from the command "
+            "line (repeatable; replaces secret env; stored sealed, shown masked)",
+        ),
+    ] = None,
     config_file: Annotated[
         list[str] | None, typer.Option("--config-file", help="PATH=LOCAL_FILE (repeatable; replaces config files)")
     ] = None,
@@ -354,10 +363,12 @@ def deploy(
             changes[key] = value
     if env is not None:
         changes["env"] = _pairs(env, "env")
+    if secret_env is not None:
+        changes["secret_env"] = {name: _from_environment(name) for name in secret_env}
     if config_file is not None:
         changes["config_files"] = {p: _read(f) for p, f in _pairs(config_file, "config file").items()}
     if sum(x is not None and x != {} for x in (version, spec, changes or None)) != 1:
-        fail("give --version, --spec, or changes (--image, --flavor, --instances, --env, --config-file)")
+        fail("give --version, --spec, or changes (--image, --flavor, --instances, --env, --secret-env, --config-file)")
     if version is not None:
         body["version"] = version
     elif spec is not None:
@@ -407,6 +418,12 @@ def reconcile(
 def _act(target: str, action: str, body: dict[str, Any], no_wait: bool, server: str | None, token: str | None) -> None:
     with _client(server, token) as client:
         _follow(client, target, client.post(f"{_group_path(target)}/{action}", body), no_wait)
+
+
+def _from_environment(name: str) -> str:
+    if name not in os.environ:
+        fail(f"--secret-env {name}: set ${name} in the environment to its value")
+    return os.environ[name]
 
 
 def _read(path: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
 from dockyard.adapters.secretbox import SecretBox
+from dockyard.domain.versions import SealedValue
 from dockyard.services import credentials, keys
 from dockyard.services.live import LiveState
 from dockyard.settings import Settings
@@ -43,6 +44,10 @@ class Platform:
         return cls(
             settings=settings, db=db, clusters=ClusterPool(kubeconfig_of), live=LiveState(kubeconfig_of), box=box
         )
+
+    def seal_value(self, value: str) -> SealedValue:
+        """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""
+        return SealedValue(token=self.box.seal(value), fingerprint=self.box.fingerprint(value))
 
     async def watch(self) -> None:
         """Start (or bring up to date) the watch caches of every registered cluster."""

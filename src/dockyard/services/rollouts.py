@@ -22,6 +22,7 @@ from dockyard.adapters.kube.errors import (
     KubeNotFoundError,
     KubeUnavailableError,
 )
+from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation, Quota
@@ -114,11 +115,15 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
-                generation = await _apply(kube, plan)
+                generation = await _apply(kube, plan, platform.box)
                 applied = True
             last = await _observe(platform, kube, plan, generation)
             if last.done and last.version == str(plan.number):
                 return ""
+        except SecretBoxError:
+            return (
+                "the version's secret env values cannot be opened: they were sealed with a key that is not configured"
+            )
         except KubeUnavailableError:
             kube = None  # the apiserver is away: wait and try again, within the deadline
         except KubeApiError as e:
@@ -168,9 +173,10 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def _apply(kube: KubeCluster, plan: _Plan) -> int:
+async def _apply(kube: KubeCluster, plan: _Plan, box: SecretBox) -> int:
     """Apply the system's and the version's objects; returns the Deployment's generation after it
-    (0 when nothing was written because the version already runs)."""
+    (0 when nothing was written because the version already runs). Secret env values are opened only
+    here, to render the version's Secret, and dropped with the rendered objects."""
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
@@ -182,7 +188,7 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> int:
         await kube.apply(manifest)
     if not any(o["kind"] == "ResourceQuota" for o in system):
         await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
-    objects = render(plan.ref, plan.number, plan.spec)
+    objects = render(plan.ref, plan.number, plan.spec, {name: box.open(v.token) for name, v in plan.spec.secret_env})
     generation = 0
     for manifest in objects:
         applied = await kube.apply(manifest)
@@ -271,8 +277,9 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
             kube = await _cluster(platform, plan.cluster)
             await kube.delete("apps/v1", "Deployment", plan.ref.workload, namespace=plan.ref.namespace)
             await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
-            for config in await kube.list("v1", "ConfigMap", namespace=plan.ref.namespace, labels=plan.ref.selector()):
-                await kube.delete("v1", "ConfigMap", config["metadata"]["name"], namespace=plan.ref.namespace)
+            for kind in ("ConfigMap", "Secret"):
+                for found in await kube.list("v1", kind, namespace=plan.ref.namespace, labels=plan.ref.selector()):
+                    await kube.delete("v1", kind, found["metadata"]["name"], namespace=plan.ref.namespace)
             return ""
         except KubeUnavailableError as e:
             why = str(e)
