@@ -181,7 +181,13 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     op = await start_deploy(
         platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
     )
-    env = {**os.environ, "DOCKYARD_DATABASE_URL": database_url, "DOCKYARD_STATE_DIR": str(tmp_path)}
+    assert platform.settings.secret_key is not None
+    env = {
+        **os.environ,
+        "DOCKYARD_DATABASE_URL": database_url,
+        "DOCKYARD_STATE_DIR": str(tmp_path),
+        "DOCKYARD_SECRET_KEY": platform.settings.secret_key.get_secret_value(),  # the database's key
+    }
     argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
     with (tmp_path / "server-1.log").open("wb") as log:
         server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
