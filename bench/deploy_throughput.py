@@ -156,7 +156,7 @@ class DockyardServer:
     def register(self, kubeconfig: Path, timeout: float = 120.0) -> None:
         """Register the sandbox as cluster ``local`` and wait until its watches are connected."""
         with self.client() as api:
-            body = {"name": "local", "kubeconfig": str(kubeconfig), "labels": {}}
+            body = {"name": "local", "kubeconfig": kubeconfig.read_text(), "labels": {}}
             api.put("/clusters/local", json=body).raise_for_status()
             start = time.monotonic()
             while not api.get("/clusters/local").json().get("connected"):

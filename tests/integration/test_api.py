@@ -69,7 +69,7 @@ async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: 
         transport = httpx.ASGITransport(app=app)
         headers = {"Authorization": f"Bearer {TOKEN}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {"idc": "local"}}
+            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {"idc": "local"}}
             assert (await http.put("/api/v1/clusters/local", json=cluster)).status_code == 201
             assert (await http.post("/api/v1/systems", json={"name": system})).status_code == 201
             app_body = {"name": "web", "repository": "registry.local/shop/web", "business_id": "b-1"}
@@ -280,10 +280,9 @@ async def test_edits_by_hand_show_as_drift_and_reconcile_takes_them_back(api: Ap
 async def test_a_cluster_that_cannot_be_reached_reads_as_stale_and_operations_on_it_wait_then_fail(
     api: Api, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    dead = tmp_path / "dead.kubeconfig"
     text = sandbox.kubeconfig.read_text()
-    dead.write_text(text.replace(f"127.0.0.1:{sandbox.ports.apiserver}", f"127.0.0.1:{free_port()}"))
-    cluster = {"name": "far", "kubeconfig": str(dead), "labels": {"provider": "cloud"}}
+    dead = text.replace(f"127.0.0.1:{sandbox.ports.apiserver}", f"127.0.0.1:{free_port()}")
+    cluster = {"name": "far", "kubeconfig": dead, "labels": {"provider": "cloud"}}
     assert (await api.http.put("/api/v1/clusters/far", json=cluster)).status_code == 201
     group = {"name": "gray", "environment": "prod", "cluster": "far"}
     assert (await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=group)).status_code == 201

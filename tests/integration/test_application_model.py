@@ -29,7 +29,7 @@ SPEC: dict[str, Any] = {
 @pytest.fixture
 async def platform(database_url: str) -> AsyncIterator[Platform]:
     started = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
-    await register_cluster(started, name="local", kubeconfig="/nonexistent/kubeconfig", labels={"idc": "local"})
+    await register_cluster(started, name="local", kubeconfig="in-cluster", labels={"idc": "local"})
     yield started
     await started.stop()
 

@@ -43,7 +43,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
     platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
+    await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
     await svc.create_system(platform, Principal("alice", admin=True), name=name)
     await svc.create_application(
         platform, Principal("alice", admin=True), system=name, name="web", repository="registry.local/web"
@@ -181,11 +181,12 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     op = await start_deploy(
         platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
     )
+    assert platform.settings.secret_key is not None
     env = {
         **os.environ,
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path),
-        "DOCKYARD_SECRET_KEY_FILE": str(platform.settings.secret_key_file),  # the database's key
+        "DOCKYARD_SECRET_KEY": platform.settings.secret_key.get_secret_value(),  # the database's key
     }
     argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
     with (tmp_path / "server-1.log").open("wb") as log:

@@ -44,7 +44,7 @@ def served(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     try:
         _wait_ready(f"{url}/readyz", proc, log)
         with httpx.Client(base_url=url, headers=AUTH) as http:
-            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
+            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
             for method, path, body in (
                 ("PUT", "/api/v1/clusters/local", cluster),
                 ("POST", "/api/v1/systems", {"name": "shop"}),

@@ -167,7 +167,7 @@ async def server(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:
-            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
+            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
             assert (await http.put("/api/v1/clusters/local", json=cluster, headers=ADMIN)).status_code == 201
             yield app, http
 
@@ -204,7 +204,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
             )
             body = rule.body
             if body == "cluster":
-                body = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
+                body = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
             elif isinstance(body, dict):
                 body = {k: v.format(world=world.system) if isinstance(v, str) else v for k, v in body.items()}
             query = {k: v.format(system=world.system) if isinstance(v, str) else v for k, v in rule.query.items()}

@@ -50,7 +50,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     application web and groups prod, legacy and batch in that cluster."""
     platform = await Platform.start(Settings(database_url=database_url))
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    await register_cluster(platform, name="local", kubeconfig=str(sandbox.kubeconfig), labels={})
+    await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
     await svc.create_system(platform, ADMIN, name=name)
     await svc.create_application(platform, ADMIN, system=name, name="web", repository="registry.local/shop")
     for group in ("prod", "legacy", "batch"):

@@ -30,7 +30,7 @@ async def http(sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIter
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as client:
-            cluster = {"name": "local", "kubeconfig": str(sandbox.kubeconfig), "labels": {}}
+            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
             assert (await client.put("/api/v1/clusters/local", json=cluster, headers=ADMIN)).status_code == 201
             yield client
 

@@ -25,9 +25,9 @@ class In(BaseModel):
 
 SPEC_DOC = (
     "A version spec: image, flavor, instances, ports [{name, port, protocol}], env {NAME: value}, "
-    "config_files {relative/path: content}, readiness/liveness {port, path, initial_delay_seconds, "
-    "period_seconds}, pre_stop [command...], termination_grace_seconds, security (restricted | baseline), "
-    "run_as_user."
+    "secret_env {NAME: value} (stored sealed, shown as <secret:...>), config_files {relative/path: content}, "
+    "readiness/liveness {port, path, initial_delay_seconds, period_seconds}, pre_stop [command...], "
+    "termination_grace_seconds, security (restricted | baseline), run_as_user."
 )
 
 
@@ -83,7 +83,10 @@ class ReconcileIn(In):
 
 class ClusterIn(In):
     name: str
-    kubeconfig: str = Field(description="path of a kubeconfig file on the Dockyard server's host")
+    kubeconfig: str = Field(
+        description="a kubeconfig's content (YAML) with its credentials embedded (no file references, no exec "
+        "plugin), or `in-cluster`; stored sealed, reduced to its current context, and never returned"
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -170,7 +173,7 @@ class GroupOut(BaseModel):
 
 class VersionOut(BaseModel):
     number: int
-    spec: dict[str, Any]
+    spec: dict[str, Any] = Field(description="the version's spec; secret env values as <secret:FINGERPRINT-PREFIX>")
     created_by: str
     created_at: dt.datetime
     reason: str
@@ -178,7 +181,7 @@ class VersionOut(BaseModel):
     @classmethod
     def of(cls, v: Version) -> VersionOut:
         return cls(
-            number=v.number, spec=v.spec.to_data(), created_by=v.created_by, created_at=v.created_at, reason=v.reason
+            number=v.number, spec=v.spec.masked(), created_by=v.created_by, created_at=v.created_at, reason=v.reason
         )
 
 

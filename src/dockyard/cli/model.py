@@ -6,6 +6,7 @@ result; they exit 1 when the operation fails (``--no-wait`` returns once it is a
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,9 @@ from dockyard.cli.common import ServerOpt, TokenOpt
 from dockyard.cli.common import client as _client
 from dockyard.cli.common import k as _k
 from dockyard.cli.errors import fail
+from dockyard.cli.kubeconfigs import read_kubeconfig
 from dockyard.cli.output import Format, OutputOpt, age, console, show
+from dockyard.domain.clusters import IN_CLUSTER
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,14 +74,24 @@ def cluster_list(output: OutputOpt = Format.table, server: ServerOpt = None, tok
 @clusters.command("register")
 def cluster_register(
     name: str,
-    kubeconfig: Annotated[str, typer.Option(help="Path of the kubeconfig on the server's host")],
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="A kubeconfig file here: its context is sent with its credentials embedded"),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="The kubeconfig's context to use [its current one]")] = None,
+    in_cluster: Annotated[
+        bool, typer.Option("--in-cluster", help="The cluster the server runs in (its pod's service account)")
+    ] = False,
     label: Annotated[list[str] | None, typer.Option(help="idc=..., provider=idc|cloud, region=...")] = None,
     output: OutputOpt = Format.table,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Register or update a cluster (platform admins)."""
-    body = {"name": name, "kubeconfig": kubeconfig, "labels": _pairs(label or [], "label")}
+    """Register or update a cluster (platform admins). The server stores the kubeconfig sealed."""
+    if (kubeconfig is None) == (not in_cluster):
+        fail("give --kubeconfig FILE or --in-cluster")
+    content = IN_CLUSTER if kubeconfig is None else read_kubeconfig(kubeconfig, context=context)
+    body = {"name": name, "kubeconfig": content, "labels": _pairs(label or [], "label")}
     with _client(server, token) as client:
         show(client.put(f"/api/v1/clusters/{segment(name)}", body), output, _CLUSTER_COLUMNS)
 
@@ -262,6 +275,14 @@ def deploy(
     flavor: Annotated[str | None, typer.Option(help="New flavor: tiny, small, medium, large, xlarge")] = None,
     instances: Annotated[int | None, typer.Option(help="New instance count")] = None,
     env: Annotated[list[str] | None, typer.Option(help="NAME=value (repeatable; replaces env)")] = None,
+    secret_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret-env",
+            help="NAME of a secret env var, its value taken from this shell's $NAME, never from the command "
+            "line (repeatable; replaces secret env; stored sealed, shown masked)",
+        ),
+    ] = None,
     config_file: Annotated[
         list[str] | None, typer.Option("--config-file", help="PATH=LOCAL_FILE (repeatable; replaces config files)")
     ] = None,
@@ -279,10 +300,12 @@ def deploy(
             changes[key] = value
     if env is not None:
         changes["env"] = _pairs(env, "env")
+    if secret_env is not None:
+        changes["secret_env"] = {name: _from_environment(name) for name in secret_env}
     if config_file is not None:
         changes["config_files"] = {p: _read(f) for p, f in _pairs(config_file, "config file").items()}
     if sum(x is not None and x != {} for x in (version, spec, changes or None)) != 1:
-        fail("give --version, --spec, or changes (--image, --flavor, --instances, --env, --config-file)")
+        fail("give --version, --spec, or changes (--image, --flavor, --instances, --env, --secret-env, --config-file)")
     if version is not None:
         body["version"] = version
     elif spec is not None:
@@ -332,6 +355,12 @@ def reconcile(
 def _act(target: str, action: str, body: dict[str, Any], no_wait: bool, server: str | None, token: str | None) -> None:
     with _client(server, token) as client:
         _follow(client, target, client.post(f"{_group_path(target)}/{action}", body), no_wait)
+
+
+def _from_environment(name: str) -> str:
+    if name not in os.environ:
+        fail(f"--secret-env {name}: set ${name} in the environment to its value")
+    return os.environ[name]
 
 
 def _read(path: str) -> str:

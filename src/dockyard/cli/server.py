@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from dockyard.api.app import create_app
 from dockyard.cli.errors import fail
+from dockyard.cli.kubeconfigs import read_kubeconfig
 from dockyard.cli.sandbox import resolve_topology
 from dockyard.domain.errors import DomainError
 from dockyard.sandbox import cluster as sandbox
@@ -61,8 +62,9 @@ def up(
     except SandboxError as e:
         fail(e)
     print(f"sandbox: {result.nodes} nodes; kubeconfig {layout.kubeconfig}", flush=True)
+    kubeconfig = read_kubeconfig(layout.kubeconfig)
     try:
-        asyncio.run(_register_local(settings, layout))
+        asyncio.run(_register_local(settings, kubeconfig))
     except DomainError as e:
         fail(e)
     _serve(settings)
@@ -100,10 +102,10 @@ async def _check_database(settings: Settings) -> None:
         await platform.stop()
 
 
-async def _register_local(settings: Settings, layout: Layout) -> None:
+async def _register_local(settings: Settings, kubeconfig: str) -> None:
     platform = await _start(settings)
     try:
-        await register_cluster(platform, name="local", kubeconfig=str(layout.kubeconfig), labels=LOCAL_CLUSTER_LABELS)
+        await register_cluster(platform, name="local", kubeconfig=kubeconfig, labels=LOCAL_CLUSTER_LABELS)
     finally:
         await platform.stop()
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dockyard.domain.render import GroupRef, render
+from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import VersionSpec
 
 Difference = tuple[Any, Any]  # (expected, live)
@@ -155,8 +155,9 @@ def _format(path: Path) -> str:
 def workload_drift(
     ref: GroupRef, version: int, spec: VersionSpec, live: Mapping[str, Any] | None
 ) -> dict[str, Difference]:
-    """How a group's live Deployment ``spec`` differs from ``version``'s; a missing one is drift too."""
-    expected = next(o for o in render(ref, version, spec) if o["kind"] == "Deployment")
+    """How a group's live Deployment ``spec`` differs from ``version``'s; a missing one is drift too.
+    Secret env values are not needed (nor compared): the Deployment only references its Secret."""
+    expected = deployment(ref, version, spec)
     if live is None:
         return {"deployment": (ref.workload, None)}
     return drift(expected["spec"], live)

@@ -4,9 +4,12 @@ For system ``s``, application ``a``, group ``g``, version ``n`` in namespace ``s
 - ServiceAccount ``app-a``, shared by the application's groups, with no token mounted and no role
   bound: the pods' identity, with no rights on the Kubernetes API;
 - ConfigMap ``a-g-v<n>`` (immutable) holding the version's config files, so older versions keep theirs;
-- Deployment ``a-g`` whose pod template carries the version's label and mounts that ConfigMap at
-  :data:`~dockyard.domain.versions.CONFIG_DIR`; requests equal limits (Guaranteed QoS); its pods meet
-  the Pod Security Standard the version names (:func:`pod_security`);
+- Secret ``a-g-v<n>`` (immutable), when the version has secret env vars, holding their values (opened
+  by the caller: the spec holds them sealed), one key per variable;
+- Deployment ``a-g`` whose pod template carries the version's label, mounts that ConfigMap at
+  :data:`~dockyard.domain.versions.CONFIG_DIR` and takes each secret env var from that Secret
+  (``secretKeyRef``: the Deployment never holds a secret value); requests equal limits (Guaranteed QoS);
+  its pods meet the Pod Security Standard the version names (:func:`pod_security`);
 - Service ``a-g`` selecting the group (not the version), when the version has ports.
 Every object carries the labels ``dockyard.io/system``, ``/app``, ``/group`` (but the ServiceAccount,
 which is the application's) and ``app.kubernetes.io/managed-by: dockyard``; the Deployment's selector
@@ -18,6 +21,7 @@ The system's own objects are :func:`namespace` (with its Pod Security Admission 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -163,10 +167,26 @@ def config_map_name(ref: GroupRef, version: int) -> str:
     return f"{ref.workload}-v{version}"
 
 
-def render(ref: GroupRef, version: int, spec: VersionSpec) -> list[dict[str, Any]]:
-    """The objects for ``version`` of the group, in the order to apply them: the ServiceAccount and
-    the ConfigMap before the Deployment (its pods name the one and mount the other)."""
-    objects = [_service_account(ref), _config_map(ref, version, spec), _deployment(ref, version, spec)]
+def secret_name(ref: GroupRef, version: int) -> str:
+    return f"{ref.workload}-v{version}"
+
+
+def render(
+    ref: GroupRef, version: int, spec: VersionSpec, secret_values: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The objects for ``version`` of the group, in the order to apply them: the ServiceAccount, the
+    ConfigMap and the Secret before the Deployment (its pods name the first and use the others).
+
+    ``secret_values`` maps each of ``spec.secret_env``'s names to its opened value; :class:`ValueError`
+    (naming no value) if the names differ.
+    """
+    values = dict(secret_values or {})
+    if set(values) != {name for name, _ in spec.secret_env}:
+        raise ValueError("render needs the opened value of each secret env var, and only those")
+    objects = [_service_account(ref), _config_map(ref, version, spec)]
+    if spec.secret_env:
+        objects.append(_secret(ref, version, values))
+    objects.append(deployment(ref, version, spec))
     if spec.ports:
         objects.append(_service(ref, spec))
     return objects
@@ -196,18 +216,34 @@ def _config_map(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any
     }
 
 
+def _secret(ref: GroupRef, version: int, values: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _metadata(ref, secret_name(ref, version), {"dockyard.io/version": str(version)}),
+        "immutable": True,
+        "type": "Opaque",
+        "data": {name: base64.b64encode(value.encode()).decode() for name, value in sorted(values.items())},
+    }
+
+
 def _config_key(index: int) -> str:
     # ConfigMap keys cannot hold '/', so files are stored by position and mounted by path.
     return f"file-{index}"
 
 
-def _deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]:
+def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]:
+    """The group's Deployment for ``version`` (no secret value needed: it references the Secret)."""
     version_label = {"dockyard.io/version": str(version)}
+    secret_env = [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": secret_name(ref, version), "key": k}}}
+        for k, _ in spec.secret_env
+    ]
     container: dict[str, Any] = {
         "name": "app",
         "image": spec.image,
         "resources": spec.flavor_spec.resources(),
-        "env": [{"name": k, "value": v} for k, v in spec.env],
+        "env": [{"name": k, "value": v} for k, v in spec.env] + secret_env,
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in spec.ports],
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],
     }

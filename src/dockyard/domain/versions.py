@@ -3,13 +3,21 @@
 :func:`parse_spec` turns user input (plain JSON-like data) into a :class:`VersionSpec` or raises
 :class:`InvalidInput` naming the first bad field with its path (``ports[1].port``). :func:`diff`
 compares two specs field by field, for "what changes if I release this" and for drift.
+
+Secret env vars (``secret_env: {NAME: value}``) never stay in clear in a spec: :func:`parse_spec`
+hands each value to a sealing function (the platform's key: the domain never sees it) and keeps a
+:class:`SealedValue`, the sealed token and a keyed fingerprint of the value. :meth:`VersionSpec.to_data`
+is the stored form (tokens included, for the database only); :meth:`VersionSpec.masked` is what anyone
+may see: each secret as ``<secret:FINGERPRINT-PREFIX>``, which tells a changed value from an unchanged
+one without showing either. Errors about secret values name the variable, never its value.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.domain import names
@@ -19,12 +27,29 @@ from dockyard.domain.flavors import Flavor, flavor
 MAX_INSTANCES = 500
 MAX_VERSION = 2**31 - 1  # version numbers are 32-bit integers in the database
 MAX_CONFIG_BYTES = 1024 * 1024  # what one ConfigMap can hold
+MAX_SECRET_BYTES = 512 * 1024  # all secret values of a version: one Secret holds 1 MiB, base64 adds a third
 CONFIG_DIR = "/etc/dockyard/config"
 PROTOCOLS = ("TCP", "UDP")
 MAX_UID = 2**31 - 1
 RESTRICTED = "restricted"
 BASELINE = "baseline"
 SECURITY_LEVELS = (RESTRICTED, BASELINE)  # Pod Security Standards a version may run under, tightest first
+_MASK = re.compile(r"^<secret(:[0-9a-f]*)?>$")
+
+
+@dataclass(frozen=True)
+class SealedValue:
+    """A secret value as a spec holds it: ``token``, the value sealed with the platform's key (opaque
+    here), and ``fingerprint``, a keyed digest of the value (equal values, equal fingerprints)."""
+
+    token: str = field(repr=False)
+    fingerprint: str
+
+    def masked(self) -> str:
+        return f"<secret:{self.fingerprint[:12]}>"
+
+
+Sealer = Callable[[str], SealedValue]
 
 
 @dataclass(frozen=True)
@@ -58,41 +83,95 @@ class VersionSpec:
     termination_grace_seconds: int = 30
     security: str = RESTRICTED  # the Pod Security Standard its pods meet: restricted or baseline
     run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
+    secret_env: tuple[tuple[str, SealedValue], ...] = ()
 
     @property
     def flavor_spec(self) -> Flavor:
         return flavor("flavor", self.flavor)
 
     def to_data(self) -> dict[str, Any]:
-        """Plain data that :func:`parse_spec` reads back to an equal spec."""
-        data = asdict(self)
+        """The stored form, which :func:`load_spec` reads back to an equal spec. It holds the sealed
+        tokens of secret values: for the database, never for output (see :meth:`masked`)."""
+        data = self._plain()
+        data["secret_env"] = {k: {"sealed": v.token, "fingerprint": v.fingerprint} for k, v in self.secret_env}
+        return data
+
+    def masked(self) -> dict[str, Any]:
+        """The spec as anyone may see it: secret values as ``<secret:FINGERPRINT-PREFIX>``."""
+        data = self._plain()
+        data["secret_env"] = {k: v.masked() for k, v in self.secret_env}
+        return data
+
+    def _plain(self) -> dict[str, Any]:
+        data = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "secret_env"}
         data["env"] = dict(self.env)
         data["config_files"] = dict(self.config_files)
         data["pre_stop"] = list(self.pre_stop)
         data["ports"] = [asdict(p) for p in self.ports]
+        data["readiness"] = asdict(self.readiness) if self.readiness else None
+        data["liveness"] = asdict(self.liveness) if self.liveness else None
         return data
 
-    def with_changes(self, **changes: Any) -> VersionSpec:
-        """A new spec with ``changes`` applied and checked like user input."""
-        return parse_spec({**self.to_data(), **changes})
+    def with_changes(self, *, seal: Sealer | None = None, **changes: Any) -> VersionSpec:
+        """A new spec with ``changes`` applied and checked like user input. Secret env vars are kept,
+        still sealed, unless ``changes`` has ``secret_env``, which replaces them all (sealed by ``seal``)."""
+        if "secret_env" not in changes:
+            spec = _spec({**self._plain(), **changes}, [name for name, _ in self.secret_env])
+            return replace(spec, secret_env=self.secret_env)
+        pending = _secret_env_input(changes.pop("secret_env") or {}, seal)
+        return _sealed(_spec({**self._plain(), **changes}, [name for name, _ in pending]), pending, seal)
 
 
-def parse_spec(raw: Mapping[str, Any]) -> VersionSpec:
-    """Check and normalise a version spec; raises :class:`InvalidInput` for the first bad field."""
+def parse_spec(raw: Mapping[str, Any], *, seal: Sealer | None = None) -> VersionSpec:
+    """Check and normalise a version spec given by a user; raises :class:`InvalidInput` for the first
+    bad field. Secret env values are sealed with ``seal`` (a spec with some needs one), once all is checked."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("spec", "a version spec must be an object")
-    unknown = sorted(set(raw) - {f.name for f in VersionSpec.__dataclass_fields__.values()})
+    pending = _secret_env_input(raw.get("secret_env") or {}, seal)
+    rest = {k: v for k, v in raw.items() if k != "secret_env"}
+    return _sealed(_spec(rest, [name for name, _ in pending]), pending, seal)
+
+
+def load_spec(data: Mapping[str, Any]) -> VersionSpec:
+    """A spec from its stored form (:meth:`VersionSpec.to_data`), secret values still sealed."""
+    stored = data.get("secret_env") or {}
+    if not isinstance(stored, Mapping):
+        raise InvalidInput("secret_env", "stored secret values must be an object")
+    secrets: list[tuple[str, SealedValue]] = []
+    for name, value in sorted(stored.items()):
+        if not isinstance(value, Mapping) or not isinstance(value.get("sealed"), str):
+            raise InvalidInput(f"secret_env.{name}", "a stored secret value must be sealed")
+        secrets.append((name, SealedValue(token=value["sealed"], fingerprint=str(value.get("fingerprint", "")))))
+    spec = _spec({k: v for k, v in data.items() if k != "secret_env"}, [name for name, _ in secrets])
+    return replace(spec, secret_env=tuple(secrets))
+
+
+def _sealed(spec: VersionSpec, pending: list[tuple[str, str]], seal: Sealer | None) -> VersionSpec:
+    if not pending:
+        return spec
+    assert seal is not None  # _secret_env_input refused values without a sealer
+    return replace(spec, secret_env=tuple((name, seal(value)) for name, value in pending))
+
+
+def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
+    """Every field but ``secret_env`` checked (empty in the result), and no name both in env and in
+    ``secret_names``."""
+    unknown = sorted(set(raw) - {f for f in VersionSpec.__dataclass_fields__ if f != "secret_env"})
     if unknown:
         raise InvalidInput(unknown[0], f"unknown field {unknown[0]!r}")
     ports = _ports(raw.get("ports") or [])
     security, run_as_user = _security(raw)
     port_numbers = {p.port for p in ports}
+    env = _env(raw.get("env") or {})
+    both = sorted({k for k, _ in env} & set(secret_names))
+    if both:
+        raise InvalidInput(f"secret_env.{both[0]}", f"{both[0]} is in env and in secret_env: give it in one only")
     return VersionSpec(
         image=names.image("image", _required(raw, "image")),
         flavor=flavor("flavor", _required(raw, "flavor")).name,
         instances=_int(raw, "instances", 0, MAX_INSTANCES, required=True),
         ports=ports,
-        env=_env(raw.get("env") or {}),
+        env=env,
         config_files=_config_files(raw.get("config_files") or {}),
         readiness=_probe(raw.get("readiness"), "readiness", port_numbers),
         liveness=_probe(raw.get("liveness"), "liveness", port_numbers),
@@ -104,16 +183,18 @@ def parse_spec(raw: Mapping[str, Any]) -> VersionSpec:
 
 
 def diff(old: VersionSpec, new: VersionSpec) -> dict[str, tuple[Any, Any]]:
-    """Fields that differ, as ``{field: (old, new)}``; config files and env per key."""
+    """Fields that differ, as ``{field: (old, new)}``; config files, env and secret env per key, secret
+    values masked (a changed one shows two different masks)."""
     a, b = _flat(old), _flat(new)
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
 def _flat(spec: VersionSpec) -> dict[str, Any]:
-    data = spec.to_data()
-    out = {k: v for k, v in data.items() if k not in ("env", "config_files")}
-    out.update({f"env.{k}": v for k, v in data["env"].items()})
-    out.update({f"config_files.{k}": v for k, v in data["config_files"].items()})
+    data = spec.masked()
+    per_key = ("env", "config_files", "secret_env")
+    out = {k: v for k, v in data.items() if k not in per_key}
+    for section in per_key:
+        out.update({f"{section}.{k}": v for k, v in data[section].items()})
     return out
 
 
@@ -162,6 +243,30 @@ def _env(raw: Any) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, str):
             raise InvalidInput(f"env.{key}", "environment values must be strings")
     return tuple(sorted(raw.items()))
+
+
+def _secret_env_input(raw: Any, seal: Sealer | None) -> list[tuple[str, str]]:
+    """User-given secret env values, checked (not sealed yet), by name; messages never hold a value."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("secret_env", "secret_env must be an object of NAME: value")
+    total = 0
+    for key, value in raw.items():
+        where = f"secret_env.{key}"
+        names.env_name(where, key)
+        if not isinstance(value, str):
+            raise InvalidInput(where, "secret values must be strings")
+        if _MASK.fullmatch(value):
+            raise InvalidInput(
+                where,
+                "this is how the API shows a secret, not a value: give the value, or leave secret_env out "
+                "of changes to keep the current ones",
+            )
+        total += len(value.encode())
+        if total > MAX_SECRET_BYTES:
+            raise InvalidInput(where, f"secret values may hold at most {MAX_SECRET_BYTES // 1024} KiB in all")
+    if raw and seal is None:
+        raise InvalidInput("secret_env", "secret values cannot be taken here")
+    return sorted(raw.items())
 
 
 def _config_files(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -22,7 +22,7 @@ from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
 from dockyard.domain.model import Application, Group, Operation, System, Version
-from dockyard.domain.versions import MAX_VERSION, VersionSpec, diff, parse_spec
+from dockyard.domain.versions import MAX_VERSION, Sealer, VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
 
 T = TypeVar("T")
@@ -165,7 +165,7 @@ async def create_version(
     authorize(by, "deploy", system, app)
     model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
-        checked = await spec_for(uow, system, app, group, spec, changes)
+        checked = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
         version = await uow.model.add_version(system, app, group, checked, by=by.name, reason=reason)
         await uow.operations.add(record("create-version", by, system, app, group, version=version.number))
     return version
@@ -178,19 +178,23 @@ async def spec_for(
     group: str,
     spec: Mapping[str, Any] | None,
     changes: Mapping[str, Any] | None,
+    *,
+    seal: Sealer,
 ) -> VersionSpec:
-    """A checked spec: ``spec`` as given, or the group's latest version with ``changes``."""
+    """A checked spec: ``spec`` as given, or the group's latest version with ``changes``. Secret env
+    values given are sealed with ``seal``; with ``changes`` but no ``secret_env``, the latest version's
+    are kept as they are, sealed."""
     if (spec is None) == (changes is None):
         raise InvalidInput("spec", "give either a whole spec or changes to the latest version")
     if spec is not None:
-        return parse_spec(spec)
+        return parse_spec(spec, seal=seal)
     found = _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
     if not found.latest_version:
         raise InvalidInput("changes", "the group has no version yet: give a whole spec")
     latest = _found(await uow.model.version(system, app, group, found.latest_version), "the latest version is gone")
     if not isinstance(changes, Mapping):
         raise InvalidInput("changes", "changes must be an object of field: new value")
-    return latest.spec.with_changes(**changes)
+    return latest.spec.with_changes(seal=seal, **changes)
 
 
 async def list_versions(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Version]:

@@ -8,8 +8,11 @@ from dockyard.services.platform import Platform
 
 
 async def register_cluster(platform: Platform, *, name: str, kubeconfig: str, labels: dict[str, str]) -> bool:
-    """Register (or update) a cluster by name; True if it is new. Invalid input writes nothing."""
-    cluster = validate_cluster(name, kubeconfig, labels)
+    """Register (or update) a cluster by name; True if it is new. Invalid input writes nothing.
+
+    ``kubeconfig`` is a kubeconfig's content (YAML; stored sealed, reduced to its current context) or
+    ``in-cluster``; see :func:`dockyard.domain.clusters.check_kubeconfig` for what is accepted."""
+    cluster = validate_cluster(name, kubeconfig, labels, seal=platform.box.seal)
     async with platform.db.unit_of_work() as uow:
         return await uow.clusters.upsert(cluster)
 

@@ -1,77 +1,71 @@
-"""Password hashes (argon2id, pwdlib) and short-lived access tokens (JWT, HS256).
+"""Cluster credentials at rest: how the cluster clients get a kubeconfig, and the sealing of the ones
+registered by path before kubeconfigs were stored (migration 0006).
 
-Contracts: hashing and verifying run in a worker thread (argon2 is slow on purpose and must not
-stall the event loop); :func:`verify_password` takes as long for a user without a password as for
-a wrong password. :func:`access_subject` returns the user of a token only if its signature, issuer,
-audience, expiry and issue time all check out, else None, whatever the reason.
+Migration 0006 only marks the clusters that held a path (form ``path``); :func:`seal_path_kubeconfigs`,
+run at each start, reads each such file once, and if it is a valid self-contained kubeconfig (see
+:func:`dockyard.domain.clusters.check_kubeconfig`) stores it sealed in its place. A file that cannot
+be read or used leaves its cluster marked and unusable ("register it again") and is tried again at the
+next start; nothing reads a path for any other reason.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import functools
-import uuid
+import logging
+from pathlib import Path
 
-import jwt
-from pwdlib import PasswordHash
+from dockyard.adapters.db.database import Database
+from dockyard.adapters.kube.errors import KubeError
+from dockyard.adapters.kube.pool import KubeconfigOf
+from dockyard.adapters.secretbox import SecretBox, SecretBoxError
+from dockyard.domain.clusters import IN_CLUSTER, MAX_KUBECONFIG_BYTES, Cluster, check_kubeconfig, dump_kubeconfig
+from dockyard.domain.errors import InvalidInput
 
-ISSUER = "dockyard"
-AUDIENCE = "dockyard-api"
-ACCESS_TTL = dt.timedelta(minutes=15)
-_ALGORITHM = "HS256"
-_LEEWAY = dt.timedelta(seconds=30)  # clock differences between replicas
+log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _hasher() -> PasswordHash:
-    return PasswordHash.recommended()
+def kubeconfig_reader(box: SecretBox) -> KubeconfigOf:
+    """What the cluster pool and the watches call for a cluster's kubeconfig: its content opened from
+    the seal, or :data:`IN_CLUSTER`; :class:`KubeError` (naming no credential) if it cannot be used."""
+
+    def kubeconfig_of(cluster: Cluster) -> str:
+        if cluster.kubeconfig_form == "in-cluster":
+            return IN_CLUSTER
+        if cluster.kubeconfig_form == "path":
+            raise KubeError(
+                "it was registered by a path on the server, which Dockyard no longer reads: "
+                "register it again with the kubeconfig's content"
+            )
+        try:
+            return box.open(cluster.kubeconfig)
+        except SecretBoxError:
+            raise KubeError("its kubeconfig was sealed with a secret key that is not configured") from None
+
+    return kubeconfig_of
 
 
-@functools.cache
-def _decoy() -> str:
-    """A hash to verify against when the user has none, so unknown users fail in the same time."""
-    return _hasher().hash(uuid.uuid4().hex)
+async def seal_path_kubeconfigs(db: Database, box: SecretBox) -> None:
+    """Seal the kubeconfig of every cluster still registered by path whose file is a usable kubeconfig."""
+    async with db.unit_of_work() as uow:
+        marked = [c for c in await uow.clusters.all() if c.kubeconfig_form == "path"]
+    for cluster in marked:
+        try:
+            content = _read(Path(cluster.kubeconfig))
+            sealed = box.seal(dump_kubeconfig(check_kubeconfig(content)))
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or type(e).__name__
+            log.warning("cluster %s: its kubeconfig file cannot be read (%s): register it again", cluster.name, why)
+            continue
+        except InvalidInput as e:
+            log.warning("cluster %s: its kubeconfig file cannot be stored (%s): register it again", cluster.name, e)
+            continue
+        async with db.unit_of_work() as uow:
+            if await uow.clusters.replace_path(cluster.name, path=cluster.kubeconfig, sealed=sealed):
+                log.info("cluster %s: its kubeconfig file is now stored sealed", cluster.name)
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher().hash, password)
-
-
-async def verify_password(password: str, password_hash: str | None) -> bool:
-    hashed = password_hash or _decoy()
-    try:
-        ok = await asyncio.to_thread(_hasher().verify, password, hashed)
-    except Exception:  # a malformed stored hash is a failed login, not a 500 that tells them apart
-        return False
-    return ok and password_hash is not None
-
-
-def issue_access(key: bytes, user: str, now: dt.datetime, ttl: dt.timedelta = ACCESS_TTL) -> str:
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": user,
-        "iat": int(now.timestamp()),
-        "nbf": int(now.timestamp()),
-        "exp": int((now + ttl).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, key, algorithm=_ALGORITHM)
-
-
-def access_subject(key: bytes, token: str) -> str | None:
-    try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[_ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            leeway=_LEEWAY,
-            options={"require": ["exp", "iat", "nbf", "sub", "iss", "aud"]},
-        )
-    except jwt.PyJWTError:
-        return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) and subject else None
+def _read(path: Path) -> str:
+    with path.open("rb") as f:
+        raw = f.read(MAX_KUBECONFIG_BYTES + 1)
+    if len(raw) > MAX_KUBECONFIG_BYTES:
+        raise InvalidInput("kubeconfig", f"kubeconfig may hold at most {MAX_KUBECONFIG_BYTES // 1024} KiB")
+    return raw.decode()

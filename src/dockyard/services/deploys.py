@@ -82,7 +82,7 @@ async def start_deploy(
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
-            made = await spec_for(uow, system, app, group, spec, changes)
+            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         elif await uow.model.version(system, app, group, version) is None:
             raise NotFound(f"version {version} does not exist in group {group!r}")

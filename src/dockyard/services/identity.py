@@ -22,9 +22,9 @@ from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput, Unauthenticated
 from dockyard.domain.login import check_password
 from dockyard.domain.names import dns_label, text
-from dockyard.services.credentials import access_subject, hash_password, verify_password
 from dockyard.services.platform import Platform
 from dockyard.services.sessions import access_key
+from dockyard.services.signin import access_subject, hash_password, verify_password
 
 ADMIN = "admin"
 PREFIX = "dy_"

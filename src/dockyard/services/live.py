@@ -2,7 +2,8 @@
 
 Contract: :meth:`LiveState.sync` starts caches for clusters it does not watch yet (retrying those
 whose kubeconfig could not be loaded before) and stops those no longer registered or whose kubeconfig
-changed; the server calls it at start-up, on registration and every 30 s, so a cluster registered
+changed (compared by SHA-256: the kubeconfig itself is asked of ``kubeconfig_of`` and dropped at
+once); the server calls it at start-up, on registration and every 30 s, so a cluster registered
 through another replica is watched too. The caches use clients of their own, which nothing else
 closes. Reads never block and never call the apiserver: a cluster being synced or disconnected reads
 as not connected, with its last known records.
@@ -13,17 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
+from dockyard.adapters.kube.pool import UNUSABLE, KubeconfigOf, digest
 from dockyard.adapters.kube.watch import ClusterCaches, DeploymentRecord, PodRecord
 from dockyard.domain.clusters import Cluster
 
 
 @dataclass
 class _Watched:
-    kubeconfig: str
+    digest: str  # of the kubeconfig the client was opened with
     client: KubeCluster
     caches: ClusterCaches
     task: asyncio.Task[None]
@@ -36,31 +37,43 @@ class Connection:
 
 
 class LiveState:
-    def __init__(self) -> None:
+    def __init__(self, kubeconfig_of: KubeconfigOf) -> None:
+        self._kubeconfig_of = kubeconfig_of
         self._watched: dict[str, _Watched] = {}
+        self._problems: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     async def sync(self, clusters: list[Cluster]) -> None:
         async with self._lock:
             wanted = {c.name: c for c in clusters}
-            for name, watched in list(self._watched.items()):
-                if name not in wanted or wanted[name].kubeconfig != watched.kubeconfig:
+            for name in list(self._watched):
+                if name not in wanted:
                     await self._stop(name)
+            self._problems = {}
             for name, cluster in wanted.items():
-                if name in self._watched:
-                    continue
                 try:
-                    client = KubeCluster(Path(cluster.kubeconfig))
+                    kubeconfig = self._kubeconfig_of(cluster)
+                except KubeError as e:
+                    self._problems[name] = str(e)
+                    await self._stop(name)
+                    continue
+                fingerprint = digest(kubeconfig)
+                if name in self._watched:
+                    if self._watched[name].digest == fingerprint:
+                        continue
+                    await self._stop(name)
+                try:
+                    client = KubeCluster.from_kubeconfig(kubeconfig)
                 except KubeError:
                     continue  # unusable kubeconfig: reads as not connected, tried again next sync
                 caches = ClusterCaches(client)
                 task = asyncio.create_task(caches.run(), name=f"watch-{name}")
-                self._watched[name] = _Watched(cluster.kubeconfig, client, caches, task)
+                self._watched[name] = _Watched(fingerprint, client, caches, task)
 
     def connection(self, cluster: str) -> Connection:
         watched = self._watched.get(cluster)
         if watched is None:
-            return Connection(False, "its kubeconfig cannot be loaded")
+            return Connection(False, self._problems.get(cluster, UNUSABLE))
         if not watched.caches.stale:
             return Connection(True, "")
         return Connection(False, watched.caches.last_error or "connecting")
@@ -74,7 +87,9 @@ class LiveState:
         return watched.caches.deployments.get(namespace, name) if watched else None
 
     async def _stop(self, name: str) -> None:
-        watched = self._watched.pop(name)
+        watched = self._watched.pop(name, None)
+        if watched is None:
+            return
         watched.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watched.task

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
 from dockyard.adapters.secretbox import SecretBox
-from dockyard.services import keys
+from dockyard.domain.versions import SealedValue
+from dockyard.services import credentials, keys
 from dockyard.services.live import LiveState
 from dockyard.settings import Settings
 
@@ -26,18 +27,27 @@ class Platform:
     @classmethod
     async def start(cls, settings: Settings) -> Platform:
         """Open the secret box (its key must exist: see :func:`keys.ensure_secret_key`) and the
-        database (migrating it if ``auto_migrate``) and check the key is the database's; then an empty
-        cluster pool and no watches (:meth:`watch` starts them)."""
+        database (migrating it if ``auto_migrate``), check the key is the database's and seal the
+        kubeconfigs still registered by path; then an empty cluster pool and no watches (:meth:`watch`
+        starts them)."""
         box = keys.open_box(settings)
         db = Database(settings.database_url)
         try:
             if settings.auto_migrate:
                 await db.upgrade()
             await keys.check_database_key(db, box)
+            await credentials.seal_path_kubeconfigs(db, box)
         except BaseException:
             await db.dispose()
             raise
-        return cls(settings=settings, db=db, clusters=ClusterPool(), live=LiveState(), box=box)
+        kubeconfig_of = credentials.kubeconfig_reader(box)
+        return cls(
+            settings=settings, db=db, clusters=ClusterPool(kubeconfig_of), live=LiveState(kubeconfig_of), box=box
+        )
+
+    def seal_value(self, value: str) -> SealedValue:
+        """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""
+        return SealedValue(token=self.box.seal(value), fingerprint=self.box.fingerprint(value))
 
     async def watch(self) -> None:
         """Start (or bring up to date) the watch caches of every registered cluster."""

@@ -23,6 +23,7 @@ from dockyard.adapters.kube.errors import (
     KubeNotFoundError,
     KubeUnavailableError,
 )
+from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation, Quota
@@ -115,7 +116,7 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
-                generation = await _apply(kube, plan)
+                generation = await _apply(kube, plan, platform.box)
                 applied = True
             last = await _observe(platform, kube, plan, generation)
             if last.done and last.version == str(plan.number):
@@ -123,6 +124,10 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
                     # Only now is no pod of an older, baseline version left to be made again.
                     await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
                 return ""
+        except SecretBoxError:
+            return (
+                "the version's secret env values cannot be opened: they were sealed with a key that is not configured"
+            )
         except KubeUnavailableError:
             kube = None  # the apiserver is away: wait and try again, within the deadline
         except KubeApiError as e:
@@ -147,8 +152,8 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
     try:
         return await platform.clusters.client(clusters[name])
     except KubeError as e:
-        # The error names the kubeconfig's path; operations' errors are read by every system member.
-        raise KubeError("its kubeconfig cannot be loaded") from e
+        # Operations' errors are read by every system member: say what, not how (never a credential).
+        raise KubeError(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
 
 
 async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
@@ -172,11 +177,12 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def _apply(kube: KubeCluster, plan: _Plan) -> int:
+async def _apply(kube: KubeCluster, plan: _Plan, box: SecretBox) -> int:
     """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
-    then the version's (ServiceAccount and ConfigMap before the Deployment, whose pods name and mount
-    them); returns the Deployment's generation after it (0 when nothing was written because the
-    version already runs)."""
+    then the version's (ServiceAccount, ConfigMap and Secret before the Deployment, whose pods name
+    and use them); returns the Deployment's generation after it (0 when nothing was written because
+    the version already runs). Secret env values are opened only here, to render the version's
+    Secret, and dropped with the rendered objects."""
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
@@ -191,7 +197,7 @@ async def _apply(kube: KubeCluster, plan: _Plan) -> int:
         await kube.apply(manifest)
     if not any(o["kind"] == "ResourceQuota" for o in system):
         await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
-    objects = render(plan.ref, plan.number, plan.spec)
+    objects = render(plan.ref, plan.number, plan.spec, {name: box.open(v.token) for name, v in plan.spec.secret_env})
     generation = 0
     for manifest in objects:
         applied = await kube.apply(manifest)
@@ -312,8 +318,9 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
             kube = await _cluster(platform, plan.cluster)
             await kube.delete("apps/v1", "Deployment", plan.ref.workload, namespace=plan.ref.namespace)
             await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
-            for config in await kube.list("v1", "ConfigMap", namespace=plan.ref.namespace, labels=plan.ref.selector()):
-                await kube.delete("v1", "ConfigMap", config["metadata"]["name"], namespace=plan.ref.namespace)
+            for kind in ("ConfigMap", "Secret"):
+                for found in await kube.list("v1", kind, namespace=plan.ref.namespace, labels=plan.ref.selector()):
+                    await kube.delete("v1", kind, found["metadata"]["name"], namespace=plan.ref.namespace)
             # The application's ServiceAccount stays: its other groups may use it.
             await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
             return ""

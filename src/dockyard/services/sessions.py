@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.errors import Throttled, Unauthenticated
 from dockyard.domain.login import PER_SOURCE, PER_USER, after_failure, retry_after
-from dockyard.services.credentials import ACCESS_TTL, issue_access, verify_password
 from dockyard.services.platform import Platform
+from dockyard.services.signin import ACCESS_TTL, issue_access, verify_password
 
 REFRESH_PREFIX = "dyr_"
 REFRESH_TTL = dt.timedelta(days=14)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dockyard.adapters.db.tables import ApplicationRow, ClusterRow, GroupRow, SystemRow, VersionRow
 from dockyard.domain.errors import Conflict, NotFound
 from dockyard.domain.model import Application, Group, Quota, System, Version
-from dockyard.domain.versions import VersionSpec, parse_spec
+from dockyard.domain.versions import VersionSpec, load_spec
 
 
 class ApplicationModel:
@@ -227,7 +227,7 @@ def _group(system: str, app: str, row: GroupRow, cluster: str) -> Group:
 
 
 def _version(system: str, app: str, group: str, row: VersionRow) -> Version:
-    return Version(system, app, group, row.number, parse_spec(row.spec), row.created_by, row.created_at, row.reason)
+    return Version(system, app, group, row.number, load_spec(row.spec), row.created_by, row.created_at, row.reason)
 
 
 def _now() -> dt.datetime:

@@ -58,7 +58,10 @@ class ClusterRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)
-    kubeconfig: Mapped[str] = mapped_column(String(4096))
+    # The kubeconfig sealed with the platform's key (form "sealed"), "in-cluster", or, for a row
+    # registered by path before migration 0006 whose file could not be sealed yet, that path ("path").
+    kubeconfig: Mapped[str] = mapped_column(Text)
+    kubeconfig_form: Mapped[str] = mapped_column(String(16), server_default="path")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())

@@ -8,12 +8,17 @@ field manager ``dockyard`` unless they are creations of objects whose status mat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import base64
+import binascii
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2
+import yaml
 from lightkube import ApiError, AsyncClient, KubeConfig, codecs
 from lightkube.config.client_adapter import AsyncClient as raw_async_client
 from lightkube.config.client_adapter import ConnectionParams
@@ -27,9 +32,9 @@ from dockyard.adapters.kube.errors import (
     KubeNotFoundError,
     KubeUnavailableError,
 )
+from dockyard.domain.clusters import IN_CLUSTER
 
 FIELD_MANAGER = "dockyard"
-IN_CLUSTER = "in-cluster"  # as a kubeconfig path: the service account of the pod Dockyard runs in
 T = TypeVar("T")
 
 
@@ -45,15 +50,29 @@ class KubeCluster:
     """One Kubernetes API endpoint. Use as an async context manager or call :meth:`aclose`."""
 
     def __init__(self, kubeconfig: Path, *, timeout: float = 10.0) -> None:
-        """Load ``kubeconfig`` (or, for :data:`IN_CLUSTER`, the pod's service account) and open
-        clients; any problem with it is a :class:`KubeError`."""
+        """Load the kubeconfig file ``kubeconfig`` on this host (the sandbox's tooling and tests; the
+        server uses :meth:`from_kubeconfig`) and open clients; any problem is a :class:`KubeError`."""
+        self._open(lambda: KubeConfig.from_file(str(kubeconfig)), f"kubeconfig {kubeconfig}", timeout, detail=True)
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: str, *, timeout: float = 10.0) -> KubeCluster:
+        """A cluster from a kubeconfig's content (YAML text, loaded in memory: no file is written), or,
+        for :data:`IN_CLUSTER`, the pod's service account. Errors never quote the content."""
+        cluster = cls.__new__(cls)
+        if kubeconfig == IN_CLUSTER:
+            cluster._open(KubeConfig.from_service_account, "the in-cluster service account", timeout, detail=True)
+        else:
+            with _in_memory_files(_parse(kubeconfig)) as conf:
+                cluster._open(lambda: KubeConfig.from_dict(conf), "the kubeconfig", timeout, detail=False)
+        return cluster
+
+    def _open(self, load: Callable[[], KubeConfig], what: str, timeout: float, *, detail: bool) -> None:
+        """Load and connect; errors name ``what`` and, with ``detail``, lightkube's reason (which may
+        quote names from the kubeconfig: not for content stored sealed)."""
         try:
-            if str(kubeconfig) == IN_CLUSTER:
-                config = KubeConfig.from_service_account().get()
-            else:
-                config = KubeConfig.from_file(str(kubeconfig)).get()
+            config = load().get()
             if config is None:
-                raise KubeError(f"kubeconfig {kubeconfig} has no current context")
+                raise KubeError(f"{what} has no current context")
             self._config = config
             self._timeout = httpx2.Timeout(timeout)
             self._client = AsyncClient(config=config, field_manager=FIELD_MANAGER, timeout=self._timeout)
@@ -61,11 +80,13 @@ class KubeCluster:
         except KubeError:
             raise
         except (ConfigError, OSError) as e:
-            raise KubeError(f"cannot load kubeconfig {kubeconfig}: {e}") from e
+            if not detail:
+                raise KubeError(f"cannot load {what}: {type(e).__name__}") from None
+            raise KubeError(f"cannot load {what}: {e}") from e
         except Exception as e:
             # Malformed YAML, bad base64, unreadable certificates...: name the kind, not the contents,
             # which may hold credentials.
-            raise KubeError(f"cannot use kubeconfig {kubeconfig}: {type(e).__name__}") from e
+            raise KubeError(f"cannot use {what}: {type(e).__name__}") from None
 
     @property
     def client(self) -> AsyncClient:
@@ -193,6 +214,69 @@ def _status_error(message: str, code: int, reason: str) -> KubeError:
     if code >= 500 or code in (0, 429):
         return KubeUnavailableError(message)
     return KubeApiError(message, status=code, reason=reason)
+
+
+def _parse(kubeconfig: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError:
+        raise KubeError("cannot use the kubeconfig: it is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise KubeError("cannot use the kubeconfig: it is not a YAML mapping")
+    return data
+
+
+_IN_MEMORY = {
+    "clusters": ("cluster", {"certificate-authority-data": "certificate-authority"}),
+    "users": ("user", {"client-certificate-data": "client-certificate", "client-key-data": "client-key"}),
+}
+
+
+@contextmanager
+def _in_memory_files(conf: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """``conf`` with its embedded certificates and keys (``*-data``) moved to anonymous in-memory files
+    (memfd, Linux), named by ``/proc/self/fd/<n>`` paths and closed when the block ends.
+
+    lightkube would write each of them to a temporary file on disk, and Python's ``ssl`` loads a
+    client key only from a path; the clients read these files once, while they are built. Where
+    memfd does not exist, ``conf`` is used as it is (and lightkube's temporary files, mode 0600,
+    deleted once read).
+    """
+    if not hasattr(os, "memfd_create") or not Path("/proc/self/fd").is_dir():
+        yield conf
+        return
+    fds: list[int] = []
+    try:
+        try:
+            out = dict(conf)
+            for section, (key, fields) in _IN_MEMORY.items():
+                out[section] = [_entry_in_memory(entry, key, fields, fds) for entry in out.get(section) or []]
+        except (binascii.Error, ValueError):
+            raise KubeError("cannot use the kubeconfig: a certificate or key is not valid base64") from None
+        yield out
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _entry_in_memory(entry: Any, key: str, fields: dict[str, str], fds: list[int]) -> Any:
+    body = entry.get(key) if isinstance(entry, dict) else None
+    if not isinstance(body, dict):
+        return entry
+    body = dict(body)
+    for data_field, file_field in fields.items():
+        if isinstance(body.get(data_field), str):
+            body[file_field] = _memfd(base64.b64decode(body.pop(data_field), validate=True), fds)
+    return {**entry, key: body}
+
+
+def _memfd(content: bytes, fds: list[int]) -> str:
+    fd = os.memfd_create("dockyard-kubeconfig", os.MFD_CLOEXEC)
+    fds.append(fd)
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view) :]
+    return f"/proc/self/fd/{fd}"
 
 
 def _load(manifest: dict[str, Any]) -> Any:

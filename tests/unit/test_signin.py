@@ -7,7 +7,7 @@ import datetime as dt
 import jwt
 import pytest
 
-from dockyard.services.credentials import (
+from dockyard.services.signin import (
     AUDIENCE,
     ISSUER,
     access_subject,
