@@ -6,33 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
+from fastapi import FastAPI
 
-from dockyard.api.app import create_app
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
-from tests.integration.test_permissions import RULES, V1
+from tests.integration.test_permissions import ADMIN, RULES, V1, server
 
-TOKEN = "dy_" + "n" * 40
-ADMIN = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-async def http(sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as client:
-            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
-            assert (await client.put("/api/v1/clusters/local", json=cluster, headers=ADMIN)).status_code == 201
-            yield client
+__all__ = ["server"]  # the fixture: a server with cluster local, as the admin ADMIN
 
 
 async def _tenant(http: httpx.AsyncClient, owner: str) -> tuple[str, dict[str, str], str]:
@@ -56,7 +36,10 @@ async def _tenant(http: httpx.AsyncClient, owner: str) -> tuple[str, dict[str, s
     return system, headers, operation
 
 
-async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(http: httpx.AsyncClient) -> None:
+async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(
+    server: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, http = server
     a, alice, _ = await _tenant(http, "alice")
     b, bob, b_operation = await _tenant(http, "bob")
 
