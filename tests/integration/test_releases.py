@@ -19,7 +19,8 @@ from fastapi import FastAPI
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeNotFoundError
-from tests.integration.conftest import free_port
+from dockyard.sandbox import cluster, processes
+from tests.integration.conftest import Sandbox, free_port
 from tests.integration.test_api import V1, Api, api
 from tests.integration.test_permissions import ADMIN, server
 
@@ -224,3 +225,25 @@ async def test_a_release_survives_kill_9_of_the_server(
         if first.poll() is None:
             first.kill()
         await kube.delete("v1", "Namespace", system)
+
+
+async def test_a_release_waits_out_a_60s_apiserver_outage_and_converges(
+    api: Api, kube: KubeCluster, sandbox: Sandbox
+) -> None:
+    release = await _start(api, ["gray 2", "pause", "100%"])
+    await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"2": 2, "1": 8})
+    apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
+    assert apiserver is not None
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    os.kill(apiserver.pid, signal.SIGKILL)
+    try:
+        waiting = await _release_when(api, release["id"], "waiting", timeout=30)
+        assert waiting["ledger"][-1]["event"] == "waiting"
+        await asyncio.sleep(60)
+        assert (await api.http.get(f"{api.group}/releases/{release['id']}")).json()["status"] == "waiting"
+    finally:
+        await asyncio.to_thread(cluster.up, sandbox.layout)  # the apiserver comes back
+    done = await _release_when(api, release["id"], "succeeded", timeout=180)
+    await _settled(kube, api.system, {"2": 10}, timeout=120)
+    assert [e["step"] for e in done["ledger"] if e["event"] == "step"] == ["gray 2", "100%"]
