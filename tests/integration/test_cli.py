@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +139,38 @@ def test_password_login_members_and_logout(cli: dict[str, str], tmp_path: Path) 
     after = run(cli, "system", "list", ok=False)
     assert after.returncode == 1
     assert "a valid token is required" in after.stderr
+
+
+def test_a_gray_release_from_the_cli(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
+    admin = {**cli, "DOCKYARD_TOKEN": TOKEN}
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(sandbox.kubeconfig.read_text())
+    run(admin, "cluster", "register", "local", "--kubeconfig", str(kubeconfig))
+    system = f"rel-{uuid.uuid4().hex[:6]}"
+    target = f"{system}/web/prod"
+    run(admin, "system", "create", system)
+    run(admin, "app", "create", f"{system}/web", "--repository", "registry.local/web")
+    run(admin, "group", "create", target, "--env", "prod", "--cluster", "local")
+    spec = tmp_path / "v1.yaml"
+    spec.write_text("image: registry.local/web:1\nflavor: tiny\ninstances: 4\n")
+    run(admin, "deploy", target, "--spec", str(spec))
+
+    started = run(
+        admin, "release", "start", target, "--image", "registry.local/web:2", "--steps", "gray 1, pause, 100%"
+    )
+    assert "version 1 → 2" in started.stdout
+    deadline = time.monotonic() + 90
+    while json.loads(run(admin, "release", "status", target, "-o", "json").stdout)["status"] != "paused":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    shown = run(admin, "release", "status", target).stdout
+    assert "gray 1" in shown
+    assert "2 (new)" in shown
+    assert "promote taken" in run(admin, "release", "promote", target).stdout
+    watched = run(admin, "release", "status", target, "--watch")
+    assert "succeeded" in watched.stdout.splitlines()[-1]
+    listed = json.loads(run(admin, "release", "list", target, "-o", "json").stdout)
+    assert [r["status"] for r in listed] == ["succeeded"]
+    refused = run(admin, "release", "abort", target, ok=False)
+    assert refused.returncode == 1
+    assert "has ended" in refused.stderr

@@ -94,6 +94,13 @@ RULES: dict[str, Rule] = {
     f"POST {G}/scale": Rule("app", "developer", body={"instances": 2}),
     f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/reconcile": Rule("app", "developer", body={}),
+    f"POST {G}/releases": Rule("app", "developer", body={"changes": {"instances": 2}}),
+    f"GET {G}/releases": Rule("app"),
+    f"GET {G}/releases/{{release_id}}": Rule("app"),
+    f"POST {G}/releases/{{release_id}}/promote": Rule("app", "developer", body={}),
+    f"POST {G}/releases/{{release_id}}/pause": Rule("app", "developer"),
+    f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
+    f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
@@ -125,6 +132,7 @@ def expected(rule: Rule, caller: str, method: str) -> frozenset[int]:
 class World:
     system: str
     operation: str
+    release: str
     headers: dict[str, str]
 
 
@@ -147,7 +155,12 @@ async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) 
     for path in (f"{base}/members/bystander", f"{base}/apps/web/members/bystander"):
         assert (await http.put(path, json={"role": "viewer"}, headers=ADMIN)).status_code == 201
     history = (await http.get(f"{base}/apps/web/groups/prod/operations", headers=ADMIN)).json()
-    return World(system, history[0]["id"], headers)
+    # A release (rolling: no version runs, and no executor here), so its endpoints have a target.
+    release = await http.post(
+        f"{base}/apps/web/groups/prod/releases", json={"version": 1, "strategy": "rolling"}, headers=ADMIN
+    )
+    assert release.status_code == 202, release.text
+    return World(system, history[0]["id"], release.json()["id"], headers)
 
 
 def _order(route: str) -> tuple[int, int]:
@@ -198,6 +211,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 group="prod",
                 number=1,
                 operation_id=world.operation,
+                release_id=world.release,
                 name="local",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),

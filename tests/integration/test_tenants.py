@@ -50,7 +50,14 @@ async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(
         method, template = route.split(" ", 1)
         for app, group in (("web", "prod"), ("guessed", "guessed")):  # real names, and guessed ones
             path = template.format(
-                system=b, app=app, group=group, number=1, operation_id=b_operation, user="alice", name="local"
+                system=b,
+                app=app,
+                group=group,
+                number=1,
+                operation_id=b_operation,
+                release_id=b_operation,
+                user="alice",
+                name="local",
             )
             query = {k: v.format(system=b) if isinstance(v, str) else v for k, v in rule.query.items()}
             body = rule.body if isinstance(rule.body, dict) else None

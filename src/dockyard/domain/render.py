@@ -321,3 +321,23 @@ def _probe(probe: Probe) -> dict[str, Any]:
         {"httpGet": {"path": probe.path, "port": probe.port}} if probe.path else {"tcpSocket": {"port": probe.port}}
     )
     return {**action, "initialDelaySeconds": probe.initial_delay_seconds, "periodSeconds": probe.period_seconds}
+
+
+TRACK = "dockyard.io/track"
+
+
+def canary_name(ref: GroupRef) -> str:
+    return f"{ref.workload}-canary"
+
+
+def canary(ref: GroupRef, version: int, spec: VersionSpec, replicas: int) -> dict[str, Any]:
+    """The gray release's workload: ``version``'s Deployment as ``a-g-canary`` with ``replicas``,
+    its pods labelled ``dockyard.io/track: canary`` (so its selector is its own) and still selected by
+    the group's Service, which selects the group, not the version."""
+    made = deployment(ref, version, spec)
+    made["metadata"]["name"] = canary_name(ref)
+    made["metadata"]["labels"][TRACK] = "canary"
+    made["spec"]["replicas"] = replicas
+    made["spec"]["selector"]["matchLabels"][TRACK] = "canary"
+    made["spec"]["template"]["metadata"]["labels"][TRACK] = "canary"
+    return made

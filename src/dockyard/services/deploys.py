@@ -33,20 +33,20 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import rollouts
+from dockyard.services import release_runner, rollouts
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
-ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group")
+ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
 
 
-def _check_deadline(deadline_seconds: int) -> None:
-    if isinstance(deadline_seconds, bool) or not isinstance(deadline_seconds, int) or not 5 <= deadline_seconds <= 3600:
-        raise InvalidInput("deadline_seconds", "deadline_seconds must be an integer from 5 to 3600")
+def check_deadline(seconds: int, field: str = "deadline_seconds") -> None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 5 <= seconds <= 3600:
+        raise InvalidInput(field, f"{field} must be an integer from 5 to 3600")
 
 
-def _check_version(version: Any) -> int:
+def check_version(version: Any) -> int:
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
         raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
     return version
@@ -69,15 +69,15 @@ async def start_deploy(
     """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
     ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
     authorize(by, "deploy", system, app)
-    _check_deadline(deadline_seconds)
+    check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
         raise InvalidInput("action", "action must be deploy or rollback")
     given = sum(x is not None for x in (version, spec, changes))
     if given != 1:
         raise InvalidInput("version", "give exactly one of version, spec or changes")
     if version is not None:
-        _check_version(version)
-    async with _recording(platform, system, app, group) as uow:
+        check_version(version)
+    async with recording(platform, system, app, group) as uow:
         found = await uow.model.group(system, app, group)
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
@@ -86,7 +86,7 @@ async def start_deploy(
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         elif await uow.model.version(system, app, group, version) is None:
             raise NotFound(f"version {version} does not exist in group {group!r}")
-        operation = _pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
+        operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
 
@@ -103,10 +103,10 @@ async def start_scale(
 ) -> Operation:
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it."""
     authorize(by, "deploy", system, app)
-    _check_deadline(deadline_seconds)
+    check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
         raise InvalidInput("instances", f"instances must be an integer from 0 to {MAX_INSTANCES} (got {instances!r})")
-    async with _recording(platform, system, app, group) as uow:
+    async with recording(platform, system, app, group) as uow:
         found = await uow.model.group(system, app, group)
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
@@ -119,7 +119,7 @@ async def start_scale(
         made = running.spec.with_changes(instances=instances)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
-        operation = _pending(
+        operation = pending(
             "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
         )
         await uow.operations.add(operation)
@@ -131,14 +131,14 @@ async def start_reconcile(
 ) -> Operation:
     """Record a pending ``reconcile``: apply the running version again, whatever the cluster holds."""
     authorize(by, "deploy", system, app)
-    _check_deadline(deadline_seconds)
-    async with _recording(platform, system, app, group) as uow:
+    check_deadline(deadline_seconds)
+    async with recording(platform, system, app, group) as uow:
         found = await uow.model.group(system, app, group)
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
-        operation = _pending(
+        operation = pending(
             "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
         )
         await uow.operations.add(operation)
@@ -148,22 +148,22 @@ async def start_reconcile(
 async def start_delete_group(platform: Platform, by: Principal, *, system: str, app: str, group: str) -> Operation:
     """Record a pending ``delete-group``: its objects leave the cluster, then it leaves the database."""
     authorize(by, "manage", system, app)
-    async with _recording(platform, system, app, group) as uow:
+    async with recording(platform, system, app, group) as uow:
         if await uow.model.group(system, app, group) is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        operation = _pending("delete-group", by, system, app, group)
+        operation = pending("delete-group", by, system, app, group)
         await uow.operations.add(operation)
     return operation
 
 
-def _pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:
+def pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:
     return Operation(
         id=str(uuid.uuid4()), action=action, actor=by.name, system=system, app=app, group=group, params=params
     )
 
 
 @asynccontextmanager
-async def _recording(platform: Platform, system: str, app: str, group: str) -> AsyncIterator[UnitOfWork]:
+async def recording(platform: Platform, system: str, app: str, group: str) -> AsyncIterator[UnitOfWork]:
     """A unit of work whose database conflict (another unfinished operation on the group, or a version
     made meanwhile) reads as such."""
     try:
@@ -175,5 +175,10 @@ async def _recording(platform: Platform, system: str, app: str, group: str) -> A
 
 
 async def run_operation(platform: Platform, operation_id: str) -> Operation:
-    """Drive an operation to its end (see the module docstring); returns the finished operation."""
+    """Drive an operation to its end (see the module docstring; releases: services/release_runner.py);
+    returns the finished operation."""
+    async with platform.db.unit_of_work() as uow:
+        op = await uow.operations.get(operation_id)
+    if op is not None and op.action == "release":
+        return await release_runner.run(platform, operation_id)
     return await rollouts.run(platform, operation_id)

@@ -73,7 +73,9 @@ async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[obje
     for op in unfinished:
         async with platform.db.unit_of_work() as uow:
             held = await uow.operations.claim(op.id, me, seconds=lease)
-            if held and op.started_at and now > op.started_at.timestamp() + _limit(op) + STUCK_GRACE:
+            # A release waits for people (pauses) and bounds each of its steps itself: never "stuck".
+            stuck = op.started_at is not None and now > op.started_at.timestamp() + _limit(op) + STUCK_GRACE
+            if held and stuck and op.action != "release":
                 # Its runner keeps failing or hangs past its deadline: end it, or the group stays locked.
                 await uow.operations.finish(
                     op.id, "failed", error=f"stopped: no end {STUCK_GRACE:.0f}s past its deadline"

@@ -340,3 +340,10 @@ async def _finish_delete(platform: Platform, plan: _Plan, error: str) -> Operati
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished
+
+
+# The pieces the release runner (services/release_runner.py) drives its steps with.
+Plan = _Plan
+plan_operation = _plan
+deploy_and_wait = _deploy
+cluster_client = _cluster

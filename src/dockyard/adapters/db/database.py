@@ -22,6 +22,7 @@ from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
+from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.sessions import Sessions
 
 
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.clusters = ClusterRepository(session)
         self.model = ApplicationModel(session)
         self.operations = OperationLog(session)
+        self.releases = Releases(session)
         self.identities = Identities(session)
         self.keys = KeyChecks(session)
         self.members = Members(session)

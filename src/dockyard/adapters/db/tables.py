@@ -265,3 +265,33 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReleaseRow(Base):
+    """A release's state; its ``id`` is the id of the ``release`` operation that drives it (and holds
+    the group's one-unfinished-operation lock and the executor's lease)."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[str] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63))
+    app: Mapped[str] = mapped_column(String(63))
+    group: Mapped[str] = mapped_column(String(63))
+    strategy: Mapped[str] = mapped_column(String(16))
+    stable_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    new_version: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[list[str]] = mapped_column(JSON)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="progressing")
+    paused: Mapped[bool] = mapped_column(default=False)
+    # The last command not yet taken by the runner: '', 'promote', 'full' or 'abort'.
+    command: Mapped[str] = mapped_column(String(16), default="")
+    pause_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ledger: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(String(4000), default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_releases_group", "system", "app", "group"),)

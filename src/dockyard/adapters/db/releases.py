@@ -1,0 +1,138 @@
+"""Releases' state. The runner and the API write different columns with targeted updates, so a
+command given while the runner records a step is never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dockyard.adapters.db.tables import ReleaseRow
+from dockyard.domain.release import ENDED, Release
+
+
+class Releases:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, release: Release) -> None:
+        now = dt.datetime.now(dt.UTC)
+        self._session.add(
+            ReleaseRow(
+                id=release.id,
+                system=release.system,
+                app=release.app,
+                group=release.group,
+                strategy=release.strategy,
+                stable_version=release.stable_version,
+                new_version=release.new_version,
+                total=release.total,
+                steps=list(release.steps),
+                step=release.step,
+                status=release.status,
+                paused=release.paused,
+                command="",
+                pause_until=None,
+                ledger=list(release.ledger),
+                error="",
+                created_by=release.created_by,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, release_id: str) -> Release | None:
+        row = await self._session.get(ReleaseRow, release_id, populate_existing=True)
+        return _release(row) if row else None
+
+    async def of_group(self, system: str, app: str, group: str, *, limit: int = 50) -> list[Release]:
+        rows = await self._session.scalars(
+            select(ReleaseRow)
+            .where(ReleaseRow.system == system, ReleaseRow.app == app, ReleaseRow.group == group)
+            .order_by(ReleaseRow.created_at.desc())
+            .limit(limit)
+        )
+        return [_release(r) for r in rows]
+
+    async def record(
+        self,
+        release_id: str,
+        *,
+        step: int | None = None,
+        status: str | None = None,
+        pause_until: dt.datetime | bool | None = False,
+        entry: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """The runner's write: where the release is, and one more ledger entry (never its commands)."""
+        row = await self._session.get(ReleaseRow, release_id, populate_existing=True)
+        assert row is not None
+        values: dict[str, Any] = {"updated_at": dt.datetime.now(dt.UTC)}
+        if step is not None:
+            values["step"] = step
+        if status is not None:
+            values["status"] = status
+        if pause_until is not False:
+            values["pause_until"] = pause_until
+        if error is not None:
+            values["error"] = error
+        if entry is not None:
+            values["ledger"] = [*row.ledger, entry]
+        await self._session.execute(
+            update(ReleaseRow)
+            .where(ReleaseRow.id == release_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def command(self, release_id: str, *, command: str | None = None, paused: bool | None = None) -> bool:
+        """The API's write: a command for the runner, or pause/resume; False if the release ended."""
+        values: dict[str, Any] = {"updated_at": dt.datetime.now(dt.UTC)}
+        if command is not None:
+            values["command"] = command
+        if paused is not None:
+            values["paused"] = paused
+        done = await self._session.execute(
+            update(ReleaseRow)
+            .where(ReleaseRow.id == release_id, ReleaseRow.status.not_in(ENDED))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def take_command(self, release_id: str, command: str) -> bool:
+        """Clear ``command`` if it is the one pending; True if this call took it."""
+        done = await self._session.execute(
+            update(ReleaseRow)
+            .where(ReleaseRow.id == release_id, ReleaseRow.command == command)
+            .values(command="")
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _release(row: ReleaseRow) -> Release:
+    return Release(
+        id=row.id,
+        system=row.system,
+        app=row.app,
+        group=row.group,
+        strategy=row.strategy,
+        stable_version=row.stable_version,
+        new_version=row.new_version,
+        total=row.total,
+        steps=tuple(row.steps),
+        step=row.step,
+        status=row.status,
+        paused=row.paused,
+        command=row.command,
+        pause_until=row.pause_until,
+        ledger=tuple(row.ledger),
+        error=row.error,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

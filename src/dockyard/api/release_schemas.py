@@ -1,0 +1,76 @@
+"""Bodies of the release endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from dockyard.api.schemas import VersionIn
+from dockyard.domain.release import Release, split
+
+
+class ReleaseIn(VersionIn):
+    version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
+    strategy: Literal["gray", "rolling"] = "gray"
+    steps: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="gray only: e.g. ['gray 2', 'pause', '50%', 'pause 5m', '100%']; default ['100%']",
+    )
+    step_deadline_seconds: int = Field(default=300, ge=5, le=3600, description="how long a step may take")
+    max_restarts: int = Field(default=3, ge=0, le=100, description="restarts of a new instance that abort it")
+
+
+class PromoteIn(BaseModel):
+    full: bool = Field(default=False, description="skip to 100%")
+
+
+class ReleaseOut(BaseModel):
+    id: str
+    system: str
+    app: str
+    group: str
+    strategy: str
+    stable_version: int | None
+    new_version: int
+    total: int
+    steps: list[str]
+    step: int = Field(description="the index in steps of the step under way (or the last one)")
+    status: str = Field(description="progressing | paused | waiting | aborting | succeeded | aborted | failed")
+    paused: bool
+    new_instances: int = Field(description="instances of the new version once the current step is done")
+    stable_instances: int
+    pause_until: dt.datetime | None
+    ledger: list[dict[str, Any]]
+    error: str
+    created_by: str
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, r: Release) -> ReleaseOut:
+        new, stable = split(r.parsed_steps, r.step, r.total) if r.strategy == "gray" else (r.total, 0)
+        return cls(
+            id=r.id,
+            system=r.system,
+            app=r.app,
+            group=r.group,
+            strategy=r.strategy,
+            stable_version=r.stable_version,
+            new_version=r.new_version,
+            total=r.total,
+            steps=list(r.steps),
+            step=r.step,
+            status=r.status,
+            paused=r.paused,
+            new_instances=new,
+            stable_instances=stable,
+            pause_until=r.pause_until,
+            ledger=list(r.ledger),
+            error=r.error,
+            created_by=r.created_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )

@@ -1,0 +1,290 @@
+"""The runner of releases: drives a ``release`` operation step by step, as its state in the database says.
+
+Contract of :func:`run`: the release's state (step, status, ledger) is in the database and written
+after each step, so a runner resumed after a crash (kill -9) continues at the same step; applying a
+step is idempotent (server-side apply of the same replicas), so nothing is created twice and the split
+is not reset. Commands (promote, promote --full, pause, resume, abort) are read from the database at
+every turn. Each instance step: the canary workload is scaled up to the step's count and must be Ready
+within the step deadline with fewer restarts than the limit, then the stable workload is scaled down
+(so the group never runs fewer Ready instances than its count). A failed check or ``abort`` brings the
+stable version back to the full count, removes the canary and ends the release ``aborted`` (its
+operation ``failed`` with the reason); after ``100%`` the group's own workload is moved to the new
+version (a rolling update), the canary removed, and the release ends ``succeeded``. While the
+apiserver is away the release is ``waiting`` and retried with capped backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import replace
+from typing import Any
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
+from dockyard.domain.errors import InvalidInput, NotFound
+from dockyard.domain.model import Operation
+from dockyard.domain.release import Release, final_step, split
+from dockyard.domain.render import canary, canary_name, deployment, render
+from dockyard.domain.versions import VersionSpec
+from dockyard.services import rollouts
+from dockyard.services.platform import Platform
+
+POLL = 0.5
+MAX_BACKOFF = 5.0
+DEFAULT_STEP_DEADLINE = 300
+DEFAULT_MAX_RESTARTS = 3
+
+
+class _Failed(Exception):
+    """A check failed: the release aborts with this reason."""
+
+
+async def run(platform: Platform, operation_id: str) -> Operation:
+    try:
+        plan = await rollouts.plan_operation(platform, operation_id)
+    except (NotFound, InvalidInput) as e:
+        return await _end(platform, operation_id, "failed", str(e))
+    if isinstance(plan, Operation):
+        return plan
+    async with platform.db.unit_of_work() as uow:
+        release = await uow.releases.get(operation_id)
+        stable = (
+            await uow.model.version(plan.ref.system, plan.ref.app, plan.ref.group, release.stable_version)
+            if release and release.stable_version
+            else None
+        )
+    if release is None:
+        return await _end(platform, operation_id, "failed", "the release's state is gone")
+    if release.strategy == "rolling" or stable is None:
+        error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
+        await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
+        return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
+    runner = _Gray(platform, plan, stable.spec)
+    outcome, error = await runner.drive()
+    return await _end(platform, operation_id, outcome, error, plan.number if outcome == "succeeded" else None)
+
+
+def _deadline(plan: rollouts.Plan) -> int:
+    return int(plan.operation.params.get("step_deadline_seconds", DEFAULT_STEP_DEADLINE))
+
+
+def _entry(event: str, error: str = "", **fields: Any) -> dict[str, Any]:
+    entry = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": event, **fields}
+    if error:
+        entry["error"] = error
+    return entry
+
+
+async def _record(platform: Platform, release_id: str, **changes: Any) -> None:
+    async with platform.db.unit_of_work() as uow:
+        await uow.releases.record(release_id, **changes)
+
+
+async def _end(platform: Platform, operation_id: str, status: str, error: str, version: int | None = None) -> Operation:
+    async with platform.db.unit_of_work() as uow:
+        ended = await uow.operations.finish(
+            operation_id, "succeeded" if status == "succeeded" else "failed", error=error
+        )
+        op = await uow.operations.get(operation_id)
+        if ended and version is not None and op is not None:
+            await uow.model.set_current_version(op.system, op.app, op.group, version)
+    assert op is not None
+    return op
+
+
+class _Gray:
+    def __init__(self, platform: Platform, plan: rollouts.Plan, stable: VersionSpec) -> None:
+        self.platform = platform
+        self.plan = plan
+        self.stable = stable
+        assert plan.spec is not None
+        self.new = plan.spec
+        self.kube: KubeCluster | None = None
+        self.backoff = POLL
+
+    @property
+    def ref(self) -> Any:
+        return self.plan.ref
+
+    async def _load(self) -> Release:
+        async with self.platform.db.unit_of_work() as uow:
+            found = await uow.releases.get(self.plan.operation.id)
+        assert found is not None
+        return found
+
+    async def _take(self, command: str) -> bool:
+        async with self.platform.db.unit_of_work() as uow:
+            return await uow.releases.take_command(self.plan.operation.id, command)
+
+    async def drive(self) -> tuple[str, str]:
+        """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``."""
+        while True:
+            release = await self._load()
+            if release.status in ("succeeded", "aborted", "failed"):
+                return ("succeeded", "") if release.status == "succeeded" else ("aborted", release.error)
+            if release.status == "aborting" or (release.command == "abort" and await self._take("abort")):
+                why = release.error or f"aborted at step {release.step + 1} ({release.steps[release.step]})"
+                return await self._abort(why)
+            try:
+                if await self._turn(release):
+                    return "succeeded", ""
+                self.backoff = POLL
+            except _Failed as e:
+                return await self._abort(str(e))
+            except KubeUnavailableError:
+                await self._wait_for_cluster(release)
+            except KubeError as e:
+                return await self._abort(f"cluster {self.plan.cluster} refused: {e}")
+
+    async def _turn(self, release: Release) -> bool:
+        """One step's worth of work; True once the release has succeeded."""
+        steps = release.parsed_steps
+        if release.command == "full" and await self._take("full"):
+            await _record(self.platform, release.id, step=final_step(steps), entry=_entry("promote", full=True))
+            return False
+        if steps[release.step].kind == "pause":
+            await self._pause_turn(release)
+            return False
+        if release.paused:
+            if release.status != "paused":
+                await _record(self.platform, release.id, status="paused", entry=_entry("paused"))
+            await asyncio.sleep(POLL)
+            return False
+        return await self._step_turn(release)
+
+    async def _pause_turn(self, release: Release) -> None:
+        step = release.parsed_steps[release.step]
+        now = dt.datetime.now(dt.UTC)
+        promoted = release.command == "promote" and await self._take("promote")
+        if step.value is not None and release.pause_until is None and not promoted:
+            until = now + dt.timedelta(seconds=step.value)
+            await _record(self.platform, release.id, status="paused", pause_until=until)
+            return
+        timed_out = release.pause_until is not None and now >= release.pause_until and not release.paused
+        if promoted or timed_out:
+            event = _entry("promote") if promoted else _entry("pause-ended", seconds=step.value)
+            next_step = release.step + 1
+            await _record(
+                self.platform, release.id, step=next_step, status="progressing", pause_until=None, entry=event
+            )
+            return
+        if release.status != "paused":
+            await _record(self.platform, release.id, status="paused")
+        await asyncio.sleep(POLL)
+
+    async def _step_turn(self, release: Release) -> bool:
+        steps = release.parsed_steps
+        if release.command == "promote":
+            await self._take("promote")  # nothing to promote while a step runs: it goes on by itself
+        if release.status != "progressing":
+            await _record(self.platform, release.id, status="progressing")
+        new, stable = split(steps, release.step, release.total)
+        checks = await self._apply_split(new, stable)
+        entry = _entry("step", step=str(steps[release.step]), new=new, stable=stable, checks=checks)
+        if release.step != final_step(steps):
+            await _record(self.platform, release.id, step=release.step + 1, entry=entry)
+            return False
+        await _record(self.platform, release.id, entry=entry)
+        await self._hand_back(release)
+        return True
+
+    async def _cluster(self) -> KubeCluster:
+        self.kube = self.kube or await rollouts.cluster_client(self.platform, self.plan.cluster)
+        return self.kube
+
+    async def _apply_split(self, new: int, stable: int) -> list[dict[str, Any]]:
+        """Canary up to ``new`` and Ready, checked; then stable down to ``stable``. The checks' results."""
+        kube = await self._cluster()
+        for manifest in render(self.ref, self.plan.number, self.new, await self._secrets(self.new)):
+            if manifest["kind"] in ("ConfigMap", "Secret", "ServiceAccount"):
+                await kube.apply(manifest)
+        await kube.apply(canary(self.ref, self.plan.number, self.new, new))
+        deadline = time.time() + _deadline(self.plan)
+        limit = int(self.plan.operation.params.get("max_restarts", DEFAULT_MAX_RESTARTS))
+        while True:
+            ready = await self._canary_ready(kube)
+            restarts = max(
+                (p.restarts for p in self._pods() if p.version == str(self.plan.number) and not p.deleting), default=0
+            )
+            if restarts > limit:
+                raise _Failed(f"{restarts} restarts of an instance of version {self.plan.number} (limit {limit})")
+            if ready >= new:
+                break
+            if time.time() > deadline:
+                why = self._why_not_ready()
+                raise _Failed(
+                    f"{ready}/{new} instances of version {self.plan.number} ready after {_deadline(self.plan)}s"
+                    + (f": {why}" if why else "")
+                )
+            await asyncio.sleep(POLL)
+        await kube.apply(self._stable(stable))
+        return [
+            {"check": "ready", "ok": True, "ready": ready, "wanted": new},
+            {"check": "restarts", "ok": True, "max": restarts, "limit": limit},
+        ]
+
+    def _pods(self) -> list[Any]:
+        return self.platform.live.pods(self.plan.cluster, self.ref.system, self.ref.app, self.ref.group)
+
+    def _why_not_ready(self) -> str:
+        reasons = {p.reason for p in self._pods() if p.version == str(self.plan.number) and p.reason}
+        return "; ".join(sorted(reasons))[:500]
+
+    async def _canary_ready(self, kube: KubeCluster) -> int:
+        try:
+            live = await kube.get("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+        except KubeNotFoundError:
+            return 0
+        status = live.get("status") or {}
+        if int(status.get("observedGeneration") or 0) < int(live["metadata"].get("generation") or 0):
+            return 0
+        return int(status.get("readyReplicas") or 0)
+
+    def _stable(self, replicas: int) -> dict[str, Any]:
+        assert self.plan.current is not None
+        made = deployment(self.ref, self.plan.current, self.stable)
+        made["spec"]["replicas"] = replicas
+        return made
+
+    async def _secrets(self, spec: VersionSpec) -> dict[str, str]:
+        return {name: self.platform.box.open(v.token) for name, v in spec.secret_env}
+
+    async def _hand_back(self, release: Release) -> None:
+        """The group's own workload moves to the new version at full count; then the canary goes."""
+        plan = replace(self.plan, deadline_at=time.time() + _deadline(self.plan), current=release.stable_version)
+        error = await rollouts.deploy_and_wait(self.platform, plan)
+        if error:
+            raise _Failed(f"moving the group's workload to version {self.plan.number}: {error}")
+        kube = await self._cluster()
+        await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+        await _record(self.platform, release.id, status="succeeded", entry=_entry("succeeded"))
+
+    async def _abort(self, why: str) -> tuple[str, str]:
+        """Stable back to the full count, canary removed; retried while the apiserver is away."""
+        release = await self._load()
+        await _record(self.platform, release.id, status="aborting", error=why, entry=_entry("aborting", why))
+        backoff = POLL
+        while True:
+            try:
+                kube = await self._cluster()
+                await kube.apply(self._stable(release.total))
+                await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+                break
+            except KubeUnavailableError:
+                self.kube = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            except KubeError as e:
+                why = f"{why}; and the abort failed: {e}"
+                break
+        await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
+        return "aborted", why
+
+    async def _wait_for_cluster(self, release: Release) -> None:
+        self.kube = None
+        if release.status != "waiting":
+            await _record(self.platform, release.id, status="waiting", entry=_entry("waiting", "the apiserver is away"))
+        await asyncio.sleep(self.backoff)
+        self.backoff = min(self.backoff * 2, MAX_BACKOFF)

@@ -1,0 +1,149 @@
+"""Releases of a group: start one (gray or rolling), read them, and steer a running one.
+
+Contracts: :func:`start_release` authorizes (``deploy``), checks the steps, and records in one unit of
+work the new version if one is made, a pending ``release`` operation (the group's one unfinished
+operation: a second release, or a deploy, gets 409) and the release's state; the executor drives it
+(services/release_runner.py). Commands write to the release's state and are taken by its runner at
+its next turn: ``promote`` ends a pause (409 when the release does not wait at one), ``promote
+--full`` jumps to 100%, ``pause`` holds the release at the next step boundary, ``resume`` lets it go
+on, ``abort`` brings the stable version back at full count. Every command on an ended release is 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dockyard.domain.access import Principal, authorize
+from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.release import STRATEGIES, Release, parse_steps
+from dockyard.services import deploys
+from dockyard.services.applications import spec_for
+from dockyard.services.platform import Platform
+from dockyard.services.release_runner import DEFAULT_MAX_RESTARTS, DEFAULT_STEP_DEADLINE
+
+COMMANDS = ("promote", "full", "pause", "resume", "abort")
+
+
+async def start_release(
+    platform: Platform,
+    by: Principal,
+    *,
+    system: str,
+    app: str,
+    group: str,
+    version: int | None = None,
+    spec: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+    strategy: str = "gray",
+    steps: list[str] | None = None,
+    step_deadline_seconds: int = DEFAULT_STEP_DEADLINE,
+    max_restarts: int = DEFAULT_MAX_RESTARTS,
+    reason: str = "",
+) -> Release:
+    authorize(by, "deploy", system, app)
+    if strategy not in STRATEGIES:
+        raise InvalidInput("strategy", f"strategy must be one of {', '.join(STRATEGIES)}")
+    parsed = parse_steps(steps if steps is not None else ["100%"])
+    if strategy == "rolling" and steps is not None:
+        raise InvalidInput("steps", "a rolling release has no steps: Kubernetes rolls the instances over")
+    deploys.check_deadline(step_deadline_seconds, "step_deadline_seconds")
+    if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or not 0 <= max_restarts <= 100:
+        raise InvalidInput("max_restarts", "max_restarts must be an integer from 0 to 100")
+    if sum(x is not None for x in (version, spec, changes)) != 1:
+        raise InvalidInput("version", "give exactly one of version, spec or changes")
+    async with deploys.recording(platform, system, app, group) as uow:
+        found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        if strategy == "gray" and found.current_version is None:
+            raise Conflict(f"group {group!r} runs no version yet: deploy one first, then release beside it")
+        if version is None:
+            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
+            new = await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)
+        else:
+            deploys.check_version(version)
+            found_version = await uow.model.version(system, app, group, version)
+            if found_version is None:
+                raise NotFound(f"version {version} does not exist in group {group!r}")
+            new = found_version
+        if new.number == found.current_version:
+            raise Conflict(f"group {group!r} already runs version {new.number}")
+        operation = deploys.pending(
+            "release",
+            by,
+            system,
+            app,
+            group,
+            version=new.number,
+            strategy=strategy,
+            deadline_seconds=step_deadline_seconds,
+            step_deadline_seconds=step_deadline_seconds,
+            max_restarts=max_restarts,
+        )
+        await uow.operations.add(operation)
+        release = Release(
+            id=operation.id,
+            system=system,
+            app=app,
+            group=group,
+            strategy=strategy,
+            stable_version=found.current_version,
+            new_version=new.number,
+            total=new.spec.instances,
+            steps=tuple(str(s) for s in parsed),
+            step=0,
+            status="progressing",
+            paused=False,
+            command="",
+            pause_until=None,
+            ledger=({"event": "started", "by": by.name, "version": new.number, "stable": found.current_version},),
+            error="",
+            created_by=by.name,
+        )
+        await uow.releases.add(release)
+    return await get_release(platform, by, system, app, group, release.id)
+
+
+async def list_releases(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Release]:
+    authorize(by, "read", system, app)
+    async with platform.db.unit_of_work() as uow:
+        if await uow.model.group(system, app, group) is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        return await uow.releases.of_group(system, app, group)
+
+
+async def get_release(platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str) -> Release:
+    authorize(by, "read", system, app)
+    async with platform.db.unit_of_work() as uow:
+        found = await uow.releases.get(release_id)
+    if found is None or (found.system, found.app, found.group) != (system, app, group):
+        raise NotFound(f"release {release_id!r} does not exist in {system}/{app}/{group}")
+    return found
+
+
+async def command(
+    platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str, what: str
+) -> Release:
+    """Give a running release a command (see the module docstring)."""
+    authorize(by, "deploy", system, app)
+    if what not in COMMANDS:
+        raise InvalidInput("command", f"command must be one of {', '.join(COMMANDS)}")
+    release = await get_release(platform, by, system, app, group, release_id)
+    if release.strategy != "gray":
+        raise Conflict("a rolling release has no steps to steer")
+    if what == "promote":
+        step = release.parsed_steps[release.step]
+        if not release.active or step.kind != "pause":
+            raise Conflict(
+                f"release {release_id} does not wait at a pause (it is {release.status}); nothing to promote"
+            )
+    async with platform.db.unit_of_work() as uow:
+        if what in ("pause", "resume"):
+            ok = await uow.releases.command(release_id, paused=what == "pause")
+        else:
+            ok = await uow.releases.command(release_id, command=what)
+    if not ok:
+        raise Conflict(f"release {release_id} has ended ({release.status})")
+    platform.operations_added.set()
+    return await get_release(platform, by, system, app, group, release_id)

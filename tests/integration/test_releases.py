@@ -1,0 +1,249 @@
+"""Gray releases on the sandbox: steps with exact instance counts per version, promote, abort, a new
+version that never becomes Ready, and a kill -9 of the server in the middle of a release."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.errors import KubeNotFoundError
+from dockyard.sandbox import cluster, processes
+from tests.integration.conftest import Sandbox, free_port
+from tests.integration.test_api import V1, Api, api
+from tests.integration.test_permissions import ADMIN, server
+
+__all__ = ["api", "server"]  # fixtures: in-process servers with cluster local (with and without executor)
+V2_CHANGES = {"image": "registry.local/shop/web:2"}
+
+
+async def _counts(kube: KubeCluster, system: str) -> Counter[str]:
+    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": "prod"})
+    return Counter(
+        p["metadata"]["labels"]["dockyard.io/version"] for p in pods if not p["metadata"].get("deletionTimestamp")
+    )
+
+
+async def _settled(kube: KubeCluster, system: str, want: dict[str, int], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await _counts(kube, system) == Counter(want):
+            return
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"pods are {dict(await _counts(kube, system))}, not {want}")
+
+
+async def _release_when(
+    api: Api, release_id: str, status: str, step: int | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = (await api.http.get(f"{api.group}/releases/{release_id}")).json()
+        if got["status"] == status and (step is None or got["step"] == step):
+            return dict(got)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"release {release_id} did not reach {status} at step {step}: {got}")
+
+
+async def _start(api: Api, steps: list[str], **extra: Any) -> dict[str, Any]:
+    await api.act("deploy", {"spec": {**V1, "instances": 10}})
+    response = await api.http.post(f"{api.group}/releases", json={"changes": V2_CHANGES, "steps": steps, **extra})
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+async def _canary_gone(kube: KubeCluster, system: str) -> bool:
+    try:
+        await kube.get("apps/v1", "Deployment", "web-prod-canary", namespace=system)
+    except KubeNotFoundError:
+        return True
+    return False
+
+
+async def test_gray_release_steps_promote_and_finish(api: Api, kube: KubeCluster) -> None:
+    release = await _start(api, ["gray 2", "pause", "50%", "pause", "100%"])
+    assert (release["stable_version"], release["new_version"], release["total"]) == (1, 2, 10)
+
+    # A second release, or a deploy, while this one runs: 409.
+    again = await api.http.post(f"{api.group}/releases", json={"changes": {"image": "r/web:3"}})
+    assert again.status_code == 409
+    assert (await api.http.post(f"{api.group}/deploy", json={"version": 1})).status_code == 409
+
+    await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"2": 2, "1": 8})
+    service = await kube.get("v1", "Service", "web-prod", namespace=api.system)
+    for pod in await kube.list("v1", "Pod", namespace=api.system, labels={"dockyard.io/group": "prod"}):
+        assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()  # both versions served
+
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    await _release_when(api, release["id"], "paused", step=3)
+    await _settled(kube, api.system, {"2": 5, "1": 5})
+
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    done = await _release_when(api, release["id"], "succeeded")
+    await _settled(kube, api.system, {"2": 10})
+    assert await _canary_gone(kube, api.system)
+    deployment = await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system)
+    assert deployment["spec"]["template"]["metadata"]["labels"]["dockyard.io/version"] == "2"
+    group = (await api.http.get(api.group)).json()
+    assert group["current_version"] == 2
+    # The ledger: the start, each instance step with its counts and checks, the promotes, the end.
+    events = [e["event"] for e in done["ledger"]]
+    assert events == ["started", "step", "promote", "step", "promote", "step", "succeeded"]
+    steps = [(e["step"], e["new"], e["stable"]) for e in done["ledger"] if e["event"] == "step"]
+    assert steps == [("gray 2", 2, 8), ("50%", 5, 5), ("100%", 10, 0)]
+    assert all(c["ok"] for e in done["ledger"] if e["event"] == "step" for c in e["checks"])
+    # Ended: commands are refused.
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/abort")).status_code == 409
+
+
+async def test_abort_at_half_brings_back_the_stable_version(api: Api, kube: KubeCluster) -> None:
+    release = await _start(api, ["gray 2", "pause", "50%", "pause", "100%"])
+    await _release_when(api, release["id"], "paused", step=1)
+    promote = await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})
+    assert promote.status_code == 200
+    await _release_when(api, release["id"], "paused", step=3)
+    await _settled(kube, api.system, {"2": 5, "1": 5})
+
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/abort")).status_code == 200
+    aborted = await _release_when(api, release["id"], "aborted")
+    assert "aborted at step 4" in aborted["error"]
+    await _settled(kube, api.system, {"1": 10})
+    assert await _canary_gone(kube, api.system)
+    assert (await api.http.get(api.group)).json()["current_version"] == 1
+    operation = (await api.http.get(f"/api/v1/operations/{release['id']}")).json()
+    assert (operation["status"], operation["action"]) == ("failed", "release")
+
+
+async def test_a_version_that_never_becomes_ready_aborts_by_itself(api: Api, kube: KubeCluster) -> None:
+    """The system's quota leaves room for the stable instances, not for the new, bigger ones."""
+    system = f"quota-{uuid.uuid4().hex[:6]}"
+    base = f"/api/v1/systems/{system}"
+    body = {"name": system, "quota": {"cpu_millis": 12000, "memory_mib": 65536}}
+    assert (await api.http.post("/api/v1/systems", json=body)).status_code == 201
+    assert (await api.http.post(f"{base}/apps", json={"name": "web", "repository": "r/web"})).status_code == 201
+    group = {"name": "prod", "environment": "prod", "cluster": "local"}
+    assert (await api.http.post(f"{base}/apps/web/groups", json=group)).status_code == 201
+    quota_api = Api(api.http, api.platform, system)
+    try:
+        await quota_api.act("deploy", {"spec": {**V1, "flavor": "small", "instances": 10}})
+        changes = {"changes": {"flavor": "xlarge"}, "steps": ["gray 2", "100%"], "step_deadline_seconds": 10}
+        started = await api.http.post(f"{quota_api.group}/releases", json=changes)
+        assert started.status_code == 202, started.text
+        aborted = await _release_when(quota_api, started.json()["id"], "aborted", timeout=90)
+        assert "0/2 instances of version 2 ready after 10s" in aborted["error"]
+        await _settled(kube, system, {"1": 10})
+        assert await _canary_gone(kube, system)
+    finally:
+        await kube.delete("v1", "Namespace", system)
+
+
+async def test_a_release_survives_kill_9_of_the_server(
+    server: tuple[FastAPI, httpx.AsyncClient], kube: KubeCluster, database_url: str, tmp_path: Path
+) -> None:
+    """The in-process app here runs no executor: a server process drives the release, is killed (-9)
+    at its pause, and a second one, after the lease lapses, finishes it from the same step: the split
+    is kept, the canary is not made again, each step is in the ledger once."""
+    app, http = server
+    system = f"kill-{uuid.uuid4().hex[:6]}"
+    base = f"/api/v1/systems/{system}"
+    group = f"{base}/apps/web/groups/prod"
+    for path, body in (
+        ("/api/v1/systems", {"name": system}),
+        (f"{base}/apps", {"name": "web", "repository": "r/web"}),
+        (f"{base}/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
+        (f"{group}/versions", {"spec": {**V1, "instances": 10}}),
+        (f"{group}/versions", {"changes": V2_CHANGES}),
+    ):
+        assert (await http.post(path, json=body, headers=ADMIN)).status_code == 201
+    env = {
+        **os.environ,
+        "DOCKYARD_DATABASE_URL": database_url,
+        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
+        "DOCKYARD_SECRET_KEY_FILE": str(app.state.platform.settings.secret_key_file),
+    }
+    argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
+
+    async def status_of(operation_id: str) -> str:
+        return str((await http.get(f"/api/v1/operations/{operation_id}", headers=ADMIN)).json()["status"])
+
+    async def release_when(release_id: str, status: str, step: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = (await http.get(f"{group}/releases/{release_id}", headers=ADMIN)).json()
+            if (got["status"], got["step"]) == (status, step):
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"release did not reach {status} at step {step}: {got}")
+
+    try:
+        with (tmp_path / "server-1.log").open("wb") as log:
+            first = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deploy = (await http.post(f"{group}/deploy", json={"version": 1}, headers=ADMIN)).json()
+        deadline = time.monotonic() + 120
+        while await status_of(deploy["id"]) != "succeeded":
+            assert time.monotonic() < deadline, "the first server did not deploy v1"
+            await asyncio.sleep(0.3)
+        body = {"version": 2, "steps": ["gray 3", "pause", "100%"]}
+        release = (await http.post(f"{group}/releases", json=body, headers=ADMIN)).json()
+        await release_when(release["id"], "paused", 1)
+        await _settled(kube, system, {"2": 3, "1": 7})
+        first.kill()  # SIGKILL: no shutdown, its lease on the release lapses in 15 s
+        first.wait()
+
+        promote = await http.post(f"{group}/releases/{release['id']}/promote", json={}, headers=ADMIN)
+        assert promote.status_code == 200
+        await asyncio.sleep(2)
+        await _settled(kube, system, {"2": 3, "1": 7})  # nobody drives it: the split holds
+        with (tmp_path / "server-2.log").open("wb") as log:
+            second = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while await status_of(release["id"]) != "succeeded":
+                assert time.monotonic() < deadline, (tmp_path / "server-2.log").read_text()[-3000:]
+                await asyncio.sleep(0.5)
+        finally:
+            second.send_signal(signal.SIGINT)
+            second.wait(timeout=30)
+        await _settled(kube, system, {"2": 10})
+        done = (await http.get(f"{group}/releases/{release['id']}", headers=ADMIN)).json()
+        # Each step once: the one done before the kill was not done again.
+        assert [e.get("step") for e in done["ledger"] if e["event"] == "step"] == ["gray 3", "100%"]
+        assert await _canary_gone(kube, system)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        await kube.delete("v1", "Namespace", system)
+
+
+async def test_a_release_waits_out_a_60s_apiserver_outage_and_converges(
+    api: Api, kube: KubeCluster, sandbox: Sandbox
+) -> None:
+    release = await _start(api, ["gray 2", "pause", "100%"])
+    await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"2": 2, "1": 8})
+    apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
+    assert apiserver is not None
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    os.kill(apiserver.pid, signal.SIGKILL)
+    try:
+        waiting = await _release_when(api, release["id"], "waiting", timeout=30)
+        assert waiting["ledger"][-1]["event"] == "waiting"
+        await asyncio.sleep(60)
+        assert (await api.http.get(f"{api.group}/releases/{release['id']}")).json()["status"] == "waiting"
+    finally:
+        await asyncio.to_thread(cluster.up, sandbox.layout)  # the apiserver comes back
+    done = await _release_when(api, release["id"], "succeeded", timeout=180)
+    await _settled(kube, api.system, {"2": 10}, timeout=120)
+    assert [e["step"] for e in done["ledger"] if e["event"] == "step"] == ["gray 2", "100%"]
