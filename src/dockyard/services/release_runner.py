@@ -26,7 +26,7 @@ from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnav
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.release import Release, final_step, split
-from dockyard.domain.render import canary, canary_name, deployment, render
+from dockyard.domain.render import canary, canary_name, deployment, pinned_service, render
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
@@ -35,6 +35,10 @@ POLL = 0.5
 MAX_BACKOFF = 5.0
 DEFAULT_STEP_DEADLINE = 300
 DEFAULT_MAX_RESTARTS = 3
+DEFAULT_KEEP = 300
+MAX_KEEP = 24 * 3600
+# A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
+BLUE_GREEN_STEPS = ("100%", "pause", "100%")
 
 
 class _Failed(Exception):
@@ -61,7 +65,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
         await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
         return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
-    runner = _Gray(platform, plan, stable.spec)
+    runner = (_BlueGreen if release.strategy == "blue-green" else _Gray)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
     return await _end(platform, operation_id, outcome, error, plan.number if outcome == "succeeded" else None)
 
@@ -196,6 +200,13 @@ class _Gray:
 
     async def _apply_split(self, new: int, stable: int) -> list[dict[str, Any]]:
         """Canary up to ``new`` and Ready, checked; then stable down to ``stable``. The checks' results."""
+        checks = await self._bring_up(new)
+        kube = await self._cluster()
+        await kube.apply(self._stable(stable))
+        return checks
+
+    async def _bring_up(self, new: int) -> list[dict[str, Any]]:
+        """The canary at ``new`` instances, Ready within the step deadline and with few restarts."""
         kube = await self._cluster()
         for manifest in render(self.ref, self.plan.number, self.new, await self._secrets(self.new)):
             if manifest["kind"] in ("ConfigMap", "Secret", "ServiceAccount"):
@@ -219,7 +230,6 @@ class _Gray:
                     + (f": {why}" if why else "")
                 )
             await asyncio.sleep(POLL)
-        await kube.apply(self._stable(stable))
         return [
             {"check": "ready", "ok": True, "ready": ready, "wanted": new},
             {"check": "restarts", "ok": True, "max": restarts, "limit": limit},
@@ -270,7 +280,9 @@ class _Gray:
             try:
                 kube = await self._cluster()
                 await kube.apply(self._stable(release.total))
+                await self._switch_back(kube)
                 await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+                await self._unpin(kube)
                 break
             except KubeUnavailableError:
                 self.kube = None
@@ -282,9 +294,62 @@ class _Gray:
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
         return "aborted", why
 
+    async def _switch_back(self, kube: KubeCluster) -> None:
+        """Before the canary goes: nothing to do for gray (the Service selects the whole group)."""
+
+    async def _unpin(self, kube: KubeCluster) -> None:
+        """After the canary went: nothing to do for gray."""
+
     async def _wait_for_cluster(self, release: Release) -> None:
         self.kube = None
         if release.status != "waiting":
             await _record(self.platform, release.id, status="waiting", entry=_entry("waiting", "the apiserver is away"))
         await asyncio.sleep(self.backoff)
         self.backoff = min(self.backoff * 2, MAX_BACKOFF)
+
+
+class _BlueGreen(_Gray):
+    """Steps: 0 the new set comes up at full count beside the old one (the Service pinned to the old
+    version meanwhile); then the Service switches to the new version; 1 the old set is kept until
+    ``promote`` or ``keep_seconds`` (``abort`` switches back at once); 2 the group's workload takes
+    the new version, the Service selects the group again, the canary goes."""
+
+    async def _turn(self, release: Release) -> bool:
+        kube = await self._cluster()
+        if release.step == 0:
+            assert self.plan.current is not None
+            await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
+            checks = await self._bring_up(release.total)
+            await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
+            keep = int(self.plan.operation.params.get("keep_seconds", DEFAULT_KEEP))
+            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
+            entry = _entry("switched", new=release.total, stable=release.total, checks=checks, keep_seconds=keep)
+            await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
+            return False
+        promoted = release.command in ("promote", "full") and await self._take(release.command)
+        due = release.pause_until is not None and dt.datetime.now(dt.UTC) >= release.pause_until
+        if not (promoted or (due and not release.paused)):
+            await asyncio.sleep(POLL)
+            return False
+        await _record(
+            self.platform, release.id, step=2, status="progressing", entry=_entry("promote" if promoted else "kept")
+        )
+        await kube.apply(self._stable(0))  # the old set goes while the Service still selects the new one
+        await self._hand_back(release)
+        return True
+
+    async def _switch_back(self, kube: KubeCluster) -> None:
+        assert self.plan.current is not None
+        await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
+
+    async def _unpin(self, kube: KubeCluster) -> None:
+        service = next(
+            (
+                o
+                for o in render(self.ref, self.plan.current or 0, self.stable, await self._secrets(self.stable))
+                if o["kind"] == "Service"
+            ),
+            None,
+        )
+        if service is not None:
+            await kube.apply(service)
