@@ -278,3 +278,22 @@ async def test_blue_green_switches_the_service_and_switches_back_on_abort(api: A
     assert await _canary_gone(kube, api.system)
     assert [e["event"] for e in done["ledger"]] == ["started", "switched", "promote", "succeeded"]
     assert (await api.http.get(api.group)).json()["current_version"] == 3
+
+
+async def test_a_scale_during_a_release_changes_the_total_and_keeps_the_split(api: Api, kube: KubeCluster) -> None:
+    release = await _start(api, ["gray 2", "pause", "100%"])
+    await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"2": 2, "1": 8})
+    scaled = await api.http.post(f"{api.group}/scale", json={"instances": 12})
+    assert scaled.status_code == 202
+    assert scaled.json()["id"] == release["id"]  # the release takes it
+    await _settled(kube, api.system, {"2": 2, "1": 10})
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    done = await _release_when(api, release["id"], "succeeded")
+    await _settled(kube, api.system, {"3": 12})  # a copy of version 2 with the new count
+    events = [e["event"] for e in done["ledger"]]
+    assert events == ["started", "step", "scale", "scaled", "promote", "step", "succeeded"]
+    group = (await api.http.get(api.group)).json()
+    assert group["current_version"] == 3
+    versions = (await api.http.get(f"{api.group}/versions")).json()
+    assert "scaled to 12 instances during the release" in versions[-1]["reason"]

@@ -16,6 +16,7 @@ apiserver is away the release is ``waiting`` and retried with capped backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from dataclasses import replace
@@ -31,7 +32,8 @@ from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
 
-POLL = 0.5
+POLL = 0.5  # how often a waiting release looks again (a command given to this process wakes it at once)
+READY_POLL = 0.1  # how often a step looks at its new instances
 MAX_BACKOFF = 5.0
 DEFAULT_STEP_DEADLINE = 300
 DEFAULT_MAX_RESTARTS = 3
@@ -67,7 +69,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
     runner = (_BlueGreen if release.strategy == "blue-green" else _Gray)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
-    return await _end(platform, operation_id, outcome, error, plan.number if outcome == "succeeded" else None)
+    return await _end(platform, operation_id, outcome, error, runner.final_version if outcome == "succeeded" else None)
 
 
 def _deadline(plan: rollouts.Plan) -> int:
@@ -107,6 +109,7 @@ class _Gray:
         self.new = plan.spec
         self.kube: KubeCluster | None = None
         self.backoff = POLL
+        self.final_version = plan.number  # another one if the release was scaled meanwhile
 
     @property
     def ref(self) -> Any:
@@ -154,12 +157,24 @@ class _Gray:
         if release.paused:
             if release.status != "paused":
                 await _record(self.platform, release.id, status="paused", entry=_entry("paused"))
-            await asyncio.sleep(POLL)
+            await self._nap()
             return False
         return await self._step_turn(release)
 
+    async def _keep_split(self, release: Release, want: tuple[int, int]) -> None:
+        """After a scale during the release: the current split again, at the new total."""
+        applied = next(
+            ((e["new"], e["stable"]) for e in reversed(release.ledger) if e["event"] in ("step", "scaled", "switched")),
+            None,
+        )
+        if applied is None or tuple(applied) == want:
+            return
+        checks = await self._apply_split(*want)
+        await _record(self.platform, release.id, entry=_entry("scaled", new=want[0], stable=want[1], checks=checks))
+
     async def _pause_turn(self, release: Release) -> None:
         step = release.parsed_steps[release.step]
+        await self._keep_split(release, split(release.parsed_steps, release.step, release.total))
         now = dt.datetime.now(dt.UTC)
         promoted = release.command == "promote" and await self._take("promote")
         if step.value is not None and release.pause_until is None and not promoted:
@@ -176,7 +191,7 @@ class _Gray:
             return
         if release.status != "paused":
             await _record(self.platform, release.id, status="paused")
-        await asyncio.sleep(POLL)
+        await self._nap()
 
     async def _step_turn(self, release: Release) -> bool:
         steps = release.parsed_steps
@@ -229,7 +244,7 @@ class _Gray:
                     f"{ready}/{new} instances of version {self.plan.number} ready after {_deadline(self.plan)}s"
                     + (f": {why}" if why else "")
                 )
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(READY_POLL)
         return [
             {"check": "ready", "ok": True, "ready": ready, "wanted": new},
             {"check": "restarts", "ok": True, "max": restarts, "limit": limit},
@@ -262,8 +277,18 @@ class _Gray:
         return {name: self.platform.box.open(v.token) for name, v in spec.secret_env}
 
     async def _hand_back(self, release: Release) -> None:
-        """The group's own workload moves to the new version at full count; then the canary goes."""
+        """The group's own workload moves to the new version at full count; then the canary goes. A
+        release scaled meanwhile ends on a copy of the new version with the new count."""
         plan = replace(self.plan, deadline_at=time.time() + _deadline(self.plan), current=release.stable_version)
+        if release.total != self.new.instances:
+            scaled = self.new.with_changes(instances=release.total)
+            reason = f"release {release.id}: scaled to {release.total} instances during the release"
+            async with self.platform.db.unit_of_work() as uow:
+                made = await uow.model.add_version(
+                    self.ref.system, self.ref.app, self.ref.group, scaled, by=release.created_by, reason=reason
+                )
+            plan = replace(plan, number=made.number, spec=made.spec)
+            self.final_version = made.number
         error = await rollouts.deploy_and_wait(self.platform, plan)
         if error:
             raise _Failed(f"moving the group's workload to version {self.plan.number}: {error}")
@@ -293,6 +318,14 @@ class _Gray:
                 break
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
         return "aborted", why
+
+    async def _nap(self) -> None:
+        """Wait for a command given through this process, or :data:`POLL` seconds (one given through
+        another replica is read at the next turn)."""
+        steered = self.platform.releases_steered
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(steered.wait(), POLL)
+        steered.clear()
 
     async def _switch_back(self, kube: KubeCluster) -> None:
         """Before the canary goes: nothing to do for gray (the Service selects the whole group)."""
@@ -326,10 +359,11 @@ class _BlueGreen(_Gray):
             entry = _entry("switched", new=release.total, stable=release.total, checks=checks, keep_seconds=keep)
             await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
             return False
+        await self._keep_split(release, (release.total, release.total))
         promoted = release.command in ("promote", "full") and await self._take(release.command)
         due = release.pause_until is not None and dt.datetime.now(dt.UTC) >= release.pause_until
         if not (promoted or (due and not release.paused)):
-            await asyncio.sleep(POLL)
+            await self._nap()
             return False
         await _record(
             self.platform, release.id, step=2, status="progressing", entry=_entry("promote" if promoted else "kept")

@@ -13,6 +13,7 @@ on, ``abort`` brings the stable version back at full count. Every command on an 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,7 +112,15 @@ async def start_release(
             paused=False,
             command="",
             pause_until=None,
-            ledger=({"event": "started", "by": by.name, "version": new.number, "stable": found.current_version},),
+            ledger=(
+                {
+                    "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    "event": "started",
+                    "by": by.name,
+                    "version": new.number,
+                    "stable": found.current_version,
+                },
+            ),
             error="",
             created_by=by.name,
         )
@@ -159,5 +168,5 @@ async def command(
             ok = await uow.releases.command(release_id, command=what)
     if not ok:
         raise Conflict(f"release {release_id} has ended ({release.status})")
-    platform.operations_added.set()
+    platform.releases_steered.set()
     return await get_release(platform, by, system, app, group, release_id)
