@@ -247,3 +247,53 @@ async def test_a_release_waits_out_a_60s_apiserver_outage_and_converges(
     done = await _release_when(api, release["id"], "succeeded", timeout=180)
     await _settled(kube, api.system, {"2": 10}, timeout=120)
     assert [e["step"] for e in done["ledger"] if e["event"] == "step"] == ["gray 2", "100%"]
+
+
+async def _selector(kube: KubeCluster, system: str) -> dict[str, str]:
+    service = await kube.get("v1", "Service", "web-prod", namespace=system)
+    return dict(service["spec"]["selector"])
+
+
+async def test_blue_green_switches_the_service_and_switches_back_on_abort(api: Api, kube: KubeCluster) -> None:
+    await api.act("deploy", {"spec": {**V1, "instances": 4}})
+    body = {"changes": V2_CHANGES, "strategy": "blue-green", "keep_seconds": 600}
+    release = (await api.http.post(f"{api.group}/releases", json=body)).json()
+    switched = await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"1": 4, "2": 4})  # both full sets
+    assert (await _selector(kube, api.system))["dockyard.io/version"] == "2"
+    assert switched["ledger"][-1]["event"] == "switched"
+
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/abort")).status_code == 200
+    await _release_when(api, release["id"], "aborted")
+    await _settled(kube, api.system, {"1": 4})
+    assert "dockyard.io/version" not in await _selector(kube, api.system)  # the whole group again
+    assert await _canary_gone(kube, api.system)
+
+    again = (await api.http.post(f"{api.group}/releases", json=body)).json()
+    await _release_when(api, again["id"], "paused", step=1)
+    assert (await api.http.post(f"{api.group}/releases/{again['id']}/promote", json={})).status_code == 200
+    done = await _release_when(api, again["id"], "succeeded")
+    await _settled(kube, api.system, {"3": 4})  # changes again: a version 3 like 2
+    assert "dockyard.io/version" not in await _selector(kube, api.system)
+    assert await _canary_gone(kube, api.system)
+    assert [e["event"] for e in done["ledger"]] == ["started", "switched", "promote", "succeeded"]
+    assert (await api.http.get(api.group)).json()["current_version"] == 3
+
+
+async def test_a_scale_during_a_release_changes_the_total_and_keeps_the_split(api: Api, kube: KubeCluster) -> None:
+    release = await _start(api, ["gray 2", "pause", "100%"])
+    await _release_when(api, release["id"], "paused", step=1)
+    await _settled(kube, api.system, {"2": 2, "1": 8})
+    scaled = await api.http.post(f"{api.group}/scale", json={"instances": 12})
+    assert scaled.status_code == 202
+    assert scaled.json()["id"] == release["id"]  # the release takes it
+    await _settled(kube, api.system, {"2": 2, "1": 10})
+    assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
+    done = await _release_when(api, release["id"], "succeeded")
+    await _settled(kube, api.system, {"3": 12})  # a copy of version 2 with the new count
+    events = [e["event"] for e in done["ledger"]]
+    assert events == ["started", "step", "scale", "scaled", "promote", "step", "succeeded"]
+    group = (await api.http.get(api.group)).json()
+    assert group["current_version"] == 3
+    versions = (await api.http.get(f"{api.group}/versions")).json()
+    assert "scaled to 12 instances during the release" in versions[-1]["reason"]

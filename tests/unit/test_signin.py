@@ -17,7 +17,12 @@ from dockyard.services.signin import (
 )
 
 KEY = b"k" * 64
-NOW = dt.datetime.now(dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def _now() -> dt.datetime:
+    # Taken when a test runs, never at import: the suite may run for longer than a token lives.
+    return dt.datetime.now(dt.UTC)
 
 
 async def test_password_round_trip_and_failures() -> None:
@@ -31,19 +36,26 @@ async def test_password_round_trip_and_failures() -> None:
 
 
 def test_access_token_round_trip() -> None:
-    assert access_subject(KEY, issue_access(KEY, "olga", NOW)) == "olga"
+    assert access_subject(KEY, issue_access(KEY, "olga", _now())) == "olga"
 
 
 def _forged(**changes: object) -> str:
+    now = _now()
     claims: dict[str, object] = {
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": "olga",
-        "iat": int(NOW.timestamp()),
-        "nbf": int(NOW.timestamp()),
-        "exp": int((NOW + dt.timedelta(minutes=5)).timestamp()),
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + 5 * MINUTE).timestamp()),
     }
-    claims.update(changes)
+    # Offsets in minutes from now for the time claims, so each case is built when it runs.
+    claims.update(
+        {
+            k: int((now + v * MINUTE).timestamp()) if k in ("exp", "nbf") and isinstance(v, int) else v
+            for k, v in changes.items()
+        }
+    )
     key = claims.pop("key", KEY)
     algorithm = str(claims.pop("alg", "HS256"))
     claims = {k: v for k, v in claims.items() if v is not None}
@@ -51,24 +63,31 @@ def _forged(**changes: object) -> str:
 
 
 @pytest.mark.parametrize(
-    "token",
+    "changes",
     [
-        _forged(key=b"x" * 64),  # another key
-        _forged(iss="someone-else"),
-        _forged(aud="another-api"),
-        _forged(exp=int((NOW - dt.timedelta(minutes=5)).timestamp())),  # expired beyond the leeway
-        _forged(nbf=int((NOW + dt.timedelta(minutes=5)).timestamp())),  # not valid yet
-        _forged(exp=None),  # no expiry
-        _forged(sub=""),
-        _forged(alg="HS512"),  # only HS256 is accepted
-        "not.a.token",
-        "",
+        {"key": b"x" * 64},  # another key
+        {"iss": "someone-else"},
+        {"aud": "another-api"},
+        {"exp": -5},  # expired 5 minutes ago, beyond the leeway
+        {"nbf": 5},  # not valid for 5 more minutes
+        {"exp": None},  # no expiry
+        {"sub": ""},
+        {"alg": "HS512"},  # only HS256 is accepted
     ],
 )
-def test_access_token_refused(token: str) -> None:
+def test_access_token_refused(changes: dict[str, object]) -> None:
+    assert access_subject(KEY, _forged(**changes)) is None
+
+
+@pytest.mark.parametrize("token", ["not.a.token", ""])
+def test_garbage_refused(token: str) -> None:
     assert access_subject(KEY, token) is None
 
 
 def test_unsigned_token_refused() -> None:
     token = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "olga", "exp": 2**40}, None, algorithm="none")  # type: ignore[arg-type]
     assert access_subject(KEY, token) is None
+
+
+def test_the_cases_above_differ_from_a_valid_token_only_by_their_change() -> None:
+    assert access_subject(KEY, _forged()) == "olga"

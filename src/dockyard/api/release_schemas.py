@@ -13,7 +13,7 @@ from dockyard.domain.release import Release, split
 
 class ReleaseIn(VersionIn):
     version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
-    strategy: Literal["gray", "rolling"] = "gray"
+    strategy: Literal["gray", "rolling", "blue-green"] = "gray"
     steps: list[str] | None = Field(
         default=None,
         max_length=20,
@@ -21,6 +21,9 @@ class ReleaseIn(VersionIn):
     )
     step_deadline_seconds: int = Field(default=300, ge=5, le=3600, description="how long a step may take")
     max_restarts: int = Field(default=3, ge=0, le=100, description="restarts of a new instance that abort it")
+    keep_seconds: int = Field(
+        default=300, ge=0, le=86400, description="blue-green: how long the old set is kept after the switch"
+    )
 
 
 class PromoteIn(BaseModel):
@@ -51,7 +54,12 @@ class ReleaseOut(BaseModel):
 
     @classmethod
     def of(cls, r: Release) -> ReleaseOut:
-        new, stable = split(r.parsed_steps, r.step, r.total) if r.strategy == "gray" else (r.total, 0)
+        if r.strategy == "gray":
+            new, stable = split(r.parsed_steps, r.step, r.total)
+        elif r.strategy == "blue-green" and r.step < 2 and r.active:
+            new, stable = r.total, r.total
+        else:
+            new, stable = r.total, 0
         return cls(
             id=r.id,
             system=r.system,

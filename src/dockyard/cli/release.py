@@ -43,7 +43,8 @@ def start(
     image: Annotated[str | None, typer.Option(help="New image (changes the latest version)")] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor")] = None,
     steps: Annotated[str, typer.Option(help="Comma-separated: 'gray N', 'P%', 'pause', 'pause 5m'")] = "100%",
-    strategy: Annotated[str, typer.Option(help="gray or rolling")] = "gray",
+    strategy: Annotated[str, typer.Option(help="gray, blue-green or rolling")] = "gray",
+    keep: Annotated[int, typer.Option(help="blue-green: seconds the old set is kept after the switch")] = 300,
     step_deadline: Annotated[int, typer.Option(help="Seconds a step may take before the release aborts")] = 300,
     reason: str = "",
     follow: Annotated[bool, typer.Option("--follow", help="Show the release live until it ends")] = False,
@@ -54,6 +55,8 @@ def start(
     body: dict[str, Any] = {"strategy": strategy, "reason": reason, "step_deadline_seconds": step_deadline}
     if strategy == "gray":
         body["steps"] = [s.strip() for s in steps.split(",") if s.strip()]
+    if strategy == "blue-green":
+        body["keep_seconds"] = keep
     changes = {k: v for k, v in (("image", image), ("flavor", flavor)) if v is not None}
     if sum(x is not None for x in (version, spec, changes or None)) != 1:
         fail("give --version, --spec, or changes (--image, --flavor)")

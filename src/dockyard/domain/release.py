@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from dockyard.domain.errors import InvalidInput
 
-STRATEGIES = ("gray", "rolling")
+STRATEGIES = ("gray", "rolling", "blue-green")
 MAX_STEPS = 20
 MAX_PAUSE = 7 * 24 * 3600
 _UNITS = {"s": 1, "m": 60, "h": 3600}

@@ -302,13 +302,14 @@ def pod_security(spec: VersionSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return pod, {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
-def _service(ref: GroupRef, spec: VersionSpec) -> dict[str, Any]:
+def _service(ref: GroupRef, spec: VersionSpec, version: int | None = None) -> dict[str, Any]:
+    selector = {**ref.selector(), "dockyard.io/version": str(version)} if version else ref.selector()
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": _metadata(ref, ref.workload),
         "spec": {
-            "selector": ref.selector(),
+            "selector": selector,
             "ports": [
                 {"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol} for p in spec.ports
             ],
@@ -341,3 +342,9 @@ def canary(ref: GroupRef, version: int, spec: VersionSpec, replicas: int) -> dic
     made["spec"]["selector"]["matchLabels"][TRACK] = "canary"
     made["spec"]["template"]["metadata"]["labels"][TRACK] = "canary"
     return made
+
+
+def pinned_service(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]:
+    """The group's Service selecting only ``version``'s instances (a blue-green release's switch);
+    the Service :func:`render` makes selects the whole group again."""
+    return _service(ref, spec, version)

@@ -101,7 +101,8 @@ async def start_scale(
     instances: int,
     deadline_seconds: int = DEFAULT_DEADLINE,
 ) -> Operation:
-    """Record a new version (the running one with ``instances``) and a pending ``scale`` to it."""
+    """Record a new version (the running one with ``instances``) and a pending ``scale`` to it; during
+    a gray or blue-green release, give the release the new total instead and return its operation."""
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
@@ -110,6 +111,12 @@ async def start_scale(
         found = await uow.model.group(system, app, group)
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        active = await uow.operations.active(system, app, group)
+        if active is not None and active.action == "release":
+            # A release under way takes the new total and keeps its split (services/release_runner.py).
+            if not await uow.releases.set_total(active.id, instances, by=by.name):
+                raise Conflict(f"the release on group {group!r} cannot be scaled (a rolling one, or it is ending)")
+            return active
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first")
         running = await uow.model.version(system, app, group, found.current_version)

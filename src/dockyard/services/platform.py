@@ -23,6 +23,8 @@ class Platform:
     box: SecretBox  # seals and opens secrets at rest (kubeconfigs, secret env values)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a release is given a command, so this process's release runners act at once.
+    releases_steered: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings) -> Platform:

@@ -16,6 +16,7 @@ apiserver is away the release is ``waiting`` and retried with capped backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from dataclasses import replace
@@ -26,15 +27,20 @@ from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnav
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.release import Release, final_step, split
-from dockyard.domain.render import canary, canary_name, deployment, render
+from dockyard.domain.render import canary, canary_name, deployment, pinned_service, render
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
 
-POLL = 0.5
+POLL = 0.5  # how often a waiting release looks again (a command given to this process wakes it at once)
+READY_POLL = 0.1  # how often a step looks at its new instances
 MAX_BACKOFF = 5.0
 DEFAULT_STEP_DEADLINE = 300
 DEFAULT_MAX_RESTARTS = 3
+DEFAULT_KEEP = 300
+MAX_KEEP = 24 * 3600
+# A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
+BLUE_GREEN_STEPS = ("100%", "pause", "100%")
 
 
 class _Failed(Exception):
@@ -61,9 +67,9 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
         await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
         return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
-    runner = _Gray(platform, plan, stable.spec)
+    runner = (_BlueGreen if release.strategy == "blue-green" else _Gray)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
-    return await _end(platform, operation_id, outcome, error, plan.number if outcome == "succeeded" else None)
+    return await _end(platform, operation_id, outcome, error, runner.final_version if outcome == "succeeded" else None)
 
 
 def _deadline(plan: rollouts.Plan) -> int:
@@ -103,6 +109,7 @@ class _Gray:
         self.new = plan.spec
         self.kube: KubeCluster | None = None
         self.backoff = POLL
+        self.final_version = plan.number  # another one if the release was scaled meanwhile
 
     @property
     def ref(self) -> Any:
@@ -150,12 +157,24 @@ class _Gray:
         if release.paused:
             if release.status != "paused":
                 await _record(self.platform, release.id, status="paused", entry=_entry("paused"))
-            await asyncio.sleep(POLL)
+            await self._nap()
             return False
         return await self._step_turn(release)
 
+    async def _keep_split(self, release: Release, want: tuple[int, int]) -> None:
+        """After a scale during the release: the current split again, at the new total."""
+        applied = next(
+            ((e["new"], e["stable"]) for e in reversed(release.ledger) if e["event"] in ("step", "scaled", "switched")),
+            None,
+        )
+        if applied is None or tuple(applied) == want:
+            return
+        checks = await self._apply_split(*want)
+        await _record(self.platform, release.id, entry=_entry("scaled", new=want[0], stable=want[1], checks=checks))
+
     async def _pause_turn(self, release: Release) -> None:
         step = release.parsed_steps[release.step]
+        await self._keep_split(release, split(release.parsed_steps, release.step, release.total))
         now = dt.datetime.now(dt.UTC)
         promoted = release.command == "promote" and await self._take("promote")
         if step.value is not None and release.pause_until is None and not promoted:
@@ -172,7 +191,7 @@ class _Gray:
             return
         if release.status != "paused":
             await _record(self.platform, release.id, status="paused")
-        await asyncio.sleep(POLL)
+        await self._nap()
 
     async def _step_turn(self, release: Release) -> bool:
         steps = release.parsed_steps
@@ -196,6 +215,13 @@ class _Gray:
 
     async def _apply_split(self, new: int, stable: int) -> list[dict[str, Any]]:
         """Canary up to ``new`` and Ready, checked; then stable down to ``stable``. The checks' results."""
+        checks = await self._bring_up(new)
+        kube = await self._cluster()
+        await kube.apply(self._stable(stable))
+        return checks
+
+    async def _bring_up(self, new: int) -> list[dict[str, Any]]:
+        """The canary at ``new`` instances, Ready within the step deadline and with few restarts."""
         kube = await self._cluster()
         for manifest in render(self.ref, self.plan.number, self.new, await self._secrets(self.new)):
             if manifest["kind"] in ("ConfigMap", "Secret", "ServiceAccount"):
@@ -218,8 +244,7 @@ class _Gray:
                     f"{ready}/{new} instances of version {self.plan.number} ready after {_deadline(self.plan)}s"
                     + (f": {why}" if why else "")
                 )
-            await asyncio.sleep(POLL)
-        await kube.apply(self._stable(stable))
+            await asyncio.sleep(READY_POLL)
         return [
             {"check": "ready", "ok": True, "ready": ready, "wanted": new},
             {"check": "restarts", "ok": True, "max": restarts, "limit": limit},
@@ -252,8 +277,18 @@ class _Gray:
         return {name: self.platform.box.open(v.token) for name, v in spec.secret_env}
 
     async def _hand_back(self, release: Release) -> None:
-        """The group's own workload moves to the new version at full count; then the canary goes."""
+        """The group's own workload moves to the new version at full count; then the canary goes. A
+        release scaled meanwhile ends on a copy of the new version with the new count."""
         plan = replace(self.plan, deadline_at=time.time() + _deadline(self.plan), current=release.stable_version)
+        if release.total != self.new.instances:
+            scaled = self.new.with_changes(instances=release.total)
+            reason = f"release {release.id}: scaled to {release.total} instances during the release"
+            async with self.platform.db.unit_of_work() as uow:
+                made = await uow.model.add_version(
+                    self.ref.system, self.ref.app, self.ref.group, scaled, by=release.created_by, reason=reason
+                )
+            plan = replace(plan, number=made.number, spec=made.spec)
+            self.final_version = made.number
         error = await rollouts.deploy_and_wait(self.platform, plan)
         if error:
             raise _Failed(f"moving the group's workload to version {self.plan.number}: {error}")
@@ -270,7 +305,9 @@ class _Gray:
             try:
                 kube = await self._cluster()
                 await kube.apply(self._stable(release.total))
+                await self._switch_back(kube)
                 await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+                await self._unpin(kube)
                 break
             except KubeUnavailableError:
                 self.kube = None
@@ -282,9 +319,71 @@ class _Gray:
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
         return "aborted", why
 
+    async def _nap(self) -> None:
+        """Wait for a command given through this process, or :data:`POLL` seconds (one given through
+        another replica is read at the next turn)."""
+        steered = self.platform.releases_steered
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(steered.wait(), POLL)
+        steered.clear()
+
+    async def _switch_back(self, kube: KubeCluster) -> None:
+        """Before the canary goes: nothing to do for gray (the Service selects the whole group)."""
+
+    async def _unpin(self, kube: KubeCluster) -> None:
+        """After the canary went: nothing to do for gray."""
+
     async def _wait_for_cluster(self, release: Release) -> None:
         self.kube = None
         if release.status != "waiting":
             await _record(self.platform, release.id, status="waiting", entry=_entry("waiting", "the apiserver is away"))
         await asyncio.sleep(self.backoff)
         self.backoff = min(self.backoff * 2, MAX_BACKOFF)
+
+
+class _BlueGreen(_Gray):
+    """Steps: 0 the new set comes up at full count beside the old one (the Service pinned to the old
+    version meanwhile); then the Service switches to the new version; 1 the old set is kept until
+    ``promote`` or ``keep_seconds`` (``abort`` switches back at once); 2 the group's workload takes
+    the new version, the Service selects the group again, the canary goes."""
+
+    async def _turn(self, release: Release) -> bool:
+        kube = await self._cluster()
+        if release.step == 0:
+            assert self.plan.current is not None
+            await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
+            checks = await self._bring_up(release.total)
+            await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
+            keep = int(self.plan.operation.params.get("keep_seconds", DEFAULT_KEEP))
+            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
+            entry = _entry("switched", new=release.total, stable=release.total, checks=checks, keep_seconds=keep)
+            await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
+            return False
+        await self._keep_split(release, (release.total, release.total))
+        promoted = release.command in ("promote", "full") and await self._take(release.command)
+        due = release.pause_until is not None and dt.datetime.now(dt.UTC) >= release.pause_until
+        if not (promoted or (due and not release.paused)):
+            await self._nap()
+            return False
+        await _record(
+            self.platform, release.id, step=2, status="progressing", entry=_entry("promote" if promoted else "kept")
+        )
+        await kube.apply(self._stable(0))  # the old set goes while the Service still selects the new one
+        await self._hand_back(release)
+        return True
+
+    async def _switch_back(self, kube: KubeCluster) -> None:
+        assert self.plan.current is not None
+        await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
+
+    async def _unpin(self, kube: KubeCluster) -> None:
+        service = next(
+            (
+                o
+                for o in render(self.ref, self.plan.current or 0, self.stable, await self._secrets(self.stable))
+                if o["kind"] == "Service"
+            ),
+            None,
+        )
+        if service is not None:
+            await kube.apply(service)

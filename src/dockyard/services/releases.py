@@ -3,7 +3,9 @@
 Contracts: :func:`start_release` authorizes (``deploy``), checks the steps, and records in one unit of
 work the new version if one is made, a pending ``release`` operation (the group's one unfinished
 operation: a second release, or a deploy, gets 409) and the release's state; the executor drives it
-(services/release_runner.py). Commands write to the release's state and are taken by its runner at
+(services/release_runner.py). A blue-green release brings the whole new set up beside the old one,
+switches the Service to it, and keeps the old set ``keep_seconds`` (or until ``promote``) so that
+``abort`` switches back at once. Commands write to the release's state and are taken by its runner at
 its next turn: ``promote`` ends a pause (409 when the release does not wait at one), ``promote
 --full`` jumps to 100%, ``pause`` holds the release at the next step boundary, ``resume`` lets it go
 on, ``abort`` brings the stable version back at full count. Every command on an ended release is 409.
@@ -11,6 +13,7 @@ on, ``abort`` brings the stable version back at full count. Every command on an 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +23,13 @@ from dockyard.domain.release import STRATEGIES, Release, parse_steps
 from dockyard.services import deploys
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
-from dockyard.services.release_runner import DEFAULT_MAX_RESTARTS, DEFAULT_STEP_DEADLINE
+from dockyard.services.release_runner import (
+    BLUE_GREEN_STEPS,
+    DEFAULT_KEEP,
+    DEFAULT_MAX_RESTARTS,
+    DEFAULT_STEP_DEADLINE,
+    MAX_KEEP,
+)
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
 
@@ -39,14 +48,17 @@ async def start_release(
     steps: list[str] | None = None,
     step_deadline_seconds: int = DEFAULT_STEP_DEADLINE,
     max_restarts: int = DEFAULT_MAX_RESTARTS,
+    keep_seconds: int = DEFAULT_KEEP,
     reason: str = "",
 ) -> Release:
     authorize(by, "deploy", system, app)
     if strategy not in STRATEGIES:
         raise InvalidInput("strategy", f"strategy must be one of {', '.join(STRATEGIES)}")
     parsed = parse_steps(steps if steps is not None else ["100%"])
-    if strategy == "rolling" and steps is not None:
-        raise InvalidInput("steps", "a rolling release has no steps: Kubernetes rolls the instances over")
+    if strategy != "gray" and steps is not None:
+        raise InvalidInput("steps", f"a {strategy} release has no steps; only gray releases do")
+    if isinstance(keep_seconds, bool) or not isinstance(keep_seconds, int) or not 0 <= keep_seconds <= MAX_KEEP:
+        raise InvalidInput("keep_seconds", f"keep_seconds must be an integer from 0 to {MAX_KEEP}")
     deploys.check_deadline(step_deadline_seconds, "step_deadline_seconds")
     if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or not 0 <= max_restarts <= 100:
         raise InvalidInput("max_restarts", "max_restarts must be an integer from 0 to 100")
@@ -56,7 +68,7 @@ async def start_release(
         found = await uow.model.group(system, app, group)
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        if strategy == "gray" and found.current_version is None:
+        if strategy != "rolling" and found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first, then release beside it")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
@@ -69,6 +81,8 @@ async def start_release(
             new = found_version
         if new.number == found.current_version:
             raise Conflict(f"group {group!r} already runs version {new.number}")
+        if strategy == "blue-green" and not new.spec.ports:
+            raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
         operation = deploys.pending(
             "release",
             by,
@@ -80,6 +94,7 @@ async def start_release(
             deadline_seconds=step_deadline_seconds,
             step_deadline_seconds=step_deadline_seconds,
             max_restarts=max_restarts,
+            keep_seconds=keep_seconds,
         )
         await uow.operations.add(operation)
         release = Release(
@@ -91,13 +106,21 @@ async def start_release(
             stable_version=found.current_version,
             new_version=new.number,
             total=new.spec.instances,
-            steps=tuple(str(s) for s in parsed),
+            steps=tuple(str(s) for s in parsed) if strategy != "blue-green" else BLUE_GREEN_STEPS,
             step=0,
             status="progressing",
             paused=False,
             command="",
             pause_until=None,
-            ledger=({"event": "started", "by": by.name, "version": new.number, "stable": found.current_version},),
+            ledger=(
+                {
+                    "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    "event": "started",
+                    "by": by.name,
+                    "version": new.number,
+                    "stable": found.current_version,
+                },
+            ),
             error="",
             created_by=by.name,
         )
@@ -130,7 +153,7 @@ async def command(
     if what not in COMMANDS:
         raise InvalidInput("command", f"command must be one of {', '.join(COMMANDS)}")
     release = await get_release(platform, by, system, app, group, release_id)
-    if release.strategy != "gray":
+    if release.strategy == "rolling":
         raise Conflict("a rolling release has no steps to steer")
     if what == "promote":
         step = release.parsed_steps[release.step]
@@ -145,5 +168,5 @@ async def command(
             ok = await uow.releases.command(release_id, command=what)
     if not ok:
         raise Conflict(f"release {release_id} has ended ({release.status})")
-    platform.operations_added.set()
+    platform.releases_steered.set()
     return await get_release(platform, by, system, app, group, release_id)

@@ -68,7 +68,7 @@ class Releases:
         error: str | None = None,
     ) -> None:
         """The runner's write: where the release is, and one more ledger entry (never its commands)."""
-        row = await self._session.get(ReleaseRow, release_id, populate_existing=True)
+        row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
         assert row is not None
         values: dict[str, Any] = {"updated_at": dt.datetime.now(dt.UTC)}
         if step is not None:
@@ -102,6 +102,18 @@ class Releases:
             .execution_options(synchronize_session=False)
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
+        """A new instance count for a running gray or blue-green release; False if it cannot take one."""
+        row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
+        if row is None or row.status in ENDED or row.status == "aborting" or row.strategy == "rolling":
+            return False
+        entry = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": "scale", "by": by}
+        row.ledger = [*row.ledger, {**entry, "from": row.total, "to": total}]
+        row.total = total
+        row.updated_at = dt.datetime.now(dt.UTC)
+        await self._session.flush()
+        return True
 
     async def take_command(self, release_id: str, command: str) -> bool:
         """Clear ``command`` if it is the one pending; True if this call took it."""

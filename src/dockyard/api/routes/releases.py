@@ -32,6 +32,7 @@ async def start_release(
         steps=body.steps,
         step_deadline_seconds=body.step_deadline_seconds,
         max_restarts=body.max_restarts,
+        keep_seconds=body.keep_seconds,
         reason=body.reason,
     )
     return ReleaseOut.of(made)
