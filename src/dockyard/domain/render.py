@@ -28,6 +28,7 @@ from typing import Any
 
 from dockyard.domain.flavors import CATALOG
 from dockyard.domain.model import Quota
+from dockyard.domain.placement import pod_placement
 from dockyard.domain.versions import BASELINE, CONFIG_DIR, RESTRICTED, Probe, VersionSpec
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
@@ -267,6 +268,7 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
             "template": {
                 "metadata": {"labels": {**ref.labels(), **version_label}},
                 "spec": {
+                    **pod_placement(spec.placement, ref.selector(), ref.business_id),
                     "serviceAccountName": ref.service_account,
                     "automountServiceAccountToken": False,
                     "securityContext": pod_context,

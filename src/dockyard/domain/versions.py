@@ -23,6 +23,7 @@ from typing import Any
 from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.flavors import Flavor, flavor
+from dockyard.domain.placement import Placement, parse_placement
 
 MAX_INSTANCES = 500
 MAX_VERSION = 2**31 - 1  # version numbers are 32-bit integers in the database
@@ -84,6 +85,7 @@ class VersionSpec:
     security: str = RESTRICTED  # the Pod Security Standard its pods meet: restricted or baseline
     run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
     secret_env: tuple[tuple[str, SealedValue], ...] = ()
+    placement: Placement | None = None  # where its instances may run (domain/placement.py)
 
     @property
     def flavor_spec(self) -> Flavor:
@@ -110,6 +112,7 @@ class VersionSpec:
         data["ports"] = [asdict(p) for p in self.ports]
         data["readiness"] = asdict(self.readiness) if self.readiness else None
         data["liveness"] = asdict(self.liveness) if self.liveness else None
+        data["placement"] = asdict(self.placement) if self.placement else None
         return data
 
     def with_changes(self, *, seal: Sealer | None = None, **changes: Any) -> VersionSpec:
@@ -179,6 +182,7 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
         termination_grace_seconds=_int(raw, "termination_grace_seconds", 0, 3600, default=30),
         security=security,
         run_as_user=run_as_user,
+        placement=parse_placement(raw.get("placement")),
     )
 
 

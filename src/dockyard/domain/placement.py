@@ -1,0 +1,120 @@
+"""Where a version's instances may run: its placement, part of the version (released, diffed and
+rolled back with the image and the config).
+
+``placement`` in a version spec::
+
+    placement:
+      pool: idc-a-intel              # nodes labelled dockyard.io/pool=idc-a-intel only
+      cpu_model: intel-xeon-6248     # nodes labelled dockyard.io/cpu-model=... only
+      spread: {level: node, hard: true, by: group}   # or level: zone; by: business (the business id)
+
+:func:`parse_placement` refuses bad input naming ``placement.<field>``; :func:`pod_placement` renders
+a placement into plain pod spec fields (nodeSelector, affinity, topologySpreadConstraints) for the
+real scheduler to decide with. Both are pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dockyard.domain.errors import InvalidInput
+
+POOL_LABEL = "dockyard.io/pool"
+CPU_MODEL_LABEL = "dockyard.io/cpu-model"
+BUSINESS_LABEL = "dockyard.io/business-id"
+LEVELS = {"node": "kubernetes.io/hostname", "zone": "topology.kubernetes.io/zone"}
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Instances apart from each other on ``level`` (node or zone): ``hard`` refuses to place two
+    together, soft only prefers not to; ``by`` group (this group's instances) or business (every
+    group with the same business id)."""
+
+    level: Literal["node", "zone"] = "node"
+    hard: bool = False
+    by: Literal["group", "business"] = "group"
+
+
+@dataclass(frozen=True)
+class Placement:
+    pool: str | None = None
+    cpu_model: str | None = None
+    spread: Spread | None = None
+
+
+def parse_placement(raw: Any) -> Placement | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InvalidInput("placement", "placement must be an object: pool, cpu_model, spread")
+    unknown = sorted(set(raw) - {"pool", "cpu_model", "spread"})
+    if unknown:
+        raise InvalidInput(f"placement.{unknown[0]}", f"unknown field {unknown[0]!r}")
+    placement = Placement(
+        pool=_label_value(raw, "pool"), cpu_model=_label_value(raw, "cpu_model"), spread=_spread(raw.get("spread"))
+    )
+    return None if placement == Placement() else placement
+
+
+def _label_value(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _LABEL_VALUE.fullmatch(value):
+        raise InvalidInput(f"placement.{key}", f"{key} must be a label value (letters, digits, '-', '_', '.'; ≤ 63)")
+    return value
+
+
+def _spread(raw: Any) -> Spread | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InvalidInput("placement.spread", "spread must be an object: level, hard, by")
+    unknown = sorted(set(raw) - {"level", "hard", "by"})
+    if unknown:
+        raise InvalidInput(f"placement.spread.{unknown[0]}", f"unknown field {unknown[0]!r}")
+    level, hard, by = raw.get("level", "node"), raw.get("hard", False), raw.get("by", "group")
+    if level not in LEVELS:
+        raise InvalidInput("placement.spread.level", "level must be node or zone")
+    if not isinstance(hard, bool):
+        raise InvalidInput("placement.spread.hard", "hard must be true or false")
+    if by not in ("group", "business"):
+        raise InvalidInput("placement.spread.by", "by must be group or business")
+    return Spread(level=level, hard=hard, by=by)
+
+
+def pod_placement(placement: Placement | None, group_selector: dict[str, str], business_id: str) -> dict[str, Any]:
+    """The pod spec fields for ``placement``: nothing for none. Spread ``by: business`` without a
+    business id spreads the group's instances."""
+    if placement is None:
+        return {}
+    fields: dict[str, Any] = {}
+    selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, placement.cpu_model)) if v}
+    if selector:
+        fields["nodeSelector"] = selector
+    spread = placement.spread
+    if spread is None:
+        return fields
+    labels = {BUSINESS_LABEL: business_id} if spread.by == "business" and business_id else group_selector
+    if spread.level == "node":
+        term = {"labelSelector": {"matchLabels": labels}, "topologyKey": LEVELS["node"]}
+        anti = (
+            {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+            if spread.hard
+            else {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": term}]}
+        )
+        fields["affinity"] = {"podAntiAffinity": anti}
+    else:
+        fields["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": LEVELS["zone"],
+                "whenUnsatisfiable": "DoNotSchedule" if spread.hard else "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels},
+            }
+        ]
+    return fields
