@@ -39,3 +39,22 @@ async def test_hard_spread_in_a_pool_uses_distinct_nodes_and_the_extra_instance_
     pending = [i for i in instances if i["phase"] == "Pending"]
     assert len(pending) == 1
     assert "anti-affinity" in pending[0]["reason"]
+
+
+async def test_online_instances_preempt_batch_ones_in_a_full_pool(api: Api, kube: KubeCluster) -> None:
+    """Pool idc-b-amd: 5 nodes × 32 CPU, room for 20 xlarge (8 CPU) instances in all."""
+    batch_group = {"name": "batch", "environment": "prod", "cluster": "local"}
+    assert (await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=batch_group)).status_code == 201
+    batch = {**V1, "flavor": "xlarge", "instances": 20, "placement": {"pool": "idc-b-amd", "priority": "batch"}}
+    filled = await api.http.post(
+        f"/api/v1/systems/{api.system}/apps/web/groups/batch/deploy", json={"spec": batch, "deadline_seconds": 30}
+    )
+    await api.wait(filled.json())  # the pool is full now, whether or not all 20 found room
+
+    online = {**V1, "flavor": "xlarge", "instances": 4, "placement": {"pool": "idc-b-amd", "priority": "online"}}
+    await api.act("deploy", {"spec": online, "deadline_seconds": 120})  # succeeds: it preempts batch
+    pods = await kube.list("v1", "Pod", namespace=api.system, labels={"dockyard.io/group": "batch"})
+    running = [p for p in pods if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
+    assert len(running) <= 16  # 4 × 8 CPU went to the online instances
+    classes = {c["metadata"]["name"] for c in await kube.list("scheduling.k8s.io/v1", "PriorityClass")}
+    assert {"dockyard-online", "dockyard-batch"} <= classes

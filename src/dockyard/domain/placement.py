@@ -7,6 +7,7 @@ rolled back with the image and the config).
       pool: idc-a-intel              # nodes labelled dockyard.io/pool=idc-a-intel only
       cpu_model: intel-xeon-6248     # nodes labelled dockyard.io/cpu-model=... only
       spread: {level: node, hard: true, by: group}   # or level: zone; by: business (the business id)
+      priority: online               # or batch: online instances may preempt batch ones
 
 :func:`parse_placement` refuses bad input naming ``placement.<field>``; :func:`pod_placement` renders
 a placement into plain pod spec fields (nodeSelector, affinity, topologySpreadConstraints) for the
@@ -25,6 +26,9 @@ POOL_LABEL = "dockyard.io/pool"
 CPU_MODEL_LABEL = "dockyard.io/cpu-model"
 BUSINESS_LABEL = "dockyard.io/business-id"
 LEVELS = {"node": "kubernetes.io/hostname", "zone": "topology.kubernetes.io/zone"}
+# Dockyard's PriorityClasses: online services above batch work, so that in mixed pools the scheduler
+# preempts batch instances when an online one needs room (batch never preempts anything).
+PRIORITIES = {"online": ("dockyard-online", 100000, "PreemptLowerPriority"), "batch": ("dockyard-batch", 1000, "Never")}
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
@@ -44,6 +48,7 @@ class Placement:
     pool: str | None = None
     cpu_model: str | None = None
     spread: Spread | None = None
+    priority: Literal["online", "batch"] | None = None
 
 
 def parse_placement(raw: Any) -> Placement | None:
@@ -51,11 +56,17 @@ def parse_placement(raw: Any) -> Placement | None:
         return None
     if not isinstance(raw, dict):
         raise InvalidInput("placement", "placement must be an object: pool, cpu_model, spread")
-    unknown = sorted(set(raw) - {"pool", "cpu_model", "spread"})
+    unknown = sorted(set(raw) - {"pool", "cpu_model", "spread", "priority"})
     if unknown:
         raise InvalidInput(f"placement.{unknown[0]}", f"unknown field {unknown[0]!r}")
+    priority = raw.get("priority")
+    if priority is not None and priority not in PRIORITIES:
+        raise InvalidInput("placement.priority", "priority must be online or batch")
     placement = Placement(
-        pool=_label_value(raw, "pool"), cpu_model=_label_value(raw, "cpu_model"), spread=_spread(raw.get("spread"))
+        pool=_label_value(raw, "pool"),
+        cpu_model=_label_value(raw, "cpu_model"),
+        spread=_spread(raw.get("spread")),
+        priority=priority,
     )
     return None if placement == Placement() else placement
 
@@ -96,6 +107,8 @@ def pod_placement(placement: Placement | None, group_selector: dict[str, str], b
     selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, placement.cpu_model)) if v}
     if selector:
         fields["nodeSelector"] = selector
+    if placement.priority:
+        fields["priorityClassName"] = PRIORITIES[placement.priority][0]
     spread = placement.spread
     if spread is None:
         return fields
@@ -118,3 +131,19 @@ def pod_placement(placement: Placement | None, group_selector: dict[str, str], b
             }
         ]
     return fields
+
+
+def priority_classes() -> list[dict[str, Any]]:
+    """Dockyard's PriorityClasses (cluster-wide), applied before a workload that names one."""
+    return [
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "dockyard"}},
+            "value": value,
+            "preemptionPolicy": policy,
+            "globalDefault": False,
+            "description": f"Dockyard: {kind} instances",
+        }
+        for kind, (name, value, policy) in PRIORITIES.items()
+    ]

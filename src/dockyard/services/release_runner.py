@@ -26,6 +26,7 @@ from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation
+from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import Release, final_step, split
 from dockyard.domain.render import canary, canary_name, deployment, pinned_service, render
 from dockyard.domain.versions import VersionSpec
@@ -223,6 +224,9 @@ class _Gray:
     async def _bring_up(self, new: int) -> list[dict[str, Any]]:
         """The canary at ``new`` instances, Ready within the step deadline and with few restarts."""
         kube = await self._cluster()
+        if self.new.placement and self.new.placement.priority:
+            for priority_class in priority_classes():
+                await kube.apply(priority_class)
         for manifest in render(self.ref, self.plan.number, self.new, await self._secrets(self.new)):
             if manifest["kind"] in ("ConfigMap", "Secret", "ServiceAccount"):
                 await kube.apply(manifest)

@@ -27,6 +27,7 @@ from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation, Quota
+from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
 from dockyard.domain.versions import BASELINE, VersionSpec
@@ -197,6 +198,9 @@ async def _apply(kube: KubeCluster, plan: _Plan, box: SecretBox) -> int:
         await kube.apply(manifest)
     if not any(o["kind"] == "ResourceQuota" for o in system):
         await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
+    if plan.spec.placement and plan.spec.placement.priority:
+        for priority_class in priority_classes():  # cluster-wide, the same for every system
+            await kube.apply(priority_class)
     objects = render(plan.ref, plan.number, plan.spec, {name: box.open(v.token) for name, v in plan.spec.secret_env})
     generation = 0
     for manifest in objects:

@@ -45,6 +45,7 @@ def test_parse_placement(raw: Any, expected: Placement | None) -> None:
         ({"spread": {"hard": "yes"}}, "placement.spread.hard"),
         ({"spread": {"by": "team"}}, "placement.spread.by"),
         ({"spread": {"weight": 5}}, "placement.spread.weight"),
+        ({"priority": "urgent"}, "placement.priority"),
     ],
 )
 def test_bad_placement_names_the_field(raw: Any, field: str) -> None:
@@ -121,7 +122,12 @@ def test_placement_is_part_of_the_version() -> None:
     assert diff(plain, placed) == {
         "placement": (
             None,
-            {"pool": "idc-a-intel", "cpu_model": None, "spread": {"level": "node", "hard": True, "by": "group"}},
+            {
+                "pool": "idc-a-intel",
+                "cpu_model": None,
+                "spread": {"level": "node", "hard": True, "by": "group"},
+                "priority": None,
+            },
         )
     }
     # Stored and read back as it was.
@@ -130,3 +136,13 @@ def test_placement_is_part_of_the_version() -> None:
     assert pod["nodeSelector"] == {"dockyard.io/pool": "idc-a-intel"}
     assert "requiredDuringSchedulingIgnoredDuringExecution" in pod["affinity"]["podAntiAffinity"]
     assert "nodeSelector" not in deployment(GroupRef("shop", "web", "prod"), 1, plain)["spec"]["template"]["spec"]
+
+
+def test_priority_names_dockyards_priority_class() -> None:
+    from dockyard.domain.placement import priority_classes
+
+    assert pod_placement(Placement(priority="online"), GROUP, "") == {"priorityClassName": "dockyard-online"}
+    classes = {c["metadata"]["name"]: c for c in priority_classes()}
+    assert classes["dockyard-online"]["value"] > classes["dockyard-batch"]["value"]
+    assert classes["dockyard-batch"]["preemptionPolicy"] == "Never"  # batch work never evicts anyone
+    assert not any(c["globalDefault"] for c in classes.values())
