@@ -29,8 +29,7 @@ _PERCENT = re.compile(r"^(\d{1,3})%$")
 _PAUSE = re.compile(r"^pause(?:\s+(\d{1,6})([smh]))?$")
 
 Kind = Literal["instances", "percent", "pause"]
-# Release states: where the runner is, and where it ended.
-ACTIVE = ("progressing", "paused", "waiting", "aborting")
+# Where a release ended (else it is progressing, paused, waiting or aborting).
 ENDED = ("succeeded", "aborted", "failed")
 
 

@@ -346,7 +346,7 @@ def canary(ref: GroupRef, version: int, spec: VersionSpec, replicas: int) -> dic
     return made
 
 
-def pinned_service(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]:
-    """The group's Service selecting only ``version``'s instances (a blue-green release's switch);
-    the Service :func:`render` makes selects the whole group again."""
+def pinned_service(ref: GroupRef, version: int | None, spec: VersionSpec) -> dict[str, Any]:
+    """The group's Service selecting only ``version``'s instances (a blue-green release's switch), or,
+    with ``version`` None, the whole group again, as :func:`render` makes it."""
     return _service(ref, spec, version)

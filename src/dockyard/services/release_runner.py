@@ -27,8 +27,8 @@ from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnav
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.placement import priority_classes
-from dockyard.domain.release import Release, final_step, split
-from dockyard.domain.render import canary, canary_name, deployment, pinned_service, render
+from dockyard.domain.release import ENDED, Release, final_step, split
+from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pinned_service, render
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
@@ -113,7 +113,7 @@ class _Gray:
         self.final_version = plan.number  # another one if the release was scaled meanwhile
 
     @property
-    def ref(self) -> Any:
+    def ref(self) -> GroupRef:
         return self.plan.ref
 
     async def _load(self) -> Release:
@@ -130,7 +130,7 @@ class _Gray:
         """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``."""
         while True:
             release = await self._load()
-            if release.status in ("succeeded", "aborted", "failed"):
+            if release.status in ENDED:
                 return ("succeeded", "") if release.status == "succeeded" else ("aborted", release.error)
             if release.status == "aborting" or (release.command == "abort" and await self._take("abort")):
                 why = release.error or f"aborted at step {release.step + 1} ({release.steps[release.step]})"
@@ -227,7 +227,7 @@ class _Gray:
         if self.new.placement and self.new.placement.priority:
             for priority_class in priority_classes():
                 await kube.apply(priority_class)
-        for manifest in render(self.ref, self.plan.number, self.new, await self._secrets(self.new)):
+        for manifest in render(self.ref, self.plan.number, self.new, self._secrets(self.new)):
             if manifest["kind"] in ("ConfigMap", "Secret", "ServiceAccount"):
                 await kube.apply(manifest)
         await kube.apply(canary(self.ref, self.plan.number, self.new, new))
@@ -277,7 +277,7 @@ class _Gray:
         made["spec"]["replicas"] = replicas
         return made
 
-    async def _secrets(self, spec: VersionSpec) -> dict[str, str]:
+    def _secrets(self, spec: VersionSpec) -> dict[str, str]:
         return {name: self.platform.box.open(v.token) for name, v in spec.secret_env}
 
     async def _hand_back(self, release: Release) -> None:
@@ -381,13 +381,4 @@ class _BlueGreen(_Gray):
         await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
 
     async def _unpin(self, kube: KubeCluster) -> None:
-        service = next(
-            (
-                o
-                for o in render(self.ref, self.plan.current or 0, self.stable, await self._secrets(self.stable))
-                if o["kind"] == "Service"
-            ),
-            None,
-        )
-        if service is not None:
-            await kube.apply(service)
+        await kube.apply(pinned_service(self.ref, None, self.stable))  # the whole group again
