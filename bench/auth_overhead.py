@@ -52,6 +52,7 @@ async def _run(tmp: Path, requests: int, audit: bool) -> dict[str, tuple[float, 
         database_url=f"sqlite+aiosqlite:///{tmp / ('a' if audit else 'b')}.db",
         admin_token=TOKEN,
         admin_token_file=tmp / "admin-token",
+        admin_password_file=tmp / "admin-password",
         secret_key_file=tmp / "secret-key",
         executor=False,
     )
