@@ -152,10 +152,13 @@ async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, ku
     a = await builds.until(await builds.start(source=f"file://{repo}", commit=sha_a), "succeeded", "failed")
     assert a["status"] == "succeeded", (a, await builds.log(a))
     assert (a["commit"], a["created_by"]) == (sha_a, "admin")
-    assert a["image"] == f"{builds.repository}@{a['digest']}" and a["digest"].startswith("sha256:")
-    assert a["duration_seconds"] > 0 and a["finished_at"]
+    assert a["image"] == f"{builds.repository}@{a['digest']}"
+    assert a["digest"].startswith("sha256:")
+    assert a["duration_seconds"] > 0
+    assert a["finished_at"]
     log_a = await builds.log(a)
-    assert "RUN echo A" in log_a and "pushed" in log_a
+    assert "RUN echo A" in log_a
+    assert "pushed" in log_a
     async with Registry(builds.sandbox.registry, plain_http=True) as registry:
         assert await registry.exists(f"{builds.system}/web", a["digest"])
         assert (await registry.manifest(f"{builds.system}/web", a["tag"])).digest == a["digest"]
@@ -177,9 +180,11 @@ async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, ku
         assert stream.headers["content-type"].startswith("text/event-stream")
         async for line in stream.aiter_lines():
             events.append(line)
-    assert any("RUN echo B" in e for e in events) and events[-2].startswith('data: {"status": "succeeded"')
+    assert any("RUN echo B" in e for e in events)
+    assert events[-2].startswith('data: {"status": "succeeded"')
     b = await builds.until(b, "succeeded", "failed")
-    assert b["status"] == "succeeded" and b["digest"] != a["digest"]
+    assert b["status"] == "succeeded"
+    assert b["digest"] != a["digest"]
 
     release = await builds.http.post(
         f"{builds.app}/groups/prod/releases", json={"changes": {"build": b["id"]}, "steps": ["gray 1", "100%"]}
@@ -189,14 +194,17 @@ async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, ku
     while (got := (await builds.http.get(f"{builds.app}/groups/prod/releases/{release.json()['id']}")).json())[
         "status"
     ] != "succeeded":
-        assert time.monotonic() < deadline and got["status"] not in ("aborted", "failed"), got
+        assert time.monotonic() < deadline, got
+        assert got["status"] not in ("aborted", "failed"), got
         await asyncio.sleep(0.3)
     assert await _pod_images(kube, builds.system, {b["image"]}) == {b["image"]}
 
     # The images: both tags with their digests, size and versions; gc keeps what the last version uses.
     listed = {i["tag"]: i for i in (await builds.http.get(f"{builds.app}/images")).json()}
-    assert listed[a["tag"]]["digest"] == a["digest"] and listed[a["tag"]]["versions"] == ["prod/1"]
-    assert listed[b["tag"]]["running"] == ["prod"] and listed[b["tag"]]["size"] > 0
+    assert listed[a["tag"]]["digest"] == a["digest"]
+    assert listed[a["tag"]]["versions"] == ["prod/1"]
+    assert listed[b["tag"]]["running"] == ["prod"]
+    assert listed[b["tag"]]["size"] > 0
     dry = (await builds.http.post(f"{builds.app}/images/gc", json={"keep": 1, "dry_run": True})).json()
     assert (dry["deleted"], dry["kept"]) == ([a["digest"]], [b["digest"]])
     kept2 = (await builds.http.post(f"{builds.app}/images/gc", json={"keep": 2, "dry_run": True})).json()
@@ -205,7 +213,8 @@ async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, ku
     assert gone["deleted"] == [a["digest"]]
     # Rollback to version 1 now refuses: its image is really gone.
     refused = await builds.http.post(f"{builds.app}/groups/prod/rollback", json={"version": 1})
-    assert refused.status_code == 409 and "gone from the registry" in refused.json()["message"]
+    assert refused.status_code == 409
+    assert "gone from the registry" in refused.json()["message"]
 
 
 async def test_failures_end_failed_with_a_reason_and_no_image(builds: Builds) -> None:
@@ -254,7 +263,9 @@ async def test_failures_end_failed_with_a_reason_and_no_image(builds: Builds) ->
         f"/api/v1/systems/{builds.system}/apps/down/builds", json={"source": src, "commit": good}
     )
     done = await builds.until(pushed.json(), "succeeded", "failed")
-    assert done["status"] == "failed" and "push failed" in done["reason"] and done["image"] == ""
+    assert done["status"] == "failed"
+    assert "push failed" in done["reason"]
+    assert done["image"] == ""
 
     async with Registry(builds.sandbox.registry, plain_http=True) as registry:
         assert await registry.tags(f"{builds.system}/web") == []  # no failed build left an image
@@ -280,7 +291,8 @@ async def test_untrusted_sources_and_paths_are_refused_and_audited(builds: Build
     bad_path = await builds.http.post(
         f"{builds.app}/builds", json={"source": f"file://{builds.sources}/x", "commit": "abc1234", "dockerfile": "../D"}
     )
-    assert bad_path.status_code == 422 and bad_path.json()["details"]["field"] == "dockerfile"
+    assert bad_path.status_code == 422
+    assert bad_path.json()["details"]["field"] == "dockerfile"
     trail = (await builds.http.get("/api/v1/audit", params={"system": builds.system, "limit": 100})).json()
     entries = trail["items"]
     refusals = [e for e in entries if e["status"] == 422 and e["action"] == "start_build"]
@@ -291,7 +303,8 @@ async def test_untrusted_sources_and_paths_are_refused_and_audited(builds: Build
     (repo / "Dockerfile").symlink_to("/etc/hostname")
     sha = commit(repo, {"README": "x"}, "link")
     done = await builds.until(await builds.start(source=f"file://{repo}", commit=sha), "failed", "succeeded")
-    assert done["status"] == "failed" and "leads out of the repository" in done["reason"]
+    assert done["status"] == "failed"
+    assert "leads out of the repository" in done["reason"]
 
 
 async def test_credentials_never_reach_the_logs(builds: Builds, database_url: str) -> None:
@@ -302,6 +315,7 @@ async def test_credentials_never_reach_the_logs(builds: Builds, database_url: st
     done = await builds.until(await builds.start(source=f"file://{repo}", commit=sha), "succeeded", "failed")
     assert done["status"] == "succeeded", done
     log = await builds.log(done)
-    assert CANARY not in log and "***" in log
+    assert CANARY not in log
+    assert "***" in log
     answers = (await builds.http.get(f"{builds.app}/builds")).text
     assert CANARY not in answers
