@@ -7,10 +7,11 @@ KWOK pods never pull images: "deployed" means the pod specs carry the digest ref
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,12 @@ from dockyard.adapters.registry import Registry
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 from tests.integration.conftest import Sandbox, free_port
+from tests.integration.test_cli import run
 from tests.integration.test_permissions import ADMIN, TOKEN
+from tests.integration.test_server import _start, _stop, _wait_ready
 
 CANARY = "canary-Zq8wX3pL7vN2"
+CLI_TOKEN = "dy_" + "b" * 40
 
 
 @dataclass
@@ -319,3 +323,62 @@ async def test_credentials_never_reach_the_logs(builds: Builds, database_url: st
     assert "***" in log
     answers = (await builds.http.get(f"{builds.app}/builds")).text
     assert CANARY not in answers
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, tmp_path: Path, run_dir: Path) -> Iterator[dict[str, str]]:
+    """A server process whose builds may come from ``tmp_path/sources``; the CLI user's environment."""
+    port = free_port()
+    server_env = {
+        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
+        "DOCKYARD_ADMIN_TOKEN": CLI_TOKEN,
+        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
+        "DOCKYARD_BUILD_DIR": str(run_dir / "builds"),
+        "DOCKYARD_BUILD_SOURCE_ROOTS": str(tmp_path / "sources"),
+    }
+    log = tmp_path / "server.log"
+    proc = _start(["server", "--port", str(port)], server_env, log)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log)
+        yield {
+            "DOCKYARD_SERVER": f"http://127.0.0.1:{port}",
+            "DOCKYARD_TOKEN": CLI_TOKEN,
+            "DOCKYARD_CLI_CONFIG": str(tmp_path / "cli.yaml"),
+            "HOME": str(tmp_path),
+        }
+    finally:
+        _stop(proc)
+
+
+def test_the_cli_builds_follows_deploys_and_lists_images(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "sources", "web")
+    sha = commit(repo, {"Dockerfile": f"FROM {sandbox.base_image}\nRUN echo built-by-cli\n"}, "one")
+    run(cli, "cluster", "register", "local", "--kubeconfig", str(sandbox.kubeconfig))
+    system = f"c{uuid.uuid4().hex[:8]}"
+    run(cli, "system", "create", system)
+    run(cli, "app", "create", f"{system}/web", "--repository", f"{sandbox.registry}/{system}/web")
+    run(cli, "group", "create", f"{system}/web/prod", "--env", "prod", "--cluster", "local")
+
+    started = run(cli, "build", "start", f"{system}/web", "--source", f"file://{repo}", "--commit", sha, "--follow")
+    assert "built-by-cli" in started.stdout
+    assert f"image {sandbox.registry}/{system}/web@sha256:" in started.stdout
+    build = json.loads(run(cli, "build", "list", f"{system}/web", "-o", "json").stdout)[0]
+    assert (build["status"], build["commit"]) == ("succeeded", sha)
+    assert "built-by-cli" in run(cli, "build", "logs", f"{system}/web", build["id"]).stdout
+    assert build["digest"] in run(cli, "build", "show", f"{system}/web", build["id"]).stdout
+
+    spec = tmp_path / "v1.yaml"
+    spec.write_text(f"build: {build['id']}\nflavor: small\ninstances: 1\n")
+    run(cli, "deploy", f"{system}/web/prod", "--spec", str(spec))
+    listed = run(cli, "images", "list", f"{system}/web").stdout
+    assert build["digest"] in listed
+    assert "prod/1" in listed
+    again = run(cli, "build", "cancel", f"{system}/web", build["id"], ok=False)
+    assert again.returncode == 1
+    assert len(again.stderr.strip().splitlines()) == 1
+    gc = run(cli, "registry", "gc", f"{system}/web", "--keep", "1", "--dry-run").stdout
+    assert gc.startswith("would delete 0 image(s), kept 1")
+    # A failing build with --follow exits 1.
+    bad = run(cli, "build", "start", f"{system}/web", "--commit", "0" * 40, "--follow", ok=False)
+    assert bad.returncode == 1
+    assert "failed" in bad.stdout
