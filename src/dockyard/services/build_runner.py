@@ -134,7 +134,10 @@ async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[None
         async with platform.db.unit_of_work() as uow:
             held = await uow.builds.claim(build.id, me, seconds=lease)
         if held:
-            tasks[build.id] = asyncio.create_task(drive(platform, build), name=f"build-{build.id}")
+            task = asyncio.create_task(drive(platform, build), name=f"build-{build.id}")
+            # A slot frees: the runner takes the next queued build at once, not at its next poll.
+            task.add_done_callback(lambda _t: platform.builds_added.set())
+            tasks[build.id] = task
 
 
 async def drive(platform: Platform, build: Build) -> None:
@@ -157,7 +160,7 @@ async def drive(platform: Platform, build: Build) -> None:
     try:
         try:
             async with asyncio.timeout(build.timeout_seconds):
-                await _steps(platform, build, workdir, sink, move)
+                await _steps(platform, build, workdir, sink, move, state)
             sink(f"build {build.id} succeeded in {time.monotonic() - started:.1f}s")
         except TimeoutError:
             sink(f"build timed out after {build.timeout_seconds}s: stopped")
@@ -183,6 +186,8 @@ async def drive(platform: Platform, build: Build) -> None:
             await flusher
         with contextlib.suppress(DomainError):
             await asyncio.shield(sink.flush())
+        if state.get("tag"):
+            await asyncio.shield(builder(platform).forget(state["tag"]))
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
 
 
@@ -192,7 +197,9 @@ async def _end(platform: Platform, build_id: str, state: dict[str, str], to: str
     state["status"] = to
 
 
-async def _steps(platform: Platform, build: Build, workdir: Path, sink: LogSink, move: Move) -> None:
+async def _steps(
+    platform: Platform, build: Build, workdir: Path, sink: LogSink, move: Move, state: dict[str, str]
+) -> None:
     settings = platform.settings
     async with platform.db.unit_of_work() as uow:
         app = await uow.model.application(build.system, build.app)
@@ -237,20 +244,18 @@ async def _steps(platform: Platform, build: Build, workdir: Path, sink: LogSink,
         await tool.run_script(
             image=base, context=checkout, script=BUILD_SCRIPT, workdir=workdir, auth=auth, on_line=sink
         )
-    try:
-        await tool.build(
-            context=checkout,
-            dockerfile=dockerfile,
-            tag=tag,
-            build_args=build.build_args,
-            workdir=workdir,
-            auth=auth,
-            on_line=sink,
-        )
-        await move("pushing")
-        digest = await tool.push(tag=tag, workdir=workdir, auth=auth, on_line=sink)
-    finally:
-        await asyncio.shield(tool.forget(tag))
+    state["tag"] = tag  # removed from the local storage once the build has ended, whatever the end
+    await tool.build(
+        context=checkout,
+        dockerfile=dockerfile,
+        tag=tag,
+        build_args=build.build_args,
+        workdir=workdir,
+        auth=auth,
+        on_line=sink,
+    )
+    await move("pushing")
+    digest = await tool.push(tag=tag, workdir=workdir, auth=auth, on_line=sink)
     image = f"{app.repository}@{digest}"
     sink(f"pushed {tag} as {image}")
     await move("succeeded", image=image, tag=image_tag(commit))
