@@ -382,3 +382,69 @@ def test_the_cli_builds_follows_deploys_and_lists_images(cli: dict[str, str], sa
     bad = run(cli, "build", "start", f"{system}/web", "--commit", "0" * 40, "--follow", ok=False)
     assert bad.returncode == 1
     assert "failed" in bad.stdout
+
+
+def _tools_running(marker: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_build_interrupted_by_a_crash_ends_failed(
+    sandbox: Sandbox, database_url: str, tmp_path: Path, run_dir: Path
+) -> None:
+    sources = tmp_path / "sources"
+    marker = f"dy-crash-{uuid.uuid4().hex[:8]}"
+    repo = new_repo(sources, "slow")
+    sha = commit(repo, {"Dockerfile": f'FROM {sandbox.base_image}\nRUN sh -c "sleep 120" {marker}\n'}, "slow")
+    env = {
+        "DOCKYARD_DATABASE_URL": database_url,
+        "DOCKYARD_ADMIN_TOKEN": CLI_TOKEN,
+        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
+        "DOCKYARD_BUILD_DIR": str(run_dir / "builds"),
+        "DOCKYARD_BUILD_SOURCE_ROOTS": str(sources),
+    }
+    headers = {"Authorization": f"Bearer {CLI_TOKEN}"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    first = _start(["server", "--port", str(port)], env, tmp_path / "first.log")
+    try:
+        _wait_ready(f"{base}/readyz", first, tmp_path / "first.log")
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            assert http.post("/api/v1/systems", json={"name": "crash"}).status_code == 201
+            app = {"name": "web", "repository": f"{sandbox.registry}/crash/web"}
+            assert http.post("/api/v1/systems/crash/apps", json=app).status_code == 201
+            made = http.post("/api/v1/systems/crash/apps/web/builds", json={"source": f"file://{repo}", "commit": sha})
+            build = f"/api/v1/systems/crash/apps/web/builds/{made.json()['id']}"
+            deadline = time.monotonic() + 120
+            while not _tools_running(marker):  # the RUN step is under way
+                assert time.monotonic() < deadline, http.get(build).json()
+                time.sleep(0.2)
+            assert http.get(build).json()["status"] == "building"
+    finally:
+        first.kill()  # kill -9: no chance to record anything
+        first.wait()
+    deadline = time.monotonic() + 30
+    while _tools_running(marker):  # the build's tools die with the server
+        assert time.monotonic() < deadline, "a build tool outlived the server"
+        time.sleep(0.2)
+
+    second = _start(["server", "--port", str(port)], env, tmp_path / "second.log")
+    try:
+        _wait_ready(f"{base}/readyz", second, tmp_path / "second.log")
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            deadline = time.monotonic() + 90  # the dead server's lease (15 s) must expire first
+            while (got := http.get(build).json())["status"] == "building":
+                assert time.monotonic() < deadline, got
+                time.sleep(0.5)
+            assert got["status"] == "failed"
+            assert got["reason"].startswith("interrupted")
+            assert got["image"] == ""
+    finally:
+        _stop(second)

@@ -3,14 +3,16 @@
 Contract of :func:`run`: stdout and stderr are merged and each line (decoded, without its newline) is
 given to ``on_line`` as it comes; the exit code is returned. When the awaiting task is cancelled (a
 cancel, a timeout around it) the process's whole session is killed before the cancellation goes on,
-so nothing the tool started outlives it. The command line never holds credentials: callers pass them
-through files or the environment.
+so nothing the tool started outlives it; if the server itself dies (kill -9 included) the tool gets
+SIGKILL (PR_SET_PDEATHSIG). The command line never holds credentials: callers pass them through
+files or the environment.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +32,7 @@ async def run(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     try:
         assert proc.stdout is not None
@@ -45,6 +48,16 @@ async def run(
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(Exception):
                 await asyncio.shield(proc.wait())
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: be killed when the server dies (kill -9 included), so no build tool
+    outlives the process that drives it."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def base_env(**extra: str) -> dict[str, str]:

@@ -117,6 +117,9 @@ async def delete_application(platform: Platform, by: Principal, system: str, nam
         _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
         if await uow.model.groups(system, name):
             raise Conflict(f"application {system}/{name} still has groups; delete them first")
+        if any(not b.ended for b in await uow.builds.of_app(system, name)):
+            raise Conflict(f"application {system}/{name} has builds under way; cancel them first")
+        await uow.builds.forget_app(system, name)  # its builds' records and logs (the registry keeps images)
         await uow.model.delete_application(system, name)
         await uow.operations.add(record("delete-application", by, system, name))
 
