@@ -59,10 +59,17 @@ class Registry:
     """One registry host; ``plain_http`` for a loopback registry without TLS (the sandbox's)."""
 
     def __init__(
-        self, host: str, *, username: str = "", password: str = "", plain_http: bool = False, timeout: float = 10.0
+        self,
+        host: str,
+        *,
+        username: str = "",
+        password: str = "",
+        plain_http: bool = False,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         scheme = "http" if plain_http else "https"
-        self._client = httpx.AsyncClient(base_url=f"{scheme}://{host}", timeout=timeout)
+        self._client = httpx.AsyncClient(base_url=f"{scheme}://{host}", timeout=timeout, transport=transport)
         self._basic = (username, password) if username else None
         self._token = ""
 
