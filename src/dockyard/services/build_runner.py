@@ -30,8 +30,8 @@ from dockyard.adapters import git
 from dockyard.adapters.builder import Buildah, BuilderError, RegistryAuth, StepFailed
 from dockyard.adapters.registry import RegistryError, split_reference
 from dockyard.domain.builds import Build, first_base, image_tag, redact
-from dockyard.domain.errors import DomainError
-from dockyard.services import images
+from dockyard.domain.errors import DomainError, InvalidInput
+from dockyard.services import builds, images
 from dockyard.services.executor import runner_id
 from dockyard.services.platform import Platform
 
@@ -206,6 +206,10 @@ async def _steps(
     if app is None:
         raise Refused(f"application {build.system}/{build.app} is gone")
     await move("cloning")
+    try:  # again, right before git resolves the host: what it resolves to may have changed since the request
+        await builds.check_source(platform, build.source.url)
+    except InvalidInput as e:
+        raise Refused(f"source refused: {e}") from e
     checkout = workdir / "src"
     password = settings.git_password.get_secret_value() if settings.git_password else ""
     sink(f"cloning {build.source.url} ({build.source.ref_kind} {build.source.ref})")
