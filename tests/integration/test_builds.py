@@ -276,7 +276,9 @@ async def test_failures_end_failed_with_a_reason_and_no_image(builds: Builds) ->
 
 
 async def test_untrusted_sources_and_paths_are_refused_and_audited(builds: Builds) -> None:
+    (builds.sources / "escape").symlink_to("/etc")
     refused = {
+        f"file://{builds.sources}/escape": "source",  # a symlink under the allowed root, leading out
         "http://127.0.0.1/repo.git": "source",
         "http://localhost:8080/x": "source",
         "http://2130706433/x": "source",  # 127.0.0.1 as an integer

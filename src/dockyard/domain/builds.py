@@ -14,7 +14,7 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -74,7 +74,6 @@ class Build:
     reason: str = ""
     reused_from: str = ""
     cancel_requested: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -166,11 +165,11 @@ def parse_source_url(url: str) -> ParsedUrl:
             host = parts.hostname or ""
         except ValueError as e:
             raise InvalidInput("source", f"source has a malformed host: {e}") from e
-        if not host:
-            raise InvalidInput("source", "source has no host")
+        if not host or host.startswith("-"):
+            raise InvalidInput("source", "source has no valid host")
         return ParsedUrl(scheme, host, parts.path, has_credentials=parts.password is not None)
     scp = _SCP.fullmatch(url)
-    if scp is None:
+    if scp is None or scp["host"].startswith("-"):
         raise InvalidInput("source", f"{url!r} is not a git URL (https://…, ssh://…, user@host:path or file:///…)")
     return ParsedUrl("ssh", scp["host"].strip("[]"), scp["path"], has_credentials=False)
 

@@ -12,6 +12,8 @@ it. The source is given with the build; when omitted, the application's last bui
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import socket
 import uuid
 from collections.abc import Mapping
@@ -90,15 +92,22 @@ async def start_build(
 async def check_source(platform: Platform, url: str) -> None:
     """InvalidInput("source") when ``url`` may not be fetched (see domain.builds.source_problem)."""
     parsed = parse_source_url(url)
+    roots = platform.settings.build_source_roots
+    candidates = [(parsed, roots)]
+    if parsed.scheme == "file":  # and where it really leads: a symlink under a root must not lead out
+        real = await asyncio.to_thread(os.path.realpath, parsed.path)
+        real_roots = [await asyncio.to_thread(os.path.realpath, r) for r in roots]
+        candidates.append((dataclasses.replace(parsed, path=real), real_roots))
     addresses = await _addresses(parsed)
-    problem = source_problem(
-        parsed,
-        addresses=addresses,
-        allowed_roots=platform.settings.build_source_roots,
-        blocked_networks=platform.settings.build_blocked_networks,
-    )
-    if problem:
-        raise InvalidInput("source", problem)
+    for candidate, allowed in candidates:
+        problem = source_problem(
+            candidate,
+            addresses=addresses,
+            allowed_roots=allowed,
+            blocked_networks=platform.settings.build_blocked_networks,
+        )
+        if problem:
+            raise InvalidInput("source", problem)
 
 
 async def _addresses(parsed: ParsedUrl) -> list[str]:

@@ -71,6 +71,8 @@ def test_source_policy(url: str, addresses: list[str], why: str | None) -> None:
         "ftp://host/x",
         "file://otherhost/srv/git",
         "https:///nohost",
+        "ssh://-oProxyCommand=touch/x",
+        "-oProxyCommand=x:repo",
         "no url at all",
         "x" * 2001,
     ],
