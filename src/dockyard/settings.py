@@ -59,6 +59,28 @@ class Settings(BaseSettings):
         default=None, description="the first admin's password; generated into admin_password_file if unset"
     )
     admin_password_file: Path = Field(default_factory=lambda: _state_dir() / "admin-password")
+    build_dir: Path = Field(
+        default_factory=lambda: _state_dir() / "builds",
+        description="buildah's storage and the builds' private work directories",
+    )
+    build_concurrency: int = Field(default=2, ge=1, le=64, description="builds this process runs at once")
+    build_timeout: int = Field(default=1800, ge=10, le=86400, description="a build's default and longest time (s)")
+    build_source_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="directories file:// sources may come from, comma-separated (none: no file://)",
+    )
+    build_blocked_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["10.96.0.0/12"],
+        description="networks sources may not resolve to (besides loopback and link-local): service networks",
+    )
+    git_username: str = ""
+    git_password: SecretStr | None = Field(default=None, description="git credentials for https sources (a token)")
+    registry_username: str = ""
+    registry_password: SecretStr | None = Field(default=None, description="credentials for pushing to the registry")
+    registry_plain_http: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="registry hosts spoken to over plain HTTP (loopback ones always are)"
+    )
+    image_keep: int = Field(default=5, ge=1, le=1000, description="registry gc's default: versions kept per group")
 
     @field_validator("database_url")
     @classmethod
@@ -67,7 +89,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
 
-    @field_validator("secret_key_old", mode="before")
+    @field_validator(
+        "secret_key_old", "build_source_roots", "build_blocked_networks", "registry_plain_http", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -25,6 +25,7 @@ import pytest
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.sandbox import cluster
+from dockyard.sandbox.base_image import base_image, registry_address
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import default_topology
 from tests.integration import postgres
@@ -52,6 +53,16 @@ class Sandbox:
     @property
     def kubeconfig(self) -> Path:
         return self.layout.kubeconfig
+
+    @property
+    def registry(self) -> str:
+        """The sandbox registry's ``host:port`` (plain HTTP on loopback)."""
+        return registry_address(self.ports)
+
+    @property
+    def base_image(self) -> str:
+        """The busybox base image in the sandbox registry, for test Dockerfiles' FROM."""
+        return base_image(self.ports)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,9 @@ class Rule:
     allowed: frozenset[int] = frozenset()  # statuses a caller let through may get (default: see below)
 
 
-G = "/api/v1/systems/{system}/apps/{app}/groups/{group}"
+A = "/api/v1/systems/{system}/apps/{app}"
+G = f"{A}/groups/{{group}}"
+SOURCES = "/nonexistent-dockyard-sources"  # an allowed root for file:// sources; nothing is ever cloned
 RULES: dict[str, Rule] = {
     "POST /api/v1/login": Rule(
         "public", body={"user": "nobody-{world}", "password": "wrong password"}, allowed=frozenset({401})
@@ -101,6 +103,14 @@ RULES: dict[str, Rule] = {
     f"POST {G}/releases/{{release_id}}/pause": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
+    f"POST {A}/builds": Rule("app", "developer", body={"commit": "abc1234"}),  # source: the app's last build's
+    f"GET {A}/builds": Rule("app"),
+    f"GET {A}/builds/{{build_id}}": Rule("app"),
+    f"GET {A}/builds/{{build_id}}/logs": Rule("app"),
+    f"POST {A}/builds/{{build_id}}/cancel": Rule("app", "developer"),
+    # The world's repository is registry.local, which nothing answers: 503 once let through.
+    f"GET {A}/images": Rule("app", allowed=frozenset({200, 503})),
+    f"POST {A}/images/gc": Rule("app", "owner", body={"dry_run": True}, allowed=frozenset({200, 503})),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
@@ -133,6 +143,7 @@ class World:
     system: str
     operation: str
     release: str
+    build: str
     headers: dict[str, str]
 
 
@@ -160,7 +171,12 @@ async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) 
         f"{base}/apps/web/groups/prod/releases", json={"version": 1, "strategy": "rolling"}, headers=ADMIN
     )
     assert release.status_code == 202, release.text
-    return World(system, history[0]["id"], release.json()["id"], headers)
+    # A build (queued for ever: no runner here), so the build endpoints have a target.
+    build = await http.post(
+        f"{base}/apps/web/builds", json={"source": f"file://{SOURCES}/web", "commit": "abc1234"}, headers=ADMIN
+    )
+    assert build.status_code == 202, build.text
+    return World(system, history[0]["id"], release.json()["id"], build.json()["id"], headers)
 
 
 def _order(route: str) -> tuple[int, int]:
@@ -174,7 +190,11 @@ async def server(
     sandbox: Sandbox, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     settings = Settings(
-        database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
+        database_url=database_url,
+        admin_token=TOKEN,
+        admin_token_file=tmp_path / "admin-token",
+        executor=False,
+        build_source_roots=[SOURCES],
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -212,6 +232,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 number=1,
                 operation_id=world.operation,
                 release_id=world.release,
+                build_id=world.build,
                 name="local",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),

@@ -93,6 +93,7 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "kube-scheduler": sandbox.ports.scheduler,
         "kwok": sandbox.ports.kwok,
         "metrics-server": sandbox.ports.metrics_server,
+        "registry": sandbox.ports.registry,
     }
     assert sorted(rows) == sorted(COMPONENTS)
     for name, (_, state, pid, port, log) in rows.items():

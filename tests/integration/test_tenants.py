@@ -56,6 +56,7 @@ async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(
                 number=1,
                 operation_id=b_operation,
                 release_id=b_operation,
+                build_id=b_operation,
                 user="alice",
                 name="local",
             )

@@ -16,10 +16,11 @@ from dockyard import __version__
 from dockyard.api import errors
 from dockyard.api.audit import AuditMiddleware
 from dockyard.api.deps import PlatformDep
-from dockyard.api.routes import audit, clusters, groups, identity, members, operations, releases, systems
+from dockyard.api.routes import audit, builds, clusters, groups, identity, members, operations, releases, systems
 from dockyard.domain.errors import DomainError
 from dockyard.services import identity as identity_service
 from dockyard.services import keys
+from dockyard.services.build_runner import run_builds
 from dockyard.services.executor import run_executor
 from dockyard.services.health import readiness
 from dockyard.services.platform import Platform
@@ -66,10 +67,11 @@ def create_app(settings: Settings) -> FastAPI:
         await platform.watch()
         watcher = asyncio.create_task(_keep_watching(platform))
         executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
+        builds = asyncio.create_task(run_builds(app.state.platform)) if settings.executor else None
         try:
             yield
         finally:
-            for task in (executor, watcher):
+            for task in (builds, executor, watcher):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -79,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
-    for module in (identity, clusters, systems, members, groups, releases, operations, audit):
+    for module in (identity, clusters, systems, members, groups, releases, builds, operations, audit):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

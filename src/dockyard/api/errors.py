@@ -60,7 +60,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (413, "the request body is too large"),
         (422, "a field is invalid; details.field names it"),
         (429, "too many failed attempts; Retry-After says when to try again"),
-        (503, "the database is unavailable"),
+        (503, "the database (or a registry it needs) is unavailable"),
     )
 }
 

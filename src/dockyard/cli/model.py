@@ -272,6 +272,9 @@ def deploy(
     version: Annotated[int | None, typer.Option("--version", help="Deploy this existing version")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A whole version spec (YAML or JSON file)")] = None,
     image: Annotated[str | None, typer.Option(help="New image (changes the latest version)")] = None,
+    build: Annotated[
+        str | None, typer.Option("--build", help="A succeeded build: its image, pinned by digest (changes the latest)")
+    ] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor: tiny, small, medium, large, xlarge")] = None,
     instances: Annotated[int | None, typer.Option(help="New instance count")] = None,
     env: Annotated[list[str] | None, typer.Option(help="NAME=value (repeatable; replaces env)")] = None,
@@ -295,7 +298,7 @@ def deploy(
     """Deploy a version: an existing one (--version), a whole spec (--spec), or changes to the latest."""
     body: dict[str, Any] = {"reason": reason, "deadline_seconds": deadline}
     changes: dict[str, Any] = {}
-    for key, value in (("image", image), ("flavor", flavor), ("instances", instances)):
+    for key, value in (("image", image), ("build", build), ("flavor", flavor), ("instances", instances)):
         if value is not None:
             changes[key] = value
     if env is not None:
@@ -305,7 +308,10 @@ def deploy(
     if config_file is not None:
         changes["config_files"] = {p: _read(f) for p, f in _pairs(config_file, "config file").items()}
     if sum(x is not None and x != {} for x in (version, spec, changes or None)) != 1:
-        fail("give --version, --spec, or changes (--image, --flavor, --instances, --env, --secret-env, --config-file)")
+        fail(
+            "give --version, --spec, or changes (--image, --build, --flavor, --instances, --env, --secret-env, "
+            "--config-file)"
+        )
     if version is not None:
         body["version"] = version
     elif spec is not None:

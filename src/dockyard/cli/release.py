@@ -41,6 +41,7 @@ def start(
     version: Annotated[int | None, typer.Option("--version", help="Release this existing version")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A whole version spec (YAML or JSON file)")] = None,
     image: Annotated[str | None, typer.Option(help="New image (changes the latest version)")] = None,
+    build: Annotated[str | None, typer.Option("--build", help="A succeeded build's image, by digest")] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor")] = None,
     steps: Annotated[str, typer.Option(help="Comma-separated: 'gray N', 'P%', 'pause', 'pause 5m'")] = "100%",
     strategy: Annotated[str, typer.Option(help="gray, blue-green or rolling")] = "gray",
@@ -57,9 +58,9 @@ def start(
         body["steps"] = [s.strip() for s in steps.split(",") if s.strip()]
     if strategy == "blue-green":
         body["keep_seconds"] = keep
-    changes = {k: v for k, v in (("image", image), ("flavor", flavor)) if v is not None}
+    changes = {k: v for k, v in (("image", image), ("build", build), ("flavor", flavor)) if v is not None}
     if sum(x is not None for x in (version, spec, changes or None)) != 1:
-        fail("give --version, --spec, or changes (--image, --flavor)")
+        fail("give --version, --spec, or changes (--image, --build, --flavor)")
     if version is not None:
         body["version"] = version
     elif spec is not None:

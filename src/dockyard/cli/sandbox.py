@@ -55,6 +55,7 @@ def up(
     scheduler_port: Annotated[int | None, typer.Option(help="kube-scheduler port [10259]")] = None,
     kwok_port: Annotated[int | None, typer.Option(help="KWOK (fake kubelets) port [10247]")] = None,
     metrics_server_port: Annotated[int | None, typer.Option(help="metrics-server port [4443]")] = None,
+    registry_port: Annotated[int | None, typer.Option(help="image registry port [5000]")] = None,
 ) -> None:
     """Start the sandbox (idempotent: what already runs is left alone, what is missing is started)."""
     given = {
@@ -65,6 +66,7 @@ def up(
         "scheduler": scheduler_port,
         "kwok": kwok_port,
         "metrics_server": metrics_server_port,
+        "registry": registry_port,
     }
     layout = _layout(directory)
     try:

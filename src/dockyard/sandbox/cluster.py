@@ -20,6 +20,7 @@ from typing import Any
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.sandbox import processes
+from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
 from dockyard.sandbox.errors import ComponentError, PortInUseError, SandboxError
@@ -86,7 +87,7 @@ def _up_locked(
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
-    write_configs(layout)
+    write_configs(layout, ports)
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
@@ -99,6 +100,8 @@ def _up_locked(
                 _start(layout, comp, say)
                 started.append(comp.name)
                 _wait_healthy(layout, comp)
+        if ensure_base_image(layout, ports):
+            say("made the base image and pushed it to the sandbox registry")
         say(f"reconciling {topology.node_count} nodes")
         created, deleted = asyncio.run(_bootstrap(layout, ports, topology, wait_timeout))
     except BaseException:

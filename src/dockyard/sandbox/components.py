@@ -24,7 +24,15 @@ CLIENT_QPS = 1000
 CLIENT_BURST = 2000
 
 
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "metrics-server")
+COMPONENTS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "metrics-server",
+    "registry",
+)
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
     "etcd": "etcd",
@@ -34,7 +42,9 @@ PORT_OF = {
     "kube-scheduler": "scheduler",
     "kwok": "kwok",
     "metrics-server": "metrics_server",
+    "registry": "registry",
 }
+REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
 
 @dataclass(frozen=True)
@@ -185,11 +195,18 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             ],
             _https_ok(f"https://127.0.0.1:{ports.metrics_server}/livez"),
         ),
+        Component(
+            "registry",
+            ports.registry,
+            [REGISTRY_BINARY, "serve", str(layout.registry_config)],
+            _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
+        ),
     ]
 
 
-def write_configs(layout: Layout) -> None:
-    """Write the scheduler's and KWOK's configuration files that :func:`components` refers to."""
+def write_configs(layout: Layout, ports: Ports) -> None:
+    """Write the scheduler's, KWOK's and the registry's configuration files that :func:`components`
+    refers to."""
     scheduler = {
         "apiVersion": "kubescheduler.config.k8s.io/v1",
         "kind": "KubeSchedulerConfiguration",
@@ -204,6 +221,15 @@ def write_configs(layout: Layout) -> None:
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
     layout.kwok_config.write_text(yaml.safe_dump(kwok))
+    # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on
+    # (so `dockyard registry gc` can delete manifests).
+    registry = {
+        "version": 0.1,
+        "log": {"level": "warn", "accesslog": {"disabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(layout.registry_data)}, "delete": {"enabled": True}},
+        "http": {"addr": f"127.0.0.1:{ports.registry}"},
+    }
+    layout.registry_config.write_text(yaml.safe_dump(registry))
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

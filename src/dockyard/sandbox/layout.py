@@ -23,6 +23,7 @@ class Ports:
     scheduler: int = 10259
     kwok: int = 10247
     metrics_server: int = 4443
+    registry: int = 5000
 
     def __post_init__(self) -> None:
         values = asdict(self)
@@ -101,6 +102,19 @@ class Layout:
         return self.root / "kwok.yaml"
 
     @property
+    def registry_config(self) -> Path:
+        return self.root / "registry.yaml"
+
+    @property
+    def registry_data(self) -> Path:
+        return self.root / "registry"
+
+    @property
+    def buildah(self) -> Path:
+        """buildah's storage (vfs) and run root for the base image: inside the sandbox, nothing shared."""
+        return self.root / "buildah"
+
+    @property
     def state_file(self) -> Path:
         return self.root / "sandbox.json"
 
@@ -111,7 +125,7 @@ class Layout:
         return self.run / f"{component}.pid"
 
     def make_dirs(self) -> None:
-        for d in (self.root, self.logs, self.run, self.etcd_data):
+        for d in (self.root, self.logs, self.run, self.etcd_data, self.registry_data):
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def read_state(self) -> dict[str, Any] | None:

@@ -117,6 +117,9 @@ async def delete_application(platform: Platform, by: Principal, system: str, nam
         _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
         if await uow.model.groups(system, name):
             raise Conflict(f"application {system}/{name} still has groups; delete them first")
+        if any(not b.ended for b in await uow.builds.of_app(system, name)):
+            raise Conflict(f"application {system}/{name} has builds under way; cancel them first")
+        await uow.builds.forget_app(system, name)  # its builds' records and logs (the registry keeps images)
         await uow.model.delete_application(system, name)
         await uow.operations.add(record("delete-application", by, system, name))
 
@@ -186,6 +189,8 @@ async def spec_for(
     are kept as they are, sealed."""
     if (spec is None) == (changes is None):
         raise InvalidInput("spec", "give either a whole spec or changes to the latest version")
+    spec = await _with_build_image(uow, system, app, spec)
+    changes = await _with_build_image(uow, system, app, changes)
     if spec is not None:
         return parse_spec(spec, seal=seal)
     found = _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
@@ -195,6 +200,26 @@ async def spec_for(
     if not isinstance(changes, Mapping):
         raise InvalidInput("changes", "changes must be an object of field: new value")
     return latest.spec.with_changes(seal=seal, **changes)
+
+
+async def _with_build_image(
+    uow: UnitOfWork, system: str, app: str, raw: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """``raw`` with ``build: ID`` replaced by ``image``: that succeeded build's image, pinned by digest
+    (so what was built and tested is what runs)."""
+    if not isinstance(raw, Mapping) or "build" not in raw:
+        return raw
+    out = dict(raw)
+    build_id = out.pop("build")
+    if "image" in out:
+        raise InvalidInput("build", "give either an image or a build, not both")
+    found = await uow.builds.get(build_id) if isinstance(build_id, str) and len(build_id) <= 36 else None
+    if found is None or (found.system, found.app) != (system, app):
+        raise InvalidInput("build", f"build {build_id!r} does not exist in {system}/{app}")
+    if found.status != "succeeded" or not found.image:
+        raise InvalidInput("build", f"build {build_id} has no image (it is {found.status})")
+    out["image"] = found.image
+    return out
 
 
 async def list_versions(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Version]:

@@ -33,7 +33,7 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import release_runner, rollouts
+from dockyard.services import images, release_runner, rollouts
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
@@ -77,6 +77,8 @@ async def start_deploy(
         raise InvalidInput("version", "give exactly one of version, spec or changes")
     if version is not None:
         check_version(version)
+    if action == "rollback" and version is not None:
+        await _image_still_there(platform, system, app, group, version)
     async with recording(platform, system, app, group) as uow:
         found = await uow.model.group(system, app, group)
         if found is None:
@@ -89,6 +91,14 @@ async def start_deploy(
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
+
+
+async def _image_still_there(platform: Platform, system: str, app: str, group: str, version: int) -> None:
+    """A rollback to a version whose image (pinned by digest) is gone from the registry is refused."""
+    async with platform.db.unit_of_work() as uow:
+        target = await uow.model.version(system, app, group, version)
+    if target is not None:
+        await images.check_present(platform, target.spec.image, what=f"version {version}")
 
 
 async def start_scale(

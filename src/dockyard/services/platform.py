@@ -25,6 +25,8 @@ class Platform:
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a release is given a command, so this process's release runners act at once.
     releases_steered: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a build is queued or asked to cancel, so this process's build runner looks at once.
+    builds_added: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(cls, settings: Settings) -> Platform:

@@ -16,6 +16,7 @@ from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.applications import ApplicationModel
 from dockyard.adapters.db.audit import AuditTrail
+from dockyard.adapters.db.builds import Builds
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.model = ApplicationModel(session)
         self.operations = OperationLog(session)
         self.releases = Releases(session)
+        self.builds = Builds(session)
         self.identities = Identities(session)
         self.keys = KeyChecks(session)
         self.members = Members(session)

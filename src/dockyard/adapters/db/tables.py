@@ -295,3 +295,46 @@ class ReleaseRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_releases_group", "system", "app", "group"),)
+
+
+class BuildRow(Base):
+    """A build job: its request, where it is, and (succeeded) the image it made, by digest. The
+    runner holding ``lease_until`` drives it; see services/builds.py."""
+
+    __tablename__ = "builds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63))
+    app: Mapped[str] = mapped_column(String(63))
+    source: Mapped[str] = mapped_column(String(2000))
+    ref_kind: Mapped[str] = mapped_column(String(8))
+    ref: Mapped[str] = mapped_column(String(200))
+    dockerfile: Mapped[str] = mapped_column(String(255))
+    build_args: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    force: Mapped[bool] = mapped_column(default=False)
+    timeout_seconds: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    commit: Mapped[str] = mapped_column(String(40), default="")
+    image: Mapped[str] = mapped_column(String(400), default="")
+    tag: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(String(4000), default="")
+    reused_from: Mapped[str] = mapped_column(String(36), default="")
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    runner: Mapped[str] = mapped_column(String(100), default="")
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_builds_app", "system", "app", "created_at"), Index("ix_builds_status", "status"))
+
+
+class BuildLogRow(Base):
+    """One line of a build's log, numbered from 1 (``seq``), credentials already redacted."""
+
+    __tablename__ = "build_logs"
+
+    build_id: Mapped[str] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,321 @@
+"""The build runner: takes queued builds (at most ``build_concurrency`` at once per process) and drives
+each one: clone → (build.sh) → buildah bud → push → image by digest.
+
+Each build runs in a private work directory (mode 0700, removed afterwards) under ``build_dir``; its
+log lines are redacted (registry and git credentials) and stored as they come, in small batches.
+Leases: a runner holds a lease on each build it drives and renews it every round; several servers on
+one database share the queue. **A build interrupted by a crash is marked failed**, not re-queued:
+when its lease expires while it is cloning, building or pushing, any runner ends it ``failed`` with
+"interrupted" — a half-done build may have pushed or not, and building again is cheap (the same
+commit reuses a pushed image). Cancel: the API sets ``cancel_requested``; the runner sees it within a
+round, cancels the task (which kills buildah or git), and ends the build ``cancelled``. A build that
+exceeds its ``timeout_seconds`` is killed and ends ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from dockyard.adapters import git
+from dockyard.adapters.builder import Buildah, BuilderError, RegistryAuth, StepFailed
+from dockyard.adapters.registry import RegistryError, split_reference
+from dockyard.domain.builds import Build, first_base, image_tag, redact
+from dockyard.domain.errors import DomainError, InvalidInput
+from dockyard.services import builds, images
+from dockyard.services.executor import runner_id
+from dockyard.services.platform import Platform
+
+log = logging.getLogger(__name__)
+LEASE = 15.0
+POLL = 0.5
+FLUSH = 0.2
+BUILD_SCRIPT = "build.sh"
+Move = Callable[..., Awaitable[None]]
+
+
+class Refused(Exception):
+    """The checkout cannot be built as asked (no Dockerfile, a path out of the checkout)."""
+
+
+@dataclass
+class LogSink:
+    """A build's log: lines redacted, kept in memory for the failure reason, stored in batches."""
+
+    platform: Platform
+    build_id: str
+    secrets: Sequence[str]
+    seq: int = 0
+    pending: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+
+    def __call__(self, line: str) -> None:
+        clean = redact(line, self.secrets)[:4000]
+        self.pending.append(clean)
+        self.tail = [*self.tail[-19:], clean]
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        lines, self.pending = self.pending, []
+        async with self.platform.db.unit_of_work() as uow:
+            await uow.builds.append_log(self.build_id, self.seq + 1, lines)
+        self.seq += len(lines)
+
+    async def keep_flushing(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH)
+            with contextlib.suppress(DomainError):
+                await self.flush()
+
+    def last_error(self) -> str:
+        for line in reversed(self.tail):
+            if "error" in line.lower() or "fatal" in line.lower():
+                return line.strip()
+        return self.tail[-1].strip() if self.tail else ""
+
+
+def builder(platform: Platform) -> Buildah:
+    return Buildah(platform.settings.build_dir / "buildah", insecure_hosts=platform.settings.registry_plain_http)
+
+
+async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = LEASE, runner: str = "") -> None:
+    """Run until cancelled (cancelling leaves the builds in flight to be marked interrupted later)."""
+    me = runner or runner_id()
+    tasks: dict[str, asyncio.Task[None]] = {}
+    kept = _Housekeeping()
+    try:
+        while True:
+            platform.builds_added.clear()
+            try:
+                await _round(platform, me, tasks, lease, kept)
+            except DomainError as e:
+                log.warning("build runner: %s", e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(platform.builds_added.wait(), poll)
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        for task in tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+@dataclass
+class _Housekeeping:
+    """When the runner last renewed its leases and looked for interrupted builds (monotonic)."""
+
+    renewed: float = 0.0
+    swept: float = 0.0
+
+
+async def _round(
+    platform: Platform, me: str, tasks: dict[str, asyncio.Task[None]], lease: float, kept: _Housekeeping
+) -> None:
+    """One look at the queue: one read, and writes only when something is to be done (a build to take,
+    a lease to renew every third of its time, an interrupted build to end), so a busy runner costs the
+    database little while its builds run."""
+    for build_id, task in list(tasks.items()):
+        if task.done():
+            del tasks[build_id]
+    now = time.monotonic()
+    async with platform.db.unit_of_work() as uow:
+        unfinished = await uow.builds.unfinished()
+        interrupted = await uow.builds.interrupted() if now - kept.swept > lease / 3 else []
+    if now - kept.swept > lease / 3:
+        kept.swept = now
+    for build_id in interrupted:
+        if build_id not in tasks:
+            await _end_interrupted(platform, build_id)
+    if tasks and now - kept.renewed > lease / 3:
+        async with platform.db.unit_of_work() as uow:
+            for build_id in tasks:
+                await uow.builds.claim(build_id, me, seconds=lease)
+        kept.renewed = now
+    for build in unfinished:
+        if build.id in tasks:
+            if build.cancel_requested and not tasks[build.id].done():
+                tasks[build.id].cancel()
+            continue
+        if build.status != "queued" or len(tasks) >= platform.settings.build_concurrency:
+            continue
+        async with platform.db.unit_of_work() as uow:
+            held = await uow.builds.claim(build.id, me, seconds=lease)
+        if held:
+            task = asyncio.create_task(drive(platform, build), name=f"build-{build.id}")
+            # A slot frees: the runner takes the next queued build at once, not at its next poll.
+            task.add_done_callback(lambda _t: platform.builds_added.set())
+            tasks[build.id] = task
+
+
+async def _end_interrupted(platform: Platform, build_id: str) -> None:
+    async with platform.db.unit_of_work() as uow:
+        for frm in ("cloning", "building", "pushing"):
+            if await uow.builds.move(
+                build_id, frm, "failed", reason="interrupted: the server running it stopped; build again"
+            ):
+                return
+
+
+async def drive(platform: Platform, build: Build) -> None:
+    """Drive one claimed, queued build to its end (see the module docstring)."""
+    settings = platform.settings
+    sink = LogSink(platform, build.id, images.registry_secrets(settings))
+    flusher = asyncio.create_task(sink.keep_flushing())
+    work_root = settings.build_dir / "work"
+    work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{build.id[:8]}-", dir=work_root))
+    state = {"status": "queued"}
+    started = time.monotonic()
+
+    async def move(to: str, **values: str) -> None:
+        async with platform.db.unit_of_work() as uow:
+            if not await uow.builds.move(build.id, state["status"], to, **values):
+                raise asyncio.CancelledError  # cancelled (or ended) meanwhile
+        state["status"] = to
+
+    try:
+        try:
+            async with asyncio.timeout(build.timeout_seconds):
+                await _steps(platform, build, workdir, sink, move, state)
+            sink(f"build {build.id} succeeded in {time.monotonic() - started:.1f}s")
+        except TimeoutError:
+            sink(f"build timed out after {build.timeout_seconds}s: stopped")
+            await _end(platform, build.id, state, "failed", f"timed out after {build.timeout_seconds}s")
+        except (git.GitError, StepFailed, Refused) as e:
+            detail = sink.last_error() if isinstance(e, StepFailed) else ""
+            reason = f"{e}: {detail}" if detail else str(e)
+            sink(f"build failed: {reason}")
+            await _end(platform, build.id, state, "failed", redact(reason, sink.secrets))
+        except (BuilderError, RegistryError, OSError) as e:
+            sink(f"build failed: {e}")
+            await _end(platform, build.id, state, "failed", redact(str(e), sink.secrets))
+        except asyncio.CancelledError:
+            async with platform.db.unit_of_work() as uow:
+                found = await uow.builds.get(build.id)
+            if found is None or not found.cancel_requested:
+                raise  # this server stops: the build will be marked interrupted
+            sink("build cancelled")
+            await _end(platform, build.id, state, "cancelled", "cancelled")
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        with contextlib.suppress(DomainError):
+            await asyncio.shield(sink.flush())
+        if state.get("tag"):
+            await asyncio.shield(builder(platform).forget(state["tag"]))
+        await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
+
+
+async def _end(platform: Platform, build_id: str, state: dict[str, str], to: str, reason: str) -> None:
+    async with platform.db.unit_of_work() as uow:
+        await uow.builds.move(build_id, state["status"], to, reason=reason[:4000])
+    state["status"] = to
+
+
+async def _steps(
+    platform: Platform, build: Build, workdir: Path, sink: LogSink, move: Move, state: dict[str, str]
+) -> None:
+    settings = platform.settings
+    async with platform.db.unit_of_work() as uow:
+        app = await uow.model.application(build.system, build.app)
+    if app is None:
+        raise Refused(f"application {build.system}/{build.app} is gone")
+    await move("cloning")
+    try:  # again, right before git resolves the host: what it resolves to may have changed since the request
+        await builds.check_source(platform, build.source.url)
+    except InvalidInput as e:
+        raise Refused(f"source refused: {e}") from e
+    checkout = workdir / "src"
+    password = settings.git_password.get_secret_value() if settings.git_password else ""
+    sink(f"cloning {build.source.url} ({build.source.ref_kind} {build.source.ref})")
+    commit = await git.checkout(
+        build.source.url,
+        ref_kind=build.source.ref_kind,
+        ref=build.source.ref,
+        into=checkout,
+        on_line=sink,
+        username=settings.git_username or ("x-access-token" if password else ""),
+        password=password,
+    )
+    sink(f"checked out {commit}")
+    async with platform.db.unit_of_work() as uow:
+        await uow.builds.set_commit(build.id, commit)
+        reusable = (
+            None
+            if build.force
+            else await uow.builds.succeeded_for(
+                build.system, build.app, commit, build.source.dockerfile, build.build_args
+            )
+        )
+    if reusable is not None and await _still_there(platform, reusable.image):
+        sink(f"commit {commit[:12]} was built by build {reusable.id}: reusing {reusable.image} (force to rebuild)")
+        await move("succeeded", image=reusable.image, tag=reusable.tag, reused_from=reusable.id)
+        return
+    dockerfile = _inside(checkout, build.source.dockerfile)
+    tag = f"{app.repository}:{image_tag(commit)}"
+    auth = _auth(settings.registry_username, settings.registry_password, app.repository)
+    tool = builder(platform)
+    script = checkout / BUILD_SCRIPT
+    await move("building")
+    if script.is_file() and not script.is_symlink():
+        base = first_base(dockerfile.read_text(errors="replace"))
+        sink(f"running {BUILD_SCRIPT} on {base}")
+        await tool.run_script(
+            image=base, context=checkout, script=BUILD_SCRIPT, workdir=workdir, auth=auth, on_line=sink
+        )
+    state["tag"] = tag  # removed from the local storage once the build has ended, whatever the end
+    await tool.build(
+        context=checkout,
+        dockerfile=dockerfile,
+        tag=tag,
+        build_args=build.build_args,
+        workdir=workdir,
+        auth=auth,
+        on_line=sink,
+    )
+    await move("pushing")
+    digest = await tool.push(tag=tag, workdir=workdir, auth=auth, on_line=sink)
+    image = f"{app.repository}@{digest}"
+    sink(f"pushed {tag} as {image}")
+    await move("succeeded", image=image, tag=image_tag(commit))
+
+
+def _inside(checkout: Path, relative: str) -> Path:
+    """The Dockerfile's real path, refused when it is missing or (through a symlink) leaves the checkout."""
+    path = checkout / relative
+    if not path.exists() and not path.is_symlink():
+        raise Refused(f"the Dockerfile {relative!r} does not exist at this commit")
+    real = path.resolve()
+    if not real.is_relative_to(checkout.resolve()):
+        raise Refused(f"the Dockerfile {relative!r} leads out of the repository (symlink): refused")
+    if not real.is_file():
+        raise Refused(f"the Dockerfile {relative!r} is not a file")
+    return real
+
+
+def _auth(username: str, password: SecretStr | None, repository: str) -> list[RegistryAuth]:
+    secret = password.get_secret_value() if password is not None else ""
+    if not username or not secret:
+        return []
+    return [RegistryAuth(host=split_reference(repository + ":x")[0], username=username, password=secret)]
+
+
+async def _still_there(platform: Platform, image: str) -> bool:
+    host, path, digest = split_reference(image)
+    registry, _ = images.registry_for(platform.settings, f"{host}/{path}")
+    async with registry:
+        try:
+            return await registry.exists(path, digest)
+        except RegistryError:
+            return False
