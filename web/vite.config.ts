@@ -1,4 +1,4 @@
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
 
 // `npm run dev` proxies the API to a local server (scripts/run); `npm run build` writes dist/,
