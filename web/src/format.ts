@@ -1,5 +1,6 @@
 // Small pure formatting helpers used across the console.
 const FLAVORS: Record<string, [number, number]> = {
+  tiny: [250, 256],
   small: [1000, 1024],
   medium: [2000, 4096],
   large: [4000, 8192],

@@ -80,7 +80,7 @@ export default function Actions(props: { path: GroupPath; snap: Snapshot; latest
       <Button disabled={busy || !spec} onClick={() => setOpen("scale")} data-testid="scale">{t("action.scale")}</Button>
       <Button disabled={busy || !status?.drift?.length} onClick={reconcile} data-testid="reconcile">{t("action.reconcile")}</Button>
       <Modal open={open === "deploy"} title={spec ? t("action.deploy") : `${t("action.deploy")} · ${t("deploy.first")}`} onOk={() => deployForm.submit()} onCancel={() => setOpen(null)} okText={t("common.confirm")} cancelText={t("common.cancel")} forceRender>
-        <Form form={deployForm} layout="vertical" onFinish={deployNext} initialValues={{ image: spec?.image, flavor: spec?.flavor ?? "small", instances: spec?.instances ?? 1 }}>
+        <Form form={deployForm} name="deploy" layout="vertical" onFinish={deployNext} initialValues={{ image: spec?.image, flavor: spec?.flavor ?? "small", instances: spec?.instances ?? 1 }}>
           <Form.Item name="image" label={t("deploy.image")} rules={[{ required: true, message: t("common.required") }]}>
             <Input data-testid="deploy-image" />
           </Form.Item>
@@ -93,7 +93,7 @@ export default function Actions(props: { path: GroupPath; snap: Snapshot; latest
         </Form>
       </Modal>
       <Modal open={open === "scale"} title={t("action.scale")} onOk={() => scaleForm.submit()} onCancel={() => setOpen(null)} okText={t("common.confirm")} cancelText={t("common.cancel")} forceRender>
-        <Form form={scaleForm} layout="vertical" onFinish={scaleNext} initialValues={{ instances: spec?.instances ?? 1 }}>
+        <Form form={scaleForm} name="scale" layout="vertical" onFinish={scaleNext} initialValues={{ instances: spec?.instances ?? 1 }}>
           <Form.Item name="instances" label={t("deploy.instances")} rules={[{ required: true, message: t("common.required") }]}>
             <InputNumber min={0} data-testid="scale-instances" />
           </Form.Item>
