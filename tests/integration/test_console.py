@@ -8,9 +8,11 @@ written to ``docs/screenshots/`` (committed, linked from the README).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -218,3 +220,55 @@ def test_a_group_lives_its_whole_life_in_the_console(served: str, browser: Brows
     expect(page.get_by_test_id("actions-denied")).to_contain_text("viewer")
     expect(page.get_by_test_id("deploy")).to_have_count(0)
     viewer.close()
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    kind = ""
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield kind, json.loads(line.removeprefix("data: "))
+
+
+def test_the_group_event_stream_follows_the_cluster_and_ends_when_the_group_goes(served: str) -> None:
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    group = "/api/v1/systems/ev/apps/web/groups/prod"
+    with httpx.Client(base_url=served, headers=admin, timeout=60) as http:
+        for path, body in (
+            ("/api/v1/systems", {"name": "ev"}),
+            ("/api/v1/systems/ev/apps", {"name": "web", "repository": "registry.local/ev/web"}),
+            ("/api/v1/systems/ev/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
+        ):
+            assert http.post(path, json=body).status_code == 201
+        once = http.get(f"{group}/events", params={"once": "true"})
+        assert once.headers["content-type"].startswith("text/event-stream")
+        assert [k for k, _ in _events(iter(once.text.splitlines()))] == ["snapshot"]
+
+        with http.stream("GET", f"{group}/events", timeout=httpx.Timeout(60, read=180)) as stream:
+            events = _events(stream.iter_lines())
+            kind, first = next(events)
+            assert (kind, first["group"]["status"]["state"], first["instances"]["items"]) == (
+                "snapshot",
+                "not-deployed",
+                [],
+            )
+            spec = {"image": "registry.local/ev/web:1", "flavor": "small", "instances": 2}
+            assert http.post(f"{group}/deploy", json={"spec": spec}).status_code == 202
+            states = []
+            for kind, snap in events:  # one snapshot per change, until the deploy is done and both Ready
+                assert kind == "snapshot"
+                states.append(snap["group"]["status"]["state"])
+                items = snap["instances"]["items"]
+                if (
+                    snap["operations"][0]["status"] == "succeeded"
+                    and len(items) == 2
+                    and all(i["ready"] for i in items)
+                ):
+                    break
+            assert states[-1] == "healthy"
+            assert snap["operations"][0]["action"] == "deploy"
+            assert {i["phase"] for i in snap["instances"]["items"]} == {"Running"}
+            assert http.delete(group).status_code == 202
+            rest = list(events)  # the stream ends once the group is gone
+        assert rest[-1] == ("error", {"code": "not_found", "message": rest[-1][1]["message"]})
