@@ -1,6 +1,6 @@
 """Write the API's OpenAPI description to a file (the console's client is generated from it).
 
-    python -m dockyard.api.openapi web/openapi.json
+python -m dockyard.api.openapi web/openapi.json
 """
 
 from __future__ import annotations
