@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,12 @@ ARGS = [
 LONG = 120_000  # ms: the machine is shared and loaded; no assertion depends on speed
 
 
-@pytest.fixture
-def served(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
-    if not (default_directory() / "index.html").is_file():
-        pytest.fail("the console is not built: run scripts/setup")
+@contextmanager
+def _serve(sandbox: Sandbox, tmp_path: Path, database_url: str) -> Iterator[str]:
+    """A server on ``database_url`` with the sandbox registered as ``local`` and a user ``vera``."""
     port = free_port()
     env = {
-        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
+        "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_ADMIN_TOKEN": TOKEN,
         "DOCKYARD_ADMIN_PASSWORD": PASSWORD,
         "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
@@ -67,6 +67,22 @@ def served(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
     finally:
         _stop(proc)
     assert "Traceback" not in log.read_text(), log.read_text()[-4000:]
+
+
+@pytest.fixture
+def served(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
+    """The browser scenario's server (SQLite: the console sees the same API on both databases)."""
+    if not (default_directory() / "index.html").is_file():
+        pytest.fail("the console is not built: run scripts/setup")
+    with _serve(sandbox, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}") as url:
+        yield url
+
+
+@pytest.fixture
+def served_on(sandbox: Sandbox, tmp_path: Path, database_url: str) -> Iterator[str]:
+    """A server on each database."""
+    with _serve(sandbox, tmp_path, database_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -231,10 +247,10 @@ def _events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield kind, json.loads(line.removeprefix("data: "))
 
 
-def test_the_group_event_stream_follows_the_cluster_and_ends_when_the_group_goes(served: str) -> None:
+def test_the_group_event_stream_follows_the_cluster_and_ends_when_the_group_goes(served_on: str) -> None:
     admin = {"Authorization": f"Bearer {TOKEN}"}
     group = "/api/v1/systems/ev/apps/web/groups/prod"
-    with httpx.Client(base_url=served, headers=admin, timeout=60) as http:
+    with httpx.Client(base_url=served_on, headers=admin, timeout=60) as http:
         for path, body in (
             ("/api/v1/systems", {"name": "ev"}),
             ("/api/v1/systems/ev/apps", {"name": "web", "repository": "registry.local/ev/web"}),

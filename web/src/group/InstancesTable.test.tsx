@@ -1,11 +1,7 @@
-import { describe, expect, it, beforeAll } from "vitest";
+import { describe, expect, it } from "vitest";
 import { render, screen } from "@testing-library/react";
 import InstancesTable from "./InstancesTable";
 
-beforeAll(() => {
-  window.matchMedia ??= ((q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {}, onchange: null, dispatchEvent: () => false })) as unknown as typeof window.matchMedia;
-  globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as unknown as typeof ResizeObserver;
-});
 
 const rows = Array.from({ length: 1000 }, (_, i) => ({
   name: `web-${String(i).padStart(4, "0")}`, phase: "Running", ready: true, restarts: 0, pod_ip: `10.0.${i >> 8}.${i & 255}`,

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Input, Space, Table, Tag, Typography } from "antd";
 import type { Schemas } from "../api/client";
 import { age, filterInstances } from "../format";
@@ -13,7 +13,10 @@ const by = <K extends keyof Instance>(k: K) => (a: Instance, b: Instance) => Str
 export default function InstancesTable({ items }: { items: Instance[] }) {
   const { t } = useT();
   const [q, setQ] = useState("");
+  const now = useNow(5000);
   const rows = useMemo(() => filterInstances(items, q), [items, q]);
+  // Snapshots come only on a change: ages count on here, from when each instance was created.
+  const ageOf = (r: Instance) => (r.created_at ? (now - Date.parse(r.created_at)) / 1000 : r.age_seconds);
   const versions = [...new Set(items.map((i) => i.version))].sort();
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
@@ -54,9 +57,18 @@ export default function InstancesTable({ items }: { items: Instance[] }) {
             onFilter: (v, r) => r.version === v,
             render: (v: string) => `v${v}`,
           },
-          { title: t("inst.age"), dataIndex: "age_seconds", width: 90, sorter: (a, b) => a.age_seconds - b.age_seconds, render: (s: number) => age(s) },
+          { title: t("inst.age"), dataIndex: "age_seconds", width: 90, sorter: (a, b) => ageOf(a) - ageOf(b), render: (_: number, r) => age(ageOf(r)) },
         ]}
       />
     </Space>
   );
+}
+
+function useNow(every: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), every);
+    return () => clearInterval(timer);
+  }, [every]);
+  return now;
 }

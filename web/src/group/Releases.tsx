@@ -37,7 +37,7 @@ export default function Releases({ path, release, deploy }: { path: GroupPath; r
       <Steps size="small" current={release.step} status={release.status === "failed" || release.status === "aborted" ? "error" : undefined} items={release.steps.map((s) => ({ title: s }))} />
       <Table
         size="small"
-        rowKey={(_, i) => String(i)}
+        rowKey={(e: { at: string; event: string }) => `${e.at} ${e.event}`}
         pagination={false}
         dataSource={release.ledger as { at: string; event: string; step?: string; new?: number; stable?: number; error?: string }[]}
         columns={[
