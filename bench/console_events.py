@@ -61,7 +61,7 @@ async def read_stream(server: DockyardServer, seen: Seen, ready: asyncio.Event) 
 
 
 async def read_kubectl(kubectl: Path, kubeconfig: Path, seen: Seen) -> asyncio.subprocess.Process:
-    columns = "custom-columns=NAME:.metadata.name,DELETING:.metadata.deletionTimestamp"
+    columns = "custom-columns=TYPE:.type,NAME:.object.metadata.name,DELETING:.object.metadata.deletionTimestamp"
     argv = [f"--kubeconfig={kubeconfig}", "get", "pods", "-n", SYSTEM, "-w", "--output-watch-events"]
     proc = await asyncio.create_subprocess_exec(
         str(kubectl), *argv, "-o", columns, "--no-headers", stdout=asyncio.subprocess.PIPE
@@ -94,6 +94,9 @@ async def rounds(
                 start = time.monotonic()
                 await kube.delete("v1", "Pod", victim, namespace=SYSTEM)
                 while victim not in seen.stream or victim not in seen.kubectl:
+                    if time.monotonic() - start > 120:
+                        saw = f"stream {victim in seen.stream}, kubectl {victim in seen.kubectl}"
+                        raise RuntimeError(f"{victim}: not seen gone in 120 s ({saw})")
                     await asyncio.sleep(0.01)
                 out.append((seen.stream[victim] - start, seen.kubectl[victim] - start))
                 ready.clear()
@@ -122,6 +125,7 @@ def main() -> None:
         before = load()
         server.start()
         server.register(layout.kubeconfig)
+        print(f"sandbox up: {args.nodes} nodes (load {before})", flush=True)
         server.make_groups(SYSTEM, [GROUP])
         with server.client() as api:
             api.post(f"/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}/deploy", json={"spec": spec(args.instances)})

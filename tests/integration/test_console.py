@@ -288,3 +288,25 @@ def test_the_group_event_stream_follows_the_cluster_and_ends_when_the_group_goes
             assert http.delete(group).status_code == 202
             rest = list(events)  # the stream ends once the group is gone
         assert rest[-1] == ("error", {"code": "not_found", "message": rest[-1][1]["message"]})
+
+
+def test_a_revoked_role_ends_the_group_event_stream(served: str) -> None:
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    group = "/api/v1/systems/rv/apps/web/groups/prod"
+    with httpx.Client(base_url=served, timeout=60) as http:
+        for path, body in (
+            ("/api/v1/systems", {"name": "rv"}),
+            ("/api/v1/systems/rv/apps", {"name": "web", "repository": "registry.local/rv/web"}),
+            ("/api/v1/systems/rv/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
+        ):
+            assert http.post(path, json=body, headers=admin).status_code == 201
+        assert http.put("/api/v1/systems/rv/members/vera", json={"role": "viewer"}, headers=admin).status_code < 300
+        login = http.post("/api/v1/login", json={"user": "vera", "password": VIEWER_PASSWORD}).json()
+        vera = {"Authorization": f"Bearer {login['access_token']}"}
+        assert http.get(f"{group}/events", headers={}, params={"once": "true"}).status_code == 401
+        with http.stream("GET", f"{group}/events", headers=vera, timeout=httpx.Timeout(60, read=120)) as stream:
+            events = _events(stream.iter_lines())
+            assert next(events)[0] == "snapshot"
+            assert http.delete("/api/v1/systems/rv/members/vera", headers=admin).status_code < 300
+            kind, body = list(events)[-1]  # within a few seconds: the stream re-reads the caller's roles
+        assert (kind, body["code"]) == ("error", "not_found")

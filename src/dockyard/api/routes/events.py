@@ -5,7 +5,9 @@ event); then one ``snapshot`` event at once and another whenever the snapshot ch
 :data:`EVERY` seconds from the watch caches and the database (never the cluster's API), and a comment
 line every :data:`KEEPALIVE` seconds so proxies keep the connection. A snapshot is the group with its
 status, its instances, its last operations and its latest release. If the group disappears or the
-caller loses the right to read it, an ``error`` event ``{code, message}`` ends the stream. Streams end
+caller loses the right to read it (the token is checked again and the roles re-read every
+:data:`RECHECK` seconds, so a revoked role or token, or an expired access token, ends the stream), an
+``error`` event ``{code, message}`` ends the stream. Streams end
 after :data:`MAX_SECONDS` (clients reconnect); ``once=true`` sends one snapshot and ends.
 
 Browsers' ``EventSource`` cannot send an ``Authorization`` header: the console reads the stream with
@@ -19,7 +21,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -33,6 +35,7 @@ from dockyard.domain.errors import DomainError
 from dockyard.services import applications as svc
 from dockyard.services import releases
 from dockyard.services import status as live
+from dockyard.services.identity import authenticate
 from dockyard.services.platform import Platform
 
 router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups", responses=ERRORS)
@@ -40,6 +43,7 @@ router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups", response
 EVERY = 0.5
 KEEPALIVE = 15.0
 MAX_SECONDS = 600.0
+RECHECK = 5.0
 OPERATIONS = 20
 _NO_AGE = {"instances": {"items": {"__all__": {"age_seconds"}}}}
 
@@ -71,16 +75,19 @@ def _event(kind: str, data: str) -> bytes:
 
 
 async def _stream(
-    platform: Platform, caller: Principal, path: tuple[str, str, str], first: GroupSnapshotOut, once: bool
+    platform: Platform, token: str, path: tuple[str, str, str], first: GroupSnapshotOut, once: bool
 ) -> AsyncIterator[bytes]:
     yield _event("snapshot", first.model_dump_json())
     if once:
         return
     seen = first.model_dump_json(exclude=_NO_AGE)
     started = last_sent = time.monotonic()
+    checked = started - RECHECK  # authenticated again on the first round
     while time.monotonic() - started < MAX_SECONDS:
         await asyncio.sleep(EVERY)
         try:
+            if time.monotonic() - checked > RECHECK:
+                caller, checked = await authenticate(platform, token), time.monotonic()
             now = await snapshot(platform, caller, *path)
         except DomainError as e:
             yield _event("error", json.dumps({"code": e.code, "message": str(e)}))
@@ -107,12 +114,13 @@ async def _stream(
     },
 )
 async def group_events(
-    system: str, app: str, group: str, platform: PlatformDep, caller: Caller, once: bool = False
+    system: str, app: str, group: str, request: Request, platform: PlatformDep, caller: Caller, once: bool = False
 ) -> StreamingResponse:
     """The group's live state: a ``snapshot`` event now and on every change (within 0.5 s)."""
     first = await snapshot(platform, caller, system, app, group)
+    token = request.headers.get("authorization", "").partition(" ")[2]
     return StreamingResponse(
-        _stream(platform, caller, (system, app, group), first, once),
+        _stream(platform, token, (system, app, group), first, once),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
