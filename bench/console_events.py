@@ -89,6 +89,7 @@ async def rounds(
         async with KubeCluster(layout.kubeconfig, timeout=60) as kube:
             for _ in range(count):
                 await asyncio.wait_for(ready.wait(), 300)
+                ready.clear()  # set again by the stream once the replacement is Ready
                 await asyncio.sleep(2)  # both watchers idle
                 victim = sorted(seen.live)[0]
                 start = time.monotonic()
@@ -99,7 +100,6 @@ async def rounds(
                         raise RuntimeError(f"{victim}: not seen gone in 120 s ({saw})")
                     await asyncio.sleep(0.01)
                 out.append((seen.stream[victim] - start, seen.kubectl[victim] - start))
-                ready.clear()
                 print(f"  stream {out[-1][0] * 1000:7.0f} ms   kubectl -w {out[-1][1] * 1000:7.0f} ms", flush=True)
     finally:
         stream.cancel()
