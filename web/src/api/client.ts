@@ -33,18 +33,34 @@ export async function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
+/** Seconds until a JWT access token expires (Infinity for API tokens and unreadable ones). */
+export function expiresIn(token: string, now = Date.now()): number {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: number };
+    return typeof payload.exp === "number" ? payload.exp - now / 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+// A copy of each request as sent, so a 401 can be repeated with a body (fetch consumes the original).
+const copies = new WeakMap<Request, Request>();
+
 const auth: Middleware = {
   async onRequest({ request }) {
-    const s = loadSession();
+    if (request.url.includes("/api/v1/login")) return request;
+    let s = loadSession();
+    if (s && expiresIn(s.access) < 30 && (await refreshSession())) s = loadSession();
     if (s) request.headers.set("Authorization", `Bearer ${s.access}`);
+    copies.set(request, request.clone());
     return request;
   },
   async onResponse({ request, response, options }) {
-    if (response.status !== 401 || request.url.includes("/api/v1/login")) return response;
+    const copy = copies.get(request);
+    if (response.status !== 401 || !copy || request.url.includes("/api/v1/login")) return response;
     if (!(await refreshSession())) return response;
-    const retry = new Request(request, { headers: new Headers(request.headers) });
-    retry.headers.set("Authorization", `Bearer ${loadSession()!.access}`);
-    return options.fetch(retry);
+    copy.headers.set("Authorization", `Bearer ${loadSession()!.access}`);
+    return options.fetch(copy);
   },
 };
 api.use(auth);

@@ -17,3 +17,12 @@ describe("parseSse", () => {
     expect(second.events).toEqual([{ event: "error", data: '{"code":"not_found"}' }]);
   });
 });
+
+describe("expiresIn", () => {
+  it("reads a JWT's exp, and calls anything else never expiring", async () => {
+    const { expiresIn } = await import("./client");
+    const body = btoa(JSON.stringify({ exp: 1_000 })).replace(/=+$/, "");
+    expect(expiresIn(`h.${body}.s`, 900_000)).toBe(100);
+    expect(expiresIn("dy_personal_token")).toBe(Infinity);
+  });
+});

@@ -1,7 +1,7 @@
 // The group's live state: server-sent events read with fetch (EventSource cannot send the
 // Authorization header, and a token must never go into a URL). Reconnects after a drop.
 import { loadSession } from "./session";
-import { refreshSession as refreshSessionLater } from "./client";
+import { expiresIn, refreshSession } from "./client";
 
 export interface SseEvent {
   event: string;
@@ -42,12 +42,14 @@ export function subscribe(
   (async () => {
     while (!stop.signal.aborted) {
       try {
+        const current = loadSession()?.access;
+        if (current && expiresIn(current) < 30) await refreshSession();
         const token = loadSession()?.access;
         const r = await fetch(url, {
           headers: token ? { Authorization: `Bearer ${token}` } : {},
           signal: stop.signal,
         });
-        if (r.status === 401 && (await refreshSessionLater())) continue;
+        if (r.status === 401 && (await refreshSession())) continue;
         if (!r.ok || !r.body) {
           onEvent({ event: "error", data: await r.text() });
           onState(false);
@@ -61,7 +63,8 @@ export function subscribe(
           if (done) break;
           const parsed = parseSse(buffer + value);
           buffer = parsed.rest;
-          parsed.events.forEach(onEvent);
+          // An expired access token ends the stream; the reconnect below refreshes it quietly.
+          parsed.events.filter((e) => !(e.event === "error" && e.data.includes('"unauthenticated"'))).forEach(onEvent);
         }
       } catch {
         if (stop.signal.aborted) return;
