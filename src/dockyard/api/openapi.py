@@ -15,7 +15,10 @@ from dockyard.settings import Settings
 
 def main(argv: list[str]) -> None:
     schema = create_app(Settings(console_dir=Path("/nonexistent"))).openapi()
-    Path(argv[0]).write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(schema, indent=1, sort_keys=True) + "\n"
+    target = Path(argv[0])
+    if not target.exists() or target.read_text() != text:  # unchanged: the console need not be rebuilt
+        target.write_text(text)
 
 
 if __name__ == "__main__":
