@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         default=None, description="the first admin's password; generated into admin_password_file if unset"
     )
+    console_dir: Path | None = Field(
+        default=None, description="the built web console (default: web/dist of the source tree)"
+    )
     admin_password_file: Path = Field(default_factory=lambda: _state_dir() / "admin-password")
     build_dir: Path = Field(
         default_factory=lambda: _state_dir() / "builds",

@@ -193,7 +193,7 @@ async def test_first_admin_password_is_generated_private_and_works(database_url:
         login = await http.post("/api/v1/login", json={"user": "admin", "password": password})
         assert login.status_code == 200
         me = await http.get("/api/v1/users/me", headers=_as(login.json()["access_token"]))
-        assert me.json() == {"name": "admin", "admin": True}
+        assert me.json() == {"name": "admin", "admin": True, "roles": {}, "app_roles": []}
 
 
 async def test_a_known_default_admin_password_is_refused(database_url: str, tmp_path: Path) -> None:

@@ -10,13 +10,25 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from dockyard import __version__
 from dockyard.api import errors
 from dockyard.api.audit import AuditMiddleware
+from dockyard.api.console import Console, default_directory
 from dockyard.api.deps import PlatformDep
-from dockyard.api.routes import audit, builds, clusters, groups, identity, members, operations, releases, systems
+from dockyard.api.routes import (
+    audit,
+    builds,
+    clusters,
+    events,
+    groups,
+    identity,
+    members,
+    operations,
+    releases,
+    systems,
+)
 from dockyard.domain.errors import DomainError
 from dockyard.services import identity as identity_service
 from dockyard.services import keys
@@ -81,8 +93,15 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
-    for module in (identity, clusters, systems, members, groups, releases, builds, operations, audit):
+    for module in (identity, clusters, systems, members, groups, events, releases, builds, operations, audit):
         app.include_router(module.router)
+
+    console = app.state.console = Console(settings.console_dir or default_directory())
+
+    @app.get("/", include_in_schema=False)
+    async def console_index() -> Response:
+        """The web console (or how to build it)."""
+        return console.index()
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -9,10 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from dockyard.api.console import Console
 from dockyard.domain.errors import (
     Conflict,
     DomainError,
@@ -124,7 +125,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", message, {"field": field}), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        console: Console | None = getattr(request.app.state, "console", None)
+        if exc.status_code == 404 and console is not None and (page := console.page(request)) is not None:
+            return page
         request.state.failure = Failure(str(exc.detail), denied=exc.status_code in (401, 403))
         code = {
             400: "bad_request",

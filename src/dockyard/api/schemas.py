@@ -258,6 +258,17 @@ class UserOut(BaseModel):
     admin: bool
 
 
+class AppRoleOut(BaseModel):
+    system: str
+    app: str
+    role: str
+
+
+class MeOut(UserOut):
+    roles: dict[str, str] = Field(description="the caller's role per system")
+    app_roles: list[AppRoleOut] = Field(description="roles in one application only")
+
+
 class TokenOut(BaseModel):
     id: str
     name: str

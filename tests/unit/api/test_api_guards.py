@@ -66,7 +66,12 @@ def test_invalid_json_is_422_and_says_so(client: TestClient) -> None:
 def test_tokens_are_made_once_listed_without_secret_and_revoked(client: TestClient) -> None:
     made = client.post("/api/v1/users/me/tokens", json={"name": "laptop", "expires_in_days": 7}, headers=AUTH).json()
     mine = {"Authorization": f"Bearer {made['token']}"}
-    assert client.get("/api/v1/users/me", headers=mine).json() == {"name": "admin", "admin": True}
+    assert client.get("/api/v1/users/me", headers=mine).json() == {
+        "name": "admin",
+        "admin": True,
+        "roles": {},
+        "app_roles": [],
+    }
     listed = client.get("/api/v1/users/me/tokens", headers=AUTH).json()
     assert {t["name"] for t in listed} == {"bootstrap", "laptop"}
     assert all("token" not in t for t in listed)

@@ -60,6 +60,7 @@ def test_readyz_is_503_when_a_cluster_cannot_be_reached(client: TestClient) -> N
 
 
 def test_unknown_path_is_a_json_error(client: TestClient) -> None:
-    response = client.get("/nope")
+    # Outside /api/ an unknown GET is one of the console's client routes (tests/unit/api/test_console.py).
+    response = client.get("/api/nope")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"

@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups", response
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 
-async def _group_out(platform: Platform, caller: Principal, system: str, app: str, group: str) -> GroupOut:
+async def group_out(platform: Platform, caller: Principal, system: str, app: str, group: str) -> GroupOut:
     found, st = await live.group_status(platform, caller, system, app, group)
     drift = [DriftOut(field=k, expected=a, live=b) for k, (a, b) in st.drift.items()]
     return GroupOut.of(
@@ -71,7 +71,7 @@ async def list_groups(system: str, app: str, platform: PlatformDep, caller: Call
 @router.get("/{group}", tags=["groups"])
 async def get_group(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> GroupOut:
     """The group with its live status: state, ready/wanted instances, drift, the operation under way."""
-    return await _group_out(platform, caller, system, app, group)
+    return await group_out(platform, caller, system, app, group)
 
 
 @router.delete("/{group}", tags=["groups"], status_code=ACCEPTED)

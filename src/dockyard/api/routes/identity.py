@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.identity_schemas import LoginIn, PasswordIn, RefreshIn, SessionOut
-from dockyard.api.schemas import NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
+from dockyard.api.schemas import AppRoleOut, MeOut, NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
 from dockyard.services import identity, sessions
 from dockyard.services.sessions import Tokens
 
@@ -59,8 +59,14 @@ async def create_user(body: UserIn, platform: PlatformDep, caller: Caller) -> Us
 
 
 @router.get("/users/me", tags=["identity"])
-async def me(caller: Caller) -> UserOut:
-    return UserOut(name=caller.name, admin=caller.admin)
+async def me(caller: Caller) -> MeOut:
+    """Who am I: the name, the admin flag and the roles (what the console shows or hides by)."""
+    return MeOut(
+        name=caller.name,
+        admin=caller.admin,
+        roles=dict(caller.roles),
+        app_roles=[AppRoleOut(system=s, app=a, role=r) for (s, a), r in sorted(caller.app_roles.items())],
+    )
 
 
 @router.put("/users/{user}/password", tags=["identity"], status_code=status.HTTP_204_NO_CONTENT)

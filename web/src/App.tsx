@@ -1,0 +1,115 @@
+import { useEffect, useMemo, useState } from "react";
+import { Button, ConfigProvider, Layout, Menu, Space, Typography } from "antd";
+import enUS from "antd/locale/en_US";
+import zhCN from "antd/locale/zh_CN";
+import { Link, Route, Routes, useLocation } from "react-router-dom";
+import { I18nContext, translate, type Lang } from "./i18n";
+import { loadSession, onSession, saveSession, type Session } from "./api/session";
+import { api, must } from "./api/client";
+import { MeContext } from "./hooks";
+import type { Me } from "./permissions";
+import Login from "./pages/Login";
+import Overview from "./pages/Overview";
+import SystemPage from "./pages/SystemPage";
+import AppPage from "./pages/AppPage";
+import GroupPage from "./group/GroupPage";
+import Tokens from "./pages/Tokens";
+import Audit from "./pages/Audit";
+import Crumbs from "./components/Crumbs";
+
+function initialLang(): Lang {
+  return localStorage.getItem("dockyard.lang") === "zh" ? "zh" : "en";
+}
+
+export default function App() {
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  const [session, setSession] = useState<Session | null>(loadSession);
+  const [me, setMe] = useState<Me | null>(null);
+  const location = useLocation();
+  useEffect(() => onSession(setSession), []);
+  useEffect(() => {
+    if (!session) {
+      setMe(null);
+      return;
+    }
+    must(api.GET("/api/v1/users/me")).then(setMe, () => setMe(null));
+  }, [session?.refresh]); // eslint-disable-line react-hooks/exhaustive-deps
+  const i18n = useMemo(
+    () => ({
+      lang,
+      setLang: (l: Lang) => {
+        localStorage.setItem("dockyard.lang", l);
+        document.documentElement.lang = l === "zh" ? "zh-CN" : "en";
+        setLangState(l);
+      },
+      t: (key: Parameters<typeof translate>[1], vars?: Record<string, string | number>) => translate(lang, key, vars),
+    }),
+    [lang],
+  );
+  const t = i18n.t;
+
+  async function logout() {
+    const s = loadSession();
+    if (s) await api.POST("/api/v1/logout", { body: { refresh_token: s.refresh } }).catch(() => undefined);
+    saveSession(null);
+  }
+
+  const mayAudit = !!me && (me.admin || Object.values(me.roles).includes("owner"));
+  const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : "overview";
+  return (
+    <I18nContext.Provider value={i18n}>
+      <ConfigProvider locale={lang === "zh" ? zhCN : enUS}>
+        <MeContext.Provider value={me}>
+          <Layout style={{ minHeight: "100vh" }}>
+            <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16 }}>
+              <Link to="/" style={{ color: "#fff", fontWeight: 600, fontSize: 18 }}>
+                {t("app.title")}
+              </Link>
+              {session && (
+                <Menu
+                  theme="dark"
+                  mode="horizontal"
+                  selectedKeys={[selected]}
+                  style={{ flex: 1 }}
+                  items={[
+                    { key: "overview", label: <Link to="/">{t("nav.overview")}</Link> },
+                    { key: "tokens", label: <Link to="/tokens">{t("nav.tokens")}</Link> },
+                    ...(mayAudit ? [{ key: "audit", label: <Link to="/audit">{t("nav.audit")}</Link> }] : []),
+                  ]}
+                />
+              )}
+              <Space style={{ marginLeft: "auto" }}>
+                <Button data-testid="lang" onClick={() => i18n.setLang(lang === "en" ? "zh" : "en")}>
+                  {t("nav.language")}
+                </Button>
+                {session && <Typography.Text style={{ color: "#fff" }}>{me?.name}</Typography.Text>}
+                {session && (
+                  <Button data-testid="logout" onClick={logout}>
+                    {t("nav.logout")}
+                  </Button>
+                )}
+              </Space>
+            </Layout.Header>
+            <Layout.Content style={{ padding: 24 }}>
+              {!session ? (
+                <Login />
+              ) : (
+                <>
+                  <Crumbs />
+                  <Routes>
+                    <Route path="/" element={<Overview />} />
+                    <Route path="/tokens" element={<Tokens />} />
+                    <Route path="/audit" element={<Audit />} />
+                    <Route path="/systems/:system" element={<SystemPage />} />
+                    <Route path="/systems/:system/apps/:app" element={<AppPage />} />
+                    <Route path="/systems/:system/apps/:app/groups/:group" element={<GroupPage />} />
+                  </Routes>
+                </>
+              )}
+            </Layout.Content>
+          </Layout>
+        </MeContext.Provider>
+      </ConfigProvider>
+    </I18nContext.Provider>
+  );
+}

@@ -1,0 +1,59 @@
+import { useState } from "react";
+import { Card, Input, Space, Table } from "antd";
+import { Link, useParams } from "react-router-dom";
+import { api, must } from "../api/client";
+import { useLoad, useMe } from "../hooks";
+import { useT } from "../i18n";
+import { can } from "../permissions";
+import ErrorAlert from "../components/ErrorAlert";
+import CreateDialog from "../components/CreateDialog";
+
+export default function AppPage() {
+  const { t } = useT();
+  const { system, app } = useParams() as { system: string; app: string };
+  const me = useMe();
+  const [q, setQ] = useState("");
+  const path = { system, app };
+  const groups = useLoad(() => must(api.GET("/api/v1/systems/{system}/apps/{app}/groups", { params: { path } })), [system, app]);
+  const clusters = useLoad(() => must(api.GET("/api/v1/clusters")), []);
+  const shown = (groups.data ?? []).filter((g) => (g.name + g.environment + g.cluster).includes(q.trim()));
+  const base = `/systems/${encodeURIComponent(system)}/apps/${encodeURIComponent(app)}/groups/`;
+  return (
+    <Card
+      title={`${system}/${app} · ${t("app.groups")}`}
+      extra={
+        <Space>
+          <Input.Search placeholder={t("common.search")} allowClear onChange={(e) => setQ(e.target.value)} />
+          {can(me, "manage", system, app).allowed && (
+            <CreateDialog
+              testid="create-group"
+              title={t("group.create")}
+              fields={[
+                { name: "name", label: t("common.name"), required: true },
+                { name: "environment", label: t("group.environment"), required: true, options: ["dev", "test", "staging", "prod"] },
+                { name: "cluster", label: t("group.cluster"), required: true, options: (clusters.data ?? []).map((c) => c.name), initial: clusters.data?.[0]?.name },
+              ]}
+              submit={(v) => must(api.POST("/api/v1/systems/{system}/apps/{app}/groups", { params: { path }, body: { name: v.name, environment: v.environment, cluster: v.cluster } }))}
+              done={groups.reload}
+            />
+          )}
+        </Space>
+      }
+    >
+      <ErrorAlert error={groups.error} />
+      <Table
+        data-testid="groups"
+        rowKey="name"
+        size="small"
+        loading={groups.loading}
+        dataSource={shown}
+        columns={[
+          { title: t("common.name"), dataIndex: "name", render: (n: string) => <Link to={base + encodeURIComponent(n)}>{n}</Link> },
+          { title: t("group.environment"), dataIndex: "environment" },
+          { title: t("group.cluster"), dataIndex: "cluster" },
+          { title: t("group.current"), dataIndex: "current_version", render: (v: number | null) => (v ? `v${v}` : t("common.none")) },
+        ]}
+      />
+    </Card>
+  );
+}
