@@ -1,0 +1,246 @@
+"""Placement preview: where would N instances of a pod land, like kube-scheduler decides (pure).
+
+:func:`place` places the instances one by one on a copy of the cluster's state, running the default
+scheduler's filters in its order — NodeUnschedulable, TaintToleration (NoSchedule / NoExecute), NodeAffinity
+(nodeSelector), NodeResourcesFit (pods, cpu, memory), PodTopologySpread (``DoNotSchedule``), InterPodAffinity
+(the pod's required anti-affinity on hostname, then existing pods' against it) — and picks among the
+nodes that pass the one in the least crowded spread domain, then the least allocated (as the scores
+would). When no node passes and the pod may preempt, it evicts pods of lower priority from the node
+needing the fewest victims. The first instance that cannot be placed gets the scheduler's message,
+``0/10 nodes are available: 3 Insufficient cpu, 7 node(s) didn't match Pod's node affinity/selector.``
+(reasons counted per node, sorted as strings); every later one fails alike, so the preview stops there.
+
+Not modelled: node ports, volumes, pod affinity, preferred terms' influence beyond the tie-break,
+labels outside :data:`~dockyard.domain.capacity.POD_LABELS`, nominated pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from dockyard.domain.capacity import NodeInfo, PodShape, Taint, Usage
+
+UNSCHEDULABLE = "node(s) were unschedulable"
+TAINTED = "node(s) had untolerated taint(s)"
+SELECTOR = "node(s) didn't match Pod's node affinity/selector"
+TOO_MANY_PODS = "Too many pods"
+NO_CPU = "Insufficient cpu"
+NO_MEMORY = "Insufficient memory"
+SPREAD = "node(s) didn't match pod topology spread constraints"
+SPREAD_LABEL = SPREAD + " (missing required label)"
+ANTI = "node(s) didn't match pod anti-affinity rules"
+EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules"
+_UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
+_PERMANENT = {TOO_MANY_PODS, NO_CPU, NO_MEMORY, ANTI, EXISTING_ANTI}  # placing more never lifts these
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How many of ``wanted`` instances fit, where, and the scheduler's message for the first that does not."""
+
+    wanted: int
+    fits: int
+    nodes: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    reasons: dict[str, int] = field(default_factory=dict)
+    preempted: int = 0
+
+    @property
+    def pending(self) -> int:
+        return self.wanted - self.fits
+
+
+@dataclass
+class _Node:
+    info: NodeInfo
+    cpu: int = 0  # requested
+    memory: int = 0
+    pods: int = 0
+    anti: int = 0  # pods here the shape's anti-affinity selects
+    repels: int = 0  # pods here whose own anti-affinity selects the shape
+    victims: list[Usage] = field(default_factory=list)  # lower-priority pods, for preemption
+
+
+class _State:
+    def __init__(self, shape: PodShape, nodes: Sequence[NodeInfo]) -> None:
+        self.shape = shape
+        self.nodes = {n.name: _Node(n) for n in nodes}
+        self.domains: list[dict[str, int]] = [{} for _ in shape.spreads]  # per spread: domain → matching pods
+        self.self_match = [shape.matched_by(s.selector) for s in shape.spreads]
+
+    def add(self, node: _Node, pod: Usage | None, sign: int = 1) -> None:
+        """Count ``pod`` (None: one instance of the shape) on ``node``, or take it off with ``sign`` -1."""
+        shape = self.shape
+        cpu, memory = (shape.cpu_millis, shape.memory) if pod is None else (pod.cpu_millis, pod.memory)
+        node.cpu, node.memory, node.pods = node.cpu + sign * cpu, node.memory + sign * memory, node.pods + sign
+        if pod is not None and pod.namespace != shape.namespace:
+            return  # anti-affinity and spread select pods of the pod's own namespace
+        matches = shape.matched_by if pod is None else pod.matches
+        if any(matches(t) for t in shape.anti_affinity):
+            node.anti += sign
+        if pod is None:
+            repels = any(shape.matched_by(t) for t in shape.anti_affinity)  # instances repel each other
+        else:
+            repels = pod.anti is not None and shape.matched_by(pod.anti)
+        if repels:
+            node.repels += sign
+        if pod is not None and pod.deleting:
+            return  # terminating pods do not count for topology spread
+        for i, spread in enumerate(shape.spreads):
+            domain = node.info.label(spread.topology_key)
+            matched = self.self_match[i] if pod is None else pod.matches(spread.selector)
+            if domain is not None and matched and domain in self.domains[i]:
+                self.domains[i][domain] += sign
+
+    def static_reason(self, node: NodeInfo) -> str | None:
+        shape = self.shape
+        if node.unschedulable and not any(t.tolerates(_UNSCHEDULABLE_TAINT) for t in shape.tolerations):
+            return UNSCHEDULABLE
+        for taint in node.taints:
+            if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in shape.tolerations):
+                return TAINTED
+        if any(node.label(k) != v for k, v in shape.node_selector):
+            return SELECTOR
+        return None
+
+    def reasons(self, node: _Node) -> list[str]:
+        """Why one more instance cannot go on ``node`` (after the static filters): empty if it can."""
+        shape, info = self.shape, node.info
+        short = []
+        if node.pods + 1 > info.pods:
+            short.append(TOO_MANY_PODS)
+        if shape.cpu_millis and node.cpu + shape.cpu_millis > info.cpu_millis:
+            short.append(NO_CPU)
+        if shape.memory and node.memory + shape.memory > info.memory:
+            short.append(NO_MEMORY)
+        if short:
+            return short
+        for i, spread in enumerate(shape.spreads):
+            domain = info.label(spread.topology_key)
+            if domain is None:
+                return [SPREAD_LABEL]
+            counts = self.domains[i]
+            if counts and counts[domain] + self.self_match[i] - min(counts.values()) > spread.max_skew:
+                return [SPREAD]
+        if node.anti:
+            return [ANTI]
+        if node.repels:
+            return [EXISTING_ANTI]
+        return []
+
+    def score(self, node: _Node) -> tuple[int, float]:
+        crowd = 0
+        for i, spread in enumerate(self.shape.spreads):
+            crowd += self.domains[i].get(node.info.label(spread.topology_key) or "", 0)
+        return crowd, node.cpu / node.info.cpu_millis if node.info.cpu_millis else 1.0
+
+
+
+
+def place(
+    nodes: Sequence[NodeInfo],
+    pods_on: Callable[[str], Iterable[Usage]],
+    shape: PodShape,
+    count: int,
+    *,
+    replacing: Callable[[Usage], bool] = lambda _: False,
+) -> Fit:
+    """Place ``count`` instances of ``shape`` on ``nodes`` whose pods ``pods_on(node)`` gives, as if
+    the pods ``replacing`` selects (the group's current instances, which the new ones replace) were gone."""
+    state = _State(shape, nodes)
+    static = {n.name: state.static_reason(n) for n in nodes}
+    affine = [state.nodes[n.name] for n in nodes if not any(n.label(k) != v for k, v in shape.node_selector)]
+    for i, spread in enumerate(shape.spreads):
+        for node in affine:
+            domain = node.info.label(spread.topology_key)
+            if domain is not None:
+                state.domains[i].setdefault(domain, 0)
+    for node in affine:
+        for pod in pods_on(node.info.name):
+            if replacing(pod):
+                continue
+            state.add(node, pod)
+            if pod.priority < shape.priority:
+                node.victims.append(pod)
+    affine_names = {node.info.name for node in affine}
+    for node in state.nodes.values():
+        if node.info.name not in affine_names:
+            _count_resources(node, pods_on(node.info.name), replacing)
+    candidates = [state.nodes[n] for n, why in static.items() if why is None]
+    placed: dict[str, int] = {}
+    preempted = 0
+    for done in range(count):
+        best = _best(state, candidates)
+        if best is None and shape.preempts:
+            best, evicted = _preempt(state, candidates)
+            preempted += evicted
+        if best is None:
+            reasons = _histogram(state, static)
+            return Fit(count, done, placed, _message(len(nodes), reasons), reasons, preempted)
+        state.add(best, None)
+        placed[best.info.name] = placed.get(best.info.name, 0) + 1
+    return Fit(count, count, placed, "", {}, preempted)
+
+
+def _count_resources(node: _Node, pods: Iterable[Usage], replacing: Callable[[Usage], bool]) -> None:
+    for pod in pods:
+        if not replacing(pod):
+            node.cpu, node.memory, node.pods = node.cpu + pod.cpu_millis, node.memory + pod.memory, node.pods + 1
+
+
+def _best(state: _State, candidates: list[_Node]) -> _Node | None:
+    best, best_score, keep = None, (0, 0.0), []
+    for node in candidates:
+        why = state.reasons(node)
+        if why:
+            if not _PERMANENT.issuperset(why):
+                keep.append(node)
+            continue
+        keep.append(node)
+        score = state.score(node)
+        if best is None or score < best_score:
+            best, best_score = node, score
+    candidates[:] = keep  # a node short of room, or holding a repelling pod, stays so
+    return best
+
+
+def _preempt(state: _State, candidates: list[_Node]) -> tuple[_Node | None, int]:
+    """The node where evicting the fewest lower-priority pods makes room, with those evicted."""
+    choice: tuple[int, _Node, list[Usage]] | None = None
+    for node in state.nodes.values():
+        if not node.victims or state.static_reason(node.info) is not None:
+            continue
+        victims = sorted(node.victims, key=lambda p: p.priority)
+        evicted: list[Usage] = []
+        while state.reasons(node) and victims:
+            pod = victims.pop(0)
+            state.add(node, pod, -1)
+            evicted.append(pod)
+        if not state.reasons(node) and (choice is None or len(evicted) < choice[0]):
+            choice = (len(evicted), node, evicted)
+        for pod in evicted:
+            state.add(node, pod)
+    if choice is None:
+        return None, 0
+    _, node, evicted = choice
+    for pod in evicted:
+        state.add(node, pod, -1)
+        node.victims.remove(pod)
+    if node not in candidates:
+        candidates.append(node)
+    return node, len(evicted)
+
+
+def _histogram(state: _State, static: Mapping[str, str | None]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name, why in static.items():
+        for reason in [why] if why else state.reasons(state.nodes[name]):
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
+def _message(total: int, reasons: Mapping[str, int]) -> str:
+    """The scheduler's FitError message (its filter part): reasons counted and sorted as strings."""
+    listed = sorted(f"{count} {reason}" for reason, count in reasons.items())
+    return f"0/{total} nodes are available: {', '.join(listed)}." if listed else f"0/{total} nodes are available."
