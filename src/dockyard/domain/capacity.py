@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,7 +33,7 @@ POD_LABELS = (APP_LABEL, GROUP_LABEL, BUSINESS_LABEL)
 MIB = 1024 * 1024
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_SUFFIX = {
+_SUFFIX: dict[str | None, Decimal] = {
     None: Decimal(1),
     "m": Decimal("0.001"),
     **{s: Decimal(1000) ** (i + 1) for i, s in enumerate(("k", "M", "G", "T", "P", "E"))},
@@ -46,7 +46,8 @@ def quantity(text: Any) -> Decimal:
     found = _QUANTITY.fullmatch(str(text).strip()) if text is not None else None
     if found is None:
         return Decimal(0)
-    return Decimal(found.group(1)) * _SUFFIX[found.group(2)]
+    number: Decimal = Decimal(found.group(1)) * _SUFFIX[found.group(2)]
+    return number
 
 
 def millis(text: Any) -> int:
@@ -217,4 +218,67 @@ def shape_of(namespace: str, template: Mapping[str, Any]) -> PodShape:
         spreads=spreads,
         priority=value,
         preempts=policy != "Never",
+    )
+
+
+@dataclass(frozen=True)
+class Amount:
+    cpu_millis: int = 0
+    memory: int = 0  # bytes
+
+    def __add__(self, other: Amount) -> Amount:
+        return Amount(self.cpu_millis + other.cpu_millis, self.memory + other.memory)
+
+    @property
+    def memory_mib(self) -> int:
+        return self.memory // MIB
+
+
+@dataclass(frozen=True)
+class PoolSummary:
+    pool: str
+    cpu_model: str
+    nodes: int
+    ready: int
+    allocatable: Amount
+    requested: Amount
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    ready: int
+    not_ready: int
+    pods: int
+    pending: int
+    allocatable: Amount
+    requested: Amount
+    pools: tuple[PoolSummary, ...]
+
+
+def summarize(
+    nodes: Iterable[NodeInfo], used: Callable[[str], tuple[int, int, int]], *, pods: int, pending: int
+) -> ClusterSummary:
+    """Nodes ready / not ready, allocatable against requested in all and per (pool, CPU model)."""
+    groups: dict[tuple[str, str], list[NodeInfo]] = {}
+    for node in nodes:
+        key = (node.label(POOL_LABEL) or "", node.label(CPU_MODEL_LABEL) or "")
+        groups.setdefault(key, []).append(node)
+    pools = []
+    for (pool, model), members in sorted(groups.items()):
+        allocatable, requested = Amount(), Amount()
+        for node in members:
+            allocatable += Amount(node.cpu_millis, node.memory)
+            cpu, memory, _ = used(node.name)
+            requested += Amount(cpu, memory)
+        ready = sum(1 for n in members if n.ready)
+        pools.append(PoolSummary(pool, model, len(members), ready, allocatable, requested))
+    ready = sum(p.ready for p in pools)
+    return ClusterSummary(
+        ready=ready,
+        not_ready=sum(p.nodes for p in pools) - ready,
+        pods=pods,
+        pending=pending,
+        allocatable=sum((p.allocatable for p in pools), Amount()),
+        requested=sum((p.requested for p in pools), Amount()),
+        pools=tuple(pools),
     )

@@ -136,8 +136,6 @@ class _State:
         return crowd, node.cpu / node.info.cpu_millis if node.info.cpu_millis else 1.0
 
 
-
-
 def place(
     nodes: Sequence[NodeInfo],
     pods_on: Callable[[str], Iterable[Usage]],

@@ -17,6 +17,7 @@ from dockyard.domain.capacity import (
     millis,
     requests,
     shape_of,
+    summarize,
 )
 from dockyard.domain.fit import Fit, place
 from dockyard.domain.render import GroupRef, deployment
@@ -177,7 +178,10 @@ def test_zone_spread_keeps_the_skew_even_when_a_zone_is_full() -> None:
 def test_zone_spread_needs_the_label() -> None:
     bare = NodeInfo("x", (), (), False, True, 32000, 128 * GI, 110)
     fit = run([bare], [], shape(spreads=(Spread("topology.kubernetes.io/zone", 1, GROUP),)), 1)
-    assert fit.message == "0/1 nodes are available: 1 node(s) didn't match pod topology spread constraints (missing required label)."
+    assert (
+        fit.message
+        == "0/1 nodes are available: 1 node(s) didn't match pod topology spread constraints (missing required label)."
+    )
 
 
 def test_higher_priority_preempts_lower_and_batch_never_does() -> None:
@@ -215,3 +219,20 @@ def test_shape_of_a_rendered_deployment() -> None:
     assert (s.cpu_millis, s.memory, s.node_selector) == (2000, 4096 * 1024 * 1024, (("dockyard.io/pool", "a"),))
     assert s.anti_affinity == (GROUP,)
     assert (s.priority, s.preempts) == (100000, True)
+
+
+def test_summarize_per_pool_and_cpu_model() -> None:
+    nodes = [node("a0"), node("a1"), node("b0", pool="b")]
+    nodes[1] = NodeInfo("a1", nodes[1].labels, (), False, False, 32000, 128 * GI, 110)
+    used = {"a0": (1000, GI, 1), "b0": (2000, 2 * GI, 2)}
+    summary = summarize(nodes, lambda n: used.get(n, (0, 0, 0)), pods=4, pending=1)
+    assert (summary.ready, summary.not_ready, summary.pods, summary.pending) == (2, 1, 4, 1)
+    assert (summary.allocatable.cpu_millis, summary.requested.cpu_millis, summary.requested.memory_mib) == (
+        96000,
+        3000,
+        3072,
+    )
+    assert [(p.pool, p.nodes, p.ready, p.requested.cpu_millis) for p in summary.pools] == [
+        ("a", 2, 1, 1000),
+        ("b", 1, 1, 2000),
+    ]

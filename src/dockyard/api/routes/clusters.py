@@ -6,10 +6,11 @@ from fastapi import APIRouter, Response, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ClusterIn, ClusterOut
+from dockyard.api.schemas import ClusterIn, ClusterOut, ClusterStatusOut
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.services import clusters as svc
+from dockyard.services import placement
 from dockyard.services.platform import Platform
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -44,3 +45,11 @@ async def register_cluster(
     if await svc.register(platform, caller, name=name, kubeconfig=body.kubeconfig, labels=body.labels):
         response.status_code = status.HTTP_201_CREATED
     return await get_cluster(name, platform, caller)
+
+
+@router.get("/clusters/{name}/status", tags=["clusters"])
+async def cluster_status(name: str, platform: PlatformDep, caller: Caller) -> ClusterStatusOut:
+    """Nodes ready / not ready, pods, allocatable against requested CPU and memory per pool and CPU
+    model, from the watch caches (never the apiserver)."""
+    connection, summary = await placement.cluster_status(platform, caller, name)
+    return ClusterStatusOut.of(name, connection.connected, summary)
