@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "DELETE /api/v1/users/me/tokens/{token_id}": Rule("user", allowed=frozenset({404})),  # nobody's token
     "GET /api/v1/clusters": Rule("user"),
     "GET /api/v1/clusters/{name}": Rule("user"),
+    "GET /api/v1/clusters/{name}/status": Rule("user"),
     "PUT /api/v1/clusters/{name}": Rule("platform", body="cluster"),
     "GET /api/v1/systems": Rule("user"),
     "POST /api/v1/systems": Rule("platform", body={"name": "new-{world}"}),
@@ -92,6 +93,7 @@ RULES: dict[str, Rule] = {
     f"GET {G}/operations": Rule("app"),
     f"POST {G}/deploy": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/scale": Rule("app", "developer", body={"instances": 2}),
+    f"POST {G}/preview": Rule("app", body={"version": 1}),
     f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/reconcile": Rule("app", "developer", body={}),
     f"POST {G}/releases": Rule("app", "developer", body={"changes": {"instances": 2}}),

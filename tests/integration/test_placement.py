@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
+from tests.integration.pools import private_pool
 from tests.integration.test_api import V1, Api, api
 
 __all__ = ["api"]  # the fixture: a server in-process, cluster local = the sandbox (pools of 5 nodes)
@@ -16,7 +18,7 @@ async def test_hard_spread_in_a_pool_uses_distinct_nodes_and_the_extra_instance_
 ) -> None:
     placement = {"pool": "idc-a-intel", "cpu_model": "intel-xeon-gold-6248", "spread": {"hard": True}}
     spec = {**V1, "instances": 6, "placement": placement}
-    response = await api.http.post(f"{api.group}/deploy", json={"spec": spec, "deadline_seconds": 15})
+    response = await api.http.post(f"{api.group}/deploy", json={"spec": spec, "deadline_seconds": 15, "force": True})
     assert response.status_code == 202
     failed = await api.wait(response.json())
     # The pool has 5 nodes: the 6th instance has nowhere to go, and the operation says why.
@@ -47,7 +49,8 @@ async def test_online_instances_preempt_batch_ones_in_a_full_pool(api: Api, kube
     assert (await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=batch_group)).status_code == 201
     batch = {**V1, "flavor": "xlarge", "instances": 20, "placement": {"pool": "idc-b-amd", "priority": "batch"}}
     filled = await api.http.post(
-        f"/api/v1/systems/{api.system}/apps/web/groups/batch/deploy", json={"spec": batch, "deadline_seconds": 30}
+        f"/api/v1/systems/{api.system}/apps/web/groups/batch/deploy",
+        json={"spec": batch, "deadline_seconds": 30, "force": True},
     )
     await api.wait(filled.json())  # the pool is full now, whether or not all 20 found room
 
@@ -58,3 +61,61 @@ async def test_online_instances_preempt_batch_ones_in_a_full_pool(api: Api, kube
     assert len(running) <= 16  # 4 × 8 CPU went to the online instances
     classes = {c["metadata"]["name"] for c in await kube.list("scheduling.k8s.io/v1", "PriorityClass")}
     assert {"dockyard-online", "dockyard-batch"} <= classes
+
+
+async def _status_shows(api: Api, pool: str, nodes: int) -> dict[str, Any]:
+    """The cluster's status once the caches are connected and show the pool's nodes Ready."""
+    deadline = time.monotonic() + 60
+    while True:
+        status = (await api.http.get("/api/v1/clusters/local/status")).json()
+        pools = {p["pool"]: p for p in status["pools"]}
+        if status["connected"] and pools.get(pool, {}).get("ready") == nodes:
+            return dict(status)
+        assert time.monotonic() < deadline, f"cluster status never showed pool {pool} with {nodes} ready nodes"
+        await asyncio.sleep(0.3)
+
+
+async def test_eleven_instances_with_hard_spread_on_ten_nodes_the_preview_says_so_exactly(
+    api: Api, kube: KubeCluster
+) -> None:
+    async with private_pool(kube, count=10) as pool:
+        status = await _status_shows(api, pool.name, 10)
+        total = status["nodes"]["ready"] + status["nodes"]["not_ready"]
+        ours = next(p for p in status["pools"] if p["pool"] == pool.name)
+        assert ours["allocatable"] == {"cpu_millis": 10 * 32000, "memory_mib": 10 * 128 * 1024}
+        spec = {**V1, "instances": 11, "placement": {"pool": pool.name, "spread": {"level": "node", "hard": True}}}
+
+        preview = (await api.http.post(f"{api.group}/preview", json={"spec": spec})).json()
+        expected = (
+            f"0/{total} nodes are available: 10 node(s) didn't match pod anti-affinity rules, "
+            f"{total - 10} node(s) didn't match Pod's node affinity/selector."
+        )
+        assert (preview["fits"], preview["pending"]) == (10, 1)
+        (cluster,) = preview["clusters"]
+        assert cluster["message"] == expected
+        assert sorted(cluster["nodes"].values()) == [1] * 10
+
+        refused = await api.http.post(f"{api.group}/deploy", json={"spec": spec})
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "does_not_fit"
+        assert refused.json()["details"]["preview"] == preview
+        assert (await api.http.get(f"{api.group}/versions")).json() == []  # nothing written
+
+        forced = await api.http.post(f"{api.group}/deploy", json={"spec": spec, "force": True, "deadline_seconds": 5})
+        assert forced.status_code == 202
+        assert (await api.wait(forced.json()))["status"] == "failed"
+
+        def placed_and_pending(items: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+            return [i["node"] for i in items if i["node"]], [i for i in items if not i["node"] and i["reason"]]
+
+        deadline = time.monotonic() + 60
+        while True:
+            items = (await api.http.get(f"{api.group}/instances")).json()["items"]
+            placed, pending = placed_and_pending(items)
+            if (len(placed), len(pending)) == (10, 1) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.3)
+        assert len(set(placed)) == 10
+        assert {n.rsplit("-", 1)[0] for n in placed} == {pool.name}
+        # The scheduler's own message, as the preview predicted it (then its preemption part).
+        assert pending[0]["reason"].startswith(expected[:-1] + ". preemption:"), pending[0]["reason"]

@@ -27,7 +27,15 @@ app.add_typer(model.groups, name="group")
 app.add_typer(model.operations, name="operation")
 app.add_typer(audit.app, name="audit")
 app.add_typer(release.app, name="release")
-for command in (model.deploy, model.scale, model.rollback, model.reconcile, model.instances, model.versions):
+for command in (
+    model.deploy,
+    model.preview,
+    model.scale,
+    model.rollback,
+    model.reconcile,
+    model.instances,
+    model.versions,
+):
     app.command()(command)
 app.command()(model.diff)
 app.command()(model.history)

@@ -1,0 +1,60 @@
+"""CLI commands on placement: cluster capacity, the placement preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from dockyard.cli.client import Client, segment
+from dockyard.cli.common import ServerOpt, TokenOpt
+from dockyard.cli.common import client as _client
+from dockyard.cli.output import Format, OutputOpt, console, show
+
+
+def _amount(a: dict[str, Any]) -> str:
+    return f"{a['cpu_millis'] / 1000:g} CPU, {a['memory_mib']} MiB"
+
+
+def cluster_status(
+    name: str, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None
+) -> None:
+    """Nodes ready / not ready, pods, allocatable against requested CPU and memory per pool and CPU model."""
+    with _client(server, token) as client:
+        status = client.get(f"/api/v1/clusters/{segment(name)}/status")
+    if output is not Format.table:
+        show(status, output)
+        return
+    nodes = status["nodes"]
+    console.print(
+        f"cluster {status['cluster']}: {'connected' if status['connected'] else 'NOT connected (last known)'}; "
+        f"nodes {nodes['ready']} ready, {nodes['not_ready']} not ready; pods {status['pods']} "
+        f"({status['pending']} pending); requested {_amount(status['requested'])} "
+        f"of {_amount(status['allocatable'])}"
+    )
+    columns = [
+        ("POOL", lambda p: p["pool"] or "-"),
+        ("CPU MODEL", lambda p: p["cpu_model"] or "-"),
+        ("NODES", lambda p: f"{p['ready']}/{p['nodes']}"),
+        ("CPU (m) REQ/ALLOC", lambda p: f"{p['requested']['cpu_millis']}/{p['allocatable']['cpu_millis']}"),
+        ("MEMORY (Mi) REQ/ALLOC", lambda p: f"{p['requested']['memory_mib']}/{p['allocatable']['memory_mib']}"),
+    ]
+    show(status["pools"], Format.table, columns)
+
+
+def show_preview(client: Client, group_path: str, body: dict[str, Any], output: Format) -> None:
+    """Print where a deploy of ``body`` (``version``, ``spec`` or ``changes``) would land; exit 1 if
+    some instances would not fit."""
+    found = client.post(f"{group_path}/preview", body)
+    if output is not Format.table:
+        show(found, output)
+    else:
+        for c in found["clusters"]:
+            stale = "" if c["connected"] else " (caches not synced: not to be trusted)"
+            console.print(f"cluster {c['cluster']}: {c['fits']} of {c['wanted']} instances fit{stale}")
+            if c["preempted"]:
+                console.print(f"  preempting {c['preempted']} lower-priority pods")
+            if c["message"]:
+                console.print(f"  {c['pending']} would stay Pending: {c['message']}")
+    if found["pending"]:
+        raise typer.Exit(1)
