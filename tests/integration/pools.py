@@ -41,7 +41,9 @@ async def private_pool(
             return ready == names
 
         deadline = time.monotonic() + 120
-        while not await all_ready() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if await all_ready():
+                break
             await asyncio.sleep(0.5)
         assert ready == names, f"private pool {name}: {len(ready)}/{count} nodes ready"
         yield pool
