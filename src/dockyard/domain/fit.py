@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dockyard.domain.capacity import NodeInfo, PodShape, Taint, Usage
+from dockyard.domain.placement import CPU_MODEL_LABEL
 
 UNSCHEDULABLE = "node(s) were unschedulable"
 TAINTED = "node(s) had untolerated taint(s)"
@@ -242,3 +243,24 @@ def _message(total: int, reasons: Mapping[str, int]) -> str:
     """The scheduler's FitError message (its filter part): reasons counted and sorted as strings."""
     listed = sorted(f"{count} {reason}" for reason, count in reasons.items())
     return f"0/{total} nodes are available: {', '.join(listed)}." if listed else f"0/{total} nodes are available."
+
+
+def spare_by_cpu_model(
+    nodes: Sequence[NodeInfo], used: Callable[[str], tuple[int, int, int]], shape: PodShape
+) -> dict[str, int]:
+    """How many instances of ``shape`` each CPU model's nodes could still take (resources, pods,
+    taints and nodeSelector only), for choosing the model of an application (``cpu_model: auto``)."""
+    state = _State(shape, ())
+    spare: dict[str, int] = {}
+    for node in nodes:
+        model = node.label(CPU_MODEL_LABEL)
+        if model is None or state.static_reason(node) is not None:
+            continue
+        cpu, memory, pods = used(node.name)
+        room = node.pods - pods
+        if shape.cpu_millis:
+            room = min(room, (node.cpu_millis - cpu) // shape.cpu_millis)
+        if shape.memory:
+            room = min(room, (node.memory - memory) // shape.memory)
+        spare[model] = spare.get(model, 0) + max(room, 0)
+    return spare

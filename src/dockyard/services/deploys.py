@@ -85,16 +85,18 @@ async def start_deploy(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
+            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, made)
             if action == "deploy" and not force:
-                ref = await placement.group_ref(uow, system, app, group)
                 placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         else:
             existing = await uow.model.version(system, app, group, version)
             if existing is None:
                 raise NotFound(f"version {version} does not exist in group {group!r}")
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
+            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, existing.spec)
             if action == "deploy" and not force:
-                ref = await placement.group_ref(uow, system, app, group)
                 placement.check_fits(platform, found.cluster, ref, version, existing.spec)
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
@@ -137,7 +139,7 @@ async def start_scale(
             raise Conflict(f"group {group!r} already runs {instances} instances")
         made = running.spec.with_changes(instances=instances)
         if instances > running.spec.instances and not force:
-            ref = await placement.group_ref(uow, system, app, group)
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
             placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number

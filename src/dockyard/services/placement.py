@@ -13,14 +13,15 @@ Nothing here calls a cluster's API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.capacity import ClusterSummary, Usage, shape_of, summarize
-from dockyard.domain.errors import DoesNotFit, NotFound
-from dockyard.domain.fit import Fit, place
+from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailable
+from dockyard.domain.fit import Fit, place, spare_by_cpu_model
+from dockyard.domain.placement import AUTO, dedicated_value
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import VersionSpec
 from dockyard.services.applications import spec_for
@@ -92,7 +93,8 @@ async def preview(
     spec: dict[str, Any] | None = None,
     changes: dict[str, Any] | None = None,
 ) -> Preview:
-    """Where ``version`` (or a version made from ``spec`` or ``changes``; nothing is saved) would land."""
+    """Where ``version`` (or a version made from ``spec`` or ``changes``; nothing is saved, not even
+    the CPU model ``auto`` would choose) would land."""
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
         found = await uow.model.group(system, app, group)
@@ -106,13 +108,53 @@ async def preview(
         else:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
             number = (found.latest_version or 0) + 1
-        ref = await group_ref(uow, system, app, group)
+        ref = await group_ref(uow, system, app, group, found.cluster)
+        ref = pick_cpu_model(platform, found.cluster, ref, made)
     return preview_spec(platform, found.cluster, ref, number, made)
 
 
-async def group_ref(uow: UnitOfWork, system: str, app: str, group: str) -> GroupRef:
+async def group_ref(uow: UnitOfWork, system: str, app: str, group: str, cluster: str) -> GroupRef:
+    """The group as rendering sees it on ``cluster``: with its application's business id, the
+    dedicated pool's label value if one of that cluster's pools is dedicated to it, and the CPU model
+    chosen for it (``cpu_model: auto``). Deploys, drift and the preview all render from this."""
     application = await uow.model.application(system, app)
-    return GroupRef(system=system, app=app, group=group, business_id=application.business_id if application else "")
+    dedicated = any(d.system == system and d.app == app for d in await uow.placements.dedications(cluster))
+    return GroupRef(
+        system=system,
+        app=app,
+        group=group,
+        business_id=application.business_id if application else "",
+        dedicated=dedicated_value(system, app) if dedicated else "",
+        cpu_model=await uow.placements.cpu_model(system, app) or "",
+    )
+
+
+async def choose_cpu_model(
+    platform: Platform, uow: UnitOfWork, cluster: str, ref: GroupRef, spec: VersionSpec
+) -> GroupRef:
+    """:func:`pick_cpu_model`, recorded on the application so every group of it uses that model."""
+    chosen = pick_cpu_model(platform, cluster, ref, spec)
+    if chosen.cpu_model != ref.cpu_model:
+        await uow.placements.pin_cpu_model(ref.system, ref.app, chosen.cpu_model)
+    return chosen
+
+
+def pick_cpu_model(platform: Platform, cluster: str, ref: GroupRef, spec: VersionSpec) -> GroupRef:
+    """For ``cpu_model: auto`` on an application without a model yet: ``ref`` with the model with the
+    most spare capacity for the version's instances on ``cluster``
+    (:func:`~dockyard.domain.fit.spare_by_cpu_model`; ties by name); else ``ref`` as it is.
+    :class:`Unavailable` while the cluster's caches cannot tell; :class:`InvalidInput` when no node
+    could take an instance."""
+    if spec.placement is None or spec.placement.cpu_model != AUTO or ref.cpu_model:
+        return ref
+    capacity = platform.live.capacity(cluster)
+    if not (capacity.synced and platform.live.connection(cluster).connected):
+        raise Unavailable(f"cannot choose a CPU model now: Dockyard's view of cluster {cluster!r} is not synced")
+    shape = shape_of(ref.namespace, deployment(ref, 1, spec)["spec"]["template"])
+    spare = spare_by_cpu_model(capacity.nodes, capacity.usage.used, shape)
+    if not spare or max(spare.values()) == 0:
+        raise InvalidInput("placement.cpu_model", f"no CPU model of cluster {cluster!r} has room for one instance")
+    return replace(ref, cpu_model=min(spare, key=lambda m: (-spare[m], m)))
 
 
 def preview_spec(platform: Platform, cluster: str, ref: GroupRef, number: int, spec: VersionSpec) -> Preview:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from dockyard.domain.capacity import (
     shape_of,
     summarize,
 )
-from dockyard.domain.fit import Fit, place
+from dockyard.domain.fit import Fit, place, spare_by_cpu_model
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import parse_spec
 
@@ -236,3 +237,21 @@ def test_summarize_per_pool_and_cpu_model() -> None:
         ("a", 2, 1, 1000),
         ("b", 1, 1, 2000),
     ]
+
+
+def test_spare_by_cpu_model_counts_what_each_model_can_still_take() -> None:
+    def typed(name: str, model: str, **kw: Any) -> NodeInfo:
+        n = node(name, **kw)
+        return NodeInfo(
+            n.name, (*n.labels, ("dockyard.io/cpu-model", model)), n.taints, False, True, n.cpu_millis, n.memory, n.pods
+        )
+
+    nodes = [
+        typed("i0", "intel", cpu=8000),
+        typed("i1", "intel", cpu=8000),
+        typed("a0", "amd", cpu=16000),
+        typed("t0", "amd", cpu=64000, taints=(Taint("k", "v", "NoSchedule"),)),
+    ]
+    used = {"i0": (4000, GI, 1)}
+    spare = spare_by_cpu_model(nodes, lambda n: used.get(n, (0, 0, 0)), shape(cpu_millis=2000))
+    assert spare == {"intel": 2 + 4, "amd": 8}
