@@ -63,6 +63,11 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/clusters": Rule("user"),
     "GET /api/v1/clusters/{name}": Rule("user"),
     "GET /api/v1/clusters/{name}/status": Rule("user"),
+    "GET /api/v1/clusters/{name}/dedicated-pools": Rule("user"),
+    "PUT /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule(
+        "platform", body={"system": "{world}", "app": "web"}, allowed=frozenset({422, 503})
+    ),
+    "DELETE /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule("platform", allowed=frozenset({404})),
     "PUT /api/v1/clusters/{name}": Rule("platform", body="cluster"),
     "GET /api/v1/systems": Rule("user"),
     "POST /api/v1/systems": Rule("platform", body={"name": "new-{world}"}),
@@ -215,6 +220,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 operation_id=world.operation,
                 release_id=world.release,
                 name="local",
+                pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),
             )

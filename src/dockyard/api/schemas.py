@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.audit import AuditEntry, Verification
 from dockyard.domain.capacity import Amount, ClusterSummary
-from dockyard.domain.model import Application, Group, Operation, System, Version
+from dockyard.domain.model import Application, Dedication, Group, Operation, System, Version
+from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 
 
 class In(BaseModel):
@@ -430,3 +431,24 @@ class PreviewOut(BaseModel):
     fits: int
     pending: int
     clusters: list[ClusterFitOut]
+
+
+class DedicationIn(In):
+    system: str
+    app: str
+
+
+class DedicationOut(BaseModel):
+    cluster: str
+    pool: str
+    system: str
+    app: str
+    by: str
+    taint: str = Field(
+        description="the taint (and label) on the pool's nodes: dockyard.io/dedicated=<value>:NoSchedule"
+    )
+
+    @classmethod
+    def of(cls, d: Dedication) -> DedicationOut:
+        taint = f"{DEDICATED_LABEL}={dedicated_value(d.system, d.app)}:NoSchedule"
+        return cls(cluster=d.cluster, pool=d.pool, system=d.system, app=d.app, by=d.by, taint=taint)

@@ -9,6 +9,7 @@ import typer
 from dockyard.cli.client import Client, segment
 from dockyard.cli.common import ServerOpt, TokenOpt
 from dockyard.cli.common import client as _client
+from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, console, show
 
 
@@ -58,3 +59,49 @@ def show_preview(client: Client, group_path: str, body: dict[str, Any], output: 
                 console.print(f"  {c['pending']} would stay Pending: {c['message']}")
     if found["pending"]:
         raise typer.Exit(1)
+
+
+pools = typer.Typer(help="Node pools dedicated to one application (platform admins).", no_args_is_help=True)
+_DEDICATION_COLUMNS = [
+    ("CLUSTER", lambda d: d["cluster"]),
+    ("POOL", lambda d: d["pool"]),
+    ("APPLICATION", lambda d: f"{d['system']}/{d['app']}"),
+    ("TAINT", lambda d: d["taint"]),
+    ("BY", lambda d: d["by"]),
+]
+
+
+@pools.command("list")
+def pool_list(cluster: str, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
+    """The cluster's dedicated pools."""
+    with _client(server, token) as client:
+        show(client.get(f"/api/v1/clusters/{segment(cluster)}/dedicated-pools"), output, _DEDICATION_COLUMNS)
+
+
+@pools.command("dedicate")
+def pool_dedicate(
+    cluster: str,
+    pool: str,
+    application: str = typer.Argument(metavar="SYSTEM/APP"),
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Dedicate POOL of CLUSTER to SYSTEM/APP: its nodes are labelled and tainted, only that application
+    lands there (its groups take it on their next deploy)."""
+    system, _, app = application.partition("/")
+    if not system or not app or "/" in app:
+        fail(f"{application!r} is not SYSTEM/APP")
+    with _client(server, token) as client:
+        made = client.put(
+            f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}", {"system": system, "app": app}
+        )
+    show(made, output, _DEDICATION_COLUMNS)
+
+
+@pools.command("undedicate")
+def pool_undedicate(cluster: str, pool: str, server: ServerOpt = None, token: TokenOpt = None) -> None:
+    """Give POOL of CLUSTER back to every application: taints and labels removed."""
+    with _client(server, token) as client:
+        client.delete(f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}")
+    console.print(f"pool {pool} of cluster {cluster} is no longer dedicated")
