@@ -119,3 +119,81 @@ async def test_eleven_instances_with_hard_spread_on_ten_nodes_the_preview_says_s
         assert {n.rsplit("-", 1)[0] for n in placed} == {pool.name}
         # The scheduler's own message, as the preview predicted it (then its preemption part).
         assert pending[0]["reason"].startswith(expected), pending[0]["reason"]
+
+
+async def _group(api: Api, app: str, group: str) -> str:
+    base = f"/api/v1/systems/{api.system}/apps"
+    if app != "web":
+        made = await api.http.post(base, json={"name": app, "repository": f"registry.local/shop/{app}"})
+        assert made.status_code == 201, made.text
+    body = {"name": group, "environment": "prod", "cluster": "local"}
+    assert (await api.http.post(f"{base}/{app}/groups", json=body)).status_code == 201
+    return f"{base}/{app}/groups/{group}"
+
+
+async def _deploy(api: Api, path: str, spec: dict[str, Any]) -> None:
+    accepted = await api.http.post(f"{path}/deploy", json={"spec": spec, "deadline_seconds": 120})
+    assert accepted.status_code == 202, accepted.text
+    done = await api.wait(accepted.json(), timeout=180)
+    assert (done["status"], done["error"]) == ("succeeded", ""), done
+
+
+async def _nodes_of(kube: KubeCluster, namespace: str, app: str) -> list[str]:
+    pods = await kube.list("v1", "Pod", namespace=namespace, labels={"dockyard.io/app": app})
+    return [p["spec"]["nodeName"] for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+async def test_a_dedicated_pool_runs_its_application_only(api: Api, kube: KubeCluster) -> None:
+    async with private_pool(kube, count=3) as pool:
+        await _status_shows(api, pool.name, 3)
+        url = f"/api/v1/clusters/local/dedicated-pools/{pool.name}"
+        made = await api.http.put(url, json={"system": api.system, "app": "web"})
+        assert made.status_code == 200, made.text
+        value = f"{api.system}.web"
+        assert made.json()["taint"] == f"dockyard.io/dedicated={value}:NoSchedule"
+        ours = {n["metadata"]["name"]: n for n in await kube.list("v1", "Node", labels={"dockyard.io/pool": pool.name})}
+        for node in ours.values():
+            assert node["metadata"]["labels"]["dockyard.io/dedicated"] == value
+            assert {"key": "dockyard.io/dedicated", "value": value, "effect": "NoSchedule"} in node["spec"]["taints"]
+        taken = await api.http.put(url, json={"system": api.system, "app": "other"})
+        assert taken.status_code in (404, 409)  # app other does not exist yet; once it does, the pool is taken
+
+        await _deploy(api, api.group, {**V1, "instances": 6})
+        assert set(await _nodes_of(kube, api.system, "web")) <= set(ours)
+
+        bulk = await _group(api, "other", "bulk")
+        assert (await api.http.put(url, json={"system": api.system, "app": "other"})).status_code == 409
+        await _deploy(api, bulk, {**V1, "flavor": "tiny", "instances": 50})
+        others = await _nodes_of(kube, api.system, "other")
+        assert len(others) == 50
+        assert not set(others) & set(ours)
+
+        listed = (await api.http.get("/api/v1/clusters/local/dedicated-pools")).json()
+        assert [(d["pool"], d["app"]) for d in listed if d["pool"] == pool.name] == [(pool.name, "web")]
+        assert (await api.http.delete(url)).status_code == 204
+        for node in await kube.list("v1", "Node", labels={"dockyard.io/pool": pool.name}):
+            assert "dockyard.io/dedicated" not in node["metadata"]["labels"]
+            assert all(t["key"] != "dockyard.io/dedicated" for t in node["spec"].get("taints") or [])
+        audit = (await api.http.get("/api/v1/audit", params={"action": "dedicate_pool"})).json()["items"]
+        assert audit[0]["target"] == {"name": "local", "pool": pool.name}
+
+
+async def test_every_instance_of_an_application_runs_on_one_cpu_model_chosen_where_the_room_is(
+    api: Api, kube: KubeCluster
+) -> None:
+    big = {"cpu": "512", "memory": "2048Gi", "pods": 200}
+    async with private_pool(kube, count=2, capacity=big) as pool:
+        await _status_shows(api, pool.name, 2)
+        auto = {**V1, "instances": 6, "placement": {"cpu_model": "auto"}}
+        preview = (await api.http.post(f"{api.group}/preview", json={"spec": auto})).json()
+        assert preview["fits"] == 6
+        await _deploy(api, api.group, auto)
+        second = await _group(api, "web", "second")
+        await _deploy(api, second, auto)
+        nodes = {n["metadata"]["name"]: n["metadata"]["labels"] for n in await kube.list("v1", "Node")}
+        placed = await _nodes_of(kube, api.system, "web")
+        assert len(placed) == 12
+        # The private pool has the most room (2 × 512 CPU): its CPU model, for both groups.
+        assert {nodes[n]["dockyard.io/cpu-model"] for n in placed} == {pool.cpu_model}
+        template = (await kube.get("apps/v1", "Deployment", "web-second", namespace=api.system))["spec"]["template"]
+        assert template["spec"]["nodeSelector"] == {"dockyard.io/cpu-model": pool.cpu_model}
