@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dockyard.domain.capacity import NodeInfo, PodShape, Taint, Usage
 from dockyard.domain.placement import CPU_MODEL_LABEL
@@ -34,6 +35,43 @@ ANTI = "node(s) didn't match pod anti-affinity rules"
 EXISTING_ANTI = "node(s) didn't satisfy existing pods anti-affinity rules"
 _UNSCHEDULABLE_TAINT = Taint("node.kubernetes.io/unschedulable", "", "NoSchedule")
 _PERMANENT = {TOO_MANY_PODS, NO_CPU, NO_MEMORY, ANTI, EXISTING_ANTI}  # placing more never lifts these
+
+
+class Pods(Protocol):
+    """What the preview reads of a cluster's pods (the usage cache's index, or :class:`PodList`)."""
+
+    def used(self, node: str) -> tuple[int, int, int]:
+        """CPU millis, memory bytes and pod count the pods on ``node`` take."""
+
+    def on(self, node: str) -> Iterable[Usage]:
+        """The pods on ``node``."""
+
+    def in_namespace(self, namespace: str) -> Iterable[Usage]:
+        """The pods of ``namespace``, on a node or not."""
+
+
+class PodList:
+    """:class:`Pods` over a plain list (tests, and the bench's list-then-compute alternative)."""
+
+    def __init__(self, pods: Iterable[Usage]) -> None:
+        self._on: dict[str, list[Usage]] = {}
+        self._namespaces: dict[str, list[Usage]] = {}
+        self._used: dict[str, tuple[int, int, int]] = {}
+        for pod in pods:
+            self._namespaces.setdefault(pod.namespace, []).append(pod)
+            if pod.node:
+                self._on.setdefault(pod.node, []).append(pod)
+                cpu, memory, count = self._used.get(pod.node, (0, 0, 0))
+                self._used[pod.node] = (cpu + pod.cpu_millis, memory + pod.memory, count + 1)
+
+    def used(self, node: str) -> tuple[int, int, int]:
+        return self._used.get(node, (0, 0, 0))
+
+    def on(self, node: str) -> Iterable[Usage]:
+        return self._on.get(node, [])
+
+    def in_namespace(self, namespace: str) -> Iterable[Usage]:
+        return self._namespaces.get(namespace, [])
 
 
 @dataclass(frozen=True)
@@ -60,7 +98,6 @@ class _Node:
     pods: int = 0
     anti: int = 0  # pods here the shape's anti-affinity selects
     repels: int = 0  # pods here whose own anti-affinity selects the shape
-    victims: list[Usage] = field(default_factory=list)  # lower-priority pods, for preemption
 
 
 class _State:
@@ -75,6 +112,11 @@ class _State:
         shape = self.shape
         cpu, memory = (shape.cpu_millis, shape.memory) if pod is None else (pod.cpu_millis, pod.memory)
         node.cpu, node.memory, node.pods = node.cpu + sign * cpu, node.memory + sign * memory, node.pods + sign
+        self.select(node, pod, sign)
+
+    def select(self, node: _Node, pod: Usage | None, sign: int = 1) -> None:
+        """Count what ``pod`` on ``node`` means to the shape's anti-affinity and spread (not its resources)."""
+        shape = self.shape
         if pod is not None and pod.namespace != shape.namespace:
             return  # anti-affinity and spread select pods of the pod's own namespace
         matches = shape.matched_by if pod is None else pod.matches
@@ -139,53 +181,53 @@ class _State:
 
 def place(
     nodes: Sequence[NodeInfo],
-    pods_on: Callable[[str], Iterable[Usage]],
+    pods: Pods,
     shape: PodShape,
     count: int,
     *,
     replacing: Callable[[Usage], bool] = lambda _: False,
 ) -> Fit:
-    """Place ``count`` instances of ``shape`` on ``nodes`` whose pods ``pods_on(node)`` gives, as if
-    the pods ``replacing`` selects (the group's current instances, which the new ones replace) were gone."""
+    """Place ``count`` instances of ``shape`` on ``nodes`` holding ``pods``, as if the pods
+    ``replacing`` selects (the group's current instances, which the new ones replace) were gone.
+
+    Cost: the nodes, and the pods of the shape's namespace; the pods of a node only when preempting."""
     state = _State(shape, nodes)
+    for node in state.nodes.values():
+        node.cpu, node.memory, node.pods = pods.used(node.info.name)
     static = {n.name: state.static_reason(n) for n in nodes}
-    affine = [state.nodes[n.name] for n in nodes if not any(n.label(k) != v for k, v in shape.node_selector)]
+    affine = {n.name for n in nodes if not any(n.label(k) != v for k, v in shape.node_selector)}
     for i, spread in enumerate(shape.spreads):
-        for node in affine:
-            domain = node.info.label(spread.topology_key)
+        for name in affine:
+            domain = state.nodes[name].info.label(spread.topology_key)
             if domain is not None:
                 state.domains[i].setdefault(domain, 0)
-    for node in affine:
-        for pod in pods_on(node.info.name):
-            if replacing(pod):
-                continue
-            state.add(node, pod)
-            if pod.priority < shape.priority:
-                node.victims.append(pod)
-    affine_names = {node.info.name for node in affine}
-    for node in state.nodes.values():
-        if node.info.name not in affine_names:
-            _count_resources(node, pods_on(node.info.name), replacing)
+    for pod in pods.in_namespace(shape.namespace):
+        holder = state.nodes.get(pod.node)
+        if holder is None:
+            continue  # pending, or on a node not known (yet)
+        if replacing(pod):
+            holder.cpu, holder.memory, holder.pods = (
+                holder.cpu - pod.cpu_millis,
+                holder.memory - pod.memory,
+                holder.pods - 1,
+            )
+        elif pod.node in affine:
+            state.select(holder, pod)
     candidates = [state.nodes[n] for n, why in static.items() if why is None]
     placed: dict[str, int] = {}
     preempted = 0
+    evicted: set[tuple[str, str]] = set()
     for done in range(count):
         best = _best(state, candidates)
-        if best is None and shape.preempts:
-            best, evicted = _preempt(state, candidates)
-            preempted += evicted
+        if best is None and shape.preempts and shape.priority > 0:
+            best, victims = _preempt(state, candidates, pods, replacing, evicted)
+            preempted += victims
         if best is None:
             reasons = _histogram(state, static)
             return Fit(count, done, placed, _message(len(nodes), reasons), reasons, preempted)
         state.add(best, None)
         placed[best.info.name] = placed.get(best.info.name, 0) + 1
     return Fit(count, count, placed, "", {}, preempted)
-
-
-def _count_resources(node: _Node, pods: Iterable[Usage], replacing: Callable[[Usage], bool]) -> None:
-    for pod in pods:
-        if not replacing(pod):
-            node.cpu, node.memory, node.pods = node.cpu + pod.cpu_millis, node.memory + pod.memory, node.pods + 1
 
 
 def _best(state: _State, candidates: list[_Node]) -> _Node | None:
@@ -204,31 +246,44 @@ def _best(state: _State, candidates: list[_Node]) -> _Node | None:
     return best
 
 
-def _preempt(state: _State, candidates: list[_Node]) -> tuple[_Node | None, int]:
-    """The node where evicting the fewest lower-priority pods makes room, with those evicted."""
+def _preempt(
+    state: _State,
+    candidates: list[_Node],
+    pods: Pods,
+    replacing: Callable[[Usage], bool],
+    evicted: set[tuple[str, str]],
+) -> tuple[_Node | None, int]:
+    """The node where evicting the fewest lower-priority pods (lowest first) makes room; those are
+    taken off it (and remembered in ``evicted``). Returns the node and how many were evicted."""
     choice: tuple[int, _Node, list[Usage]] | None = None
-    for node in state.nodes.values():
-        if not node.victims or state.static_reason(node.info) is not None:
+    for name, node in state.nodes.items():
+        if state.static_reason(node.info) is not None:
             continue
-        victims = sorted(node.victims, key=lambda p: p.priority)
-        evicted: list[Usage] = []
+        victims = sorted(
+            (
+                p
+                for p in pods.on(name)
+                if p.priority < state.shape.priority and not replacing(p) and (p.namespace, p.name) not in evicted
+            ),
+            key=lambda p: p.priority,
+        )
+        taken: list[Usage] = []
         while state.reasons(node) and victims:
-            pod = victims.pop(0)
-            state.add(node, pod, -1)
-            evicted.append(pod)
-        if not state.reasons(node) and (choice is None or len(evicted) < choice[0]):
-            choice = (len(evicted), node, evicted)
-        for pod in evicted:
+            taken.append(victims.pop(0))
+            state.add(node, taken[-1], -1)
+        if taken and not state.reasons(node) and (choice is None or len(taken) < choice[0]):
+            choice = (len(taken), node, taken)
+        for pod in taken:
             state.add(node, pod)
     if choice is None:
         return None, 0
-    _, node, evicted = choice
-    for pod in evicted:
+    _, node, taken = choice
+    for pod in taken:
         state.add(node, pod, -1)
-        node.victims.remove(pod)
+        evicted.add((pod.namespace, pod.name))
     if node not in candidates:
         candidates.append(node)
-    return node, len(evicted)
+    return node, len(taken)
 
 
 def _histogram(state: _State, static: Mapping[str, str | None]) -> dict[str, int]:

@@ -166,7 +166,7 @@ def preview_spec(platform: Platform, cluster: str, ref: GroupRef, number: int, s
     def replacing(pod: Usage) -> bool:
         return pod.namespace == ref.namespace and pod.app == ref.app and pod.group == ref.group
 
-    fit = place(capacity.nodes, capacity.usage.on, shape, spec.instances, replacing=replacing)
+    fit = place(capacity.nodes, capacity.usage, shape, spec.instances, replacing=replacing)
     return Preview((ClusterFit(cluster, connected, fit),))
 
 

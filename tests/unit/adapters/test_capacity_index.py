@@ -103,6 +103,7 @@ def test_the_index_keeps_each_nodes_sums_as_pods_come_move_and_go() -> None:
     index.remove("shop", "a")
     assert (index.used("n1"), index.used("n2"), index.pending()) == ((2000, GI // 2, 1), (2000, GI // 2, 1), 0)
     assert [p.name for p in index.on("n1")] == ["b"]
+    assert sorted(p.name for p in index.in_namespace("shop")) == ["b", "c"]
     index.remove("shop", "b")
     assert index.used("n1") == (0, 0, 0)
     assert len(index) == 1

@@ -20,7 +20,7 @@ from dockyard.domain.capacity import (
     shape_of,
     summarize,
 )
-from dockyard.domain.fit import Fit, place, spare_by_cpu_model
+from dockyard.domain.fit import Fit, PodList, place, spare_by_cpu_model
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import parse_spec
 
@@ -64,10 +64,7 @@ def shape(**kw: object) -> PodShape:
 
 
 def run(nodes: list[NodeInfo], pods: Iterable[Usage], s: PodShape, count: int) -> Fit:
-    by_node: dict[str, list[Usage]] = {}
-    for p in pods:
-        by_node.setdefault(p.node, []).append(p)
-    return place(nodes, lambda n: by_node.get(n, []), s, count)
+    return place(nodes, PodList(pods), s, count)
 
 
 TEN = [node(f"n{i}") for i in range(10)]
@@ -198,7 +195,7 @@ def test_higher_priority_preempts_lower_and_batch_never_does() -> None:
 
 def test_replaced_pods_are_not_counted() -> None:
     mine = [pod(f"g{i}", f"n{i}", group="prod") for i in range(10)]
-    fit = place(TEN, lambda n: [p for p in mine if p.node == n], HARD, 10, replacing=lambda p: p.group == "prod")
+    fit = place(TEN, PodList(mine), HARD, 10, replacing=lambda p: p.group == "prod")
     assert fit.fits == 10
 
 

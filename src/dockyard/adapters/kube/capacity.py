@@ -115,11 +115,13 @@ class NodeIndex:
 
 
 class UsageIndex:
-    """Pods by (namespace, name) and by node, with each node's requested sums kept as they change."""
+    """Pods by (namespace, name), by namespace and by node, with each node's requested sums kept as
+    they change; the :class:`~dockyard.domain.fit.Pods` the placement preview reads."""
 
     def __init__(self, records: Iterable[Usage] = ()) -> None:
         self._by_name: dict[tuple[str, str], Usage] = {}
         self._by_node: dict[str, dict[tuple[str, str], Usage]] = {}
+        self._by_namespace: dict[str, dict[str, Usage]] = {}
         self._used: dict[str, list[int]] = {}  # node → [cpu millis, memory bytes, pods]
         for record in records:
             self.put(record)
@@ -131,6 +133,7 @@ class UsageIndex:
         key = (record.namespace, record.name)
         self._forget(key)
         self._by_name[key] = record
+        self._by_namespace.setdefault(record.namespace, {})[record.name] = record
         if record.node:
             self._by_node.setdefault(record.node, {})[key] = record
             used = self._used.setdefault(record.node, [0, 0, 0])
@@ -141,7 +144,13 @@ class UsageIndex:
 
     def _forget(self, key: tuple[str, str]) -> None:
         old = self._by_name.pop(key, None)
-        if old is None or not old.node:
+        if old is None:
+            return
+        in_namespace = self._by_namespace.get(old.namespace, {})
+        in_namespace.pop(old.name, None)
+        if not in_namespace:
+            self._by_namespace.pop(old.namespace, None)
+        if not old.node:
             return
         on_node = self._by_node.get(old.node, {})
         on_node.pop(key, None)
@@ -154,6 +163,10 @@ class UsageIndex:
     def on(self, node: str) -> Iterable[Usage]:
         """The pods on ``node`` (a live view: read it before anything awaits)."""
         return self._by_node.get(node, {}).values()
+
+    def in_namespace(self, namespace: str) -> Iterable[Usage]:
+        """The pods of ``namespace`` (a live view: read it before anything awaits)."""
+        return self._by_namespace.get(namespace, {}).values()
 
     def used(self, node: str) -> tuple[int, int, int]:
         """What the pods on ``node`` request: CPU millis, memory bytes, pod count."""
