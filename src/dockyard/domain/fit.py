@@ -147,8 +147,13 @@ class _State:
             return SELECTOR
         return None
 
-    def reasons(self, node: _Node) -> list[str]:
-        """Why one more instance cannot go on ``node`` (after the static filters): empty if it can."""
+    def floors(self) -> list[int]:
+        """Each spread's smallest domain count (the scheduler's global minimum)."""
+        return [min(counts.values()) if counts else 0 for counts in self.domains]
+
+    def reasons(self, node: _Node, floors: list[int] | None = None) -> list[str]:
+        """Why one more instance cannot go on ``node`` (after the static filters): empty if it can.
+        ``floors``: :meth:`floors`, when the caller asks for many nodes at once."""
         shape, info = self.shape, node.info
         short = []
         if node.pods + 1 > info.pods:
@@ -164,7 +169,8 @@ class _State:
             if domain is None:
                 return [SPREAD_LABEL]
             counts = self.domains[i]
-            if counts and counts[domain] + self.self_match[i] - min(counts.values()) > spread.max_skew:
+            floor = floors[i] if floors is not None else min(counts.values(), default=0)
+            if counts and counts[domain] + self.self_match[i] - floor > spread.max_skew:
                 return [SPREAD]
         if node.anti:
             return [ANTI]
@@ -232,8 +238,9 @@ def place(
 
 def _best(state: _State, candidates: list[_Node]) -> _Node | None:
     best, best_score, keep = None, (0, 0.0), []
+    floors = state.floors()
     for node in candidates:
-        why = state.reasons(node)
+        why = state.reasons(node, floors)
         if why:
             if not _PERMANENT.issuperset(why):
                 keep.append(node)
