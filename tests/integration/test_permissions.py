@@ -111,6 +111,8 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/gc": Rule("platform"),
+    "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }
 
 

@@ -28,6 +28,7 @@ app.add_typer(model.operations, name="operation")
 app.add_typer(audit.app, name="audit")
 app.add_typer(release.app, name="release")
 app.add_typer(placement.pools, name="pool")
+app.command()(placement.gc)
 for command in (
     model.deploy,
     model.preview,

@@ -105,3 +105,40 @@ def pool_undedicate(cluster: str, pool: str, server: ServerOpt = None, token: To
     with _client(server, token) as client:
         client.delete(f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}")
     console.print(f"pool {pool} of cluster {cluster} is no longer dedicated")
+
+
+def gc(
+    apply: bool = typer.Option(False, "--apply", help="Delete what the report lists (asks first, unless --yes)"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask before deleting"),
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """What Dockyard made that nothing owns (workloads, Services, ConfigMaps, Secrets of deleted groups,
+    namespaces of deleted systems, stale dedicated-node taints); --apply deletes them (platform admins)."""
+    columns = [
+        ("CLUSTER", lambda x: x["cluster"]),
+        ("KIND", lambda x: x["kind"]),
+        ("NAMESPACE", lambda x: x["namespace"] or "-"),
+        ("NAME", lambda x: x["name"]),
+        ("WHY", lambda x: x["reason"]),
+    ]
+
+    def rows(report: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"cluster": c["cluster"], **item} for c in report for item in c["leftovers"]]
+
+    with _client(server, token) as client:
+        report = client.get("/api/v1/gc")
+        for c in report:
+            if not c["reachable"]:
+                console.print(f"cluster {c['cluster']} could not be reached: {c['error']}")
+        show(rows(report) if output is Format.table else report, output, columns)
+        if not apply or not rows(report):
+            return
+        if not yes and not typer.confirm(f"delete these {len(rows(report))} leftovers?"):
+            raise typer.Exit(1)
+        done = client.post("/api/v1/gc", {"confirm": True})
+    console.print(f"removed {len(rows(done))} leftovers")
+    for c in done:
+        if c["error"]:
+            fail(f"cluster {c['cluster']}: {c['error']}")
