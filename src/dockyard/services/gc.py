@@ -17,6 +17,7 @@ from dockyard.adapters.kube import nodes as node_marks
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.domain.access import Principal, require_admin
+from dockyard.domain.errors import InvalidInput
 from dockyard.domain.gc import Leftover, leftovers, stale_dedications
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 from dockyard.services.platform import Platform
@@ -64,8 +65,12 @@ async def report(platform: Platform, by: Principal) -> list[ClusterGarbage]:
     return out
 
 
-async def collect(platform: Platform, by: Principal) -> list[ClusterGarbage]:
-    """Delete what :func:`report` finds now; returns that report (``error`` names what failed)."""
+async def collect(platform: Platform, by: Principal, *, confirm: bool) -> list[ClusterGarbage]:
+    """Delete what :func:`report` finds now (platform admins, ``confirm`` required: else
+    :class:`InvalidInput`); returns that report (``error`` names what failed)."""
+    require_admin(by, "collecting garbage")
+    if not confirm:
+        raise InvalidInput("confirm", "give confirm: true to delete what GET /api/v1/gc lists")
     found = await report(platform, by)
     async with platform.db.unit_of_work() as uow:
         clusters = {c.name: c for c in await uow.clusters.all()}

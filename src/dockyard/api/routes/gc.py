@@ -8,7 +8,6 @@ from pydantic import BaseModel
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import In
-from dockyard.domain.errors import InvalidInput
 from dockyard.services import gc
 from dockyard.services.gc import ClusterGarbage
 
@@ -48,6 +47,4 @@ async def garbage_report(platform: PlatformDep, caller: Caller) -> list[ClusterG
 @router.post("/gc", tags=["gc"])
 async def collect_garbage(body: CollectIn, platform: PlatformDep, caller: Caller) -> list[ClusterGarbageOut]:
     """Delete what the report lists now (``confirm: true`` required); answers with what was removed."""
-    if not body.confirm:
-        raise InvalidInput("confirm", "give confirm: true to delete what GET /api/v1/gc lists")
-    return [ClusterGarbageOut.of(g) for g in await gc.collect(platform, caller)]
+    return [ClusterGarbageOut.of(g) for g in await gc.collect(platform, caller, confirm=body.confirm)]
