@@ -18,7 +18,7 @@ from dockyard.sandbox.topology import Pool, assign_pod_cidrs, node_manifests, pa
 async def private_pool(
     kube: KubeCluster, *, count: int, cpu_model: str = "", zone: str = "", capacity: dict[str, Any] | None = None
 ) -> AsyncIterator[Pool]:
-    """``count`` Ready nodes in a pool named ``t-<random>`` (labels as the sandbox's), deleted at the end."""
+    """``count`` Ready, untainted nodes in a pool named ``t-<random>`` (labels as the sandbox's), deleted at the end."""
     name = f"t-{uuid.uuid4().hex[:8]}"
     raw = {"name": name, "count": count, "idc": "idc-t", "cpuModel": cpu_model or name, "zone": zone or name}
     if capacity:
@@ -36,7 +36,8 @@ async def private_pool(
         async def all_ready() -> bool:
             for node in await kube.list("v1", "Node", labels={"dockyard.io/pool": name}):
                 conditions = node.get("status", {}).get("conditions") or []
-                if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
+                tainted = node.get("spec", {}).get("taints")  # e.g. not-ready, until the node controller sees it
+                if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) and not tainted:
                     ready.add(node["metadata"]["name"])
             return ready == names
 

@@ -64,13 +64,18 @@ async def test_online_instances_preempt_batch_ones_in_a_full_pool(api: Api, kube
 
 
 async def _status_shows(api: Api, pool: str, nodes: int) -> dict[str, Any]:
-    """The cluster's status once the caches are connected and show the pool's nodes Ready."""
+    """The cluster's status once the caches are connected, show the pool's nodes Ready and, as the
+    preview of one instance per node there says, schedulable (no not-ready taint left)."""
     deadline = time.monotonic() + 60
+    spread = {"pool": pool, "spread": {"level": "node", "hard": True}}
+    probe = {"spec": {**V1, "flavor": "tiny", "instances": nodes, "placement": spread}}
     while True:
         status = (await api.http.get("/api/v1/clusters/local/status")).json()
         pools = {p["pool"]: p for p in status["pools"]}
         if status["connected"] and pools.get(pool, {}).get("ready") == nodes:
-            return dict(status)
+            preview = (await api.http.post(f"{api.group}/preview", json=probe)).json()
+            if preview["fits"] == nodes:
+                return dict(status)
         assert time.monotonic() < deadline, f"cluster status never showed pool {pool} with {nodes} ready nodes"
         await asyncio.sleep(0.3)
 
