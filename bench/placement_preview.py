@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -210,7 +211,11 @@ async def accuracy(server: DockyardServer, kubeconfig: Path, cases: int, seed: i
             deleted = await api.delete(f"{base}/{group}")
             deleted.raise_for_status()
             await _until_done(api, f"/operations/{deleted.json()['id']}")
-            # Until the server's cache has seen the group's pods go (load pods may go too, never come).
+            # KWOK, saturated, may take minutes to finish terminating pods: remove them at once, and
+            # wait until the server's cache has seen them go (load pods may go too, never come).
+            for pod in await kube.list("v1", "Pod", namespace=SYSTEM, labels={"dockyard.io/group": group}):
+                with contextlib.suppress(Exception):
+                    await kube.client.delete(Pod, pod["metadata"]["name"], namespace=SYSTEM, grace_period=0)
             while (await api.get("/clusters/local/status")).json()["pods"] > before:
                 await asyncio.sleep(0.5)
     return results
@@ -233,6 +238,16 @@ def wait_cached(server: DockyardServer, nodes: int, pods: int, timeout: float = 
             if time.monotonic() - start > timeout:
                 raise RuntimeError(f"the server's caches did not reach {nodes} nodes / {pods} pods: {status}")
             time.sleep(1)
+
+
+def print_latency(api: dict[str, tuple[float, float]], listed: dict[str, tuple[float, float]]) -> None:
+    print()
+    print("| shape | Dockyard preview (HTTP, caches) p50 / p99 | list nodes + pods, then fit p50 / p99 |")
+    print("|---|---|---|")
+    for label in SHAPES:
+        (a50, a99), (l50, l99) = api[label], listed[label]
+        print(f"| {label} | {a50 * 1000:.1f} / {a99 * 1000:.1f} ms | {l50 * 1000:.0f} / {l99 * 1000:.0f} ms |")
+    print(flush=True)
 
 
 def main() -> None:
@@ -270,6 +285,7 @@ def main() -> None:
             api_latency = measure_api(server, args.reads)
             listed = asyncio.run(measure_list_then_compute(layout.kubeconfig, args.list_reads))
             rss = rss_mib(server.pid)
+            print_latency(api_latency, listed)
             results = asyncio.run(accuracy(server, layout.kubeconfig, args.cases, args.seed))
             machine_load = load()
     finally:
@@ -285,12 +301,6 @@ def main() -> None:
         f"{args.pods} pods created bound in {fill_s:.0f}s; {not_ready} of {wanted.node_count} nodes not Ready; "
         f"server RSS {rss[0]:.0f} MiB (peak {rss[1]:.0f})"
     )
-    print()
-    print("| shape | Dockyard preview (HTTP, caches) p50 / p99 | list nodes + pods, then fit p50 / p99 |")
-    print("|---|---|---|")
-    for label in SHAPES:
-        (a50, a99), (l50, l99) = api_latency[label], listed[label]
-        print(f"| {label} | {a50 * 1000:.1f} / {a99 * 1000:.1f} ms | {l50 * 1000:.0f} / {l99 * 1000:.0f} ms |")
     print()
     exact = sum(1 for _, _, predicted, bound in results if predicted == bound)
     print(f"accuracy: {exact}/{len(results)} cases exact ({100 * exact / max(1, len(results)):.0f} %)")
