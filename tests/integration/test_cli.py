@@ -102,7 +102,12 @@ def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sa
     bad = run(cli, "scale", target, "501", ok=False)
     assert bad.returncode == 1
     assert bad.stderr == "error: instances: Input should be less than or equal to 500\n"
-    failed = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", "--deadline", "5", ok=False)
+    refused = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", ok=False)
+    assert refused.returncode == 1
+    assert "instances would not fit" in refused.stderr
+    assert "Insufficient cpu" in refused.stderr
+    args = ("--instances", "400", "--flavor", "xlarge", "--deadline", "5", "--force")
+    failed = run(cli, "deploy", target, *args, ok=False)
     assert failed.returncode == 1
     assert "failed after" in failed.stderr
     assert "Insufficient" in failed.stderr or "exceeded quota" in failed.stderr

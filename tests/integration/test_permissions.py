@@ -64,6 +64,12 @@ RULES: dict[str, Rule] = {
     "DELETE /api/v1/users/me/tokens/{token_id}": Rule("user", allowed=frozenset({404})),  # nobody's token
     "GET /api/v1/clusters": Rule("user"),
     "GET /api/v1/clusters/{name}": Rule("user"),
+    "GET /api/v1/clusters/{name}/status": Rule("user"),
+    "GET /api/v1/clusters/{name}/dedicated-pools": Rule("user"),
+    "PUT /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule(
+        "platform", body={"system": "{world}", "app": "web"}, allowed=frozenset({422, 503})
+    ),
+    "DELETE /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule("platform", allowed=frozenset({404})),
     "PUT /api/v1/clusters/{name}": Rule("platform", body="cluster"),
     "GET /api/v1/systems": Rule("user"),
     "POST /api/v1/systems": Rule("platform", body={"name": "new-{world}"}),
@@ -94,6 +100,7 @@ RULES: dict[str, Rule] = {
     f"GET {G}/operations": Rule("app"),
     f"POST {G}/deploy": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/scale": Rule("app", "developer", body={"instances": 2}),
+    f"POST {G}/preview": Rule("app", body={"version": 1}),
     f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/reconcile": Rule("app", "developer", body={}),
     f"POST {G}/releases": Rule("app", "developer", body={"changes": {"instances": 2}}),
@@ -114,6 +121,8 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/gc": Rule("platform"),
+    "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }
 
 
@@ -234,6 +243,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 release_id=world.release,
                 build_id=world.build,
                 name="local",
+                pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),
             )

@@ -2,6 +2,7 @@
 
 DomainError
 ├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
+│   └── DoesNotFit  instances would find no node (``details``: the preview) → 422
 ├── NotFound       the thing asked for does not exist                 → 404
 │   └── Hidden     …or the caller may not see it (an authorization denial, audited as one)
 ├── Conflict       the request collides with the current state        → 409
@@ -56,3 +57,14 @@ class Throttled(DomainError):
 
 class Unavailable(DomainError):
     code = "unavailable"
+
+
+class DoesNotFit(InvalidInput):
+    """Some instances of a deploy or scale would find no node (answered 422 with the preview in
+    ``details``); the caller may force it."""
+
+    code = "does_not_fit"
+
+    def __init__(self, message: str, details: dict[str, object]) -> None:
+        super().__init__("instances", message)
+        self.details = details

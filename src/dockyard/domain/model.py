@@ -122,3 +122,15 @@ def new_group(system: str, app: str, name: str, *, environment: str, cluster: st
 
 def check_reason(reason: str) -> str:
     return names.text("reason", reason, max_length=1000)
+
+
+@dataclass(frozen=True)
+class Dedication:
+    """Pool ``pool`` of ``cluster`` runs only application ``app`` of ``system`` (and nothing else of it
+    lands elsewhere): its nodes carry the label and the NoSchedule taint ``dockyard.io/dedicated``."""
+
+    cluster: str
+    pool: str
+    system: str
+    app: str
+    by: str = ""

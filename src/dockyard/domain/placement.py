@@ -16,6 +16,7 @@ real scheduler to decide with. Both are pure.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +26,8 @@ from dockyard.domain.errors import InvalidInput
 POOL_LABEL = "dockyard.io/pool"
 CPU_MODEL_LABEL = "dockyard.io/cpu-model"
 BUSINESS_LABEL = "dockyard.io/business-id"
+DEDICATED_LABEL = "dockyard.io/dedicated"  # label and NoSchedule taint of a pool's nodes dedicated to one application
+AUTO = "auto"  # cpu_model: auto — Dockyard chooses one for the application, where the capacity is
 LEVELS = {"node": "kubernetes.io/hostname", "zone": "topology.kubernetes.io/zone"}
 # Dockyard's PriorityClasses: online services above batch work, so that in mixed pools the scheduler
 # preempts batch instances when an online one needs room (batch never preempts anything).
@@ -98,15 +101,39 @@ def _spread(raw: Any) -> Spread | None:
     return Spread(level=level, hard=hard, by=by)
 
 
-def pod_placement(placement: Placement | None, group_selector: dict[str, str], business_id: str) -> dict[str, Any]:
+def dedicated_value(system: str, app: str) -> str:
+    """The value of :data:`DEDICATED_LABEL` on nodes dedicated to ``system/app``: ``<system>.<app>``,
+    or, when that is longer than a label value may be (63), its first 50 characters and a digest."""
+    value = f"{system}.{app}"
+    if len(value) <= 63:
+        return value
+    return f"{value[:50].rstrip('.-_')}-{hashlib.sha256(value.encode()).hexdigest()[:12]}"
+
+
+def pod_placement(
+    placement: Placement | None,
+    group_selector: dict[str, str],
+    business_id: str,
+    *,
+    dedicated: str = "",
+    cpu_model: str = "",
+) -> dict[str, Any]:
     """The pod spec fields for ``placement``: nothing for none. Spread ``by: business`` without a
-    business id spreads the group's instances."""
-    if placement is None:
-        return {}
+    business id spreads the group's instances. ``dedicated`` (the application's pool is dedicated to it,
+    :func:`dedicated_value`) adds the toleration of that taint and the nodeSelector on that label;
+    ``cpu_model`` is the model chosen for the application, used when the placement says ``auto``."""
     fields: dict[str, Any] = {}
-    selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, placement.cpu_model)) if v}
+    if dedicated:
+        fields["nodeSelector"] = {DEDICATED_LABEL: dedicated}
+        fields["tolerations"] = [
+            {"key": DEDICATED_LABEL, "operator": "Equal", "value": dedicated, "effect": "NoSchedule"}
+        ]
+    if placement is None:
+        return fields
+    model = cpu_model if placement.cpu_model == AUTO else placement.cpu_model
+    selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, model)) if v}
     if selector:
-        fields["nodeSelector"] = selector
+        fields["nodeSelector"] = {**fields.get("nodeSelector", {}), **selector}
     if placement.priority:
         fields["priorityClassName"] = PRIORITIES[placement.priority][0]
     spread = placement.spread

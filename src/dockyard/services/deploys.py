@@ -33,7 +33,7 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import images, release_runner, rollouts
+from dockyard.services import images, placement, release_runner, rollouts
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
@@ -65,9 +65,11 @@ async def start_deploy(
     reason: str = "",
     deadline_seconds: int = DEFAULT_DEADLINE,
     action: str = "deploy",
+    force: bool = False,
 ) -> Operation:
     """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
-    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
+    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
+    :class:`DoesNotFit` when a deploy's instances would not all find a node, unless ``force``."""
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
@@ -85,9 +87,19 @@ async def start_deploy(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
+            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, made)
+            if action == "deploy" and not force:
+                placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
-        elif await uow.model.version(system, app, group, version) is None:
-            raise NotFound(f"version {version} does not exist in group {group!r}")
+        else:
+            existing = await uow.model.version(system, app, group, version)
+            if existing is None:
+                raise NotFound(f"version {version} does not exist in group {group!r}")
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
+            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, existing.spec)
+            if action == "deploy" and not force:
+                placement.check_fits(platform, found.cluster, ref, version, existing.spec)
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
@@ -110,9 +122,11 @@ async def start_scale(
     group: str,
     instances: int,
     deadline_seconds: int = DEFAULT_DEADLINE,
+    force: bool = False,
 ) -> Operation:
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it; during
-    a gray or blue-green release, give the release the new total instead and return its operation."""
+    a gray or blue-green release, give the release the new total instead and return its operation.
+    Scaling out beyond what fits is :class:`DoesNotFit`, unless ``force``."""
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
@@ -134,6 +148,9 @@ async def start_scale(
         if running.spec.instances == instances:
             raise Conflict(f"group {group!r} already runs {instances} instances")
         made = running.spec.with_changes(instances=instances)
+        if instances > running.spec.instances and not force:
+            ref = await placement.group_ref(uow, system, app, group, found.cluster)
+            placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         operation = pending(

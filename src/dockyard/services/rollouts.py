@@ -31,6 +31,7 @@ from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
 from dockyard.domain.versions import BASELINE, VersionSpec
+from dockyard.services import placement
 from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = 300
@@ -96,7 +97,7 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         version = await uow.model.version(op.system, op.app, op.group, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
-    ref = GroupRef(system=op.system, app=op.app, group=op.group, business_id=app.business_id)
+        ref = await placement.group_ref(uow, op.system, op.app, op.group, group.cluster)
     default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
     deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
     spec = version.spec if version else None

@@ -16,8 +16,8 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
 from dockyard.domain.model import Group
-from dockyard.domain.render import GroupRef
 from dockyard.domain.status import InstanceView, State, group_state
+from dockyard.services import placement
 from dockyard.services.platform import Platform
 
 SETTLE = 5.0  # seconds after an operation's end during which the watch caches may lag behind it
@@ -55,7 +55,7 @@ async def group_status(
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
-        application = await uow.model.application(system, app)
+        ref = await placement.group_ref(uow, system, app, group, found.cluster)
     connected = platform.live.connection(found.cluster).connected
     pods = platform.live.pods(found.cluster, system, app, group)
     wanted = version.spec.instances if version else 0
@@ -63,7 +63,6 @@ async def group_status(
     settled = last is None or last.finished_at is None or time.time() - last.finished_at.timestamp() > SETTLE
     # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
     if version is not None and active is None and connected and settled:
-        ref = GroupRef(system=system, app=app, group=group, business_id=application.business_id if application else "")
         deployment = platform.live.deployment(found.cluster, ref.namespace, ref.workload)
         differences = workload_drift(ref, version.number, version.spec, deployment.spec if deployment else None)
     state = group_state(

@@ -338,3 +338,27 @@ class BuildLogRow(Base):
     build_id: Mapped[str] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     line: Mapped[str] = mapped_column(Text)
+
+
+class DedicatedPoolRow(Base):
+    """A node pool of a cluster dedicated to one application (its nodes tainted and labelled)."""
+
+    __tablename__ = "dedicated_pools"
+
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    pool: Mapped[str] = mapped_column(String(63), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63))
+    app: Mapped[str] = mapped_column(String(63))
+    dedicated_by: Mapped[str] = mapped_column(String(100))
+    dedicated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class AppCpuModelRow(Base):
+    """The CPU model Dockyard chose for an application whose placement says ``cpu_model: auto``."""
+
+    __tablename__ = "app_cpu_models"
+
+    system: Mapped[str] = mapped_column(String(63), primary_key=True)
+    app: Mapped[str] = mapped_column(String(63), primary_key=True)
+    cpu_model: Mapped[str] = mapped_column(String(63))
+    chosen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())

@@ -22,6 +22,8 @@ from dockyard.api.schemas import (
     InstanceOut,
     InstancesOut,
     OperationOut,
+    PreviewIn,
+    PreviewOut,
     ReconcileIn,
     RollbackIn,
     ScaleIn,
@@ -30,7 +32,7 @@ from dockyard.api.schemas import (
 )
 from dockyard.domain.access import Principal
 from dockyard.services import applications as svc
-from dockyard.services import deploys
+from dockyard.services import deploys, placement
 from dockyard.services import status as live
 from dockyard.services.platform import Platform
 
@@ -149,8 +151,28 @@ async def deploy(
         changes=body.changes,
         reason=body.reason,
         deadline_seconds=body.deadline_seconds,
+        force=body.force,
     )
     return OperationOut.of(op)
+
+
+@router.post("/{group}/preview", tags=["actions"])
+async def preview(
+    system: str, app: str, group: str, body: PreviewIn, platform: PlatformDep, caller: Caller
+) -> PreviewOut:
+    """Where a deploy of ``version`` (or of a version made from ``spec`` or ``changes``; nothing is
+    saved) would land: per cluster, how many instances fit and the scheduler's reasons for the others."""
+    found = await placement.preview(
+        platform,
+        caller,
+        system=system,
+        app=app,
+        group=group,
+        version=body.version,
+        spec=body.spec,
+        changes=body.changes,
+    )
+    return PreviewOut.model_validate(found.as_dict())
 
 
 @router.post("/{group}/scale", tags=["actions"], status_code=ACCEPTED)
@@ -166,6 +188,7 @@ async def scale(
         group=group,
         instances=body.instances,
         deadline_seconds=body.deadline_seconds,
+        force=body.force,
     )
     return OperationOut.of(op)
 
