@@ -83,8 +83,8 @@ def _by_hand(root: Path, repo: Path, commit: str, ref: str) -> tuple[float, floa
     return ended - started, ended - build_started
 
 
-async def _dockyard(root: Path, repo: Path, registry: str, commits: list[str], n: int) -> tuple[float, list[float]]:
-    settings = Settings(
+def _settings(root: Path, repo: Path, n: int) -> Settings:
+    return Settings(
         database_url=f"sqlite+aiosqlite:///{root / f'dockyard-{n}.db'}",
         admin_token=TOKEN,
         admin_token_file=root / "admin-token",
@@ -94,13 +94,20 @@ async def _dockyard(root: Path, repo: Path, registry: str, commits: list[str], n
         build_source_roots=[str(repo.parent)],
         build_concurrency=1,
     )
-    app = create_app(settings)
+
+
+async def _app(http: httpx.AsyncClient, registry: str) -> None:
+    assert (await http.post("/api/v1/systems", json={"name": "bench"})).status_code == 201
+    body = {"name": "web", "repository": f"{registry}/bench/web"}
+    assert (await http.post("/api/v1/systems/bench/apps", json=body)).status_code == 201
+
+
+async def _dockyard(root: Path, repo: Path, registry: str, commits: list[str], n: int) -> tuple[float, list[float]]:
+    app = create_app(_settings(root, repo, n))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=ADMIN) as http:
-            assert (await http.post("/api/v1/systems", json={"name": "bench"})).status_code == 201
-            body = {"name": "web", "repository": f"{registry}/bench/web"}
-            assert (await http.post("/api/v1/systems/bench/apps", json=body)).status_code == 201
+            await _app(http, registry)
             await _build_all(http, repo, commits[:1])  # warm-up: the base image into Dockyard's storage
             started = time.perf_counter()
             durations = await _build_all(http, repo, commits[1:])
@@ -126,6 +133,28 @@ async def _build_all(http: httpx.AsyncClient, repo: Path, commits: list[str]) ->
         assert got["status"] == "succeeded", got
         durations.append(got["duration_seconds"])
     return durations
+
+
+async def _paired(root: Path, repo: Path, registry: str, commits: list[str]) -> list[tuple[float, float]]:
+    """One build by hand, then the same commit through Dockyard (POST → succeeded), commit after
+    commit: each pair meets about the same load on a shared machine."""
+    app = create_app(_settings(root, repo, 99))
+    pairs = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=ADMIN) as http:
+            await _app(http, registry)
+            for sha in commits:
+                hand, _ = await asyncio.to_thread(_by_hand, root, repo, sha, f"{registry}/hand/web:p-{sha[:12]}")
+                started = time.perf_counter()
+                body = {"source": f"file://{repo}", "commit": sha, "force": True}
+                made = (await http.post("/api/v1/systems/bench/apps/web/builds", json=body)).json()
+                path = f"/api/v1/systems/bench/apps/web/builds/{made['id']}"
+                while (got := (await http.get(path)).json())["status"] not in ("succeeded", "failed"):
+                    await asyncio.sleep(0.05)
+                assert got["status"] == "succeeded", got
+                pairs.append((hand, time.perf_counter() - started))
+    return pairs
 
 
 def main() -> None:
@@ -160,10 +189,22 @@ def main() -> None:
             walls.append(wall)
             durations += took
             print(f"round {round_ + 1}: by hand {hand_totals[-1]:.2f} s, Dockyard {wall:.2f} s", flush=True)
+        pairs = asyncio.run(_paired(root, repo, registry, commits[2:] * args.rounds))
     finally:
         processes.stop(layout.pid_file("registry"), marker=str(layout.root))
         shutil.rmtree(root, ignore_errors=True)
     _report(args.builds, args.rounds, hand, hand_totals, walls, durations)
+    ratios = sorted(d / h for h, d in pairs)
+    print(f"\n| {len(pairs)} paired builds (by hand, then Dockyard, same commit) | by hand | Dockyard |")
+    print("|---|---|---|")
+    hand_p50, dockyard_p50 = statistics.median(h for h, _ in pairs), statistics.median(d for _, d in pairs)
+    print(f"| per build p50 | {hand_p50:.2f} s | {dockyard_p50:.2f} s |")
+    print(f"| sum | {sum(h for h, _ in pairs):.2f} s | {sum(d for _, d in pairs):.2f} s |")
+    print(
+        f"\nDockyard / by hand per pair: median {(statistics.median(ratios) - 1) * 100:+.1f} %, "
+        f"quartiles {(ratios[len(ratios) // 4] - 1) * 100:+.1f} % / {(ratios[3 * len(ratios) // 4] - 1) * 100:+.1f} %; "
+        f"load at the end {os.getloadavg()[0]:.1f}"
+    )
 
 
 def _report(

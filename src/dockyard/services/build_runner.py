@@ -92,11 +92,12 @@ async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = L
     """Run until cancelled (cancelling leaves the builds in flight to be marked interrupted later)."""
     me = runner or runner_id()
     tasks: dict[str, asyncio.Task[None]] = {}
+    kept = _Housekeeping()
     try:
         while True:
             platform.builds_added.clear()
             try:
-                await _round(platform, me, tasks, lease)
+                await _round(platform, me, tasks, lease, kept)
             except DomainError as e:
                 log.warning("build runner: %s", e)
             with contextlib.suppress(TimeoutError):
@@ -109,23 +110,39 @@ async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = L
                 await task
 
 
-async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[None]], lease: float) -> None:
+@dataclass
+class _Housekeeping:
+    """When the runner last renewed its leases and looked for interrupted builds (monotonic)."""
+
+    renewed: float = 0.0
+    swept: float = 0.0
+
+
+async def _round(
+    platform: Platform, me: str, tasks: dict[str, asyncio.Task[None]], lease: float, kept: _Housekeeping
+) -> None:
+    """One look at the queue: one read, and writes only when something is to be done (a build to take,
+    a lease to renew every third of its time, an interrupted build to end), so a busy runner costs the
+    database little while its builds run."""
     for build_id, task in list(tasks.items()):
         if task.done():
             del tasks[build_id]
+    now = time.monotonic()
     async with platform.db.unit_of_work() as uow:
-        for build_id in await uow.builds.interrupted():
-            if build_id not in tasks:
-                for frm in ("cloning", "building", "pushing"):
-                    if await uow.builds.move(
-                        build_id, frm, "failed", reason="interrupted: the server running it stopped; build again"
-                    ):
-                        break
         unfinished = await uow.builds.unfinished()
+        interrupted = await uow.builds.interrupted() if now - kept.swept > lease / 3 else []
+    if now - kept.swept > lease / 3:
+        kept.swept = now
+    for build_id in interrupted:
+        if build_id not in tasks:
+            await _end_interrupted(platform, build_id)
+    if tasks and now - kept.renewed > lease / 3:
+        async with platform.db.unit_of_work() as uow:
+            for build_id in tasks:
+                await uow.builds.claim(build_id, me, seconds=lease)
+        kept.renewed = now
     for build in unfinished:
         if build.id in tasks:
-            async with platform.db.unit_of_work() as uow:
-                await uow.builds.claim(build.id, me, seconds=lease)
             if build.cancel_requested and not tasks[build.id].done():
                 tasks[build.id].cancel()
             continue
@@ -138,6 +155,15 @@ async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[None
             # A slot frees: the runner takes the next queued build at once, not at its next poll.
             task.add_done_callback(lambda _t: platform.builds_added.set())
             tasks[build.id] = task
+
+
+async def _end_interrupted(platform: Platform, build_id: str) -> None:
+    async with platform.db.unit_of_work() as uow:
+        for frm in ("cloning", "building", "pushing"):
+            if await uow.builds.move(
+                build_id, frm, "failed", reason="interrupted: the server running it stopped; build again"
+            ):
+                return
 
 
 async def drive(platform: Platform, build: Build) -> None:
