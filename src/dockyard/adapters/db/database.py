@@ -20,6 +20,7 @@ from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.releases import Releases
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.members = Members(session)
         self.sessions = Sessions(session)
         self.audit = AuditTrail(session)
+        self.locations = LocationGrants(session)
 
 
 class Database:
