@@ -2,8 +2,8 @@
 
 One system is one namespace (named like the system) in every cluster it uses. An application's
 groups are its deployable units, each in one environment, on one or several clusters (its location).
-A version is immutable and numbered per group from 1; a group points at the version it runs. These are plain records; the
-``new_*`` functions check user input and raise :class:`InvalidInput` naming the field.
+A version is immutable and numbered per group from 1; a group points at the version it runs. These are
+plain records; the ``new_*`` functions check user input and raise :class:`InvalidInput` naming the field.
 """
 
 from __future__ import annotations
