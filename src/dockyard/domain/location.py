@@ -22,10 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.quantities import quantity
 
 LABEL_KEYS = ("idc", "provider", "region")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -169,3 +171,63 @@ class Grant:
     reason: str
     requested_by: str
     decided_by: str = ""
+
+
+def node_rooms(
+    nodes: Iterable[Mapping[str, Any]], pods: Iterable[Mapping[str, Any]], *, selector: Mapping[str, str]
+) -> list[NodeRoom]:
+    """What is left on each node of ``nodes`` (Node objects) a pod with ``selector`` as nodeSelector
+    and no toleration could land on: Ready, schedulable, without NoSchedule/NoExecute taints, labels
+    matching; minus the requests of the ``pods`` (Pod objects) bound to it and not finished."""
+    used: dict[str, list[int]] = {}
+    for pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if not node or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        cpu, memory = _requests(pod)
+        total = used.setdefault(node, [0, 0, 0])
+        total[0] += cpu
+        total[1] += memory
+        total[2] += 1
+    rooms = []
+    for node in nodes:
+        meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
+        labels = meta.get("labels") or {}
+        if any(labels.get(k) != v for k, v in selector.items()) or spec.get("unschedulable"):
+            continue
+        if any(t.get("effect") in ("NoSchedule", "NoExecute") for t in spec.get("taints") or []):
+            continue
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+        if not ready:
+            continue
+        allocatable = status.get("allocatable") or {}
+        cpu, memory, count = used.get(meta.get("name", ""), [0, 0, 0])
+        rooms.append(
+            NodeRoom(
+                cpu_millis=_millis(allocatable.get("cpu")) - cpu,
+                memory_mib=_mib(allocatable.get("memory")) - memory,
+                pods=int(_amount(allocatable.get("pods"))) - count,
+            )
+        )
+    return rooms
+
+
+def _requests(pod: Mapping[str, Any]) -> tuple[int, int]:
+    cpu = memory = 0
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        cpu += _millis(requests.get("cpu"))
+        memory += _mib(requests.get("memory"))
+    return cpu, memory
+
+
+def _amount(value: Any) -> Decimal:
+    return quantity(value) or Decimal(0) if value is not None else Decimal(0)
+
+
+def _millis(value: Any) -> int:
+    return int(_amount(value) * 1000)
+
+
+def _mib(value: Any) -> int:
+    return int(_amount(value) / (1024 * 1024))
