@@ -31,9 +31,10 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import Group, Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
 from dockyard.services import release_runner, rollouts
+from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
@@ -84,8 +85,7 @@ async def start_deploy(
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
-        elif await uow.model.version(system, app, group, version) is None:
-            raise NotFound(f"version {version} does not exist in group {group!r}")
+        await _check_location(uow, found, version)
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
@@ -115,7 +115,10 @@ async def start_scale(
         if active is not None and active.action == "release":
             # A release under way takes the new total and keeps its split (services/release_runner.py).
             if not await uow.releases.set_total(active.id, instances, by=by.name):
-                raise Conflict(f"the release on group {group!r} cannot be scaled (a rolling one, or it is ending)")
+                raise Conflict(
+                    f"the release on group {group!r} cannot be scaled (a rolling one, one across clusters, or it "
+                    "is ending)"
+                )
             return active
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first")
@@ -126,6 +129,7 @@ async def start_scale(
         made = running.spec.with_changes(instances=instances)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        await _check_location(uow, found, number)
         operation = pending(
             "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
         )
@@ -145,6 +149,7 @@ async def start_reconcile(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
+        await _check_location(uow, found, found.current_version)
         operation = pending(
             "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
         )
@@ -161,6 +166,18 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
         operation = pending("delete-group", by, system, app, group)
         await uow.operations.add(operation)
     return operation
+
+
+async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
+    """The version's clusters exist and, in production, are granted (services/where.py); raises
+    :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
+    version = await uow.model.version(group.system, group.app, group.name, number)
+    if version is None:
+        raise NotFound(f"version {number} does not exist in group {group.name!r}")
+    application = await uow.model.application(group.system, group.app)
+    if application is None:
+        raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
+    await locating.clusters_of(uow, group, application, version.spec)
 
 
 def pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:
