@@ -101,6 +101,11 @@ RULES: dict[str, Rule] = {
     f"POST {G}/releases/{{release_id}}/pause": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
+    "GET /api/v1/systems/{system}/locations": Rule("system"),
+    "POST /api/v1/systems/{system}/locations": Rule("system", "owner", body={"location": {"idc": "b"}}),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/approve": Rule("platform"),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/revoke": Rule("platform"),
+    "PUT /api/v1/systems/{system}/apps/{app}/location": Rule("app", "owner", body={"location": {"idc": "b"}}),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
@@ -134,6 +139,7 @@ class World:
     operation: str
     release: str
     headers: dict[str, str]
+    grant: int = 0
 
 
 async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) -> World:
@@ -160,7 +166,9 @@ async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) 
         f"{base}/apps/web/groups/prod/releases", json={"version": 1, "strategy": "rolling"}, headers=ADMIN
     )
     assert release.status_code == 202, release.text
-    return World(system, history[0]["id"], release.json()["id"], headers)
+    grant = await http.post(f"{base}/locations", json={"location": {"idc": "a"}}, headers=ADMIN)
+    assert grant.status_code == 201, grant.text
+    return World(system, history[0]["id"], release.json()["id"], headers, grant.json()["id"])
 
 
 def _order(route: str) -> tuple[int, int]:
@@ -212,6 +220,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 number=1,
                 operation_id=world.operation,
                 release_id=world.release,
+                grant_id=world.grant,
                 name="local",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),

@@ -2,8 +2,7 @@
 or revokes it.
 
 Contracts: :func:`request` needs ``manage`` on the system (its owner) and records a ``requested``
-grant; :func:`decide` (approve, revoke) needs a platform admin (members of the system get 403, others
-404) and :class:`Conflict` for a grant already in that state; :func:`grants` needs ``read``. Only
+grant; :func:`decide` (approve, revoke) needs a platform admin (everyone else gets 403) and :class:`Conflict` for a grant already in that state; :func:`grants` needs ``read``. Only
 approved grants count (services/where.py); revoking one stops new deploys, scales and releases of
 production groups there (what runs keeps running). Every change is audited by the API.
 """
@@ -43,7 +42,6 @@ async def grants(platform: Platform, by: Principal, system: str) -> list[Grant]:
 
 
 async def decide(platform: Platform, by: Principal, system: str, grant_id: int, decision: str) -> Grant:
-    authorize(by, "read", system)
     require_admin(by, "approving or revoking a location grant")
     status = DECISIONS[decision]
     async with platform.db.unit_of_work() as uow:
