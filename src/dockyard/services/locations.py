@@ -2,9 +2,10 @@
 or revokes it.
 
 Contracts: :func:`request` needs ``manage`` on the system (its owner) and records a ``requested``
-grant; :func:`decide` (approve, revoke) needs a platform admin (everyone else gets 403) and :class:`Conflict` for a grant already in that state; :func:`grants` needs ``read``. Only
-approved grants count (services/where.py); revoking one stops new deploys, scales and releases of
-production groups there (what runs keeps running). Every change is audited by the API.
+grant; :func:`decide` (approve, revoke) needs a platform admin (everyone else gets 403), and gives
+:class:`Conflict` for a grant already in that state; :func:`grants` needs ``read``. Only approved
+grants count (services/where.py); revoking one stops new deploys, scales and releases of production
+groups there (what runs keeps running). Every change is audited by the API.
 """
 
 from __future__ import annotations
