@@ -1,8 +1,8 @@
 """Integration fixtures: one real sandbox cluster per test run, a real database per test.
 
 The sandbox (20 KWOK nodes on free loopback ports; the many-cluster tests start a second one of 6) and
-the PostgreSQL server live under ``$DOCKYARD_TEST_RUN_DIR`` (set by scripts/test, whose exit trap stops them even if pytest is killed);
-each test works in namespaces of its own.
+the PostgreSQL server live under ``$DOCKYARD_TEST_RUN_DIR`` (set by scripts/test, whose exit trap stops
+them even if pytest is killed); each test works in namespaces of its own.
 """
 
 from __future__ import annotations
