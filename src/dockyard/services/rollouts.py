@@ -110,6 +110,9 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     stored = plan.operation.params.get("split")
     if isinstance(stored, dict) and set(stored) == set(where.clusters):
         return {k: int(v) for k, v in stored.items()}, {k: v for k, v in plan.operation.params.get("away", {}).items()}
+    recorded = {p.cluster: p.instances for p in plan.group.clusters}
+    if plan.force and set(recorded) == set(where.clusters) and sum(recorded.values()) == plan.spec.instances:
+        return recorded, away  # reconcile: the split as recorded, applied again
     capacity = ApiSpareCapacity(lambda n: _cluster(platform, n))
     counts = await splitting.split(
         where=where, spec=plan.spec, up=up, away=away, parts=plan.group.clusters, capacity=capacity
