@@ -86,8 +86,8 @@ _WHERE = ("location", "distribution", "release_order")
 
 def _distribution(raw: Any) -> tuple[tuple[str, int], ...]:
     """``proportional`` (or nothing): () ; fixed counts as a mapping, or the stored list of pairs."""
-    if raw is None or raw == "proportional":
-        return ()
+    if raw is None or raw == "proportional" or (isinstance(raw, (list, tuple)) and not raw):
+        return ()  # the stored form of proportional is an empty list
     field = "placement.distribution"
     pairs = list(raw.items()) if isinstance(raw, dict) else raw
     if not isinstance(pairs, (list, tuple)) or not pairs or len(pairs) > MAX_CLUSTERS:
