@@ -22,7 +22,7 @@ import pytest
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.api.app import create_app
-from dockyard.sandbox import cluster
+from dockyard.sandbox import cluster, processes
 from dockyard.sandbox.binaries import KUBERNETES_VERSION
 from dockyard.sandbox.topology import MANAGED_LABEL, Capacity, Pool, Topology, assign_pod_cidrs, node_manifests
 from dockyard.services.platform import Platform
@@ -286,8 +286,9 @@ async def _one_cluster_away(two: Two) -> None:
     """idc-b's apiserver killed: the group reads degraded there, a scale proceeds on idc-a (idc-b keeps
     its part); once idc-b is back, a reconcile brings it up to date."""
     layout = two.b_sandbox.layout
-    pid = int(layout.pid_file("kube-apiserver").read_text().split()[0])
-    os.kill(pid, signal.SIGKILL)
+    apiserver = processes.find(layout.pid_file("kube-apiserver"), marker=str(layout.root))
+    assert apiserver is not None
+    os.kill(apiserver.pid, signal.SIGKILL)
     try:
 
         async def away() -> bool:
