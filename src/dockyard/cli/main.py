@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli import audit, identity, model, release, sandbox, server
+from dockyard.cli import audit, identity, location, model, release, sandbox, server
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -27,6 +27,7 @@ app.add_typer(model.groups, name="group")
 app.add_typer(model.operations, name="operation")
 app.add_typer(audit.app, name="audit")
 app.add_typer(release.app, name="release")
+app.add_typer(location.app, name="location")
 for command in (model.deploy, model.scale, model.rollback, model.reconcile, model.instances, model.versions):
     app.command()(command)
 app.command()(model.diff)
