@@ -239,6 +239,7 @@ async def test_a_group_split_by_spare_capacity_released_cluster_by_cluster_survi
     assert Counter(i["cluster"] for i in items) == Counter({"idc-a": 8, "idc-b": 4})
 
     await _release_goes_cluster_by_cluster(two)
+    await _an_abort_in_the_first_cluster_stops_the_rest(two)
     await _one_cluster_away(two)
 
 
@@ -282,6 +283,28 @@ async def _release_goes_cluster_by_cluster(two: Two) -> None:
     await _settled(two.b, two.system, {"2": 4})
 
 
+async def _an_abort_in_the_first_cluster_stops_the_rest(two: Two) -> None:
+    body = {"changes": {"image": "registry.local/shop/web:3"}, "steps": ["gray 1", "pause", "100%"]}
+    started = await two.http.post(f"{two.group('batch')}/releases", json=body)
+    assert started.status_code == 202, started.text
+    path = f"{two.group('batch')}/releases/{started.json()['id']}"
+
+    async def paused() -> bool:
+        got = (await two.http.get(path)).json()
+        return bool(got["status"] == "paused" and got["cluster_index"] == 0)
+
+    await _eventually(paused, "the release pauses in idc-b")
+    await _settled(two.b, two.system, {"3": 1, "2": 3})
+    assert (await two.http.post(f"{path}/abort")).status_code == 200
+    done = await two.wait({"id": started.json()["id"]})
+    assert done["status"] == "failed"
+    assert done["error"].startswith("idc-b: aborted at step 2")
+    assert (await two.http.get(path)).json()["status"] == "aborted"
+    await _settled(two.b, two.system, {"2": 4})
+    assert await _versions(two.a, two.system, "batch") == Counter({"2": 8})  # never reached
+    assert (await two.http.get(two.group("batch"))).json()["current_version"] == 2
+
+
 async def _one_cluster_away(two: Two) -> None:
     """idc-b's apiserver killed: the group reads degraded there, a scale proceeds on idc-a (idc-b keeps
     its part); once idc-b is back, a reconcile brings it up to date."""
@@ -300,10 +323,10 @@ async def _one_cluster_away(two: Two) -> None:
         scaled = await two.act("batch", "scale", {"instances": 15})
         assert scaled["params"]["split"] == {"idc-a": 11, "idc-b": 4}
         assert list(scaled["params"]["away"]) == ["idc-b"]
-        await _settled(two.a, two.system, {"3": 11})
+        await _settled(two.a, two.system, {"4": 11})
         group = (await two.http.get(two.group("batch"))).json()
         assert group["clusters"] == [
-            {"cluster": "idc-a", "instances": 11, "version": 3},
+            {"cluster": "idc-a", "instances": 11, "version": 4},
             {"cluster": "idc-b", "instances": 4, "version": 2},
         ]
         listed = (await two.http.get(f"{two.group('batch')}/instances")).json()
@@ -312,5 +335,5 @@ async def _one_cluster_away(two: Two) -> None:
     finally:
         await asyncio.to_thread(cluster.up, layout)
     await two.act("batch", "reconcile", {})
-    await _settled(two.b, two.system, {"3": 4})
+    await _settled(two.b, two.system, {"4": 4})
     await _eventually(lambda: _state(two, "batch", "healthy"), "healthy again on both clusters", timeout=120)
