@@ -88,8 +88,9 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         return await _finish(platform, plan, str(e), {}, {})
     except KubeError as e:
         return await _finish(platform, plan, f"the clusters' spare capacity cannot be read: {e}", {}, {})
+    many = len(counts) > 1
     errors = await asyncio.gather(
-        *(_deploy_to(platform, plan, name, n) for name, n in counts.items() if name not in away)
+        *(_deploy_to(platform, plan, name, n, many=many) for name, n in counts.items() if name not in away)
     )
     error = "; ".join(e for e in errors if e)
     gone = [p.cluster for p in (plan.group.clusters if plan.group else ()) if p.cluster not in counts]
@@ -122,11 +123,12 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     return counts, away
 
 
-async def _deploy_to(platform: Platform, plan: _Plan, cluster: str, instances: int) -> str:
+async def _deploy_to(platform: Platform, plan: _Plan, cluster: str, instances: int, *, many: bool) -> str:
+    """One cluster's rollout; its error names the cluster when the group has several."""
     assert plan.spec is not None
     spec = plan.spec if plan.spec.instances == instances else plan.spec.with_changes(instances=instances)
     error = await _deploy(platform, replace(plan, cluster=cluster, spec=spec))
-    return f"{cluster}: {error}" if error else ""
+    return f"{cluster}: {error}" if error and many else error
 
 
 async def _remove_from(platform: Platform, plan: _Plan, clusters: list[str]) -> str:
