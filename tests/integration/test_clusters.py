@@ -337,3 +337,11 @@ async def _one_cluster_away(two: Two) -> None:
     await two.act("batch", "reconcile", {})
     await _settled(two.b, two.system, {"4": 4})
     await _eventually(lambda: _state(two, "batch", "healthy"), "healthy again on both clusters", timeout=120)
+
+    deleted = await two.http.delete(two.group("batch"))
+    assert deleted.status_code == 202
+    assert (await two.wait(deleted.json()))["status"] == "succeeded"
+    for kube in (two.a, two.b):
+        await _settled(kube, two.system, {})
+        assert await kube.list("apps/v1", "Deployment", namespace=two.system) == []
+    assert (await two.http.get(two.group("batch"))).status_code == 404
