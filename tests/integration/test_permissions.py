@@ -118,6 +118,11 @@ RULES: dict[str, Rule] = {
     # The world's repository is registry.local, which nothing answers: 503 once let through.
     f"GET {A}/images": Rule("app", allowed=frozenset({200, 503})),
     f"POST {A}/images/gc": Rule("app", "owner", body={"dry_run": True}, allowed=frozenset({200, 503})),
+    "GET /api/v1/systems/{system}/locations": Rule("system"),
+    "POST /api/v1/systems/{system}/locations": Rule("system", "owner", body={"location": {"idc": "b"}}),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/approve": Rule("platform"),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/revoke": Rule("platform"),
+    "PUT /api/v1/systems/{system}/apps/{app}/location": Rule("app", "owner", body={"location": {"idc": "b"}}),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
@@ -154,6 +159,7 @@ class World:
     release: str
     build: str
     headers: dict[str, str]
+    grant: int = 0
 
 
 async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) -> World:
@@ -185,7 +191,9 @@ async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) 
         f"{base}/apps/web/builds", json={"source": f"file://{SOURCES}/web", "commit": "abc1234"}, headers=ADMIN
     )
     assert build.status_code == 202, build.text
-    return World(system, history[0]["id"], release.json()["id"], build.json()["id"], headers)
+    grant = await http.post(f"{base}/locations", json={"location": {"idc": "a"}}, headers=ADMIN)
+    assert grant.status_code == 201, grant.text
+    return World(system, history[0]["id"], release.json()["id"], build.json()["id"], headers, grant.json()["id"])
 
 
 def _order(route: str) -> tuple[int, int]:
@@ -242,6 +250,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 operation_id=world.operation,
                 release_id=world.release,
                 build_id=world.build,
+                grant_id=world.grant,
                 name="local",
                 pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",

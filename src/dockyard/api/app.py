@@ -16,7 +16,19 @@ from dockyard import __version__
 from dockyard.api import errors
 from dockyard.api.audit import AuditMiddleware
 from dockyard.api.deps import PlatformDep
-from dockyard.api.routes import audit, builds, clusters, gc, groups, identity, members, operations, releases, systems
+from dockyard.api.routes import (
+    audit,
+    builds,
+    clusters,
+    gc,
+    groups,
+    identity,
+    locations,
+    members,
+    operations,
+    releases,
+    systems,
+)
 from dockyard.domain.errors import DomainError
 from dockyard.services import identity as identity_service
 from dockyard.services import keys
@@ -81,7 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
-    for module in (identity, clusters, systems, members, groups, releases, builds, operations, audit, gc):
+    for module in (identity, clusters, systems, members, groups, releases, builds, operations, audit, gc, locations):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"])

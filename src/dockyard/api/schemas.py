@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.audit import AuditEntry, Verification
 from dockyard.domain.capacity import Amount, ClusterSummary
+from dockyard.domain.location import Grant
 from dockyard.domain.model import Application, Dedication, Group, Operation, System, Version
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 
@@ -50,6 +51,40 @@ class ApplicationIn(In):
     repository: str
     business_id: str = ""
     owners: list[str] = Field(default_factory=list)
+    location: dict[str, Any] | None = Field(
+        default=None, description="default location of its groups: {idc, provider, region, clusters}"
+    )
+
+
+class LocationIn(In):
+    location: dict[str, Any] | None = Field(description="{idc, provider, region, clusters}; null: none")
+
+
+class GrantIn(In):
+    location: dict[str, Any] = Field(description="the location asked for: {idc, provider, region, clusters}")
+    reason: str = ""
+
+
+class GrantOut(BaseModel):
+    id: int
+    system: str
+    location: dict[str, Any]
+    status: str = Field(description="requested | approved | revoked")
+    reason: str
+    requested_by: str
+    decided_by: str
+
+    @classmethod
+    def of(cls, g: Grant) -> GrantOut:
+        return cls(
+            id=g.id,
+            system=g.system,
+            location=g.location.to_data(),
+            status=g.status,
+            reason=g.reason,
+            requested_by=g.requested_by,
+            decided_by=g.decided_by,
+        )
 
 
 class GroupIn(In):
@@ -130,11 +165,17 @@ class ApplicationOut(BaseModel):
     repository: str
     business_id: str
     owners: list[str]
+    location: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
         return cls(
-            system=a.system, name=a.name, repository=a.repository, business_id=a.business_id, owners=list(a.owners)
+            system=a.system,
+            name=a.name,
+            repository=a.repository,
+            business_id=a.business_id,
+            owners=list(a.owners),
+            location=a.location.to_data() if a.location else None,
         )
 
 
@@ -152,6 +193,23 @@ class GroupStatusOut(BaseModel):
     stale: bool = Field(description="the cluster's watch is disconnected: the last known state is shown")
     drift: list[DriftOut] = Field(default_factory=list)
     operation: str | None = Field(default=None, description="id of the unfinished operation, if any")
+    clusters: list[ClusterStateOut] = Field(default_factory=list, description="the group on each of its clusters")
+
+
+class ClusterStateOut(BaseModel):
+    cluster: str
+    state: str = Field(description="as the group's state, or unreachable while the cluster is away")
+    version: int | None = Field(description="the version the group runs there")
+    wanted: int
+    ready: int
+    instances: int
+    connected: bool
+
+
+class GroupClusterOut(BaseModel):
+    cluster: str
+    instances: int
+    version: int | None
 
 
 class GroupOut(BaseModel):
@@ -162,6 +220,9 @@ class GroupOut(BaseModel):
     cluster: str
     current_version: int | None
     latest_version: int
+    clusters: list[GroupClusterOut] = Field(
+        default_factory=list, description="where it runs: instances and version per cluster (empty before a deploy)"
+    )
     status: GroupStatusOut | None = None
 
     @classmethod
@@ -174,6 +235,7 @@ class GroupOut(BaseModel):
             cluster=g.cluster,
             current_version=g.current_version,
             latest_version=g.latest_version,
+            clusters=[GroupClusterOut(cluster=c.cluster, instances=c.instances, version=c.version) for c in g.clusters],
             status=status,
         )
 
@@ -211,10 +273,12 @@ class InstanceOut(BaseModel):
     age_seconds: int
     reason: str
     deleting: bool
+    cluster: str = ""
 
     @classmethod
-    def of(cls, p: PodRecord, now: float) -> InstanceOut:
+    def of(cls, p: PodRecord, now: float, *, cluster: str = "") -> InstanceOut:
         return cls(
+            cluster=cluster,
             name=p.name,
             phase=p.phase,
             ready=p.ready,

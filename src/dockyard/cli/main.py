@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli import audit, builds, identity, model, placement, release, sandbox, server
+from dockyard.cli import audit, builds, identity, location, model, placement, release, sandbox, server
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -31,6 +31,7 @@ app.add_typer(builds.builds, name="build")
 app.add_typer(builds.images, name="images")
 app.add_typer(builds.registry, name="registry")
 app.add_typer(placement.pools, name="pool")
+app.add_typer(location.app, name="location")
 app.command()(placement.gc)
 for command in (
     model.deploy,

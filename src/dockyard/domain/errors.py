@@ -8,6 +8,7 @@ DomainError
 ├── Conflict       the request collides with the current state        → 409
 ├── Unauthenticated  no valid credentials came with the request         → 401
 ├── Forbidden      the caller may see the target but not do this      → 403
+│   └── NotGranted …a production location its system holds no grant for (``field`` names it)
 ├── Throttled      too many attempts; try again in ``retry_after`` seconds → 429
 └── Unavailable    a system the request needs is down (database, cluster) → 503
 """
@@ -45,6 +46,14 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class NotGranted(Forbidden):
+    code = "location_not_granted"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Throttled(DomainError):

@@ -326,3 +326,42 @@ def spare_by_cpu_model(
             room = min(room, (node.memory - memory) // shape.memory)
         spare[model] = spare.get(model, 0) + max(room, 0)
     return spare
+
+
+SPARE_LIMIT = 1000  # instances: :func:`spare` places at most this many (the cost is instances × nodes)
+
+
+def spare(
+    nodes: Sequence[NodeInfo],
+    pods: Pods,
+    shape: PodShape,
+    *,
+    replacing: Callable[[Usage], bool] = lambda _: False,
+    limit: int = SPARE_LIMIT,
+) -> int:
+    """How many instances of ``shape`` still fit on ``nodes`` (the pods ``replacing`` selects counted as
+    room): :func:`place`, asked for as many as the nodes' free resources and pod slots could hold at
+    most (capped at ``limit``), so spread and anti-affinity count as they do for the preview."""
+    state = _State(shape, ())
+    freed: dict[str, tuple[int, int, int]] = {}
+    for pod in pods.in_namespace(shape.namespace):
+        if pod.node and replacing(pod):
+            cpu, memory, count = freed.get(pod.node, (0, 0, 0))
+            freed[pod.node] = (cpu + pod.cpu_millis, memory + pod.memory, count + 1)
+    bound = 0
+    for node in nodes:
+        if state.static_reason(node) is not None:
+            continue
+        cpu, memory, count = pods.used(node.name)
+        back = freed.get(node.name, (0, 0, 0))
+        room = node.pods - count + back[2]
+        if shape.cpu_millis:
+            room = min(room, (node.cpu_millis - cpu + back[0]) // shape.cpu_millis)
+        if shape.memory:
+            room = min(room, (node.memory - memory + back[1]) // shape.memory)
+        bound += max(room, 0)
+        if bound >= limit:
+            break
+    if bound == 0:
+        return 0
+    return place(nodes, pods, shape, min(bound, limit), replacing=replacing).fits

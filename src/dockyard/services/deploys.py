@@ -31,9 +31,10 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import Group, Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
 from dockyard.services import images, placement, release_runner, rollouts
+from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
@@ -87,19 +88,19 @@ async def start_deploy(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            ref = await placement.group_ref(uow, system, app, group, found.cluster)
-            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, made)
+            number = (found.latest_version or 0) + 1
+            planned = await placement.plan(platform, uow, found, number, made, pin=True)
             if action == "deploy" and not force:
-                placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
+                placement.check_fits(platform, planned, number, made)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
         else:
             existing = await uow.model.version(system, app, group, version)
             if existing is None:
                 raise NotFound(f"version {version} does not exist in group {group!r}")
-            ref = await placement.group_ref(uow, system, app, group, found.cluster)
-            ref = await placement.choose_cpu_model(platform, uow, found.cluster, ref, existing.spec)
+            planned = await placement.plan(platform, uow, found, version, existing.spec, pin=True)
             if action == "deploy" and not force:
-                placement.check_fits(platform, found.cluster, ref, version, existing.spec)
+                placement.check_fits(platform, planned, version, existing.spec)
+        await _check_location(uow, found, version)
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
@@ -139,7 +140,10 @@ async def start_scale(
         if active is not None and active.action == "release":
             # A release under way takes the new total and keeps its split (services/release_runner.py).
             if not await uow.releases.set_total(active.id, instances, by=by.name):
-                raise Conflict(f"the release on group {group!r} cannot be scaled (a rolling one, or it is ending)")
+                raise Conflict(
+                    f"the release on group {group!r} cannot be scaled (a rolling one, one across clusters, or it "
+                    "is ending)"
+                )
             return active
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first")
@@ -149,10 +153,12 @@ async def start_scale(
             raise Conflict(f"group {group!r} already runs {instances} instances")
         made = running.spec.with_changes(instances=instances)
         if instances > running.spec.instances and not force:
-            ref = await placement.group_ref(uow, system, app, group, found.cluster)
-            placement.check_fits(platform, found.cluster, ref, (found.latest_version or 0) + 1, made)
+            number = (found.latest_version or 0) + 1
+            planned = await placement.plan(platform, uow, found, number, made, pin=False)
+            placement.check_fits(platform, planned, number, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        await _check_location(uow, found, number)
         operation = pending(
             "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
         )
@@ -172,6 +178,7 @@ async def start_reconcile(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
+        await _check_location(uow, found, found.current_version)
         operation = pending(
             "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
         )
@@ -188,6 +195,18 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
         operation = pending("delete-group", by, system, app, group)
         await uow.operations.add(operation)
     return operation
+
+
+async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
+    """The version's clusters exist and, in production, are granted (services/where.py); raises
+    :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
+    version = await uow.model.version(group.system, group.app, group.name, number)
+    if version is None:
+        raise NotFound(f"version {number} does not exist in group {group.name!r}")
+    application = await uow.model.application(group.system, group.app)
+    if application is None:
+        raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
+    await locating.clusters_of(uow, group, application, version.spec)
 
 
 def pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:

@@ -20,7 +20,7 @@ from dockyard.domain.capacity import (
     shape_of,
     summarize,
 )
-from dockyard.domain.fit import Fit, PodList, place, spare_by_cpu_model
+from dockyard.domain.fit import Fit, PodList, place, spare, spare_by_cpu_model
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import parse_spec
 
@@ -252,3 +252,29 @@ def test_spare_by_cpu_model_counts_what_each_model_can_still_take() -> None:
     used = {"i0": (4000, GI, 1)}
     spare = spare_by_cpu_model(nodes, lambda n: used.get(n, (0, 0, 0)), shape(cpu_millis=2000))
     assert spare == {"intel": 2 + 4, "amd": 8}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "pods", "s", "limit", "expected"),
+    [
+        ([node("n0", cpu=8000)], [], shape(cpu_millis=2000), 1000, 4),  # cpu bound
+        ([node("n0", memory=3 * GI)], [], shape(), 1000, 3),  # memory bound
+        ([node("n0", pods=2)], [], shape(), 1000, 2),  # pod slots bound
+        ([node("n0", cpu=8000)], [pod("x", "n0", cpu=5000)], shape(), 1000, 3),  # others' requests taken
+        ([node("n0", cpu=8000)], [pod("g", "n0", cpu=5000, group="prod")], shape(), 1000, 8),  # own: room
+        (TEN, [], HARD, 1000, 10),  # hard anti-affinity: one per node, as place says
+        (
+            [node("n0", unschedulable=True), node("n1", pool="b")],
+            [],
+            shape(node_selector=(("dockyard.io/pool", "a"),)),
+            1000,
+            0,
+        ),
+        (TEN, [], shape(), 50, 50),  # capped
+    ],
+)
+def test_spare_is_what_place_would_still_fit(
+    nodes: list[NodeInfo], pods: list[Usage], s: PodShape, limit: int, expected: int
+) -> None:
+    got = spare(nodes, PodList(pods), s, replacing=lambda p: p.group == "prod", limit=limit)
+    assert got == expected

@@ -21,6 +21,7 @@ from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.placements import Placements
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.sessions = Sessions(session)
         self.audit = AuditTrail(session)
         self.placements = Placements(session)
+        self.locations = LocationGrants(session)
 
 
 class Database:

@@ -7,12 +7,14 @@ at ``/api/v1/operations/{id}``. A second change while one runs gets 409.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 from fastapi import APIRouter, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import (
+    ClusterStateOut,
     DeployIn,
     DiffOut,
     DriftOut,
@@ -53,6 +55,7 @@ async def _group_out(platform: Platform, caller: Principal, system: str, app: st
             stale=st.stale,
             drift=drift,
             operation=st.operation,
+            clusters=[ClusterStateOut(**asdict(c)) for c in st.clusters],
         ),
     )
 
@@ -84,10 +87,11 @@ async def delete_group(system: str, app: str, group: str, platform: PlatformDep,
 
 @router.get("/{group}/instances", tags=["groups"])
 async def list_instances(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> InstancesOut:
-    """The group's instances (pods) from the watch cache; ``stale`` while the cluster is unreachable."""
+    """The group's instances (pods) on each of its clusters, from the watch caches; ``stale`` while one
+    of its clusters is unreachable (its instances are then the last known ones)."""
     pods, stale = await live.instances(platform, caller, system, app, group)
     now = time.time()
-    return InstancesOut(stale=stale, items=[InstanceOut.of(p, now) for p in pods])
+    return InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods])
 
 
 @router.get("/{group}/versions", tags=["versions"])
