@@ -238,9 +238,26 @@ async def test_a_group_split_by_spare_capacity_released_cluster_by_cluster_survi
     items = (await two.http.get(f"{two.group('batch')}/instances")).json()["items"]
     assert Counter(i["cluster"] for i in items) == Counter({"idc-a": 8, "idc-b": 4})
 
+    await _preview_and_fit_check_judge_each_cluster_with_its_share(two)
     await _release_goes_cluster_by_cluster(two)
     await _an_abort_in_the_first_cluster_stops_the_rest(two)
     await _one_cluster_away(two)
+
+
+async def _preview_and_fit_check_judge_each_cluster_with_its_share(two: Two) -> None:
+    """40 instances split as a deploy would (room 24 and 12, the group's own 8 and 4 included: 27 and
+    13); each cluster is previewed with its share, and the scale is refused for what does not fit."""
+    preview = (await two.http.post(f"{two.group('batch')}/preview", json={"changes": {"instances": 40}})).json()
+    got = {c["cluster"]: (c["wanted"], c["fits"]) for c in preview["clusters"]}
+    assert got == {"idc-a": (27, 24), "idc-b": (13, 12)}, preview
+    assert (preview["wanted"], preview["fits"], preview["pending"]) == (40, 36, 4)
+    refused = await two.http.post(f"{two.group('batch')}/scale", json={"instances": 40})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "does_not_fit"
+    assert refused.json()["details"]["preview"] == preview
+    assert (await two.http.get(two.group("batch"))).json()["latest_version"] == 1  # nothing written
+    fits = (await two.http.post(f"{two.group('batch')}/preview", json={"changes": {"instances": 18}})).json()
+    assert {c["cluster"]: (c["wanted"], c["fits"]) for c in fits["clusters"]} == {"idc-a": (12, 12), "idc-b": (6, 6)}
 
 
 async def _state(two: Two, group: str, state: str) -> bool:

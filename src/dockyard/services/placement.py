@@ -234,7 +234,7 @@ def check_fits(platform: Platform, planned: Planned, number: int, spec: VersionS
     first = judged[0].fit
     missing = sum(c.fit.pending for c in judged)
     raise DoesNotFit(
-        f"{missing} of {found.wanted} instances would not fit on cluster {judged[0].cluster}: "
+        f"{missing} of {found.wanted} instances would not fit on cluster {', '.join(c.cluster for c in judged)}: "
         f"{first.message} Give force: true to deploy anyway",
         {"preview": found.as_dict()},
     )
