@@ -1,8 +1,8 @@
 """Integration fixtures: one real sandbox cluster per test run, a real database per test.
 
-The sandbox (20 KWOK nodes on free loopback ports) and the PostgreSQL server live under
-``$DOCKYARD_TEST_RUN_DIR`` (set by scripts/test, whose exit trap stops them even if pytest is killed);
-each test works in namespaces of its own.
+The sandbox (20 KWOK nodes on free loopback ports; the many-cluster tests start a second one of 6) and
+the PostgreSQL server live under ``$DOCKYARD_TEST_RUN_DIR`` (set by scripts/test, whose exit trap stops
+them even if pytest is killed); each test works in namespaces of its own.
 """
 
 from __future__ import annotations
@@ -82,6 +82,25 @@ def sandbox(run_dir: Path) -> Iterator[Sandbox]:
     ports = Ports.pick_free()
     try:
         cluster.up(layout, ports=ports, topology=default_topology(SANDBOX_NODES))
+        yield Sandbox(layout=layout, ports=ports)
+    finally:
+        cluster.down(layout)
+        shutil.rmtree(layout.root, ignore_errors=True)
+
+
+SECOND_SANDBOX_NODES = 6
+
+
+@pytest.fixture(scope="session")
+def second_sandbox(run_dir: Path) -> Iterator[Sandbox]:
+    """A second, small cluster (6 KWOK nodes, one IDC ``idc-b``) with its own control plane and ports,
+    for the many-cluster tests only: started the first time one of them asks for it."""
+    layout = Layout(run_dir / "sandbox-b")
+    ports = Ports.pick_free()
+    try:
+        cluster.up(
+            layout, ports=ports, topology=default_topology(SECOND_SANDBOX_NODES, idc="idc-b"), labels={"idc": "b"}
+        )
         yield Sandbox(layout=layout, ports=ports)
     finally:
         cluster.down(layout)

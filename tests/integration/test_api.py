@@ -322,7 +322,8 @@ async def test_a_namespace_dockyard_did_not_make_is_never_taken_over(api: Api, k
 async def test_after_a_failed_deploy_rollback_to_the_running_version_restores_it(api: Api, kube: KubeCluster) -> None:
     await api.act("deploy", {"spec": {**V1, "instances": 2}})
     accepted = await api.http.post(
-        f"{api.group}/deploy", json={"changes": {"flavor": "xlarge", "instances": 200}, "deadline_seconds": 5}
+        f"{api.group}/deploy",
+        json={"changes": {"flavor": "xlarge", "instances": 200}, "deadline_seconds": 5, "force": True},
     )
     assert (await api.wait(accepted.json()))["status"] == "failed"
     assert (await api.http.get(api.group)).json()["current_version"] == 1

@@ -102,7 +102,12 @@ def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sa
     bad = run(cli, "scale", target, "501", ok=False)
     assert bad.returncode == 1
     assert bad.stderr == "error: instances: Input should be less than or equal to 500\n"
-    failed = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", "--deadline", "5", ok=False)
+    refused = run(cli, "deploy", target, "--instances", "400", "--flavor", "xlarge", ok=False)
+    assert refused.returncode == 1
+    assert "instances would not fit" in refused.stderr
+    assert "Insufficient cpu" in refused.stderr
+    args = ("--instances", "400", "--flavor", "xlarge", "--deadline", "5", "--force")
+    failed = run(cli, "deploy", target, *args, ok=False)
     assert failed.returncode == 1
     assert "failed after" in failed.stderr
     assert "Insufficient" in failed.stderr or "exceeded quota" in failed.stderr
@@ -174,3 +179,31 @@ def test_a_gray_release_from_the_cli(cli: dict[str, str], sandbox: Sandbox, tmp_
     refused = run(admin, "release", "abort", target, ok=False)
     assert refused.returncode == 1
     assert "has ended" in refused.stderr
+
+
+def test_location_grants_and_an_apps_default_location_from_the_cli(cli: dict[str, str], sandbox: Sandbox) -> None:
+    run(cli, "login", "--token", TOKEN)
+    run(cli, "cluster", "register", "local", "--kubeconfig", str(sandbox.kubeconfig), "--label", "idc=local")
+    system = f"loc-{uuid.uuid4().hex[:8]}"
+    run(cli, "system", "create", system)
+    run(cli, "app", "create", f"{system}/web", "--repository", "registry.local/shop/web")
+
+    nothing = run(cli, "location", "request", system, ok=False)
+    assert (nothing.returncode, nothing.stderr) == (
+        1,
+        "error: give the location: --idc, --provider, --region and/or --cluster\n",
+    )
+    asked = run(cli, "location", "request", system, "--idc", "local", "--reason", "the only IDC")
+    assert "idc=local" in asked.stdout
+    assert "requested" in asked.stdout
+    grant = json.loads(run(cli, "location", "list", system, "-o", "json").stdout)[0]
+    approved = json.loads(run(cli, "location", "approve", system, str(grant["id"]), "-o", "json").stdout)
+    assert (approved["status"], approved["decided_by"], approved["location"]) == ("approved", "admin", {"idc": "local"})
+    again = run(cli, "location", "approve", system, str(grant["id"]), ok=False)
+    assert again.returncode == 1
+    assert again.stderr.startswith(f"error: location grant {grant['id']} is approved")
+
+    app = json.loads(run(cli, "location", "default", f"{system}/web", "--idc", "local", "-o", "json").stdout)
+    assert app["location"] == {"idc": "local"}
+    cleared = json.loads(run(cli, "location", "default", f"{system}/web", "-o", "json").stdout)
+    assert cleared["location"] is None

@@ -146,7 +146,14 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     platform, name = system
     huge = await _version(platform, name, flavor="xlarge", instances=200)  # 1,600 CPUs on 20 × 32
     op = await start_deploy(
-        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=huge, deadline_seconds=10
+        platform,
+        Principal("bob", admin=True),
+        system=name,
+        app="web",
+        group="prod",
+        version=huge,
+        deadline_seconds=10,
+        force=True,
     )
     done = await run_operation(platform, op.id)
     assert done.status == "failed"

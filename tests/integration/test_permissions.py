@@ -64,6 +64,12 @@ RULES: dict[str, Rule] = {
     "DELETE /api/v1/users/me/tokens/{token_id}": Rule("user", allowed=frozenset({404})),  # nobody's token
     "GET /api/v1/clusters": Rule("user"),
     "GET /api/v1/clusters/{name}": Rule("user"),
+    "GET /api/v1/clusters/{name}/status": Rule("user"),
+    "GET /api/v1/clusters/{name}/dedicated-pools": Rule("user"),
+    "PUT /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule(
+        "platform", body={"system": "{world}", "app": "web"}, allowed=frozenset({422, 503})
+    ),
+    "DELETE /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule("platform", allowed=frozenset({404})),
     "PUT /api/v1/clusters/{name}": Rule("platform", body="cluster"),
     "GET /api/v1/systems": Rule("user"),
     "POST /api/v1/systems": Rule("platform", body={"name": "new-{world}"}),
@@ -95,6 +101,7 @@ RULES: dict[str, Rule] = {
     f"GET {G}/operations": Rule("app"),
     f"POST {G}/deploy": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/scale": Rule("app", "developer", body={"instances": 2}),
+    f"POST {G}/preview": Rule("app", body={"version": 1}),
     f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
     f"POST {G}/reconcile": Rule("app", "developer", body={}),
     f"POST {G}/releases": Rule("app", "developer", body={"changes": {"instances": 2}}),
@@ -112,9 +119,16 @@ RULES: dict[str, Rule] = {
     # The world's repository is registry.local, which nothing answers: 503 once let through.
     f"GET {A}/images": Rule("app", allowed=frozenset({200, 503})),
     f"POST {A}/images/gc": Rule("app", "owner", body={"dry_run": True}, allowed=frozenset({200, 503})),
+    "GET /api/v1/systems/{system}/locations": Rule("system"),
+    "POST /api/v1/systems/{system}/locations": Rule("system", "owner", body={"location": {"idc": "b"}}),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/approve": Rule("platform"),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/revoke": Rule("platform"),
+    "PUT /api/v1/systems/{system}/apps/{app}/location": Rule("app", "owner", body={"location": {"idc": "b"}}),
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/gc": Rule("platform"),
+    "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }
 
 
@@ -146,6 +160,7 @@ class World:
     release: str
     build: str
     headers: dict[str, str]
+    grant: int = 0
 
 
 async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) -> World:
@@ -177,7 +192,9 @@ async def _world(http: httpx.AsyncClient, caller: str, headers: dict[str, str]) 
         f"{base}/apps/web/builds", json={"source": f"file://{SOURCES}/web", "commit": "abc1234"}, headers=ADMIN
     )
     assert build.status_code == 202, build.text
-    return World(system, history[0]["id"], release.json()["id"], build.json()["id"], headers)
+    grant = await http.post(f"{base}/locations", json={"location": {"idc": "a"}}, headers=ADMIN)
+    assert grant.status_code == 201, grant.text
+    return World(system, history[0]["id"], release.json()["id"], build.json()["id"], headers, grant.json()["id"])
 
 
 def _order(route: str) -> tuple[int, int]:
@@ -234,7 +251,9 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 operation_id=world.operation,
                 release_id=world.release,
                 build_id=world.build,
+                grant_id=world.grant,
                 name="local",
+                pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),
             )

@@ -22,8 +22,10 @@ from dockyard.api.routes import (
     builds,
     clusters,
     events,
+    gc,
     groups,
     identity,
+    locations,
     members,
     operations,
     releases,
@@ -93,7 +95,20 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
-    for module in (identity, clusters, systems, members, groups, events, releases, builds, operations, audit):
+    for module in (
+        identity,
+        clusters,
+        systems,
+        members,
+        groups,
+        events,
+        releases,
+        builds,
+        operations,
+        audit,
+        gc,
+        locations,
+    ):
         app.include_router(module.router)
 
     console = app.state.console = Console(settings.console_dir or default_directory())

@@ -21,6 +21,7 @@ from dockyard.domain.errors import (
     Hidden,
     InvalidInput,
     NotFound,
+    NotGranted,
     Throttled,
     Unauthenticated,
     Unavailable,
@@ -108,7 +109,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         request.state.failure = Failure(str(exc), denied=isinstance(exc, (Hidden, Forbidden, Unauthenticated)))
-        details = {"field": exc.field} if isinstance(exc, InvalidInput) else {}
+        details = (
+            {"field": exc.field, **getattr(exc, "details", {})} if isinstance(exc, (InvalidInput, NotGranted)) else {}
+        )
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
         return JSONResponse(error_body(exc.code, str(exc), details), status_code=status, headers=headers)

@@ -51,6 +51,11 @@ class ReleaseOut(BaseModel):
     created_by: str
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
+    clusters: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="a group on several clusters: [{cluster, instances}] in release order ([] on one cluster)",
+    )
+    cluster_index: int = Field(default=0, description="the cluster under way; total and step are that cluster's")
 
     @classmethod
     def of(cls, r: Release) -> ReleaseOut:
@@ -81,4 +86,6 @@ class ReleaseOut(BaseModel):
             created_by=r.created_by,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            clusters=list(r.clusters),
+            cluster_index=r.cluster_index,
         )

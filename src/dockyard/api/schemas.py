@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.audit import AuditEntry, Verification
-from dockyard.domain.model import Application, Group, Operation, System, Version
+from dockyard.domain.capacity import Amount, ClusterSummary
+from dockyard.domain.location import Grant
+from dockyard.domain.model import Application, Dedication, Group, Operation, System, Version
+from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 
 
 class In(BaseModel):
@@ -48,6 +51,40 @@ class ApplicationIn(In):
     repository: str
     business_id: str = ""
     owners: list[str] = Field(default_factory=list)
+    location: dict[str, Any] | None = Field(
+        default=None, description="default location of its groups: {idc, provider, region, clusters}"
+    )
+
+
+class LocationIn(In):
+    location: dict[str, Any] | None = Field(description="{idc, provider, region, clusters}; null: none")
+
+
+class GrantIn(In):
+    location: dict[str, Any] = Field(description="the location asked for: {idc, provider, region, clusters}")
+    reason: str = ""
+
+
+class GrantOut(BaseModel):
+    id: int
+    system: str
+    location: dict[str, Any]
+    status: str = Field(description="requested | approved | revoked")
+    reason: str
+    requested_by: str
+    decided_by: str
+
+    @classmethod
+    def of(cls, g: Grant) -> GrantOut:
+        return cls(
+            id=g.id,
+            system=g.system,
+            location=g.location.to_data(),
+            status=g.status,
+            reason=g.reason,
+            requested_by=g.requested_by,
+            decided_by=g.decided_by,
+        )
 
 
 class GroupIn(In):
@@ -62,14 +99,19 @@ class VersionIn(In):
     reason: str = ""
 
 
-class DeployIn(VersionIn):
+class PreviewIn(VersionIn):
     version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
+
+
+class DeployIn(PreviewIn):
     deadline_seconds: int = Field(default=300, ge=5, le=3600)
+    force: bool = Field(default=False, description="deploy even when the preview says some instances would not fit")
 
 
 class ScaleIn(In):
     instances: int = Field(ge=0, le=500)
     deadline_seconds: int = Field(default=300, ge=5, le=3600)
+    force: bool = Field(default=False, description="scale out even when some instances would not fit")
 
 
 class RollbackIn(In):
@@ -123,11 +165,17 @@ class ApplicationOut(BaseModel):
     repository: str
     business_id: str
     owners: list[str]
+    location: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
         return cls(
-            system=a.system, name=a.name, repository=a.repository, business_id=a.business_id, owners=list(a.owners)
+            system=a.system,
+            name=a.name,
+            repository=a.repository,
+            business_id=a.business_id,
+            owners=list(a.owners),
+            location=a.location.to_data() if a.location else None,
         )
 
 
@@ -145,6 +193,23 @@ class GroupStatusOut(BaseModel):
     stale: bool = Field(description="the cluster's watch is disconnected: the last known state is shown")
     drift: list[DriftOut] = Field(default_factory=list)
     operation: str | None = Field(default=None, description="id of the unfinished operation, if any")
+    clusters: list[ClusterStateOut] = Field(default_factory=list, description="the group on each of its clusters")
+
+
+class ClusterStateOut(BaseModel):
+    cluster: str
+    state: str = Field(description="as the group's state, or unreachable while the cluster is away")
+    version: int | None = Field(description="the version the group runs there")
+    wanted: int
+    ready: int
+    instances: int
+    connected: bool
+
+
+class GroupClusterOut(BaseModel):
+    cluster: str
+    instances: int
+    version: int | None
 
 
 class GroupOut(BaseModel):
@@ -155,6 +220,9 @@ class GroupOut(BaseModel):
     cluster: str
     current_version: int | None
     latest_version: int
+    clusters: list[GroupClusterOut] = Field(
+        default_factory=list, description="where it runs: instances and version per cluster (empty before a deploy)"
+    )
     status: GroupStatusOut | None = None
 
     @classmethod
@@ -167,6 +235,7 @@ class GroupOut(BaseModel):
             cluster=g.cluster,
             current_version=g.current_version,
             latest_version=g.latest_version,
+            clusters=[GroupClusterOut(cluster=c.cluster, instances=c.instances, version=c.version) for c in g.clusters],
             status=status,
         )
 
@@ -204,10 +273,12 @@ class InstanceOut(BaseModel):
     age_seconds: int
     reason: str
     deleting: bool
+    cluster: str = ""
 
     @classmethod
-    def of(cls, p: PodRecord, now: float) -> InstanceOut:
+    def of(cls, p: PodRecord, now: float, *, cluster: str = "") -> InstanceOut:
         return cls(
+            cluster=cluster,
             name=p.name,
             phase=p.phase,
             ready=p.ready,
@@ -355,3 +426,104 @@ class AuditVerifyOut(BaseModel):
             first_bad=AuditBreakOut(seq=v.first_bad.seq, reason=v.first_bad.reason) if v.first_bad else None,
             head=AuditHeadOut(seq=v.head.seq, hash=v.head.hash) if v.head else None,
         )
+
+
+class AmountOut(BaseModel):
+    cpu_millis: int
+    memory_mib: int
+
+    @classmethod
+    def of(cls, a: Amount) -> AmountOut:
+        return cls(cpu_millis=a.cpu_millis, memory_mib=a.memory_mib)
+
+
+class NodeCountsOut(BaseModel):
+    ready: int
+    not_ready: int
+
+
+class PoolStatusOut(BaseModel):
+    pool: str
+    cpu_model: str
+    nodes: int
+    ready: int
+    allocatable: AmountOut
+    requested: AmountOut
+
+
+class ClusterStatusOut(BaseModel):
+    """A cluster's capacity from Dockyard's watch caches: nodes, pods (``pending``: not yet on a node),
+    allocatable against requested CPU and memory, in all and per pool and CPU model."""
+
+    cluster: str
+    connected: bool
+    nodes: NodeCountsOut
+    pods: int
+    pending: int
+    allocatable: AmountOut
+    requested: AmountOut
+    pools: list[PoolStatusOut]
+
+    @classmethod
+    def of(cls, name: str, connected: bool, s: ClusterSummary) -> ClusterStatusOut:
+        pools = [
+            PoolStatusOut(
+                pool=p.pool,
+                cpu_model=p.cpu_model,
+                nodes=p.nodes,
+                ready=p.ready,
+                allocatable=AmountOut.of(p.allocatable),
+                requested=AmountOut.of(p.requested),
+            )
+            for p in s.pools
+        ]
+        return cls(
+            cluster=name,
+            connected=connected,
+            nodes=NodeCountsOut(ready=s.ready, not_ready=s.not_ready),
+            pods=s.pods,
+            pending=s.pending,
+            allocatable=AmountOut.of(s.allocatable),
+            requested=AmountOut.of(s.requested),
+            pools=pools,
+        )
+
+
+class ClusterFitOut(BaseModel):
+    cluster: str
+    connected: bool = Field(description="false: the caches are not synced, the numbers are not to be trusted")
+    wanted: int
+    fits: int
+    pending: int
+    nodes: dict[str, int] = Field(description="where the instances that fit would land: node → instances")
+    message: str = Field(description="the scheduler's message for the instances that do not fit, empty if all fit")
+    reasons: dict[str, int] = Field(description="reason → number of nodes, as counted in the message")
+    preempted: int = Field(description="lower-priority pods the instances would preempt")
+
+
+class PreviewOut(BaseModel):
+    wanted: int
+    fits: int
+    pending: int
+    clusters: list[ClusterFitOut]
+
+
+class DedicationIn(In):
+    system: str
+    app: str
+
+
+class DedicationOut(BaseModel):
+    cluster: str
+    pool: str
+    system: str
+    app: str
+    by: str
+    taint: str = Field(
+        description="the taint (and label) on the pool's nodes: dockyard.io/dedicated=<value>:NoSchedule"
+    )
+
+    @classmethod
+    def of(cls, d: Dedication) -> DedicationOut:
+        taint = f"{DEDICATED_LABEL}={dedicated_value(d.system, d.app)}:NoSchedule"
+        return cls(cluster=d.cluster, pool=d.pool, system=d.system, app=d.app, by=d.by, taint=taint)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dockyard.cli import audit, builds, identity, model, release, sandbox, server
+from dockyard.cli import audit, builds, identity, location, model, placement, release, sandbox, server
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -30,7 +30,18 @@ app.add_typer(release.app, name="release")
 app.add_typer(builds.builds, name="build")
 app.add_typer(builds.images, name="images")
 app.add_typer(builds.registry, name="registry")
-for command in (model.deploy, model.scale, model.rollback, model.reconcile, model.instances, model.versions):
+app.add_typer(placement.pools, name="pool")
+app.add_typer(location.app, name="location")
+app.command()(placement.gc)
+for command in (
+    model.deploy,
+    model.preview,
+    model.scale,
+    model.rollback,
+    model.reconcile,
+    model.instances,
+    model.versions,
+):
     app.command()(command)
 app.command()(model.diff)
 app.command()(model.history)

@@ -23,6 +23,7 @@ from dockyard.cli.common import k as _k
 from dockyard.cli.errors import fail
 from dockyard.cli.kubeconfigs import read_kubeconfig
 from dockyard.cli.output import Format, OutputOpt, age, console, show
+from dockyard.cli.placement import cluster_status, show_preview
 from dockyard.domain.clusters import IN_CLUSTER
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +70,9 @@ _CLUSTER_COLUMNS = [
 def cluster_list(output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
     with _client(server, token) as client:
         show(client.get("/api/v1/clusters"), output, _CLUSTER_COLUMNS)
+
+
+clusters.command("status")(cluster_status)
 
 
 @clusters.command("register")
@@ -265,6 +269,7 @@ def group_delete(
 # actions -----------------------------------------------------------------------------------------
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Return once the operation is accepted")]
 Deadline = Annotated[int, typer.Option("--deadline", help="Seconds until the operation fails if not done")]
+Force = Annotated[bool, typer.Option("--force", help="Go ahead even if the preview says some instances would not fit")]
 
 
 def deploy(
@@ -292,11 +297,15 @@ def deploy(
     reason: str = "",
     deadline: Deadline = 300,
     no_wait: NoWait = False,
+    force: Force = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show where the instances would land (the placement preview)")
+    ] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Deploy a version: an existing one (--version), a whole spec (--spec), or changes to the latest."""
-    body: dict[str, Any] = {"reason": reason, "deadline_seconds": deadline}
+    body: dict[str, Any] = {"reason": reason, "deadline_seconds": deadline, "force": force}
     changes: dict[str, Any] = {}
     for key, value in (("image", image), ("build", build), ("flavor", flavor), ("instances", instances)):
         if value is not None:
@@ -318,7 +327,38 @@ def deploy(
         body["spec"] = _load_spec(spec)
     else:
         body["changes"] = changes
+    if dry_run:
+        preview = {k: v for k, v in body.items() if k in ("version", "spec", "changes")}
+        with _client(server, token) as client:
+            show_preview(client, _group_path(target), preview, Format.table)
+        return
     _act(target, "deploy", body, no_wait, server, token)
+
+
+def preview(
+    target: GroupArg,
+    version: Annotated[int | None, typer.Option("--version", help="An existing version")] = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="A whole version spec (YAML or JSON file)")] = None,
+    instances: Annotated[int | None, typer.Option(help="The latest version with this instance count")] = None,
+    flavor: Annotated[str | None, typer.Option(help="The latest version with this flavor")] = None,
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Where a deploy would land: per cluster, how many instances fit and the scheduler's reasons for the
+    others (from Dockyard's caches; nothing is created). Exit 1 when some would not fit."""
+    changes = {k: v for k, v in (("instances", instances), ("flavor", flavor)) if v is not None}
+    body: dict[str, Any] = {}
+    if sum(x is not None for x in (version, spec, changes or None)) > 1:
+        fail("give --version, --spec, or changes (--instances, --flavor)")
+    if version is not None:
+        body["version"] = version
+    elif spec is not None:
+        body["spec"] = _load_spec(spec)
+    else:
+        body["changes"] = changes
+    with _client(server, token) as client:
+        show_preview(client, _group_path(target), body, output)
 
 
 def scale(
@@ -326,11 +366,12 @@ def scale(
     instances: int,
     deadline: Deadline = 300,
     no_wait: NoWait = False,
+    force: Force = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Run another number of instances (a new version, copy of the running one)."""
-    body = {"instances": instances, "deadline_seconds": deadline}
+    body = {"instances": instances, "deadline_seconds": deadline, "force": force}
     _act(target, "scale", body, no_wait, server, token)
 
 

@@ -15,7 +15,7 @@ from dockyard.cli.errors import fail
 from dockyard.sandbox import cluster
 from dockyard.sandbox.binaries import cached_binaries, ensure_binaries
 from dockyard.sandbox.errors import SandboxError
-from dockyard.sandbox.layout import Layout, Ports, default_dir
+from dockyard.sandbox.layout import Layout, Ports, default_dir, named_dir, parse_labels, sandboxes_dir
 from dockyard.sandbox.topology import Topology, default_topology, load_topology
 
 app = typer.Typer(
@@ -26,20 +26,37 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DirOption = Annotated[Path | None, typer.Option("--dir", help="Sandbox directory [env DOCKYARD_SANDBOX_DIR]")]
+NameOption = Annotated[
+    str | None,
+    typer.Option("--name", help="A named sandbox (one of several clusters), under $DOCKYARD_SANDBOXES_DIR"),
+]
 
 
-def _layout(directory: Path | None) -> Layout:
+def _layout(directory: Path | None, name: str | None = None) -> Layout:
+    """The default sandbox, the one in ``--dir``, or the named one (``--name``; not with ``--dir``)."""
+    if name is not None:
+        if directory is not None:
+            raise SandboxError("give either --name or --dir, not both")
+        return Layout(named_dir(name).absolute())
     return Layout((directory or default_dir()).absolute())
 
 
-def resolve_topology(nodes: int | None, topology_file: Path | None) -> Topology | None:
-    """The topology asked for on the command line, or None to keep the sandbox's current one."""
+def _layout_or_fail(directory: Path | None, name: str | None) -> Layout:
+    try:
+        return _layout(directory, name)
+    except SandboxError as e:
+        fail(e)
+
+
+def resolve_topology(nodes: int | None, topology_file: Path | None, *, idc: str | None = None) -> Topology | None:
+    """The topology asked for on the command line, or None to keep the sandbox's current one; with
+    ``idc``, ``--nodes`` spreads the nodes over that one IDC's pools."""
     if nodes is not None and topology_file is not None:
         raise SandboxError("give either --nodes or --topology, not both")
     if topology_file is not None:
         return load_topology(topology_file)
     if nodes is not None:
-        return default_topology(nodes)
+        return default_topology(nodes, idc=idc)
     return None
 
 
@@ -48,6 +65,10 @@ def up(
     nodes: Annotated[int | None, typer.Option("--nodes", help="Spread N nodes over the default topology")] = None,
     topology: Annotated[Path | None, typer.Option("--topology", help="Topology YAML file (node pools)")] = None,
     directory: DirOption = None,
+    name: NameOption = None,
+    labels: Annotated[
+        str | None, typer.Option("--labels", help="Cluster labels, e.g. idc=a,provider=idc,region=north")
+    ] = None,
     etcd_port: Annotated[int | None, typer.Option(help="etcd client port [2379]")] = None,
     etcd_peer_port: Annotated[int | None, typer.Option(help="etcd peer port [2380]")] = None,
     apiserver_port: Annotated[int | None, typer.Option(help="kube-apiserver port [6443]")] = None,
@@ -68,16 +89,23 @@ def up(
         "metrics_server": metrics_server_port,
         "registry": registry_port,
     }
-    layout = _layout(directory)
+    layout = _layout_or_fail(directory, name)
     try:
-        wanted = resolve_topology(nodes, topology)
+        chosen = parse_labels(labels) if labels is not None else None
+        wanted = resolve_topology(nodes, topology, idc=(chosen or {}).get("idc") if name else None)
+        if name is not None and wanted is None and layout.read_state() is None:
+            wanted = default_topology(8, idc=(chosen or {}).get("idc", name))
         ports = _ports(layout, {k: v for k, v in given.items() if v is not None})
-        result = cluster.up(layout, ports=ports, topology=wanted, progress=lambda m: err.print(f"[dim]{m}[/dim]"))
+        if ports is None and name is not None and layout.read_state() is None:
+            ports = Ports.pick_free()  # a named sandbox runs beside others: its own free ports
+        result = cluster.up(
+            layout, ports=ports, topology=wanted, labels=chosen, progress=lambda m: err.print(f"[dim]{m}[/dim]")
+        )
     except SandboxError as e:
         fail(e)
     started = ", ".join(result.started) or "nothing (all components were running)"
     console.print(
-        f"sandbox up in {layout.root}: started {started}; "
+        f"sandbox{' ' + name if name else ''} up in {layout.root}: started {started}; "
         f"{result.nodes} nodes ({result.nodes_created} created, {result.nodes_deleted} deleted)"
     )
     console.print(f"kubeconfig: {layout.kubeconfig}")
@@ -94,10 +122,11 @@ def _ports(layout: Layout, given: dict[str, int]) -> Ports | None:
 @app.command()
 def down(
     directory: DirOption = None,
+    name: NameOption = None,
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the sandbox directory (data, PKI, logs)")] = False,
 ) -> None:
     """Stop the sandbox's own processes (by pid); with --purge, delete its directory too."""
-    layout = _layout(directory)
+    layout = _layout_or_fail(directory, name)
     stopped = cluster.down(layout)
     console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
     if purge and layout.root.exists():
@@ -106,9 +135,9 @@ def down(
 
 
 @app.command()
-def status(directory: DirOption = None) -> None:
+def status(directory: DirOption = None, name: NameOption = None) -> None:
     """Each component: healthy or not, pid, port, log path. Exits 1 unless all are healthy."""
-    layout = _layout(directory)
+    layout = _layout_or_fail(directory, name)
     try:
         rows = cluster.status(layout)
     except SandboxError as e:
@@ -124,18 +153,18 @@ def status(directory: DirOption = None) -> None:
 
 
 @app.command()
-def kubeconfig(directory: DirOption = None) -> None:
+def kubeconfig(directory: DirOption = None, name: NameOption = None) -> None:
     """Print the path of the sandbox's admin kubeconfig."""
-    layout = _layout(directory)
+    layout = _layout_or_fail(directory, name)
     if not layout.kubeconfig.exists():
         fail(SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`"))
     print(layout.kubeconfig)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def kubectl(ctx: typer.Context, directory: DirOption = None) -> None:
+def kubectl(ctx: typer.Context, directory: DirOption = None, name: NameOption = None) -> None:
     """Run the sandbox's own kubectl on the sandbox: `dockyard sandbox kubectl -- get nodes`."""
-    layout = _layout(directory)
+    layout = _layout_or_fail(directory, name)
     if not layout.kubeconfig.exists():
         fail(SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`"))
     found = cached_binaries()
@@ -143,6 +172,32 @@ def kubectl(ctx: typer.Context, directory: DirOption = None) -> None:
         fail(SandboxError("the sandbox binaries are not built; run `dockyard sandbox build`"))
     binary = found.kubectl
     os.execv(str(binary), [str(binary), f"--kubeconfig={layout.kubeconfig}", *ctx.args])  # noqa: S606
+
+
+@app.command("list")
+def list_sandboxes() -> None:
+    """The default sandbox and every named one: state, apiserver port, labels, nodes, kubeconfig."""
+    table = Table("name", "state", "apiserver", "labels", "nodes", "kubeconfig")
+    found = [("(default)", Layout(default_dir().absolute()))]
+    base = sandboxes_dir()
+    if base.is_dir():
+        found += [(d.name, Layout(d.absolute())) for d in sorted(base.iterdir()) if (d / "sandbox.json").exists()]
+    for label, layout in found:
+        try:
+            state = layout.read_state()
+            rows = cluster.status(layout) if state is not None else []
+        except SandboxError as e:
+            table.add_row(label, f"[red]{e}[/red]", "-", "-", "-", "-")
+            continue
+        if state is None:
+            continue
+        healthy = sum(1 for r in rows if r.healthy)
+        running = "up" if healthy == len(rows) else ("down" if not any(r.running for r in rows) else "degraded")
+        labels = ",".join(f"{k}={v}" for k, v in sorted((state.get("labels") or {}).items())) or "-"
+        nodes = sum(int(p.get("count", 0)) for p in (state.get("topology") or {}).get("pools", []))
+        port = str((state.get("ports") or {}).get("apiserver", "-"))
+        table.add_row(label, running, port, labels, str(nodes), str(layout.kubeconfig))
+    console.print(table)
 
 
 @app.command()

@@ -24,11 +24,10 @@ own dots, as in ``template.metadata.labels.dockyard.io/version``), list items as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dockyard.domain.quantities import quantity
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import VersionSpec
 
@@ -37,13 +36,6 @@ Path = tuple[str, ...]  # mapping keys as they are, list items as "[name]" or "[
 
 _OWNED_LISTS = frozenset({"containers", "env", "ports", "volumes", "volumeMounts", "items", "add"})
 _INT_OR_STRING = frozenset({"port", "targetPort", "maxSurge", "maxUnavailable"})
-
-_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?$")
-_SUFFIXES = {
-    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
-    **{s: Decimal(10) ** e for s, e in (("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6), ("G", 9))},
-    **{s: Decimal(10) ** e for s, e in (("T", 12), ("P", 15), ("E", 18))},
-}
 
 
 def drift(expected: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Difference]:
@@ -117,28 +109,11 @@ def _same(path: Path, expected: Any, live: Any) -> bool:
     if live is None:
         return not expected  # the apiserver leaves zero values out
     if path[-3:-1] in (("resources", "requests"), ("resources", "limits")):
-        quantities = _quantity(expected), _quantity(live)
+        quantities = quantity(expected), quantity(live)
         return None not in quantities and quantities[0] == quantities[1]
     if path and path[-1] in _INT_OR_STRING and {type(expected), type(live)} == {int, str}:
         return str(expected) == str(live)
     return False
-
-
-def _quantity(value: Any) -> Decimal | None:
-    """A Kubernetes resource quantity's amount (``"1.5Gi"``, ``"250m"``, ``"1e3"``, ``2``), ``None`` if not one."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    match = _QUANTITY.match(str(value).strip())
-    if match is None:
-        return None
-    number, suffix = match.groups()
-    try:
-        amount = Decimal(number)
-        if suffix and suffix[0] in "eE" and len(suffix) > 1:
-            return amount.scaleb(int(suffix[1:]))
-        return amount * _SUFFIXES.get(suffix or "", Decimal(1))
-    except InvalidOperation:
-        return None
 
 
 def _is_list(value: Any) -> bool:

@@ -2,11 +2,13 @@
 
 DomainError
 ├── InvalidInput   a field's value is wrong (``field`` names it)        → 422
+│   └── DoesNotFit  instances would find no node (``details``: the preview) → 422
 ├── NotFound       the thing asked for does not exist                 → 404
 │   └── Hidden     …or the caller may not see it (an authorization denial, audited as one)
 ├── Conflict       the request collides with the current state        → 409
 ├── Unauthenticated  no valid credentials came with the request         → 401
 ├── Forbidden      the caller may see the target but not do this      → 403
+│   └── NotGranted …a production location its system holds no grant for (``field`` names it)
 ├── Throttled      too many attempts; try again in ``retry_after`` seconds → 429
 └── Unavailable    a system the request needs is down (database, cluster) → 503
 """
@@ -46,6 +48,14 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class NotGranted(Forbidden):
+    code = "location_not_granted"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Throttled(DomainError):
     code = "too_many_attempts"
 
@@ -56,3 +66,14 @@ class Throttled(DomainError):
 
 class Unavailable(DomainError):
     code = "unavailable"
+
+
+class DoesNotFit(InvalidInput):
+    """Some instances of a deploy or scale would find no node (answered 422 with the preview in
+    ``details``); the caller may force it."""
+
+    code = "does_not_fit"
+
+    def __init__(self, message: str, details: dict[str, object]) -> None:
+        super().__init__("instances", message)
+        self.details = details

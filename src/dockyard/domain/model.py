@@ -1,9 +1,9 @@
 """The application model: system → application → group → version, and the operations on them.
 
 One system is one namespace (named like the system) in every cluster it uses. An application's
-groups are its deployable units, each in one environment on one cluster. A version is immutable and
-numbered per group from 1; a group points at the version it runs. These are plain records; the
-``new_*`` functions check user input and raise :class:`InvalidInput` naming the field.
+groups are its deployable units, each in one environment, on one or several clusters (its location).
+A version is immutable and numbered per group from 1; a group points at the version it runs. These are
+plain records; the ``new_*`` functions check user input and raise :class:`InvalidInput` naming the field.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.location import Location
 from dockyard.domain.versions import VersionSpec
 
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -48,6 +49,16 @@ class Application:
     repository: str
     business_id: str = ""
     owners: tuple[str, ...] = ()
+    location: Location | None = None  # where its groups run when their version names no location
+
+
+@dataclass(frozen=True)
+class GroupCluster:
+    """One cluster a group runs on: its instance count and the version it runs there (None: none yet)."""
+
+    cluster: str
+    instances: int
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,9 @@ class Group:
     cluster: str
     current_version: int | None = None
     latest_version: int = 0
+    # Where it runs (one entry per cluster); empty before its first deploy. ``cluster`` is its home
+    # cluster: where it runs when neither its version nor its application names a location.
+    clusters: tuple[GroupCluster, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,13 @@ def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_
 
 
 def new_application(
-    system: str, name: str, *, repository: str, business_id: str = "", owners: tuple[str, ...] = ()
+    system: str,
+    name: str,
+    *,
+    repository: str,
+    business_id: str = "",
+    owners: tuple[str, ...] = (),
+    location: Location | None = None,
 ) -> Application:
     names.dns_label("name", name, max_length=MAX_APP_NAME, letter_first=True)
     names.repository("repository", repository)
@@ -106,7 +126,9 @@ def new_application(
         names.dns_label("business_id", business_id)
     for i, owner in enumerate(owners):
         names.text(f"owners[{i}]", owner, min_length=1, max_length=100)
-    return Application(system=system, name=name, repository=repository, business_id=business_id, owners=owners)
+    return Application(
+        system=system, name=name, repository=repository, business_id=business_id, owners=owners, location=location
+    )
 
 
 def new_group(system: str, app: str, name: str, *, environment: str, cluster: str) -> Group:
@@ -122,3 +144,15 @@ def new_group(system: str, app: str, name: str, *, environment: str, cluster: st
 
 def check_reason(reason: str) -> str:
     return names.text("reason", reason, max_length=1000)
+
+
+@dataclass(frozen=True)
+class Dedication:
+    """Pool ``pool`` of ``cluster`` runs only application ``app`` of ``system`` (and nothing else of it
+    lands elsewhere): its nodes carry the label and the NoSchedule taint ``dockyard.io/dedicated``."""
+
+    cluster: str
+    pool: str
+    system: str
+    app: str
+    by: str = ""

@@ -8,6 +8,9 @@ rolled back with the image and the config).
       cpu_model: intel-xeon-6248     # nodes labelled dockyard.io/cpu-model=... only
       spread: {level: node, hard: true, by: group}   # or level: zone; by: business (the business id)
       priority: online               # or batch: online instances may preempt batch ones
+      location: {idc: b}             # the clusters it runs on (domain/location.py); default: the app's
+      distribution: proportional     # or fixed counts {idc-a: 8, cloud-b: 4}
+      release_order: [cloud-b, idc-a]   # releases go cluster by cluster in this order (the rest by name)
 
 :func:`parse_placement` refuses bad input naming ``placement.<field>``; :func:`pod_placement` renders
 a placement into plain pod spec fields (nodeSelector, affinity, topologySpreadConstraints) for the
@@ -16,15 +19,19 @@ real scheduler to decide with. Both are pure.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.location import MAX_CLUSTERS, Location, parse_location
 
 POOL_LABEL = "dockyard.io/pool"
 CPU_MODEL_LABEL = "dockyard.io/cpu-model"
 BUSINESS_LABEL = "dockyard.io/business-id"
+DEDICATED_LABEL = "dockyard.io/dedicated"  # label and NoSchedule taint of a pool's nodes dedicated to one application
+AUTO = "auto"  # cpu_model: auto — Dockyard chooses one for the application, where the capacity is
 LEVELS = {"node": "kubernetes.io/hostname", "zone": "topology.kubernetes.io/zone"}
 # Dockyard's PriorityClasses: online services above batch work, so that in mixed pools the scheduler
 # preempts batch instances when an online one needs room (batch never preempts anything).
@@ -49,6 +56,9 @@ class Placement:
     cpu_model: str | None = None
     spread: Spread | None = None
     priority: Literal["online", "batch"] | None = None
+    location: Location | None = None
+    distribution: tuple[tuple[str, int], ...] = ()  # fixed counts per cluster; () = proportional
+    release_order: tuple[str, ...] = ()
 
 
 def parse_placement(raw: Any) -> Placement | None:
@@ -56,7 +66,7 @@ def parse_placement(raw: Any) -> Placement | None:
         return None
     if not isinstance(raw, dict):
         raise InvalidInput("placement", "placement must be an object: pool, cpu_model, spread")
-    unknown = sorted(set(raw) - {"pool", "cpu_model", "spread", "priority"})
+    unknown = sorted(set(raw) - {"pool", "cpu_model", "spread", "priority", *_WHERE})
     if unknown:
         raise InvalidInput(f"placement.{unknown[0]}", f"unknown field {unknown[0]!r}")
     priority = raw.get("priority")
@@ -67,8 +77,47 @@ def parse_placement(raw: Any) -> Placement | None:
         cpu_model=_label_value(raw, "cpu_model"),
         spread=_spread(raw.get("spread")),
         priority=priority,
+        location=parse_location(raw.get("location")),
+        distribution=_distribution(raw.get("distribution")),
+        release_order=_names(raw.get("release_order"), "placement.release_order"),
     )
     return None if placement == Placement() else placement
+
+
+_WHERE = ("location", "distribution", "release_order")
+
+
+def _distribution(raw: Any) -> tuple[tuple[str, int], ...]:
+    """``proportional`` (or nothing): () ; fixed counts as a mapping, or the stored list of pairs."""
+    if raw is None or raw == "proportional" or (isinstance(raw, (list, tuple)) and not raw):
+        return ()  # the stored form of proportional is an empty list
+    field = "placement.distribution"
+    pairs = list(raw.items()) if isinstance(raw, dict) else raw
+    if not isinstance(pairs, (list, tuple)) or not pairs or len(pairs) > MAX_CLUSTERS:
+        raise InvalidInput(field, "distribution must be proportional or counts per cluster, e.g. {idc-a: 8, idc-b: 4}")
+    out: list[tuple[str, int]] = []
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise InvalidInput(field, "distribution must be proportional or counts per cluster")
+        name, count = pair
+        _names([name], field)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10000:
+            raise InvalidInput(f"{field}.{name}", "a cluster's count must be an integer from 0 to 10000")
+        out.append((name, count))
+    if len({n for n, _ in out}) != len(out):
+        raise InvalidInput(field, "a cluster is named twice")
+    return tuple(out)
+
+
+def _names(raw: Any, field: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, (list, tuple)) or len(raw) > MAX_CLUSTERS:
+        raise InvalidInput(field, f"{field} must be a list of at most {MAX_CLUSTERS} cluster names")
+    for name in raw:
+        if not isinstance(name, str) or not _LABEL_VALUE.fullmatch(name) or name != name.lower():
+            raise InvalidInput(field, f"{name!r} is not a cluster name")
+    return tuple(dict.fromkeys(raw))
 
 
 def _label_value(raw: dict[str, Any], key: str) -> str | None:
@@ -98,15 +147,39 @@ def _spread(raw: Any) -> Spread | None:
     return Spread(level=level, hard=hard, by=by)
 
 
-def pod_placement(placement: Placement | None, group_selector: dict[str, str], business_id: str) -> dict[str, Any]:
+def dedicated_value(system: str, app: str) -> str:
+    """The value of :data:`DEDICATED_LABEL` on nodes dedicated to ``system/app``: ``<system>.<app>``,
+    or, when that is longer than a label value may be (63), its first 50 characters and a digest."""
+    value = f"{system}.{app}"
+    if len(value) <= 63:
+        return value
+    return f"{value[:50].rstrip('.-_')}-{hashlib.sha256(value.encode()).hexdigest()[:12]}"
+
+
+def pod_placement(
+    placement: Placement | None,
+    group_selector: dict[str, str],
+    business_id: str,
+    *,
+    dedicated: str = "",
+    cpu_model: str = "",
+) -> dict[str, Any]:
     """The pod spec fields for ``placement``: nothing for none. Spread ``by: business`` without a
-    business id spreads the group's instances."""
-    if placement is None:
-        return {}
+    business id spreads the group's instances. ``dedicated`` (the application's pool is dedicated to it,
+    :func:`dedicated_value`) adds the toleration of that taint and the nodeSelector on that label;
+    ``cpu_model`` is the model chosen for the application, used when the placement says ``auto``."""
     fields: dict[str, Any] = {}
-    selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, placement.cpu_model)) if v}
+    if dedicated:
+        fields["nodeSelector"] = {DEDICATED_LABEL: dedicated}
+        fields["tolerations"] = [
+            {"key": DEDICATED_LABEL, "operator": "Equal", "value": dedicated, "effect": "NoSchedule"}
+        ]
+    if placement is None:
+        return fields
+    model = cpu_model if placement.cpu_model == AUTO else placement.cpu_model
+    selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, model)) if v}
     if selector:
-        fields["nodeSelector"] = selector
+        fields["nodeSelector"] = {**fields.get("nodeSelector", {}), **selector}
     if placement.priority:
         fields["priorityClassName"] = PRIORITIES[placement.priority][0]
     spread = placement.spread

@@ -144,6 +144,10 @@ class Release:
     created_by: str
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # A group on several clusters: ({cluster, instances}, ...) in release order, one after the other;
+    # ``cluster_index`` is the one under way, and ``total`` and ``step`` are that cluster's.
+    clusters: tuple[dict[str, Any], ...] = ()
+    cluster_index: int = 0
 
     @property
     def parsed_steps(self) -> tuple[Step, ...]:

@@ -36,12 +36,16 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
 
 @dataclass(frozen=True)
 class GroupRef:
-    """Where a group lives: its system (= namespace), application and name; plus its business id."""
+    """Where a group lives: its system (= namespace), application and name; plus what of its
+    application shapes its placement: the business id, the value of the dedicated pool's label when a
+    pool of the group's cluster is dedicated to it, the CPU model chosen for ``cpu_model: auto``."""
 
     system: str
     app: str
     group: str
     business_id: str = ""
+    dedicated: str = ""
+    cpu_model: str = ""
 
     @property
     def namespace(self) -> str:
@@ -268,7 +272,13 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
             "template": {
                 "metadata": {"labels": {**ref.labels(), **version_label}},
                 "spec": {
-                    **pod_placement(spec.placement, ref.selector(), ref.business_id),
+                    **pod_placement(
+                        spec.placement,
+                        ref.selector(),
+                        ref.business_id,
+                        dedicated=ref.dedicated,
+                        cpu_model=ref.cpu_model,
+                    ),
                     "serviceAccountName": ref.service_account,
                     "automountServiceAccountToken": False,
                     "securityContext": pod_context,

@@ -59,14 +59,17 @@ def up(
     topology: Topology | None = None,
     progress: Progress | None = None,
     wait_timeout: float = 300.0,
+    labels: dict[str, str] | None = None,
 ) -> UpResult:
-    """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``."""
+    """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``.
+    ``labels`` (idc, provider, region) are recorded in its state for ``sandbox list`` and for
+    registering it as a Dockyard cluster; None keeps the recorded ones."""
     say = progress or (lambda _m: None)
     existed = layout.root.exists()
     with _locked(layout):
         fresh = not layout.state_file.exists()
         try:
-            return _up_locked(layout, ports, topology, say, wait_timeout)
+            return _up_locked(layout, ports, topology, say, wait_timeout, labels)
         except BaseException:
             if fresh and not existed:  # a first `up` that failed leaves nothing behind
                 shutil.rmtree(layout.root, ignore_errors=True)
@@ -74,9 +77,15 @@ def up(
 
 
 def _up_locked(
-    layout: Layout, ports: Ports | None, topology: Topology | None, say: Progress, wait_timeout: float
+    layout: Layout,
+    ports: Ports | None,
+    topology: Topology | None,
+    say: Progress,
+    wait_timeout: float,
+    labels: dict[str, str] | None,
 ) -> UpResult:
     state = layout.read_state() or {}
+    labels = dict(state.get("labels", {})) if labels is None else labels
     ports = _choose_ports(layout, state, ports)
     if topology is None:
         topology = Topology.model_validate(state["topology"]) if "topology" in state else default_topology()
@@ -109,7 +118,7 @@ def _up_locked(
             processes.stop(layout.pid_file(name), marker=marker)
         raise
     # Recorded only once it all worked, so a later plain `up` never reuses a rejected topology.
-    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True)})
+    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True), "labels": labels})
     return UpResult(started=started, nodes_created=created, nodes_deleted=deleted, nodes=topology.node_count)
 
 

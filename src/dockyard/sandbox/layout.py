@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from dockyard.sandbox.errors import SandboxError
+
+CLUSTER_LABELS = ("idc", "provider", "region")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,33 @@ def default_dir() -> Path:
     """``$DOCKYARD_SANDBOX_DIR``, else ``~/.local/state/dockyard/sandbox``."""
     env = os.environ.get("DOCKYARD_SANDBOX_DIR")
     return Path(env) if env else Path.home() / ".local" / "state" / "dockyard" / "sandbox"
+
+
+def sandboxes_dir() -> Path:
+    """Where named sandboxes live: ``$DOCKYARD_SANDBOXES_DIR``, else ``~/.local/state/dockyard/sandboxes``."""
+    env = os.environ.get("DOCKYARD_SANDBOXES_DIR")
+    return Path(env) if env else Path.home() / ".local" / "state" / "dockyard" / "sandboxes"
+
+
+def named_dir(name: str) -> Path:
+    """The directory of the named sandbox ``name`` (a DNS label), under :func:`sandboxes_dir`."""
+    if not _NAME.fullmatch(name):
+        raise SandboxError(f"sandbox name {name!r} must be a DNS label (a-z, 0-9, '-', at most 40)")
+    return sandboxes_dir() / name
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``idc=a,provider=idc,region=north`` as a mapping; only the cluster label keys Dockyard knows."""
+    labels: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        key, sep, value = item.partition("=")
+        if not sep or key not in CLUSTER_LABELS or not _NAME.fullmatch(value):
+            raise SandboxError(
+                f"--labels: {item!r} must be KEY=VALUE with KEY one of {', '.join(CLUSTER_LABELS)} "
+                "and VALUE a DNS label"
+            )
+        labels[key] = value
+    return labels
 
 
 @dataclass(frozen=True)

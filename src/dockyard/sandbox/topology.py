@@ -126,14 +126,17 @@ class Topology(BaseModel):
         return sum(p.count for p in self.pools)
 
 
-def default_topology(nodes: int | None = None) -> Topology:
-    """Two IDCs × two CPU models; 20 nodes, or ``nodes`` spread as evenly as possible."""
+def default_topology(nodes: int | None = None, *, idc: str | None = None) -> Topology:
+    """Two IDCs × two CPU models; 20 nodes, or ``nodes`` spread as evenly as possible. With ``idc``
+    (a named sandbox standing for one IDC): that IDC × two CPU models, pools ``<idc>-intel`` and ``<idc>-amd``."""
     specs = [
         ("idc-a", "intel", "intel-xeon-gold-6248"),
         ("idc-a", "amd", "amd-epyc-7742"),
         ("idc-b", "intel", "intel-xeon-gold-6248"),
         ("idc-b", "amd", "amd-epyc-7742"),
     ]
+    if idc is not None:
+        specs = [(idc, "intel", "intel-xeon-gold-6248"), (idc, "amd", "amd-epyc-7742")]
     total = 20 if nodes is None else nodes
     if total < 1:
         raise TopologyError(f"--nodes must be at least 1 (got {total})")

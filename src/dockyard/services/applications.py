@@ -21,6 +21,7 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
+from dockyard.domain.location import parse_location
 from dockyard.domain.model import Application, Group, Operation, System, Version
 from dockyard.domain.versions import MAX_VERSION, Sealer, VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
@@ -89,13 +90,33 @@ async def create_application(
     repository: str,
     business_id: str = "",
     owners: tuple[str, ...] = (),
+    location: Mapping[str, Any] | None = None,
 ) -> Application:
     authorize(by, "manage", system)
-    app = model.new_application(system, name, repository=repository, business_id=business_id, owners=owners)
+    where = parse_location(location, "location")
+    app = model.new_application(
+        system, name, repository=repository, business_id=business_id, owners=owners, location=where
+    )
     async with platform.db.unit_of_work() as uow:
         await uow.model.add_application(app)
         await uow.operations.add(record("create-application", by, system, name))
     return app
+
+
+async def set_location(
+    platform: Platform, by: Principal, system: str, name: str, location: Mapping[str, Any] | None
+) -> Application:
+    """Set (or with None clear) the application's default location; its groups use it from their next
+    deploy on (a production group's from then needs a grant covering it)."""
+    authorize(by, "manage", system, name)
+    where = parse_location(location, "location")
+    async with platform.db.unit_of_work() as uow:
+        _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
+        await uow.model.set_application_location(system, name, where)
+        await uow.operations.add(record("set-location", by, system, name))
+        found = await uow.model.application(system, name)
+    assert found is not None
+    return found
 
 
 async def list_applications(platform: Platform, by: Principal, system: str) -> list[Application]:

@@ -31,9 +31,10 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import Group, Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import images, release_runner, rollouts
+from dockyard.services import images, placement, release_runner, rollouts
+from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 
@@ -65,9 +66,11 @@ async def start_deploy(
     reason: str = "",
     deadline_seconds: int = DEFAULT_DEADLINE,
     action: str = "deploy",
+    force: bool = False,
 ) -> Operation:
     """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
-    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`."""
+    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
+    :class:`DoesNotFit` when a deploy's instances would not all find a node, unless ``force``."""
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
@@ -85,9 +88,19 @@ async def start_deploy(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
+            number = (found.latest_version or 0) + 1
+            planned = await placement.plan(platform, uow, found, number, made, pin=True)
+            if action == "deploy" and not force:
+                placement.check_fits(platform, planned, number, made)
             version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
-        elif await uow.model.version(system, app, group, version) is None:
-            raise NotFound(f"version {version} does not exist in group {group!r}")
+        else:
+            existing = await uow.model.version(system, app, group, version)
+            if existing is None:
+                raise NotFound(f"version {version} does not exist in group {group!r}")
+            planned = await placement.plan(platform, uow, found, version, existing.spec, pin=True)
+            if action == "deploy" and not force:
+                placement.check_fits(platform, planned, version, existing.spec)
+        await _check_location(uow, found, version)
         operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)
     return operation
@@ -110,9 +123,11 @@ async def start_scale(
     group: str,
     instances: int,
     deadline_seconds: int = DEFAULT_DEADLINE,
+    force: bool = False,
 ) -> Operation:
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it; during
-    a gray or blue-green release, give the release the new total instead and return its operation."""
+    a gray or blue-green release, give the release the new total instead and return its operation.
+    Scaling out beyond what fits is :class:`DoesNotFit`, unless ``force``."""
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
@@ -125,7 +140,10 @@ async def start_scale(
         if active is not None and active.action == "release":
             # A release under way takes the new total and keeps its split (services/release_runner.py).
             if not await uow.releases.set_total(active.id, instances, by=by.name):
-                raise Conflict(f"the release on group {group!r} cannot be scaled (a rolling one, or it is ending)")
+                raise Conflict(
+                    f"the release on group {group!r} cannot be scaled (a rolling one, one across clusters, or it "
+                    "is ending)"
+                )
             return active
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first")
@@ -134,8 +152,13 @@ async def start_scale(
         if running.spec.instances == instances:
             raise Conflict(f"group {group!r} already runs {instances} instances")
         made = running.spec.with_changes(instances=instances)
+        if instances > running.spec.instances and not force:
+            number = (found.latest_version or 0) + 1
+            planned = await placement.plan(platform, uow, found, number, made, pin=False)
+            placement.check_fits(platform, planned, number, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        await _check_location(uow, found, number)
         operation = pending(
             "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
         )
@@ -155,6 +178,7 @@ async def start_reconcile(
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
+        await _check_location(uow, found, found.current_version)
         operation = pending(
             "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
         )
@@ -171,6 +195,18 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
         operation = pending("delete-group", by, system, app, group)
         await uow.operations.add(operation)
     return operation
+
+
+async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
+    """The version's clusters exist and, in production, are granted (services/where.py); raises
+    :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
+    version = await uow.model.version(group.system, group.app, group.name, number)
+    if version is None:
+        raise NotFound(f"version {number} does not exist in group {group.name!r}")
+    application = await uow.model.application(group.system, group.app)
+    if application is None:
+        raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
+    await locating.clusters_of(uow, group, application, version.spec)
 
 
 def pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:

@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
+from dockyard.adapters.kube.capacity import UsageIndex
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.pool import UNUSABLE, KubeconfigOf, digest
 from dockyard.adapters.kube.watch import ClusterCaches, DeploymentRecord, PodRecord
+from dockyard.domain.capacity import NodeInfo
 from dockyard.domain.clusters import Cluster
 
 
@@ -28,6 +30,15 @@ class _Watched:
     client: KubeCluster
     caches: ClusterCaches
     task: asyncio.Task[None]
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A cluster's nodes and its pods' usage as last seen (``usage`` is live: read it without awaiting)."""
+
+    nodes: list[NodeInfo]
+    usage: UsageIndex
+    synced: bool  # both caches made their first list
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,13 @@ class LiveState:
     def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
         watched = self._watched.get(cluster)
         return watched.caches.deployments.get(namespace, name) if watched else None
+
+    def capacity(self, cluster: str) -> Capacity:
+        watched = self._watched.get(cluster)
+        if watched is None:
+            return Capacity([], UsageIndex(), False)
+        nodes, usage = watched.caches.nodes, watched.caches.usage
+        return Capacity(nodes.all(), usage.index, nodes.synced.is_set() and usage.synced.is_set())
 
     async def _stop(self, name: str) -> None:
         watched = self._watched.pop(name, None)

@@ -64,6 +64,8 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         )
     if release is None:
         return await _end(platform, operation_id, "failed", "the release's state is gone")
+    if release.clusters:
+        return await _by_cluster(platform, plan, release, stable.spec if stable else None)
     if release.strategy == "rolling" or stable is None:
         error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
         await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
@@ -71,6 +73,66 @@ async def run(platform: Platform, operation_id: str) -> Operation:
     runner = (_BlueGreen if release.strategy == "blue-green" else _Gray)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
     return await _end(platform, operation_id, outcome, error, runner.final_version if outcome == "succeeded" else None)
+
+
+async def _by_cluster(
+    platform: Platform, plan: rollouts.Plan, release: Release, stable: VersionSpec | None
+) -> Operation:
+    """A group on several clusters: each cluster of ``release.clusters`` in turn, with its own count,
+    through all the steps (a rolling release: one rollout per cluster); the first failure ends it."""
+    assert plan.spec is not None
+    op_id = plan.operation.id
+    while True:
+        async with platform.db.unit_of_work() as uow:
+            found = await uow.releases.get(release.id)
+        assert found is not None
+        release = found
+        index = release.cluster_index
+        name, count = str(release.clusters[index]["cluster"]), int(release.clusters[index]["instances"])
+        last = index == len(release.clusters) - 1
+        advance = None if last else (index + 1, int(release.clusters[index + 1]["instances"]))
+        spec = plan.spec if plan.spec.instances == count else plan.spec.with_changes(instances=count)
+        here = replace(await rollouts.on_cluster(platform, plan, name, spec), deadline_at=time.time() + _deadline(plan))
+        if release.strategy == "rolling" or stable is None:
+            error = await rollouts.deploy_and_wait(platform, here)
+            if error:
+                await _record(platform, release.id, status="failed", entry=_entry("rollout", error, cluster=name))
+                return await _end(platform, op_id, "failed", f"{name}: {error}")
+            await _cluster_done(platform, release, name, count, plan.number, advance)
+            version = plan.number
+        else:
+            kind = _BlueGreen if release.strategy == "blue-green" else _Gray
+            keep = stable if stable.instances == count else stable.with_changes(instances=count)
+            runner = kind(platform, here, keep, part=(name, count), advance=advance)
+            outcome, error = await runner.drive()
+            if outcome != "succeeded":
+                return await _end(platform, op_id, outcome, f"{name}: {error}")
+            version = runner.final_version
+        if last:
+            return await _end(platform, op_id, "succeeded", "", version)
+
+
+async def _cluster_done(
+    platform: Platform, release: Release, cluster: str, count: int, version: int, advance: tuple[int, int] | None
+) -> None:
+    """One cluster of a release is on the new version: record it there, then start the next one (or
+    end the release)."""
+    async with platform.db.unit_of_work() as uow:
+        await uow.model.set_group_cluster(
+            release.system, release.app, release.group, cluster, instances=count, version=version
+        )
+        if advance is None:
+            await uow.releases.record(release.id, status="succeeded", entry=_entry("succeeded", cluster=cluster))
+        else:
+            await uow.releases.record(
+                release.id,
+                status="progressing",
+                step=0,
+                pause_until=None,
+                cluster_index=advance[0],
+                total=advance[1],
+                entry=_entry("cluster-done", cluster=cluster),
+            )
 
 
 def _deadline(plan: rollouts.Plan) -> int:
@@ -102,7 +164,17 @@ async def _end(platform: Platform, operation_id: str, status: str, error: str, v
 
 
 class _Gray:
-    def __init__(self, platform: Platform, plan: rollouts.Plan, stable: VersionSpec) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        plan: rollouts.Plan,
+        stable: VersionSpec,
+        *,
+        part: tuple[str, int] | None = None,
+        advance: tuple[int, int] | None = None,
+    ) -> None:
+        self.part = part  # (cluster, instances) when the release goes cluster by cluster
+        self.advance = advance  # (index, instances) of the cluster after this one, if any
         self.platform = platform
         self.plan = plan
         self.stable = stable
@@ -298,6 +370,9 @@ class _Gray:
             raise _Failed(f"moving the group's workload to version {self.plan.number}: {error}")
         kube = await self._cluster()
         await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
+        if self.part is not None:
+            await _cluster_done(self.platform, release, *self.part, self.final_version, self.advance)
+            return
         await _record(self.platform, release.id, status="succeeded", entry=_entry("succeeded"))
 
     async def _abort(self, why: str) -> tuple[str, str]:

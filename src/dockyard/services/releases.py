@@ -9,6 +9,12 @@ switches the Service to it, and keeps the old set ``keep_seconds`` (or until ``p
 its next turn: ``promote`` ends a pause (409 when the release does not wait at one), ``promote
 --full`` jumps to 100%, ``pause`` holds the release at the next step boundary, ``resume`` lets it go
 on, ``abort`` brings the stable version back at full count. Every command on an ended release is 409.
+
+A group on several clusters releases cluster by cluster, in the order its placement's
+``release_order`` gives (then by name): each cluster goes through all the steps, and the next one
+starts once it has succeeded; an abort (or a failed check) in one cluster stops the release there
+(that cluster back on the stable version, the later ones untouched; the earlier ones keep the new
+version). Such a release cannot be scaled meanwhile.
 """
 
 from __future__ import annotations
@@ -17,10 +23,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.location import distribute
+from dockyard.domain.model import Group
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
+from dockyard.domain.versions import VersionSpec
 from dockyard.services import deploys
+from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
 from dockyard.services.release_runner import (
@@ -32,6 +43,27 @@ from dockyard.services.release_runner import (
 )
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
+
+
+async def _clusters(uow: UnitOfWork, group: Group, spec: VersionSpec, strategy: str) -> tuple[dict[str, Any], ...]:
+    """For a group on several clusters: the clusters in release order with their instance counts
+    (the group's current split, scaled to the new count); () for a group on one cluster. A gray or
+    blue-green release keeps the group's clusters: a new location is deployed, not released."""
+    application = await uow.model.application(group.system, group.app)
+    if application is None:
+        raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
+    where = await locating.clusters_of(uow, group, application, spec)
+    parts = {p.cluster: p.instances for p in group.clusters}
+    if len(where.clusters) <= 1 and len(parts) <= 1:
+        return ()
+    if strategy != "rolling" and set(where.clusters) != set(parts):
+        raise Conflict(
+            f"a {strategy} release keeps the group's clusters ({', '.join(sorted(parts))}); the new version "
+            f"runs on {', '.join(where.clusters)}: deploy it instead"
+        )
+    weights = where.fixed or {c: parts.get(c, 0) for c in where.clusters}
+    counts = distribute(spec.instances, weights, fixed=True)
+    return tuple({"cluster": c, "instances": counts[c]} for c in where.clusters)
 
 
 async def start_release(
@@ -83,6 +115,7 @@ async def start_release(
             raise Conflict(f"group {group!r} already runs version {new.number}")
         if strategy == "blue-green" and not new.spec.ports:
             raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
+        clusters = await _clusters(uow, found, new.spec, strategy)
         operation = deploys.pending(
             "release",
             by,
@@ -105,7 +138,8 @@ async def start_release(
             strategy=strategy,
             stable_version=found.current_version,
             new_version=new.number,
-            total=new.spec.instances,
+            total=clusters[0]["instances"] if clusters else new.spec.instances,
+            clusters=clusters,
             steps=tuple(str(s) for s in parsed) if strategy != "blue-green" else BLUE_GREEN_STEPS,
             step=0,
             status="progressing",

@@ -1,4 +1,13 @@
-"""The runner of group operations: bring a group's cluster to a version, or remove the group.
+"""The runner of group operations: bring a group's clusters to a version, or remove the group.
+
+A group runs on one or several clusters (services/where.py says which; services/split.py how many
+instances each). A deploy, rollback, scale or reconcile goes to every cluster of the group at once,
+each as a rollout of its own (the steps below). A cluster that does not answer when the operation
+starts is skipped: it keeps its instances and version, the operation ends ``succeeded`` on the others
+with ``params.away`` naming it, and the group shows degraded there until a later ``reconcile`` (or
+deploy) reaches it. A cluster the new location no longer includes has the group's objects removed.
+``delete-group`` removes the objects from every cluster that answers; if one does not, the group
+stays with that cluster only and the operation fails saying so (delete again once it is back).
 
 Contract of :func:`run`: a finished operation is returned untouched; an unfinished one is marked
 running (its start time kept when resumed) and driven to its end, which is recorded by a conditional
@@ -12,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import (
     KubeApiError,
@@ -25,12 +35,16 @@ from dockyard.adapters.kube.errors import (
 )
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
-from dockyard.domain.errors import InvalidInput, NotFound
-from dockyard.domain.model import Operation, Quota
+from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
+from dockyard.domain.model import Application, Group, Operation, Quota
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
 from dockyard.domain.versions import BASELINE, VersionSpec
+from dockyard.services import placement
+from dockyard.services import split as splitting
+from dockyard.services import where as locating
+from dockyard.services.capacity import SYNC_WAIT, CachedSpareCapacity
 from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = 300
@@ -49,6 +63,8 @@ class _Plan:
     spec: VersionSpec | None
     current: int | None
     deadline_at: float
+    group: Group | None = None
+    application: Application | None = None
 
     @property
     def force(self) -> bool:
@@ -67,13 +83,93 @@ async def run(platform: Platform, operation_id: str) -> Operation:
     if isinstance(plan, Operation):
         return plan
     if plan.operation.action == "delete-group":
-        return await _finish_delete(platform, plan, await _delete(platform, plan))
-    error = await _deploy(platform, plan)
+        return await _delete_everywhere(platform, plan)
+    try:
+        counts, away = await _spread(platform, plan)
+    except (NotFound, InvalidInput) as e:
+        return await _finish(platform, plan, str(e), {}, {})
+    except (KubeError, Unavailable) as e:
+        return await _finish(platform, plan, f"the clusters' spare capacity cannot be read: {e}", {}, {})
+    many = len(counts) > 1
+    errors = await asyncio.gather(
+        *(_deploy_to(platform, plan, name, n, many=many) for name, n in counts.items() if name not in away)
+    )
+    error = "; ".join(e for e in errors if e)
+    gone = [p.cluster for p in (plan.group.clusters if plan.group else ()) if p.cluster not in counts]
+    if not error:
+        error = await _remove_from(platform, plan, gone)
+    return await _finish(platform, plan, error, {n: c for n, c in counts.items() if n not in away}, away)
+
+
+async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict[str, str]]:
+    """The split of the operation (computed once, kept in its params for a resumed run) and the
+    clusters away at its start."""
+    assert plan.spec is not None
+    assert plan.group is not None
+    assert plan.application is not None
     async with platform.db.unit_of_work() as uow:
-        ended = await uow.operations.finish(operation_id, "failed" if error else "succeeded", error=error)
+        where = await locating.clusters_of(uow, plan.group, plan.application, plan.spec)
+    up, away = await splitting.reachable(lambda n: _cluster(platform, n), where.clusters)
+    stored = plan.operation.params.get("split")
+    if isinstance(stored, dict) and set(stored) == set(where.clusters):
+        return {k: int(v) for k, v in stored.items()}, {k: v for k, v in plan.operation.params.get("away", {}).items()}
+    recorded = {p.cluster: p.instances for p in plan.group.clusters}
+    if plan.force and set(recorded) == set(where.clusters) and sum(recorded.values()) == plan.spec.instances:
+        return recorded, away  # reconcile: the split as recorded, applied again
+    async with platform.db.unit_of_work() as uow:
+        refs = {n: await _ref_on(uow, plan, n) for n in where.clusters}
+    capacity = CachedSpareCapacity(platform, refs, plan.number, wait=SYNC_WAIT)
+    counts = await splitting.split(
+        where=where, spec=plan.spec, up=up, away=away, parts=plan.group.clusters, capacity=capacity
+    )
+    async with platform.db.unit_of_work() as uow:
+        await uow.operations.add_params(plan.operation.id, split=counts, away=away)
+    return counts, away
+
+
+async def _deploy_to(platform: Platform, plan: _Plan, cluster: str, instances: int, *, many: bool) -> str:
+    """One cluster's rollout; its error names the cluster when the group has several."""
+    assert plan.spec is not None
+    spec = plan.spec if plan.spec.instances == instances else plan.spec.with_changes(instances=instances)
+    error = await _deploy(platform, await on_cluster(platform, plan, cluster, spec))
+    return f"{cluster}: {error}" if error and many else error
+
+
+async def on_cluster(platform: Platform, plan: _Plan, cluster: str, spec: VersionSpec | None = None) -> _Plan:
+    """``plan`` on ``cluster`` (rendered for it: its dedicated pool, if any), with ``spec`` if given."""
+    async with platform.db.unit_of_work() as uow:
+        ref = await _ref_on(uow, plan, cluster)
+    return replace(plan, cluster=cluster, ref=ref, spec=spec if spec is not None else plan.spec)
+
+
+async def _ref_on(uow: UnitOfWork, plan: _Plan, cluster: str) -> GroupRef:
+    if cluster == plan.cluster:
+        return plan.ref
+    return await placement.group_ref(uow, plan.ref.system, plan.ref.app, plan.ref.group, cluster)
+
+
+async def _remove_from(platform: Platform, plan: _Plan, clusters: list[str]) -> str:
+    """The group's objects off the clusters its location no longer includes."""
+    errors = [await _delete(platform, await on_cluster(platform, plan, name)) for name in clusters]
+    return "; ".join(f"{n}: {e}" for n, e in zip(clusters, errors, strict=True) if e)
+
+
+async def _finish(
+    platform: Platform, plan: _Plan, error: str, counts: dict[str, int], away: dict[str, str]
+) -> Operation:
+    ref = plan.ref
+    async with platform.db.unit_of_work() as uow:
+        ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
-            await uow.model.set_current_version(plan.ref.system, plan.ref.app, plan.ref.group, plan.number)
-        finished = await uow.operations.get(operation_id)
+            await uow.model.set_current_version(ref.system, ref.app, ref.group, plan.number)
+            for name, instances in counts.items():
+                await uow.model.set_group_cluster(
+                    ref.system, ref.app, ref.group, name, instances=instances, version=plan.number
+                )
+            for part in plan.group.clusters if plan.group else ():
+                if part.cluster not in counts and part.cluster not in away:
+                    await uow.model.remove_group_cluster(ref.system, ref.app, ref.group, part.cluster)
+        finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished
 
@@ -96,11 +192,11 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         version = await uow.model.version(op.system, op.app, op.group, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
-    ref = GroupRef(system=op.system, app=op.app, group=op.group, business_id=app.business_id)
+        ref = await placement.group_ref(uow, op.system, op.app, op.group, group.cluster)
     default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
     deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
     spec = version.spec if version else None
-    return _Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at)
+    return _Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
 
 
 async def _deploy(platform: Platform, plan: _Plan) -> str:
@@ -336,11 +432,25 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
     return f"the group's objects could not be removed: {why}"
 
 
-async def _finish_delete(platform: Platform, plan: _Plan, error: str) -> Operation:
+async def _delete_everywhere(platform: Platform, plan: _Plan) -> Operation:
+    """Every cluster of the group that answers loses its objects; see the module docstring."""
+    assert plan.group is not None
+    names = [p.cluster for p in plan.group.clusters] or [plan.cluster]
+    up, away = await splitting.reachable(lambda n: _cluster(platform, n), tuple(names))
+    errors = await asyncio.gather(*[_delete(platform, await on_cluster(platform, plan, name)) for name in up])
+    failed = {n: e for n, e in zip(up, errors, strict=True) if e}
+    left = {**away, **failed}
+    error = "; ".join(f"{n}: {why}" for n, why in left.items())
+    if away:
+        error = f"the group's objects are left on {', '.join(away)} (away): delete it again once back; {error}"
     async with platform.db.unit_of_work() as uow:
         ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
             await uow.model.delete_group(plan.ref.system, plan.ref.app, plan.ref.group)
+        elif ended:
+            for name in up:
+                if name not in failed:
+                    await uow.model.remove_group_cluster(plan.ref.system, plan.ref.app, plan.ref.group, name)
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished

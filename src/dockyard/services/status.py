@@ -2,22 +2,24 @@
 
 Reads only: nothing here calls a cluster's API (the caches are fed by watches, see
 :mod:`dockyard.services.live`). A cluster whose watch is disconnected answers with its last known
-instances and ``stale=True``.
+instances and ``stale=True``. A group on several clusters is read on each (its instances carry their
+cluster) and its state combines theirs: a cluster that is away makes it ``degraded`` (that cluster's
+own state says ``unreachable``), without hiding the others.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
-from dockyard.domain.model import Group
-from dockyard.domain.render import GroupRef
+from dockyard.domain.model import Group, GroupCluster
 from dockyard.domain.status import InstanceView, State, group_state
+from dockyard.services import placement
 from dockyard.services.platform import Platform
 
 SETTLE = 5.0  # seconds after an operation's end during which the watch caches may lag behind it
@@ -32,15 +34,46 @@ class GroupStatus:
     stale: bool
     drift: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     operation: str | None = None
+    clusters: list[ClusterState] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """The group on one of its clusters."""
+
+    cluster: str
+    state: str  # a :data:`State`, or ``unreachable`` while the cluster's watch is disconnected
+    version: int | None
+    wanted: int
+    ready: int
+    instances: int
+    connected: bool
+
+
+def _parts(group: Group, wanted: int) -> list[GroupCluster]:
+    """Where the group runs; a group never deployed (or recorded before many clusters) is on its home cluster."""
+    return list(group.clusters) or [GroupCluster(group.cluster, wanted, group.current_version)]
+
+
+def _combined(states: list[str]) -> State:
+    """One state for the group from its clusters': any unreachable (or degraded) one degrades it."""
+    if len(set(states)) == 1 and states[0] != "unreachable":
+        return cast(State, states[0])
+    for state in ("progressing", "degraded", "unreachable", "drifted"):
+        if state in states:
+            return "degraded" if state == "unreachable" else cast(State, state)
+    return "degraded"
 
 
 async def instances(
     platform: Platform, by: Principal, system: str, app: str, group: str
-) -> tuple[list[PodRecord], bool]:
-    """The group's instances by name, and whether they are stale."""
+) -> tuple[list[tuple[str, PodRecord]], bool]:
+    """The group's instances as ``(cluster, instance)``, by cluster then name, and whether any cluster's
+    are stale."""
     found = await _group(platform, by, system, app, group)
-    stale = not platform.live.connection(found.cluster).connected
-    return platform.live.pods(found.cluster, system, app, group), stale
+    names = [p.cluster for p in _parts(found, 0)]
+    stale = any(not platform.live.connection(n).connected for n in names)
+    return [(n, p) for n in names for p in platform.live.pods(n, system, app, group)], stale
 
 
 async def group_status(
@@ -55,34 +88,55 @@ async def group_status(
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
-        application = await uow.model.application(system, app)
-    connected = platform.live.connection(found.cluster).connected
-    pods = platform.live.pods(found.cluster, system, app, group)
+        parts = _parts(found, version.spec.instances if version else 0)
+        refs = {p.cluster: await placement.group_ref(uow, system, app, group, p.cluster) for p in parts}
     wanted = version.spec.instances if version else 0
-    differences: dict[str, tuple[Any, Any]] = {}
     settled = last is None or last.finished_at is None or time.time() - last.finished_at.timestamp() > SETTLE
-    # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
-    if version is not None and active is None and connected and settled:
-        ref = GroupRef(system=system, app=app, group=group, business_id=application.business_id if application else "")
-        deployment = platform.live.deployment(found.cluster, ref.namespace, ref.workload)
-        differences = workload_drift(ref, version.number, version.spec, deployment.spec if deployment else None)
-    state = group_state(
-        current_version=found.current_version,
-        wanted=wanted,
-        instances=[InstanceView(p.version, p.ready, p.deleting) for p in pods],
-        busy=active is not None,
-        drifted=bool(differences),
-        connected=connected,
-    )
+    clusters: list[ClusterState] = []
+    differences: dict[str, tuple[Any, Any]] = {}
+    pods: list[PodRecord] = []
+    for part in parts:
+        ref = refs[part.cluster]
+        connected = platform.live.connection(part.cluster).connected
+        here = platform.live.pods(part.cluster, system, app, group)
+        pods += here
+        drift: dict[str, tuple[Any, Any]] = {}
+        # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
+        if version is not None and active is None and connected and settled and part.version == version.number:
+            spec = version.spec if part.instances == wanted else version.spec.with_changes(instances=part.instances)
+            deployment = platform.live.deployment(part.cluster, ref.namespace, ref.workload)
+            drift = workload_drift(ref, version.number, spec, deployment.spec if deployment else None)
+            differences.update({k if len(found.clusters) <= 1 else f"{part.cluster}: {k}": v for k, v in drift.items()})
+        state = group_state(
+            current_version=found.current_version,
+            wanted=part.instances,
+            instances=[InstanceView(p.version, p.ready, p.deleting) for p in here],
+            busy=active is not None,
+            drifted=bool(drift),
+            connected=connected,
+        )
+        live_here = [p for p in here if not p.deleting]
+        clusters.append(
+            ClusterState(
+                cluster=part.cluster,
+                state=state if connected or len(found.clusters) <= 1 else "unreachable",
+                version=part.version,
+                wanted=part.instances,
+                ready=sum(1 for p in live_here if p.ready),
+                instances=len(live_here),
+                connected=connected,
+            )
+        )
     live = [p for p in pods if not p.deleting]
     status = GroupStatus(
-        state=state,
+        state=_combined([c.state for c in clusters]),
         ready=sum(1 for p in live if p.ready),
         instances=len(live),
         wanted=wanted,
-        stale=not connected,
+        stale=not all(c.connected for c in clusters),
         drift=differences,
         operation=active.id if active else None,
+        clusters=clusters,
     )
     return found, status
 

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dockyard.cli import sandbox as sandbox_cli
 from dockyard.cli.main import app
-from dockyard.sandbox.layout import Ports
+from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.topology import default_topology
 
 
 @pytest.fixture
@@ -111,3 +113,43 @@ def test_failed_build_shows_the_tail_of_the_build_log(
     assert "--- last lines of the build log ---" in lines
     assert lines[-1] == "go: k8s.io/api@v0.0.0: reading proxy: 404 Not Found"
     assert not sandbox_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "Idc_A"], "error: sandbox name 'Idc_A' must be a DNS label"),
+        (["--name", "idc-a", "--dir", "x"], "error: give either --name or --dir, not both"),
+        (["--name", "idc-a", "--labels", "zone=a"], "error: --labels: 'zone=a' must be KEY=VALUE with KEY one of"),
+        (["--name", "idc-a", "--labels", "idc"], "error: --labels: 'idc' must be KEY=VALUE"),
+        (["--name", "idc-a", "--nodes", "0"], "error: --nodes must be at least 1 (got 0)"),
+    ],
+)
+def test_bad_named_sandboxes_are_one_error_line_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path / "many"))
+    code, output = _run("sandbox", "up", *args)
+    assert code == 1
+    assert len(output.strip().splitlines()) == 1, output
+    assert output.strip().startswith(message)
+    assert not (tmp_path / "many").exists()
+
+
+def test_sandbox_list_shows_the_named_ones_with_their_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path / "many"))
+    monkeypatch.setenv("DOCKYARD_SANDBOX_DIR", str(tmp_path / "default"))
+    monkeypatch.setattr(sandbox_cli.console, "width", 400)  # no cell cut short
+    layout = Layout(tmp_path / "many" / "cloud-b")
+    layout.make_dirs()
+    state = {
+        "ports": Ports.pick_free().__dict__,
+        "topology": default_topology(6, idc="cloud-b").model_dump(by_alias=True),
+    }
+    layout.write_state({**state, "labels": {"provider": "cloud", "region": "south"}})
+    code, output = _run("sandbox", "list")
+    assert code == 0, output
+    row = next(line for line in output.splitlines() if "cloud-b" in line)
+    assert "down" in row
+    assert "provider=cloud,region=south" in row
+    assert " 6 " in row

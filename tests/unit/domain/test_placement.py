@@ -127,6 +127,9 @@ def test_placement_is_part_of_the_version() -> None:
                 "cpu_model": None,
                 "spread": {"level": "node", "hard": True, "by": "group"},
                 "priority": None,
+                "location": None,
+                "distribution": (),
+                "release_order": (),
             },
         )
     }

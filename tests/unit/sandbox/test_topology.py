@@ -124,3 +124,11 @@ def test_zone_defaults_to_the_idc() -> None:
     nodes = node_manifests(default_topology(1), kubelet_version="v1.35.4")
     assert nodes[0]["metadata"]["labels"]["topology.kubernetes.io/zone"] == "idc-a"
     assert "taints" not in nodes[0]["spec"]
+
+
+def test_a_named_sandbox_for_one_idc_has_that_idcs_two_pools() -> None:
+    topology = default_topology(7, idc="idc-b")
+    assert [(p.name, p.count, p.idc, p.cpu_model) for p in topology.pools] == [
+        ("idc-b-intel", 4, "idc-b", "intel-xeon-gold-6248"),
+        ("idc-b-amd", 3, "idc-b", "amd-epyc-7742"),
+    ]

@@ -12,9 +12,17 @@ import datetime as dt
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dockyard.adapters.db.tables import ApplicationRow, ClusterRow, GroupRow, SystemRow, VersionRow
+from dockyard.adapters.db.tables import (
+    ApplicationRow,
+    ClusterRow,
+    GroupClusterRow,
+    GroupRow,
+    SystemRow,
+    VersionRow,
+)
 from dockyard.domain.errors import Conflict, NotFound
-from dockyard.domain.model import Application, Group, Quota, System, Version
+from dockyard.domain.location import Location, parse_location
+from dockyard.domain.model import Application, Group, GroupCluster, Quota, System, Version
 from dockyard.domain.versions import VersionSpec, load_spec
 
 
@@ -61,8 +69,16 @@ class ApplicationModel:
                 repository=app.repository,
                 business_id=app.business_id,
                 owners=list(app.owners),
+                location=app.location.to_data() if app.location else None,
             )
         )
+        await self._session.flush()
+
+    async def set_application_location(self, system: str, name: str, location: Location | None) -> None:
+        row = await self._app_row((await self._require_system(system)).id, name)
+        if row is None:
+            raise NotFound(f"application {name!r} does not exist in system {system!r}")
+        row.location = location.to_data() if location else None
         await self._session.flush()
 
     async def application(self, system: str, name: str) -> Application | None:
@@ -102,11 +118,54 @@ class ApplicationModel:
     async def group(self, system: str, app: str, name: str) -> Group | None:
         found = await self._session.execute(_groups(system, app).where(GroupRow.name == name))
         row = found.first()
-        return _group(system, app, row[0], row[1]) if row else None
+        return _group(system, app, row[0], row[1], await self._parts([row[0].id])) if row else None
 
     async def groups(self, system: str, app: str) -> list[Group]:
-        found = await self._session.execute(_groups(system, app).order_by(GroupRow.name))
-        return [_group(system, app, g, c) for g, c in found.all()]
+        found = (await self._session.execute(_groups(system, app).order_by(GroupRow.name))).all()
+        parts = await self._parts([g.id for g, _ in found])
+        return [_group(system, app, g, c, parts) for g, c in found]
+
+    async def set_group_cluster(
+        self, system: str, app: str, group: str, cluster: str, *, instances: int, version: int | None
+    ) -> None:
+        """Record that ``group`` runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""
+        row = await self._require_group(system, app, group)
+        cluster_row = await self._session.scalar(select(ClusterRow).where(ClusterRow.name == cluster))
+        if cluster_row is None:
+            raise NotFound(f"cluster {cluster!r} is not registered")
+        part = await self._session.scalar(
+            select(GroupClusterRow).where(
+                GroupClusterRow.group_id == row.id, GroupClusterRow.cluster_id == cluster_row.id
+            )
+        )
+        if part is None:
+            self._session.add(
+                GroupClusterRow(group_id=row.id, cluster_id=cluster_row.id, instances=instances, version=version)
+            )
+        else:
+            part.instances, part.version = instances, version
+        await self._session.flush()
+
+    async def remove_group_cluster(self, system: str, app: str, group: str, cluster: str) -> None:
+        row = await self._require_group(system, app, group)
+        cluster_id = select(ClusterRow.id).where(ClusterRow.name == cluster).scalar_subquery()
+        await self._session.execute(
+            delete(GroupClusterRow).where(GroupClusterRow.group_id == row.id, GroupClusterRow.cluster_id == cluster_id)
+        )
+
+    async def _parts(self, group_ids: list[int]) -> dict[int, list[GroupCluster]]:
+        if not group_ids:
+            return {}
+        rows = await self._session.execute(
+            select(GroupClusterRow, ClusterRow.name)
+            .join(ClusterRow, GroupClusterRow.cluster_id == ClusterRow.id)
+            .where(GroupClusterRow.group_id.in_(group_ids))
+            .order_by(ClusterRow.name)
+        )
+        out: dict[int, list[GroupCluster]] = {}
+        for part, name in rows.all():
+            out.setdefault(part.group_id, []).append(GroupCluster(name, part.instances, part.version))
+        return out
 
     async def set_current_version(self, system: str, app: str, group: str, number: int) -> None:
         row = await self._require_group(system, app, group)
@@ -118,6 +177,7 @@ class ApplicationModel:
     async def delete_group(self, system: str, app: str, name: str) -> None:
         """Delete the group and its versions."""
         row = await self._require_group(system, app, name)
+        await self._session.execute(delete(GroupClusterRow).where(GroupClusterRow.group_id == row.id))
         await self._session.execute(delete(VersionRow).where(VersionRow.group_id == row.id))
         await self._session.execute(delete(GroupRow).where(GroupRow.id == row.id))
 
@@ -211,10 +271,11 @@ def _system(row: SystemRow) -> System:
 
 
 def _application(system: str, row: ApplicationRow) -> Application:
-    return Application(system, row.name, row.repository, row.business_id, tuple(row.owners))
+    location = parse_location(row.location, "location") if row.location else None
+    return Application(system, row.name, row.repository, row.business_id, tuple(row.owners), location)
 
 
-def _group(system: str, app: str, row: GroupRow, cluster: str) -> Group:
+def _group(system: str, app: str, row: GroupRow, cluster: str, parts: dict[int, list[GroupCluster]]) -> Group:
     return Group(
         system=system,
         app=app,
@@ -223,6 +284,7 @@ def _group(system: str, app: str, row: GroupRow, cluster: str) -> Group:
         cluster=cluster,
         current_version=row.current_version,
         latest_version=row.latest_version,
+        clusters=tuple(parts.get(row.id, ())),
     )
 
 

@@ -21,8 +21,10 @@ from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
+from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.sessions import Sessions
 
@@ -39,6 +41,8 @@ class UnitOfWork:
         self.members = Members(session)
         self.sessions = Sessions(session)
         self.audit = AuditTrail(session)
+        self.placements = Placements(session)
+        self.locations = LocationGrants(session)
 
 
 class Database:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +102,13 @@ class OperationLog:
             .execution_options(synchronize_session=False)
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def add_params(self, operation_id: str, **params: Any) -> None:
+        """Merge ``params`` into the operation's (e.g. the split it computed, so a resumed run keeps it)."""
+        row = await self._session.get(OperationRow, operation_id)
+        if row is not None:
+            row.params = {**row.params, **params}
+            await self._session.flush()
 
     async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
         """Newest first; ``app`` and ``group`` narrow it down when given."""

@@ -40,6 +40,8 @@ class Releases:
                 created_by=release.created_by,
                 created_at=now,
                 updated_at=now,
+                clusters=list(release.clusters),
+                cluster_index=release.cluster_index,
             )
         )
         await self._session.flush()
@@ -66,6 +68,8 @@ class Releases:
         pause_until: dt.datetime | bool | None = False,
         entry: dict[str, Any] | None = None,
         error: str | None = None,
+        cluster_index: int | None = None,
+        total: int | None = None,
     ) -> None:
         """The runner's write: where the release is, and one more ledger entry (never its commands)."""
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
@@ -79,6 +83,10 @@ class Releases:
             values["pause_until"] = pause_until
         if error is not None:
             values["error"] = error
+        if cluster_index is not None:
+            values["cluster_index"] = cluster_index
+        if total is not None:
+            values["total"] = total
         if entry is not None:
             values["ledger"] = [*row.ledger, entry]
         await self._session.execute(
@@ -106,7 +114,7 @@ class Releases:
     async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
         """A new instance count for a running gray or blue-green release; False if it cannot take one."""
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
-        if row is None or row.status in ENDED or row.status == "aborting" or row.strategy == "rolling":
+        if row is None or row.status in ENDED or row.status == "aborting" or row.strategy == "rolling" or row.clusters:
             return False
         entry = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": "scale", "by": by}
         row.ledger = [*row.ledger, {**entry, "from": row.total, "to": total}]
@@ -147,4 +155,6 @@ def _release(row: ReleaseRow) -> Release:
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        clusters=tuple(row.clusters or ()),
+        cluster_index=row.cluster_index,
     )

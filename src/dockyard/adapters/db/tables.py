@@ -99,6 +99,8 @@ class ApplicationRow(Base):
     business_id: Mapped[str] = mapped_column(String(63), default="")
     owners: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    # The default location of its groups (domain/location.py), None: each group's home cluster.
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class GroupRow(Base):
@@ -113,6 +115,36 @@ class GroupRow(Base):
     current_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class GroupClusterRow(Base):
+    """Where a group runs: one row per cluster it spans, with its instance count and version there.
+    ``groups.cluster_id`` stays the group's home cluster (its location when none is given)."""
+
+    __tablename__ = "group_clusters"
+    __table_args__ = (UniqueConstraint("group_id", "cluster_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="RESTRICT"))
+    instances: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class LocationGrantRow(Base):
+    """A location a system asked for (``requested``), a platform admin ``approved`` or ``revoked``."""
+
+    __tablename__ = "location_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), index=True)
+    location: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(1000))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class VersionRow(Base):
@@ -293,6 +325,10 @@ class ReleaseRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # A group on several clusters releases cluster by cluster: [{cluster, instances}] in order, and
+    # the index of the cluster under way (its steps are ``step``; ``total`` is that cluster's count).
+    clusters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    cluster_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_releases_group", "system", "app", "group"),)
 
@@ -338,3 +374,27 @@ class BuildLogRow(Base):
     build_id: Mapped[str] = mapped_column(ForeignKey("builds.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     line: Mapped[str] = mapped_column(Text)
+
+
+class DedicatedPoolRow(Base):
+    """A node pool of a cluster dedicated to one application (its nodes tainted and labelled)."""
+
+    __tablename__ = "dedicated_pools"
+
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    pool: Mapped[str] = mapped_column(String(63), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63))
+    app: Mapped[str] = mapped_column(String(63))
+    dedicated_by: Mapped[str] = mapped_column(String(100))
+    dedicated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class AppCpuModelRow(Base):
+    """The CPU model Dockyard chose for an application whose placement says ``cpu_model: auto``."""
+
+    __tablename__ = "app_cpu_models"
+
+    system: Mapped[str] = mapped_column(String(63), primary_key=True)
+    app: Mapped[str] = mapped_column(String(63), primary_key=True)
+    cpu_model: Mapped[str] = mapped_column(String(63))
+    chosen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())

@@ -7,7 +7,8 @@ contract); this module says what is watched and what is kept of it:
 - :class:`DeploymentCache`: every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``, as
   :class:`DeploymentRecord` (rollout counters plus the live ``spec`` as plain data, for drift; there
   is one Deployment per group, so keeping the spec is cheap), read with :meth:`DeploymentCache.get`.
-- :class:`ClusterCaches`: both, run together for one cluster.
+- :class:`ClusterCaches`: both, with the capacity caches (``capacity.py``: nodes, and every pod's
+  usage), run together for one cluster.
 While disconnected a cache's ``stale`` is True and its last known records stay readable.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
 
+from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
 
@@ -225,30 +227,34 @@ class DeploymentCache(WatchCache[DeploymentRecord, DeploymentIndex]):
 
 
 class ClusterCaches:
-    """One cluster's watch caches, run together: :attr:`pods` and :attr:`deployments`."""
+    """One cluster's watch caches, run together: :attr:`pods`, :attr:`deployments`, :attr:`nodes`, :attr:`usage`."""
 
     def __init__(self, cluster: KubeCluster) -> None:
         self.pods = PodCache(cluster)
         self.deployments = DeploymentCache(cluster)
+        self.nodes = NodeCache(cluster)
+        self.usage = UsageCache(cluster)
+
+    def _all(self) -> tuple[tuple[str, WatchCache[Any, Any]], ...]:
+        return (("pods", self.pods), ("deployments", self.deployments), ("nodes", self.nodes), ("usage", self.usage))
 
     @property
     def stale(self) -> bool:
-        """True while either cache is disconnected."""
-        return self.pods.stale or self.deployments.stale
+        """True while any cache is disconnected."""
+        return any(cache.stale for _, cache in self._all())
 
     @property
     def last_error(self) -> str:
         """The latest failure of each cache still failing, ``"pods: ..."``; empty when all are connected."""
-        caches = (("pods", self.pods), ("deployments", self.deployments))
-        return "; ".join(f"{name}: {cache.last_error}" for name, cache in caches if cache.last_error)
+        return "; ".join(f"{name}: {cache.last_error}" for name, cache in self._all() if cache.last_error)
 
     async def wait_synced(self) -> None:
-        """Return once both caches have made their first list."""
-        await self.pods.synced.wait()
-        await self.deployments.synced.wait()
+        """Return once every cache has made its first list."""
+        for _, cache in self._all():
+            await cache.synced.wait()
 
     async def run(self) -> None:
-        """Run both caches until cancelled; never raises but :class:`asyncio.CancelledError`."""
+        """Run every cache until cancelled; never raises but :class:`asyncio.CancelledError`."""
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self.pods.run())
-            tasks.create_task(self.deployments.run())
+            for _, cache in self._all():
+                tasks.create_task(cache.run())

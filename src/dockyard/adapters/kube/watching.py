@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from lightkube import ApiError
+from lightkube.core.resource import NamespacedResource
 
 from dockyard.adapters.kube.client import KubeCluster
 
@@ -51,7 +52,8 @@ IndexT = TypeVar("IndexT", bound=Index[Any])
 
 
 class WatchCache(Generic[RecordT, IndexT]):
-    """A list+watch of ``resource`` objects labelled ``labels``, as ``slim`` records in ``index()``.
+    """A list+watch of ``resource`` objects labelled ``labels`` (and matching ``fields``, a field
+    selector: an object that stops matching is watched as deleted), as ``slim`` records in ``index()``.
 
     Subclasses add the reads that make sense for their records, over :attr:`_index`.
     """
@@ -64,10 +66,15 @@ class WatchCache(Generic[RecordT, IndexT]):
         labels: Labels,
         slim: Callable[[Any], RecordT],
         index: Callable[[], IndexT],
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
         self._cluster = cluster
         self._resource = resource
         self._labels: dict[str, Any] = dict(labels)
+        # Where to look: every namespace for namespaced kinds, and an optional field selector.
+        self._where: dict[str, Any] = {"namespace": "*"} if issubclass(resource, NamespacedResource) else {}
+        if fields:
+            self._where["fields"] = dict(fields)
         self._slim = slim
         self._new_index = index
         self._index = index()
@@ -117,7 +124,7 @@ class WatchCache(Generic[RecordT, IndexT]):
         await asyncio.sleep(delay)
 
     async def _relist(self) -> str:
-        listing = self._cluster.client.list(self._resource, namespace="*", labels=self._labels, chunk_size=500)
+        listing = self._cluster.client.list(self._resource, labels=self._labels, chunk_size=500, **self._where)
         index = self._new_index()
         async for obj in listing:
             index.put(self._slim(obj))
@@ -130,8 +137,8 @@ class WatchCache(Generic[RecordT, IndexT]):
     async def _watch(self, version: str) -> NoReturn:
         events = self._cluster.client.watch(
             self._resource,
-            namespace="*",
             labels=self._labels,
+            **self._where,
             resource_version=version,
             server_timeout=_SERVER_TIMEOUT,
         ).__aiter__()

@@ -7,12 +7,14 @@ at ``/api/v1/operations/{id}``. A second change while one runs gets 409.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 from fastapi import APIRouter, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas import (
+    ClusterStateOut,
     DeployIn,
     DiffOut,
     DriftOut,
@@ -22,6 +24,8 @@ from dockyard.api.schemas import (
     InstanceOut,
     InstancesOut,
     OperationOut,
+    PreviewIn,
+    PreviewOut,
     ReconcileIn,
     RollbackIn,
     ScaleIn,
@@ -30,7 +34,7 @@ from dockyard.api.schemas import (
 )
 from dockyard.domain.access import Principal
 from dockyard.services import applications as svc
-from dockyard.services import deploys
+from dockyard.services import deploys, placement
 from dockyard.services import status as live
 from dockyard.services.platform import Platform
 
@@ -51,6 +55,7 @@ async def group_out(platform: Platform, caller: Principal, system: str, app: str
             stale=st.stale,
             drift=drift,
             operation=st.operation,
+            clusters=[ClusterStateOut(**asdict(c)) for c in st.clusters],
         ),
     )
 
@@ -82,10 +87,11 @@ async def delete_group(system: str, app: str, group: str, platform: PlatformDep,
 
 @router.get("/{group}/instances", tags=["groups"])
 async def list_instances(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> InstancesOut:
-    """The group's instances (pods) from the watch cache; ``stale`` while the cluster is unreachable."""
+    """The group's instances (pods) on each of its clusters, from the watch caches; ``stale`` while one
+    of its clusters is unreachable (its instances are then the last known ones)."""
     pods, stale = await live.instances(platform, caller, system, app, group)
     now = time.time()
-    return InstancesOut(stale=stale, items=[InstanceOut.of(p, now) for p in pods])
+    return InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods])
 
 
 @router.get("/{group}/versions", tags=["versions"])
@@ -149,8 +155,28 @@ async def deploy(
         changes=body.changes,
         reason=body.reason,
         deadline_seconds=body.deadline_seconds,
+        force=body.force,
     )
     return OperationOut.of(op)
+
+
+@router.post("/{group}/preview", tags=["actions"])
+async def preview(
+    system: str, app: str, group: str, body: PreviewIn, platform: PlatformDep, caller: Caller
+) -> PreviewOut:
+    """Where a deploy of ``version`` (or of a version made from ``spec`` or ``changes``; nothing is
+    saved) would land: per cluster, how many instances fit and the scheduler's reasons for the others."""
+    found = await placement.preview(
+        platform,
+        caller,
+        system=system,
+        app=app,
+        group=group,
+        version=body.version,
+        spec=body.spec,
+        changes=body.changes,
+    )
+    return PreviewOut.model_validate(found.as_dict())
 
 
 @router.post("/{group}/scale", tags=["actions"], status_code=ACCEPTED)
@@ -166,6 +192,7 @@ async def scale(
         group=group,
         instances=body.instances,
         deadline_seconds=body.deadline_seconds,
+        force=body.force,
     )
     return OperationOut.of(op)
 

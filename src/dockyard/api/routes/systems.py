@@ -58,6 +58,7 @@ async def create_application(system: str, body: ApplicationIn, platform: Platfor
         repository=body.repository,
         business_id=body.business_id,
         owners=tuple(body.owners),
+        location=body.location,
     )
     return ApplicationOut.of(made)
 

@@ -1,0 +1,315 @@
+"""Placement preview at 1,000 nodes / 30,000 pods: latency against list-then-compute, accuracy against the scheduler.
+
+    .venv/bin/python -m bench.placement_preview --pods 30000 --cases 30
+
+A fresh sandbox (1,000 KWOK nodes: two big pools of 480 nodes, 32 CPU / 128 Gi / 110 pods, zones a
+and b; four small pools of 8–12 nodes, 8 CPU / 32 Gi / 30 pods, one zone each, one CPU model) and a
+fresh Dockyard server, both in a temporary directory on free ports. ``--pods`` pods (30 per big node,
+100m / 128 Mi, labelled like Dockyard's instances in 300 groups, so the preview has pods to select)
+are created already bound to their nodes (the scheduler is not what is measured here); a few
+1-CPU pods pre-fill the small pools so that not every node is alike. Then, in one run:
+
+1. latency: ``POST .../groups/{g}/preview`` ``--reads`` times per shape (hard node spread over a big
+   pool of 480 nodes / 14,400 pods; zone spread over the small pools) over one keep-alive
+   connection, p50 / p99; against the nearest alternative a client has without Dockyard's caches:
+   list every node and every pod not terminated through the apiserver, then run the same fit
+   (``--list-reads`` times);
+2. accuracy: ``--cases`` random cases (flavor, 1–60 instances, a small pool or all of them, no spread /
+   hard node spread / hard zone spread) on the small pools: the preview's count, then the group
+   deployed for real (forced) and the pods the real scheduler bound once every pod is bound or marked
+   Unschedulable; the group is deleted before the next case.
+Prints Markdown tables for docs/benchmarks.md. Not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from lightkube import operators
+from lightkube.resources.core_v1 import Node, Pod
+
+from bench.deploy_throughput import APP, DockyardServer, load, rss_mib, stop_on_sigterm
+from dockyard.adapters.kube.capacity import slim_node, slim_usage
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.domain.capacity import shape_of
+from dockyard.domain.fit import PodList, place
+from dockyard.domain.render import GroupRef, deployment
+from dockyard.domain.versions import parse_spec
+from dockyard.sandbox import cluster
+from dockyard.sandbox.binaries import KUBERNETES_VERSION
+from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.topology import Capacity, Pool, Topology
+
+SYSTEM = "bench"
+IMAGE = "registry.local/bench/web:1"
+SMALL = [("small-1", 10, "s1"), ("small-2", 10, "s2"), ("small-3", 8, "s3"), ("small-4", 12, "s4")]
+SMALL_MODEL = "xeon-small"
+PER_BIG_NODE = 30
+
+
+def topology(big_nodes: int) -> Topology:
+    big = Capacity(cpu="32", memory="128Gi", pods=110)
+    small = Capacity(cpu="8", memory="32Gi", pods=30)
+    pools = [
+        Pool(name="big-a", count=big_nodes, idc="idc-a", zone="a", cpu_model="intel-xeon-gold-6248", capacity=big),
+        Pool(name="big-b", count=big_nodes, idc="idc-b", zone="b", cpu_model="amd-epyc-7742", capacity=big),
+    ]
+    pools += [
+        Pool(name=name, count=count, idc="idc-s", zone=zone, cpu_model=SMALL_MODEL, capacity=small)
+        for name, count, zone in SMALL
+    ]
+    return Topology(pools=pools)
+
+
+def _pod(name: str, node: str, group: str, cpu: str, memory: str) -> dict[str, Any]:
+    labels = {"dockyard.io/app": "load", "dockyard.io/group": group}
+    container = {"name": "app", "image": IMAGE, "resources": {"requests": {"cpu": cpu, "memory": memory}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "load", "labels": labels},
+        "spec": {"nodeName": node, "containers": [container], "terminationGracePeriodSeconds": 0},
+    }
+
+
+async def fill(kube: KubeCluster, pods: int, rng: random.Random) -> float:
+    """Create the load: ``pods`` bound pods, mostly on the big pools; returns the seconds it took."""
+    await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "load"}})
+    nodes = [n["metadata"]["name"] for n in await kube.list("v1", "Node")]
+    big = sorted(n for n in nodes if n.startswith("big-"))
+    small = sorted(n for n in nodes if n.startswith("small-"))
+    manifests = []
+    for node in small:
+        for i in range(rng.randrange(0, 4)):
+            manifests.append(_pod(f"{node}-fill-{i}", node, "fill", "1", "1Gi"))
+    i = 0
+    while len(manifests) < pods:
+        node = big[i % len(big)]
+        manifests.append(_pod(f"load-{i:05d}", node, f"g{i % 300}", "100m", "128Mi"))
+        i += 1
+    start = time.monotonic()
+    for chunk in range(0, len(manifests), 2000):
+        await kube.create_many(manifests[chunk : chunk + 2000], concurrency=32)
+        print(f"  {min(chunk + 2000, len(manifests))} pods created ({time.monotonic() - start:.0f}s)", flush=True)
+    return time.monotonic() - start
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "hard node spread, big pool (480 nodes, 14,400 pods)": {
+        "flavor": "small",
+        "instances": 50,
+        "placement": {"pool": "big-a", "spread": {"level": "node", "hard": True}},
+    },
+    "hard zone spread, 4 small pools (40 nodes)": {
+        "flavor": "medium",
+        "instances": 60,
+        "placement": {"cpu_model": SMALL_MODEL, "spread": {"level": "zone", "hard": True}},
+    },
+}
+
+
+def measure_api(server: DockyardServer, reads: int) -> dict[str, tuple[float, float]]:
+    out = {}
+    with server.client() as api:
+        for label, shape in SHAPES.items():
+            body = {"spec": {"image": IMAGE, **shape}}
+            path = f"/systems/{SYSTEM}/apps/{APP}/groups/measured/preview"
+            api.post(path, json=body).raise_for_status()  # warm
+            samples = []
+            for _ in range(reads):
+                start = time.perf_counter()
+                api.post(path, json=body).raise_for_status()
+                samples.append(time.perf_counter() - start)
+            out[label] = percentiles(samples)
+    return out
+
+
+async def measure_list_then_compute(kubeconfig: Path, reads: int) -> dict[str, tuple[float, float]]:
+    """The alternative without caches: list nodes and pods (as the scheduler's informers do), then fit."""
+    out: dict[str, list[float]] = {label: [] for label in SHAPES}
+    ref = GroupRef(system=SYSTEM, app=APP, group="measured")
+    async with KubeCluster(kubeconfig, timeout=120.0) as kube:
+        client = kube.client
+        for label, shape in SHAPES.items():
+            spec = parse_spec({"image": IMAGE, **shape})
+            pod_shape = shape_of(SYSTEM, deployment(ref, 1, spec)["spec"]["template"])
+            for _ in range(reads):
+                start = time.perf_counter()
+                nodes = [slim_node(n) async for n in client.list(Node, chunk_size=500)]
+                ended = {"status.phase": operators.not_in(["Succeeded", "Failed"])}
+                pods = [slim_usage(p) async for p in client.list(Pod, namespace="*", fields=ended, chunk_size=500)]
+                place(nodes, PodList(pods), pod_shape, spec.instances)
+                out[label].append(time.perf_counter() - start)
+    return {label: percentiles(samples) for label, samples in out.items()}
+
+
+def random_case(rng: random.Random) -> dict[str, Any]:
+    selector = rng.choice([{"pool": name} for name, _, _ in SMALL] + [{"cpu_model": SMALL_MODEL}])
+    spread = rng.choice([None, {"level": "node", "hard": True}, {"level": "zone", "hard": True}])
+    placement = {**selector, **({"spread": spread} if spread else {})}
+    flavor = rng.choice(["tiny", "small", "medium", "large"])
+    return {"image": IMAGE, "flavor": flavor, "instances": rng.randint(1, 60), "placement": placement}
+
+
+async def _settled(kube: KubeCluster, group: str, instances: int, timeout: float = 300) -> int:
+    """Pods of ``group`` the scheduler bound, once all exist and each is bound or marked Unschedulable."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pods = await kube.list("v1", "Pod", namespace=SYSTEM, labels={"dockyard.io/group": group})
+        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        bound = sum(1 for p in live if p["spec"].get("nodeName"))
+        marked = sum(
+            1
+            for p in live
+            if not p["spec"].get("nodeName")
+            and any(
+                c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable"
+                for c in p.get("status", {}).get("conditions") or []
+            )
+        )
+        if len(live) == instances and bound + marked == instances:
+            return bound
+        await asyncio.sleep(1.0)
+    raise RuntimeError(f"group {group}'s pods did not settle in {timeout:.0f}s")
+
+
+async def accuracy(server: DockyardServer, kubeconfig: Path, cases: int, seed: int) -> list[tuple[str, int, int, int]]:
+    rng = random.Random(seed)
+    results = []
+    async with server.async_client() as api, KubeCluster(kubeconfig, timeout=60.0) as kube:
+        for i in range(cases):
+            before = (await api.get("/clusters/local/status")).json()["pods"]
+            spec, group = random_case(rng), f"c{i}"
+            base = f"/systems/{SYSTEM}/apps/{APP}/groups"
+            made = await api.post(base, json={"name": group, "environment": "prod", "cluster": "local"})
+            made.raise_for_status()
+            preview = (await api.post(f"{base}/{group}/preview", json={"spec": spec})).json()
+            deploy = await api.post(f"{base}/{group}/deploy", json={"spec": spec, "force": True, "deadline_seconds": 5})
+            deploy.raise_for_status()
+            bound = await _settled(kube, group, spec["instances"])
+            label = f"{spec['flavor']} ×{spec['instances']} {spec['placement']}"
+            results.append((label, spec["instances"], preview["fits"], bound))
+            mark = "ok" if preview["fits"] == bound else "MISMATCH " + preview["clusters"][0]["message"]
+            print(f"  case {i}: {label}: predicted {preview['fits']}, scheduled {bound} {mark}", flush=True)
+            await _until_done(api, f"/operations/{deploy.json()['id']}")
+            deleted = await api.delete(f"{base}/{group}")
+            deleted.raise_for_status()
+            await _until_done(api, f"/operations/{deleted.json()['id']}")
+            # KWOK, saturated, may take minutes to finish terminating pods: remove them at once, and
+            # wait until the server's cache has seen them go (load pods may go too, never come).
+            for pod in await kube.list("v1", "Pod", namespace=SYSTEM, labels={"dockyard.io/group": group}):
+                with contextlib.suppress(Exception):
+                    await kube.client.delete(Pod, pod["metadata"]["name"], namespace=SYSTEM, grace_period=0)
+            while (await api.get("/clusters/local/status")).json()["pods"] > before:
+                await asyncio.sleep(0.5)
+    return results
+
+
+async def _until_done(api: httpx.AsyncClient, path: str) -> None:
+    while (await api.get(path)).json()["status"] not in ("succeeded", "failed"):
+        await asyncio.sleep(0.5)
+
+
+def wait_cached(server: DockyardServer, nodes: int, pods: int, timeout: float = 1800) -> tuple[float, dict[str, Any]]:
+    """Until the server's caches hold every node and pod; returns the seconds and the cluster's status."""
+    start = time.monotonic()
+    with server.client() as api:
+        while True:
+            status = api.get("/clusters/local/status").json()
+            known = status["nodes"]["ready"] + status["nodes"]["not_ready"]
+            if status["connected"] and known == nodes and status["pods"] >= pods:
+                return time.monotonic() - start, status
+            if time.monotonic() - start > timeout:
+                raise RuntimeError(f"the server's caches did not reach {nodes} nodes / {pods} pods: {status}")
+            time.sleep(1)
+
+
+def print_latency(api: dict[str, tuple[float, float]], listed: dict[str, tuple[float, float]]) -> None:
+    print()
+    print("| shape | Dockyard preview (HTTP, caches) p50 / p99 | list nodes + pods, then fit p50 / p99 |")
+    print("|---|---|---|")
+    for label in SHAPES:
+        (a50, a99), (l50, l99) = api[label], listed[label]
+        print(f"| {label} | {a50 * 1000:.1f} / {a99 * 1000:.1f} ms | {l50 * 1000:.0f} / {l99 * 1000:.0f} ms |")
+    print(flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pods", type=int, default=30000)
+    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--list-reads", type=int, default=5)
+    parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--big-nodes", type=int, default=480, help="nodes in each of the two big pools")
+    parser.add_argument("--keep", action="store_true", help="leave the sandbox running")
+    args = parser.parse_args()
+    stop_on_sigterm()
+
+    root = Path(tempfile.mkdtemp(prefix="dockyard-bench-placement-"))
+    layout = Layout(root / "sandbox")
+    wanted = topology(args.big_nodes)
+    try:
+        start = time.monotonic()
+        cluster.up(layout, ports=Ports.pick_free(), topology=wanted, wait_timeout=1800)
+        print(f"sandbox: {wanted.node_count} nodes Ready in {time.monotonic() - start:.0f}s", flush=True)
+
+        async def load_pods() -> float:
+            async with KubeCluster(layout.kubeconfig, timeout=120.0) as kube:
+                return await fill(kube, args.pods, random.Random(args.seed))
+
+        fill_s = asyncio.run(load_pods())
+        with DockyardServer(root / "server") as server:
+            server.start()
+            server.register(layout.kubeconfig)
+            server.make_groups(SYSTEM, ["measured"])
+            cached_s, status = wait_cached(server, wanted.node_count, args.pods)
+            not_ready = status["nodes"]["not_ready"]
+            print(f"server caches: {args.pods} pods, {not_ready} nodes not Ready, after {cached_s:.0f}s", flush=True)
+            api_latency = measure_api(server, args.reads)
+            listed = asyncio.run(measure_list_then_compute(layout.kubeconfig, args.list_reads))
+            rss = rss_mib(server.pid)
+            print_latency(api_latency, listed)
+            results = asyncio.run(accuracy(server, layout.kubeconfig, args.cases, args.seed))
+            machine_load = load()
+    finally:
+        if not args.keep:
+            cluster.down(layout)
+            shutil.rmtree(root, ignore_errors=True)
+
+    print()
+    memory = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+    print(
+        f"machine: {os.cpu_count()} cores, {memory} GiB; "
+        f"Kubernetes {KUBERNETES_VERSION}; date {time.strftime('%Y-%m-%d')}; load at the end {machine_load}; "
+        f"{args.pods} pods created bound in {fill_s:.0f}s; {not_ready} of {wanted.node_count} nodes not Ready; "
+        f"server RSS {rss[0]:.0f} MiB (peak {rss[1]:.0f})"
+    )
+    print()
+    exact = sum(1 for _, _, predicted, bound in results if predicted == bound)
+    print(f"accuracy: {exact}/{len(results)} cases exact ({100 * exact / max(1, len(results)):.0f} %)")
+    print()
+    print("| case | instances | preview | scheduler |")
+    print("|---|---|---|---|")
+    for label, instances, predicted, bound in results:
+        print(f"| {label} | {instances} | {predicted} | {bound} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Watch caches of a cluster's capacity: its nodes, and every pod that holds or waits for room.
+
+On the :class:`~dockyard.adapters.kube.watching.WatchCache` loop (list, watch, relist, backoff):
+- :class:`NodeCache`: every node as a :class:`~dockyard.domain.capacity.NodeInfo` (labels of
+  :data:`~dockyard.domain.capacity.NODE_LABELS` only, taints, unschedulable, ready, allocatable).
+- :class:`UsageCache`: every pod of the cluster not terminated (the field selector
+  ``status.phase!=Succeeded,status.phase!=Failed``, as the scheduler's own cache has it; a pod that
+  ends is watched as deleted) as a :class:`~dockyard.domain.capacity.Usage` of about 200 bytes, by
+  node, with each node's requested CPU, memory and pod count kept as pods come and go.
+Strings repeated across records (namespaces, nodes, phases, labels) are interned, so each record
+holds little more than its own name. Reads never do I/O.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lightkube import operators
+from lightkube.resources.core_v1 import Node, Pod
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.watching import WatchCache
+from dockyard.domain.capacity import (
+    APP_LABEL,
+    GROUP_LABEL,
+    HOSTNAME_LABEL,
+    NODE_LABELS,
+    NodeInfo,
+    Taint,
+    Usage,
+    byte_count,
+    millis,
+    requests,
+)
+from dockyard.domain.placement import BUSINESS_LABEL
+
+__all__ = ["NodeCache", "NodeIndex", "UsageCache", "UsageIndex", "slim_node", "slim_usage"]
+
+_SHARED: dict[Any, Any] = {}
+
+
+def _shared(value: Any) -> Any:
+    """One object for equal tuples (taints, label sets, selectors), as :func:`sys.intern` for strings."""
+    return _SHARED.setdefault(value, value)
+
+
+def slim_node(node: Any) -> NodeInfo:
+    """A :class:`NodeInfo` of a lightkube Node."""
+    meta, spec, status = node.metadata, node.spec, node.status
+    labels = meta.labels or {}
+    kept = tuple((sys.intern(k), sys.intern(labels[k])) for k in NODE_LABELS if k in labels)
+    taints = tuple(Taint(t.key, t.value or "", t.effect) for t in (spec.taints if spec else None) or [])
+    allocatable = (status.allocatable if status else None) or {}
+    conditions = (status.conditions if status else None) or []
+    return NodeInfo(
+        name=sys.intern(meta.name or ""),
+        labels=_shared(kept),
+        taints=_shared(taints),
+        unschedulable=bool(spec.unschedulable) if spec else False,
+        ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
+        cpu_millis=millis(allocatable.get("cpu")),
+        memory=byte_count(allocatable.get("memory")),
+        pods=int(millis(allocatable.get("pods")) // 1000),
+    )
+
+
+def slim_usage(pod: Any) -> Usage:
+    """A :class:`Usage` of a lightkube Pod."""
+    meta, spec, status = pod.metadata, pod.spec, pod.status
+    labels = meta.labels or {}
+    plain = spec.to_dict() if spec else {}
+    cpu, memory = requests(plain)
+    anti = None
+    terms = ((plain.get("affinity") or {}).get("podAntiAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or []
+    for term in terms:
+        if term.get("topologyKey") == HOSTNAME_LABEL:
+            anti = _shared(tuple(sorted(((term.get("labelSelector") or {}).get("matchLabels") or {}).items())))
+    return Usage(
+        namespace=sys.intern(meta.namespace or ""),
+        name=meta.name or "",
+        node=sys.intern((spec.nodeName if spec else None) or ""),
+        phase=sys.intern((status.phase if status else None) or "Pending"),
+        cpu_millis=cpu,
+        memory=memory,
+        priority=(spec.priority if spec else None) or 0,
+        app=sys.intern(labels.get(APP_LABEL, "")),
+        group=sys.intern(labels.get(GROUP_LABEL, "")),
+        business=sys.intern(labels.get(BUSINESS_LABEL, "")),
+        anti=anti,
+        deleting=meta.deletionTimestamp is not None,
+    )
+
+
+class NodeIndex:
+    """Nodes by name; pure in-memory bookkeeping."""
+
+    def __init__(self, records: Iterable[NodeInfo] = ()) -> None:
+        self._by_name: dict[str, NodeInfo] = {r.name: r for r in records}
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def put(self, record: NodeInfo) -> None:
+        self._by_name[record.name] = record
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._by_name.pop(name, None)
+
+    def all(self) -> list[NodeInfo]:
+        return list(self._by_name.values())
+
+
+class UsageIndex:
+    """Pods by (namespace, name), by namespace and by node, with each node's requested sums kept as
+    they change; the :class:`~dockyard.domain.fit.Pods` the placement preview reads."""
+
+    def __init__(self, records: Iterable[Usage] = ()) -> None:
+        self._by_name: dict[tuple[str, str], Usage] = {}
+        self._by_node: dict[str, dict[tuple[str, str], Usage]] = {}
+        self._by_namespace: dict[str, dict[str, Usage]] = {}
+        self._used: dict[str, list[int]] = {}  # node → [cpu millis, memory bytes, pods]
+        for record in records:
+            self.put(record)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def put(self, record: Usage) -> None:
+        key = (record.namespace, record.name)
+        self._forget(key)
+        self._by_name[key] = record
+        self._by_namespace.setdefault(record.namespace, {})[record.name] = record
+        if record.node:
+            self._by_node.setdefault(record.node, {})[key] = record
+            used = self._used.setdefault(record.node, [0, 0, 0])
+            used[0], used[1], used[2] = used[0] + record.cpu_millis, used[1] + record.memory, used[2] + 1
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._forget((namespace, name))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        old = self._by_name.pop(key, None)
+        if old is None:
+            return
+        in_namespace = self._by_namespace.get(old.namespace, {})
+        in_namespace.pop(old.name, None)
+        if not in_namespace:
+            self._by_namespace.pop(old.namespace, None)
+        if not old.node:
+            return
+        on_node = self._by_node.get(old.node, {})
+        on_node.pop(key, None)
+        used = self._used[old.node]
+        used[0], used[1], used[2] = used[0] - old.cpu_millis, used[1] - old.memory, used[2] - 1
+        if not on_node:
+            self._by_node.pop(old.node, None)
+            self._used.pop(old.node, None)
+
+    def on(self, node: str) -> Iterable[Usage]:
+        """The pods on ``node`` (a live view: read it before anything awaits)."""
+        return self._by_node.get(node, {}).values()
+
+    def in_namespace(self, namespace: str) -> Iterable[Usage]:
+        """The pods of ``namespace`` (a live view: read it before anything awaits)."""
+        return self._by_namespace.get(namespace, {}).values()
+
+    def used(self, node: str) -> tuple[int, int, int]:
+        """What the pods on ``node`` request: CPU millis, memory bytes, pod count."""
+        cpu, memory, pods = self._used.get(node, (0, 0, 0))
+        return cpu, memory, pods
+
+    def pending(self) -> int:
+        return len(self._by_name) - sum(len(pods) for pods in self._by_node.values())
+
+    def __iter__(self) -> Iterator[Usage]:
+        return iter(self._by_name.values())
+
+
+class NodeCache(WatchCache[NodeInfo, NodeIndex]):
+    """Every node of the cluster."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        super().__init__(cluster, resource=Node, labels={}, slim=slim_node, index=NodeIndex)
+
+    def all(self) -> list[NodeInfo]:
+        return self._index.all()
+
+
+class UsageCache(WatchCache[Usage, UsageIndex]):
+    """Every pod of the cluster that is not terminated, by node."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        ended = {"status.phase": operators.not_in(["Succeeded", "Failed"])}
+        super().__init__(cluster, resource=Pod, labels={}, slim=slim_usage, index=UsageIndex, fields=ended)
+
+    @property
+    def index(self) -> UsageIndex:
+        """The current index (replaced whole on a relist: take it again for each read)."""
+        return self._index
