@@ -152,14 +152,14 @@ class _State:
             return True
         return any(pod.matches(t) for t in shape.anti_affinity) or any(pod.matches(s.selector) for s in shape.spreads)
 
-    def static_reason(self, node: NodeInfo) -> str | None:
+    def static_reason(self, node: NodeInfo, *, selector: bool = True) -> str | None:
         shape = self.shape
         if node.unschedulable and not any(t.tolerates(_UNSCHEDULABLE_TAINT) for t in shape.tolerations):
             return UNSCHEDULABLE
         for taint in node.taints:
             if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in shape.tolerations):
                 return TAINTED
-        if any(node.label(k) != v for k, v in shape.node_selector):
+        if selector and any(node.label(k) != v for k, v in shape.node_selector):
             return SELECTOR
         return None
 
@@ -216,17 +216,16 @@ def place(
     Cost: the nodes once; the pods of the shape's namespace that a selector of the shape (or
     ``replacing``) picks, once; then about log(nodes) per instance (:class:`_Chooser`); the pods of
     every node only when preempting."""
-    state = _State(shape, nodes)
+    static, affine = _static(shape, nodes)
+    state = _State(shape, affine)  # only the nodes its selector matches count for the spreads
     for node in state.nodes.values():
         node.cpu, node.memory, node.pods = pods.used(node.info.name)
-    static = {n.name: state.static_reason(n) for n in nodes}
-    affine = {n.name for n in nodes if not any(n.label(k) != v for k, v in shape.node_selector)}
     for i, spread in enumerate(shape.spreads):
-        for name in affine:
-            domain = state.nodes[name].info.label(spread.topology_key)
+        for info in affine:
+            domain = info.label(spread.topology_key)
             if domain is not None:
                 state.domains[i].setdefault(domain, 0)
-    _count_namespace(state, pods, replacing, affine)
+    _count_namespace(state, pods, replacing)
     chooser = _Chooser(state, [state.nodes[n] for n, why in static.items() if why is None])
     placed: dict[str, int] = {}
     preempted = 0
@@ -250,7 +249,27 @@ def place(
     return Fit(count, count, placed, "", {}, preempted)
 
 
-def _count_namespace(state: _State, pods: Pods, replacing: Selector | None, affine: set[str]) -> None:
+def _static(shape: PodShape, nodes: Sequence[NodeInfo]) -> tuple[dict[str, str | None], list[NodeInfo]]:
+    """Each node's static reason (:meth:`_State.static_reason`, the taints judged once per set of
+    taints), and the nodes the shape's nodeSelector matches, in order."""
+    judge = _State(shape, ())
+    static: dict[str, str | None] = {}
+    affine: list[NodeInfo] = []
+    by_taints: dict[tuple[bool, tuple[Taint, ...]], str | None] = {}
+    for node in nodes:
+        key = (node.unschedulable, node.taints)
+        if key not in by_taints:
+            by_taints[key] = judge.static_reason(node, selector=False)
+        why = by_taints[key]
+        if not any(node.label(k) != v for k, v in shape.node_selector):
+            affine.append(node)
+        elif why is None:
+            why = SELECTOR
+        static[node.name] = why
+    return static, affine
+
+
+def _count_namespace(state: _State, pods: Pods, replacing: Selector | None) -> None:
     """Take the replaced pods' room off their nodes, and count the pods of the shape's namespace its
     anti-affinity and spreads select (one look per set of pods with equal labels)."""
     for members in pods.grouped(state.shape.namespace):
@@ -261,14 +280,14 @@ def _count_namespace(state: _State, pods: Pods, replacing: Selector | None, affi
         for pod in members:
             holder = state.nodes.get(pod.node)
             if holder is None:
-                continue  # pending, or on a node not known (yet)
+                continue  # pending, on a node not known (yet), or on one the nodeSelector does not match
             if replaced:
                 holder.cpu, holder.memory, holder.pods = (
                     holder.cpu - pod.cpu_millis,
                     holder.memory - pod.memory,
                     holder.pods - 1,
                 )
-            elif pod.node in affine:
+            else:
                 state.select(holder, pod)
 
 
