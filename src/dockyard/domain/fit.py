@@ -9,6 +9,8 @@ would). When no node passes and the pod may preempt, it evicts pods of lower pri
 needing the fewest victims. The first instance that cannot be placed gets the scheduler's message,
 ``0/10 nodes are available: 3 Insufficient cpu, 7 node(s) didn't match Pod's node affinity/selector.``
 (reasons counted per node, sorted as strings); every later one fails alike, so the preview stops there.
+The choice does not scan every node for every instance (:class:`_Chooser`), with the same answers
+as that scan (``tests/unit/domain/fit_reference.py``, compared over random clusters).
 
 Not modelled: node ports, volumes, pod affinity, preferred terms' influence beyond the tie-break,
 labels outside :data:`~dockyard.domain.capacity.POD_LABELS`, nominated pods.
@@ -193,12 +195,6 @@ class _State:
         if node.repels:
             return [EXISTING_ANTI]
         return []
-
-    def score(self, node: _Node) -> tuple[int, float]:
-        crowd = 0
-        for i, spread in enumerate(self.shape.spreads):
-            crowd += self.domains[i].get(node.info.label(spread.topology_key) or "", 0)
-        return crowd, node.cpu / node.info.cpu_millis if node.info.cpu_millis else 1.0
 
 
 def place(
