@@ -132,6 +132,15 @@ class Usage:
         return all(self.label(k) == v for k, v in selector)
 
 
+Selector = tuple[tuple[str, str], ...]  # matchLabels, sorted
+LabelKey = tuple[str, str, str, Selector | None]  # app, group, business id, own anti-affinity
+
+
+def label_key(pod: Usage) -> LabelKey:
+    """What every selector of the preview reads of ``pod``: pods with equal keys are selected alike."""
+    return (pod.app, pod.group, pod.business, pod.anti)
+
+
 @dataclass(frozen=True)
 class Spread:
     """A topology spread constraint the scheduler enforces (``DoNotSchedule``)."""

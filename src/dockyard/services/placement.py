@@ -20,7 +20,7 @@ from typing import Any
 
 from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
-from dockyard.domain.capacity import ClusterSummary, Usage, shape_of, summarize
+from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, ClusterSummary, shape_of, summarize
 from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailable
 from dockyard.domain.fit import Fit, place, spare_by_cpu_model
 from dockyard.domain.location import distribute
@@ -217,9 +217,7 @@ def preview_spec(platform: Platform, cluster: str, ref: GroupRef, number: int, s
     capacity = platform.live.capacity(cluster)
     connected = capacity.synced and platform.live.connection(cluster).connected
 
-    def replacing(pod: Usage) -> bool:
-        return pod.namespace == ref.namespace and pod.app == ref.app and pod.group == ref.group
-
+    replacing = ((APP_LABEL, ref.app), (GROUP_LABEL, ref.group))  # in the shape's namespace
     fit = place(capacity.nodes, capacity.usage, shape, spec.instances, replacing=replacing)
     return Preview((ClusterFit(cluster, connected, fit),))
 

@@ -1,6 +1,7 @@
 """The capacity caches' records and indexes (pure parts: no cluster)."""
 
 import tracemalloc
+from dataclasses import replace
 from typing import Any
 
 from lightkube import codecs
@@ -107,6 +108,23 @@ def test_the_index_keeps_each_nodes_sums_as_pods_come_move_and_go() -> None:
     index.remove("shop", "b")
     assert index.used("n1") == (0, 0, 0)
     assert len(index) == 1
+
+
+def test_the_index_groups_a_namespaces_pods_by_what_selectors_read() -> None:
+    index = UsageIndex()
+    base = slim_usage(_pod("a", "n1"))
+    index.put(base)
+    index.put(replace(base, name="b", node="n2"))
+    index.put(replace(base, name="c", group="canary"))
+    index.put(replace(base, name="d", anti=(("dockyard.io/group", "prod"),)))
+    index.put(replace(base, name="e", namespace="other"))
+    assert sorted(sorted(p.name for p in alike) for alike in index.grouped("shop")) == [["a", "b"], ["c"], ["d"]]
+    index.put(replace(base, name="c"))  # relabelled: moves to its new set
+    index.remove("shop", "d")
+    assert sorted(sorted(p.name for p in alike) for alike in index.grouped("shop")) == [["a", "b", "c"]]
+    assert sorted(p.name for p in index.in_namespace("shop")) == ["a", "b", "c"]
+    assert [p.name for p in index.in_namespace("other")] == ["e"]
+    assert list(index.grouped("none")) == []
 
 
 def test_a_usage_record_is_small() -> None:

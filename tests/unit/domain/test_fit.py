@@ -195,7 +195,7 @@ def test_higher_priority_preempts_lower_and_batch_never_does() -> None:
 
 def test_replaced_pods_are_not_counted() -> None:
     mine = [pod(f"g{i}", f"n{i}", group="prod") for i in range(10)]
-    fit = place(TEN, PodList(mine), HARD, 10, replacing=lambda p: p.group == "prod")
+    fit = place(TEN, PodList(mine), HARD, 10, replacing=(("dockyard.io/group", "prod"),))
     assert fit.fits == 10
 
 

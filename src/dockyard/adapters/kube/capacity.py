@@ -14,7 +14,8 @@ holds little more than its own name. Reads never do I/O.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from lightkube import operators
@@ -27,10 +28,12 @@ from dockyard.domain.capacity import (
     GROUP_LABEL,
     HOSTNAME_LABEL,
     NODE_LABELS,
+    LabelKey,
     NodeInfo,
     Taint,
     Usage,
     byte_count,
+    label_key,
     millis,
     requests,
 )
@@ -115,13 +118,14 @@ class NodeIndex:
 
 
 class UsageIndex:
-    """Pods by (namespace, name), by namespace and by node, with each node's requested sums kept as
-    they change; the :class:`~dockyard.domain.fit.Pods` the placement preview reads."""
+    """Pods by (namespace, name), by namespace and label key (pods the preview selects alike) and by
+    node, with each node's requested sums kept as they change; the :class:`~dockyard.domain.fit.Pods`
+    the placement preview reads."""
 
     def __init__(self, records: Iterable[Usage] = ()) -> None:
         self._by_name: dict[tuple[str, str], Usage] = {}
         self._by_node: dict[str, dict[tuple[str, str], Usage]] = {}
-        self._by_namespace: dict[str, dict[str, Usage]] = {}
+        self._by_namespace: dict[str, dict[LabelKey, dict[str, Usage]]] = {}  # namespace → label key → name
         self._used: dict[str, list[int]] = {}  # node → [cpu millis, memory bytes, pods]
         for record in records:
             self.put(record)
@@ -133,7 +137,8 @@ class UsageIndex:
         key = (record.namespace, record.name)
         self._forget(key)
         self._by_name[key] = record
-        self._by_namespace.setdefault(record.namespace, {})[record.name] = record
+        in_namespace = self._by_namespace.setdefault(record.namespace, {})
+        in_namespace.setdefault(label_key(record), {})[record.name] = record
         if record.node:
             self._by_node.setdefault(record.node, {})[key] = record
             used = self._used.setdefault(record.node, [0, 0, 0])
@@ -147,7 +152,10 @@ class UsageIndex:
         if old is None:
             return
         in_namespace = self._by_namespace.get(old.namespace, {})
-        in_namespace.pop(old.name, None)
+        alike = in_namespace.get(label_key(old), {})
+        alike.pop(old.name, None)
+        if not alike:
+            in_namespace.pop(label_key(old), None)
         if not in_namespace:
             self._by_namespace.pop(old.namespace, None)
         if not old.node:
@@ -166,7 +174,11 @@ class UsageIndex:
 
     def in_namespace(self, namespace: str) -> Iterable[Usage]:
         """The pods of ``namespace`` (a live view: read it before anything awaits)."""
-        return self._by_namespace.get(namespace, {}).values()
+        return chain.from_iterable(alike.values() for alike in self._by_namespace.get(namespace, {}).values())
+
+    def grouped(self, namespace: str) -> Iterable[Collection[Usage]]:
+        """The pods of ``namespace`` by :func:`~dockyard.domain.capacity.label_key` (a live view, likewise)."""
+        return [alike.values() for alike in self._by_namespace.get(namespace, {}).values()]
 
     def used(self, node: str) -> tuple[int, int, int]:
         """What the pods on ``node`` request: CPU millis, memory bytes, pod count."""
