@@ -509,7 +509,7 @@ def spare(
     pods: Pods,
     shape: PodShape,
     *,
-    replacing: Callable[[Usage], bool] = lambda _: False,
+    replacing: Selector | None = None,
     limit: int = SPARE_LIMIT,
 ) -> int:
     """How many instances of ``shape`` still fit on ``nodes`` (the pods ``replacing`` selects counted as
@@ -518,7 +518,7 @@ def spare(
     state = _State(shape, ())
     freed: dict[str, tuple[int, int, int]] = {}
     for pod in pods.in_namespace(shape.namespace):
-        if pod.node and replacing(pod):
+        if pod.node and replacing is not None and pod.matches(replacing):
             cpu, memory, count = freed.get(pod.node, (0, 0, 0))
             freed[pod.node] = (cpu + pod.cpu_millis, memory + pod.memory, count + 1)
     bound = 0

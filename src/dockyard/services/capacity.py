@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
-from dockyard.domain.capacity import Usage, shape_of
+from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, shape_of
 from dockyard.domain.errors import Unavailable
 from dockyard.domain.fit import spare
 from dockyard.domain.render import GroupRef, deployment
@@ -50,8 +50,5 @@ class CachedSpareCapacity:
         ref = self._refs[cluster]
         capacity = live.capacity(cluster)
         shape = shape_of(ref.namespace, deployment(ref, self._number, spec)["spec"]["template"])
-
-        def replacing(pod: Usage) -> bool:
-            return pod.namespace == ref.namespace and pod.app == ref.app and pod.group == ref.group
-
+        replacing = ((APP_LABEL, ref.app), (GROUP_LABEL, ref.group))  # in the shape's namespace
         return spare(capacity.nodes, capacity.usage, shape, replacing=replacing)

@@ -276,5 +276,5 @@ def test_spare_by_cpu_model_counts_what_each_model_can_still_take() -> None:
 def test_spare_is_what_place_would_still_fit(
     nodes: list[NodeInfo], pods: list[Usage], s: PodShape, limit: int, expected: int
 ) -> None:
-    got = spare(nodes, PodList(pods), s, replacing=lambda p: p.group == "prod", limit=limit)
+    got = spare(nodes, PodList(pods), s, replacing=GROUP, limit=limit)
     assert got == expected

@@ -64,7 +64,7 @@ async def snapshot(platform: Platform, caller: Principal, system: str, app: str,
     made = await releases.list_releases(platform, caller, system, app, group)
     return GroupSnapshotOut(
         group=found,
-        instances=InstancesOut(stale=stale, items=[InstanceOut.of(p, now) for p in pods]),
+        instances=InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods]),
         operations=[OperationOut.of(o) for o in history],
         release=ReleaseOut.of(made[0]) if made else None,
     )
