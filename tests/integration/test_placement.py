@@ -149,6 +149,9 @@ async def _nodes_of(kube: KubeCluster, namespace: str, app: str) -> list[str]:
 
 
 async def test_a_dedicated_pool_runs_its_application_only(api: Api, kube: KubeCluster) -> None:
+    owner = {"system": api.system, "app": "web"}
+    unknown = await api.http.put("/api/v1/clusters/nowhere/dedicated-pools/p", json=owner)
+    assert unknown.status_code == 404, unknown.text  # an unknown cluster is not "not synced yet"
     async with private_pool(kube, count=3) as pool:
         await _status_shows(api, pool.name, 3)
         url = f"/api/v1/clusters/local/dedicated-pools/{pool.name}"

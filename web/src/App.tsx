@@ -6,7 +6,7 @@ import { Link, Route, Routes, useLocation } from "react-router-dom";
 import { I18nContext, translate, type Lang } from "./i18n";
 import { loadSession, onSession, saveSession, type Session } from "./api/session";
 import { api, must } from "./api/client";
-import { MeContext } from "./hooks";
+import { MeContext, useReducedMotion } from "./hooks";
 import type { Me } from "./permissions";
 import Login from "./pages/Login";
 import Overview from "./pages/Overview";
@@ -25,6 +25,7 @@ export default function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);
   const [session, setSession] = useState<Session | null>(loadSession);
   const [me, setMe] = useState<Me | null>(null);
+  const reducedMotion = useReducedMotion();
   const location = useLocation();
   useEffect(() => onSession(setSession), []);
   useEffect(() => {
@@ -58,7 +59,7 @@ export default function App() {
   const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : "overview";
   return (
     <I18nContext.Provider value={i18n}>
-      <ConfigProvider locale={lang === "zh" ? zhCN : enUS}>
+      <ConfigProvider locale={lang === "zh" ? zhCN : enUS} theme={{ token: { motion: !reducedMotion } }}>
         <MeContext.Provider value={me}>
           <Layout style={{ minHeight: "100vh" }}>
             <Layout.Header style={{ display: "flex", alignItems: "center", gap: 16 }}>

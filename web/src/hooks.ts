@@ -41,3 +41,18 @@ export function asApiError(e: unknown): ApiError {
   if (e instanceof ApiFailure) return e.error;
   return { status: 0, code: "error", message: e instanceof Error ? e.message : String(e) };
 }
+
+const REDUCED_MOTION = "(prefers-reduced-motion: reduce)";
+
+/** Whether the user asked the system for less motion; follows the setting while the page is open.
+ * The console then turns Ant Design's animations off (dialogs appear at once, nothing slides). */
+export function useReducedMotion(): boolean {
+  const [reduced, setReduced] = useState(() => window.matchMedia(REDUCED_MOTION).matches);
+  useEffect(() => {
+    const query = window.matchMedia(REDUCED_MOTION);
+    const follow = (e: MediaQueryListEvent) => setReduced(e.matches);
+    query.addEventListener("change", follow);
+    return () => query.removeEventListener("change", follow);
+  }, []);
+  return reduced;
+}

@@ -34,12 +34,12 @@ async def dedicate(platform: Platform, by: Principal, *, cluster: str, pool: str
     is dedicated to another application; :class:`InvalidInput` if no node of the cluster is in it."""
     require_admin(by, "dedicating a pool")
     dns_label("pool", pool)
-    names = _pool_nodes(platform, cluster, pool)
     async with platform.db.unit_of_work() as uow:
         if cluster not in {c.name for c in await uow.clusters.all()}:
             raise NotFound(f"cluster {cluster!r} is not registered")
         if await uow.model.application(system, app) is None:
             raise NotFound(f"application {system}/{app} does not exist")
+        names = _pool_nodes(platform, cluster, pool)
         current = await uow.placements.dedication(cluster, pool)
         if current is not None and (current.system, current.app) != (system, app):
             raise Conflict(f"pool {pool!r} is dedicated to {current.system}/{current.app}: undedicate it first")
