@@ -194,6 +194,10 @@ async def accuracy(server: DockyardServer, kubeconfig: Path, cases: int, seed: i
     results = []
     async with server.async_client() as api, KubeCluster(kubeconfig, timeout=60.0) as kube:
         for i in range(cases):
+            # The preview judges the nodes as they are; a node that turns Ready between the preview and
+            # the scheduling (KWOK renewing a late lease) is a race no preview can win, so each case
+            # starts with every node Ready, and a case during which one was not is reported as such.
+            await _all_ready(api)
             before = (await api.get("/clusters/local/status")).json()["pods"]
             spec, group = random_case(rng), f"c{i}"
             base = f"/systems/{SYSTEM}/apps/{APP}/groups"
@@ -203,7 +207,10 @@ async def accuracy(server: DockyardServer, kubeconfig: Path, cases: int, seed: i
             deploy = await api.post(f"{base}/{group}/deploy", json={"spec": spec, "force": True, "deadline_seconds": 5})
             deploy.raise_for_status()
             bound = await _settled(kube, group, spec["instances"])
+            flapped = (await api.get("/clusters/local/status")).json()["nodes"]["not_ready"]
             label = f"{spec['flavor']} ×{spec['instances']} {spec['placement']}"
+            if flapped:
+                label += f" ({flapped} nodes not Ready at the end)"
             results.append((label, spec["instances"], preview["fits"], bound))
             mark = "ok" if preview["fits"] == bound else "MISMATCH " + preview["clusters"][0]["message"]
             print(f"  case {i}: {label}: predicted {preview['fits']}, scheduled {bound} {mark}", flush=True)
@@ -219,6 +226,14 @@ async def accuracy(server: DockyardServer, kubeconfig: Path, cases: int, seed: i
             while (await api.get("/clusters/local/status")).json()["pods"] > before:
                 await asyncio.sleep(0.5)
     return results
+
+
+async def _all_ready(api: httpx.AsyncClient, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while (await api.get("/clusters/local/status")).json()["nodes"]["not_ready"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nodes did not all turn Ready in {timeout:.0f}s")
+        await asyncio.sleep(1)
 
 
 async def _until_done(api: httpx.AsyncClient, path: str) -> None:

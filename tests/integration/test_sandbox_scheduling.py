@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lightkube.resources.core_v1 import Pod
+
 from dockyard.adapters.kube.client import KubeCluster
 from tests.integration.conftest import SANDBOX_NODES
 
@@ -116,3 +118,22 @@ async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube:
     assert some["containers"][0]["usage"]["memory"] in {"300Mi", "307200Ki"}
     nodes_usage = await kube.get_json("/apis/metrics.k8s.io/v1beta1/nodes")
     assert len(nodes_usage["items"]) == SANDBOX_NODES
+
+
+async def test_a_pod_marked_not_ready_by_the_node_controller_is_ready_again(kube: KubeCluster, namespace: str) -> None:
+    """After a control-plane outage the node lifecycle controller marks pods not ready; a kubelet would
+    report them Ready again, and so does the sandbox (its pod-ready-again stage)."""
+    await kube.apply(_deployment(namespace, 1))
+    pods: list[dict[str, Any]] = []
+
+    async def ready() -> bool:
+        nonlocal pods
+        pods = await kube.list("v1", "Pod", namespace=namespace, labels={"app": APP})
+        return len(pods) == 1 and _ready(pods[0])
+
+    await _eventually(ready, timeout=60, what="the pod Running and Ready")
+    name = pods[0]["metadata"]["name"]
+    # What MarkPodsNotReady writes: the Ready condition False, by a strategic merge on the status.
+    not_ready = {"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "NodeNotReady"}]}}
+    await kube.client.patch(Pod.Status, name, not_ready, namespace=namespace)
+    await _eventually(ready, timeout=30, what="the pod Ready again")

@@ -204,6 +204,43 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
     ]
 
 
+# KWOK's pod-ready stage plays the kubelet only for Pending pods. When a control-plane outage outlasts
+# the node lifecycle controller's patience, it marks every node's pods not ready; a kubelet reports
+# them Ready again on its next status sync once its node is back, so this stage does the same for a
+# Running pod whose Ready condition is not True (nothing else in the sandbox makes one not ready).
+POD_READY_AGAIN: dict[str, object] = {
+    "apiVersion": "kwok.x-k8s.io/v1alpha1",
+    "kind": "Stage",
+    "metadata": {"name": "pod-ready-again"},
+    "spec": {
+        "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+        "selector": {
+            "matchExpressions": [
+                {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                {"key": ".status.phase", "operator": "In", "values": ["Running"]},
+                {
+                    "key": '.status.conditions.[] | select( .type == "Ready" ) | .status',
+                    "operator": "NotIn",
+                    "values": ["True"],
+                },
+            ]
+        },
+        "next": {
+            "statusTemplate": "\n".join(
+                [
+                    "{{ $now := Now }}",
+                    "conditions:",
+                    *(
+                        f'- {{lastTransitionTime: {{{{ $now | Quote }}}}, status: "True", type: {kind}}}'
+                        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+                    ),
+                ]
+            )
+        },
+    },
+}
+
+
 def write_configs(layout: Layout, ports: Ports) -> None:
     """Write the scheduler's, KWOK's and the registry's configuration files that :func:`components`
     refers to."""
@@ -220,7 +257,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    layout.kwok_config.write_text(yaml.safe_dump(kwok))
+    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN]))
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on
     # (so `dockyard registry gc` can delete manifests).
     registry = {
