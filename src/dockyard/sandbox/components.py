@@ -226,15 +226,13 @@ POD_READY_AGAIN: dict[str, object] = {
             ]
         },
         "next": {
-            "statusTemplate": "\n".join(
-                [
-                    "{{ $now := Now }}",
-                    "conditions:",
-                    *(
-                        f'- {{lastTransitionTime: {{{{ $now | Quote }}}}, status: "True", type: {kind}}}'
-                        for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-                    ),
-                ]
+            "statusTemplate": (
+                "{{ $now := Now }}\n"
+                "conditions:\n"
+                '- {lastTransitionTime: {{ $now | Quote }}, status: "True", type: Initialized}\n'
+                '- {lastTransitionTime: {{ $now | Quote }}, status: "True", type: Ready}\n'
+                '- {lastTransitionTime: {{ $now | Quote }}, status: "True", type: ContainersReady}\n'
+                '- {lastTransitionTime: {{ $now | Quote }}, status: "True", type: PodScheduled}'
             )
         },
     },
