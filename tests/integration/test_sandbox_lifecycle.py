@@ -59,10 +59,22 @@ def test_up_after_a_crash_restarts_only_what_is_missing(sandbox: Sandbox) -> Non
     namespace = f"crash-{os.getpid()}"
     _kubectl(sandbox, "create", "namespace", namespace)
     try:
+        _wait_default_service_account(sandbox, namespace)
         _kubectl(sandbox, "-n", namespace, "run", "probe", "--image=registry.local/probe:1")
         _kubectl(sandbox, "-n", namespace, "wait", "--for=condition=Ready", "pod/probe", "--timeout=30s")
     finally:
         _kubectl(sandbox, "delete", "namespace", namespace, "--wait=false")
+
+
+def _wait_default_service_account(sandbox: Sandbox, namespace: str) -> None:
+    """The controller manager adds `default` to a new namespace a moment later; a pod before it is refused."""
+    deadline = time.monotonic() + 30
+    argv = [DOCKYARD, "sandbox", "kubectl", "--dir", str(sandbox.layout.root), "--"]
+    while subprocess.run(
+        [*argv, "-n", namespace, "get", "serviceaccount", "default"], capture_output=True, check=False
+    ).returncode:
+        assert time.monotonic() < deadline, f"no default service account in {namespace} after 30 s"
+        time.sleep(0.2)
 
 
 def _kubectl(sandbox: Sandbox, *args: str) -> str:
