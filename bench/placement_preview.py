@@ -13,7 +13,9 @@ are created already bound to their nodes (the scheduler is not what is measured 
    pool of 480 nodes / 14,400 pods; zone spread over the small pools) over one keep-alive
    connection, p50 / p99; against the nearest alternative a client has without Dockyard's caches:
    list every node and every pod not terminated through the apiserver, then run the same fit
-   (``--list-reads`` times);
+   (``--list-reads`` times). The preview is measured twice: with the sandbox as it is, and with its
+   metrics-server paused (its scrapes make KWOK evaluate every pod's metric expressions, about 1.8
+   of this machine's 2 cores at 30,000 pods); each time also the server's own CPU per preview;
 2. accuracy: ``--cases`` random cases (flavor, 1–60 instances, a small pool or all of them, no spread /
    hard node spread / hard zone spread) on the small pools: the preview's count, then the group
    deployed for real (forced) and the pods the real scheduler bound once every pod is bound or marked
@@ -29,9 +31,11 @@ import contextlib
 import os
 import random
 import shutil
+import signal
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,7 @@ from dockyard.domain.capacity import shape_of
 from dockyard.domain.fit import PodList, place
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import parse_spec
-from dockyard.sandbox import cluster
+from dockyard.sandbox import cluster, processes
 from dockyard.sandbox.binaries import KUBERNETES_VERSION
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import Capacity, Pool, Topology
@@ -124,20 +128,58 @@ SHAPES: dict[str, dict[str, Any]] = {
 }
 
 
-def measure_api(server: DockyardServer, reads: int) -> dict[str, tuple[float, float]]:
+Latency = dict[str, tuple[float, float, float]]  # shape → p50, p99 (s), server CPU per preview (ms)
+
+
+def measure_api(server: DockyardServer, reads: int) -> Latency:
+    """Each shape ``reads`` times over one keep-alive connection: p50 / p99, and the server's own CPU
+    per preview (its CPU time over the reads, less what it spent idle just before: the watch events)."""
     out = {}
     with server.client() as api:
         for label, shape in SHAPES.items():
             body = {"spec": {"image": IMAGE, **shape}}
             path = f"/systems/{SYSTEM}/apps/{APP}/groups/measured/preview"
             api.post(path, json=body).raise_for_status()  # warm
+            idle = cpu_rate(server.pid, 5.0)
             samples = []
+            cpu, wall = cpu_seconds(server.pid), time.monotonic()
             for _ in range(reads):
                 start = time.perf_counter()
                 api.post(path, json=body).raise_for_status()
                 samples.append(time.perf_counter() - start)
-            out[label] = percentiles(samples)
+            used = cpu_seconds(server.pid) - cpu - idle * (time.monotonic() - wall)
+            out[label] = (*percentiles(samples), 1000 * used / reads)
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_rate(pid: int, seconds: float) -> float:
+    """CPU seconds per second ``pid`` uses over the next ``seconds``."""
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
+
+
+@contextlib.contextmanager
+def metrics_paused(layout: Layout, settle: float = 20.0) -> Iterator[None]:
+    """The sandbox's metrics-server stopped (SIGSTOP) for the block, then resumed: its scrapes of 1,000
+    KWOK nodes make KWOK evaluate the metric expressions of every pod, about 1.8 of this machine's 2
+    cores at 30,000 pods, which no production cluster puts on Dockyard's machine. ``settle``: seconds
+    for KWOK to finish the scrape in flight."""
+    running = processes.find(layout.pid_file("metrics-server"), marker=str(layout.root))
+    if running is None:
+        raise RuntimeError("the sandbox's metrics-server is not running")
+    os.kill(running.pid, signal.SIGSTOP)
+    try:
+        time.sleep(settle)
+        yield
+    finally:
+        os.kill(running.pid, signal.SIGCONT)
 
 
 async def measure_list_then_compute(kubeconfig: Path, reads: int) -> dict[str, tuple[float, float]]:
@@ -152,7 +194,7 @@ async def measure_list_then_compute(kubeconfig: Path, reads: int) -> dict[str, t
             for _ in range(reads):
                 start = time.perf_counter()
                 nodes = [slim_node(n) async for n in client.list(Node, chunk_size=500)]
-                ended = {"status.phase": operators.not_in(["Succeeded", "Failed"])}
+                ended: dict[str, Any] = {"status.phase": operators.not_in(["Succeeded", "Failed"])}
                 pods = [slim_usage(p) async for p in client.list(Pod, namespace="*", fields=ended, chunk_size=500)]
                 place(nodes, PodList(pods), pod_shape, spec.instances)
                 out[label].append(time.perf_counter() - start)
@@ -255,13 +297,21 @@ def wait_cached(server: DockyardServer, nodes: int, pods: int, timeout: float = 
             time.sleep(1)
 
 
-def print_latency(api: dict[str, tuple[float, float]], listed: dict[str, tuple[float, float]]) -> None:
+def print_latency(regimes: dict[str, Latency], listed: dict[str, tuple[float, float]]) -> None:
     print()
-    print("| shape | Dockyard preview (HTTP, caches) p50 / p99 | list nodes + pods, then fit p50 / p99 |")
-    print("|---|---|---|")
+    print(
+        "| shape | sandbox | Dockyard preview (HTTP, caches) p50 / p99 | server CPU per preview "
+        "| list nodes + pods, then fit p50 / p99 |"
+    )
+    print("|---|---|---|---|---|")
     for label in SHAPES:
-        (a50, a99), (l50, l99) = api[label], listed[label]
-        print(f"| {label} | {a50 * 1000:.1f} / {a99 * 1000:.1f} ms | {l50 * 1000:.0f} / {l99 * 1000:.0f} ms |")
+        l50, l99 = listed[label]
+        for regime, api in regimes.items():
+            a50, a99, cpu = api[label]
+            print(
+                f"| {label} | {regime} | {a50 * 1000:.1f} / {a99 * 1000:.1f} ms | {cpu:.1f} ms "
+                f"| {l50 * 1000:,.0f} / {l99 * 1000:,.0f} ms |"
+            )
     print(flush=True)
 
 
@@ -297,10 +347,12 @@ def main() -> None:
             cached_s, status = wait_cached(server, wanted.node_count, args.pods)
             not_ready = status["nodes"]["not_ready"]
             print(f"server caches: {args.pods} pods, {not_ready} nodes not Ready, after {cached_s:.0f}s", flush=True)
-            api_latency = measure_api(server, args.reads)
+            regimes = {"as is (metrics-server scraping)": measure_api(server, args.reads)}
             listed = asyncio.run(measure_list_then_compute(layout.kubeconfig, args.list_reads))
+            with metrics_paused(layout):
+                regimes["metrics-server paused"] = measure_api(server, args.reads)
             rss = rss_mib(server.pid)
-            print_latency(api_latency, listed)
+            print_latency(regimes, listed)
             results = asyncio.run(accuracy(server, layout.kubeconfig, args.cases, args.seed))
             machine_load = load()
     finally:

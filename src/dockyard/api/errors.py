@@ -11,7 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dockyard.api.console import Console
 from dockyard.domain.errors import (
@@ -89,16 +91,33 @@ def _with_request_id(request: Request, response: JSONResponse) -> JSONResponse:
     return response
 
 
+class BodyLimit:
+    """Refuse large bodies before anything reads them (authentication comes after the body), and
+    bodies of unknown length. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` would add a task group
+    and a streamed response to every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refused = _refusal(Headers(scope=scope).get("content-length"), scope["method"])
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _refusal(length: str | None, method: str) -> JSONResponse | None:
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        return JSONResponse(error_body("too_large", f"request bodies may hold at most {MAX_BODY} bytes"), 413)
+    if length is None and method in ("POST", "PUT", "PATCH"):
+        return JSONResponse(error_body("length_required", "send a Content-Length header"), 411)
+    return None
+
+
 def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        """Refuse large bodies before anything reads them (authentication comes after the body)."""
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse(error_body("too_large", f"request bodies may hold at most {MAX_BODY} bytes"), 413)
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            return JSONResponse(error_body("length_required", "send a Content-Length header"), 411)
-        return await call_next(request)
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

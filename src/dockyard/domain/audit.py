@@ -144,11 +144,18 @@ class Verification:
 
 
 # recording ---------------------------------------------------------------------------------------
+# POSTs that change nothing (the body is a question: "where would this land?"): audited as reads are,
+# only when refused, so that a console previewing as one types neither fills the trail nor queues
+# behind the trail's head lock.
+_READS_BY_POST = re.compile(r"/api/v1/systems/[^/]+/apps/[^/]+/groups/[^/]+/preview")
+
+
 def should_record(method: str, path: str, status: int, *, denied: bool) -> bool:
-    """Mutations under ``/api/``, and every request that was refused for who made it."""
+    """Mutations under ``/api/`` (not the POSTs that only ask, see ``_READS_BY_POST``), and every
+    request that was refused for who made it."""
     if denied or status in (401, 403):
         return True
-    return method.upper() in MUTATING and path.startswith("/api/")
+    return method.upper() in MUTATING and path.startswith("/api/") and not _READS_BY_POST.fullmatch(path)
 
 
 def outcome_of(status: int, *, denied: bool) -> Outcome:

@@ -161,7 +161,7 @@ class _State:
         for taint in node.taints:
             if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in shape.tolerations):
                 return TAINTED
-        if selector and any(node.label(k) != v for k, v in shape.node_selector):
+        if selector and not _has_all(node.labels, shape.node_selector):
             return SELECTOR
         return None
 
@@ -257,12 +257,19 @@ def _static(shape: PodShape, nodes: Sequence[NodeInfo]) -> tuple[dict[str, str |
         if key not in by_taints:
             by_taints[key] = judge.static_reason(node, selector=False)
         why = by_taints[key]
-        if not any(node.label(k) != v for k, v in shape.node_selector):
+        if _has_all(node.labels, shape.node_selector):
             affine.append(node)
         elif why is None:
             why = SELECTOR
         static[node.name] = why
     return static, affine
+
+
+def _has_all(labels: tuple[tuple[str, str], ...], selector: tuple[tuple[str, str], ...]) -> bool:
+    """Whether a node's ``labels`` hold every (key, value) of ``selector`` (keys are unique in both):
+    pairs looked up in the tuple, not :meth:`NodeInfo.label` per key, as this runs for every node on
+    every preview."""
+    return all(pair in labels for pair in selector)
 
 
 def _count_namespace(state: _State, pods: Pods, replacing: Selector | None) -> None:

@@ -24,7 +24,7 @@ from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, ClusterSummary, sha
 from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailable
 from dockyard.domain.fit import Fit, place, spare_by_cpu_model
 from dockyard.domain.location import distribute
-from dockyard.domain.model import Group
+from dockyard.domain.model import Application, Group
 from dockyard.domain.placement import AUTO, dedicated_value
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import VersionSpec
@@ -137,7 +137,9 @@ async def plan(
     if application is None:
         raise NotFound(f"application {found.app!r} does not exist in {found.system!r}")
     where = await locating.clusters_of(uow, found, application, spec)
-    refs = {c: await group_ref(uow, found.system, found.app, found.name, c) for c in where.clusters}
+    refs = {
+        c: await group_ref(uow, found.system, found.app, found.name, c, application=application) for c in where.clusters
+    }
     chosen = pick_cpu_model(platform, refs, spec)
     if pin and chosen != next(iter(refs.values())).cpu_model:
         await uow.placements.pin_cpu_model(found.system, found.app, chosen)
@@ -160,11 +162,15 @@ def _judged(platform: Platform, cluster: str) -> bool:
     return platform.live.capacity(cluster).synced and platform.live.connection(cluster).connected
 
 
-async def group_ref(uow: UnitOfWork, system: str, app: str, group: str, cluster: str) -> GroupRef:
+async def group_ref(
+    uow: UnitOfWork, system: str, app: str, group: str, cluster: str, *, application: Application | None = None
+) -> GroupRef:
     """The group as rendering sees it on ``cluster``: with its application's business id, the
     dedicated pool's label value if one of that cluster's pools is dedicated to it, and the CPU model
-    chosen for it (``cpu_model: auto``). Deploys, drift and the preview all render from this."""
-    application = await uow.model.application(system, app)
+    chosen for it (``cpu_model: auto``). Deploys, drift and the preview all render from this.
+    ``application``: the group's, when the caller has already read it."""
+    if application is None:
+        application = await uow.model.application(system, app)
     dedicated = any(d.system == system and d.app == app for d in await uow.placements.dedications(cluster))
     return GroupRef(
         system=system,

@@ -38,6 +38,14 @@ def test_a_big_body_is_refused_before_it_is_read(client: TestClient) -> None:
     assert (response.status_code, response.json()["code"]) == (413, "too_large")
 
 
+def test_a_body_of_unknown_length_is_refused_and_nothing_is_made(client: TestClient) -> None:
+    chunked = iter([b'{"name": "shop"}'])  # a generator: sent chunked, without Content-Length
+    response = client.post("/api/v1/systems", content=chunked, headers={**AUTH, "Content-Type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (411, "length_required")
+    assert response.headers["X-Request-ID"]  # answered inside the audit middleware
+    assert client.get("/api/v1/systems", headers=AUTH).json() == []
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -260,6 +260,12 @@ def test_the_chain_can_be_checked_page_by_page() -> None:
         ("GET", "/api/v1/audit", 200, False, False, "allowed"),
         ("POST", "/healthz", 405, False, False, "error"),
         ("HEAD", "/api/v1/systems", 401, False, True, "denied"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/preview", 200, False, False, "allowed"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/preview", 422, False, False, "error"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/preview", 404, True, True, "denied"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/preview", 403, False, True, "denied"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/preview/x", 200, False, True, "allowed"),
+        ("POST", "/api/v1/systems/s/apps/a/groups/g/deploy", 202, False, True, "allowed"),
     ],
 )
 def test_what_is_recorded_and_its_outcome(
