@@ -7,7 +7,8 @@ and b; four small pools of 8–12 nodes, 8 CPU / 32 Gi / 30 pods, one zone each,
 fresh Dockyard server, both in a temporary directory on free ports. ``--pods`` pods (30 per big node,
 100m / 128 Mi, labelled like Dockyard's instances in 300 groups, so the preview has pods to select)
 are created already bound to their nodes (the scheduler is not what is measured here); a few
-1-CPU pods pre-fill the small pools so that not every node is alike. Then, in one run:
+1-CPU pods pre-fill the small pools so that not every node is alike. The measures start once the
+sandbox has settled (KWOK takes minutes to play the new pods' stages). Then, in one run:
 
 1. latency: ``POST .../groups/{g}/preview`` ``--reads`` times per shape (hard node spread over a big
    pool of 480 nodes / 14,400 pods; zone spread over the small pools) over one keep-alive
@@ -33,6 +34,8 @@ import random
 import shutil
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -56,6 +59,7 @@ from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import Capacity, Pool, Topology
 
 SYSTEM = "bench"
+DOCKYARD = Path(sys.executable).parent / "dockyard"
 IMAGE = "registry.local/bench/web:1"
 SMALL = [("small-1", 10, "s1"), ("small-2", 10, "s2"), ("small-3", 8, "s3"), ("small-4", 12, "s4")]
 SMALL_MODEL = "xeon-small"
@@ -283,6 +287,39 @@ async def _until_done(api: httpx.AsyncClient, path: str) -> None:
         await asyncio.sleep(0.5)
 
 
+def pod_status_patches(layout: Layout) -> float:
+    """How many pod status PATCHes the sandbox's apiserver has answered (its own counter)."""
+    argv = [str(DOCKYARD), "sandbox", "kubectl", "--dir", str(layout.root), "--", "get", "--raw", "/metrics"]
+    metrics = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("apiserver_request_total{")
+        and 'resource="pods"' in line
+        and 'subresource="status"' in line
+        and 'verb="PATCH"' in line
+    )
+
+
+def wait_settled(layout: Layout, rate: float = 5.0, window: float = 30.0, timeout: float = 1800) -> float:
+    """Until KWOK has played the pods' stages (it works through 30,000 new pods for minutes, and plays
+    the ready stage twice for many of them): pod status PATCHes below ``rate`` per second over
+    ``window`` seconds. Returns the seconds it took. The preview is measured on a cluster at rest, as
+    a production cluster's is, not during the sandbox's own start."""
+    start = time.monotonic()
+    before = pod_status_patches(layout)
+    while True:
+        time.sleep(window)
+        now = pod_status_patches(layout)
+        if now - before < rate * window:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(
+                f"the sandbox did not settle in {timeout:.0f}s ({(now - before) / window:.0f} patches/s)"
+            )
+        before = now
+
+
 def wait_cached(server: DockyardServer, nodes: int, pods: int, timeout: float = 1800) -> tuple[float, dict[str, Any]]:
     """Until the server's caches hold every node and pod; returns the seconds and the cluster's status."""
     start = time.monotonic()
@@ -340,6 +377,10 @@ def main() -> None:
                 return await fill(kube, args.pods, random.Random(args.seed))
 
         fill_s = asyncio.run(load_pods())
+        settled_s = wait_settled(layout)
+        print(
+            f"sandbox settled (KWOK's pod status patches < 5/s) {settled_s:.0f}s after the pods were made", flush=True
+        )
         with DockyardServer(root / "server") as server:
             server.start()
             server.register(layout.kubeconfig)
