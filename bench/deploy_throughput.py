@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -179,17 +180,21 @@ _REQUEST = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
+def apiserver_requests(metrics: str) -> Iterator[tuple[dict[str, str], float]]:
+    """Each ``apiserver_request_total`` series of an apiserver's /metrics text: its labels and count."""
+    for line in metrics.splitlines():
+        found = _REQUEST.match(line)
+        if found:
+            yield dict(_LABEL.findall(found["labels"])), float(found["value"])
+
+
 def request_counts(kubectl: Path, kubeconfig: Path) -> Counter[str]:
     """The apiserver's request counter, summed by "resource verb" for the kinds a deploy writes (no subresources)."""
     argv = [str(kubectl), f"--kubeconfig={kubeconfig}", "get", "--raw", "/metrics"]
     counts: Counter[str] = Counter()
-    for line in subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines():
-        found = _REQUEST.match(line)
-        if not found:
-            continue
-        labels = dict(_LABEL.findall(found["labels"]))
+    for labels, value in apiserver_requests(subprocess.run(argv, capture_output=True, text=True, check=True).stdout):
         if labels.get("resource") in RESOURCES and not labels.get("subresource"):
-            counts[f"{labels['resource']} {labels['verb']}"] += int(float(found["value"]))
+            counts[f"{labels['resource']} {labels['verb']}"] += int(value)
     return counts
 
 

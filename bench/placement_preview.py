@@ -46,7 +46,7 @@ import httpx
 from lightkube import operators
 from lightkube.resources.core_v1 import Node, Pod
 
-from bench.deploy_throughput import APP, DockyardServer, load, rss_mib, stop_on_sigterm
+from bench.deploy_throughput import APP, DockyardServer, apiserver_requests, load, rss_mib, stop_on_sigterm
 from dockyard.adapters.kube.capacity import slim_node, slim_usage
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.capacity import shape_of
@@ -291,14 +291,8 @@ def pod_status_patches(layout: Layout) -> float:
     """How many pod status PATCHes the sandbox's apiserver has answered (its own counter)."""
     argv = [str(DOCKYARD), "sandbox", "kubectl", "--dir", str(layout.root), "--", "get", "--raw", "/metrics"]
     metrics = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics.splitlines()
-        if line.startswith("apiserver_request_total{")
-        and 'resource="pods"' in line
-        and 'subresource="status"' in line
-        and 'verb="PATCH"' in line
-    )
+    wanted = {"resource": "pods", "subresource": "status", "verb": "PATCH"}
+    return sum(value for labels, value in apiserver_requests(metrics) if wanted.items() <= labels.items())
 
 
 def wait_settled(layout: Layout, rate: float = 5.0, window: float = 30.0, timeout: float = 1800) -> float:
