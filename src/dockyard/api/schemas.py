@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
-from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.audit import AuditEntry, Verification
 from dockyard.domain.capacity import Amount, ClusterSummary
+from dockyard.domain.live import PodRecord
 from dockyard.domain.location import Grant
 from dockyard.domain.model import Application, Dedication, Group, Operation, System, Version
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value

@@ -11,6 +11,7 @@ import uvicorn
 import yaml
 from pydantic import ValidationError
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.cli.errors import fail
 from dockyard.cli.kubeconfigs import read_kubeconfig
@@ -19,7 +20,6 @@ from dockyard.domain.errors import DomainError
 from dockyard.sandbox import cluster as sandbox
 from dockyard.sandbox.errors import SandboxError
 from dockyard.sandbox.layout import Layout, default_dir
-from dockyard.services import keys
 from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings, config_file
@@ -86,9 +86,9 @@ def db_upgrade() -> None:
 
 
 async def _start(settings: Settings) -> Platform:
-    """The platform, after generating the secret key on a first start (see :mod:`dockyard.services.keys`)."""
-    created = keys.ensure_secret_key(settings)
-    platform = await Platform.start(settings)
+    """The platform, after generating the secret key on a first start (see :mod:`dockyard.bootstrap`)."""
+    created = bootstrap.ensure_secret_key(settings)
+    platform = await bootstrap.start(settings)
     if created:
         print(f"generated the secret key sealing secrets at rest in {settings.secret_key_file}: back it up", flush=True)
     return platform
@@ -117,4 +117,4 @@ def _serve(settings: Settings) -> None:
     except DomainError as e:
         fail(e)
     print(f"Dockyard on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(bootstrap.server(settings)), host=settings.host, port=settings.port, log_level="info")

@@ -27,16 +27,16 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
-from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.failures import DatabaseConflict
 from dockyard.domain.model import Group, Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
 from dockyard.services import images, placement, release_runner, rollouts
 from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 
 DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
 ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
@@ -222,7 +222,7 @@ async def recording(platform: Platform, system: str, app: str, group: str) -> As
     try:
         async with platform.db.unit_of_work() as uow:
             yield uow
-    except DatabaseConflictError as e:
+    except DatabaseConflict as e:
         raise Conflict(f"another operation on group {system}/{app}/{group} is in progress; try again later") from e
     platform.operations_added.set()
 

@@ -22,9 +22,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import InvalidInput, NotFound
+from dockyard.domain.failures import ClusterFailure, ClusterNotFound, ClusterUnavailable
 from dockyard.domain.model import Operation
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import ENDED, Release, final_step, split
@@ -32,6 +31,7 @@ from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pi
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
+from dockyard.services.ports import ClusterClient
 
 POLL = 0.5  # how often a waiting release looks again (a command given to this process wakes it at once)
 READY_POLL = 0.1  # how often a step looks at its new instances
@@ -180,7 +180,7 @@ class _Gray:
         self.stable = stable
         assert plan.spec is not None
         self.new = plan.spec
-        self.kube: KubeCluster | None = None
+        self.kube: ClusterClient | None = None
         self.backoff = POLL
         self.final_version = plan.number  # another one if the release was scaled meanwhile
 
@@ -213,9 +213,9 @@ class _Gray:
                 self.backoff = POLL
             except _Failed as e:
                 return await self._abort(str(e))
-            except KubeUnavailableError:
+            except ClusterUnavailable:
                 await self._wait_for_cluster(release)
-            except KubeError as e:
+            except ClusterFailure as e:
                 return await self._abort(f"cluster {self.plan.cluster} refused: {e}")
 
     async def _turn(self, release: Release) -> bool:
@@ -282,7 +282,7 @@ class _Gray:
         await self._hand_back(release)
         return True
 
-    async def _cluster(self) -> KubeCluster:
+    async def _cluster(self) -> ClusterClient:
         self.kube = self.kube or await rollouts.cluster_client(self.platform, self.plan.cluster)
         return self.kube
 
@@ -333,10 +333,10 @@ class _Gray:
         reasons = {p.reason for p in self._pods() if p.version == str(self.plan.number) and p.reason}
         return "; ".join(sorted(reasons))[:500]
 
-    async def _canary_ready(self, kube: KubeCluster) -> int:
+    async def _canary_ready(self, kube: ClusterClient) -> int:
         try:
             live = await kube.get("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
-        except KubeNotFoundError:
+        except ClusterNotFound:
             return 0
         status = live.get("status") or {}
         if int(status.get("observedGeneration") or 0) < int(live["metadata"].get("generation") or 0):
@@ -388,11 +388,11 @@ class _Gray:
                 await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
                 await self._unpin(kube)
                 break
-            except KubeUnavailableError:
+            except ClusterUnavailable:
                 self.kube = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
-            except KubeError as e:
+            except ClusterFailure as e:
                 why = f"{why}; and the abort failed: {e}"
                 break
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
@@ -406,10 +406,10 @@ class _Gray:
             await asyncio.wait_for(steered.wait(), POLL)
         steered.clear()
 
-    async def _switch_back(self, kube: KubeCluster) -> None:
+    async def _switch_back(self, kube: ClusterClient) -> None:
         """Before the canary goes: nothing to do for gray (the Service selects the whole group)."""
 
-    async def _unpin(self, kube: KubeCluster) -> None:
+    async def _unpin(self, kube: ClusterClient) -> None:
         """After the canary went: nothing to do for gray."""
 
     async def _wait_for_cluster(self, release: Release) -> None:
@@ -451,9 +451,9 @@ class _BlueGreen(_Gray):
         await self._hand_back(release)
         return True
 
-    async def _switch_back(self, kube: KubeCluster) -> None:
+    async def _switch_back(self, kube: ClusterClient) -> None:
         assert self.plan.current is not None
         await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
 
-    async def _unpin(self, kube: KubeCluster) -> None:
+    async def _unpin(self, kube: ClusterClient) -> None:
         await kube.apply(pinned_service(self.ref, None, self.stable))  # the whole group again

@@ -23,7 +23,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
@@ -34,6 +33,7 @@ from dockyard.services import deploys
 from dockyard.services import where as locating
 from dockyard.services.applications import spec_for
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 from dockyard.services.release_runner import (
     BLUE_GREEN_STEPS,
     DEFAULT_KEEP,

@@ -24,18 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import (
-    KubeApiError,
-    KubeConflictError,
-    KubeError,
-    KubeNotFoundError,
-    KubeUnavailableError,
-)
-from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
+from dockyard.domain.failures import (
+    ClusterConflict,
+    ClusterFailure,
+    ClusterNotFound,
+    ClusterRefused,
+    ClusterUnavailable,
+    SealFailure,
+)
 from dockyard.domain.model import Application, Group, Operation, Quota
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
@@ -46,6 +44,7 @@ from dockyard.services import split as splitting
 from dockyard.services import where as locating
 from dockyard.services.capacity import SYNC_WAIT, CachedSpareCapacity
 from dockyard.services.platform import Platform
+from dockyard.services.ports import ClusterClient, SecretBox, UnitOfWork
 
 DEFAULT_DEADLINE = 300
 DELETE_DEADLINE = 120
@@ -88,7 +87,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         counts, away = await _spread(platform, plan)
     except (NotFound, InvalidInput) as e:
         return await _finish(platform, plan, str(e), {}, {})
-    except (KubeError, Unavailable) as e:
+    except (ClusterFailure, Unavailable) as e:
         return await _finish(platform, plan, f"the clusters' spare capacity cannot be read: {e}", {}, {})
     many = len(counts) > 1
     errors = await asyncio.gather(
@@ -204,7 +203,7 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     applied = False
     generation = 0
     last: Rollout | None = None
-    kube: KubeCluster | None = None  # looked up once, again only after the apiserver was away
+    kube: ClusterClient | None = None  # looked up once, again only after the apiserver was away
     first = True
     while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
         first = False
@@ -221,15 +220,15 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
                     # Only now is no pod of an older, baseline version left to be made again.
                     await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
                 return ""
-        except SecretBoxError:
+        except SealFailure:
             return (
                 "the version's secret env values cannot be opened: they were sealed with a key that is not configured"
             )
-        except KubeUnavailableError:
+        except ClusterUnavailable:
             kube = None  # the apiserver is away: wait and try again, within the deadline
-        except KubeApiError as e:
+        except ClusterRefused as e:
             return f"the cluster refused the change: {e}"
-        except KubeError as e:
+        except ClusterFailure as e:
             return f"cluster {plan.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
     seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
@@ -241,19 +240,19 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
 
 
-async def _cluster(platform: Platform, name: str) -> KubeCluster:
+async def _cluster(platform: Platform, name: str) -> ClusterClient:
     async with platform.db.unit_of_work() as uow:
         clusters = {c.name: c for c in await uow.clusters.all()}
     if name not in clusters:
-        raise KubeError(f"cluster {name!r} is no longer registered")
+        raise ClusterFailure(f"cluster {name!r} is no longer registered")
     try:
         return await platform.clusters.client(clusters[name])
-    except KubeError as e:
+    except ClusterFailure as e:
         # Operations' errors are read by every system member: say what, not how (never a credential).
-        raise KubeError(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
+        raise ClusterFailure(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
 
 
-async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
+async def _observe(platform: Platform, kube: ClusterClient, plan: _Plan, generation: int) -> Rollout:
     """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
     ``generation``); else, or while the watch is down, as the apiserver answers."""
     record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
@@ -274,7 +273,7 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def _apply(kube: KubeCluster, plan: _Plan, box: SecretBox) -> int:
+async def _apply(kube: ClusterClient, plan: _Plan, box: SecretBox) -> int:
     """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
     then the version's (ServiceAccount, ConfigMap and Secret before the Deployment, whose pods name
     and use them); returns the Deployment's generation after it (0 when nothing was written because
@@ -318,7 +317,7 @@ def _needs_baseline(spec: VersionSpec | None) -> bool:
 
 
 async def _write_namespace(
-    kube: KubeCluster, ref: GroupRef, change: Callable[[frozenset[str]], frozenset[str]], *, deploying: bool = False
+    kube: ClusterClient, ref: GroupRef, change: Callable[[frozenset[str]], frozenset[str]], *, deploying: bool = False
 ) -> None:
     """Apply the system's namespace with the groups that need ``baseline`` as ``change`` makes them
     from those the namespace records, so its Pod Security level is the loosest any group there needs.
@@ -331,7 +330,7 @@ async def _write_namespace(
     for _ in range(_REPLACE_TRIES):
         try:
             found = await kube.get("v1", "Namespace", ref.namespace)
-        except KubeNotFoundError:
+        except ClusterNotFound:
             if not deploying:
                 return
             await kube.create(namespace(ref))  # False: someone made it meanwhile; read it again
@@ -341,7 +340,7 @@ async def _write_namespace(
             if not deploying:
                 return
             # A system may only use a namespace Dockyard made: never take over one someone else runs.
-            raise KubeApiError(
+            raise ClusterRefused(
                 f"namespace {ref.namespace!r} exists and is not managed by Dockyard for system {ref.system!r}",
                 status=409,
                 reason="Conflict",
@@ -355,12 +354,12 @@ async def _write_namespace(
         try:
             await kube.apply(manifest)
             return
-        except KubeConflictError:
+        except ClusterConflict:
             continue  # another operation wrote it meanwhile: read again
-    raise KubeApiError(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
+    raise ClusterRefused(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
 
 
-async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> int:
+async def _replace_if_drifted(kube: ClusterClient, plan: _Plan, rendered: dict[str, Any]) -> int:
     """Apply takes back the fields Dockyard sets; fields another manager added (an env var set by
     hand) survive it. If any drift is left, replace the Deployment's spec whole."""
     assert plan.spec is not None
@@ -374,25 +373,25 @@ async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str
                 {**rendered, "metadata": {**rendered["metadata"], "resourceVersion": version}}
             )
             return int(replaced.get("metadata", {}).get("generation") or 0)
-        except KubeConflictError:
+        except ClusterConflict:
             continue  # the controller wrote its status meanwhile: read again
-    raise KubeApiError(
+    raise ClusterRefused(
         f"Deployment {plan.ref.workload} kept changing while being reconciled", status=409, reason="Conflict"
     )
 
 
-async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, Any] | None:
+async def _deployment(kube: ClusterClient, ref: GroupRef) -> dict[str, Any] | None:
     try:
         return await kube.get("apps/v1", "Deployment", ref.workload, namespace=ref.namespace)
-    except KubeNotFoundError:
+    except ClusterNotFound:
         return None
 
 
-async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
+async def _why_not_ready(kube: ClusterClient, plan: _Plan) -> str:
     try:
         deployment = await _deployment(kube, plan.ref)
         pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
-    except KubeError:
+    except ClusterFailure:
         return ""
     for condition in ((deployment or {}).get("status") or {}).get("conditions") or []:
         if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
@@ -424,9 +423,9 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
             # The application's ServiceAccount stays: its other groups may use it.
             await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
             return ""
-        except KubeUnavailableError as e:
+        except ClusterUnavailable as e:
             why = str(e)
-        except KubeError as e:
+        except ClusterFailure as e:
             return f"cluster {plan.cluster} refused: {e}"
         await asyncio.sleep(_POLL)
     return f"the group's objects could not be removed: {why}"

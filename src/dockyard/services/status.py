@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
+from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group, GroupCluster
 from dockyard.domain.status import InstanceView, State, group_state
 from dockyard.services import placement

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.errors import InvalidInput, NotGranted
 from dockyard.domain.location import choose_clusters, uncovered
 from dockyard.domain.model import Application, Group
 from dockyard.domain.versions import VersionSpec
+from dockyard.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from lightkube.resources.core_v1 import Pod
 from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
-from dockyard.domain.instances import DeploymentRecord, GroupKey, PodRecord
+from dockyard.domain.live import DeploymentRecord, GroupKey, PodRecord
 
 __all__ = [
     "ClusterCaches",

@@ -1,11 +1,16 @@
-"""What the watch caches keep of a cluster's workloads, as services read it: each instance (pod) of a
-group, and each group's Deployment. Slim, immutable records; the caches (``adapters/kube/watch.py``)
-build them from the apiserver's objects."""
+"""What Dockyard sees of a cluster live, as services read it: whether its watches are connected, each
+instance (pod) of a group, each group's Deployment, and its capacity (nodes and the pods' usage).
+
+Slim, immutable records; the watch caches (``adapters/kube/watch.py``, ``adapters/kube/capacity.py``)
+build them from the apiserver's objects and ``adapters/kube/live.py`` keeps one set per cluster."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from dockyard.domain.capacity import NodeInfo
+from dockyard.domain.fit import Pods
 
 GroupKey = tuple[str, str, str]  # namespace (= system), app, group
 
@@ -52,3 +57,31 @@ class DeploymentRecord:
     available: int
     total: int  # pods of any template (status.replicas)
     spec: dict[str, Any] = field(hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Whether a cluster's watches are live; ``detail`` says why not (never a credential)."""
+
+    connected: bool
+    detail: str
+
+
+class Usages(Pods, Protocol):
+    """Every pod's resource usage in one cluster, as the usage watch cache indexes it (live: read it
+    without awaiting)."""
+
+    def __len__(self) -> int:
+        """How many pods."""
+
+    def pending(self) -> int:
+        """How many pods no node holds yet."""
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A cluster's nodes and its pods' usage as last seen (``usage`` is live: read it without awaiting)."""
+
+    nodes: list[NodeInfo]
+    usage: Usages
+    synced: bool  # both caches made their first list
