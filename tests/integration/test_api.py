@@ -15,6 +15,7 @@ import httpx
 import pytest
 from lightkube.resources.apps_v1 import Deployment
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.api.app import create_app
 from dockyard.services.platform import Platform
@@ -63,7 +64,7 @@ class Api:
 @pytest.fixture
 async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
     settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     system = f"shop-{uuid.uuid4().hex[:8]}"
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dockyard import bootstrap
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +29,7 @@ SPEC: dict[str, Any] = {
 
 @pytest.fixture
 async def platform(database_url: str) -> AsyncIterator[Platform]:
-    started = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
+    started = await bootstrap.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     await register_cluster(started, name="local", kubeconfig="in-cluster", labels={"idc": "local"})
     yield started
     await started.stop()

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.api.app import create_app
 from dockyard.domain import audit
@@ -70,7 +71,7 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
     settings = Settings(
         database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
     )
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000))
         headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -180,7 +181,7 @@ async def test_tampering_with_the_table_makes_verify_name_the_entry(
 
 async def test_concurrent_appends_from_two_processes_keep_one_chain(server: Server, tmp_path: Path) -> None:
     settings = Settings(database_url=server.database_url, admin_token_file=tmp_path / "other-token")
-    other = await Platform.start(settings)  # a second server on the same database
+    other = await bootstrap.start(settings)  # a second server on the same database
     try:
 
         def record(n: int) -> audit.AuditRecord:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.registry import Registry
 from dockyard.api.app import create_app
@@ -119,7 +120,7 @@ async def builds(
         registry_password=CANARY,
         git_password=CANARY,
     )
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     system = f"b{uuid.uuid4().hex[:8]}"
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

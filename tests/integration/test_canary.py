@@ -18,6 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.api.app import create_app
@@ -60,7 +61,7 @@ async def test_a_canary_secret_leaks_nowhere(
     answers: list[str] = []
     system = f"canary-{uuid.uuid4().hex[:6]}"
     settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.api.app import create_app
@@ -80,7 +81,7 @@ class Two:
 @pytest.fixture
 async def two(sandbox: Sandbox, second_sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[Two]:
     settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     system = f"multi-{uuid.uuid4().hex[:8]}"
     async with (
         app.router.lifespan_context(app),

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from lightkube.resources.apps_v1 import Deployment
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
@@ -39,9 +40,14 @@ SPEC: dict[str, Any] = {
 
 
 @pytest.fixture
-async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=SecretBox.generate_key())
+
+
+@pytest.fixture
+async def system(sandbox: Sandbox, settings: Settings, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
-    platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
+    platform = await bootstrap.start(settings)
     name = f"shop-{uuid.uuid4().hex[:8]}"
     await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
     await svc.create_system(platform, Principal("alice", admin=True), name=name)
@@ -181,19 +187,19 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
 
 
 async def test_a_deploy_survives_kill_9_of_the_server(
-    system: tuple[Platform, str], database_url: str, kube: KubeCluster, tmp_path: Path
+    system: tuple[Platform, str], settings: Settings, database_url: str, kube: KubeCluster, tmp_path: Path
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=60)
     op = await start_deploy(
         platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
     )
-    assert platform.settings.secret_key is not None
+    assert settings.secret_key is not None
     env = {
         **os.environ,
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path),
-        "DOCKYARD_SECRET_KEY": platform.settings.secret_key.get_secret_value(),  # the database's key
+        "DOCKYARD_SECRET_KEY": settings.secret_key.get_secret_value(),  # the database's key
     }
     argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
     with (tmp_path / "server-1.log").open("wb") as log:
@@ -265,7 +271,7 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
 
 
 async def test_of_two_executors_on_one_database_one_runs_each_operation(
-    system: tuple[Platform, str], kube: KubeCluster
+    system: tuple[Platform, str], settings: Settings, kube: KubeCluster
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=2)
@@ -278,7 +284,7 @@ async def test_of_two_executors_on_one_database_one_runs_each_operation(
     async with platform.db.unit_of_work() as uow:
         assert await uow.operations.claim(op.id, "replica-b", seconds=30)  # a's lease lapsed: b takes over
 
-    other = await Platform.start(platform.settings)
+    other = await bootstrap.start(settings)
     executors = [
         asyncio.create_task(run_executor(p, poll=0.2, runner=r))
         for p, r in ((platform, "replica-a"), (other, "replica-c"))

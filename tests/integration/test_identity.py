@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -23,7 +24,7 @@ PASSWORD = "a long and fine passphrase"
 
 @asynccontextmanager
 async def _server(settings: Settings, client: str = "10.1.2.3") -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(client, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 from tests.integration.conftest import Sandbox
@@ -214,7 +215,7 @@ async def server(
         executor=False,
         build_source_roots=[SOURCES],
     )
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:

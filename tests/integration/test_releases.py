@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeNotFoundError
 from dockyard.sandbox import cluster, processes
+from dockyard.settings import Settings
 from tests.integration.conftest import Sandbox, free_port
 from tests.integration.test_api import V1, Api, api
 from tests.integration.test_permissions import ADMIN, server
@@ -155,7 +156,7 @@ async def test_a_release_survives_kill_9_of_the_server(
     """The in-process app here runs no executor: a server process drives the release, is killed (-9)
     at its pause, and a second one, after the lease lapses, finishes it from the same step: the split
     is kept, the canary is not made again, each step is in the ledger once."""
-    app, http = server
+    _, http = server
     system = f"kill-{uuid.uuid4().hex[:6]}"
     base = f"/api/v1/systems/{system}"
     group = f"{base}/apps/web/groups/prod"
@@ -171,7 +172,7 @@ async def test_a_release_survives_kill_9_of_the_server(
         **os.environ,
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-        "DOCKYARD_SECRET_KEY_FILE": str(app.state.platform.settings.secret_key_file),
+        "DOCKYARD_SECRET_KEY_FILE": str(Settings(database_url=database_url).secret_key_file),  # the fixture's
     }
     argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
 

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.api.app import create_app
@@ -52,7 +53,7 @@ async def _raw(database_url: str, sql: str) -> list[tuple[Any, ...]]:
 @pytest.fixture
 async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
     settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     system = f"vault-{uuid.uuid4().hex[:8]}"
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeApiError
 from dockyard.adapters.secretbox import SecretBox
@@ -49,7 +50,7 @@ ROOT_POD = {
 async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id> with
     application web and groups prod, legacy and batch in that cluster."""
-    platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
+    platform = await bootstrap.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     name = f"shop-{uuid.uuid4().hex[:8]}"
     await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
     await svc.create_system(platform, ADMIN, name=name)
