@@ -1,10 +1,30 @@
-"""The `dockyard` command."""
+"""The `dockyard` command.
+
+Importing this (what every command does first) loads the command modules, which import only typer,
+httpx and small pure modules at their top; the server, the database, the sandbox package and rich are
+imported inside the commands that use them (`tests/unit/cli/test_startup.py` holds this).
+"""
 
 from __future__ import annotations
 
 import typer
 
-from dockyard.cli import audit, builds, identity, location, model, placement, release, sandbox, server
+from dockyard.cli import (
+    apps,
+    audit,
+    builds,
+    clusters,
+    deploys,
+    groups,
+    identity,
+    location,
+    operations,
+    placement,
+    release,
+    sandbox,
+    server,
+    systems,
+)
 
 app = typer.Typer(
     help="Dockyard: an application-centric container cloud platform on Kubernetes.",
@@ -20,11 +40,11 @@ app.command()(identity.logout)
 app.add_typer(identity.tokens, name="token")
 app.add_typer(identity.users, name="user")
 app.add_typer(identity.members, name="member")
-app.add_typer(model.clusters, name="cluster")
-app.add_typer(model.systems, name="system")
-app.add_typer(model.apps, name="app")
-app.add_typer(model.groups, name="group")
-app.add_typer(model.operations, name="operation")
+app.add_typer(clusters.clusters, name="cluster")
+app.add_typer(systems.systems, name="system")
+app.add_typer(apps.apps, name="app")
+app.add_typer(groups.groups, name="group")
+app.add_typer(operations.operations, name="operation")
 app.add_typer(audit.app, name="audit")
 app.add_typer(release.app, name="release")
 app.add_typer(builds.builds, name="build")
@@ -34,17 +54,17 @@ app.add_typer(placement.pools, name="pool")
 app.add_typer(location.app, name="location")
 app.command()(placement.gc)
 for command in (
-    model.deploy,
-    model.preview,
-    model.scale,
-    model.rollback,
-    model.reconcile,
-    model.instances,
-    model.versions,
+    deploys.deploy,
+    deploys.preview,
+    deploys.scale,
+    deploys.rollback,
+    deploys.reconcile,
+    groups.instances,
+    groups.versions,
 ):
     app.command()(command)
-app.command()(model.diff)
-app.command()(model.history)
+app.command()(groups.diff)
+app.command()(operations.history)
 
 db = typer.Typer(help="The database.", no_args_is_help=True)
 db.command("upgrade")(server.db_upgrade)

@@ -151,7 +151,7 @@ def test_bad_named_sandboxes_are_one_error_line_and_nothing_is_written(
 def test_sandbox_list_shows_the_named_ones_with_their_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path / "many"))
     monkeypatch.setenv("DOCKYARD_SANDBOX_DIR", str(tmp_path / "default"))
-    monkeypatch.setattr(sandbox_cli.console, "width", 400)  # no cell cut short
+    monkeypatch.setattr(sandbox_cli.console(), "width", 400)  # no cell cut short
     layout = Layout(tmp_path / "many" / "cloud-b")
     layout.make_dirs()
     state = {
