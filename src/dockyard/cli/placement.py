@@ -11,6 +11,7 @@ from dockyard.cli.common import ServerOpt, TokenOpt
 from dockyard.cli.common import client as _client
 from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, show
+from dockyard.cli.targets import split
 
 
 def _amount(a: dict[str, Any]) -> str:
@@ -58,7 +59,7 @@ def show_preview(client: Client, group_path: str, body: dict[str, Any], output: 
             if c["message"]:
                 print(f"  {c['pending']} would stay Pending: {c['message']}")
     if found["pending"]:
-        raise typer.Exit(1)
+        fail(f"{found['pending']} instance(s) would not fit")
 
 
 pools = typer.Typer(help="Node pools dedicated to one application (platform admins).", no_args_is_help=True)
@@ -89,9 +90,7 @@ def pool_dedicate(
 ) -> None:
     """Dedicate POOL of CLUSTER to SYSTEM/APP: its nodes are labelled and tainted, only that application
     lands there (its groups take it on their next deploy)."""
-    system, _, app = application.partition("/")
-    if not system or not app or "/" in app:
-        fail(f"{application!r} is not SYSTEM/APP")
+    system, app = split(application, 2, "SYSTEM/APP")
     with _client(server, token) as client:
         made = client.put(
             f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}", {"system": system, "app": app}
@@ -136,7 +135,7 @@ def gc(
         if not apply or not rows(report):
             return
         if not yes and not typer.confirm(f"delete these {len(rows(report))} leftovers?"):
-            raise typer.Exit(1)
+            fail("not confirmed: nothing deleted")
         done = client.post("/api/v1/gc", {"confirm": True})
     print(f"removed {len(rows(done))} leftovers")
     for c in done:
