@@ -11,7 +11,6 @@ Saved credentials are only ever sent to the server they were saved for.
 from __future__ import annotations
 
 import os
-import ssl
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -180,6 +181,8 @@ def _tls_context(server: str) -> ssl.SSLContext | bool:
     CA bundle is a third of a client command's start-up) and any TLS through it fails closed."""
     if urlparse(server).scheme != "http":
         return True
+    import ssl
+
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
