@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # The server, its database and the sandbox are imported inside the commands that run them: a client
 # command (`dockyard system list`) must not pay for FastAPI, SQLAlchemy and Alembic at start-up.
 
+db = typer.Typer(help="The database.", no_args_is_help=True)
+
 LOCAL_CLUSTER_LABELS = {"idc": "local", "provider": "idc", "region": "local"}
 
 
@@ -76,6 +78,7 @@ def up(
     _serve(settings)
 
 
+@db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the current version."""
     import asyncio

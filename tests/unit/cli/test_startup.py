@@ -131,3 +131,16 @@ def test_a_usage_error_imports_nothing_of_the_server() -> None:
     assert code == 2
     assert _server_side(modules) == []
     assert "httpx" not in modules
+
+
+def test_a_command_imports_only_its_own_command_module() -> None:
+    _, modules = _imported("system", "list")
+    commands = {m for m in modules if m.startswith("dockyard.cli.")}
+    assert commands == {
+        "dockyard.cli.main",
+        "dockyard.cli.systems",
+        "dockyard.cli.client",
+        "dockyard.cli.common",
+        "dockyard.cli.errors",
+        "dockyard.cli.output",
+    }
