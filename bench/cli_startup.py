@@ -11,7 +11,9 @@ machine load, each of these as a new process, its output to a pipe:
 - ``python -c "import dockyard.cli.main"``: what every `dockyard` command imports first;
 - ``dockyard --help`` and ``kubectl --help``;
 - ``dockyard system list`` (to the server, with a token from the environment) and
-  ``kubectl get ns`` (to the sandbox's apiserver, with its admin kubeconfig).
+  ``kubectl get ns`` (to the sandbox's apiserver, with its admin kubeconfig);
+- and, from the bench process itself, the request `system list` sends (a new connection each time):
+  what the server takes, the part of `system list` that is not start-up.
 
 Two warm-up rounds are not counted (disk cache, kubectl's discovery cache). Prints p50 / p90 in
 milliseconds and the ratios the goals are about, as Markdown for docs/benchmarks.md. Not a test:
@@ -31,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
 
 from bench.deploy_throughput import DockyardServer, load, stop_on_sigterm
 from dockyard.sandbox import cluster
@@ -75,13 +79,28 @@ def commands(kubectl: Path, kubeconfig: Path) -> dict[str, list[str]]:
     }
 
 
-def run(names: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {name: [] for name in names}
+SERVER_SIDE = "the same GET /api/v1/systems from the bench process (new connection)"
+
+
+def answered(server: DockyardServer) -> float:
+    """Milliseconds for the server to answer `system list`'s request on a new connection: the part of
+    the command that is not the CLI's start-up."""
+    started = time.perf_counter()
+    with httpx.Client(base_url=server.url, headers=server.headers) as api:
+        api.get("/api/v1/systems").raise_for_status()
+    return (time.perf_counter() - started) * 1000
+
+
+def run(names: dict[str, list[str]], env: dict[str, str], server: DockyardServer, runs: int) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in [*names, SERVER_SIDE]}
     for i in range(WARM_UP + runs):
         for name, argv in names.items():
             took = timed(argv, env)
             if i >= WARM_UP:
                 samples[name].append(took)
+        took = answered(server)
+        if i >= WARM_UP:
+            samples[SERVER_SIDE].append(took)
     return samples
 
 
@@ -91,7 +110,8 @@ def report(samples: dict[str, list[float]], args: argparse.Namespace, loads: tup
     print("| command | p50 ms | p90 ms |\n|---|---|---|")
     for name, values in samples.items():
         p50, p90 = p50_p90(values)
-        print(f"| `{name}` | {p50:.0f} | {p90:.0f} |")
+        label = name if name == SERVER_SIDE else f"`{name}`"
+        print(f"| {label} | {p50:.0f} | {p90:.0f} |")
     (d50, d90), (k50, k90) = p50_p90(samples["dockyard system list"]), p50_p90(samples["kubectl get ns"])
     h50, h90 = p50_p90(samples["dockyard --help"])
     print(f"\n`dockyard system list` / `kubectl get ns`: {d50 / k50:.2f}× at p50, {d90 / k90:.2f}× at p90 (goal ≤ 2×)")
@@ -127,7 +147,7 @@ def main() -> None:
             "HOME": str(root),  # kubectl's discovery cache and config: this run's own
         }
         before = load()
-        samples = run(commands(kubectl, layout.kubeconfig), env, args.runs)
+        samples = run(commands(kubectl, layout.kubeconfig), env, server, args.runs)
         after = load()
     except BaseException:
         if server.log.exists():
