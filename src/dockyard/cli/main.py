@@ -11,6 +11,7 @@ commands that use them. `tests/unit/cli/test_startup.py` holds this by the modul
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -70,14 +71,28 @@ def command(name: str) -> Any:
     return made
 
 
+class Commands(Mapping[str, Any]):
+    """The root group's commands: every name of :data:`COMMANDS`, each built on first access (so
+    listing the names, as typer does to suggest one for a typo, builds nothing)."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        return command(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
 class LazyCommands(TyperGroup):
-    """The root group: lists every name of :data:`COMMANDS`, builds only the one invoked."""
+    """The root group, over :class:`Commands` instead of a dict of commands already built."""
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        return command(cmd_name) if cmd_name in COMMANDS else None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = Commands()  # type: ignore[assignment]  # read only: nothing adds commands to the root
 
 
 app = typer.Typer(

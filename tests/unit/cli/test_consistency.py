@@ -59,3 +59,9 @@ def test_a_command_group_alone_shows_its_help(group: str) -> None:
     result = CliRunner().invoke(app, [group])
     assert "Usage:" in result.output
     assert result.exit_code == 2
+
+
+def test_a_mistyped_command_is_answered_with_the_closest_one() -> None:
+    result = CliRunner().invoke(app, ["sytem", "list"])
+    assert result.exit_code == 2
+    assert "No such command 'sytem'. Did you mean 'system'?" in result.output
