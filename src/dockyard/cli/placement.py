@@ -131,7 +131,7 @@ def gc(
         for c in report:
             if not c["reachable"]:
                 print(f"cluster {c['cluster']} could not be reached: {c['error']}")
-        show(rows(report) if output is Format.table else report, output, columns)
+        show(report if output.structured else rows(report), output, columns)
         if not apply or not rows(report):
             return
         if not yes and not typer.confirm(f"delete these {len(rows(report))} leftovers?"):

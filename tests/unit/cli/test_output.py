@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 LONG = "web-production-frontend-with-a-very-long-name-that-does-not-fit-in-eighty-columns"
 GROUP = "/api/v1/systems/shop/apps/web/groups/prod"
 HEADER = ["NAME", "STATUS", "READY", "RESTARTS", "POD", "IP", "HOST", "IP", "NODE", "VERSION", "AGE", "REASON"]
+_NS = {"namespace": "shop", "name": "web-old", "reason": "its group is gone"}
 NODE_ON = ["kwok-node-pool-a-000123", "17", "1h"]
 
 
@@ -99,6 +100,11 @@ def test_a_stale_answer_is_said_on_stderr_not_in_the_table(api: FakeApi) -> None
         (["build", "list", "shop/web"], "/api/v1/systems/shop/apps/web/builds", []),
         (["token", "list"], "/api/v1/users/me/tokens", []),
         (["audit", "list"], "/api/v1/audit", {"items": [], "next_cursor": None}),
+        (
+            ["gc"],
+            "/api/v1/gc",
+            [{"cluster": "c", "reachable": True, "error": "", "leftovers": [{"kind": "Service"} | _NS]}],
+        ),
     ],
 )
 def test_every_list_command_takes_wide(api: FakeApi, args: list[str], path: str, answer: object) -> None:
