@@ -29,18 +29,18 @@ from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
 from dockyard.domain.model import Group
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
-from dockyard.domain.versions import VersionSpec
-from dockyard.services import deploys
-from dockyard.services import where as locating
-from dockyard.services.applications import spec_for
-from dockyard.services.platform import Platform
-from dockyard.services.release_runner import (
+from dockyard.domain.release_steps import (
     BLUE_GREEN_STEPS,
     DEFAULT_KEEP,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_STEP_DEADLINE,
     MAX_KEEP,
 )
+from dockyard.domain.versions import VersionSpec
+from dockyard.services import deploys
+from dockyard.services import where as locating
+from dockyard.services.applications import spec_for
+from dockyard.services.platform import Platform
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
 

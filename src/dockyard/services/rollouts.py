@@ -39,7 +39,7 @@ from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
 from dockyard.domain.model import Application, Group, Operation, Quota
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
-from dockyard.domain.rollout import Rollout, rollout
+from dockyard.domain.rollout import Rollout, rollout, why_not_ready
 from dockyard.domain.versions import BASELINE, VersionSpec
 from dockyard.services import placement
 from dockyard.services import split as splitting
@@ -394,18 +394,7 @@ async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
         pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
     except KubeError:
         return ""
-    for condition in ((deployment or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
-            return str(condition.get("message") or condition.get("reason"))  # e.g. exceeded quota
-    for pod in pods:
-        for condition in (pod.get("status") or {}).get("conditions") or []:
-            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-                return str(condition.get("message") or condition.get("reason") or "Unschedulable")
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = (status.get("state") or {}).get("waiting") or {}
-            if waiting.get("reason"):
-                return str(waiting["reason"])
-    return ""
+    return why_not_ready(deployment, pods)
 
 
 async def _delete(platform: Platform, plan: _Plan) -> str:
