@@ -23,6 +23,7 @@ An action with ``take`` consumes that command first; when the command is no long
 another runner, or replaced) the runner does not act and asks again. Rolling releases and releases
 without a stable version are one rollout (:func:`mode`), not stepped.
 
+:func:`check_command` says whether a release can take a command at all (at the API's edge).
 :func:`canary_check` says whether the new instances of a step pass: ready, failed (too many restarts,
 or the step deadline passed, with the instances' reasons) or not yet.
 """
@@ -34,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from dockyard.domain.errors import Conflict
 from dockyard.domain.release import ENDED, Release, Step, final_step, split
 
 DEFAULT_STEP_DEADLINE = 300
@@ -251,6 +253,20 @@ def _blue_green(release: Release, now: dt.datetime) -> Action:
     if release.pause_until is not None and now >= release.pause_until and not release.paused:
         return Retire("kept")
     return Nap()
+
+
+def check_command(release: Release, command: str) -> None:
+    """:class:`Conflict` when ``release`` cannot take ``command`` now: a rolling release has no steps
+    to steer, and ``promote`` needs a release waiting at a pause. Whether it has ended is the
+    conditional write's to say (it may end meanwhile)."""
+    if release.strategy == "rolling":
+        raise Conflict("a rolling release has no steps to steer")
+    if command == "promote":
+        step = release.parsed_steps[release.step]
+        if not release.active or step.kind != "pause":
+            raise Conflict(
+                f"release {release.id} does not wait at a pause (it is {release.status}); nothing to promote"
+            )
 
 
 def applied_split(ledger: Iterable[dict[str, Any]]) -> tuple[int, int] | None:

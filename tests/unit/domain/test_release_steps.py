@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
+from dockyard.domain.errors import Conflict
 from dockyard.domain.release import Release
 from dockyard.domain.release_steps import (
     BLUE_GREEN_STEPS,
@@ -29,6 +31,7 @@ from dockyard.domain.release_steps import (
     applied_split,
     backoff,
     canary_check,
+    check_command,
     current_part,
     mode,
     next_action,
@@ -390,3 +393,31 @@ def test_a_long_reason_is_cut() -> None:
     verdict = check(0, [Pod(reason="x" * 400), Pod(reason="y" * 400)], now=400)
     assert verdict.state == "failed"
     assert len(verdict.reason.split(": ", 1)[1]) == 500
+
+
+@pytest.mark.parametrize(
+    ("release", "command", "refused"),
+    [
+        (release(1, command=""), "promote", ""),  # waits at a pause
+        (release(3, status="paused", pause_until=NOW), "promote", ""),  # a timed pause too
+        (release(0), "promote", "does not wait at a pause (it is progressing)"),
+        (release(1, status="succeeded"), "promote", "does not wait at a pause (it is succeeded)"),
+        (release(2, status="aborting"), "promote", "does not wait at a pause"),
+        (release(0), "full", ""),
+        (release(0), "pause", ""),
+        (release(2, paused=True), "resume", ""),
+        (release(4), "abort", ""),
+        (release(2, status="aborted"), "abort", ""),  # the conditional write says it has ended
+        (bg(1), "promote", ""),
+        (bg(0), "promote", "does not wait at a pause"),
+        (bg(0), "abort", ""),
+        (release(0, strategy="rolling"), "abort", "a rolling release has no steps to steer"),
+        (release(0, strategy="rolling"), "promote", "a rolling release has no steps to steer"),
+    ],
+)
+def test_check_command(release: Release, command: str, refused: str) -> None:
+    if not refused:
+        check_command(release, command)
+        return
+    with pytest.raises(Conflict, match=re.escape(refused)):
+        check_command(release, command)
