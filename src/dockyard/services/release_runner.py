@@ -91,7 +91,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
         await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
         return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
-    runner = (_BlueGreen if how == "blue-green" else _Gray)(platform, plan, stable.spec)
+    runner = (_BlueGreen if how == "blue-green" else _Steps)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
     return await _end(platform, operation_id, outcome, error, runner.final_version if outcome == "succeeded" else None)
 
@@ -121,7 +121,7 @@ async def _by_cluster(
             await _cluster_done(platform, release, name, count, plan.number, advance)
             version = plan.number
         else:
-            kind = _BlueGreen if how == "blue-green" else _Gray
+            kind = _BlueGreen if how == "blue-green" else _Steps
             keep = stable if stable.instances == count else stable.with_changes(instances=count)
             runner = kind(platform, here, keep, part=(name, count), advance=advance)
             outcome, error = await runner.drive()
@@ -183,8 +183,8 @@ async def _end(platform: Platform, operation_id: str, status: str, error: str, v
     return op
 
 
-class _Gray:
-    """The acts of a gray release; what to do at each turn is :func:`next_action`'s."""
+class _Steps:
+    """The acts of a stepped (gray or blue-green) release; what to do at each turn is :func:`next_action`'s."""
 
     def __init__(
         self,
@@ -429,7 +429,7 @@ class _Gray:
         """After the canary went: nothing to do for gray."""
 
 
-class _BlueGreen(_Gray):
+class _BlueGreen(_Steps):
     """Steps: 0 the new set comes up at full count beside the old one (the Service pinned to the old
     version meanwhile); then the Service switches to the new version; 1 the old set is kept until
     ``promote`` or ``keep_seconds`` (``abort`` switches back at once); 2 the group's workload takes
