@@ -44,7 +44,7 @@ DEFAULT_KEEP = 300
 MAX_KEEP = 24 * 3600
 # A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
 BLUE_GREEN_STEPS = ("100%", "pause", "100%")
-POLL = 0.5  # the first wait while the apiserver is away
+POLL = 0.5  # how often a waiting release looks again (a command given here wakes it), and the first backoff
 MAX_BACKOFF = 5.0
 
 Command = Literal["promote", "full", "abort"]
