@@ -16,9 +16,9 @@ from dockyard.domain.failures import ClusterFailure, ClusterUnavailable
 from dockyard.domain.location import distribute
 from dockyard.domain.model import GroupCluster
 from dockyard.domain.versions import VersionSpec
+from dockyard.domain.where import Where
 from dockyard.services.capacity import SpareCapacity
 from dockyard.services.ports import ClusterClient
-from dockyard.services.where import Where
 
 ClientOf = Callable[[str], Awaitable[ClusterClient]]
 PROBES = 3
