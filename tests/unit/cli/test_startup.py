@@ -1,7 +1,8 @@
 """The CLI starts as fast as kubectl: guarded by what gets imported, never by a timer.
 
 Each check runs in a fresh interpreter (this test process has imported the whole server already).
-A client command imports typer, httpx and small modules of its own; the server (FastAPI, uvicorn),
+A client command imports typer, the standard library's http.client and small modules of its own (no
+httpx: with httpcore it was half of `system list`'s start-up, and no ssl for a plain http server); the server (FastAPI, uvicorn),
 the database (SQLAlchemy, Alembic, drivers), Kubernetes (lightkube), the sandbox package and the
 server's settings are imported only by the commands that use them (`server`, `up`, `db`, `sandbox`).
 """
@@ -35,24 +36,29 @@ SERVER_SIDE = (
 )
 ROOT = Path(__file__).resolve().parents[3]
 
-# Runs `dockyard ARGS...` in-process against a one-route HTTP server answering ``[]``, then prints the
-# modules imported (as JSON on the last line).
+# Runs `dockyard ARGS...` in-process against an HTTP server answering ``[]`` to everything, then
+# prints the modules imported (as JSON on the last line).
 _RUN = """
-import http.server, json, sys, threading
+import json, socketserver, sys, threading
 
-class Answer(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"[]"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class Answer(socketserver.StreamRequestHandler):
+    # Raw HTTP/1.1 (not http.server, which would import http.client and ssl for the CLI): every
+    # request on the kept-alive connection is answered 200 with the JSON ``[]``.
+    def handle(self):
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            length = 0
+            while line not in (b"\\r\\n", b"\\n", b""):
+                line = self.rfile.readline()
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.rfile.read(length)
+            self.wfile.write(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 2\\r\\n\\r\\n[]")
 
-    def log_message(self, *args):
-        pass
-
-server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Answer)
+server.daemon_threads = True
 threading.Thread(target=server.serve_forever, daemon=True).start()
 import os
 os.environ["DOCKYARD_SERVER"] = f"http://127.0.0.1:{server.server_address[1]}"
@@ -121,13 +127,16 @@ def test_help_imports_nothing_of_the_server(args: list[str]) -> None:
         ["build", "list", "shop/web"],
     ],
 )
-def test_a_client_command_imports_its_http_client_and_nothing_of_the_server(args: list[str]) -> None:
+def test_a_client_command_talks_through_the_standard_library_and_imports_nothing_of_the_server(
+    args: list[str],
+) -> None:
     code, modules = _imported(*args)
     assert code == 0
-    assert "httpx" in modules  # it did talk to the server
+    assert "http.client" in modules  # it did talk to the server
     assert _server_side(modules) == []
+    assert not {"httpx", "httpcore", "h11", "anyio"} & modules
+    assert "ssl" not in modules  # a plain http server: no TLS, no CA bundle
     assert "rich" not in modules  # a table written to a pipe is plain text
-    assert "httpx._main" not in modules  # httpx's own command line (rich, click, pygments)
 
 
 def test_the_local_admin_token_is_found_without_the_servers_settings() -> None:
@@ -152,6 +161,7 @@ def test_a_command_imports_only_its_own_command_module() -> None:
         "dockyard.cli.main",
         "dockyard.cli.systems",
         "dockyard.cli.client",
+        "dockyard.cli.transport",
         "dockyard.cli.common",
         "dockyard.cli.errors",
         "dockyard.cli.output",
