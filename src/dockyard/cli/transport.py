@@ -13,6 +13,7 @@ Errors::
 from __future__ import annotations
 
 import select
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import http.client
     import ssl
     from collections.abc import Mapping
+    from types import ModuleType
 
 
 class TransportError(Exception):
@@ -60,8 +62,7 @@ class HttpTransport:
         self._connection: http.client.HTTPConnection | None = None
 
     def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> Response:
-        import http.client
-
+        client = _http_client(tls=urlparse(self._server).scheme == "https")
         try:
             connection = self._connect()
             connection.request(method, self._prefix + target, body=body, headers=dict(headers))
@@ -69,7 +70,7 @@ class HttpTransport:
             response = Response(answer.status, answer.reason, answer.read())
         except TransportError:
             raise
-        except (OSError, http.client.HTTPException) as e:
+        except (OSError, client.HTTPException) as e:
             self.close()
             raise TransportError(_why(e, self._timeout)) from e
         if answer.will_close:
@@ -89,8 +90,6 @@ class HttpTransport:
             if readable:
                 self.close()
         if self._connection is None:
-            import http.client
-
             url = urlparse(self._server)
             try:
                 host, port = url.hostname, url.port
@@ -99,12 +98,40 @@ class HttpTransport:
             if url.scheme not in ("http", "https") or not host:
                 raise TransportError("not an http:// or https:// URL with a host (and a numeric port)")
             if url.scheme == "https":
-                self._connection = http.client.HTTPSConnection(
+                self._connection = _http_client(tls=True).HTTPSConnection(
                     host, port, timeout=self._timeout, context=_verifying_context()
                 )
             else:
-                self._connection = http.client.HTTPConnection(host, port, timeout=self._timeout)
+                self._connection = _http_client(tls=False).HTTPConnection(host, port, timeout=self._timeout)
         return self._connection
+
+
+_WITHOUT_TLS: list[ModuleType] = []
+
+
+def _http_client(*, tls: bool) -> ModuleType:
+    """``http.client``; for a plain http server when nothing imported it yet, a copy of our own loaded
+    without ``ssl``, which ``http.client`` imports only to define ``HTTPSConnection`` (~5 ms, a
+    twentieth of a client command). ``ssl`` is hidden for that one import (a ``None`` in
+    ``sys.modules`` makes ``import ssl`` fail, which ``http.client`` allows), and the copy is taken out
+    of ``sys.modules`` and of the ``http`` package right after: any other ``import http.client`` in
+    the process gets the whole module, ``HTTPSConnection`` included."""
+    if tls or "http.client" in sys.modules or "ssl" in sys.modules:
+        import http.client
+
+        return http.client
+    if not _WITHOUT_TLS:
+        import http
+
+        sys.modules["ssl"] = None  # type: ignore[assignment]
+        try:
+            import http.client as copy
+        finally:
+            del sys.modules["ssl"]
+            sys.modules.pop("http.client", None)
+            vars(http).pop("client", None)
+        _WITHOUT_TLS.append(copy)
+    return _WITHOUT_TLS[0]
 
 
 def _verifying_context() -> ssl.SSLContext:

@@ -92,7 +92,8 @@ def test_a_request_sends_json_and_reads_json(no_config: Path) -> None:
     assert (method, target) == ("POST", "/api/v1/systems")
     assert headers["Content-Type"] == "application/json"
     assert headers["Authorization"] == "Bearer dy_token"
-    assert body is not None and json.loads(body) == {"name": "shop", "owner": "ölga"}
+    assert body is not None
+    assert json.loads(body) == {"name": "shop", "owner": "ölga"}
     assert (get_target, get_body) == ("/api/v1/audit?actor=olga", None)  # None: not sent at all
     assert "Content-Type" not in get_headers
     client.close()
@@ -146,7 +147,8 @@ def test_a_session_is_renewed_once_on_401_and_saved(no_config: Path) -> None:
 
     def answer(method: str, target: str, headers: dict[str, str], body: bytes | None) -> Response:
         if target == "/api/v1/login/refresh":
-            assert body is not None and json.loads(body) == {"refresh_token": "dyr_old"}
+            assert body is not None
+            assert json.loads(body) == {"refresh_token": "dyr_old"}
             return _json(200, {"access_token": "new-access", "refresh_token": "dyr_new"})
         if headers["Authorization"] == "Bearer old-access":
             return _json(401, {"code": "unauthenticated", "message": "expired"})
@@ -173,7 +175,7 @@ def test_a_session_is_renewed_once_on_401_and_saved(no_config: Path) -> None:
 def test_a_refused_renewal_is_not_retried(no_config: Path) -> None:
     write_cli_config("https://prod.example", user="olga", access_token="old-access", refresh_token="dyr_old")
     fake = FakeTransport(lambda *_: _json(401, {"code": "unauthenticated", "message": "expired"}))
-    with pytest.raises(ApiError, match="^expired; log in with"):
+    with pytest.raises(ApiError, match=r"^expired; log in with"):
         Client(transport=fake).get("/api/v1/users/me")
     assert [target for _, target, _, _ in fake.sent] == ["/api/v1/users/me", "/api/v1/login/refresh"]
 
@@ -251,7 +253,7 @@ def test_a_closed_port_and_a_silent_server_are_one_line(no_config: Path) -> None
         server = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with pytest.raises(ApiError, match=f"^cannot reach the Dockyard server at {server}: timed out after 0.2 s$"):
             Client(server, timeout=0.2).get("/api/v1/systems")
-    with pytest.raises(ApiError, match="^cannot reach the Dockyard server at ftp://x: not an http"):
+    with pytest.raises(ApiError, match=r"^cannot reach the Dockyard server at ftp://x: not an http"):
         Client("ftp://x").get("/api/v1/systems")
 
 
