@@ -12,11 +12,12 @@ Errors::
 
 from __future__ import annotations
 
+import os
 import select
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:
     import http.client
@@ -52,25 +53,38 @@ class HttpTransport:
     every target is put under) over one connection, kept alive between requests and reopened when the
     server closed it while idle. ``timeout`` (seconds) bounds the connect and every read and write.
 
-    https: the certificate and host name are checked against the system's CAs (``ssl`` is imported only
-    then). A plain http server is never spoken TLS to, so it needs no context at all."""
+    https: the certificate and host name are checked against the system's CAs (or ``$SSL_CERT_FILE``,
+    ``$SSL_CERT_DIR``; ``ssl`` is imported only then). A plain http server is never spoken TLS to.
+    Proxies come from the environment as they did with httpx: ``$HTTP_PROXY`` / ``$HTTPS_PROXY`` /
+    ``$ALL_PROXY`` (an ``http://`` proxy, its user and password sent to it alone), ``$NO_PROXY``; to an
+    https server through a proxy, a tunnel (``CONNECT``), so the proxy never sees the requests."""
 
     def __init__(self, server: str, *, timeout: float) -> None:
         self._server = server
         self._prefix = urlparse(server).path.rstrip("/")
         self._timeout = timeout
+        self._proxy = _proxy_for(server)
+        self._client: ModuleType | None = None
         self._connection: http.client.HTTPConnection | None = None
 
     def send(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> Response:
-        client = _http_client(tls=urlparse(self._server).scheme == "https")
+        if self._client is None:
+            # One module for the connection and its errors: a copy without ssl has its own classes.
+            self._client = _http_client(tls=urlparse(self._server).scheme == "https")
+        headers = dict(headers)
+        target = self._prefix + target
+        if self._proxy is not None and urlparse(self._server).scheme == "http":
+            # Through an http proxy, a plain request names the whole URL and carries the proxy's login.
+            target = f"http://{urlparse(self._server).netloc}{target}"
+            headers.update(_proxy_login(self._proxy))
         try:
-            connection = self._connect()
-            connection.request(method, self._prefix + target, body=body, headers=dict(headers))
+            connection = self._connect(self._client)
+            connection.request(method, target, body=body, headers=headers)
             answer = connection.getresponse()
             response = Response(answer.status, answer.reason, answer.read())
         except TransportError:
             raise
-        except (OSError, client.HTTPException) as e:
+        except (OSError, self._client.HTTPException) as e:
             self.close()
             raise TransportError(_why(e, self._timeout)) from e
         if answer.will_close:
@@ -82,7 +96,7 @@ class HttpTransport:
             self._connection.close()
             self._connection = None
 
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self, client: ModuleType) -> http.client.HTTPConnection:
         """The kept-alive connection, unless the server closed it meanwhile (an idle socket that is
         readable has an end of file waiting): reopened rather than retried, so a POST is never sent twice."""
         if self._connection is not None and self._connection.sock is not None:
@@ -90,20 +104,69 @@ class HttpTransport:
             if readable:
                 self.close()
         if self._connection is None:
-            url = urlparse(self._server)
-            try:
-                host, port = url.hostname, url.port
-            except ValueError:
-                host = port = None
-            if url.scheme not in ("http", "https") or not host:
-                raise TransportError("not an http:// or https:// URL with a host (and a numeric port)")
-            if url.scheme == "https":
-                self._connection = _http_client(tls=True).HTTPSConnection(
-                    host, port, timeout=self._timeout, context=_verifying_context()
+            host, port = _host_and_port(self._server)
+            https = urlparse(self._server).scheme == "https"
+            if self._proxy is not None:
+                proxy_host, proxy_port = _host_and_port(self._proxy, proxy=True)
+                if urlparse(self._proxy).scheme != "http":
+                    raise TransportError(f"the proxy {_without_login(self._proxy)}: only http:// proxies are supported")
+                connection: http.client.HTTPConnection = (
+                    client.HTTPSConnection(proxy_host, proxy_port, timeout=self._timeout, context=_verifying_context())
+                    if https
+                    else client.HTTPConnection(proxy_host, proxy_port, timeout=self._timeout)
                 )
+                if https:
+                    connection.set_tunnel(host, port, headers=_proxy_login(self._proxy))
+            elif https:
+                connection = client.HTTPSConnection(host, port, timeout=self._timeout, context=_verifying_context())
             else:
-                self._connection = _http_client(tls=False).HTTPConnection(host, port, timeout=self._timeout)
+                connection = client.HTTPConnection(host, port, timeout=self._timeout)
+            self._connection = connection
         return self._connection
+
+
+def _host_and_port(url: str, *, proxy: bool = False) -> tuple[str, int | None]:
+    parsed = urlparse(url)
+    try:
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        host = port = None
+    if parsed.scheme not in ("http", "https") or not host:
+        what = f"the proxy {_without_login(url)} is not" if proxy else "not"
+        raise TransportError(f"{what} an http:// or https:// URL with a host (and a numeric port)")
+    return host, port
+
+
+def _proxy_for(server: str) -> str | None:
+    """The proxy ``$HTTP_PROXY`` / ``$HTTPS_PROXY`` / ``$ALL_PROXY`` names for ``server`` (either case),
+    unless ``$NO_PROXY`` excludes it; None when there is none. urllib reads them, and is imported only
+    when one is set (it imports ``ssl``)."""
+    if not any(name.lower() in ("http_proxy", "https_proxy", "all_proxy") for name in os.environ):
+        return None
+    import urllib.request
+
+    url = urlparse(server)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(url.netloc):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _proxy_login(proxy: str) -> dict[str, str]:
+    """The ``Proxy-Authorization`` header for the user and password in the proxy's URL, if any."""
+    url = urlparse(proxy)
+    if url.username is None:
+        return {}
+    import base64
+
+    login = f"{unquote(url.username)}:{unquote(url.password or '')}".encode()
+    return {"Proxy-Authorization": f"Basic {base64.b64encode(login).decode()}"}
+
+
+def _without_login(url: str) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2]).geturl()
 
 
 _WITHOUT_TLS: list[ModuleType] = []

@@ -3,6 +3,8 @@ over one kept-alive connection, the server's errors as one line, a session renew
 
 from __future__ import annotations
 
+import base64
+import http.client
 import http.server
 import json
 import socket
@@ -198,11 +200,14 @@ def test_no_answer_is_one_line_naming_the_server(no_config: Path) -> None:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     seen: ClassVar[list[tuple[str, str, int, bytes]]] = []  # method, path, client port, body
+    logins: ClassVar[list[str]] = []  # Proxy-Authorization headers
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         self.seen.append((self.command, self.path, self.client_address[1], body))
+        if "Proxy-Authorization" in self.headers:
+            self.logins.append(self.headers["Proxy-Authorization"])
         if self.path.endswith("/close"):
             self.close_connection = True  # closes after answering, without saying so
         out = json.dumps({"path": self.path, "got": body.decode()}).encode()
@@ -218,9 +223,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 @pytest.fixture
 def local_server() -> Iterator[str]:
     _Handler.seen.clear()
+    _Handler.logins.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -268,9 +281,33 @@ def test_an_https_server_is_verified_against_the_systems_cas_and_a_plain_http_on
         return made[-1]
 
     monkeypatch.setattr(transport, "_verifying_context", spy)
-    HttpTransport("http://127.0.0.1:9", timeout=1)._connect()
+    HttpTransport("http://127.0.0.1:9", timeout=1)._connect(http.client)
     assert made == []
-    connection = HttpTransport("https://dockyard.example", timeout=1)._connect()
+    connection = HttpTransport("https://dockyard.example", timeout=1)._connect(http.client)
     (context,) = made
     assert connection._context is context  # type: ignore[attr-defined]
     assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+
+
+def test_a_plain_request_goes_through_the_environments_proxy_with_its_login(
+    no_config: Path, local_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = local_server.replace("http://", "http://olga:s%40cret@")  # the local server plays the proxy
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    client = Client("http://dockyard.example:8080")
+    assert client.get("/api/v1/a", n=1) == {"path": "http://dockyard.example:8080/api/v1/a?n=1", "got": ""}
+    assert _Handler.logins == ["Basic " + base64.b64encode(b"olga:s@cret").decode()]
+    with pytest.raises(ApiError, match=r"^cannot reach the Dockyard server at http://internal\.example:9: "):
+        Client("http://internal.example:9", timeout=1).get("/api/v1/a")  # not through the proxy
+    assert len(_Handler.seen) == 1
+
+
+def test_an_https_request_tunnels_through_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    connection = HttpTransport("https://dockyard.example", timeout=1)._connect(http.client)
+    assert (connection.host, connection.port) == ("proxy.example", 3128)
+    assert connection._tunnel_host == "dockyard.example"  # type: ignore[attr-defined]
+    monkeypatch.setenv("https_proxy", "https://proxy.example:3128")
+    with pytest.raises(TransportError, match="only http:// proxies"):
+        HttpTransport("https://dockyard.example", timeout=1)._connect(http.client)
