@@ -23,7 +23,14 @@ from dockyard.adapters.registry import Registry
 from tests.integration.harness.cli import run
 from tests.integration.harness.client import create_group, operation_ended, register_cluster
 from tests.integration.harness.sandboxes import Sandbox, free_port
-from tests.integration.harness.servers import ServerProcess, in_process, process_env, server_process, settings
+from tests.integration.harness.servers import (
+    SHORT_LEASE,
+    ServerProcess,
+    in_process,
+    process_env,
+    server_process,
+    settings,
+)
 from tests.integration.harness.tokens import ADMIN, ADMIN_TOKEN
 from tests.integration.harness.waiting import Not, eventually, eventually_blocking
 
@@ -381,6 +388,7 @@ def test_a_build_interrupted_by_a_crash_ends_failed(
         tmp_path / "state",
         DOCKYARD_BUILD_DIR=str(run_dir / "builds"),
         DOCKYARD_BUILD_SOURCE_ROOTS=str(sources),
+        **SHORT_LEASE,
     )
     first = ServerProcess.start(env, tmp_path / "first.log")
     try:
@@ -410,7 +418,7 @@ def test_a_build_interrupted_by_a_crash_ends_failed(
             got: dict[str, Any] = http.get(build).json()
             return got if got["status"] != "building" else Not(got)
 
-        # The dead server's lease (15 s) must expire first.
+        # The dead server's lease (3 s) must expire first.
         got = eventually_blocking(ended, "the interrupted build to end", timeout=90, interval=0.5)
         assert got["status"] == "failed"
         assert got["reason"].startswith("interrupted")

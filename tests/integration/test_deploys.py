@@ -21,7 +21,7 @@ from dockyard.services.executor import run_executor
 from dockyard.services.platform import Platform
 from tests.integration.harness import platforms
 from tests.integration.harness.sandboxes import Sandbox
-from tests.integration.harness.servers import ServerProcess
+from tests.integration.harness.servers import SHORT_LEASE, ServerProcess
 from tests.integration.harness.specs import TINY as SPEC
 from tests.integration.harness.waiting import Not, eventually
 
@@ -170,6 +170,7 @@ async def test_a_deploy_survives_kill_9_of_the_server(
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path),
         "DOCKYARD_SECRET_KEY": platform.settings.secret_key.get_secret_value(),  # the database's key
+        **SHORT_LEASE,
     }
     server = ServerProcess.start(env, tmp_path / "server-1.log")
     try:

@@ -17,7 +17,7 @@ from dockyard.sandbox import cluster, processes
 from tests.integration.harness.client import Api, create
 from tests.integration.harness.kube import exists, settled
 from tests.integration.harness.sandboxes import Sandbox
-from tests.integration.harness.servers import InProcess, ServerProcess, process_env
+from tests.integration.harness.servers import SHORT_LEASE, InProcess, ServerProcess, process_env
 from tests.integration.harness.specs import WEB as V1
 from tests.integration.harness.tokens import ADMIN
 
@@ -133,7 +133,7 @@ async def test_a_release_survives_kill_9_of_the_server(
         (f"{api.group}/versions", {"changes": V2_CHANGES}),
     )
     secret_key_file = str(passive_server.platform.settings.secret_key_file)
-    env = process_env(database_url, tmp_path / "state", DOCKYARD_SECRET_KEY_FILE=secret_key_file)
+    env = process_env(database_url, tmp_path / "state", DOCKYARD_SECRET_KEY_FILE=secret_key_file, **SHORT_LEASE)
     first = ServerProcess.start(env, tmp_path / "server-1.log")
     try:
         deploy = (await http.post(f"{api.group}/deploy", json={"version": 1})).json()
@@ -142,7 +142,7 @@ async def test_a_release_survives_kill_9_of_the_server(
         release = (await http.post(f"{api.group}/releases", json=body)).json()
         await api.release_when(release["id"], "paused", step=1)
         await settled(kube, api.system, {"2": 3, "1": 7})
-        first.kill()  # SIGKILL: no shutdown, its lease on the release lapses in 15 s
+        first.kill()  # SIGKILL: no shutdown, its lease on the release lapses in 3 s
 
         promote = await http.post(f"{api.group}/releases/{release['id']}/promote", json={})
         assert promote.status_code == 200

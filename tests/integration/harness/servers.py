@@ -28,6 +28,8 @@ from tests.integration.harness.tokens import ADMIN_TOKEN
 from tests.integration.harness.waiting import Not, eventually_blocking
 
 NO_SOURCES = "/nonexistent-dockyard-sources"  # an allowed root for builds' file:// sources; nothing is there
+# DOCKYARD_LEASE_SECONDS for server processes a test kills: their work is resumed 3 s later, not 15 s.
+SHORT_LEASE = {"DOCKYARD_LEASE_SECONDS": "3"}
 
 
 def settings(database_url: str, state: Path, **overrides: Any) -> Settings:
