@@ -80,8 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
         await _bootstrap(platform, settings)
         await platform.watch()
         watcher = asyncio.create_task(_keep_watching(platform))
-        executor = asyncio.create_task(run_executor(app.state.platform)) if settings.executor else None
-        builds = asyncio.create_task(run_builds(app.state.platform)) if settings.executor else None
+        lease = settings.lease_seconds
+        executor = asyncio.create_task(run_executor(platform, lease=lease)) if settings.executor else None
+        builds = asyncio.create_task(run_builds(platform, lease=lease)) if settings.executor else None
         try:
             yield
         finally:
