@@ -266,7 +266,11 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
         raise
     tasks = [asyncio.create_task(_keep_watching(platform))]
     if settings.executor:
-        tasks += [asyncio.create_task(run_executor(platform)), asyncio.create_task(run_builds(platform))]
+        lease = settings.lease_seconds
+        tasks += [
+            asyncio.create_task(run_executor(platform, lease=lease)),
+            asyncio.create_task(run_builds(platform, lease=lease)),
+        ]
     try:
         yield platform
     finally:

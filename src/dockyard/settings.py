@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     cluster_health_timeout: float = Field(default=3.0, gt=0)
     auto_migrate: bool = True
     executor: bool = Field(default=True, description="run pending operations (deploys) in this process")
+    lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=3600,
+        description="how long this server's hold on an operation or a build lasts unless renewed: after it "
+        "dies, another server resumes its operations (and ends its builds) this much later",
+    )
     admin_token: SecretStr | None = Field(
         default=None, description="the first admin's API token (dy_...); generated into admin_token_file if unset"
     )

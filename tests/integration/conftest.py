@@ -2,7 +2,23 @@
 
 The sandbox (20 KWOK nodes on free loopback ports; the many-cluster tests start a second one of 6) and
 the PostgreSQL server live under ``$DOCKYARD_TEST_RUN_DIR`` (set by scripts/test, whose exit trap stops
-them even if pytest is killed); each test works in namespaces of its own.
+them even if pytest is killed); each test works in namespaces of its own. Helpers are in
+``tests/integration/harness``.
+
+Which database: a test that takes ``database_url`` gets a fresh SQLite database, its id ending in
+``[sqlite]``. A test whose *subject is the database* is marked ``@pytest.mark.both_databases`` and runs
+twice, ``[sqlite]`` and ``[postgresql]`` — what could differ between the two engines:
+
+- the schema the migrations build (test_migrations);
+- transactions, constraints and locks under concurrency: two deploys at once and the 409, version
+  numbers, the audit chain's appends, leases between executors and build runners;
+- what is stored and read back, raw or across processes: the audit chain and its verification,
+  sealed values (the canary in every table, sealed kubeconfigs), identity (sessions, refresh tokens,
+  throttling that survives a restart), operations and releases resumed by another process after kill -9;
+- every route's queries once: the permission matrix calls every endpoint.
+
+Everything whose subject is the cluster (deploys, releases, placement, caches, drift, tenancy, the
+CLI, builds, several clusters) runs once, on SQLite. PostgreSQL is started only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -11,12 +27,9 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,44 +38,27 @@ import pytest
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.sandbox import cluster
-from dockyard.sandbox.base_image import base_image, registry_address
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import default_topology
-from tests.integration import postgres
+from tests.integration.harness import postgres
+from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.sandboxes import SANDBOX_NODES, SECOND_SANDBOX_NODES, Sandbox, free_port
+from tests.integration.harness.servers import NO_SOURCES, InProcess, in_process, settings
+from tests.integration.harness.tokens import ADMIN
 
-SANDBOX_NODES = 20
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``database_url``: SQLite, or each database for tests marked ``both_databases``."""
+    if "database_url" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("database_url", DATABASES if both else DATABASES[:1], indirect=True)
 
 
 def _run_dir() -> Path:
     given = os.environ.get("DOCKYARD_TEST_RUN_DIR")
     return Path(given) if given else Path(tempfile.mkdtemp(prefix="dockyard-test-"))
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    layout: Layout
-    ports: Ports
-
-    @property
-    def kubeconfig(self) -> Path:
-        return self.layout.kubeconfig
-
-    @property
-    def registry(self) -> str:
-        """The sandbox registry's ``host:port`` (plain HTTP on loopback)."""
-        return registry_address(self.ports)
-
-    @property
-    def base_image(self) -> str:
-        """The busybox base image in the sandbox registry, for test Dockerfiles' FROM."""
-        return base_image(self.ports)
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +82,6 @@ def sandbox(run_dir: Path) -> Iterator[Sandbox]:
     finally:
         cluster.down(layout)
         shutil.rmtree(layout.root, ignore_errors=True)
-
-
-SECOND_SANDBOX_NODES = 6
 
 
 @pytest.fixture(scope="session")
@@ -135,10 +128,11 @@ def postgres_server(run_dir: Path) -> Iterator[str]:
     postgres.stop(root)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on each backend: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
+    """A fresh, empty database: a SQLite file, or (``postgresql``, see the module's docstring) a new
+    database on the run's PostgreSQL server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}"
         return
     server: str = request.getfixturevalue("postgres_server")
@@ -155,3 +149,27 @@ async def _pg_execute(dsn: str, sql: str) -> Any:
         return await conn.execute(sql)
     finally:
         await conn.close()
+
+
+@pytest.fixture
+async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
+    """A server in-process (executor and watch caches running) with cluster ``local`` = the sandbox
+    (idc=local) and a system ``shop-<id>`` with application ``web`` and production group ``prod``; its
+    namespace is deleted afterwards."""
+    system = f"shop-{uuid.uuid4().hex[:8]}"
+    async with in_process(settings(database_url, tmp_path), headers=ADMIN) as server:
+        await register_cluster(server.http, sandbox, labels={"idc": "local"})
+        await create_group(server.http, system, business_id="b-1")
+        yield Api(server.http, server.platform, system)
+    await kube.delete("v1", "Namespace", system)
+
+
+@pytest.fixture
+async def passive_server(sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[InProcess]:
+    """A server in-process that runs no operations and no builds (no executor: what is started stays
+    pending) with cluster ``local`` = the sandbox; its client sends no credentials of its own (pass
+    ``headers=ADMIN``). Builds may name sources under :data:`NO_SOURCES`, which is never cloned."""
+    config = settings(database_url, tmp_path, executor=False, build_source_roots=[NO_SOURCES])
+    async with in_process(config) as server:
+        await register_cluster(server.http, sandbox, headers=ADMIN)
+        yield server

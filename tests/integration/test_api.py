@@ -1,113 +1,36 @@
-"""The REST API end to end: the server app in-process (with its executor and watch caches), the real
-sandbox, and each database."""
+"""The REST API end to end: the server app in-process (with its executor and watch caches) and the real
+sandbox; the race of two deploys and a revoked token on each database."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from lightkube.resources.apps_v1 import Deployment
 
-from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.api.app import create_app
-from dockyard.services.platform import Platform
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox, free_port
-
-TOKEN = "dy_" + "t" * 40
-V1: dict[str, Any] = {
-    "image": "registry.local/shop/web:1",
-    "flavor": "small",
-    "instances": 3,
-    "ports": [{"name": "http", "port": 8080}],
-    "env": {"MODE": "prod"},
-    "config_files": {"app.yaml": "greeting: hello\n"},
-    "readiness": {"port": 8080, "path": "/healthz"},
-}
-
-
-@dataclass
-class Api:
-    http: httpx.AsyncClient
-    platform: Platform
-    system: str
-
-    @property
-    def group(self) -> str:
-        return f"/api/v1/systems/{self.system}/apps/web/groups/prod"
-
-    async def wait(self, operation: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = (await self.http.get(f"/api/v1/operations/{operation['id']}")).json()
-            if got["status"] in ("succeeded", "failed"):
-                return dict(got)
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"operation {operation['id']} did not end")
-
-    async def act(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post(f"{self.group}/{action}", json=body)
-        assert response.status_code == 202, response.text
-        done = await self.wait(response.json())
-        assert (done["status"], done["error"]) == ("succeeded", ""), done
-        return done
-
-
-@pytest.fixture
-async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(bootstrap.server(settings))
-    system = f"shop-{uuid.uuid4().hex[:8]}"
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {"idc": "local"}}
-            assert (await http.put("/api/v1/clusters/local", json=cluster)).status_code == 201
-            assert (await http.post("/api/v1/systems", json={"name": system})).status_code == 201
-            app_body = {"name": "web", "repository": "registry.local/shop/web", "business_id": "b-1"}
-            assert (await http.post(f"/api/v1/systems/{system}/apps", json=app_body)).status_code == 201
-            group = {"name": "prod", "environment": "prod", "cluster": "local"}
-            assert (await http.post(f"/api/v1/systems/{system}/apps/web/groups", json=group)).status_code == 201
-            yield Api(http, app.state.platform, system)
-    await kube.delete("v1", "Namespace", system)
-
-
-async def _pods(kube: KubeCluster, system: str) -> list[dict[str, Any]]:
-    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": "prod"})
-    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-
-
-async def _settled(kube: KubeCluster, system: str, count: int, version: str) -> list[dict[str, Any]]:
-    """Pods once exactly ``count`` of ``version`` remain (old ones go a moment after a rollout ends)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        pods = await _pods(kube, system)
-        if len(pods) == count and {p["metadata"]["labels"]["dockyard.io/version"] for p in pods} == {version}:
-            return pods
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"pods did not settle at {count} x v{version}")
+from tests.integration.harness.client import Api
+from tests.integration.harness.kube import settled
+from tests.integration.harness.sandboxes import Sandbox, free_port
+from tests.integration.harness.specs import WEB as V1
+from tests.integration.harness.waiting import Not, eventually
 
 
 async def test_deploy_scale_deploy_rollback_ends_exactly_at_v1(api: Api, kube: KubeCluster) -> None:
     await api.act("deploy", {"spec": V1})
     v1_template = (await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system))["spec"]["template"]
-    await _settled(kube, api.system, 3, "1")
+    await settled(kube, api.system, {"1": 3})
 
     await api.act("scale", {"instances": 5})
-    await _settled(kube, api.system, 5, "2")
+    await settled(kube, api.system, {"2": 5})
     await api.act(
         "deploy", {"changes": {"image": "registry.local/shop/web:2", "config_files": {"app.yaml": "greeting: bye\n"}}}
     )
-    await _settled(kube, api.system, 5, "3")
+    await settled(kube, api.system, {"3": 5})
     diff = (await api.http.get(f"{api.group}/diff", params={"old": 1, "new": 3})).json()
     assert {c["field"] for c in diff["changes"]} == {"image", "instances", "config_files.app.yaml"}
 
@@ -115,7 +38,7 @@ async def test_deploy_scale_deploy_rollback_ends_exactly_at_v1(api: Api, kube: K
     deployment = await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system)
     assert deployment["spec"]["template"] == v1_template
     assert deployment["spec"]["replicas"] == 3
-    await _settled(kube, api.system, 3, "1")
+    await settled(kube, api.system, {"1": 3})
     config = await kube.get("v1", "ConfigMap", "web-prod-v1", namespace=api.system)
     assert list(config["data"].values()) == ["greeting: hello\n"]
 
@@ -138,14 +61,13 @@ async def test_deploy_scale_deploy_rollback_ends_exactly_at_v1(api: Api, kube: K
 
 async def _cached_instances(api: Api, count: int) -> list[dict[str, Any]]:
     """The group's instances as the API shows them, once the watch cache has caught up."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    async def shown() -> list[dict[str, Any]] | Not:
         body = (await api.http.get(f"{api.group}/instances")).json()
         live = [i for i in body["items"] if not i["deleting"]]
-        if len(live) == count and all(i["ready"] for i in live) and not body["stale"]:
-            return live
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"the API did not show {count} ready instances: {body}")
+        return live if len(live) == count and all(i["ready"] for i in live) and not body["stale"] else Not(body)
+
+    return await eventually(shown, f"the API to show {count} ready instances", timeout=30)
 
 
 BAD_INPUT = [
@@ -204,6 +126,7 @@ async def test_invalid_input_is_422_naming_the_field_and_writes_nothing(api: Api
     assert api.system not in namespaces
 
 
+@pytest.mark.both_databases
 async def test_two_concurrent_deploys_one_wins_the_other_gets_409(api: Api) -> None:
     bodies = [{"spec": {**V1, "instances": n}} for n in (2, 4)]
     responses = await asyncio.gather(*(api.http.post(f"{api.group}/deploy", json=b) for b in bodies))
@@ -216,6 +139,7 @@ async def test_two_concurrent_deploys_one_wins_the_other_gets_409(api: Api) -> N
     assert len((await api.http.get(f"{api.group}/versions")).json()) == 1  # the loser's version was not kept
 
 
+@pytest.mark.both_databases
 async def test_callers_without_rights_see_nothing_and_cannot_act(api: Api) -> None:
     http = api.http
     assert (await http.get("/api/v1/systems", headers={"Authorization": ""})).status_code == 401
@@ -240,19 +164,9 @@ async def test_callers_without_rights_see_nothing_and_cannot_act(api: Api) -> No
     assert (await http.get("/api/v1/systems", headers=carol)).status_code == 401
 
 
-async def _group_when(api: Api, state: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        group = (await api.http.get(api.group)).json()
-        if group["status"]["state"] == state:
-            return dict(group)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"the group did not become {state}: {group}")
-
-
 async def test_edits_by_hand_show_as_drift_and_reconcile_takes_them_back(api: Api, kube: KubeCluster) -> None:
     await api.act("deploy", {"spec": V1})
-    await _group_when(api, "healthy")
+    await api.group_when("healthy")
     image = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "evil.local/web:x"}]}}}}
     await kube.client.patch(Deployment, "web-prod", image, namespace=api.system, field_manager="kubectl-set")
     env = {"name": "DEBUG", "value": "1"}
@@ -263,13 +177,13 @@ async def test_edits_by_hand_show_as_drift_and_reconcile_takes_them_back(api: Ap
     }
     await kube.client.patch(Deployment, "web-prod", extra, namespace=api.system, field_manager="kubectl-edit")
 
-    drifted = await _group_when(api, "drifted")
+    drifted = await api.group_when("drifted")
     fields = {d["field"]: (d["expected"], d["live"]) for d in drifted["status"]["drift"]}
     assert fields["template.spec.containers[app].image"] == (V1["image"], "evil.local/web:x")
     assert "template.spec.containers[app].env" in fields
 
     await api.act("reconcile", {})
-    await _group_when(api, "healthy")
+    await api.group_when("healthy")
     container = (await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system))["spec"]["template"]["spec"][
         "containers"
     ][0]
@@ -329,4 +243,4 @@ async def test_after_a_failed_deploy_rollback_to_the_running_version_restores_it
     assert (await api.wait(accepted.json()))["status"] == "failed"
     assert (await api.http.get(api.group)).json()["current_version"] == 1
     await api.act("rollback", {"version": 1})
-    await _settled(kube, api.system, 2, "1")
+    await settled(kube, api.system, {"1": 2})

@@ -1,4 +1,5 @@
-"""The application model in a real database, on SQLite and on PostgreSQL."""
+"""The application model in a real database, on SQLite and on PostgreSQL: what is stored and read back,
+conflicts and version numbers under concurrency."""
 
 from __future__ import annotations
 
@@ -9,15 +10,13 @@ from typing import Any
 
 import pytest
 
-from dockyard import bootstrap
-from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.services import applications as svc
-from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
+from tests.integration.harness import platforms
 
+pytestmark = pytest.mark.both_databases
 SPEC: dict[str, Any] = {
     "image": "registry.local/shop/web:1",
     "flavor": "small",
@@ -29,10 +28,8 @@ SPEC: dict[str, Any] = {
 
 @pytest.fixture
 async def platform(database_url: str) -> AsyncIterator[Platform]:
-    started = await bootstrap.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
-    await register_cluster(started, name="local", kubeconfig="in-cluster", labels={"idc": "local"})
-    yield started
-    await started.stop()
+    async with platforms.started(database_url, labels={"idc": "local"}) as started:
+        yield started
 
 
 async def _shop(platform: Platform) -> None:

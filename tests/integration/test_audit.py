@@ -18,16 +18,15 @@ from sqlalchemy import text
 
 from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
-from dockyard.api.app import create_app
 from dockyard.domain import audit
 from dockyard.services import audit as svc
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
-from tests.integration.conftest import free_port
-from tests.integration.test_cli import run
-from tests.integration.test_server import _start, _stop, _wait_ready
+from tests.integration.harness.cli import run
+from tests.integration.harness.servers import in_process, process_env, server_process, settings
+from tests.integration.harness.tokens import ADMIN, ADMIN_TOKEN, user_with_token
 
-TOKEN = "dy_" + "u" * 40
+pytestmark = pytest.mark.both_databases
 SECRET = "hunter2-s3cr3t-value"
 
 
@@ -36,12 +35,6 @@ class Server:
     http: httpx.AsyncClient
     platform: Platform
     database_url: str
-
-    async def user(self, name: str) -> dict[str, str]:
-        assert (await self.http.post("/api/v1/users", json={"name": name})).status_code == 201
-        made = await self.http.post(f"/api/v1/users/{name}/tokens", json={"name": "t"})
-        assert made.status_code == 201
-        return {"Authorization": f"Bearer {made.json()['token']}"}
 
     async def trail(self, **params: Any) -> list[dict[str, Any]]:
         response = await self.http.get("/api/v1/audit", params=params)
@@ -68,15 +61,10 @@ class Server:
 
 @pytest.fixture
 async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    settings = Settings(
-        database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token", executor=False
-    )
-    app = create_app(bootstrap.server(settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000))
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            yield Server(http, app.state.platform, database_url)
+    """A server in-process without executor, its client as the admin from 192.0.2.7."""
+    config = settings(database_url, tmp_path, executor=False)
+    async with in_process(config, headers=ADMIN, client=("192.0.2.7", 40000)) as served:
+        yield Server(served.http, served.platform, database_url)
 
 
 async def test_mutations_and_denials_are_recorded_and_found_by_filters(server: Server) -> None:
@@ -85,7 +73,7 @@ async def test_mutations_and_denials_are_recorded_and_found_by_filters(server: S
     assert (await http.post("/api/v1/systems", json={"name": "shop"})).status_code == 201
     app = {"name": "web", "repository": "registry.local/shop/web", "owners": [SECRET]}
     assert (await http.post("/api/v1/systems/shop/apps", json=app)).status_code == 201
-    bob = await server.user("bob")
+    bob = await user_with_token(http, "bob")
     denied = await http.delete("/api/v1/systems/shop/apps/web", headers={**bob, "X-Request-ID": "bob-1"})
     assert denied.status_code == 404
     assert denied.headers["X-Request-ID"] == "bob-1"
@@ -131,7 +119,7 @@ async def test_mutations_and_denials_are_recorded_and_found_by_filters(server: S
     assert await server.trail(until=before.isoformat()) == []
     everything = (await http.get("/api/v1/audit")).text
     assert SECRET not in everything
-    assert TOKEN not in everything
+    assert ADMIN_TOKEN not in everything
     assert (await server.verify())["ok"] is True
 
 
@@ -214,31 +202,21 @@ async def test_concurrent_appends_from_two_processes_keep_one_chain(server: Serv
 
 @pytest.fixture
 def cli_server(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
-    """A server process on a fresh SQLite database, and the environment of a CLI user holding its admin token."""
-    port = free_port()
+    """A server process on a fresh SQLite database (the CLI reads the table with sqlite3), and the
+    environment of a CLI user holding its admin token."""
     db = tmp_path / "dockyard.db"
-    env = {
-        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "DOCKYARD_ADMIN_TOKEN": TOKEN,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-        "DOCKYARD_EXECUTOR": "false",
-    }
-    log = tmp_path / "server.log"
-    proc = _start(["server", "--port", str(port)], env, log)
-    try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log)
+    env = process_env(f"sqlite+aiosqlite:///{db}", tmp_path / "state", DOCKYARD_EXECUTOR="false")
+    with server_process(env, tmp_path / "server.log") as server:
         yield (
             {
-                "DOCKYARD_SERVER": f"http://127.0.0.1:{port}",
-                "DOCKYARD_TOKEN": TOKEN,
+                "DOCKYARD_SERVER": server.url,
+                "DOCKYARD_TOKEN": ADMIN_TOKEN,
                 "DOCKYARD_CLI_CONFIG": str(tmp_path / "cli.yaml"),
                 "HOME": str(tmp_path),
             },
             db,
         )
-    finally:
-        _stop(proc)
-        assert SECRET not in log.read_text()
+    assert SECRET not in (tmp_path / "server.log").read_text()
 
 
 def test_the_cli_lists_the_trail_and_verify_names_a_tampered_row(cli_server: tuple[dict[str, str], Path]) -> None:

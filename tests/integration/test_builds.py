@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,18 +18,23 @@ from typing import Any
 import httpx
 import pytest
 
-from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.registry import Registry
-from dockyard.api.app import create_app
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox, free_port
-from tests.integration.test_cli import run
-from tests.integration.test_permissions import ADMIN, TOKEN
-from tests.integration.test_server import _start, _stop, _wait_ready
+from tests.integration.harness.cli import run
+from tests.integration.harness.client import create_group, operation_ended, register_cluster
+from tests.integration.harness.sandboxes import Sandbox, free_port
+from tests.integration.harness.servers import (
+    SHORT_LEASE,
+    ServerProcess,
+    in_process,
+    process_env,
+    server_process,
+    settings,
+)
+from tests.integration.harness.tokens import ADMIN, ADMIN_TOKEN
+from tests.integration.harness.waiting import Not, eventually, eventually_blocking
 
 CANARY = "canary-Zq8wX3pL7vN2"
-CLI_TOKEN = "dy_" + "b" * 40
 
 
 @dataclass
@@ -54,29 +58,25 @@ class Builds:
         return dict(response.json())
 
     async def until(self, build: dict[str, Any], *statuses: str, timeout: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            app = f"/api/v1/systems/{self.system}/apps/{build['app']}"
-            got = (await self.http.get(f"{app}/builds/{build['id']}")).json()
-            if got["status"] in statuses:
-                return dict(got)
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"build {build['id']} did not reach {statuses}: {got}")
+        """The build once its status is one of ``statuses``."""
+        path = f"/api/v1/systems/{self.system}/apps/{build['app']}/builds/{build['id']}"
+
+        async def reached() -> dict[str, Any] | Not:
+            got: dict[str, Any] = (await self.http.get(path)).json()
+            return got if got["status"] in statuses else Not(got)
+
+        return await eventually(reached, f"build {build['id']} to be {statuses}", timeout=timeout)
 
     async def log(self, build: dict[str, Any]) -> str:
         got = (await self.http.get(f"{self.app}/builds/{build['id']}/logs")).json()
         return "\n".join(line["line"] for line in got["lines"])
 
     async def operation(self, response: httpx.Response) -> dict[str, Any]:
+        """The operation ``response`` accepted, once it has succeeded."""
         assert response.status_code == 202, response.text
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            got = (await self.http.get(f"/api/v1/operations/{response.json()['id']}")).json()
-            if got["status"] in ("succeeded", "failed"):
-                assert got["status"] == "succeeded", got
-                return dict(got)
-            await asyncio.sleep(0.2)
-        raise AssertionError("operation did not end")
+        done = await operation_ended(self.http, response.json()["id"])
+        assert done["status"] == "succeeded", done
+        return done
 
 
 def git(repo: Path, *args: str) -> str:
@@ -108,10 +108,9 @@ async def builds(
 ) -> AsyncIterator[Builds]:
     sources = tmp_path / "sources"
     sources.mkdir()
-    settings = Settings(
-        database_url=database_url,
-        admin_token=TOKEN,
-        admin_token_file=tmp_path / "admin-token",
+    config = settings(
+        database_url,
+        tmp_path,
         build_dir=run_dir / "builds",  # shared by the tests: the base image is pulled once
         build_source_roots=[str(sources)],
         build_concurrency=4,
@@ -120,33 +119,22 @@ async def builds(
         registry_password=CANARY,
         git_password=CANARY,
     )
-    app = create_app(bootstrap.server(settings))
     system = f"b{uuid.uuid4().hex[:8]}"
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=ADMIN) as http:
-            cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
-            assert (await http.put("/api/v1/clusters/local", json=cluster)).status_code == 201
-            assert (await http.post("/api/v1/systems", json={"name": system})).status_code == 201
-            body = {"name": "web", "repository": f"{sandbox.registry}/{system}/web"}
-            assert (await http.post(f"/api/v1/systems/{system}/apps", json=body)).status_code == 201
-            group = {"name": "prod", "environment": "prod", "cluster": "local"}
-            assert (await http.post(f"/api/v1/systems/{system}/apps/web/groups", json=group)).status_code == 201
-            yield Builds(http, system, sandbox, sources)
+    async with in_process(config, headers=ADMIN) as server:
+        await register_cluster(server.http, sandbox)
+        await create_group(server.http, system, repository=f"{sandbox.registry}/{system}/web")
+        yield Builds(server.http, system, sandbox, sources)
     await kube.delete("v1", "Namespace", system)
 
 
 async def _pod_images(kube: KubeCluster, system: str, want: set[str], timeout: float = 90) -> set[str]:
-    deadline = time.monotonic() + timeout
-    seen: set[str] = set()
-    while time.monotonic() < deadline:
+    async def running() -> set[str] | Not:
         pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": "prod"})
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
         seen = {c["image"] for p in live for c in p["spec"]["containers"]}
-        if seen == want and live:
-            return seen
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"pods run {seen}, not {want}")
+        return seen if seen == want and live else Not(seen)
+
+    return await eventually(running, f"the group's pods to run {want}", timeout=timeout)
 
 
 async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, kube: KubeCluster) -> None:
@@ -195,13 +183,8 @@ async def test_commit_to_registry_to_group_and_a_gray_release(builds: Builds, ku
         f"{builds.app}/groups/prod/releases", json={"changes": {"build": b["id"]}, "steps": ["gray 1", "100%"]}
     )
     assert release.status_code == 202, release.text
-    deadline = time.monotonic() + 120
-    while (got := (await builds.http.get(f"{builds.app}/groups/prod/releases/{release.json()['id']}")).json())[
-        "status"
-    ] != "succeeded":
-        assert time.monotonic() < deadline, got
-        assert got["status"] not in ("aborted", "failed"), got
-        await asyncio.sleep(0.3)
+    done = await operation_ended(builds.http, release.json()["id"])
+    assert done["status"] == "succeeded", done
     assert await _pod_images(kube, builds.system, {b["image"]}) == {b["image"]}
 
     # The images: both tags with their digests, size and versions; gc keeps what the last version uses.
@@ -331,26 +314,19 @@ async def test_credentials_never_reach_the_logs(builds: Builds, database_url: st
 @pytest.fixture
 def cli(sandbox: Sandbox, tmp_path: Path, run_dir: Path) -> Iterator[dict[str, str]]:
     """A server process whose builds may come from ``tmp_path/sources``; the CLI user's environment."""
-    port = free_port()
-    server_env = {
-        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
-        "DOCKYARD_ADMIN_TOKEN": CLI_TOKEN,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-        "DOCKYARD_BUILD_DIR": str(run_dir / "builds"),
-        "DOCKYARD_BUILD_SOURCE_ROOTS": str(tmp_path / "sources"),
-    }
-    log = tmp_path / "server.log"
-    proc = _start(["server", "--port", str(port)], server_env, log)
-    try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log)
+    env = process_env(
+        f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
+        tmp_path / "state",
+        DOCKYARD_BUILD_DIR=str(run_dir / "builds"),
+        DOCKYARD_BUILD_SOURCE_ROOTS=str(tmp_path / "sources"),
+    )
+    with server_process(env, tmp_path / "server.log") as server:
         yield {
-            "DOCKYARD_SERVER": f"http://127.0.0.1:{port}",
-            "DOCKYARD_TOKEN": CLI_TOKEN,
+            "DOCKYARD_SERVER": server.url,
+            "DOCKYARD_TOKEN": ADMIN_TOKEN,
             "DOCKYARD_CLI_CONFIG": str(tmp_path / "cli.yaml"),
             "HOME": str(tmp_path),
         }
-    finally:
-        _stop(proc)
 
 
 def test_the_cli_builds_follows_deploys_and_lists_images(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
@@ -399,6 +375,7 @@ def _tools_running(marker: str) -> list[int]:
     return found
 
 
+@pytest.mark.both_databases  # the build runners' lease, and a build resumed by another process
 def test_a_build_interrupted_by_a_crash_ends_failed(
     sandbox: Sandbox, database_url: str, tmp_path: Path, run_dir: Path
 ) -> None:
@@ -406,48 +383,43 @@ def test_a_build_interrupted_by_a_crash_ends_failed(
     marker = f"dy-crash-{uuid.uuid4().hex[:8]}"
     repo = new_repo(sources, "slow")
     sha = commit(repo, {"Dockerfile": f'FROM {sandbox.base_image}\nRUN sh -c "sleep 120" {marker}\n'}, "slow")
-    env = {
-        "DOCKYARD_DATABASE_URL": database_url,
-        "DOCKYARD_ADMIN_TOKEN": CLI_TOKEN,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-        "DOCKYARD_BUILD_DIR": str(run_dir / "builds"),
-        "DOCKYARD_BUILD_SOURCE_ROOTS": str(sources),
-    }
-    headers = {"Authorization": f"Bearer {CLI_TOKEN}"}
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    first = _start(["server", "--port", str(port)], env, tmp_path / "first.log")
+    env = process_env(
+        database_url,
+        tmp_path / "state",
+        DOCKYARD_BUILD_DIR=str(run_dir / "builds"),
+        DOCKYARD_BUILD_SOURCE_ROOTS=str(sources),
+        **SHORT_LEASE,
+    )
+    first = ServerProcess.start(env, tmp_path / "first.log")
     try:
-        _wait_ready(f"{base}/readyz", first, tmp_path / "first.log")
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        first.wait_ready()
+        with httpx.Client(base_url=first.url, headers=ADMIN, timeout=30) as http:
             assert http.post("/api/v1/systems", json={"name": "crash"}).status_code == 201
             app = {"name": "web", "repository": f"{sandbox.registry}/crash/web"}
             assert http.post("/api/v1/systems/crash/apps", json=app).status_code == 201
             made = http.post("/api/v1/systems/crash/apps/web/builds", json={"source": f"file://{repo}", "commit": sha})
             build = f"/api/v1/systems/crash/apps/web/builds/{made.json()['id']}"
-            deadline = time.monotonic() + 120
-            while not _tools_running(marker):  # the RUN step is under way
-                assert time.monotonic() < deadline, http.get(build).json()
-                time.sleep(0.2)
+            eventually_blocking(
+                lambda: _tools_running(marker) or Not(http.get(build).json()),
+                "the build's RUN step under way",
+                timeout=120,
+            )
             assert http.get(build).json()["status"] == "building"
     finally:
         first.kill()  # kill -9: no chance to record anything
-        first.wait()
-    deadline = time.monotonic() + 30
-    while _tools_running(marker):  # the build's tools die with the server
-        assert time.monotonic() < deadline, "a build tool outlived the server"
-        time.sleep(0.2)
+    eventually_blocking(lambda: not _tools_running(marker), "the build's tools to die with the server", timeout=30)
 
-    second = _start(["server", "--port", str(port)], env, tmp_path / "second.log")
-    try:
-        _wait_ready(f"{base}/readyz", second, tmp_path / "second.log")
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
-            deadline = time.monotonic() + 90  # the dead server's lease (15 s) must expire first
-            while (got := http.get(build).json())["status"] == "building":
-                assert time.monotonic() < deadline, got
-                time.sleep(0.5)
-            assert got["status"] == "failed"
-            assert got["reason"].startswith("interrupted")
-            assert got["image"] == ""
-    finally:
-        _stop(second)
+    with (
+        server_process(env, tmp_path / "second.log", port=first.port) as second,
+        httpx.Client(base_url=second.url, headers=ADMIN, timeout=30) as http,
+    ):
+
+        def ended() -> dict[str, Any] | Not:
+            got: dict[str, Any] = http.get(build).json()
+            return got if got["status"] != "building" else Not(got)
+
+        # The dead server's lease (3 s) must expire first.
+        got = eventually_blocking(ended, "the interrupted build to end", timeout=90, interval=0.5)
+        assert got["status"] == "failed"
+        assert got["reason"].startswith("interrupted")
+        assert got["image"] == ""

@@ -5,10 +5,8 @@ the marker nor its base64 — in any alignment."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,13 +16,13 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.api.app import create_app
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import in_process, settings
+from tests.integration.harness.waiting import Not, eventually
 
+pytestmark = pytest.mark.both_databases  # every table of each database, read raw
 MARKER = "canary" + uuid.uuid4().hex  # letters and digits: survives every encoding unchanged
 TOKEN = "dy_" + MARKER + "t" * 8
 
@@ -60,72 +58,68 @@ async def test_a_canary_secret_leaks_nowhere(
     caplog.set_level(logging.DEBUG)
     answers: list[str] = []
     system = f"canary-{uuid.uuid4().hex[:6]}"
-    settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(bootstrap.server(settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:
+    async with in_process(settings(database_url, tmp_path, admin_token=TOKEN)) as server:
+        http = server.http
 
-            async def call(method: str, path: str, body: Any = None, token: str = TOKEN) -> httpx.Response:
-                response = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-                answers.append(f"{method} {path} {response.status_code} {response.headers} {response.text}")
-                return response
+        async def call(method: str, path: str, body: Any = None, token: str = TOKEN) -> httpx.Response:
+            response = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+            answers.append(f"{method} {path} {response.status_code} {response.headers} {response.text}")
+            return response
 
-            # A kubeconfig with the marker as a bearer token, for a cluster that does not answer.
-            kubeconfig = yaml.safe_load(sandbox.kubeconfig.read_text())
-            kubeconfig["users"][0]["user"] = {"token": MARKER}
-            kubeconfig["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
-            far = {"name": "far", "kubeconfig": yaml.safe_dump(kubeconfig), "labels": {}}
-            assert (await call("PUT", "/api/v1/clusters/far", far)).status_code == 201
-            local = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
-            assert (await call("PUT", "/api/v1/clusters/local", local)).status_code == 201
-            broken = {"name": "bad", "kubeconfig": "apiVersion: v1\nusers: [{token: " + MARKER + "}]\n{", "labels": {}}
-            assert (await call("PUT", "/api/v1/clusters/bad", broken)).status_code == 422
+        # A kubeconfig with the marker as a bearer token, for a cluster that does not answer.
+        kubeconfig = yaml.safe_load(sandbox.kubeconfig.read_text())
+        kubeconfig["users"][0]["user"] = {"token": MARKER}
+        kubeconfig["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+        far = {"name": "far", "kubeconfig": yaml.safe_dump(kubeconfig), "labels": {}}
+        assert (await call("PUT", "/api/v1/clusters/far", far)).status_code == 201
+        local = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
+        assert (await call("PUT", "/api/v1/clusters/local", local)).status_code == 201
+        broken = {"name": "bad", "kubeconfig": "apiVersion: v1\nusers: [{token: " + MARKER + "}]\n{", "labels": {}}
+        assert (await call("PUT", "/api/v1/clusters/bad", broken)).status_code == 422
 
-            # A password: weak, right, wrong, changed.
-            password = f"pw-{MARKER}"
-            assert (
-                await call("POST", "/api/v1/users", {"name": "olga", "password": "x" * 250 + MARKER})
-            ).status_code == 422
-            assert (await call("POST", "/api/v1/users", {"name": "olga", "password": password})).status_code == 201
-            session = await call("POST", "/api/v1/login", {"user": "olga", "password": password})
-            assert session.status_code == 200
-            assert (await call("POST", "/api/v1/login", {"user": "olga", "password": MARKER})).status_code == 401
-            change = {"current_password": password, "new_password": f"new-{MARKER}"}
-            access = session.json()["access_token"]
-            assert (await call("PUT", "/api/v1/users/me/password", change, token=access)).status_code == 204
-            assert (await call("GET", "/api/v1/users/me", token=TOKEN + "x")).status_code == 401
+        # A password: weak, right, wrong, changed.
+        password = f"pw-{MARKER}"
+        assert (
+            await call("POST", "/api/v1/users", {"name": "olga", "password": "x" * 250 + MARKER})
+        ).status_code == 422
+        assert (await call("POST", "/api/v1/users", {"name": "olga", "password": password})).status_code == 201
+        session = await call("POST", "/api/v1/login", {"user": "olga", "password": password})
+        assert session.status_code == 200
+        assert (await call("POST", "/api/v1/login", {"user": "olga", "password": MARKER})).status_code == 401
+        change = {"current_password": password, "new_password": f"new-{MARKER}"}
+        access = session.json()["access_token"]
+        assert (await call("PUT", "/api/v1/users/me/password", change, token=access)).status_code == 204
+        assert (await call("GET", "/api/v1/users/me", token=TOKEN + "x")).status_code == 401
 
-            # A secret env var, deployed to the sandbox, with a bad one beside it.
-            base = f"/api/v1/systems/{system}"
-            assert (await call("POST", "/api/v1/systems", {"name": system})).status_code == 201
-            app_body = {"name": "web", "repository": "registry.local/web"}
-            assert (await call("POST", f"{base}/apps", app_body)).status_code == 201
-            group_body = {"name": "prod", "environment": "prod", "cluster": "local"}
-            assert (await call("POST", f"{base}/apps/web/groups", group_body)).status_code == 201
-            group = f"{base}/apps/web/groups/prod"
-            spec = {"image": "registry.local/web:1", "flavor": "tiny", "instances": 1, "secret_env": {"KEY": MARKER}}
-            bad = {**spec, "secret_env": {"not a name": MARKER}}
-            assert (await call("POST", f"{group}/versions", {"spec": bad})).status_code == 422
-            masked = {**spec, "secret_env": {"KEY": "<secret:abc>"}}
-            assert (await call("POST", f"{group}/versions", {"spec": masked})).status_code == 422
-            deploy = await call("POST", f"{group}/deploy", {"spec": spec})
-            assert deploy.status_code == 202
-            deadline = time.monotonic() + 120
-            while (await call("GET", f"/api/v1/operations/{deploy.json()['id']}")).json()["status"] not in (
-                "succeeded",
-                "failed",
-            ):
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.3)
-            # The secret does reach where it must: the cluster's Secret (base64, as Kubernetes keeps it).
-            secret = await kube.get("v1", "Secret", "web-prod-v1", namespace=system)
-            assert base64.b64decode(secret["data"]["KEY"]).decode() == MARKER
-            assert (await call("POST", f"{group}/deploy", {"changes": {"instances": 2}})).status_code == 202
-            for path in ("/versions", "/versions/1", "/operations", "/instances", "/diff?old=1&new=2", ""):
-                await call("GET", f"{group}{path}")
-            await call("GET", "/api/v1/audit?limit=500")
-            await call("GET", "/api/v1/clusters")
+        # A secret env var, deployed to the sandbox, with a bad one beside it.
+        base = f"/api/v1/systems/{system}"
+        assert (await call("POST", "/api/v1/systems", {"name": system})).status_code == 201
+        app_body = {"name": "web", "repository": "registry.local/web"}
+        assert (await call("POST", f"{base}/apps", app_body)).status_code == 201
+        group_body = {"name": "prod", "environment": "prod", "cluster": "local"}
+        assert (await call("POST", f"{base}/apps/web/groups", group_body)).status_code == 201
+        group = f"{base}/apps/web/groups/prod"
+        spec = {"image": "registry.local/web:1", "flavor": "tiny", "instances": 1, "secret_env": {"KEY": MARKER}}
+        bad = {**spec, "secret_env": {"not a name": MARKER}}
+        assert (await call("POST", f"{group}/versions", {"spec": bad})).status_code == 422
+        masked = {**spec, "secret_env": {"KEY": "<secret:abc>"}}
+        assert (await call("POST", f"{group}/versions", {"spec": masked})).status_code == 422
+        deploy = await call("POST", f"{group}/deploy", {"spec": spec})
+        assert deploy.status_code == 202
+
+        async def ended() -> bool | Not:
+            got = (await call("GET", f"/api/v1/operations/{deploy.json()['id']}")).json()
+            return got["status"] in ("succeeded", "failed") or Not(got)
+
+        await eventually(ended, "the deploy to end", timeout=120)
+        # The secret does reach where it must: the cluster's Secret (base64, as Kubernetes keeps it).
+        secret = await kube.get("v1", "Secret", "web-prod-v1", namespace=system)
+        assert base64.b64decode(secret["data"]["KEY"]).decode() == MARKER
+        assert (await call("POST", f"{group}/deploy", {"changes": {"instances": 2}})).status_code == 202
+        for path in ("/versions", "/versions/1", "/operations", "/instances", "/diff?old=1&new=2", ""):
+            await call("GET", f"{group}{path}")
+        await call("GET", "/api/v1/audit?limit=500")
+        await call("GET", "/api/v1/clusters")
     await kube.delete("v1", "Namespace", system)
 
     logs = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)

@@ -3,59 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Sandbox, free_port
-from tests.integration.test_server import _start, _stop, _wait_ready
-
-DOCKYARD = str(Path(sys.executable).parent / "dockyard")
-TOKEN = "dy_" + "c" * 40
+from tests.integration.harness.cli import run
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import process_env, server_process
+from tests.integration.harness.tokens import ADMIN_TOKEN as TOKEN
+from tests.integration.harness.waiting import eventually_blocking
 
 
 @pytest.fixture
-def cli(sandbox: Sandbox, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A server on a fresh SQLite database; the environment a CLI user of it has (no token yet)."""
-    port = free_port()
-    server_env = {
-        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'dockyard.db'}",
-        "DOCKYARD_ADMIN_TOKEN": TOKEN,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-    }
-    log = tmp_path / "server.log"
-    proc = _start(["server", "--port", str(port)], server_env, log)
-    try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log)
+def cli(sandbox: Sandbox, database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A server process on a fresh database; the environment a CLI user of it has (no token yet)."""
+    env = process_env(database_url, tmp_path / "state")
+    with server_process(env, tmp_path / "server.log") as server:
         yield {
-            "DOCKYARD_SERVER": f"http://127.0.0.1:{port}",
+            "DOCKYARD_SERVER": server.url,
             "DOCKYARD_CLI_CONFIG": str(tmp_path / "cli.yaml"),
             "DOCKYARD_STATE_DIR": str(tmp_path / "cli-state"),
             "HOME": str(tmp_path),
         }
-    finally:
-        _stop(proc)
-
-
-def run(env: dict[str, str], *args: str, ok: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [DOCKYARD, *args],
-        check=False,
-        env={**os.environ, **env, "COLUMNS": "200"},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    if ok:
-        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
-    return done
 
 
 def test_the_cli_runs_the_whole_life_of_a_group(cli: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
@@ -164,10 +135,12 @@ def test_a_gray_release_from_the_cli(cli: dict[str, str], sandbox: Sandbox, tmp_
         admin, "release", "start", target, "--image", "registry.local/web:2", "--steps", "gray 1, pause, 100%"
     )
     assert "version 1 → 2" in started.stdout
-    deadline = time.monotonic() + 90
-    while json.loads(run(admin, "release", "status", target, "-o", "json").stdout)["status"] != "paused":
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    eventually_blocking(
+        lambda: json.loads(run(admin, "release", "status", target, "-o", "json").stdout)["status"] == "paused",
+        "the release to pause at its first step",
+        timeout=90,
+        interval=0.5,
+    )
     shown = run(admin, "release", "status", target).stdout
     assert "gray 1" in shown
     assert "2 (new)" in shown

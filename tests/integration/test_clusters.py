@@ -11,7 +11,7 @@ import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +19,19 @@ from typing import Any
 import httpx
 import pytest
 
-from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.api.app import create_app
 from dockyard.sandbox import cluster, processes
 from dockyard.sandbox.binaries import KUBERNETES_VERSION
 from dockyard.sandbox.topology import MANAGED_LABEL, Capacity, Pool, Topology, assign_pod_cidrs, node_manifests
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
+from tests.integration.harness import kube as live
+from tests.integration.harness.client import create, operation_ended, register_cluster
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import in_process, settings
+from tests.integration.harness.tokens import ADMIN
+from tests.integration.harness.waiting import eventually
 
-TOKEN = "dy_" + "c" * 40
 SPEC: dict[str, Any] = {"image": "registry.local/shop/web:1", "flavor": "small", "instances": 4}
 
 
@@ -51,17 +52,10 @@ class Two:
 
     async def make_group(self, name: str, environment: str) -> None:
         body = {"name": name, "environment": environment, "cluster": "idc-a"}
-        made = await self.http.post(f"/api/v1/systems/{self.system}/apps/web/groups", json=body)
-        assert made.status_code == 201, made.text
+        await create(self.http, (f"/api/v1/systems/{self.system}/apps/web/groups", body))
 
     async def wait(self, operation: dict[str, Any], timeout: float = 240) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = (await self.http.get(f"/api/v1/operations/{operation['id']}")).json()
-            if got["status"] in ("succeeded", "failed"):
-                return dict(got)
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"operation {operation['id']} did not end")
+        return await operation_ended(self.http, operation["id"], timeout=timeout)
 
     async def act(self, group: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.post(f"{self.group(group)}/{action}", json=body)
@@ -80,53 +74,35 @@ class Two:
 
 @pytest.fixture
 async def two(sandbox: Sandbox, second_sandbox: Sandbox, database_url: str, tmp_path: Path) -> AsyncIterator[Two]:
-    settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(bootstrap.server(settings))
     system = f"multi-{uuid.uuid4().hex[:8]}"
     async with (
-        app.router.lifespan_context(app),
+        in_process(settings(database_url, tmp_path), headers=ADMIN) as server,
         KubeCluster(sandbox.kubeconfig, timeout=30.0) as a,
         KubeCluster(second_sandbox.kubeconfig, timeout=30.0) as b,
     ):
-        transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            for name, box, idc in (("idc-a", sandbox, "a"), ("idc-b", second_sandbox, "b")):
-                body = {"name": name, "kubeconfig": box.kubeconfig.read_text(), "labels": {"idc": idc}}
-                assert (await http.put(f"/api/v1/clusters/{name}", json=body)).status_code == 201
-            assert (await http.post("/api/v1/systems", json={"name": system})).status_code == 201
-            app_body = {"name": "web", "repository": "registry.local/shop/web"}
-            assert (await http.post(f"/api/v1/systems/{system}/apps", json=app_body)).status_code == 201
-            yield Two(http, app.state.platform, system, a, b, second_sandbox)
+        for name, box, idc in (("idc-a", sandbox, "a"), ("idc-b", second_sandbox, "b")):
+            await register_cluster(server.http, box, name=name, labels={"idc": idc})
+        await create(
+            server.http,
+            ("/api/v1/systems", {"name": system}),
+            (f"/api/v1/systems/{system}/apps", {"name": "web", "repository": "registry.local/shop/web"}),
+        )
+        yield Two(server.http, server.platform, system, a, b, second_sandbox)
         for kube in (a, b):
             await kube.delete("v1", "Namespace", system)
 
 
 async def _pods(kube: KubeCluster, system: str, group: str) -> list[dict[str, Any]]:
-    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": group})
-    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    return await live.live_pods(kube, system, group)
 
 
 async def _versions(kube: KubeCluster, system: str, group: str) -> Counter[str]:
-    return Counter(p["metadata"]["labels"]["dockyard.io/version"] for p in await _pods(kube, system, group))
+    return await live.versions(kube, system, group)
 
 
 async def _settled(kube: KubeCluster, system: str, want: dict[str, int], *, group: str = "batch") -> None:
     """The group's pods on ``kube`` are exactly ``want`` (version: count) once old ones have gone."""
-
-    async def check() -> bool:
-        return await _versions(kube, system, group) == Counter(want)
-
-    await _eventually(check, f"pods of {group} are {want}", timeout=90)
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"not within {timeout:.0f}s: {what}")
+    await live.settled(kube, system, want, group=group)
 
 
 async def test_a_group_limited_to_idc_b_never_lands_on_idc_a_and_production_needs_a_grant(two: Two) -> None:
@@ -170,10 +146,6 @@ async def test_a_group_limited_to_idc_b_never_lands_on_idc_a_and_production_need
     assert again.json()["details"] == {"field": "placement.location"}
 
 
-def _ready(node: dict[str, Any]) -> bool:
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
-
-
 def _room_nodes(pool: str, count: int, taken: set[str]) -> list[dict[str, Any]]:
     """``count`` KWOK nodes of ``pool`` with room for exactly 6 ``medium`` instances each (12 CPU,
     48 GiB); not marked as the sandbox's, so `sandbox up` leaves them alone."""
@@ -200,16 +172,12 @@ async def room(two: Two) -> AsyncIterator[str]:
     async def ready() -> bool:
         for kube, want in ((two.a, 4), (two.b, 2)):
             nodes = await kube.list("v1", "Node", labels={"dockyard.io/pool": pool})
-            up = [
-                n
-                for n in nodes
-                if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
-            ]
+            up = [n for n in nodes if live.condition(n, "Ready")]
             if len(up) != want:
                 return False
         return True
 
-    await _eventually(ready, "the room nodes are Ready")
+    await eventually(ready, "the room nodes are Ready", timeout=180)
     yield pool
     for kube, name in made:
         with contextlib.suppress(KubeError):  # a cluster a failed test left down
@@ -235,7 +203,7 @@ async def test_a_group_split_by_spare_capacity_released_cluster_by_cluster_survi
         {"cluster": "idc-a", "instances": 8, "version": 1},
         {"cluster": "idc-b", "instances": 4, "version": 1},
     ]
-    await _eventually(lambda: _state(two, "batch", "healthy"), "the group reads healthy on both clusters", timeout=60)
+    await eventually(lambda: _state(two, "batch", "healthy"), "the group reads healthy on both clusters", timeout=60)
     items = (await two.http.get(f"{two.group('batch')}/instances")).json()["items"]
     assert Counter(i["cluster"] for i in items) == Counter({"idc-a": 8, "idc-b": 4})
 
@@ -311,7 +279,7 @@ async def _an_abort_in_the_first_cluster_stops_the_rest(two: Two) -> None:
         got = (await two.http.get(path)).json()
         return bool(got["status"] == "paused" and got["cluster_index"] == 0)
 
-    await _eventually(paused, "the release pauses in idc-b")
+    await eventually(paused, "the release pauses in idc-b", timeout=180)
     await _settled(two.b, two.system, {"3": 1, "2": 3})
     assert (await two.http.post(f"{path}/abort")).status_code == 200
     done = await two.wait({"id": started.json()["id"]})
@@ -337,7 +305,7 @@ async def _one_cluster_away(two: Two) -> None:
             parts = {c["cluster"]: c["state"] for c in got["clusters"]}
             return bool(got["state"] == "degraded" and parts.get("idc-b") == "unreachable" and got["stale"])
 
-        await _eventually(away, "the group reads degraded with idc-b unreachable", timeout=120)
+        await eventually(away, "the group reads degraded with idc-b unreachable", timeout=120)
         scaled = await two.act("batch", "scale", {"instances": 15})
         assert scaled["params"]["split"] == {"idc-a": 11, "idc-b": 4}
         assert list(scaled["params"]["away"]) == ["idc-b"]
@@ -354,7 +322,7 @@ async def _one_cluster_away(two: Two) -> None:
         await asyncio.to_thread(cluster.up, layout)
     await two.act("batch", "reconcile", {})
     await _settled(two.b, two.system, {"4": 4})
-    await _eventually(lambda: _state(two, "batch", "healthy"), "healthy again on both clusters", timeout=120)
+    await eventually(lambda: _state(two, "batch", "healthy"), "healthy again on both clusters", timeout=120)
 
     deleted = await two.http.delete(two.group("batch"))
     assert deleted.status_code == 202

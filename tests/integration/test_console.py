@@ -20,12 +20,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dockyard.api.console import default_directory
-from tests.integration.conftest import Sandbox, free_port
-from tests.integration.test_server import _start, _stop, _wait_ready
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import process_env, server_process
+from tests.integration.harness.tokens import ADMIN
+from tests.integration.harness.tokens import ADMIN_TOKEN as TOKEN
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "dy_" + "w" * 40
 PASSWORD = "a console test passphrase"
 VIEWER_PASSWORD = "the viewer's own passphrase"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,27 +46,15 @@ LONG = 120_000  # ms: the machine is shared and loaded; no assertion depends on 
 @contextmanager
 def _serve(sandbox: Sandbox, tmp_path: Path, database_url: str) -> Iterator[str]:
     """A server on ``database_url`` with the sandbox registered as ``local`` and a user ``vera``."""
-    port = free_port()
-    env = {
-        "DOCKYARD_DATABASE_URL": database_url,
-        "DOCKYARD_ADMIN_TOKEN": TOKEN,
-        "DOCKYARD_ADMIN_PASSWORD": PASSWORD,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-    }
+    env = process_env(database_url, tmp_path / "state", DOCKYARD_ADMIN_PASSWORD=PASSWORD)
     log = tmp_path / "server.log"
-    proc = _start(["server", "--port", str(port)], env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(f"{url}/readyz", proc, log)
-        admin = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=url, headers=admin, timeout=60) as http:
+    with server_process(env, log) as server:
+        with httpx.Client(base_url=server.url, headers=ADMIN, timeout=60) as http:
             body = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {"idc": "local"}}
             assert http.put("/api/v1/clusters/local", json=body).status_code in (200, 201)
             viewer = {"name": "vera", "password": VIEWER_PASSWORD}
             assert http.post("/api/v1/users", json=viewer).status_code == 201
-        yield url
-    finally:
-        _stop(proc)
+        yield server.url
     assert "Traceback" not in log.read_text(), log.read_text()[-4000:]
 
 
@@ -80,7 +69,8 @@ def served(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def served_on(sandbox: Sandbox, tmp_path: Path, database_url: str) -> Iterator[str]:
-    """A server on each database."""
+    """A server on the test's database (SQLite: the event stream's subject is the cluster), needing no
+    console build."""
     with _serve(sandbox, tmp_path, database_url) as url:
         yield url
 

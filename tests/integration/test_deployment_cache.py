@@ -13,8 +13,8 @@ from dockyard.adapters.kube.watch import ClusterCaches, DeploymentCache, Deploym
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
 from dockyard.sandbox import cluster, processes
-from tests.integration.conftest import Sandbox
-from tests.integration.waiting import until
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.waiting import eventually
 
 SPEC = parse_spec({"image": "registry.local/shop/web:1", "flavor": "tiny", "instances": 2})
 
@@ -43,7 +43,7 @@ async def test_the_cache_sees_a_deployment_appear_change_by_hand_and_go(
             r = cache.get(namespace, "web-prod")
             return r is not None and r.observed_generation == r.generation and r.available == r.updated == 2
 
-        await until(rolled_out, "the Deployment rolled out in the cache")
+        await eventually(rolled_out, "the Deployment rolled out in the cache")
         record = cache.get(namespace, "web-prod")
         assert record is not None
         assert (record.app, record.group, record.version, record.replicas, record.ready, record.total) == (
@@ -60,10 +60,12 @@ async def test_the_cache_sees_a_deployment_appear_change_by_hand_and_go(
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.local/shop/web:9"}]}}}
         }
         await kube.client.patch(Deployment, "web-prod", patch, namespace=namespace, field_manager="kubectl-set")
-        await until(lambda: _image(cache.get(namespace, "web-prod")) == "registry.local/shop/web:9", "the new image")
+        await eventually(
+            lambda: _image(cache.get(namespace, "web-prod")) == "registry.local/shop/web:9", "the new image"
+        )
 
         await kube.delete("apps/v1", "Deployment", "web-prod", namespace=namespace)
-        await until(lambda: cache.get(namespace, "web-prod") is None, "the Deployment to leave the cache")
+        await eventually(lambda: cache.get(namespace, "web-prod") is None, "the Deployment to leave the cache")
         assert cache.lists == 1
 
 
@@ -78,7 +80,7 @@ async def test_deployments_not_managed_by_dockyard_are_not_watched(
         await asyncio.wait_for(cache.synced.wait(), 30)
         await kube.apply(foreign)
         await _deploy(kube, ref, 1, 1)
-        await until(lambda: cache.get(namespace, "web-prod") is not None, "Dockyard's Deployment")
+        await eventually(lambda: cache.get(namespace, "web-prod") is not None, "Dockyard's Deployment")
         assert cache.get(namespace, "other-prod") is None
 
 
@@ -90,12 +92,12 @@ async def test_an_apiserver_outage_marks_both_caches_stale_and_they_recover(
     async with KubeCluster(sandbox.kubeconfig) as watcher, running(ClusterCaches(watcher)) as caches:
         await asyncio.wait_for(caches.wait_synced(), 30)
         assert not caches.stale
-        await until(lambda: len(caches.pods.group_pods(namespace, "web", "prod")) == 2, "2 pods")
+        await eventually(lambda: len(caches.pods.group_pods(namespace, "web", "prod")) == 2, "2 pods")
         assert caches.deployments.get(namespace, "web-prod") is not None
         apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
         assert apiserver is not None
         os.kill(apiserver.pid, signal.SIGKILL)
-        await until(
+        await eventually(
             lambda: bool(caches.pods.last_error and caches.deployments.last_error), "both caches to notice the outage"
         )
         assert caches.stale
@@ -104,7 +106,7 @@ async def test_an_apiserver_outage_marks_both_caches_stale_and_they_recover(
         assert caches.deployments.get(namespace, "web-prod") is not None  # last known state stays readable
 
         await asyncio.to_thread(cluster.up, sandbox.layout)  # brings the apiserver back
-        await until(lambda: not caches.stale, "the caches to reconnect", timeout=90)
+        await eventually(lambda: not caches.stale, "the caches to reconnect", timeout=90)
         assert caches.last_error == ""
         assert caches.deployments.lists >= 2
         await _deploy(kube, ref, 2, 3)
@@ -113,4 +115,4 @@ async def test_an_apiserver_outage_marks_both_caches_stale_and_they_recover(
             record = caches.deployments.get(namespace, "web-prod")
             return record is not None and record.version == "2" and record.replicas == 3
 
-        await until(new_version_seen, "changes after the outage", timeout=90)
+        await eventually(new_version_seen, "changes after the outage", timeout=90)

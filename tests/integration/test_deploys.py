@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,54 +13,35 @@ from lightkube.resources.apps_v1 import Deployment
 
 from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, NotFound
 from dockyard.domain.model import Operation
 from dockyard.services import applications as svc
-from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
 from dockyard.services.executor import run_executor
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox, free_port
-
-SPEC: dict[str, Any] = {
-    "image": "registry.local/shop/web:1",
-    "flavor": "tiny",
-    "instances": 3,
-    "ports": [{"name": "http", "port": 8080}],
-    "config_files": {"app.yaml": "a: 1\n"},
-}
+from tests.integration.harness import platforms
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import SHORT_LEASE, ServerProcess
+from tests.integration.harness.specs import TINY as SPEC
+from tests.integration.harness.waiting import Not, eventually
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=SecretBox.generate_key())
+    return platforms.settings(database_url)
 
 
 @pytest.fixture
 async def system(sandbox: Sandbox, settings: Settings, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
-    platform = await bootstrap.start(settings)
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
-    await svc.create_system(platform, Principal("alice", admin=True), name=name)
-    await svc.create_application(
-        platform, Principal("alice", admin=True), system=name, name="web", repository="registry.local/web"
-    )
-    await svc.create_group(
-        platform,
-        Principal("alice", admin=True),
-        system=name,
-        app="web",
-        name="prod",
-        environment="prod",
-        cluster="local",
-    )
-    yield platform, name
-    await kube.delete("v1", "Namespace", name)
-    await platform.stop()
+    kubeconfig = sandbox.kubeconfig.read_text()
+    async with platforms.started(settings.database_url, kubeconfig=kubeconfig, config=settings) as platform:
+        await platforms.create_groups(platform, name, "prod", repository="registry.local/web")
+        yield platform, name
+        await kube.delete("v1", "Namespace", name)
 
 
 async def _version(platform: Platform, system: str, **changes: Any) -> int:
@@ -121,6 +97,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     assert history == [("deploy", "succeeded"), ("deploy", "succeeded")]
 
 
+@pytest.mark.both_databases
 async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
@@ -171,6 +148,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     assert group.current_version is None
 
 
+@pytest.mark.both_databases
 async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
@@ -186,6 +164,7 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
         await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=9)
 
 
+@pytest.mark.both_databases
 async def test_a_deploy_survives_kill_9_of_the_server(
     system: tuple[Platform, str], settings: Settings, database_url: str, kube: KubeCluster, tmp_path: Path
 ) -> None:
@@ -196,28 +175,23 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     )
     assert settings.secret_key is not None
     env = {
-        **os.environ,
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path),
         "DOCKYARD_SECRET_KEY": settings.secret_key.get_secret_value(),  # the database's key
+        **SHORT_LEASE,
     }
-    argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
-    with (tmp_path / "server-1.log").open("wb") as log:
-        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = ServerProcess.start(env, tmp_path / "server-1.log")
     try:
         status = await _wait_status(platform, op.id, {"running", "succeeded", "failed"})
     finally:
         server.kill()  # SIGKILL: no shutdown, no cleanup
-        server.wait()
     assert status == "running", "the deploy finished before the kill; make it longer"
 
-    with (tmp_path / "server-2.log").open("wb") as log:
-        server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = ServerProcess.start(env, tmp_path / "server-2.log", port=server.port)
     try:
         assert await _wait_status(platform, op.id, {"succeeded", "failed"}, timeout=180) == "succeeded"
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        server.stop()
     deployment = await _deployment(kube, name)
     assert deployment["status"]["readyReplicas"] == 60
     assert deployment["metadata"]["generation"] == 1  # one rollout, not two
@@ -228,14 +202,14 @@ async def test_a_deploy_survives_kill_9_of_the_server(
 
 
 async def _wait_status(platform: Platform, operation_id: str, wanted: set[str], timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The operation's status, read from the database, once it is one of ``wanted``."""
+
+    async def reached() -> str | Not:
         async with platform.db.unit_of_work() as uow:
             op = await uow.operations.get(operation_id)
-        if op is not None and op.status in wanted:
-            return op.status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"operation {operation_id} did not reach {wanted}")
+        return op.status if op is not None and op.status in wanted else Not(op)
+
+    return await eventually(reached, f"operation {operation_id} to be {wanted}", timeout=timeout, interval=0.05)
 
 
 async def test_a_version_without_ports_removes_the_service_and_rollback_brings_it_back(
@@ -253,6 +227,7 @@ async def test_a_version_without_ports_removes_the_service_and_rollback_brings_i
         assert [s["metadata"]["name"] for s in services] == (["web-prod"] if has_service else [])
 
 
+@pytest.mark.both_databases
 async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
@@ -270,6 +245,7 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     assert op.status == "pending"
 
 
+@pytest.mark.both_databases
 async def test_of_two_executors_on_one_database_one_runs_each_operation(
     system: tuple[Platform, str], settings: Settings, kube: KubeCluster
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from lightkube.resources.apps_v1 import Deployment
@@ -13,8 +12,8 @@ from dockyard.adapters.kube.watch import DeploymentCache, running
 from dockyard.domain.drift import drift
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import VersionSpec, parse_spec
-from tests.integration.conftest import Sandbox
-from tests.integration.waiting import until
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.waiting import Not, eventually
 
 FULL = parse_spec(
     {
@@ -43,13 +42,12 @@ async def _deploy(kube: KubeCluster, ref: GroupRef, spec: VersionSpec) -> dict[s
 
 async def _observed(kube: KubeCluster, ref: GroupRef) -> dict[str, Any]:
     """The live Deployment once its controller has acted on its latest spec."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    async def observed() -> dict[str, Any] | Not:
         live = await kube.get("apps/v1", "Deployment", ref.workload, namespace=ref.namespace)
-        if live.get("status", {}).get("observedGeneration") == live["metadata"]["generation"]:
-            return live
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"Deployment {ref.workload} was not observed")
+        return live if live.get("status", {}).get("observedGeneration") == live["metadata"]["generation"] else Not(live)
+
+    return await eventually(observed, f"Deployment {ref.workload} observed by its controller")
 
 
 async def test_an_untouched_deploy_has_no_drift_and_a_change_by_hand_is_named(
@@ -83,7 +81,7 @@ async def test_an_untouched_deploy_has_no_drift_and_a_change_by_hand_is_named(
             r = cache.get(namespace, web.workload)
             return r is not None and r.replicas == 5 and len(drift(expected[web], r.spec)) == 2
 
-        await until(drifted, "the changes by hand in the cache")
+        await eventually(drifted, "the changes by hand in the cache")
         record = cache.get(namespace, web.workload)
         assert record is not None
         assert drift(expected[web], record.spec) == {

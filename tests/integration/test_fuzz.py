@@ -17,12 +17,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.integration.conftest import Sandbox, free_port
-from tests.integration.test_permissions import V1
-from tests.integration.test_server import _start, _stop, _wait_ready
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import process_env, server_process
+from tests.integration.harness.specs import MINIMAL as V1
+from tests.integration.harness.tokens import ADMIN as AUTH
 
-TOKEN = "dy_" + "f" * 40
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -31,36 +30,22 @@ def served(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """A server on a fresh database, with cluster ``local`` and shop/web/prod at version 1, so that
     generated requests also reach real objects."""
     tmp = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
-    env = {
-        "DOCKYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'dockyard.db'}",
-        "DOCKYARD_ADMIN_TOKEN": TOKEN,
-        "DOCKYARD_STATE_DIR": str(tmp / "state"),
-        "DOCKYARD_EXECUTOR": "false",
-    }
+    env = process_env(f"sqlite+aiosqlite:///{tmp / 'dockyard.db'}", tmp / "state", DOCKYARD_EXECUTOR="false")
     log = tmp / "server.log"
-    proc = _start(["server", "--port", str(port)], env, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(f"{url}/readyz", proc, log)
-        with httpx.Client(base_url=url, headers=AUTH) as http:
+    with server_process(env, log) as server:
+        with httpx.Client(base_url=server.url, headers=AUTH) as http:
             cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {}}
+            group = {"name": "prod", "environment": "prod", "cluster": "local"}
             for method, path, body in (
                 ("PUT", "/api/v1/clusters/local", cluster),
                 ("POST", "/api/v1/systems", {"name": "shop"}),
                 ("POST", "/api/v1/systems/shop/apps", {"name": "web", "repository": "registry.local/web"}),
-                (
-                    "POST",
-                    "/api/v1/systems/shop/apps/web/groups",
-                    {"name": "prod", "environment": "prod", "cluster": "local"},
-                ),
+                ("POST", "/api/v1/systems/shop/apps/web/groups", group),
                 ("POST", "/api/v1/systems/shop/apps/web/groups/prod/versions", {"spec": V1}),
             ):
                 assert http.request(method, path, json=body).status_code in (200, 201)
-        yield url
-    finally:
-        _stop(proc)
-        assert "Traceback" not in log.read_text(), log.read_text()[-4000:]
+        yield server.url
+    assert "Traceback" not in log.read_text(), log.read_text()[-4000:]
 
 
 def test_no_5xx_and_every_answer_matches_the_schema(served: str) -> None:

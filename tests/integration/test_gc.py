@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeNotFoundError
-from tests.integration.pools import private_pool
-from tests.integration.test_api import V1, Api, api
-
-__all__ = ["api"]
+from tests.integration.harness.client import Api
+from tests.integration.harness.kube import exists as _exists
+from tests.integration.harness.pools import private_pool
+from tests.integration.harness.specs import WEB as V1
+from tests.integration.harness.waiting import Not, eventually
 
 MANAGED = {"app.kubernetes.io/managed-by": "dockyard"}
-
-
-async def _exists(kube: KubeCluster, version: str, kind: str, name: str, namespace: str | None = None) -> bool:
-    try:
-        await kube.get(version, kind, name, namespace=namespace)
-    except KubeNotFoundError:
-        return False
-    return True
 
 
 def _items(report: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
@@ -51,10 +41,11 @@ async def test_gc_reports_and_removes_what_nothing_owns(api: Api, kube: KubeClus
         name = node["metadata"]["name"]
         wanted = {("ConfigMap", api.system, "web-gone-v1"), ("Namespace", "", ghost), ("Node", "", name)}
 
-        deadline = time.monotonic() + 60
-        while not wanted <= _items(report := (await api.http.get("/api/v1/gc")).json()):
-            assert time.monotonic() < deadline, report
-            await asyncio.sleep(0.5)  # the node cache sees the taint by watch
+        async def reported() -> list[dict[str, Any]] | Not:
+            report: list[dict[str, Any]] = (await api.http.get("/api/v1/gc")).json()
+            return report if wanted <= _items(report) else Not(report)
+
+        report = await eventually(reported, "the leftovers in the report (the node cache sees the taint by watch)")
         assert ("Deployment", api.system, "web-prod") not in _items(report)
 
         refused = await api.http.post("/api/v1/gc", json={})

@@ -14,48 +14,30 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from dockyard import bootstrap
-from dockyard.api.app import create_app
 from dockyard.settings import Settings
+from tests.integration.harness import servers
+from tests.integration.harness.tokens import ADMIN, user_with_password
+from tests.integration.harness.tokens import bearer as _as
 
-TOKEN = "dy_" + "i" * 40
+pytestmark = pytest.mark.both_databases
 PASSWORD = "a long and fine passphrase"
 
 
 @asynccontextmanager
 async def _server(settings: Settings, client: str = "10.1.2.3") -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(bootstrap.server(settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=(client, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard") as http:
-            yield app, http
+    """The app on ``settings``, its client (no credentials of its own) at address ``client``."""
+    async with servers.in_process(settings, client=(client, 40000)) as server:
+        yield server.app, server.http
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        admin_token=TOKEN,
-        admin_token_file=tmp_path / "admin-token",
-        admin_password_file=tmp_path / "admin-password",
-        executor=False,
-    )
-
-
-def _as(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-ADMIN = _as(TOKEN)
+    return servers.settings(database_url, tmp_path, admin_password_file=tmp_path / "admin-password", executor=False)
 
 
 async def _user(http: httpx.AsyncClient, name: str, password: str = PASSWORD) -> dict[str, str]:
     """A new user with ``password``; the headers of a fresh login as them."""
-    made = await http.post("/api/v1/users", json={"name": name, "password": password}, headers=ADMIN)
-    assert made.status_code == 201, made.text
-    session = await http.post("/api/v1/login", json={"user": name, "password": password})
-    assert session.status_code == 200, session.text
-    return _as(session.json()["access_token"])
+    return await user_with_password(http, name, password)
 
 
 async def test_password_login_refresh_and_logout(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the table models describe, on both databases."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -7,6 +8,8 @@ from sqlalchemy import inspect, text
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.db.tables import Base
+
+pytestmark = pytest.mark.both_databases
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:

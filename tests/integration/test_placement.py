@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
-from tests.integration.pools import private_pool
-from tests.integration.test_api import V1, Api, api
-
-__all__ = ["api"]  # the fixture: a server in-process, cluster local = the sandbox (pools of 5 nodes)
+from tests.integration.harness.client import Api
+from tests.integration.harness.pools import private_pool
+from tests.integration.harness.specs import WEB as V1
+from tests.integration.harness.waiting import Not, eventually
 
 
 async def test_hard_spread_in_a_pool_uses_distinct_nodes_and_the_extra_instance_says_why(
@@ -25,13 +23,12 @@ async def test_hard_spread_in_a_pool_uses_distinct_nodes_and_the_extra_instance_
     assert failed["status"] == "failed"
     assert "anti-affinity" in failed["error"]
 
-    deadline = time.monotonic() + 30
-    while True:
+    async def five_placed() -> list[dict[str, Any]] | Not:
         pods = await kube.list("v1", "Pod", namespace=api.system, labels={"dockyard.io/group": "prod"})
-        placed = [p["spec"].get("nodeName") for p in pods if p["spec"].get("nodeName")]
-        if len(placed) == 5 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.3)
+        return pods if sum(1 for p in pods if p["spec"].get("nodeName")) == 5 else Not(len(pods))
+
+    pods = await eventually(five_placed, "5 instances placed", timeout=30)
+    placed = [p["spec"].get("nodeName") for p in pods if p["spec"].get("nodeName")]
     nodes = {n["metadata"]["name"]: n["metadata"]["labels"] for n in await kube.list("v1", "Node")}
     assert len(pods) == 6
     assert len(set(placed)) == 5  # one instance per node
@@ -66,18 +63,18 @@ async def test_online_instances_preempt_batch_ones_in_a_full_pool(api: Api, kube
 async def _status_shows(api: Api, pool: str, nodes: int) -> dict[str, Any]:
     """The cluster's status once the caches are connected, show the pool's nodes Ready and, as the
     preview of one instance per node there says, schedulable (no not-ready taint left)."""
-    deadline = time.monotonic() + 60
     spread = {"pool": pool, "spread": {"level": "node", "hard": True}}
     probe = {"spec": {**V1, "flavor": "tiny", "instances": nodes, "placement": spread}}
-    while True:
-        status = (await api.http.get("/api/v1/clusters/local/status")).json()
+
+    async def shown() -> dict[str, Any] | Not:
+        status: dict[str, Any] = (await api.http.get("/api/v1/clusters/local/status")).json()
         pools = {p["pool"]: p for p in status["pools"]}
-        if status["connected"] and pools.get(pool, {}).get("ready") == nodes:
-            preview = (await api.http.post(f"{api.group}/preview", json=probe)).json()
-            if preview["fits"] == nodes:
-                return dict(status)
-        assert time.monotonic() < deadline, f"cluster status never showed pool {pool} with {nodes} ready nodes"
-        await asyncio.sleep(0.3)
+        if not (status["connected"] and pools.get(pool, {}).get("ready") == nodes):
+            return Not(pools.get(pool))
+        preview = (await api.http.post(f"{api.group}/preview", json=probe)).json()
+        return status if preview["fits"] == nodes else Not(preview)
+
+    return await eventually(shown, f"the cluster status to show pool {pool} with {nodes} schedulable nodes")
 
 
 async def test_eleven_instances_with_hard_spread_on_ten_nodes_the_preview_says_so_exactly(
@@ -113,13 +110,12 @@ async def test_eleven_instances_with_hard_spread_on_ten_nodes_the_preview_says_s
         def placed_and_pending(items: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
             return [i["node"] for i in items if i["node"]], [i for i in items if not i["node"] and i["reason"]]
 
-        deadline = time.monotonic() + 60
-        while True:
+        async def ten_placed_one_pending() -> tuple[list[str], list[dict[str, Any]]] | Not:
             items = (await api.http.get(f"{api.group}/instances")).json()["items"]
             placed, pending = placed_and_pending(items)
-            if (len(placed), len(pending)) == (10, 1) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.3)
+            return (placed, pending) if (len(placed), len(pending)) == (10, 1) else Not(items)
+
+        placed, pending = await eventually(ten_placed_one_pending, "10 instances placed and 1 pending with a reason")
         assert len(set(placed)) == 10
         assert {n.rsplit("-", 1)[0] for n in placed} == {pool.name}
         # The scheduler's own message, as the preview predicted it (then its preemption part).

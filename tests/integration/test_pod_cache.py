@@ -12,8 +12,8 @@ from dockyard.adapters.kube.watch import PodCache, running
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
 from dockyard.sandbox import cluster, processes
-from tests.integration.conftest import Sandbox
-from tests.integration.waiting import until
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.waiting import eventually
 
 SPEC = parse_spec({"image": "registry.local/shop/web:1", "flavor": "tiny", "instances": 3})
 
@@ -39,12 +39,12 @@ async def test_the_cache_follows_a_group_without_asking_the_apiserver(
 
             return check
 
-        await until(all_ready(3, "1"), "3 ready instances in the cache")
+        await eventually(all_ready(3, "1"), "3 ready instances in the cache")
         pods = cache.group_pods(namespace, "web", "prod")
         assert all(p.node and p.pod_ip and p.phase == "Running" for p in pods)
 
         await _deploy(kube, ref, 1, 1)  # scale in: deletions reach the cache
-        await until(lambda: len(cache.group_pods(namespace, "web", "prod")) == 1, "scale-in to 1 instance")
+        await eventually(lambda: len(cache.group_pods(namespace, "web", "prod")) == 1, "scale-in to 1 instance")
         assert cache.lists == 1  # one list at the start; everything since came by watch
 
 
@@ -55,19 +55,21 @@ async def test_an_apiserver_outage_marks_the_cache_stale_and_it_recovers(
     await _deploy(kube, ref, 1, 2)
     async with KubeCluster(sandbox.kubeconfig) as watcher, running(PodCache(watcher)) as cache:
         await asyncio.wait_for(cache.synced.wait(), 30)
-        await until(lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 2, "2 ready")
+        await eventually(
+            lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 2, "2 ready"
+        )
         apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
         assert apiserver is not None
         os.kill(apiserver.pid, signal.SIGKILL)
-        await until(lambda: cache.stale, "the cache to notice the outage")
+        await eventually(lambda: cache.stale, "the cache to notice the outage")
         assert len(cache.group_pods(namespace, "web", "prod")) == 2  # last known state stays readable
         assert cache.last_error
 
         await asyncio.to_thread(cluster.up, sandbox.layout)  # brings the apiserver back
-        await until(lambda: not cache.stale, "the cache to reconnect", timeout=90)
+        await eventually(lambda: not cache.stale, "the cache to reconnect", timeout=90)
         assert cache.lists >= 2
         await _deploy(kube, ref, 1, 4)
-        await until(
+        await eventually(
             lambda: len([p for p in cache.group_pods(namespace, "web", "prod") if p.ready]) == 4,
             "changes after the outage",
             timeout=90,

@@ -6,55 +6,22 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
+import pytest
 
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeNotFoundError
 from dockyard.sandbox import cluster, processes
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox, free_port
-from tests.integration.test_api import V1, Api, api
-from tests.integration.test_permissions import ADMIN, server
+from tests.integration.harness.client import Api, create
+from tests.integration.harness.kube import exists, settled
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import SHORT_LEASE, InProcess, ServerProcess, process_env
+from tests.integration.harness.specs import WEB as V1
+from tests.integration.harness.tokens import ADMIN
 
-__all__ = ["api", "server"]  # fixtures: in-process servers with cluster local (with and without executor)
 V2_CHANGES = {"image": "registry.local/shop/web:2"}
-
-
-async def _counts(kube: KubeCluster, system: str) -> Counter[str]:
-    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": "prod"})
-    return Counter(
-        p["metadata"]["labels"]["dockyard.io/version"] for p in pods if not p["metadata"].get("deletionTimestamp")
-    )
-
-
-async def _settled(kube: KubeCluster, system: str, want: dict[str, int], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await _counts(kube, system) == Counter(want):
-            return
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"pods are {dict(await _counts(kube, system))}, not {want}")
-
-
-async def _release_when(
-    api: Api, release_id: str, status: str, step: int | None = None, timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = (await api.http.get(f"{api.group}/releases/{release_id}")).json()
-        if got["status"] == status and (step is None or got["step"] == step):
-            return dict(got)
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"release {release_id} did not reach {status} at step {step}: {got}")
 
 
 async def _start(api: Api, steps: list[str], **extra: Any) -> dict[str, Any]:
@@ -65,11 +32,7 @@ async def _start(api: Api, steps: list[str], **extra: Any) -> dict[str, Any]:
 
 
 async def _canary_gone(kube: KubeCluster, system: str) -> bool:
-    try:
-        await kube.get("apps/v1", "Deployment", "web-prod-canary", namespace=system)
-    except KubeNotFoundError:
-        return True
-    return False
+    return not await exists(kube, "apps/v1", "Deployment", "web-prod-canary", namespace=system)
 
 
 async def test_gray_release_steps_promote_and_finish(api: Api, kube: KubeCluster) -> None:
@@ -81,19 +44,19 @@ async def test_gray_release_steps_promote_and_finish(api: Api, kube: KubeCluster
     assert again.status_code == 409
     assert (await api.http.post(f"{api.group}/deploy", json={"version": 1})).status_code == 409
 
-    await _release_when(api, release["id"], "paused", step=1)
-    await _settled(kube, api.system, {"2": 2, "1": 8})
+    await api.release_when(release["id"], "paused", step=1)
+    await settled(kube, api.system, {"2": 2, "1": 8})
     service = await kube.get("v1", "Service", "web-prod", namespace=api.system)
     for pod in await kube.list("v1", "Pod", namespace=api.system, labels={"dockyard.io/group": "prod"}):
         assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()  # both versions served
 
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
-    await _release_when(api, release["id"], "paused", step=3)
-    await _settled(kube, api.system, {"2": 5, "1": 5})
+    await api.release_when(release["id"], "paused", step=3)
+    await settled(kube, api.system, {"2": 5, "1": 5})
 
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
-    done = await _release_when(api, release["id"], "succeeded")
-    await _settled(kube, api.system, {"2": 10})
+    done = await api.release_when(release["id"], "succeeded")
+    await settled(kube, api.system, {"2": 10})
     assert await _canary_gone(kube, api.system)
     deployment = await kube.get("apps/v1", "Deployment", "web-prod", namespace=api.system)
     assert deployment["spec"]["template"]["metadata"]["labels"]["dockyard.io/version"] == "2"
@@ -111,16 +74,16 @@ async def test_gray_release_steps_promote_and_finish(api: Api, kube: KubeCluster
 
 async def test_abort_at_half_brings_back_the_stable_version(api: Api, kube: KubeCluster) -> None:
     release = await _start(api, ["gray 2", "pause", "50%", "pause", "100%"])
-    await _release_when(api, release["id"], "paused", step=1)
+    await api.release_when(release["id"], "paused", step=1)
     promote = await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})
     assert promote.status_code == 200
-    await _release_when(api, release["id"], "paused", step=3)
-    await _settled(kube, api.system, {"2": 5, "1": 5})
+    await api.release_when(release["id"], "paused", step=3)
+    await settled(kube, api.system, {"2": 5, "1": 5})
 
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/abort")).status_code == 200
-    aborted = await _release_when(api, release["id"], "aborted")
+    aborted = await api.release_when(release["id"], "aborted")
     assert "aborted at step 4" in aborted["error"]
-    await _settled(kube, api.system, {"1": 10})
+    await settled(kube, api.system, {"1": 10})
     assert await _canary_gone(kube, api.system)
     assert (await api.http.get(api.group)).json()["current_version"] == 1
     operation = (await api.http.get(f"/api/v1/operations/{release['id']}")).json()
@@ -142,111 +105,85 @@ async def test_a_version_that_never_becomes_ready_aborts_by_itself(api: Api, kub
         changes = {"changes": {"flavor": "xlarge"}, "steps": ["gray 2", "100%"], "step_deadline_seconds": 10}
         started = await api.http.post(f"{quota_api.group}/releases", json=changes)
         assert started.status_code == 202, started.text
-        aborted = await _release_when(quota_api, started.json()["id"], "aborted", timeout=90)
+        aborted = await quota_api.release_when(started.json()["id"], "aborted", timeout=90)
         assert "0/2 instances of version 2 ready after 10s" in aborted["error"]
-        await _settled(kube, system, {"1": 10})
+        await settled(kube, system, {"1": 10})
         assert await _canary_gone(kube, system)
     finally:
         await kube.delete("v1", "Namespace", system)
 
 
+@pytest.mark.both_databases  # operations and releases persisted, leases: resumed by another process
 async def test_a_release_survives_kill_9_of_the_server(
-    server: tuple[FastAPI, httpx.AsyncClient], kube: KubeCluster, database_url: str, tmp_path: Path
+    passive_server: InProcess, kube: KubeCluster, database_url: str, tmp_path: Path
 ) -> None:
     """The in-process app here runs no executor: a server process drives the release, is killed (-9)
     at its pause, and a second one, after the lease lapses, finishes it from the same step: the split
     is kept, the canary is not made again, each step is in the ledger once."""
-    _, http = server
-    system = f"kill-{uuid.uuid4().hex[:6]}"
-    base = f"/api/v1/systems/{system}"
-    group = f"{base}/apps/web/groups/prod"
-    for path, body in (
-        ("/api/v1/systems", {"name": system}),
+    http = passive_server.http
+    http.headers.update(ADMIN)
+    api = Api(http, passive_server.platform, f"kill-{uuid.uuid4().hex[:6]}")
+    base = f"/api/v1/systems/{api.system}"
+    await create(
+        http,
+        ("/api/v1/systems", {"name": api.system}),
         (f"{base}/apps", {"name": "web", "repository": "r/web"}),
         (f"{base}/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
-        (f"{group}/versions", {"spec": {**V1, "instances": 10}}),
-        (f"{group}/versions", {"changes": V2_CHANGES}),
-    ):
-        assert (await http.post(path, json=body, headers=ADMIN)).status_code == 201
-    env = {
-        **os.environ,
-        "DOCKYARD_DATABASE_URL": database_url,
-        "DOCKYARD_STATE_DIR": str(tmp_path / "state"),
-        "DOCKYARD_SECRET_KEY_FILE": str(Settings(database_url=database_url).secret_key_file),  # the fixture's
-    }
-    argv = [str(Path(sys.executable).parent / "dockyard"), "server", "--port", str(free_port())]
-
-    async def status_of(operation_id: str) -> str:
-        return str((await http.get(f"/api/v1/operations/{operation_id}", headers=ADMIN)).json()["status"])
-
-    async def release_when(release_id: str, status: str, step: int, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            got = (await http.get(f"{group}/releases/{release_id}", headers=ADMIN)).json()
-            if (got["status"], got["step"]) == (status, step):
-                return
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"release did not reach {status} at step {step}: {got}")
-
+        (f"{api.group}/versions", {"spec": {**V1, "instances": 10}}),
+        (f"{api.group}/versions", {"changes": V2_CHANGES}),
+    )
+    secret_key_file = str(passive_server.settings.secret_key_file)
+    env = process_env(database_url, tmp_path / "state", DOCKYARD_SECRET_KEY_FILE=secret_key_file, **SHORT_LEASE)
+    first = ServerProcess.start(env, tmp_path / "server-1.log")
     try:
-        with (tmp_path / "server-1.log").open("wb") as log:
-            first = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deploy = (await http.post(f"{group}/deploy", json={"version": 1}, headers=ADMIN)).json()
-        deadline = time.monotonic() + 120
-        while await status_of(deploy["id"]) != "succeeded":
-            assert time.monotonic() < deadline, "the first server did not deploy v1"
-            await asyncio.sleep(0.3)
+        deploy = (await http.post(f"{api.group}/deploy", json={"version": 1})).json()
+        assert (await api.wait(deploy))["status"] == "succeeded", "the first server did not deploy v1"
         body = {"version": 2, "steps": ["gray 3", "pause", "100%"]}
-        release = (await http.post(f"{group}/releases", json=body, headers=ADMIN)).json()
-        await release_when(release["id"], "paused", 1)
-        await _settled(kube, system, {"2": 3, "1": 7})
-        first.kill()  # SIGKILL: no shutdown, its lease on the release lapses in 15 s
-        first.wait()
+        release = (await http.post(f"{api.group}/releases", json=body)).json()
+        await api.release_when(release["id"], "paused", step=1)
+        await settled(kube, api.system, {"2": 3, "1": 7})
+        first.kill()  # SIGKILL: no shutdown, its lease on the release lapses in 3 s
 
-        promote = await http.post(f"{group}/releases/{release['id']}/promote", json={}, headers=ADMIN)
+        promote = await http.post(f"{api.group}/releases/{release['id']}/promote", json={})
         assert promote.status_code == 200
         await asyncio.sleep(2)
-        await _settled(kube, system, {"2": 3, "1": 7})  # nobody drives it: the split holds
-        with (tmp_path / "server-2.log").open("wb") as log:
-            second = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+        await settled(kube, api.system, {"2": 3, "1": 7})  # nobody drives it: the split holds
+        second = ServerProcess.start(env, tmp_path / "server-2.log", port=first.port)
         try:
-            deadline = time.monotonic() + 180
-            while await status_of(release["id"]) != "succeeded":
-                assert time.monotonic() < deadline, (tmp_path / "server-2.log").read_text()[-3000:]
-                await asyncio.sleep(0.5)
+            done = await api.wait(release, timeout=180)
+            assert done["status"] == "succeeded", (tmp_path / "server-2.log").read_text()[-3000:]
         finally:
-            second.send_signal(signal.SIGINT)
-            second.wait(timeout=30)
-        await _settled(kube, system, {"2": 10})
-        done = (await http.get(f"{group}/releases/{release['id']}", headers=ADMIN)).json()
+            second.stop()
+        await settled(kube, api.system, {"2": 10})
+        done = (await http.get(f"{api.group}/releases/{release['id']}")).json()
         # Each step once: the one done before the kill was not done again.
         assert [e.get("step") for e in done["ledger"] if e["event"] == "step"] == ["gray 3", "100%"]
-        assert await _canary_gone(kube, system)
+        assert await _canary_gone(kube, api.system)
     finally:
-        if first.poll() is None:
+        if first.running():
             first.kill()
-        await kube.delete("v1", "Namespace", system)
+        await kube.delete("v1", "Namespace", api.system)
 
 
 async def test_a_release_waits_out_a_60s_apiserver_outage_and_converges(
     api: Api, kube: KubeCluster, sandbox: Sandbox
 ) -> None:
     release = await _start(api, ["gray 2", "pause", "100%"])
-    await _release_when(api, release["id"], "paused", step=1)
-    await _settled(kube, api.system, {"2": 2, "1": 8})
+    await api.release_when(release["id"], "paused", step=1)
+    await settled(kube, api.system, {"2": 2, "1": 8})
     apiserver = processes.find(sandbox.layout.pid_file("kube-apiserver"), marker=str(sandbox.layout.root))
     assert apiserver is not None
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
     os.kill(apiserver.pid, signal.SIGKILL)
     try:
-        waiting = await _release_when(api, release["id"], "waiting", timeout=30)
+        waiting = await api.release_when(release["id"], "waiting", timeout=30)
         assert waiting["ledger"][-1]["event"] == "waiting"
         await asyncio.sleep(60)
         assert (await api.http.get(f"{api.group}/releases/{release['id']}")).json()["status"] == "waiting"
     finally:
         await asyncio.to_thread(cluster.up, sandbox.layout)  # the apiserver comes back
-    done = await _release_when(api, release["id"], "succeeded", timeout=180)
-    await _settled(kube, api.system, {"2": 10}, timeout=120)
+    done = await api.release_when(release["id"], "succeeded", timeout=180)
+    await settled(kube, api.system, {"2": 10}, timeout=120)
     assert [e["step"] for e in done["ledger"] if e["event"] == "step"] == ["gray 2", "100%"]
 
 
@@ -259,22 +196,22 @@ async def test_blue_green_switches_the_service_and_switches_back_on_abort(api: A
     await api.act("deploy", {"spec": {**V1, "instances": 4}})
     body = {"changes": V2_CHANGES, "strategy": "blue-green", "keep_seconds": 600}
     release = (await api.http.post(f"{api.group}/releases", json=body)).json()
-    switched = await _release_when(api, release["id"], "paused", step=1)
-    await _settled(kube, api.system, {"1": 4, "2": 4})  # both full sets
+    switched = await api.release_when(release["id"], "paused", step=1)
+    await settled(kube, api.system, {"1": 4, "2": 4})  # both full sets
     assert (await _selector(kube, api.system))["dockyard.io/version"] == "2"
     assert switched["ledger"][-1]["event"] == "switched"
 
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/abort")).status_code == 200
-    await _release_when(api, release["id"], "aborted")
-    await _settled(kube, api.system, {"1": 4})
+    await api.release_when(release["id"], "aborted")
+    await settled(kube, api.system, {"1": 4})
     assert "dockyard.io/version" not in await _selector(kube, api.system)  # the whole group again
     assert await _canary_gone(kube, api.system)
 
     again = (await api.http.post(f"{api.group}/releases", json=body)).json()
-    await _release_when(api, again["id"], "paused", step=1)
+    await api.release_when(again["id"], "paused", step=1)
     assert (await api.http.post(f"{api.group}/releases/{again['id']}/promote", json={})).status_code == 200
-    done = await _release_when(api, again["id"], "succeeded")
-    await _settled(kube, api.system, {"3": 4})  # changes again: a version 3 like 2
+    done = await api.release_when(again["id"], "succeeded")
+    await settled(kube, api.system, {"3": 4})  # changes again: a version 3 like 2
     assert "dockyard.io/version" not in await _selector(kube, api.system)
     assert await _canary_gone(kube, api.system)
     assert [e["event"] for e in done["ledger"]] == ["started", "switched", "promote", "succeeded"]
@@ -283,15 +220,15 @@ async def test_blue_green_switches_the_service_and_switches_back_on_abort(api: A
 
 async def test_a_scale_during_a_release_changes_the_total_and_keeps_the_split(api: Api, kube: KubeCluster) -> None:
     release = await _start(api, ["gray 2", "pause", "100%"])
-    await _release_when(api, release["id"], "paused", step=1)
-    await _settled(kube, api.system, {"2": 2, "1": 8})
+    await api.release_when(release["id"], "paused", step=1)
+    await settled(kube, api.system, {"2": 2, "1": 8})
     scaled = await api.http.post(f"{api.group}/scale", json={"instances": 12})
     assert scaled.status_code == 202
     assert scaled.json()["id"] == release["id"]  # the release takes it
-    await _settled(kube, api.system, {"2": 2, "1": 10})
+    await settled(kube, api.system, {"2": 2, "1": 10})
     assert (await api.http.post(f"{api.group}/releases/{release['id']}/promote", json={})).status_code == 200
-    done = await _release_when(api, release["id"], "succeeded")
-    await _settled(kube, api.system, {"3": 12})  # a copy of version 2 with the new count
+    done = await api.release_when(release["id"], "succeeded")
+    await settled(kube, api.system, {"3": 12})  # a copy of version 2 with the new count
     events = [e["event"] for e in done["ledger"]]
     assert events == ["started", "step", "scale", "scaled", "promote", "step", "succeeded"]
     group = (await api.http.get(api.group)).json()

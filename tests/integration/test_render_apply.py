@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
+from tests.integration.harness.kube import condition
+from tests.integration.harness.waiting import Not, eventually
 
 V1 = parse_spec(
     {
@@ -35,20 +35,14 @@ async def _apply(kube: KubeCluster, ref: GroupRef, number: int, spec: Any) -> No
 
 
 async def _ready_pods(kube: KubeCluster, ref: GroupRef, version: int, count: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    async def all_ready() -> list[dict[str, Any]] | Not:
         pods = await kube.list("v1", "Pod", namespace=ref.namespace, labels=ref.selector())
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-        ready = [
-            p
-            for p in live
-            if p["metadata"]["labels"].get("dockyard.io/version") == str(version)
-            and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or [])
-        ]
-        if len(ready) == count and len(live) == count:
-            return ready
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"{count} Ready pods of version {version} did not appear")
+        ready = [p for p in live if p["metadata"]["labels"].get("dockyard.io/version") == str(version) and condition(p)]
+        return ready if len(ready) == count and len(live) == count else Not(f"{len(ready)} ready of {len(live)}")
+
+    return await eventually(all_ready, f"{count} Ready pods of version {version}", timeout=90)
 
 
 async def test_apply_v1_then_v2_then_v1_again_restores_v1_exactly(kube: KubeCluster, namespace: str) -> None:

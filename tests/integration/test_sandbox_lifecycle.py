@@ -6,17 +6,15 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 from dockyard.sandbox import cluster, processes
 from dockyard.sandbox.binaries import ensure_binaries
 from dockyard.sandbox.components import COMPONENTS
 from dockyard.sandbox.topology import Capacity, Pool, Taint, Topology, default_topology
-from tests.integration.conftest import SANDBOX_NODES, Sandbox, free_port
-
-DOCKYARD = str(Path(sys.executable).parent / "dockyard")
+from tests.integration.harness.cli import DOCKYARD
+from tests.integration.harness.sandboxes import SANDBOX_NODES, Sandbox, free_port
+from tests.integration.harness.waiting import eventually_blocking
 
 
 def _pids(sandbox: Sandbox) -> dict[str, int]:
@@ -68,13 +66,13 @@ def test_up_after_a_crash_restarts_only_what_is_missing(sandbox: Sandbox) -> Non
 
 def _wait_default_service_account(sandbox: Sandbox, namespace: str) -> None:
     """The controller manager adds `default` to a new namespace a moment later; a pod before it is refused."""
-    deadline = time.monotonic() + 30
     argv = [DOCKYARD, "sandbox", "kubectl", "--dir", str(sandbox.layout.root), "--"]
-    while subprocess.run(
-        [*argv, "-n", namespace, "get", "serviceaccount", "default"], capture_output=True, check=False
-    ).returncode:
-        assert time.monotonic() < deadline, f"no default service account in {namespace} after 30 s"
-        time.sleep(0.2)
+    get = [*argv, "-n", namespace, "get", "serviceaccount", "default"]
+    eventually_blocking(
+        lambda: subprocess.run(get, capture_output=True, check=False).returncode == 0,
+        f"the default service account in {namespace}",
+        timeout=30,
+    )
 
 
 def _kubectl(sandbox: Sandbox, *args: str) -> str:
@@ -157,16 +155,16 @@ def test_down_stops_only_the_sandbox_own_processes(sandbox: Sandbox, tmp_path: P
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def gone() -> bool:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            return True
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} still alive")
+        return False
+
+    eventually_blocking(gone, f"process {pid} to end", timeout=timeout, interval=0.05)
 
 
 def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lightkube.resources.core_v1 import Pod
 
 from dockyard.adapters.kube.client import KubeCluster
-from tests.integration.conftest import SANDBOX_NODES
+from tests.integration.harness.kube import condition
+from tests.integration.harness.sandboxes import SANDBOX_NODES
+from tests.integration.harness.waiting import eventually
 
 APP = "spread"
 
@@ -51,20 +50,8 @@ def _deployment(namespace: str, replicas: int) -> dict[str, Any]:
     }
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
 def _ready(pod: dict[str, Any]) -> bool:
-    conditions = pod.get("status", {}).get("conditions") or []
-    return pod["status"].get("phase") == "Running" and any(
-        c["type"] == "Ready" and c["status"] == "True" for c in conditions
-    )
+    return pod["status"].get("phase") == "Running" and condition(pod, "Ready")
 
 
 async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube: KubeCluster, namespace: str) -> None:
@@ -76,7 +63,7 @@ async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube:
         pods = await kube.list("v1", "Pod", namespace=namespace, labels={"app": APP})
         return len(pods) == SANDBOX_NODES and all(_ready(p) for p in pods)
 
-    await _eventually(all_ready, timeout=120, what=f"{SANDBOX_NODES} pods Running and Ready")
+    await eventually(all_ready, f"{SANDBOX_NODES} pods Running and Ready", timeout=120)
     nodes = {p["spec"]["nodeName"] for p in pods}
     assert len(nodes) == SANDBOX_NODES
     pod_ips = {p["status"]["podIP"] for p in pods}
@@ -92,13 +79,13 @@ async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube:
         pending = [p for p in current if not p["spec"].get("nodeName")]
         if len(current) != SANDBOX_NODES + 1 or len(pending) != 1:
             return False
-        for condition in pending[0]["status"].get("conditions") or []:
-            if condition["type"] == "PodScheduled" and condition["status"] == "False":
-                reason.update(reason=condition.get("reason", ""), message=condition.get("message", ""))
+        for scheduled in pending[0]["status"].get("conditions") or []:
+            if scheduled["type"] == "PodScheduled" and scheduled["status"] == "False":
+                reason.update(reason=scheduled.get("reason", ""), message=scheduled.get("message", ""))
                 return True
         return False
 
-    await _eventually(one_pending, timeout=60, what="the extra replica to be reported unschedulable")
+    await eventually(one_pending, "the extra replica to be reported unschedulable", timeout=60)
     assert reason["reason"] == "Unschedulable"
     assert f"0/{SANDBOX_NODES} nodes are available" in reason["message"]
     assert "anti-affinity" in reason["message"]
@@ -112,7 +99,7 @@ async def test_required_anti_affinity_spreads_replicas_over_distinct_nodes(kube:
         usage = {item["metadata"]["name"]: item for item in body["items"]}
         return len(usage) >= SANDBOX_NODES
 
-    await _eventually(metrics_served, timeout=120, what="metrics.k8s.io usage for the running pods")
+    await eventually(metrics_served, "metrics.k8s.io usage for the running pods", timeout=120)
     some = next(iter(usage.values()))
     assert some["containers"][0]["name"] == "web"
     assert some["containers"][0]["usage"]["memory"] in {"300Mi", "307200Ki"}
@@ -131,9 +118,9 @@ async def test_a_pod_marked_not_ready_by_the_node_controller_is_ready_again(kube
         pods = await kube.list("v1", "Pod", namespace=namespace, labels={"app": APP})
         return len(pods) == 1 and _ready(pods[0])
 
-    await _eventually(ready, timeout=60, what="the pod Running and Ready")
+    await eventually(ready, "the pod Running and Ready", timeout=60)
     name = pods[0]["metadata"]["name"]
     # What MarkPodsNotReady writes: the Ready condition False, by a strategic merge on the status.
     not_ready = {"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "NodeNotReady"}]}}
     await kube.client.patch(Pod.Status, name, not_ready, namespace=namespace)
-    await _eventually(ready, timeout=30, what="the pod Ready again")
+    await eventually(ready, "the pod Ready again", timeout=30)

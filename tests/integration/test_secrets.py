@@ -7,29 +7,25 @@ record or stored spec holds the value.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from sqlalchemy import text
 
-from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.api.app import create_app
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
-from tests.integration.test_api import Api
+from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import in_process, settings
+from tests.integration.harness.tokens import ADMIN
+from tests.integration.harness.waiting import eventually
 
-TOKEN = "dy_" + "z" * 40
 PASSWORD = "s3cr3t-" + uuid.uuid4().hex
 SPEC: dict[str, Any] = {
     "image": "registry.local/shop/web:1",
@@ -51,28 +47,20 @@ async def _raw(database_url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-async def api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
-    settings = Settings(database_url=database_url, admin_token=TOKEN, admin_token_file=tmp_path / "admin-token")
-    app = create_app(bootstrap.server(settings))
+async def api(database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
+    """A server in-process with nothing registered yet: the tests register cluster ``local`` themselves."""
     system = f"vault-{uuid.uuid4().hex[:8]}"
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            yield Api(http, app.state.platform, system)
+    async with in_process(settings(database_url, tmp_path), headers=ADMIN) as server:
+        yield Api(server.http, server.platform, system)
     await kube.delete("v1", "Namespace", system)
 
 
 async def _register_and_create_group(api: Api, sandbox: Sandbox) -> None:
-    cluster = {"name": "local", "kubeconfig": sandbox.kubeconfig.read_text(), "labels": {"idc": "local"}}
-    assert (await api.http.put("/api/v1/clusters/local", json=cluster)).status_code == 201
-    assert (await api.http.post("/api/v1/systems", json={"name": api.system})).status_code == 201
-    app_body = {"name": "web", "repository": "registry.local/shop/web"}
-    assert (await api.http.post(f"/api/v1/systems/{api.system}/apps", json=app_body)).status_code == 201
-    group = {"name": "prod", "environment": "prod", "cluster": "local"}
-    assert (await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=group)).status_code == 201
+    await register_cluster(api.http, sandbox, labels={"idc": "local"})
+    await create_group(api.http, api.system)
 
 
+@pytest.mark.both_databases  # what the database holds, read raw
 async def test_a_cluster_registered_by_content_is_stored_sealed(api: Api, sandbox: Sandbox, database_url: str) -> None:
     await _register_and_create_group(api, sandbox)
     kubeconfig = yaml.safe_load(sandbox.kubeconfig.read_text())
@@ -90,11 +78,14 @@ async def test_a_cluster_registered_by_content_is_stored_sealed(api: Api, sandbo
         answer = (await api.http.get(path)).text
         assert client_key not in answer
         assert "kubeconfig" not in answer
-    deadline = time.monotonic() + 30
-    while not (await api.http.get("/api/v1/clusters/local")).json()["connected"]:
-        assert time.monotonic() < deadline, "the watches never connected with the sealed kubeconfig"
-        await asyncio.sleep(0.2)
-    assert (await api.http.get("/readyz")).json()["clusters"]["local"]["ok"] is True
+
+    async def connected() -> bool:
+        return bool((await api.http.get("/api/v1/clusters/local")).json()["connected"])
+
+    await eventually(connected, "the watches to connect with the sealed kubeconfig", timeout=30)
+    ready = (await api.http.get("/readyz")).json()
+    assert ready["clusters"]["local"]["ok"] is True
+    assert ready["database"] == {"ok": True, "detail": database_url.split("+", 1)[0]}  # sqlite or postgresql
 
 
 async def test_a_secret_env_var_runs_from_a_secret_and_is_kept_nowhere_in_clear(

@@ -11,19 +11,15 @@ from typing import Any
 
 import pytest
 
-from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeApiError
-from dockyard.adapters.secretbox import SecretBox
-from dockyard.domain.access import Principal
-from dockyard.services import applications as svc
-from dockyard.services.clusters import register_cluster
-from dockyard.services.deploys import run_operation, start_delete_group, start_deploy
+from dockyard.services.deploys import run_operation, start_delete_group
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
-from tests.integration.conftest import Sandbox
+from tests.integration.harness import platforms
+from tests.integration.harness.kube import live_pods as _pods
+from tests.integration.harness.platforms import ALICE as ADMIN
+from tests.integration.harness.sandboxes import Sandbox
 
-ADMIN = Principal("alice", admin=True)
 SPEC: dict[str, Any] = {
     "image": "registry.local/shop/web:1",
     "flavor": "tiny",
@@ -50,22 +46,15 @@ ROOT_POD = {
 async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id> with
     application web and groups prod, legacy and batch in that cluster."""
-    platform = await bootstrap.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    await register_cluster(platform, name="local", kubeconfig=sandbox.kubeconfig.read_text(), labels={})
-    await svc.create_system(platform, ADMIN, name=name)
-    await svc.create_application(platform, ADMIN, system=name, name="web", repository="registry.local/shop")
-    for group in ("prod", "legacy", "batch"):
-        await svc.create_group(platform, ADMIN, system=name, app="web", name=group, environment="prod", cluster="local")
-    yield platform, name
-    await kube.delete("v1", "Namespace", name)
-    await platform.stop()
+    async with platforms.started(database_url, kubeconfig=sandbox.kubeconfig.read_text()) as platform:
+        await platforms.create_groups(platform, name, "prod", "legacy", "batch", repository="registry.local/shop")
+        yield platform, name
+        await kube.delete("v1", "Namespace", name)
 
 
 async def _deploy(platform: Platform, system: str, group: str, spec: dict[str, Any]) -> None:
-    version = await svc.create_version(platform, ADMIN, system=system, app="web", group=group, spec=spec)
-    op = await start_deploy(platform, ADMIN, system=system, app="web", group=group, version=version.number)
-    done = await run_operation(platform, op.id)
+    done = await platforms.deploy(platform, system, group, spec)
     assert (done.status, done.error) == ("succeeded", ""), group
 
 
@@ -86,11 +75,6 @@ async def _refused(kube: KubeCluster, system: str, pod: dict[str, Any]) -> str:
         await kube.create({**pod, "metadata": {**pod["metadata"], "namespace": system}})
     assert info.value.status == 403
     return str(info.value)
-
-
-async def _pods(kube: KubeCluster, system: str, group: str) -> list[dict[str, Any]]:
-    pods = await kube.list("v1", "Pod", namespace=system, labels={"dockyard.io/group": group})
-    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
 
 
 async def test_a_deployed_system_is_isolated_restricted_and_without_api_rights(

@@ -8,11 +8,12 @@ import uuid
 from collections import Counter
 
 import httpx
-from fastapi import FastAPI
 
-from tests.integration.test_permissions import ADMIN, RULES, V1, server
-
-__all__ = ["server"]  # the fixture: a server with cluster local, as the admin ADMIN
+from tests.integration.harness.client import create
+from tests.integration.harness.routes import RULES
+from tests.integration.harness.servers import InProcess
+from tests.integration.harness.specs import MINIMAL as V1
+from tests.integration.harness.tokens import ADMIN, user_with_token
 
 
 async def _tenant(http: httpx.AsyncClient, owner: str) -> tuple[str, dict[str, str], str]:
@@ -20,26 +21,22 @@ async def _tenant(http: httpx.AsyncClient, owner: str) -> tuple[str, dict[str, s
     headers and the id of an operation in it."""
     system = f"{owner}-{uuid.uuid4().hex[:6]}"
     base = f"/api/v1/systems/{system}"
-    assert (await http.post("/api/v1/users", json={"name": owner}, headers=ADMIN)).status_code == 201
-    token = (await http.post(f"/api/v1/users/{owner}/tokens", json={"name": "t"}, headers=ADMIN)).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = await user_with_token(http, owner)
     assert (await http.post("/api/v1/systems", json={"name": system}, headers=ADMIN)).status_code == 201
     assert (await http.put(f"{base}/members/{owner}", json={"role": "owner"}, headers=ADMIN)).status_code == 201
-    for path, body in (
+    await create(
+        http,
         (f"{base}/apps", {"name": "web", "repository": "registry.local/web"}),
         (f"{base}/apps/web/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
         (f"{base}/apps/web/groups/prod/versions", {"spec": V1}),
-    ):
-        made = await http.post(path, json=body, headers=headers)
-        assert made.status_code == 201, made.text
+        headers=headers,
+    )
     operation = (await http.get(f"{base}/apps/web/groups/prod/operations", headers=headers)).json()[0]["id"]
     return system, headers, operation
 
 
-async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(
-    server: tuple[FastAPI, httpx.AsyncClient],
-) -> None:
-    _, http = server
+async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(passive_server: InProcess) -> None:
+    http = passive_server.http
     a, alice, _ = await _tenant(http, "alice")
     b, bob, b_operation = await _tenant(http, "bob")
 

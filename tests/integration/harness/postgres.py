@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for the test run, from Debian's packages, on a loopback port.
 
 Used by the integration fixtures (start) and by scripts/test's exit trap (``python -m
-tests.integration.postgres stop DIR``), so the server is stopped even if pytest is killed.
+tests.integration.harness.postgres stop DIR``), so the server is stopped even if pytest is killed.
 """
 
 from __future__ import annotations
@@ -83,4 +83,4 @@ if __name__ == "__main__":
         stop(Path(sys.argv[2]))
         shutil.rmtree(sys.argv[2], ignore_errors=True)
     else:
-        sys.exit("usage: python -m tests.integration.postgres stop DIR")
+        sys.exit("usage: python -m tests.integration.harness.postgres stop DIR")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +10,8 @@ from typing import Any
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.sandbox.binaries import KUBERNETES_VERSION
 from dockyard.sandbox.topology import Pool, assign_pod_cidrs, node_manifests, parse_topology
+from tests.integration.harness.kube import condition
+from tests.integration.harness.waiting import Not, eventually
 
 
 @asynccontextmanager
@@ -31,22 +31,16 @@ async def private_pool(
     await kube.create_many(nodes)
     names = {n["metadata"]["name"] for n in nodes}
     try:
-        ready: set[str] = set()
 
-        async def all_ready() -> bool:
+        async def all_ready() -> bool | Not:
+            ready = set()
             for node in await kube.list("v1", "Node", labels={"dockyard.io/pool": name}):
-                conditions = node.get("status", {}).get("conditions") or []
                 tainted = node.get("spec", {}).get("taints")  # e.g. not-ready, until the node controller sees it
-                if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) and not tainted:
+                if condition(node, "Ready") and not tainted:
                     ready.add(node["metadata"]["name"])
-            return ready == names
+            return ready == names or Not(f"{len(ready)}/{count} ready")
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if await all_ready():
-                break
-            await asyncio.sleep(0.5)
-        assert ready == names, f"private pool {name}: {len(ready)}/{count} nodes ready"
+        await eventually(all_ready, f"the nodes of private pool {name} to be Ready and untainted", timeout=120)
         yield pool
     finally:
         for node in names:

@@ -1,0 +1,109 @@
+"""Who may call each route of the API, as the permission matrix (test_permissions) and the tenant
+isolation test (test_tenants) check it: one rule per ``METHOD /path`` of the OpenAPI description, with a
+well-formed body and query for it. A route without a rule fails the matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Scope = Literal["public", "user", "platform", "system", "app"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an endpoint: ``scope`` public, any signed-in ``user``, ``platform`` admins, or
+    members of the ``system`` / the ``app`` with at least ``least`` role."""
+
+    scope: Scope
+    least: str = "viewer"
+    body: Any = None
+    query: dict[str, Any] = field(default_factory=dict)
+    allowed: frozenset[int] = frozenset()  # statuses a caller let through may get (default: see below)
+
+
+A = "/api/v1/systems/{system}/apps/{app}"
+G = f"{A}/groups/{{group}}"
+RULES: dict[str, Rule] = {
+    "POST /api/v1/login": Rule(
+        "public", body={"user": "nobody-{world}", "password": "wrong password"}, allowed=frozenset({401})
+    ),
+    "POST /api/v1/login/refresh": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({401})),
+    "POST /api/v1/logout": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({204})),
+    "GET /healthz": Rule("public"),
+    "GET /readyz": Rule("public", allowed=frozenset({200, 503})),
+    "GET /api/v1/users": Rule("platform"),
+    "POST /api/v1/users": Rule("platform", body={"name": "newcomer-{world}"}),
+    "GET /api/v1/users/me": Rule("user"),
+    "PUT /api/v1/users/{user}/password": Rule("user", body={"new_password": "a fresh and long passphrase"}),
+    "POST /api/v1/users/{user}/tokens": Rule("user", body={"name": "ci"}),
+    "GET /api/v1/users/me/tokens": Rule("user"),
+    "DELETE /api/v1/users/me/tokens/{token_id}": Rule("user", allowed=frozenset({404})),  # nobody's token
+    "GET /api/v1/clusters": Rule("user"),
+    "GET /api/v1/clusters/{name}": Rule("user"),
+    "GET /api/v1/clusters/{name}/status": Rule("user"),
+    "GET /api/v1/clusters/{name}/dedicated-pools": Rule("user"),
+    "PUT /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule(
+        "platform", body={"system": "{world}", "app": "web"}, allowed=frozenset({422, 503})
+    ),
+    "DELETE /api/v1/clusters/{name}/dedicated-pools/{pool}": Rule("platform", allowed=frozenset({404})),
+    "PUT /api/v1/clusters/{name}": Rule("platform", body="cluster"),
+    "GET /api/v1/systems": Rule("user"),
+    "POST /api/v1/systems": Rule("platform", body={"name": "new-{world}"}),
+    "GET /api/v1/systems/{system}": Rule("system"),
+    "DELETE /api/v1/systems/{system}": Rule("system", "admin"),
+    "GET /api/v1/systems/{system}/operations": Rule("system"),
+    "POST /api/v1/systems/{system}/apps": Rule("system", "owner", body={"name": "api", "repository": "r.local/api"}),
+    "GET /api/v1/systems/{system}/apps": Rule("system"),
+    "GET /api/v1/systems/{system}/apps/{app}": Rule("app"),
+    "DELETE /api/v1/systems/{system}/apps/{app}": Rule("app", "owner"),
+    "GET /api/v1/systems/{system}/apps/{app}/operations": Rule("app"),
+    "GET /api/v1/systems/{system}/members": Rule("system"),
+    "PUT /api/v1/systems/{system}/members/{user}": Rule("system", "owner", body={"role": "viewer"}),
+    "DELETE /api/v1/systems/{system}/members/{user}": Rule("system", "owner"),
+    "PUT /api/v1/systems/{system}/apps/{app}/members/{user}": Rule("app", "owner", body={"role": "viewer"}),
+    "DELETE /api/v1/systems/{system}/apps/{app}/members/{user}": Rule("app", "owner"),
+    "POST /api/v1/systems/{system}/apps/{app}/groups": Rule(
+        "app", "owner", body={"name": "canary", "environment": "test", "cluster": "local"}
+    ),
+    "GET /api/v1/systems/{system}/apps/{app}/groups": Rule("app"),
+    f"GET {G}": Rule("app"),
+    f"DELETE {G}": Rule("app", "owner"),
+    f"GET {G}/instances": Rule("app"),
+    f"GET {G}/events": Rule("app", query={"once": "true"}),  # one snapshot, then the stream ends
+    f"GET {G}/versions": Rule("app"),
+    f"POST {G}/versions": Rule("app", "developer", body={"changes": {"instances": 2}}),
+    f"GET {G}/versions/{{number}}": Rule("app"),
+    f"GET {G}/diff": Rule("app", query={"old": 1, "new": 1}),
+    f"GET {G}/operations": Rule("app"),
+    f"POST {G}/deploy": Rule("app", "developer", body={"version": 1}),
+    f"POST {G}/scale": Rule("app", "developer", body={"instances": 2}),
+    f"POST {G}/preview": Rule("app", body={"version": 1}),
+    f"POST {G}/rollback": Rule("app", "developer", body={"version": 1}),
+    f"POST {G}/reconcile": Rule("app", "developer", body={}),
+    f"POST {G}/releases": Rule("app", "developer", body={"changes": {"instances": 2}}),
+    f"GET {G}/releases": Rule("app"),
+    f"GET {G}/releases/{{release_id}}": Rule("app"),
+    f"POST {G}/releases/{{release_id}}/promote": Rule("app", "developer", body={}),
+    f"POST {G}/releases/{{release_id}}/pause": Rule("app", "developer"),
+    f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
+    f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
+    f"POST {A}/builds": Rule("app", "developer", body={"commit": "abc1234"}),  # source: the app's last build's
+    f"GET {A}/builds": Rule("app"),
+    f"GET {A}/builds/{{build_id}}": Rule("app"),
+    f"GET {A}/builds/{{build_id}}/logs": Rule("app"),
+    f"POST {A}/builds/{{build_id}}/cancel": Rule("app", "developer"),
+    # The world's repository is registry.local, which nothing answers: 503 once let through.
+    f"GET {A}/images": Rule("app", allowed=frozenset({200, 503})),
+    f"POST {A}/images/gc": Rule("app", "owner", body={"dry_run": True}, allowed=frozenset({200, 503})),
+    "GET /api/v1/systems/{system}/locations": Rule("system"),
+    "POST /api/v1/systems/{system}/locations": Rule("system", "owner", body={"location": {"idc": "b"}}),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/approve": Rule("platform"),
+    "POST /api/v1/systems/{system}/locations/{grant_id}/revoke": Rule("platform"),
+    "PUT /api/v1/systems/{system}/apps/{app}/location": Rule("app", "owner", body={"location": {"idc": "b"}}),
+    "GET /api/v1/operations/{operation_id}": Rule("app"),
+    "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
+    "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/gc": Rule("platform"),
+    "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
+}
