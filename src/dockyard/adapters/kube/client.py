@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -124,6 +125,34 @@ class KubeCluster:
         body: dict[str, Any] = response.json()
         return body
 
+    async def get_bytes(self, path: str, params: Mapping[str, str]) -> bytes:
+        """GET an API path with query ``params`` and return the body as it came (for the watch caches,
+        which decode it themselves)."""
+        try:
+            response = await self._raw.get(path, params=dict(params))
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"GET {path}: {type(e).__name__}: {e}") from e
+        if response.status_code >= 400:
+            raise _body_error(f"GET {path}", response.status_code, response.content)
+        return bytes(response.content)
+
+    @asynccontextmanager
+    async def watch_lines(self, path: str, params: Mapping[str, str]) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a watch (``params`` should hold ``watch=true``) and yield its stream of lines, one
+        JSON event each, until the server ends it; transport errors come as :class:`KubeUnavailableError`."""
+        timeout = httpx2.Timeout(self._timeout.connect, read=None)  # a watch is silent as long as nothing changes
+        request = self._raw.build_request("GET", path, params=dict(params), timeout=timeout)
+        try:
+            response = await self._raw.send(request, stream=True)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+        try:
+            if response.status_code >= 400:
+                raise _body_error(f"watch {path}", response.status_code, await response.aread())
+            yield _lines(response, path)
+        finally:
+            await response.aclose()
+
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result."""
         obj = _load(manifest)
@@ -204,6 +233,25 @@ async def _call(fn: Callable[[], Awaitable[T]]) -> T:
         raise _status_error(str(status.message or e), int(status.code or 0), str(status.reason or "")) from e
     except httpx2.HTTPError as e:
         raise KubeUnavailableError(f"{type(e).__name__}: {e}") from e
+
+
+async def _lines(response: httpx2.Response, path: str) -> AsyncIterator[str]:
+    try:
+        async for line in response.aiter_lines():
+            yield line
+    except httpx2.HTTPError as e:
+        raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+
+
+def _body_error(what: str, code: int, body: bytes) -> KubeError:
+    """The error of an answer ``code`` whose body is (usually) a JSON ``Status``."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        status = None
+    if not isinstance(status, dict):
+        return _status_error(f"{what}: {body[:300].decode(errors='replace')}", code, "")
+    return _status_error(f"{what}: {status.get('message') or ''}", code, str(status.get("reason") or ""))
 
 
 def _status_error(message: str, code: int, reason: str) -> KubeError:

@@ -19,9 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Pod
-
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
@@ -72,9 +70,9 @@ class PodRecord:
         return (self.namespace, self.app, self.group)
 
 
-def slim(pod: Any) -> PodRecord:
-    """A :class:`PodRecord` of a lightkube Pod."""
-    meta, spec, status = pod.metadata, pod.spec, pod.status
+def slim(pod: wire.Pod) -> PodRecord:
+    """A :class:`PodRecord` of a pod's JSON as decoded into :class:`~dockyard.adapters.kube.wire.Pod`."""
+    meta, spec, status = pod.metadata or wire.NO_META, pod.spec, pod.status
     labels = meta.labels or {}
     statuses = (status.containerStatuses if status else None) or []
     conditions = (status.conditions if status else None) or []
@@ -138,11 +136,13 @@ class PodIndex:
         return sorted(self._by_group.get(key, {}).values(), key=lambda r: r.name)
 
 
-class PodCache(WatchCache[PodRecord, PodIndex]):
+class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     """Every pod labelled ``dockyard.io/group``, by group."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        super().__init__(cluster, resource=Pod, labels={GROUP_LABEL: None}, slim=slim, index=PodIndex)
+        super().__init__(
+            cluster, path="/api/v1/pods", wire_type=wire.Pod, labels={GROUP_LABEL: None}, slim=slim, index=PodIndex
+        )
 
     def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
         """The group's pods by name, deleting ones included; no I/O."""
@@ -168,32 +168,28 @@ class DeploymentRecord:
     spec: dict[str, Any] = field(hash=False, repr=False)
 
 
-def slim_deployment(deployment: Any) -> DeploymentRecord:
-    """A :class:`DeploymentRecord` of a lightkube Deployment."""
-    meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:
+    """A :class:`DeploymentRecord` of a Deployment's JSON as decoded into
+    :class:`~dockyard.adapters.kube.wire.Deployment`."""
+    meta, spec, status = deployment.metadata or wire.NO_META, deployment.spec or {}, deployment.status
     labels = meta.labels or {}
-    template_labels = (spec.template.metadata.labels if spec and spec.template.metadata else None) or {}
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    replicas = spec.get("replicas")
     return DeploymentRecord(
         namespace=meta.namespace or "",
         name=meta.name or "",
         app=labels.get(APP_LABEL, ""),
         group=labels.get(GROUP_LABEL, ""),
-        version=template_labels.get(VERSION_LABEL, ""),
+        version=str(template_labels.get(VERSION_LABEL, "")),
         generation=meta.generation or 0,
         observed_generation=(status.observedGeneration if status else None) or 0,
-        replicas=_wanted_replicas(spec),
+        replicas=1 if replicas is None else int(replicas),  # 1: the apiserver's default (it always fills it in)
         ready=(status.readyReplicas if status else None) or 0,
         updated=(status.updatedReplicas if status else None) or 0,
         available=(status.availableReplicas if status else None) or 0,
         total=(status.replicas if status else None) or 0,
-        spec=spec.to_dict() if spec else {},
+        spec=spec,
     )
-
-
-def _wanted_replicas(spec: Any) -> int:
-    if spec is None or spec.replicas is None:
-        return 1  # the apiserver's default; it always fills the field in
-    return int(spec.replicas)
 
 
 class DeploymentIndex:
@@ -215,11 +211,18 @@ class DeploymentIndex:
         return self._by_name.get((namespace, name))
 
 
-class DeploymentCache(WatchCache[DeploymentRecord, DeploymentIndex]):
+class DeploymentCache(WatchCache[wire.Deployment, DeploymentRecord, DeploymentIndex]):
     """Every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        super().__init__(cluster, resource=Deployment, labels=MANAGED_BY, slim=slim_deployment, index=DeploymentIndex)
+        super().__init__(
+            cluster,
+            path="/apis/apps/v1/deployments",
+            wire_type=wire.Deployment,
+            labels=MANAGED_BY,
+            slim=slim_deployment,
+            index=DeploymentIndex,
+        )
 
     def get(self, namespace: str, name: str) -> DeploymentRecord | None:
         """The Deployment ``name`` in ``namespace`` as last seen, ``None`` if unknown; no I/O."""
@@ -235,7 +238,7 @@ class ClusterCaches:
         self.nodes = NodeCache(cluster)
         self.usage = UsageCache(cluster)
 
-    def _all(self) -> tuple[tuple[str, WatchCache[Any, Any]], ...]:
+    def _all(self) -> tuple[tuple[str, WatchCache[Any, Any, Any]], ...]:
         return (("pods", self.pods), ("deployments", self.deployments), ("nodes", self.nodes), ("usage", self.usage))
 
     @property
