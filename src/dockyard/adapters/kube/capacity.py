@@ -33,7 +33,7 @@ from dockyard.domain.capacity import (
     byte_count,
     label_key,
     millis,
-    requests,
+    requested,
 )
 from dockyard.domain.placement import BUSINESS_LABEL
 
@@ -99,14 +99,10 @@ _NO_ANTI = wire.PodAntiAffinity()
 
 
 def _requests(spec: wire.PodSpec) -> tuple[int, int]:
-    """:func:`~dockyard.domain.capacity.requests` of the decoded spec: only the requests are handed over."""
+    def asked(containers: list[wire.Container] | None) -> list[dict[str, Any] | None]:
+        return [c.resources.requests if c.resources else None for c in containers or ()]
 
-    def plain(containers: list[wire.Container] | None) -> list[dict[str, Any]]:
-        return [
-            {"resources": {"requests": (c.resources.requests if c.resources else None) or {}}} for c in containers or []
-        ]
-
-    return requests({"containers": plain(spec.containers), "initContainers": plain(spec.initContainers)})
+    return requested(asked(spec.containers), asked(spec.initContainers))
 
 
 class NodeIndex:
