@@ -7,7 +7,9 @@ contract); this module says what is watched and what is kept of it:
 - :class:`DeploymentCache`: every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``, as
   :class:`DeploymentRecord` (rollout counters plus the live ``spec`` as plain data, for drift; there
   is one Deployment per group, so keeping the spec is cheap), read with :meth:`DeploymentCache.get`.
-- :class:`ClusterCaches`: both, with the capacity caches (``capacity.py``: nodes, and every pod's
+- :class:`ServiceCache`: every Service labelled ``app.kubernetes.io/managed-by=dockyard``, by name
+  only: whether a group's Service exists, so a deploy need not delete one that does not.
+- :class:`ClusterCaches`: these, with the capacity caches (``capacity.py``: nodes, and every pod's
   usage), run together for one cluster.
 While disconnected a cache's ``stale`` is True and its last known records stay readable.
 """
@@ -15,6 +17,7 @@ While disconnected a cache's ``stale`` is True and its last known records stay r
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +35,7 @@ __all__ = [
     "PodCache",
     "PodIndex",
     "PodRecord",
+    "ServiceCache",
     "running",
     "slim",
     "slim_deployment",
@@ -229,17 +233,63 @@ class DeploymentCache(WatchCache[wire.Deployment, DeploymentRecord, DeploymentIn
         return self._index.get(namespace, name)
 
 
+def slim_name(obj: wire.Named) -> tuple[str, str]:
+    """An object's (namespace, name)."""
+    meta = obj.metadata or wire.NO_META
+    return sys.intern(meta.namespace or ""), meta.name or ""
+
+
+class NameIndex:
+    """Objects by (namespace, name), nothing else; pure in-memory bookkeeping."""
+
+    def __init__(self) -> None:
+        self._names: set[tuple[str, str]] = set()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def put(self, record: tuple[str, str]) -> None:
+        self._names.add(record)
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._names.discard((namespace, name))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names
+
+
+class ServiceCache(WatchCache[wire.Named, tuple[str, str], NameIndex]):
+    """Every Service labelled ``app.kubernetes.io/managed-by=dockyard``, by name only."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        super().__init__(
+            cluster, path="/api/v1/services", wire_type=wire.Named, labels=MANAGED_BY, slim=slim_name, index=NameIndex
+        )
+
+    def exists(self, namespace: str, name: str) -> bool | None:
+        """Whether the Service exists, as last seen; ``None`` while the cache cannot tell (not connected)."""
+        return (namespace, name) in self._index if self.connected else None
+
+
 class ClusterCaches:
-    """One cluster's watch caches, run together: :attr:`pods`, :attr:`deployments`, :attr:`nodes`, :attr:`usage`."""
+    """One cluster's watch caches, run together: :attr:`pods`, :attr:`deployments`, :attr:`services`,
+    :attr:`nodes`, :attr:`usage`."""
 
     def __init__(self, cluster: KubeCluster) -> None:
         self.pods = PodCache(cluster)
         self.deployments = DeploymentCache(cluster)
+        self.services = ServiceCache(cluster)
         self.nodes = NodeCache(cluster)
         self.usage = UsageCache(cluster)
 
     def _all(self) -> tuple[tuple[str, WatchCache[Any, Any, Any]], ...]:
-        return (("pods", self.pods), ("deployments", self.deployments), ("nodes", self.nodes), ("usage", self.usage))
+        return (
+            ("pods", self.pods),
+            ("deployments", self.deployments),
+            ("services", self.services),
+            ("nodes", self.nodes),
+            ("usage", self.usage),
+        )
 
     @property
     def stale(self) -> bool:
