@@ -155,3 +155,13 @@ async def test_a_hundred_groups_deployed_at_once_send_fewer_requests_than_kubect
 
 def test_the_fake_client_is_a_real_client() -> None:
     assert isinstance(FakeApiServer().client(), KubeCluster)
+
+
+async def test_deleting_the_namespace_through_the_client_forgets_what_was_in_it(api: FakeApiServer) -> None:
+    async with api.client() as kube:
+        await apply_version(kube, plan("g1", 1), BOX)
+        await kube.delete("v1", "Namespace", "shop")
+        api.take()
+        await apply_version(kube, plan("g1", 2, current=1), BOX, service=False)
+        sent = api.take()
+        assert (sent["create namespaces"], sent["apply limitranges"], sent["apply configmaps"]) == (1, 1, 1)

@@ -249,6 +249,8 @@ class KubeCluster:
         except KubeError:
             self._applied.forget(namespace or name)
             raise
+        if kind == "Namespace":
+            self._applied.forget(name)  # what was in it goes with it
         self._applied.put_absent((api_version, kind, namespace or "", name))
         return gone
 
