@@ -123,9 +123,15 @@ def pod_changes(kubectl: Path, kubeconfig: Path) -> int:
 
 
 def wait_pods(
-    server: DockyardServer, kubeconfig: Path, wanted: list[tuple[str, int]], pods: int, max_wait: float
+    server: DockyardServer,
+    kubeconfig: Path,
+    wanted: list[tuple[str, int]],
+    pods: int,
+    max_wait: float,
+    give_up: float | None = None,
 ) -> tuple[float, int, int, list[str]]:
-    """Wait for every pod Ready, or for ``max_wait`` and every pod existing: (seconds, existing, ready, samples)."""
+    """Wait for every pod Ready, or for ``max_wait`` and every pod existing, or for ``give_up`` whatever
+    exists: (seconds, existing, ready, samples)."""
     start = time.monotonic()
     samples: list[str] = []
     last_sample = -60.0
@@ -136,7 +142,7 @@ def wait_pods(
             last_sample = elapsed
             samples.append(f"{ready:,} at {elapsed:.0f} s")
             print(f"  {elapsed:6.0f}s  {existing} pods exist, {ready} Ready (load {load()})", flush=True)
-        if ready >= pods or (existing >= pods and elapsed > max_wait):
+        if ready >= pods or (existing >= pods and elapsed > max_wait) or (give_up and elapsed > give_up):
             return elapsed, existing, ready, samples
         time.sleep(10)
 
@@ -191,6 +197,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=300)
     parser.add_argument("--kubectl-reads", type=int, default=30)
     parser.add_argument("--max-wait", type=float, default=1500, help="stop waiting for Ready after this (s)")
+    parser.add_argument("--give-up", type=float, default=None, help="stop waiting after this (s), whatever exists")
     parser.add_argument("--no-restart", action="store_true")
     args = parser.parse_args()
     stop_on_sigterm()
@@ -209,7 +216,9 @@ def main() -> None:
         cpu_start, changes_start = cpu_seconds(server.pid), pod_changes(kubectl, layout.kubeconfig)
         deploy_all(server, wanted)
         print(f"{len(wanted)} deploys accepted in {time.monotonic() - start:.1f}s", flush=True)
-        waited, existing, ready, progress = wait_pods(server, layout.kubeconfig, wanted, args.pods, args.max_wait)
+        waited, existing, ready, progress = wait_pods(
+            server, layout.kubeconfig, wanted, args.pods, args.max_wait, args.give_up
+        )
         print(f"{existing} pods exist, {ready} Ready after {waited:.0f}s", flush=True)
         cpu_used = cpu_seconds(server.pid) - cpu_start
         changes = pod_changes(kubectl, layout.kubeconfig) - changes_start
@@ -227,7 +236,7 @@ def main() -> None:
         with server.client() as api:
             in_cache, ready_in_cache = cached(api, wanted)
         load_after = load()
-        restarted = None if args.no_restart else restart(server, wanted, args.pods)
+        restarted = None if args.no_restart else restart(server, wanted, existing)
     except BaseException:
         if server.log.exists():
             print("".join(server.log.read_text().splitlines(keepends=True)[-30:]), file=sys.stderr)
