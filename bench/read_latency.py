@@ -269,8 +269,8 @@ def main() -> None:
     print("|---|---|---|")
     for name, samples in (
         ("`GET /healthz` (no token, no database)", health_samples),
-        ("`GET /api/v1/users/me` (token check: one database read)", me_samples),
-        ("`GET …/instances` (token check, group read, cache)", api_samples),
+        ("`GET /api/v1/users/me` (token check: a cached caller, one counter read)", me_samples),
+        ("`GET …/instances` (token check, group, watch cache)", api_samples),
     ):
         p50, p99 = _percentiles(samples)
         print(f"| {name} | {p50 * 1e3:.2f} ms | {p99 * 1e3:.2f} ms |")
