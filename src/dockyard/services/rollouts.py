@@ -50,6 +50,7 @@ from dockyard.services.platform import Platform
 DEFAULT_DEADLINE = 300
 DELETE_DEADLINE = 120
 _POLL = 0.5
+_CACHE_LAG = 1.0  # seconds a connected watch cache is given to see a write before the apiserver is asked
 _REPLACE_TRIES = 5
 
 
@@ -256,22 +257,28 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
 
 async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
     """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
-    ``generation``); else, or while the watch is down, as the apiserver answers."""
-    record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
-    if record is not None and record.generation >= generation and platform.live.connection(plan.cluster).connected:
-        return rollout(
-            {
-                "metadata": {"generation": record.generation},
-                "spec": record.spec,
-                "status": {
-                    "observedGeneration": record.observed_generation,
-                    "replicas": record.total,
-                    "updatedReplicas": record.updated,
-                    "readyReplicas": record.ready,
-                    "availableReplicas": record.available,
-                },
-            }
-        )
+    ``generation``; a connected cache is given :data:`_CACHE_LAG` seconds to see it, since a write
+    reaches it a few milliseconds later); else, or while the watch is down, as the apiserver answers."""
+    until = time.monotonic() + _CACHE_LAG
+    while platform.live.connection(plan.cluster).connected:
+        record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
+        if record is not None and record.generation >= generation:
+            return rollout(
+                {
+                    "metadata": {"generation": record.generation},
+                    "spec": record.spec,
+                    "status": {
+                        "observedGeneration": record.observed_generation,
+                        "replicas": record.total,
+                        "updatedReplicas": record.updated,
+                        "readyReplicas": record.ready,
+                        "availableReplicas": record.available,
+                    },
+                }
+            )
+        if time.monotonic() >= until:
+            break
+        await asyncio.sleep(_CACHE_LAG / 20)
     return rollout(await _deployment(kube, plan.ref))
 
 
