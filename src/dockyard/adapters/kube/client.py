@@ -106,7 +106,7 @@ class KubeCluster:
 
     @property
     def client(self) -> AsyncClient:
-        """The lightkube client: for this package's other modules (watch caches) only."""
+        """The lightkube client, for what this class does not offer (benches, tests)."""
         return self._client
 
     async def aclose(self) -> None:
