@@ -6,21 +6,23 @@ The server URL is ``--server``, else ``$DOCKYARD_SERVER``, else ``server:`` in t
 token, or an access token with its refresh token, renewed when the server answers 401), else, for a
 server on this machine, the first admin's token file that the server wrote (readable by its owner only).
 Saved credentials are only ever sent to the server they were saved for.
+
+Requests go through a :class:`~dockyard.cli.transport.Transport` (standard library ``http.client``,
+one kept-alive connection per client); unit tests give a fake one.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, urlencode, urlparse
+
+from dockyard.cli.transport import HttpTransport, Response, TransportError
 
 if TYPE_CHECKING:
-    import ssl
-
-    import httpx
+    from dockyard.cli.transport import Transport
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 
@@ -86,7 +88,21 @@ def _local_admin_token() -> str:
 
 
 class Client:
-    def __init__(self, server: str | None = None, token: str | None = None, *, timeout: float = 30.0) -> None:
+    """JSON requests to one Dockyard server as one user.
+
+    ``request`` answers the decoded JSON (``None`` for an empty body) or raises :class:`ApiError`: with
+    the server's message (and the field it names) for a 4xx/5xx answer, with status 0 when the server
+    cannot be reached. A 401 with a saved session is answered by renewing it once and sending the
+    request again. ``transport``: where requests go (default: an :class:`HttpTransport` to the server)."""
+
+    def __init__(
+        self,
+        server: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: Transport | None = None,
+    ) -> None:
         config = read_cli_config()
         self.server = (server or os.environ.get("DOCKYARD_SERVER") or config.get("server") or DEFAULT_SERVER).rstrip(
             "/"
@@ -99,46 +115,49 @@ class Client:
             token, self._refresh_token = self._saved["access_token"], self._saved.get("refresh_token", "")
         if not token and urlparse(self.server).hostname in ("127.0.0.1", "localhost", "::1"):
             token = _local_admin_token()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        _httpx = _import_httpx()
-        self._http: httpx.Client = _httpx.Client(
-            base_url=self.server, headers=headers, timeout=timeout, verify=_tls_context(self.server)
-        )
+        self._headers = {"Accept": "application/json", "User-Agent": "dockyard-cli"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._transport: Transport = transport or HttpTransport(self.server, timeout=timeout)
 
-    def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
+    def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None) -> Response:
+        headers = self._headers
+        body = None
+        if json_body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+            body = json.dumps(json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        target = f"{path}?{query(params)}" if params else path
         try:
-            return self._http.request(method, path, json=json, params=params)
-        except _import_httpx().HTTPError as e:
-            raise ApiError(0, f"cannot reach the Dockyard server at {self.server}: {type(e).__name__}") from e
+            return self._transport.send(method, target, headers, body)
+        except TransportError as e:
+            raise ApiError(0, f"cannot reach the Dockyard server at {self.server}: {e}") from e
 
     def _renew(self) -> bool:
         """Trade the saved refresh token for a new pair and save it; False if the server refuses."""
         response = self._send("POST", "/api/v1/login/refresh", {"refresh_token": self._refresh_token}, None)
         self._refresh_token = ""
-        if response.status_code != 200:
+        if response.status != 200:
             return False
-        pair = response.json()
+        pair = json.loads(response.body)
         write_cli_config(
             self.server,
             user=self._saved.get("user", ""),
             access_token=pair["access_token"],
             refresh_token=pair["refresh_token"],
         )
-        self._http.headers["Authorization"] = f"Bearer {pair['access_token']}"
+        self._headers["Authorization"] = f"Bearer {pair['access_token']}"
         return True
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         response = self._send(method, path, json, params)
-        if response.status_code == 401 and self._refresh_token and self._renew():
+        if response.status == 401 and self._refresh_token and self._renew():
             response = self._send(method, path, json, params)
-        if response.status_code >= 400:
-            raise _error(response)
+        if response.status >= 400:
+            raise _error(response, path)
         try:
-            return response.json() if response.content else None
+            return _json(response.body) if response.body else None
         except ValueError as e:
-            raise ApiError(
-                response.status_code, f"{self.server} did not answer with JSON: is it a Dockyard server?"
-            ) from e
+            raise ApiError(response.status, f"{self.server} did not answer with JSON: is it a Dockyard server?") from e
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
@@ -153,48 +172,45 @@ class Client:
         return self.request("DELETE", path)
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
 
-def _import_httpx() -> ModuleType:
-    """httpx, imported when a client is made rather than with this module (so `dockyard --help` and
-    argument errors never pay for it), and without its optional command line: ``httpx/__init__``
-    imports ``httpx._main`` (rich, click, pygments: ~45 ms, a sixth of a client command's start-up)
-    inside ``try/except ImportError``; a ``None`` in ``sys.modules`` makes that import fail for this
-    one import only, and is removed right after so a later ``import httpx._main`` works as usual."""
-    if "httpx" in sys.modules:
-        return sys.modules["httpx"]
-    blocked = "httpx._main" not in sys.modules
-    if blocked:
-        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+def query(params: dict[str, Any]) -> str:
+    """``params`` as a query string, the way httpx wrote it: a list is its key repeated, ``True`` and
+    ``False`` are ``true`` and ``false``, ``None`` is empty, anything else ``str()``."""
+    items = [
+        (key, _text(item))
+        for key, value in params.items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]
+    return urlencode(items)
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
+
+
+def _json(body: bytes) -> Any:
+    # UnicodeDecodeError and JSONDecodeError are both ValueErrors: "did not answer with JSON".
+    return json.loads(body.decode())
+
+
+def _error(response: Response, path: str) -> ApiError:
+    """The server's ``{code, message, details: {field}}`` as an :class:`ApiError`; anything else as
+    the start of its body (or the reason phrase)."""
     try:
-        import httpx
-    finally:
-        if blocked:
-            del sys.modules["httpx._main"]
-    return httpx
-
-
-def _tls_context(server: str) -> ssl.SSLContext | bool:
-    """Certificates checked against the system's CAs for an https server (httpx's default); for a
-    plain http server, a context that trusts no CA at all, so it costs nothing to make (loading the
-    CA bundle is a third of a client command's start-up) and any TLS through it fails closed."""
-    if urlparse(server).scheme != "http":
-        return True
-    import ssl
-
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-def _error(response: httpx.Response) -> ApiError:
-    try:
-        body = response.json()
+        body = _json(response.body)
         if not isinstance(body, dict):
             raise ValueError("not an error body")
         message = str(body.get("message") or body)
-        field = str((body.get("details") or {}).get("field") or "")
+        details = body.get("details")
+        field = str((details.get("field") if isinstance(details, dict) else "") or "")
     except ValueError:
-        message, field = response.text[:200] or response.reason_phrase, ""
-    if response.status_code == 401 and not response.request.url.path.startswith("/api/v1/log"):
+        message, field = response.body.decode(errors="replace")[:200] or response.reason, ""
+    if response.status == 401 and not path.startswith("/api/v1/log"):
         message += "; log in with `dockyard login` or set DOCKYARD_TOKEN"
-    return ApiError(response.status_code, message, field)
+    return ApiError(response.status, message, field)

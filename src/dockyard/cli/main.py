@@ -3,7 +3,8 @@
 Its commands are made when they are used: a click command is built from a typer function by reading
 its signature and type hints (~1 ms a command, 71 of them), and a command module is imported only
 for the command it holds. So `dockyard system list` imports typer and `cli/systems.py` (which
-imports httpx when it makes its client) and builds the four `system` commands; `dockyard --help`
+imports the standard library's ``http.client`` when it sends its first request) and builds the four
+`system` commands; `dockyard --help`
 lists them all. The server, the database, the sandbox package and rich are imported inside the
 commands that use them. `tests/unit/cli/test_startup.py` holds this by the modules imported.
 """

@@ -1,9 +1,11 @@
 """The CLI starts as fast as kubectl: guarded by what gets imported, never by a timer.
 
 Each check runs in a fresh interpreter (this test process has imported the whole server already).
-A client command imports typer, httpx and small modules of its own; the server (FastAPI, uvicorn),
-the database (SQLAlchemy, Alembic, drivers), Kubernetes (lightkube), the sandbox package and the
-server's settings are imported only by the commands that use them (`server`, `up`, `db`, `sandbox`).
+A client command imports typer, the standard library's http.client and small modules of its own (no
+httpx: with httpcore it was half of `system list`'s start-up; no ssl for a plain http server); the
+server (FastAPI, uvicorn), the database (SQLAlchemy, Alembic, drivers), Kubernetes (lightkube), the
+sandbox package and the server's settings are imported only by the commands that use them (`server`,
+`up`, `db`, `sandbox`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,24 +38,33 @@ SERVER_SIDE = (
 )
 ROOT = Path(__file__).resolve().parents[3]
 
-# Runs `dockyard ARGS...` in-process against a one-route HTTP server answering ``[]``, then prints the
-# modules imported (as JSON on the last line).
+# Runs `dockyard ARGS...` in-process against an HTTP server answering ``[]`` to everything, then
+# prints the modules imported (as JSON on the last line).
 _RUN = """
-import http.server, json, sys, threading
+import json, socketserver, sys, threading
 
-class Answer(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"[]"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+served = []
 
-    def log_message(self, *args):
-        pass
+class Answer(socketserver.StreamRequestHandler):
+    # Raw HTTP/1.1 (not http.server, which would import http.client and ssl for the CLI): every
+    # request on the kept-alive connection is answered 200 with the JSON ``[]``.
+    def handle(self):
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            length = 0
+            while line not in (b"\\r\\n", b"\\n", b""):
+                line = self.rfile.readline()
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.rfile.read(length)
+            served.append(1)
+            self.wfile.write(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\n")
+            self.wfile.write(b"Content-Length: 2\\r\\n\\r\\n[]")
 
-server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Answer)
+server.daemon_threads = True
 threading.Thread(target=server.serve_forever, daemon=True).start()
 import os
 os.environ["DOCKYARD_SERVER"] = f"http://127.0.0.1:{server.server_address[1]}"
@@ -65,11 +77,16 @@ except SystemExit as e:
     code = e.code
 else:
     code = 0
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+print(json.dumps({"code": code, "modules": sorted(sys.modules), "requests": len(served)}))
 """
 
 
 def _imported(*args: str, code: str = _RUN, token: bool = True) -> tuple[int, set[str]]:
+    found = _run(*args, code=code, token=token)
+    return found["code"], set(found["modules"])
+
+
+def _run(*args: str, code: str = _RUN, token: bool = True) -> dict[str, Any]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
@@ -82,9 +99,8 @@ def _imported(*args: str, code: str = _RUN, token: bool = True) -> tuple[int, se
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )
-    last = done.stdout.strip().splitlines()[-1]
-    found = json.loads(last)
-    return found["code"], set(found["modules"])
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def _server_side(modules: set[str]) -> list[str]:
@@ -121,13 +137,17 @@ def test_help_imports_nothing_of_the_server(args: list[str]) -> None:
         ["build", "list", "shop/web"],
     ],
 )
-def test_a_client_command_imports_its_http_client_and_nothing_of_the_server(args: list[str]) -> None:
-    code, modules = _imported(*args)
+def test_a_client_command_talks_through_the_standard_library_and_imports_nothing_of_the_server(
+    args: list[str],
+) -> None:
+    found = _run(*args)
+    code, modules = found["code"], set(found["modules"])
     assert code == 0
-    assert "httpx" in modules  # it did talk to the server
+    assert found["requests"] >= 1  # it did talk to the server
     assert _server_side(modules) == []
+    assert not {"httpx", "httpcore", "h11", "anyio"} & modules
+    assert "ssl" not in modules  # a plain http server: no TLS, no CA bundle
     assert "rich" not in modules  # a table written to a pipe is plain text
-    assert "httpx._main" not in modules  # httpx's own command line (rich, click, pygments)
 
 
 def test_the_local_admin_token_is_found_without_the_servers_settings() -> None:
@@ -152,7 +172,21 @@ def test_a_command_imports_only_its_own_command_module() -> None:
         "dockyard.cli.main",
         "dockyard.cli.systems",
         "dockyard.cli.client",
+        "dockyard.cli.transport",
         "dockyard.cli.common",
         "dockyard.cli.errors",
         "dockyard.cli.output",
     }
+
+
+def test_http_client_without_ssl_is_the_clis_own_copy() -> None:
+    """After a command to a plain http server, the rest of the process still gets the whole
+    ``http.client`` (``HTTPSConnection`` included) and urllib its https handler."""
+    after = (
+        "\nimport http, http.client, urllib.request"
+        "\nwhole = [hasattr(http.client, 'HTTPSConnection'), hasattr(urllib.request, 'HTTPSHandler'),"
+        " http.client is sys.modules['http.client']]"
+        "\nprint(json.dumps({'code': 0, 'modules': [str(w) for w in whole]}))"
+    )
+    _, whole = _imported("system", "list", code=_RUN + after)
+    assert whole == {"True"}
