@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.pool import ClusterPool
 from dockyard.adapters.secretbox import SecretBox
+from dockyard.domain.access import Principal
+from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
 from dockyard.services import credentials, keys
+from dockyard.services.generations import GenerationCache
 from dockyard.services.live import LiveState
 from dockyard.settings import Settings
 
@@ -21,6 +24,10 @@ class Platform:
     clusters: ClusterPool
     live: LiveState
     box: SecretBox  # seals and opens secrets at rest (kubeconfigs, secret env values)
+    # Reads kept while the database's generations are unchanged (see services/generations.py):
+    # who holds which bearer token, and groups by (system, application, name).
+    principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
+    groups: GenerationCache[Group] = field(default_factory=GenerationCache)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a release is given a command, so this process's release runners act at once.
