@@ -4,6 +4,8 @@
 
 In-process (ASGI transport, no network), on a fresh SQLite database in a temporary directory:
 
+- ``GET /healthz`` (no token, no database), then ``GET /api/v1/users/me`` and a group's instances
+  (token check, group read, watch cache read: an empty one here) with a personal API token;
 - ``GET /api/v1/systems/{s}/apps/web`` as a member holding 20 role bindings, with a personal API token
   (hash lookup + roles in one joined query) and with a JWT access token (signature check + roles);
 - ``POST …/versions`` (a mutation) with the audit middleware and, on a second app built the same way,
@@ -88,6 +90,14 @@ async def _run(tmp: Path, requests: int, audit: bool) -> dict[str, tuple[float, 
             versions = "/api/v1/systems/s0/apps/web/groups/prod/versions"
             spec = {"spec": {"image": "r/web:1", "flavor": "tiny", "instances": 1}}
             if audit:
+                instances = "/api/v1/systems/s0/apps/web/groups/prod/instances"
+                results["GET /healthz (no token, no database)"] = await _timed(requests, lambda: http.get("/healthz"))
+                results["GET /users/me, API token"] = await _timed(
+                    requests, lambda: http.get("/api/v1/users/me", headers=as_token)
+                )
+                results["GET group's instances, API token"] = await _timed(
+                    requests, lambda: http.get(instances, headers=as_token)
+                )
                 results["GET app, API token"] = await _timed(requests, lambda: http.get(app_path, headers=as_token))
                 results["GET app, JWT access token"] = await _timed(
                     requests, lambda: http.get(app_path, headers=as_jwt)

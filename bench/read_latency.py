@@ -8,6 +8,9 @@ the API: group ``web`` with 10 instances and bulk groups of 500 (the most a grou
 rest, all deploy requests sent at once. The bench waits until every pod is Ready, or until
 ``--max-wait`` seconds have passed and every pod at least exists (then it says so). Then:
 
+- the server's CPU time (utime + stime from /proc) while the pods came up, per 1,000 pod changes the
+  apiserver's watch cache received meanwhile (``apiserver_watch_cache_events_received_total`` of
+  pods; each change reaches the server's two pod watches, the pod cache and the usage cache);
 - ``GET .../groups/web/instances`` ``--reads`` times over one keep-alive connection: p50/p99;
 - ``kubectl get pods -n bench -l dockyard.io/group=web -o json`` ``--kubectl-reads`` times: p50/p99;
 - the server's RSS (VmRSS, VmHWM from /proc) and how many pods its cache holds (the sum of each
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -102,10 +106,32 @@ def cached(api: httpx.Client, wanted: list[tuple[str, int]]) -> tuple[int, int]:
     return total, ready
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pod_changes(kubectl: Path, kubeconfig: Path) -> int:
+    """How many pod events the apiserver's watch cache has received (creations, updates, deletions)."""
+    argv = [str(kubectl), f"--kubeconfig={kubeconfig}", "get", "--raw", "/metrics"]
+    total = 0.0
+    for line in subprocess.run(argv, capture_output=True, text=True, check=True).stdout.splitlines():
+        if line.startswith("apiserver_watch_cache_events_received_total{") and 'resource="pods"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
 def wait_pods(
-    server: DockyardServer, kubeconfig: Path, wanted: list[tuple[str, int]], pods: int, max_wait: float
+    server: DockyardServer,
+    kubeconfig: Path,
+    wanted: list[tuple[str, int]],
+    pods: int,
+    max_wait: float,
+    give_up: float | None = None,
 ) -> tuple[float, int, int, list[str]]:
-    """Wait for every pod Ready, or for ``max_wait`` and every pod existing: (seconds, existing, ready, samples)."""
+    """Wait for every pod Ready, or for ``max_wait`` and every pod existing, or for ``give_up`` whatever
+    exists: (seconds, existing, ready, samples)."""
     start = time.monotonic()
     samples: list[str] = []
     last_sample = -60.0
@@ -116,7 +142,7 @@ def wait_pods(
             last_sample = elapsed
             samples.append(f"{ready:,} at {elapsed:.0f} s")
             print(f"  {elapsed:6.0f}s  {existing} pods exist, {ready} Ready (load {load()})", flush=True)
-        if ready >= pods or (existing >= pods and elapsed > max_wait):
+        if ready >= pods or (existing >= pods and elapsed > max_wait) or (give_up and elapsed > give_up):
             return elapsed, existing, ready, samples
         time.sleep(10)
 
@@ -171,6 +197,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=300)
     parser.add_argument("--kubectl-reads", type=int, default=30)
     parser.add_argument("--max-wait", type=float, default=1500, help="stop waiting for Ready after this (s)")
+    parser.add_argument("--give-up", type=float, default=None, help="stop waiting after this (s), whatever exists")
     parser.add_argument("--no-restart", action="store_true")
     args = parser.parse_args()
     stop_on_sigterm()
@@ -186,10 +213,15 @@ def main() -> None:
         server.start()
         server.register(layout.kubeconfig)
         start = time.monotonic()
+        cpu_start, changes_start = cpu_seconds(server.pid), pod_changes(kubectl, layout.kubeconfig)
         deploy_all(server, wanted)
         print(f"{len(wanted)} deploys accepted in {time.monotonic() - start:.1f}s", flush=True)
-        waited, existing, ready, progress = wait_pods(server, layout.kubeconfig, wanted, args.pods, args.max_wait)
+        waited, existing, ready, progress = wait_pods(
+            server, layout.kubeconfig, wanted, args.pods, args.max_wait, args.give_up
+        )
         print(f"{existing} pods exist, {ready} Ready after {waited:.0f}s", flush=True)
+        cpu_used = cpu_seconds(server.pid) - cpu_start
+        changes = pod_changes(kubectl, layout.kubeconfig) - changes_start
         load_measure = load()
         rss_before = rss_mib(server.pid)
         instances = f"/api/v1/systems/{SYSTEM}/apps/{APP}/groups/{MEASURED}/instances"
@@ -204,7 +236,7 @@ def main() -> None:
         with server.client() as api:
             in_cache, ready_in_cache = cached(api, wanted)
         load_after = load()
-        restarted = None if args.no_restart else restart(server, wanted, args.pods)
+        restarted = None if args.no_restart else restart(server, wanted, existing)
     except BaseException:
         if server.log.exists():
             print("".join(server.log.read_text().splitlines(keepends=True)[-30:]), file=sys.stderr)
@@ -219,6 +251,10 @@ def main() -> None:
     print()
     print(f"pods Ready over time: {', '.join(progress)}; {ready:,} of {existing:,} Ready after {waited:.0f} s")
     print(f"load during reads: {load_measure} → {load_after}; date {time.strftime('%Y-%m-%d')}")
+    print(
+        f"server CPU while the pods came up: {cpu_used:.1f} s over {waited:.0f} s ({cpu_used / waited:.1%} of a core), "
+        f"{changes:,} pod changes: {cpu_used / max(changes, 1) * 1e6:.0f} ms per 1,000 pod changes"
+    )
     print()
     print(f"| instance list of one group (10), cluster with {existing:,} Dockyard pods | p50 | p99 | reads |")
     print("|---|---|---|---|")
@@ -233,8 +269,8 @@ def main() -> None:
     print("|---|---|---|")
     for name, samples in (
         ("`GET /healthz` (no token, no database)", health_samples),
-        ("`GET /api/v1/users/me` (token check: one database read)", me_samples),
-        ("`GET …/instances` (token check, group read, cache)", api_samples),
+        ("`GET /api/v1/users/me` (token check: a cached caller, one counter read)", me_samples),
+        ("`GET …/instances` (token check, group, watch cache)", api_samples),
     ):
         p50, p99 = _percentiles(samples)
         print(f"| {name} | {p50 * 1e3:.2f} ms | {p99 * 1e3:.2f} ms |")

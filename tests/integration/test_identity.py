@@ -275,3 +275,31 @@ async def test_nobody_grants_more_than_they_hold(shop: tuple[httpx.AsyncClient, 
     assert (await http.delete(f"{base}/apps/web", headers=ADMIN)).status_code == 204
     assert {m["user"] for m in (await http.get(f"{base}/members", headers=ADMIN)).json()} == {"dan"}
     assert (await http.get(base, headers=app_owner)).status_code == 404
+
+
+async def test_a_change_on_one_replica_is_refused_on_the_other_at_the_next_request(settings: Settings) -> None:
+    """Two servers on the database, each caching callers while the identity generation holds: a
+    revoked token, a role taken away, a binding gone with its application are seen at once."""
+    async with _server(settings) as (_, one), _server(settings) as (_, other):
+        system = f"shop-{uuid.uuid4().hex[:6]}"
+        await one.post("/api/v1/systems", json={"name": system}, headers=ADMIN)
+        await one.post(f"/api/v1/systems/{system}/apps", json={"name": "web", "repository": "r/web"}, headers=ADMIN)
+        olga = await _user(one, "olga")  # an access token (JWT)
+        made = (await one.post("/api/v1/users/olga/tokens", json={"name": "t"}, headers=ADMIN)).json()
+        token = _as(made["token"])
+        await one.put(f"/api/v1/systems/{system}/members/olga", json={"role": "viewer"}, headers=ADMIN)
+        for caller in (olga, token, olga, token):  # the second round is served from the cache
+            assert (await other.get(f"/api/v1/systems/{system}", headers=caller)).status_code == 200
+
+        assert (await one.delete(f"/api/v1/systems/{system}/members/olga", headers=ADMIN)).status_code == 204
+        for caller in (olga, token):
+            assert (await other.get(f"/api/v1/systems/{system}", headers=caller)).status_code == 404
+        await one.put(f"/api/v1/systems/{system}/apps/web/members/olga", json={"role": "viewer"}, headers=ADMIN)
+        assert (await other.get(f"/api/v1/systems/{system}/apps/web", headers=token)).status_code == 200
+        assert (await one.delete(f"/api/v1/systems/{system}/apps/web", headers=ADMIN)).status_code == 204
+        await one.post(f"/api/v1/systems/{system}/apps", json={"name": "web", "repository": "r/web"}, headers=ADMIN)
+        assert (await other.get(f"/api/v1/systems/{system}/apps/web", headers=token)).status_code == 404
+
+        assert (await one.delete(f"/api/v1/users/me/tokens/{made['id']}", headers=token)).status_code == 204
+        assert (await other.get("/api/v1/users/me", headers=token)).status_code == 401
+        assert (await other.get("/api/v1/users/me", headers=olga)).status_code == 200

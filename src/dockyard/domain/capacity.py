@@ -13,6 +13,7 @@ other label matches no pod here.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -52,11 +53,22 @@ def quantity(text: Any) -> Decimal:
 
 def millis(text: Any) -> int:
     """CPU in millicores, rounded up like the scheduler's ``MilliValue``."""
-    return math.ceil(quantity(text) * 1000)
+    return _millis(text) if isinstance(text, str) else math.ceil(quantity(text) * 1000)
 
 
 def byte_count(text: Any) -> int:
     """Memory in bytes, rounded up like ``Value``."""
+    return _bytes(text) if isinstance(text, str) else math.ceil(quantity(text))
+
+
+# The watch caches read every pod's requests on every event, and a cluster has few distinct ones.
+@functools.lru_cache(maxsize=4096)
+def _millis(text: str) -> int:
+    return math.ceil(quantity(text) * 1000)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bytes(text: str) -> int:
     return math.ceil(quantity(text))
 
 
@@ -172,14 +184,26 @@ class PodShape:
 def requests(pod_spec: Mapping[str, Any]) -> tuple[int, int]:
     """(CPU millis, memory bytes) a pod spec requests: containers summed, or the largest init container."""
 
-    def of(container: Mapping[str, Any]) -> tuple[int, int]:
-        asked = (container.get("resources") or {}).get("requests") or {}
-        return millis(asked.get("cpu")), byte_count(asked.get("memory"))
+    def asked(containers: Any) -> list[Mapping[str, Any] | None]:
+        return [(c.get("resources") or {}).get("requests") for c in containers or ()]
 
-    containers = [of(c) for c in pod_spec.get("containers") or []]
-    inits = [of(c) for c in pod_spec.get("initContainers") or []]
-    cpu, memory = sum(c for c, _ in containers), sum(m for _, m in containers)
-    return max([cpu, *(c for c, _ in inits)]), max([memory, *(m for _, m in inits)])
+    return requested(asked(pod_spec.get("containers")), asked(pod_spec.get("initContainers")))
+
+
+def requested(
+    containers: Iterable[Mapping[str, Any] | None], inits: Iterable[Mapping[str, Any] | None] = ()
+) -> tuple[int, int]:
+    """(CPU millis, memory bytes) of the ``resources.requests`` of a pod's containers and init
+    containers (``None`` for a container that requests nothing): the containers' sum, or the largest
+    init container's where it is larger, as the scheduler counts them."""
+    cpu = memory = 0
+    for asked in containers:
+        if asked:
+            cpu, memory = cpu + millis(asked.get("cpu")), memory + byte_count(asked.get("memory"))
+    for asked in inits:
+        if asked:
+            cpu, memory = max(cpu, millis(asked.get("cpu"))), max(memory, byte_count(asked.get("memory")))
+    return cpu, memory
 
 
 def _match_labels(term: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -95,18 +95,34 @@ def _new_private(path: Path, content: str) -> Path:
 
 
 async def authenticate(platform: Platform, token: str | None) -> Principal:
-    """The caller holding ``token``: a personal API token (``dy_...``) or an access token (JWT)."""
+    """The caller holding ``token``: a personal API token (``dy_...``) or an access token (JWT).
+
+    Each call reads the identity generation; the principal itself comes from the process's cache
+    when nothing about identity changed since it was loaded (see :mod:`dockyard.services.generations`),
+    so a revocation is refused on the next request, here or on any other replica."""
     if not token or len(token) > 4096:
         raise Unauthenticated(_NO_TOKEN)
-    async with platform.db.unit_of_work() as uow:
-        if token.startswith(PREFIX):
-            principal = await uow.identities.principal_of_token(_hash(token), now=dt.datetime.now(dt.UTC))
-        else:
-            user = access_subject(access_key(platform), token)
-            principal = await uow.identities.principal(user) if user else None
-    if principal is None:
+    now = dt.datetime.now(dt.UTC)
+    token_hash, user = (
+        (_hash(token), None) if token.startswith(PREFIX) else ("", access_subject(access_key(platform), token))
+    )
+    if not token_hash and not user:
         raise Unauthenticated(_NO_TOKEN)
-    return principal
+    key = f"token:{token_hash}" if token_hash else f"user:{user}"
+    generation = await platform.db.generation("identity")
+    cached = platform.principals.get(key, generation=generation, now=now)
+    if cached is not None:
+        return cached
+    async with platform.db.unit_of_work() as uow:
+        if token_hash:
+            found = await uow.identities.token_holder(token_hash, now=now)
+        else:
+            principal = await uow.identities.principal(user or "")
+            found = (principal, None) if principal else None
+    if found is None:
+        raise Unauthenticated(_NO_TOKEN)
+    platform.principals.put(key, found[0], generation=generation, until=found[1])
+    return found[0]
 
 
 async def create_user(

@@ -9,8 +9,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockyard.domain.access import Principal
+from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
 from dockyard.services import ports
+from dockyard.services.generations import GenerationCache
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Platform:
     config: Config
     # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
     close: Callable[[], Awaitable[None]] = _nothing
+    # Reads kept while the database's generations are unchanged (see services/generations.py):
+    # who holds which bearer token, and groups by (system, application, name).
+    principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
+    groups: GenerationCache[Group] = field(default_factory=GenerationCache)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a release is given a command, so this process's release runners act at once.

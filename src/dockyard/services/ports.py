@@ -20,6 +20,7 @@ database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -47,8 +48,23 @@ class ClusterClient(Protocol):
     """One cluster's apiserver. Manifests and answers are plain JSON data; a 404 is
     ``ClusterNotFound``, a 409 ``ClusterConflict``, an unreachable apiserver ``ClusterUnavailable``."""
 
-    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result."""
+    async def apply(self, manifest: dict[str, Any], *, remember: bool = False) -> dict[str, Any]:
+        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result. With
+        ``remember``, :meth:`ensure` and :meth:`remembered` know it afterwards."""
+
+    async def ensure(self, manifest: dict[str, Any]) -> bool:
+        """Apply ``manifest`` unless this client applied the very same content a short while ago;
+        True if it was written."""
+
+    async def ensure_absent(self, api_version: str, kind: str, name: str, *, namespace: str) -> bool:
+        """Delete one object unless this client deleted it, or found it absent, a short while ago;
+        True if a delete was sent."""
+
+    def remembered(self, api_version: str, kind: str, name: str, *, namespace: str = "") -> dict[str, Any] | None:
+        """The manifest this client last applied with ``remember`` as that object, if recent (no I/O)."""
+
+    def serialized(self, namespace: str) -> asyncio.Lock:
+        """A lock of this client for ``namespace``: writers of its shared objects take turns."""
 
     async def replace(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Replace the whole object (PUT); with ``metadata.resourceVersion`` set, a concurrent change is
@@ -109,6 +125,10 @@ class LiveView(Protocol):
 
     def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
         """A Deployment as last seen; None if not seen."""
+
+    def service_exists(self, cluster: str, namespace: str, name: str) -> bool | None:
+        """Whether Dockyard's Service ``name`` exists in ``namespace`` as last seen; None while the
+        cluster's Service cache cannot tell."""
 
     def capacity(self, cluster: str) -> Capacity:
         """The cluster's nodes and its pods' usage as last seen."""
@@ -213,6 +233,10 @@ class Database(Protocol):
 
     async def ping(self) -> str:
         """``SELECT 1``: the backend's name; ``DatabaseUnavailable`` if it cannot be reached."""
+
+    async def generation(self, name: str) -> int:
+        """The counter ``name`` (bumped by every change of what it covers: ``identity``, ``model``), read
+        outside any unit of work; ``DatabaseUnavailable`` on failure."""
 
 
 class ClusterRepository(Protocol):
@@ -395,8 +419,8 @@ class Identities(Protocol):
 
     async def set_password(self, name: str, password_hash: str) -> None: ...
 
-    async def principal_of_token(self, token_hash: str, *, now: dt.datetime) -> Principal | None:
-        """The owner of a token that exists, is not revoked and has not expired at ``now``, with its roles."""
+    async def token_holder(self, token_hash: str, *, now: dt.datetime) -> tuple[Principal, dt.datetime | None] | None:
+        """:meth:`principal_of_token` with the token's expiry (``None``: it never expires)."""
 
     async def principal(self, name: str) -> Principal | None:
         """The user ``name`` with its roles; None if there is no such user."""

@@ -49,6 +49,7 @@ from dockyard.services.ports import ClusterClient, SecretBox, UnitOfWork
 DEFAULT_DEADLINE = 300
 DELETE_DEADLINE = 120
 _POLL = 0.5
+_CACHE_LAG = 1.0  # seconds a connected watch cache is given to see a write before the apiserver is asked
 _REPLACE_TRIES = 5
 
 
@@ -221,11 +222,12 @@ async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
-                generation = await _apply(kube, plan, platform.box)
+                service = platform.live.service_exists(plan.cluster, plan.ref.namespace, plan.ref.workload)
+                generation = await apply_version(kube, plan, platform.box, service=service)
                 applied = True
             last = await _observe(platform, kube, plan, generation)
             if last.done and last.version == str(plan.number):
-                if not _needs_baseline(plan.spec):
+                if not _needs_baseline(plan.spec) and (plan.force or not _remembered_without(kube, plan.ref)):
                     # Only now is no pod of an older, baseline version left to be made again.
                     await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
                 return ""
@@ -265,51 +267,70 @@ async def cluster_client(platform: Platform, name: str) -> ClusterClient:
 
 async def _observe(platform: Platform, kube: ClusterClient, plan: Plan, generation: int) -> Rollout:
     """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
-    ``generation``); else, or while the watch is down, as the apiserver answers."""
-    record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
-    if record is not None and record.generation >= generation and platform.live.connection(plan.cluster).connected:
-        return rollout(
-            {
-                "metadata": {"generation": record.generation},
-                "spec": record.spec,
-                "status": {
-                    "observedGeneration": record.observed_generation,
-                    "replicas": record.total,
-                    "updatedReplicas": record.updated,
-                    "readyReplicas": record.ready,
-                    "availableReplicas": record.available,
-                },
-            }
-        )
+    ``generation``; a connected cache is given :data:`_CACHE_LAG` seconds to see it, since a write
+    reaches it a few milliseconds later); else, or while the watch is down, as the apiserver answers."""
+    until = time.monotonic() + _CACHE_LAG
+    while platform.live.connection(plan.cluster).connected:
+        record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
+        if record is not None and record.generation >= generation:
+            return rollout(
+                {
+                    "metadata": {"generation": record.generation},
+                    "spec": record.spec,
+                    "status": {
+                        "observedGeneration": record.observed_generation,
+                        "replicas": record.total,
+                        "updatedReplicas": record.updated,
+                        "readyReplicas": record.ready,
+                        "availableReplicas": record.available,
+                    },
+                }
+            )
+        if time.monotonic() >= until:
+            break
+        await asyncio.sleep(_CACHE_LAG / 20)
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def _apply(kube: ClusterClient, plan: Plan, box: SecretBox) -> int:
+async def apply_version(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None = None) -> int:
     """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
     then the version's (ServiceAccount, ConfigMap and Secret before the Deployment, whose pods name
     and use them); returns the Deployment's generation after it (0 when nothing was written because
     the version already runs). Secret env values are opened only here, to render the version's
-    Secret, and dropped with the rendered objects."""
+    Secret, and dropped with the rendered objects.
+
+    Writes that would change nothing are left out, but never by a reconcile, which writes
+    everything: the namespace, the system's objects and the application's ServiceAccount when the
+    client wrote the same content in the last :data:`~dockyard.adapters.kube.client.REMEMBER`
+    seconds (one deploy per system and process writes them, the others find them remembered);
+    the Service of a version without ports is deleted only when ``service`` (whether the Service
+    cache has it) is not ``False``. A 404 on the way (the namespace deleted meanwhile: the client
+    then forgets what it wrote there) starts the whole apply once more, writing everything.
+    """
+    try:
+        return await _apply_once(kube, plan, box, service=service, trust=not plan.force)
+    except ClusterNotFound:
+        return await _apply_once(kube, plan, box, service=None, trust=False)
+
+
+async def _apply_once(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None, trust: bool) -> int:
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
         if live.version == str(plan.number):
             return 0  # already there: no write at all
-    if _needs_baseline(plan.spec):
-        await _write_namespace(kube, plan.ref, lambda groups: groups | {plan.ref.workload}, deploying=True)
-    else:
-        await _write_namespace(kube, plan.ref, lambda groups: groups, deploying=True)
-    system = system_objects(plan.ref, plan.quota)
-    for manifest in system:
-        await kube.apply(manifest)
-    if not any(o["kind"] == "ResourceQuota" for o in system):
-        await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=plan.ref.namespace)
-    if plan.spec.placement and plan.spec.placement.priority:
-        for priority_class in priority_classes():  # cluster-wide, the same for every system
-            await kube.apply(priority_class)
     objects = render(plan.ref, plan.number, plan.spec, {name: box.open(v.token) for name, v in plan.spec.secret_env})
+    shared = [o for o in objects if o["kind"] == "ServiceAccount"]  # the application's, for all its groups
+    async with kube.serialized(plan.ref.namespace):  # the system's deploys in this process take turns here
+        await _write_system(kube, plan, trust=trust)
+        if plan.spec.placement and plan.spec.placement.priority:
+            shared += priority_classes()  # cluster-wide, the same for every system
+        for manifest in shared:
+            await (kube.ensure(manifest) if trust else kube.apply(manifest, remember=True))
     generation = 0
     for manifest in objects:
+        if manifest["kind"] == "ServiceAccount":
+            continue
         applied = await kube.apply(manifest)
         if manifest["kind"] == "Deployment":
             generation = int(applied.get("metadata", {}).get("generation") or 0)
@@ -317,10 +338,35 @@ async def _apply(kube: ClusterClient, plan: Plan, box: SecretBox) -> int:
         generation = (
             await _replace_if_drifted(kube, plan, next(o for o in objects if o["kind"] == "Deployment")) or generation
         )
-    if not any(o["kind"] == "Service" for o in objects):
+    if not any(o["kind"] == "Service" for o in objects) and (service is not False or not trust):
         # A version without ports has no Service: the one an older version had must go.
         await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
     return generation
+
+
+async def _write_system(kube: ClusterClient, plan: Plan, *, trust: bool) -> None:
+    """The namespace and the system's objects; with ``trust``, only what the client does not
+    remember having written (see :func:`apply_version`)."""
+    ref = plan.ref
+    if _needs_baseline(plan.spec):
+        await _write_namespace(kube, ref, lambda groups: groups | {ref.workload}, deploying=True)
+    elif not (trust and _remembered_without(kube, ref)):
+        await _write_namespace(kube, ref, lambda groups: groups, deploying=True)
+    system = system_objects(ref, plan.quota)
+    for manifest in system:
+        await (kube.ensure(manifest) if trust else kube.apply(manifest, remember=True))
+    if not any(o["kind"] == "ResourceQuota" for o in system):
+        if trust:
+            await kube.ensure_absent("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=ref.namespace)
+        else:
+            await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=ref.namespace)
+
+
+def _remembered_without(kube: ClusterClient, ref: GroupRef) -> bool:
+    """Whether the client wrote the system's namespace lately, recording that the group does not
+    need ``baseline`` (so, for a group that does not, there is nothing to write)."""
+    known = kube.remembered("v1", "Namespace", ref.namespace)
+    return known is not None and ref.workload not in baseline_groups(known)
 
 
 def _needs_baseline(spec: VersionSpec | None) -> bool:
@@ -363,7 +409,7 @@ async def _write_namespace(
         manifest = namespace(ref, wanted)
         manifest["metadata"]["resourceVersion"] = found["metadata"]["resourceVersion"]
         try:
-            await kube.apply(manifest)
+            await kube.apply(manifest, remember=True)
             return
         except ClusterConflict:
             continue  # another operation wrote it meanwhile: read again

@@ -137,9 +137,14 @@ async def group_status(
 
 
 async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
+    """The group as recorded, from the process's cache while the model generation is unchanged."""
     authorize(by, "read", system, app)
-    async with platform.db.unit_of_work() as uow:
-        found = await uow.model.group(system, app, group)
+    generation = await platform.db.generation("model")
+    found = platform.groups.get((system, app, group), generation=generation)
     if found is None:
-        raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        async with platform.db.unit_of_work() as uow:
+            found = await uow.model.group(system, app, group)
+        if found is None:
+            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        platform.groups.put((system, app, group), found, generation=generation)
     return found

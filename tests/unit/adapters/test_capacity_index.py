@@ -2,18 +2,26 @@
 
 import tracemalloc
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from lightkube import codecs
+import msgspec
 
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.capacity import NodeIndex, UsageIndex, slim_node, slim_usage
 from dockyard.domain.capacity import Taint, Usage
 
 GI = 1024**3
+T = TypeVar("T")
 
 
-def _node(name: str, **spec: Any) -> Any:
-    return codecs.from_dict(
+def _decoded(kind: type[T], obj: dict[str, Any]) -> T:
+    """An object as the apiserver sends it, decoded as the cache decodes it."""
+    return msgspec.json.decode(msgspec.json.encode(obj), type=kind)
+
+
+def _node(name: str, **spec: Any) -> wire.Node:
+    return _decoded(
+        wire.Node,
         {
             "apiVersion": "v1",
             "kind": "Node",
@@ -26,12 +34,13 @@ def _node(name: str, **spec: Any) -> Any:
                 "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110"},
                 "conditions": [{"type": "Ready", "status": "True"}],
             },
-        }
+        },
     )
 
 
-def _pod(name: str, node: str = "n1", **spec: Any) -> Any:
-    return codecs.from_dict(
+def _pod(name: str, node: str = "n1", **spec: Any) -> wire.Pod:
+    return _decoded(
+        wire.Pod,
         {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -51,7 +60,7 @@ def _pod(name: str, node: str = "n1", **spec: Any) -> Any:
                 **spec,
             },
             "status": {"phase": "Running"},
-        }
+        },
     )
 
 

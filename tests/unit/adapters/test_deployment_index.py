@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from lightkube import codecs
+import msgspec
 
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.watch import DeploymentIndex, DeploymentRecord, slim_deployment
 from dockyard.domain.render import GroupRef, render
 from dockyard.domain.versions import parse_spec
@@ -14,10 +15,10 @@ RENDERED = next(
 )
 
 
-def _deployment(name: str = "web-prod", **status: Any) -> Any:
+def _deployment(name: str = "web-prod", **status: Any) -> wire.Deployment:
     manifest = dict(RENDERED)
     manifest["metadata"] = {**manifest["metadata"], "name": name, "generation": 7}
-    return codecs.from_dict({**manifest, "status": status})
+    return msgspec.json.decode(msgspec.json.encode({**manifest, "status": status}), type=wire.Deployment)
 
 
 def test_slim_keeps_the_rollout_counters_and_the_spec_as_plain_data() -> None:

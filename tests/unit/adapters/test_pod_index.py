@@ -3,43 +3,47 @@
 import tracemalloc
 from typing import Any
 
-from lightkube import codecs
+import msgspec
 
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.watch import PodIndex, PodRecord, slim
 
 
-def _pod(name: str, *, group: str = "prod", ready: bool = True, **status: Any) -> Any:
-    return codecs.from_dict(
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": name,
-                "namespace": "shop",
-                "uid": f"uid-{name}",
-                "creationTimestamp": "2026-11-23T00:00:00Z",
-                "labels": {"dockyard.io/app": "web", "dockyard.io/group": group, "dockyard.io/version": "3"},
-            },
-            "spec": {"nodeName": "idc-a-amd-0001", "containers": [{"name": "app", "image": "web:3"}]},
-            "status": {
-                "phase": "Running",
-                "podIP": "10.128.0.5",
-                "hostIP": "127.0.0.1",
-                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-                "containerStatuses": [
-                    {
-                        "name": "app",
-                        "image": "web:3",
-                        "imageID": "",
-                        "ready": ready,
-                        "restartCount": 2,
-                        "state": {"running": {}},
-                    }
-                ],
-                **status,
-            },
-        }
-    )
+def _pod(name: str, *, group: str = "prod", ready: bool = True, **status: Any) -> wire.Pod:
+    """A pod as the apiserver sends it, decoded as the cache decodes it."""
+    return msgspec.json.decode(msgspec.json.encode(_pod_json(name, group=group, ready=ready, **status)), type=wire.Pod)
+
+
+def _pod_json(name: str, *, group: str = "prod", ready: bool = True, **status: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "shop",
+            "uid": f"uid-{name}",
+            "creationTimestamp": "2026-11-23T00:00:00Z",
+            "labels": {"dockyard.io/app": "web", "dockyard.io/group": group, "dockyard.io/version": "3"},
+        },
+        "spec": {"nodeName": "idc-a-amd-0001", "containers": [{"name": "app", "image": "web:3"}]},
+        "status": {
+            "phase": "Running",
+            "podIP": "10.128.0.5",
+            "hostIP": "127.0.0.1",
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": [
+                {
+                    "name": "app",
+                    "image": "web:3",
+                    "imageID": "",
+                    "ready": ready,
+                    "restartCount": 2,
+                    "state": {"running": {}},
+                }
+            ],
+            **status,
+        },
+    }
 
 
 def test_slim_keeps_what_an_instance_list_shows() -> None:

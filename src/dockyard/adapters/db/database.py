@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,7 @@ from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.sessions import Sessions
+from dockyard.adapters.db.tables import GenerationRow
 
 
 class UnitOfWork:
@@ -50,12 +52,23 @@ class Database:
         self.url = url
         self._engine = db_engine.make_engine(url)
         self._sessions = db_engine.session_factory(self._engine)
+        self._generation = select(GenerationRow.value).where(GenerationRow.name == bindparam("name"))
 
     async def upgrade(self) -> None:
         await migrate.upgrade(self._engine)
 
     async def ping(self) -> str:
         return await db_engine.ping(self._engine)
+
+    async def generation(self, name: str) -> int:
+        """The counter ``name`` of the ``generations`` table (see :class:`~.tables.GenerationRow`), in
+        one primary-key read outside any unit of work; :class:`DatabaseUnavailableError` on failure."""
+        try:
+            async with self._engine.connect() as conn:
+                value = await conn.scalar(self._generation, {"name": name})
+        except (SQLAlchemyError, OSError) as e:
+            raise DatabaseUnavailableError(f"{type(e).__name__} while talking to the database") from e
+        return int(value or 0)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:

@@ -43,6 +43,11 @@ class Identities:
 
     async def principal_of_token(self, token_hash: str, *, now: dt.datetime) -> Principal | None:
         """The owner of a token that exists, is not revoked and has not expired at ``now``, with its roles."""
+        found = await self.token_holder(token_hash, now=now)
+        return found[0] if found else None
+
+    async def token_holder(self, token_hash: str, *, now: dt.datetime) -> tuple[Principal, dt.datetime | None] | None:
+        """:meth:`principal_of_token` with the token's expiry (``None``: it never expires)."""
         query = _with_roles(
             select(UserRow.name, UserRow.admin, TokenRow.expires_at, TokenRow.revoked_at).join(
                 TokenRow, TokenRow.user_id == UserRow.id
@@ -51,7 +56,7 @@ class Identities:
         rows = (await self._session.execute(query)).all()
         if not rows or rows[0].revoked_at is not None or (rows[0].expires_at is not None and rows[0].expires_at <= now):
             return None
-        return _principal(rows)
+        return _principal(rows), rows[0].expires_at
 
     async def principal(self, name: str) -> Principal | None:
         """The user ``name`` with its roles; None if there is no such user."""

@@ -398,3 +398,15 @@ class AppCpuModelRow(Base):
     app: Mapped[str] = mapped_column(String(63), primary_key=True)
     cpu_model: Mapped[str] = mapped_column(String(63))
     chosen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class GenerationRow(Base):
+    """A counter bumped by database triggers, within the writing transaction, whenever a table it
+    covers changes (migration 0014): ``identity`` for users, API tokens and role bindings, ``model``
+    for systems, applications, groups, where they run and clusters. A process that cached what it
+    read at generation N knows it is still current while the counter reads N."""
+
+    __tablename__ = "generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -18,9 +18,7 @@ from collections.abc import Collection, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
-from lightkube import operators
-from lightkube.resources.core_v1 import Node, Pod
-
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache
 from dockyard.domain.capacity import (
@@ -35,7 +33,7 @@ from dockyard.domain.capacity import (
     byte_count,
     label_key,
     millis,
-    requests,
+    requested,
 )
 from dockyard.domain.placement import BUSINESS_LABEL
 
@@ -49,12 +47,12 @@ def _shared(value: Any) -> Any:
     return _SHARED.setdefault(value, value)
 
 
-def slim_node(node: Any) -> NodeInfo:
-    """A :class:`NodeInfo` of a lightkube Node."""
-    meta, spec, status = node.metadata, node.spec, node.status
+def slim_node(node: wire.Node) -> NodeInfo:
+    """A :class:`NodeInfo` of a node's JSON as decoded into :class:`~dockyard.adapters.kube.wire.Node`."""
+    meta, spec, status = node.metadata or wire.NO_META, node.spec, node.status
     labels = meta.labels or {}
     kept = tuple((sys.intern(k), sys.intern(labels[k])) for k in NODE_LABELS if k in labels)
-    taints = tuple(Taint(t.key, t.value or "", t.effect) for t in (spec.taints if spec else None) or [])
+    taints = tuple(Taint(t.key or "", t.value or "", t.effect or "") for t in (spec.taints if spec else None) or [])
     allocatable = (status.allocatable if status else None) or {}
     conditions = (status.conditions if status else None) or []
     return NodeInfo(
@@ -69,33 +67,42 @@ def slim_node(node: Any) -> NodeInfo:
     )
 
 
-def slim_usage(pod: Any) -> Usage:
-    """A :class:`Usage` of a lightkube Pod."""
-    meta, spec, status = pod.metadata, pod.spec, pod.status
+def slim_usage(pod: wire.Pod) -> Usage:
+    """A :class:`Usage` of a pod's JSON as decoded into :class:`~dockyard.adapters.kube.wire.Pod`."""
+    meta, spec, status = pod.metadata or wire.NO_META, pod.spec or _NO_SPEC, pod.status
     labels = meta.labels or {}
-    plain = spec.to_dict() if spec else {}
-    cpu, memory = requests(plain)
+    cpu, memory = _requests(spec)
     anti = None
-    terms = ((plain.get("affinity") or {}).get("podAntiAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    ) or []
-    for term in terms:
-        if term.get("topologyKey") == HOSTNAME_LABEL:
-            anti = _shared(tuple(sorted(((term.get("labelSelector") or {}).get("matchLabels") or {}).items())))
+    terms = (spec.affinity.podAntiAffinity if spec.affinity else None) or _NO_ANTI
+    for term in terms.requiredDuringSchedulingIgnoredDuringExecution or []:
+        if term.topologyKey == HOSTNAME_LABEL:
+            matched = (term.labelSelector.matchLabels if term.labelSelector else None) or {}
+            anti = _shared(tuple(sorted(matched.items())))
     return Usage(
         namespace=sys.intern(meta.namespace or ""),
         name=meta.name or "",
-        node=sys.intern((spec.nodeName if spec else None) or ""),
+        node=sys.intern(spec.nodeName or ""),
         phase=sys.intern((status.phase if status else None) or "Pending"),
         cpu_millis=cpu,
         memory=memory,
-        priority=(spec.priority if spec else None) or 0,
+        priority=spec.priority or 0,
         app=sys.intern(labels.get(APP_LABEL, "")),
         group=sys.intern(labels.get(GROUP_LABEL, "")),
         business=sys.intern(labels.get(BUSINESS_LABEL, "")),
         anti=anti,
         deleting=meta.deletionTimestamp is not None,
     )
+
+
+_NO_SPEC = wire.PodSpec()
+_NO_ANTI = wire.PodAntiAffinity()
+
+
+def _requests(spec: wire.PodSpec) -> tuple[int, int]:
+    def asked(containers: list[wire.Container] | None) -> list[dict[str, Any] | None]:
+        return [c.resources.requests if c.resources else None for c in containers or ()]
+
+    return requested(asked(spec.containers), asked(spec.initContainers))
 
 
 class NodeIndex:
@@ -192,22 +199,29 @@ class UsageIndex:
         return iter(self._by_name.values())
 
 
-class NodeCache(WatchCache[NodeInfo, NodeIndex]):
+class NodeCache(WatchCache[wire.Node, NodeInfo, NodeIndex]):
     """Every node of the cluster."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        super().__init__(cluster, resource=Node, labels={}, slim=slim_node, index=NodeIndex)
+        super().__init__(cluster, path="/api/v1/nodes", wire_type=wire.Node, labels={}, slim=slim_node, index=NodeIndex)
 
     def all(self) -> list[NodeInfo]:
         return self._index.all()
 
 
-class UsageCache(WatchCache[Usage, UsageIndex]):
+class UsageCache(WatchCache[wire.Pod, Usage, UsageIndex]):
     """Every pod of the cluster that is not terminated, by node."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        ended = {"status.phase": operators.not_in(["Succeeded", "Failed"])}
-        super().__init__(cluster, resource=Pod, labels={}, slim=slim_usage, index=UsageIndex, fields=ended)
+        super().__init__(
+            cluster,
+            path="/api/v1/pods",
+            wire_type=wire.Pod,
+            labels={},
+            slim=slim_usage,
+            index=UsageIndex,
+            fields="status.phase!=Succeeded,status.phase!=Failed",
+        )
 
     @property
     def index(self) -> UsageIndex:

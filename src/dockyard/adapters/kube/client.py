@@ -3,6 +3,11 @@
 Contract: every method raises only :mod:`dockyard.adapters.kube.errors`; objects go in and come out as
 plain ``dict`` manifests, so callers need not import lightkube. Writes use server-side apply under the
 field manager ``dockyard`` unless they are creations of objects whose status matters (fake nodes).
+
+A client remembers what it applied with :meth:`KubeCluster.ensure` (and deleted with
+:meth:`KubeCluster.ensure_absent`) for :data:`REMEMBER` seconds (see :mod:`.applied`), so writing the
+same content again within that time sends nothing; any error about an object of a namespace makes it
+forget everything of that namespace.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +31,7 @@ from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ConfigError, LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
 
+from dockyard.adapters.kube.applied import ABSENT, Applied, digest, key_of
 from dockyard.adapters.kube.errors import (
     KubeApiError,
     KubeConflictError,
@@ -35,6 +42,7 @@ from dockyard.adapters.kube.errors import (
 from dockyard.domain.clusters import IN_CLUSTER
 
 FIELD_MANAGER = "dockyard"
+REMEMBER = 60.0  # seconds a client trusts what it wrote with ensure() to be still in place
 T = TypeVar("T")
 
 
@@ -55,18 +63,23 @@ class KubeCluster:
         self._open(lambda: KubeConfig.from_file(str(kubeconfig)), f"kubeconfig {kubeconfig}", timeout, detail=True)
 
     @classmethod
-    def from_kubeconfig(cls, kubeconfig: str, *, timeout: float = 10.0) -> KubeCluster:
+    def from_kubeconfig(cls, kubeconfig: str, *, timeout: float = 10.0, transport: Any = None) -> KubeCluster:
         """A cluster from a kubeconfig's content (YAML text, loaded in memory: no file is written), or,
-        for :data:`IN_CLUSTER`, the pod's service account. Errors never quote the content."""
+        for :data:`IN_CLUSTER`, the pod's service account. Errors never quote the content.
+        ``transport`` (an ``httpx2`` async transport) replaces the network, for tests."""
         cluster = cls.__new__(cls)
         if kubeconfig == IN_CLUSTER:
             cluster._open(KubeConfig.from_service_account, "the in-cluster service account", timeout, detail=True)
         else:
             with _in_memory_files(_parse(kubeconfig)) as conf:
-                cluster._open(lambda: KubeConfig.from_dict(conf), "the kubeconfig", timeout, detail=False)
+                cluster._open(
+                    lambda: KubeConfig.from_dict(conf), "the kubeconfig", timeout, detail=False, transport=transport
+                )
         return cluster
 
-    def _open(self, load: Callable[[], KubeConfig], what: str, timeout: float, *, detail: bool) -> None:
+    def _open(
+        self, load: Callable[[], KubeConfig], what: str, timeout: float, *, detail: bool, transport: Any = None
+    ) -> None:
         """Load and connect; errors name ``what`` and, with ``detail``, lightkube's reason (which may
         quote names from the kubeconfig: not for content stored sealed)."""
         try:
@@ -75,8 +88,11 @@ class KubeCluster:
                 raise KubeError(f"{what} has no current context")
             self._config = config
             self._timeout = httpx2.Timeout(timeout)
-            self._client = AsyncClient(config=config, field_manager=FIELD_MANAGER, timeout=self._timeout)
-            self._raw = raw_async_client(config, ConnectionParams(timeout=self._timeout))
+            self._client = AsyncClient(
+                config=config, field_manager=FIELD_MANAGER, timeout=self._timeout, transport=transport
+            )
+            self._raw = raw_async_client(config, ConnectionParams(timeout=self._timeout, transport=transport))
+            self._applied = Applied(ttl=REMEMBER)
         except KubeError:
             raise
         except (ConfigError, OSError) as e:
@@ -90,7 +106,7 @@ class KubeCluster:
 
     @property
     def client(self) -> AsyncClient:
-        """The lightkube client: for this package's other modules (watch caches) only."""
+        """The lightkube client, for what this class does not offer (benches, tests)."""
         return self._client
 
     async def aclose(self) -> None:
@@ -124,26 +140,92 @@ class KubeCluster:
         body: dict[str, Any] = response.json()
         return body
 
-    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result."""
+    async def get_bytes(self, path: str, params: Mapping[str, str]) -> bytes:
+        """GET an API path with query ``params`` and return the body as it came (for the watch caches,
+        which decode it themselves)."""
+        try:
+            response = await self._raw.get(path, params=dict(params))
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"GET {path}: {type(e).__name__}: {e}") from e
+        if response.status_code >= 400:
+            raise _body_error(f"GET {path}", response.status_code, response.content)
+        return bytes(response.content)
+
+    @asynccontextmanager
+    async def watch_lines(self, path: str, params: Mapping[str, str]) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a watch (``params`` should hold ``watch=true``) and yield its stream of lines, one
+        JSON event each, until the server ends it; transport errors come as :class:`KubeUnavailableError`."""
+        timeout = httpx2.Timeout(self._timeout.connect, read=None)  # a watch is silent as long as nothing changes
+        request = self._raw.build_request("GET", path, params=dict(params), timeout=timeout)
+        try:
+            response = await self._raw.send(request, stream=True)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+        try:
+            if response.status_code >= 400:
+                raise _body_error(f"watch {path}", response.status_code, await response.aread())
+            yield _lines(response, path)
+        finally:
+            await response.aclose()
+
+    async def apply(self, manifest: dict[str, Any], *, remember: bool = False) -> dict[str, Any]:
+        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result. With
+        ``remember``, :meth:`ensure` and :meth:`remembered` know it afterwards."""
         obj = _load(manifest)
-        result = await _call(lambda: self._client.apply(obj, force=True))
+        result = await self._writing(_namespace_of(manifest), lambda: self._client.apply(obj, force=True))
+        if remember:
+            self._applied.put(manifest)
         return _dump(result)
+
+    async def ensure(self, manifest: dict[str, Any]) -> bool:
+        """Apply ``manifest`` unless this client applied the very same content in the last
+        :data:`REMEMBER` seconds (without an error about its namespace since); True if it was written."""
+        if self._applied.has(key_of(manifest), digest(manifest)):
+            return False
+        await self.apply(manifest, remember=True)
+        return True
+
+    async def ensure_absent(self, api_version: str, kind: str, name: str, *, namespace: str) -> bool:
+        """Delete one object unless this client deleted it, or found it absent, in the last
+        :data:`REMEMBER` seconds; True if a delete was sent."""
+        if self._applied.has((api_version, kind, namespace, name), ABSENT):
+            return False
+        await self.delete(api_version, kind, name, namespace=namespace)
+        return True
+
+    def remembered(self, api_version: str, kind: str, name: str, *, namespace: str = "") -> dict[str, Any] | None:
+        """The manifest this client last applied with ``remember`` as that object, if within
+        :data:`REMEMBER` seconds (no I/O; ``None`` if unknown)."""
+        found = self._applied.manifest((api_version, kind, namespace, name))
+        return dict(found) if found is not None else None
+
+    def serialized(self, namespace: str) -> asyncio.Lock:
+        """A lock of this client for ``namespace``: writers of its shared objects take turns, so each
+        finds what the one before it remembered."""
+        return self._applied.lock(namespace)
 
     async def replace(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Replace the whole object with ``manifest`` (PUT): fields others added are dropped too.
         With ``metadata.resourceVersion`` set, a concurrent change makes it a :class:`KubeConflictError`."""
         obj = _load(manifest)
-        return _dump(await _call(lambda: self._client.replace(obj)))
+        return _dump(await self._writing(_namespace_of(manifest), lambda: self._client.replace(obj)))
 
     async def create(self, manifest: dict[str, Any]) -> bool:
         """Create ``manifest`` as given (status included); ``False`` if it already existed."""
         obj = _load(manifest)
         try:
-            await _call(lambda: self._client.create(obj))
+            await self._writing(_namespace_of(manifest), lambda: self._client.create(obj))
         except KubeConflictError:
             return False
         return True
+
+    async def _writing(self, namespace: str, fn: Callable[[], Awaitable[T]]) -> T:
+        """``fn``'s write, after which, if it fails, nothing of ``namespace`` is remembered."""
+        try:
+            return await _call(fn)
+        except KubeError:
+            self._applied.forget(namespace)
+            raise
 
     async def create_many(self, manifests: list[dict[str, Any]], *, concurrency: int = 64) -> int:
         """Create every manifest with at most ``concurrency`` requests in flight; returns how many were new."""
@@ -159,11 +241,18 @@ class KubeCluster:
     async def delete(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> bool:
         """Delete one object; ``False`` if it was already gone."""
         res = _resource(api_version, kind)
+        gone = True
         try:
             await _call(lambda: self._client.delete(res, name, namespace=namespace))
         except KubeNotFoundError:
-            return False
-        return True
+            gone = False  # not an error of the namespace: deleting what is not there
+        except KubeError:
+            self._applied.forget(namespace or name)
+            raise
+        if kind == "Namespace":
+            self._applied.forget(name)  # what was in it goes with it
+        self._applied.put_absent((api_version, kind, namespace or "", name))
+        return gone
 
     async def delete_all(self, api_version: str, kind: str, *, namespace: str) -> None:
         """Delete every object of a kind in ``namespace`` with one request."""
@@ -204,6 +293,31 @@ async def _call(fn: Callable[[], Awaitable[T]]) -> T:
         raise _status_error(str(status.message or e), int(status.code or 0), str(status.reason or "")) from e
     except httpx2.HTTPError as e:
         raise KubeUnavailableError(f"{type(e).__name__}: {e}") from e
+
+
+async def _lines(response: httpx2.Response, path: str) -> AsyncIterator[str]:
+    try:
+        async for line in response.aiter_lines():
+            yield line
+    except httpx2.HTTPError as e:
+        raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+
+
+def _body_error(what: str, code: int, body: bytes) -> KubeError:
+    """The error of an answer ``code`` whose body is (usually) a JSON ``Status``."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        status = None
+    if not isinstance(status, dict):
+        return _status_error(f"{what}: {body[:300].decode(errors='replace')}", code, "")
+    return _status_error(f"{what}: {status.get('message') or ''}", code, str(status.get("reason") or ""))
+
+
+def _namespace_of(manifest: dict[str, Any]) -> str:
+    """The namespace an object is in; for a Namespace, itself."""
+    meta = manifest.get("metadata") or {}
+    return str(meta.get("name", "")) if manifest.get("kind") == "Namespace" else str(meta.get("namespace") or "")
 
 
 def _status_error(message: str, code: int, reason: str) -> KubeError:

@@ -82,6 +82,12 @@ class LiveState:
         watched = self._watched.get(cluster)
         return watched.caches.deployments.get(namespace, name) if watched else None
 
+    def service_exists(self, cluster: str, namespace: str, name: str) -> bool | None:
+        """Whether Dockyard's Service ``name`` exists in ``namespace``, as last seen; ``None`` while
+        the cluster's Service cache cannot tell."""
+        watched = self._watched.get(cluster)
+        return watched.caches.services.exists(namespace, name) if watched else None
+
     def capacity(self, cluster: str) -> Capacity:
         watched = self._watched.get(cluster)
         if watched is None:

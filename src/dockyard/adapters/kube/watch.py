@@ -7,7 +7,9 @@ contract); this module says what is watched and what is kept of it:
 - :class:`DeploymentCache`: every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``, as
   :class:`DeploymentRecord` (rollout counters plus the live ``spec`` as plain data, for drift; there
   is one Deployment per group, so keeping the spec is cheap), read with :meth:`DeploymentCache.get`.
-- :class:`ClusterCaches`: both, with the capacity caches (``capacity.py``: nodes, and every pod's
+- :class:`ServiceCache`: every Service labelled ``app.kubernetes.io/managed-by=dockyard``, by name
+  only: whether a group's Service exists, so a deploy need not delete one that does not.
+- :class:`ClusterCaches`: these, with the capacity caches (``capacity.py``: nodes, and every pod's
   usage), run together for one cluster.
 While disconnected a cache's ``stale`` is True and its last known records stay readable.
 """
@@ -15,12 +17,11 @@ While disconnected a cache's ``stale`` is True and its last known records stay r
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Pod
-
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
@@ -34,6 +35,7 @@ __all__ = [
     "PodCache",
     "PodIndex",
     "PodRecord",
+    "ServiceCache",
     "running",
     "slim",
     "slim_deployment",
@@ -45,9 +47,9 @@ VERSION_LABEL = "dockyard.io/version"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
 
 
-def slim(pod: Any) -> PodRecord:
-    """A :class:`PodRecord` of a lightkube Pod."""
-    meta, spec, status = pod.metadata, pod.spec, pod.status
+def slim(pod: wire.Pod) -> PodRecord:
+    """A :class:`PodRecord` of a pod's JSON as decoded into :class:`~dockyard.adapters.kube.wire.Pod`."""
+    meta, spec, status = pod.metadata or wire.NO_META, pod.spec, pod.status
     labels = meta.labels or {}
     statuses = (status.containerStatuses if status else None) or []
     conditions = (status.conditions if status else None) or []
@@ -111,43 +113,41 @@ class PodIndex:
         return sorted(self._by_group.get(key, {}).values(), key=lambda r: r.name)
 
 
-class PodCache(WatchCache[PodRecord, PodIndex]):
+class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     """Every pod labelled ``dockyard.io/group``, by group."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        super().__init__(cluster, resource=Pod, labels={GROUP_LABEL: None}, slim=slim, index=PodIndex)
+        super().__init__(
+            cluster, path="/api/v1/pods", wire_type=wire.Pod, labels={GROUP_LABEL: None}, slim=slim, index=PodIndex
+        )
 
     def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
         """The group's pods by name, deleting ones included; no I/O."""
         return self._index.group((system, app, group))
 
 
-def slim_deployment(deployment: Any) -> DeploymentRecord:
-    """A :class:`DeploymentRecord` of a lightkube Deployment."""
-    meta, spec, status = deployment.metadata, deployment.spec, deployment.status
+def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:
+    """A :class:`DeploymentRecord` of a Deployment's JSON as decoded into
+    :class:`~dockyard.adapters.kube.wire.Deployment`."""
+    meta, spec, status = deployment.metadata or wire.NO_META, deployment.spec or {}, deployment.status
     labels = meta.labels or {}
-    template_labels = (spec.template.metadata.labels if spec and spec.template.metadata else None) or {}
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    replicas = spec.get("replicas")
     return DeploymentRecord(
         namespace=meta.namespace or "",
         name=meta.name or "",
         app=labels.get(APP_LABEL, ""),
         group=labels.get(GROUP_LABEL, ""),
-        version=template_labels.get(VERSION_LABEL, ""),
+        version=str(template_labels.get(VERSION_LABEL, "")),
         generation=meta.generation or 0,
         observed_generation=(status.observedGeneration if status else None) or 0,
-        replicas=_wanted_replicas(spec),
+        replicas=1 if replicas is None else int(replicas),  # 1: the apiserver's default (it always fills it in)
         ready=(status.readyReplicas if status else None) or 0,
         updated=(status.updatedReplicas if status else None) or 0,
         available=(status.availableReplicas if status else None) or 0,
         total=(status.replicas if status else None) or 0,
-        spec=spec.to_dict() if spec else {},
+        spec=spec,
     )
-
-
-def _wanted_replicas(spec: Any) -> int:
-    if spec is None or spec.replicas is None:
-        return 1  # the apiserver's default; it always fills the field in
-    return int(spec.replicas)
 
 
 class DeploymentIndex:
@@ -169,28 +169,81 @@ class DeploymentIndex:
         return self._by_name.get((namespace, name))
 
 
-class DeploymentCache(WatchCache[DeploymentRecord, DeploymentIndex]):
+class DeploymentCache(WatchCache[wire.Deployment, DeploymentRecord, DeploymentIndex]):
     """Every Deployment labelled ``app.kubernetes.io/managed-by=dockyard``."""
 
     def __init__(self, cluster: KubeCluster) -> None:
-        super().__init__(cluster, resource=Deployment, labels=MANAGED_BY, slim=slim_deployment, index=DeploymentIndex)
+        super().__init__(
+            cluster,
+            path="/apis/apps/v1/deployments",
+            wire_type=wire.Deployment,
+            labels=MANAGED_BY,
+            slim=slim_deployment,
+            index=DeploymentIndex,
+        )
 
     def get(self, namespace: str, name: str) -> DeploymentRecord | None:
         """The Deployment ``name`` in ``namespace`` as last seen, ``None`` if unknown; no I/O."""
         return self._index.get(namespace, name)
 
 
+def slim_name(obj: wire.Named) -> tuple[str, str]:
+    """An object's (namespace, name)."""
+    meta = obj.metadata or wire.NO_META
+    return sys.intern(meta.namespace or ""), meta.name or ""
+
+
+class NameIndex:
+    """Objects by (namespace, name), nothing else; pure in-memory bookkeeping."""
+
+    def __init__(self) -> None:
+        self._names: set[tuple[str, str]] = set()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def put(self, record: tuple[str, str]) -> None:
+        self._names.add(record)
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._names.discard((namespace, name))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names
+
+
+class ServiceCache(WatchCache[wire.Named, tuple[str, str], NameIndex]):
+    """Every Service labelled ``app.kubernetes.io/managed-by=dockyard``, by name only."""
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        super().__init__(
+            cluster, path="/api/v1/services", wire_type=wire.Named, labels=MANAGED_BY, slim=slim_name, index=NameIndex
+        )
+
+    def exists(self, namespace: str, name: str) -> bool | None:
+        """Whether the Service exists, as last seen; ``None`` while the cache cannot tell (not connected)."""
+        return (namespace, name) in self._index if self.connected else None
+
+
 class ClusterCaches:
-    """One cluster's watch caches, run together: :attr:`pods`, :attr:`deployments`, :attr:`nodes`, :attr:`usage`."""
+    """One cluster's watch caches, run together: :attr:`pods`, :attr:`deployments`, :attr:`services`,
+    :attr:`nodes`, :attr:`usage`."""
 
     def __init__(self, cluster: KubeCluster) -> None:
         self.pods = PodCache(cluster)
         self.deployments = DeploymentCache(cluster)
+        self.services = ServiceCache(cluster)
         self.nodes = NodeCache(cluster)
         self.usage = UsageCache(cluster)
 
-    def _all(self) -> tuple[tuple[str, WatchCache[Any, Any]], ...]:
-        return (("pods", self.pods), ("deployments", self.deployments), ("nodes", self.nodes), ("usage", self.usage))
+    def _all(self) -> tuple[tuple[str, WatchCache[Any, Any, Any]], ...]:
+        return (
+            ("pods", self.pods),
+            ("deployments", self.deployments),
+            ("services", self.services),
+            ("nodes", self.nodes),
+            ("usage", self.usage),
+        )
 
     @property
     def stale(self) -> bool:

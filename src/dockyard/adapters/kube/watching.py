@@ -7,9 +7,12 @@ Contract of :class:`WatchCache`:
   fresh list at once; any other error to a fresh list after a backoff of 0.5 s doubling to 30 s
   (reset once a list+watch has lasted 30 s). The index is replaced whole on each list, so deletions
   missed while disconnected disappear too.
-- Each object is reduced by the cache's ``slim`` function to a record before it is stored; the index
-  is the only state, and reads of it never do I/O. While disconnected, :attr:`~WatchCache.stale` is
-  True and the last known records stay readable.
+- Each object's JSON is decoded straight into the cache's ``wire`` struct (the few fields it reads:
+  see :mod:`~dockyard.adapters.kube.wire`; no lightkube model is built) and reduced by its ``slim``
+  function to a record before it is stored; the index is the only state, and reads of it never do
+  I/O. While disconnected, :attr:`~WatchCache.stale` is True and the last known records stay readable.
+- Lists go page by page (500 objects), letting other tasks run between pages; watches ask for
+  bookmarks, so a quiet watch still moves its resourceVersion on and reconnects without a relist.
 - :attr:`~WatchCache.synced` is set after the first successful list and never cleared.
 """
 
@@ -21,19 +24,32 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
-from lightkube import ApiError
-from lightkube.core.resource import NamespacedResource
+import msgspec
 
+from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.adapters.kube.errors import KubeApiError
 
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 30.0
 _HEALTHY_WATCH = 30.0  # a list+watch that lasted this long resets the backoff
 _SERVER_TIMEOUT = 240  # seconds; the apiserver closes each watch request after this
 _INACTIVITY = _SERVER_TIMEOUT + 60.0
 
+_PAGE = 500
 R_contra = TypeVar("R_contra", contravariant=True)
 RecordT = TypeVar("RecordT")
-Labels = Mapping[str, str | None]  # lightkube's selector: a value of None means "the label exists"
+WireT = TypeVar("WireT", bound="HasMeta")
+Labels = Mapping[str, str | None]  # a value of None means "the label exists"
+
+
+class HasMeta(Protocol):
+    @property
+    def metadata(self) -> wire.Meta | None: ...
+
+
+def label_selector(labels: Labels) -> str:
+    """The ``labelSelector`` of ``labels``: ``key=value``, or ``key`` alone for "the label exists"."""
+    return ",".join(key if value is None else f"{key}={value}" for key, value in labels.items())
 
 
 class Index(Protocol[R_contra]):
@@ -51,9 +67,10 @@ class Index(Protocol[R_contra]):
 IndexT = TypeVar("IndexT", bound=Index[Any])
 
 
-class WatchCache(Generic[RecordT, IndexT]):
-    """A list+watch of ``resource`` objects labelled ``labels`` (and matching ``fields``, a field
-    selector: an object that stops matching is watched as deleted), as ``slim`` records in ``index()``.
+class WatchCache(Generic[WireT, RecordT, IndexT]):
+    """A list+watch of the objects at ``path`` (a collection of every namespace, e.g. ``/api/v1/pods``)
+    labelled ``labels`` (and matching ``fields``, a field selector: an object that stops matching is
+    watched as deleted), each decoded as a ``wire`` struct and kept as its ``slim`` record in ``index()``.
 
     Subclasses add the reads that make sense for their records, over :attr:`_index`.
     """
@@ -62,19 +79,22 @@ class WatchCache(Generic[RecordT, IndexT]):
         self,
         cluster: KubeCluster,
         *,
-        resource: type[Any],
+        path: str,
+        wire_type: type[WireT],
         labels: Labels,
-        slim: Callable[[Any], RecordT],
+        slim: Callable[[WireT], RecordT],
         index: Callable[[], IndexT],
-        fields: Mapping[str, Any] | None = None,
+        fields: str = "",
     ) -> None:
         self._cluster = cluster
-        self._resource = resource
-        self._labels: dict[str, Any] = dict(labels)
-        # Where to look: every namespace for namespaced kinds, and an optional field selector.
-        self._where: dict[str, Any] = {"namespace": "*"} if issubclass(resource, NamespacedResource) else {}
+        self._path = path
+        self._where: dict[str, str] = {}
+        if labels:
+            self._where["labelSelector"] = label_selector(labels)
         if fields:
-            self._where["fields"] = dict(fields)
+            self._where["fieldSelector"] = fields
+        self._pages: msgspec.json.Decoder[wire.Page[WireT]] = msgspec.json.Decoder(wire.Page[wire_type])  # type: ignore[valid-type]
+        self._events: msgspec.json.Decoder[wire.Event[WireT]] = msgspec.json.Decoder(wire.Event[wire_type])  # type: ignore[valid-type]
         self._slim = slim
         self._new_index = index
         self._index = index()
@@ -109,10 +129,10 @@ class WatchCache(Generic[RecordT, IndexT]):
         try:
             version = await self._relist()
             await self._watch(version)
-        except ApiError as e:
-            if e.status.code == 410:
+        except KubeApiError as e:
+            if e.status == 410:
                 return None
-            return f"apiserver answered {e.status.code}: {e.status.message}"
+            return f"apiserver answered {e.status}: {e}"
         except TimeoutError:
             return None
         except Exception as e:  # transport errors, a decoding error, a closed client, an ended watch...: retry
@@ -124,41 +144,53 @@ class WatchCache(Generic[RecordT, IndexT]):
         await asyncio.sleep(delay)
 
     async def _relist(self) -> str:
-        listing = self._cluster.client.list(self._resource, labels=self._labels, chunk_size=500, **self._where)
         index = self._new_index()
-        async for obj in listing:
-            index.put(self._slim(obj))
+        params = {**self._where, "limit": str(_PAGE)}
+        while True:
+            page = self._pages.decode(await self._cluster.get_bytes(self._path, params))
+            for item in page.items or ():
+                index.put(self._slim(item))
+            meta = page.metadata or wire.ListMeta()
+            if not meta.continue_:
+                break
+            params["continue"] = meta.continue_
         self._index = index
         self.lists += 1
         self.connected, self.last_error = True, ""
         self.synced.set()
-        return str(listing.resourceVersion)
+        return meta.resourceVersion or ""
 
     async def _watch(self, version: str) -> NoReturn:
-        events = self._cluster.client.watch(
-            self._resource,
-            labels=self._labels,
-            **self._where,
-            resource_version=version,
-            server_timeout=_SERVER_TIMEOUT,
-        ).__aiter__()
+        params = {**self._where, "watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(_SERVER_TIMEOUT)}
         try:
-            while True:
-                # The server ends each watch within _SERVER_TIMEOUT and lightkube reconnects; silence
-                # much longer than that means the connection died without closing.
-                async with asyncio.timeout(_INACTIVITY):
-                    kind, obj = await anext(events)
-                self._apply(kind, obj)
+            while True:  # the server ends each watch within _SERVER_TIMEOUT: go on from the last version seen
+                async with self._cluster.watch_lines(self._path, {**params, "resourceVersion": version}) as lines:
+                    while True:
+                        # Silence much longer than the server's timeout means the connection died without closing.
+                        async with asyncio.timeout(_INACTIVITY):
+                            line = await anext(lines, None)
+                        if line is None:
+                            break
+                        if line:
+                            version = self._apply(line) or version
         finally:
             self.connected = False
-            with contextlib.suppress(Exception):
-                await events.aclose()  # type: ignore[attr-defined]
 
-    def _apply(self, kind: str, obj: Any) -> None:
-        if kind != "DELETED":
-            self._index.put(self._slim(obj))
-        elif obj.metadata is not None:
-            self._index.remove(obj.metadata.namespace or "", obj.metadata.name or "")
+    def _apply(self, line: str) -> str | None:
+        """Apply one watch event; returns the resourceVersion it brings."""
+        try:
+            event = self._events.decode(line)
+        except msgspec.ValidationError:
+            event = None  # not an object of this kind: an ERROR event's Status, as decoded below
+        if event is None or event.type == "ERROR":
+            status = msgspec.json.decode(line, type=wire.Event[wire.Status]).object
+            raise KubeApiError(status.message or "watch error", status=status.code or 500, reason=status.reason or "")
+        meta = event.object.metadata or wire.NO_META
+        if event.type == "DELETED":
+            self._index.remove(meta.namespace or "", meta.name or "")
+        elif event.type != "BOOKMARK":
+            self._index.put(self._slim(event.object))
+        return meta.resourceVersion
 
 
 class Runs(Protocol):
