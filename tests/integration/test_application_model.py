@@ -12,6 +12,7 @@ import pytest
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.model import AppPath, GroupPath
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
@@ -71,10 +72,10 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
     )
     assert (v1.number, v2.number) == (1, 2)
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group("shop", "web", "prod")
-        stored = await uow.model.versions("shop", "web", "prod")
-        app = await uow.model.application("shop", "web")
-        system = await uow.model.system("shop")
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
+        stored = await uow.versions.of_group(GroupPath("shop", "web", "prod"))
+        app = await uow.applications.get(AppPath("shop", "web"))
+        system = await uow.systems.get("shop")
     assert group is not None
     assert (group.cluster, group.environment, group.latest_version, group.current_version) == ("local", "prod", 2, None)
     assert [v.spec for v in stored] == [v1.spec, v2.spec]
@@ -143,8 +144,8 @@ async def test_invalid_versions_write_nothing(platform: Platform, change: dict[s
         )
     assert info.value.field == field
     async with platform.db.unit_of_work() as uow:
-        assert await uow.model.count_versions() == 0
-        group = await uow.model.group("shop", "web", "prod")
+        assert await uow.versions.count() == 0
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
     assert group is not None
     assert group.latest_version == 0
     assert [o.action for o in await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")] == [
@@ -174,8 +175,8 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     assert numbers, results  # at least one attempt must win
     assert numbers == list(range(1, len(numbers) + 1)), results  # no gaps, no number twice
     async with platform.db.unit_of_work() as uow:
-        stored = await uow.model.versions("shop", "web", "prod")
-        group = await uow.model.group("shop", "web", "prod")
+        stored = await uow.versions.of_group(GroupPath("shop", "web", "prod"))
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
     assert [v.number for v in stored] == numbers
     assert group is not None
     assert group.latest_version == len(numbers)

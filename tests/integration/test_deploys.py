@@ -20,7 +20,7 @@ from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import GroupPath, Operation
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
@@ -88,7 +88,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     assert len(pods) == 3
     assert {p["metadata"]["labels"]["dockyard.io/version"] for p in pods} == {"1"}
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version == 1
 
@@ -160,7 +160,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     assert done.error.startswith("progress deadline of 10s passed with ")
     assert "Insufficient cpu" in done.error
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version is None
 
@@ -216,7 +216,7 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     assert deployment["status"]["readyReplicas"] == 60
     assert deployment["metadata"]["generation"] == 1  # one rollout, not two
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version == v1
 

@@ -22,7 +22,7 @@ from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
 from dockyard.domain.location import parse_location
-from dockyard.domain.model import Application, Group, Operation, System, Version
+from dockyard.domain.model import Application, AppPath, Group, GroupPath, Operation, System, Version
 from dockyard.domain.versions import MAX_VERSION, Sealer, VersionSpec, diff, parse_spec
 from dockyard.services.platform import Platform
 
@@ -53,30 +53,30 @@ async def create_system(
     require_admin(by, "creating systems")
     system = model.new_system(name, description=description, cpu_millis=cpu_millis, memory_mib=memory_mib)
     async with platform.db.unit_of_work() as uow:
-        await uow.model.add_system(system)
+        await uow.systems.add(system)
         await uow.operations.add(record("create-system", by, name))
     return system
 
 
 async def list_systems(platform: Platform, by: Principal) -> list[System]:
     async with platform.db.unit_of_work() as uow:
-        return [s for s in await uow.model.systems() if can_see(by, s.name)]
+        return [s for s in await uow.systems.all() if can_see(by, s.name)]
 
 
 async def get_system(platform: Platform, by: Principal, name: str) -> System:
     authorize(by, "read", name)
     async with platform.db.unit_of_work() as uow:
-        return _found(await uow.model.system(name), f"system {name!r} does not exist")
+        return _found(await uow.systems.get(name), f"system {name!r} does not exist")
 
 
 async def delete_system(platform: Platform, by: Principal, name: str) -> None:
     authorize(by, "manage", name)
     require_admin(by, "deleting systems")
     async with platform.db.unit_of_work() as uow:
-        _found(await uow.model.system(name), f"system {name!r} does not exist")
-        if await uow.model.applications(name):
+        _found(await uow.systems.get(name), f"system {name!r} does not exist")
+        if await uow.applications.of_system(name):
             raise Conflict(f"system {name!r} still has applications; delete them first")
-        await uow.model.delete_system(name)
+        await uow.systems.delete(name)
         await uow.operations.add(record("delete-system", by, name))
 
 
@@ -98,7 +98,7 @@ async def create_application(
         system, name, repository=repository, business_id=business_id, owners=owners, location=where
     )
     async with platform.db.unit_of_work() as uow:
-        await uow.model.add_application(app)
+        await uow.applications.add(app)
         await uow.operations.add(record("create-application", by, system, name))
     return app
 
@@ -111,10 +111,10 @@ async def set_location(
     authorize(by, "manage", system, name)
     where = parse_location(location, "location")
     async with platform.db.unit_of_work() as uow:
-        _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
-        await uow.model.set_application_location(system, name, where)
+        _found(await uow.applications.get(AppPath(system, name)), f"application {name!r} does not exist in {system!r}")
+        await uow.applications.set_location(AppPath(system, name), where)
         await uow.operations.add(record("set-location", by, system, name))
-        found = await uow.model.application(system, name)
+        found = await uow.applications.get(AppPath(system, name))
     assert found is not None
     return found
 
@@ -122,26 +122,28 @@ async def set_location(
 async def list_applications(platform: Platform, by: Principal, system: str) -> list[Application]:
     authorize(by, "read", system)
     async with platform.db.unit_of_work() as uow:
-        _found(await uow.model.system(system), f"system {system!r} does not exist")
-        return [a for a in await uow.model.applications(system) if can_see(by, system, a.name)]
+        _found(await uow.systems.get(system), f"system {system!r} does not exist")
+        return [a for a in await uow.applications.of_system(system) if can_see(by, system, a.name)]
 
 
 async def get_application(platform: Platform, by: Principal, system: str, name: str) -> Application:
     authorize(by, "read", system, name)
     async with platform.db.unit_of_work() as uow:
-        return _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
+        return _found(
+            await uow.applications.get(AppPath(system, name)), f"application {name!r} does not exist in {system!r}"
+        )
 
 
 async def delete_application(platform: Platform, by: Principal, system: str, name: str) -> None:
     authorize(by, "manage", system, name)
     async with platform.db.unit_of_work() as uow:
-        _found(await uow.model.application(system, name), f"application {name!r} does not exist in {system!r}")
-        if await uow.model.groups(system, name):
+        _found(await uow.applications.get(AppPath(system, name)), f"application {name!r} does not exist in {system!r}")
+        if await uow.groups.of_app(AppPath(system, name)):
             raise Conflict(f"application {system}/{name} still has groups; delete them first")
         if any(not b.ended for b in await uow.builds.of_app(system, name)):
             raise Conflict(f"application {system}/{name} has builds under way; cancel them first")
         await uow.builds.forget_app(system, name)  # its builds' records and logs (the registry keeps images)
-        await uow.model.delete_application(system, name)
+        await uow.applications.delete(AppPath(system, name))
         await uow.operations.add(record("delete-application", by, system, name))
 
 
@@ -152,7 +154,7 @@ async def create_group(
     authorize(by, "manage", system, app)
     group = model.new_group(system, app, name, environment=environment, cluster=cluster)
     async with platform.db.unit_of_work() as uow:
-        await uow.model.add_group(group)
+        await uow.groups.add(group)
         await uow.operations.add(
             record("create-group", by, system, app, name, environment=environment, cluster=cluster)
         )
@@ -162,14 +164,16 @@ async def create_group(
 async def list_groups(platform: Platform, by: Principal, system: str, app: str) -> list[Group]:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
-        return await uow.model.groups(system, app)
+        _found(await uow.applications.get(AppPath(system, app)), f"application {app!r} does not exist in {system!r}")
+        return await uow.groups.of_app(AppPath(system, app))
 
 
 async def get_group(platform: Platform, by: Principal, system: str, app: str, name: str) -> Group:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        return _found(await uow.model.group(system, app, name), f"group {name!r} does not exist in {system}/{app}")
+        return _found(
+            await uow.groups.get(GroupPath(system, app, name)), f"group {name!r} does not exist in {system}/{app}"
+        )
 
 
 # versions ----------------------------------------------------------------------------------------
@@ -190,7 +194,7 @@ async def create_version(
     model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
         checked = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-        version = await uow.model.add_version(system, app, group, checked, by=by.name, reason=reason)
+        version = await uow.versions.add(GroupPath(system, app, group), checked, by=by.name, reason=reason)
         await uow.operations.add(record("create-version", by, system, app, group, version=version.number))
     return version
 
@@ -214,10 +218,14 @@ async def spec_for(
     changes = await _with_build_image(uow, system, app, changes)
     if spec is not None:
         return parse_spec(spec, seal=seal)
-    found = _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
+    found = _found(
+        await uow.groups.get(GroupPath(system, app, group)), f"group {group!r} does not exist in {system}/{app}"
+    )
     if not found.latest_version:
         raise InvalidInput("changes", "the group has no version yet: give a whole spec")
-    latest = _found(await uow.model.version(system, app, group, found.latest_version), "the latest version is gone")
+    latest = _found(
+        await uow.versions.get(GroupPath(system, app, group), found.latest_version), "the latest version is gone"
+    )
     if not isinstance(changes, Mapping):
         raise InvalidInput("changes", "changes must be an object of field: new value")
     return latest.spec.with_changes(seal=seal, **changes)
@@ -246,7 +254,7 @@ async def _with_build_image(
 async def list_versions(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Version]:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        return await uow.model.versions(system, app, group)
+        return await uow.versions.of_group(GroupPath(system, app, group))
 
 
 async def get_version(platform: Platform, by: Principal, system: str, app: str, group: str, number: int) -> Version:
@@ -254,7 +262,7 @@ async def get_version(platform: Platform, by: Principal, system: str, app: str, 
     if not 1 <= number <= MAX_VERSION:
         raise NotFound(f"version {number} does not exist")
     async with platform.db.unit_of_work() as uow:
-        return _found(await uow.model.version(system, app, group, number), f"version {number} does not exist")
+        return _found(await uow.versions.get(GroupPath(system, app, group), number), f"version {number} does not exist")
 
 
 async def diff_versions(
@@ -276,11 +284,15 @@ async def history(
         raise InvalidInput("limit", "limit must be an integer from 1 to 1000")
     async with platform.db.unit_of_work() as uow:
         if group:
-            _found(await uow.model.group(system, app, group), f"group {group!r} does not exist in {system}/{app}")
+            _found(
+                await uow.groups.get(GroupPath(system, app, group)), f"group {group!r} does not exist in {system}/{app}"
+            )
         elif app:
-            _found(await uow.model.application(system, app), f"application {app!r} does not exist in {system!r}")
+            _found(
+                await uow.applications.get(AppPath(system, app)), f"application {app!r} does not exist in {system!r}"
+            )
         else:
-            _found(await uow.model.system(system), f"system {system!r} does not exist")
+            _found(await uow.systems.get(system), f"system {system!r} does not exist")
         found = await uow.operations.history(system, app, group, limit=limit)
     return [op for op in found if can_see(by, system, op.app or None)]
 

@@ -32,6 +32,7 @@ from dockyard.domain.builds import (
     source_problem,
 )
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.model import AppPath
 from dockyard.services.platform import Platform
 
 RESOLVE_TIMEOUT = 5.0
@@ -64,7 +65,7 @@ async def start_build(
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= limit:
         raise InvalidInput("timeout_seconds", f"timeout_seconds must be an integer from 1 to {limit}")
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.application(system, app) is None:
+        if await uow.applications.get(AppPath(system, app)) is None:
             raise NotFound(f"application {app!r} does not exist in {system}")
         if source is None:
             previous = await uow.builds.of_app(system, app, limit=1)
@@ -131,7 +132,7 @@ async def _addresses(parsed: ParsedUrl) -> list[str]:
 async def list_builds(platform: Platform, by: Principal, system: str, app: str) -> list[Build]:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.application(system, app) is None:
+        if await uow.applications.get(AppPath(system, app)) is None:
             raise NotFound(f"application {app!r} does not exist in {system}")
         return await uow.builds.of_app(system, app)
 

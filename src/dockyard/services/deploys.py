@@ -31,7 +31,7 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
-from dockyard.domain.model import Group, Operation
+from dockyard.domain.model import AppPath, Group, GroupPath, Operation
 from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
 from dockyard.services import images, placement, release_runner, rollouts
 from dockyard.services import where as locating
@@ -83,7 +83,7 @@ async def start_deploy(
     if action == "rollback" and version is not None:
         await _image_still_there(platform, system, app, group, version)
     async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is None:
@@ -92,9 +92,9 @@ async def start_deploy(
             planned = await placement.plan(platform, uow, found, number, made, pin=True)
             if action == "deploy" and not force:
                 placement.check_fits(platform, planned, number, made)
-            version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+            version = (await uow.versions.add(GroupPath(system, app, group), made, by=by.name, reason=reason)).number
         else:
-            existing = await uow.model.version(system, app, group, version)
+            existing = await uow.versions.get(GroupPath(system, app, group), version)
             if existing is None:
                 raise NotFound(f"version {version} does not exist in group {group!r}")
             planned = await placement.plan(platform, uow, found, version, existing.spec, pin=True)
@@ -109,7 +109,7 @@ async def start_deploy(
 async def _image_still_there(platform: Platform, system: str, app: str, group: str, version: int) -> None:
     """A rollback to a version whose image (pinned by digest) is gone from the registry is refused."""
     async with platform.db.unit_of_work() as uow:
-        target = await uow.model.version(system, app, group, version)
+        target = await uow.versions.get(GroupPath(system, app, group), version)
     if target is not None:
         await images.check_present(platform, target.spec.image, what=f"version {version}")
 
@@ -133,7 +133,7 @@ async def start_scale(
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
         raise InvalidInput("instances", f"instances must be an integer from 0 to {MAX_INSTANCES} (got {instances!r})")
     async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         active = await uow.operations.active(system, app, group)
@@ -147,7 +147,7 @@ async def start_scale(
             return active
         if found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first")
-        running = await uow.model.version(system, app, group, found.current_version)
+        running = await uow.versions.get(GroupPath(system, app, group), found.current_version)
         assert running is not None
         if running.spec.instances == instances:
             raise Conflict(f"group {group!r} already runs {instances} instances")
@@ -157,7 +157,7 @@ async def start_scale(
             planned = await placement.plan(platform, uow, found, number, made, pin=False)
             placement.check_fits(platform, planned, number, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
-        number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        number = (await uow.versions.add(GroupPath(system, app, group), made, by=by.name, reason=reason)).number
         await _check_location(uow, found, number)
         operation = pending(
             "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
@@ -173,7 +173,7 @@ async def start_reconcile(
     authorize(by, "deploy", system, app)
     check_deadline(deadline_seconds)
     async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if found.current_version is None:
@@ -190,7 +190,7 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
     """Record a pending ``delete-group``: its objects leave the cluster, then it leaves the database."""
     authorize(by, "manage", system, app)
     async with recording(platform, system, app, group) as uow:
-        if await uow.model.group(system, app, group) is None:
+        if await uow.groups.get(GroupPath(system, app, group)) is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         operation = pending("delete-group", by, system, app, group)
         await uow.operations.add(operation)
@@ -200,10 +200,10 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
 async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
     """The version's clusters exist and, in production, are granted (services/where.py); raises
     :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
-    version = await uow.model.version(group.system, group.app, group.name, number)
+    version = await uow.versions.get(group.path, number)
     if version is None:
         raise NotFound(f"version {number} does not exist in group {group.name!r}")
-    application = await uow.model.application(group.system, group.app)
+    application = await uow.applications.get(AppPath(group.system, group.app))
     if application is None:
         raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
     await locating.clusters_of(uow, group, application, version.spec)

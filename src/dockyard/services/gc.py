@@ -19,6 +19,7 @@ from dockyard.adapters.kube.errors import KubeError
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.gc import Leftover, leftovers, stale_dedications
+from dockyard.domain.model import AppPath
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 from dockyard.services.platform import Platform
 
@@ -40,11 +41,11 @@ async def report(platform: Platform, by: Principal) -> list[ClusterGarbage]:
     require_admin(by, "the garbage report")
     async with platform.db.unit_of_work() as uow:
         clusters = await uow.clusters.all()
-        systems = {s.name for s in await uow.model.systems()}
+        systems = {s.name for s in await uow.systems.all()}
         groups: dict[str, set[tuple[str, str, str]]] = {}
         for system in systems:
-            for app in await uow.model.applications(system):
-                for g in await uow.model.groups(system, app.name):
+            for app in await uow.applications.of_system(system):
+                for g in await uow.groups.of_app(AppPath(system, app.name)):
                     groups.setdefault(g.cluster, set()).add((system, app.name, g.name))
         dedications = await uow.placements.dedications()
     out = []

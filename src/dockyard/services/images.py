@@ -16,6 +16,7 @@ from dockyard.adapters.registry import Registry, RegistryError, RegistryNotFound
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.builds import GcPlan, Image, plan_gc, uses
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from dockyard.domain.model import AppPath, GroupPath
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
 
@@ -85,16 +86,16 @@ async def _usage(
     platform: Platform, system: str, app: str
 ) -> tuple[str, dict[str, list[tuple[int, str]]], dict[str, int | None]]:
     async with platform.db.unit_of_work() as uow:
-        found = await uow.model.application(system, app)
+        found = await uow.applications.get(AppPath(system, app))
         if found is None:
             raise NotFound(f"application {app!r} does not exist in {system}")
         versions: dict[str, list[tuple[int, str]]] = {}
         current: dict[str, int | None] = {}
-        for group in await uow.model.groups(system, app):
+        for group in await uow.groups.of_app(AppPath(system, app)):
             current[group.name] = group.current_version
             versions[group.name] = [
                 (v.number, v.spec.image)
-                for v in await uow.model.versions(system, app, group.name)
+                for v in await uow.versions.of_group(GroupPath(system, app, group.name))
                 if split_reference(v.spec.image)[:2] == split_reference(found.repository + ":x")[:2]
             ]
     return found.repository, versions, current

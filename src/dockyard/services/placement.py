@@ -24,7 +24,7 @@ from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, ClusterSummary, sha
 from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailable
 from dockyard.domain.fit import Fit, place, spare_by_cpu_model
 from dockyard.domain.location import distribute
-from dockyard.domain.model import Application, Group
+from dockyard.domain.model import Application, AppPath, Group, GroupPath
 from dockyard.domain.placement import AUTO, dedicated_value
 from dockyard.domain.render import GroupRef, deployment
 from dockyard.domain.versions import VersionSpec
@@ -104,11 +104,11 @@ async def preview(
     the CPU model ``auto`` would choose) would land: on each cluster of the group, that cluster's share."""
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if version is not None:
-            existing = await uow.model.version(system, app, group, version)
+            existing = await uow.versions.get(GroupPath(system, app, group), version)
             if existing is None:
                 raise NotFound(f"version {version} does not exist in group {group!r}")
             made, number = existing.spec, version
@@ -133,7 +133,7 @@ async def plan(
     """The group's clusters for ``spec`` (:mod:`dockyard.services.where`: database only), its CPU model
     chosen over them (``cpu_model: auto``; recorded when ``pin``), and the split the operation would
     make from the watch caches (clusters whose caches are disconnected count as away)."""
-    application = await uow.model.application(found.system, found.app)
+    application = await uow.applications.get(AppPath(found.system, found.app))
     if application is None:
         raise NotFound(f"application {found.app!r} does not exist in {found.system!r}")
     where = await locating.clusters_of(uow, found, application, spec)
@@ -170,7 +170,7 @@ async def group_ref(
     chosen for it (``cpu_model: auto``). Deploys, drift and the preview all render from this.
     ``application``: the group's, when the caller has already read it."""
     if application is None:
-        application = await uow.model.application(system, app)
+        application = await uow.applications.get(AppPath(system, app))
     dedicated = any(d.system == system and d.app == app for d in await uow.placements.dedications(cluster))
     return GroupRef(
         system=system,

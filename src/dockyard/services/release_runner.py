@@ -25,7 +25,7 @@ from typing import Any
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import InvalidInput, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.model import GroupPath, Operation
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import ENDED, Release, final_step, split
 from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pinned_service, render
@@ -58,7 +58,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
     async with platform.db.unit_of_work() as uow:
         release = await uow.releases.get(operation_id)
         stable = (
-            await uow.model.version(plan.ref.system, plan.ref.app, plan.ref.group, release.stable_version)
+            await uow.versions.get(plan.ref.path, release.stable_version)
             if release and release.stable_version
             else None
         )
@@ -118,8 +118,8 @@ async def _cluster_done(
     """One cluster of a release is on the new version: record it there, then start the next one (or
     end the release)."""
     async with platform.db.unit_of_work() as uow:
-        await uow.model.set_group_cluster(
-            release.system, release.app, release.group, cluster, instances=count, version=version
+        await uow.groups.set_cluster(
+            GroupPath(release.system, release.app, release.group), cluster, instances=count, version=version
         )
         if advance is None:
             await uow.releases.record(release.id, status="succeeded", entry=_entry("succeeded", cluster=cluster))
@@ -158,7 +158,7 @@ async def _end(platform: Platform, operation_id: str, status: str, error: str, v
         )
         op = await uow.operations.get(operation_id)
         if ended and version is not None and op is not None:
-            await uow.model.set_current_version(op.system, op.app, op.group, version)
+            await uow.groups.set_current_version(op.path, version)
     assert op is not None
     return op
 
@@ -360,8 +360,11 @@ class _Gray:
             scaled = self.new.with_changes(instances=release.total)
             reason = f"release {release.id}: scaled to {release.total} instances during the release"
             async with self.platform.db.unit_of_work() as uow:
-                made = await uow.model.add_version(
-                    self.ref.system, self.ref.app, self.ref.group, scaled, by=release.created_by, reason=reason
+                made = await uow.versions.add(
+                    self.ref.path,
+                    scaled,
+                    by=release.created_by,
+                    reason=reason,
                 )
             plan = replace(plan, number=made.number, spec=made.spec)
             self.final_version = made.number

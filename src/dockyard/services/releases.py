@@ -27,7 +27,7 @@ from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
-from dockyard.domain.model import Group
+from dockyard.domain.model import AppPath, Group, GroupPath
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import deploys
@@ -49,7 +49,7 @@ async def _clusters(uow: UnitOfWork, group: Group, spec: VersionSpec, strategy: 
     """For a group on several clusters: the clusters in release order with their instance counts
     (the group's current split, scaled to the new count); () for a group on one cluster. A gray or
     blue-green release keeps the group's clusters: a new location is deployed, not released."""
-    application = await uow.model.application(group.system, group.app)
+    application = await uow.applications.get(AppPath(group.system, group.app))
     if application is None:
         raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
     where = await locating.clusters_of(uow, group, application, spec)
@@ -97,17 +97,17 @@ async def start_release(
     if sum(x is not None for x in (version, spec, changes)) != 1:
         raise InvalidInput("version", "give exactly one of version, spec or changes")
     async with deploys.recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         if strategy != "rolling" and found.current_version is None:
             raise Conflict(f"group {group!r} runs no version yet: deploy one first, then release beside it")
         if version is None:
             made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            new = await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)
+            new = await uow.versions.add(GroupPath(system, app, group), made, by=by.name, reason=reason)
         else:
             deploys.check_version(version)
-            found_version = await uow.model.version(system, app, group, version)
+            found_version = await uow.versions.get(GroupPath(system, app, group), version)
             if found_version is None:
                 raise NotFound(f"version {version} does not exist in group {group!r}")
             new = found_version
@@ -165,7 +165,7 @@ async def start_release(
 async def list_releases(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Release]:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.group(system, app, group) is None:
+        if await uow.groups.get(GroupPath(system, app, group)) is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
         return await uow.releases.of_group(system, app, group)
 

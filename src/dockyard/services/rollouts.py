@@ -36,7 +36,7 @@ from dockyard.adapters.kube.errors import (
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
-from dockyard.domain.model import Application, Group, Operation, Quota
+from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
@@ -161,14 +161,12 @@ async def _finish(
     async with platform.db.unit_of_work() as uow:
         ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
-            await uow.model.set_current_version(ref.system, ref.app, ref.group, plan.number)
+            await uow.groups.set_current_version(ref.path, plan.number)
             for name, instances in counts.items():
-                await uow.model.set_group_cluster(
-                    ref.system, ref.app, ref.group, name, instances=instances, version=plan.number
-                )
+                await uow.groups.set_cluster(ref.path, name, instances=instances, version=plan.number)
             for part in plan.group.clusters if plan.group else ():
                 if part.cluster not in counts and part.cluster not in away:
-                    await uow.model.remove_group_cluster(ref.system, ref.app, ref.group, part.cluster)
+                    await uow.groups.remove_cluster(ref.path, part.cluster)
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished
@@ -185,11 +183,11 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         op = await uow.operations.get(op.id)
         assert op is not None
         assert op.started_at is not None
-        group = await uow.model.group(op.system, op.app, op.group)
-        app = await uow.model.application(op.system, op.app)
-        system = await uow.model.system(op.system)
+        group = await uow.groups.get(op.path)
+        app = await uow.applications.get(AppPath(op.system, op.app))
+        system = await uow.systems.get(op.system)
         number = int(op.params.get("version", 0))
-        version = await uow.model.version(op.system, op.app, op.group, number) if number and group else None
+        version = await uow.versions.get(op.path, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
         ref = await placement.group_ref(uow, op.system, op.app, op.group, group.cluster)
@@ -446,11 +444,11 @@ async def _delete_everywhere(platform: Platform, plan: _Plan) -> Operation:
     async with platform.db.unit_of_work() as uow:
         ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
-            await uow.model.delete_group(plan.ref.system, plan.ref.app, plan.ref.group)
+            await uow.groups.delete(plan.ref.path)
         elif ended:
             for name in up:
                 if name not in failed:
-                    await uow.model.remove_group_cluster(plan.ref.system, plan.ref.app, plan.ref.group, name)
+                    await uow.groups.remove_cluster(plan.ref.path, name)
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished

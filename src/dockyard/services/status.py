@@ -17,7 +17,7 @@ from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
-from dockyard.domain.model import Group, GroupCluster
+from dockyard.domain.model import Group, GroupCluster, GroupPath
 from dockyard.domain.status import InstanceView, State, group_state
 from dockyard.services import placement
 from dockyard.services.platform import Platform
@@ -84,10 +84,14 @@ async def group_status(
         # The operation first: one that ends after this read has already moved the group we read next.
         active = await uow.operations.active(system, app, group)
         last = next(iter(await uow.operations.history(system, app, group, limit=1)), None)
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
         if found is None:
             raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
+        version = (
+            await uow.versions.get(GroupPath(system, app, group), found.current_version)
+            if found.current_version
+            else None
+        )
         parts = _parts(found, version.spec.instances if version else 0)
         refs = {p.cluster: await placement.group_ref(uow, system, app, group, p.cluster) for p in parts}
     wanted = version.spec.instances if version else 0
@@ -144,7 +148,7 @@ async def group_status(
 async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
     authorize(by, "read", system, app)
     async with platform.db.unit_of_work() as uow:
-        found = await uow.model.group(system, app, group)
+        found = await uow.groups.get(GroupPath(system, app, group))
     if found is None:
         raise NotFound(f"group {group!r} does not exist in {system}/{app}")
     return found
