@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import StreamingResponse
 
-from dockyard.api.build_schemas import BuildIn, BuildLogOut, BuildOut, GcIn, GcOut, ImageOut, LogLine
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
+from dockyard.api.schemas.builds import BuildIn, BuildLogOut, BuildOut, GcIn, GcOut, ImageOut, LogLine
 from dockyard.domain.access import Principal
 from dockyard.services import builds, images
 from dockyard.services.platform import Platform

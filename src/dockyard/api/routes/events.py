@@ -27,9 +27,10 @@ from pydantic import BaseModel
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.release_schemas import ReleaseOut
 from dockyard.api.routes.groups import group_out
-from dockyard.api.schemas import GroupOut, InstanceOut, InstancesOut, OperationOut
+from dockyard.api.schemas.groups import GroupOut, InstanceOut, InstancesOut
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.releases import ReleaseOut
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import DomainError
 from dockyard.services import applications as svc

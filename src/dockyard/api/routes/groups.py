@@ -13,25 +13,19 @@ from fastapi import APIRouter, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import (
+from dockyard.api.schemas.actions import DeployIn, PreviewIn, ReconcileIn, RollbackIn, ScaleIn
+from dockyard.api.schemas.groups import (
     ClusterStateOut,
-    DeployIn,
-    DiffOut,
     DriftOut,
     GroupIn,
     GroupOut,
     GroupStatusOut,
     InstanceOut,
     InstancesOut,
-    OperationOut,
-    PreviewIn,
-    PreviewOut,
-    ReconcileIn,
-    RollbackIn,
-    ScaleIn,
-    VersionIn,
-    VersionOut,
 )
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.placement import PreviewOut
+from dockyard.api.schemas.versions import DiffOut, VersionIn, VersionOut
 from dockyard.domain.access import Principal
 from dockyard.services import applications as svc
 from dockyard.services import deploys, placement

@@ -7,7 +7,8 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ApplicationOut, GrantIn, GrantOut, LocationIn
+from dockyard.api.schemas.applications import ApplicationOut
+from dockyard.api.schemas.locations import GrantIn, GrantOut, LocationIn
 from dockyard.services import applications, locations
 
 router = APIRouter(prefix="/api/v1/systems/{system}", responses=ERRORS, tags=["locations"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.release_schemas import PromoteIn, ReleaseIn, ReleaseOut
+from dockyard.api.schemas.releases import PromoteIn, ReleaseIn, ReleaseOut
 from dockyard.services import releases
 
 router = APIRouter(

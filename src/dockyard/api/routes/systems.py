@@ -6,7 +6,9 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ApplicationIn, ApplicationOut, OperationOut, SystemIn, SystemOut
+from dockyard.api.schemas.applications import ApplicationIn, ApplicationOut
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.systems import SystemIn, SystemOut
 from dockyard.services import applications as svc
 
 router = APIRouter(prefix="/api/v1/systems", responses=ERRORS)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dockyard.api.schemas import VersionIn
+from dockyard.api.schemas.versions import VersionIn
 from dockyard.domain.release import Release, split
 
 
