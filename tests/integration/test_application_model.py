@@ -48,8 +48,7 @@ async def _shop(platform: Platform) -> None:
     await svc.create_group(
         platform,
         Principal("alice", admin=True),
-        system="shop",
-        app="web",
+        app=AppPath("shop", "web"),
         name="prod",
         environment="prod",
         cluster="local",
@@ -59,14 +58,12 @@ async def _shop(platform: Platform) -> None:
 async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(platform: Platform) -> None:
     await _shop(platform)
     v1 = await svc.create_version(
-        platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+        platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), spec=SPEC
     )
     v2 = await svc.create_version(
         platform,
         Principal("bob", admin=True),
-        system="shop",
-        app="web",
-        group="prod",
+        group=GroupPath("shop", "web", "prod"),
         spec={**SPEC, "image": "registry.local/shop/web:2"},
         reason="new image",
     )
@@ -87,7 +84,7 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
     assert app.business_id == "b-1001"
     assert system is not None
     assert system.quota.memory_mib == 131072
-    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
+    history = await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
     assert [(o.action, o.actor, o.status) for o in history] == [
         ("create-version", "bob", "succeeded"),
         ("create-version", "bob", "succeeded"),
@@ -112,15 +109,14 @@ async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: P
         await svc.create_group(
             platform,
             Principal("a", admin=True),
-            system="shop",
-            app="web",
+            app=AppPath("shop", "web"),
             name="gray",
             environment="prod",
             cluster="far",
         )
     with pytest.raises(NotFound, match="group 'nope' does not exist"):
         await svc.create_version(
-            platform, Principal("a", admin=True), system="shop", app="web", group="nope", spec=SPEC
+            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "nope"), spec=SPEC
         )
 
 
@@ -140,7 +136,7 @@ async def test_invalid_versions_write_nothing(platform: Platform, change: dict[s
     await _shop(platform)
     with pytest.raises(InvalidInput) as info:
         await svc.create_version(
-            platform, Principal("a", admin=True), system="shop", app="web", group="prod", spec={**SPEC, **change}
+            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "prod"), spec={**SPEC, **change}
         )
     assert info.value.field == field
     async with platform.db.unit_of_work() as uow:
@@ -148,9 +144,9 @@ async def test_invalid_versions_write_nothing(platform: Platform, change: dict[s
         group = await uow.groups.get(GroupPath("shop", "web", "prod"))
     assert group is not None
     assert group.latest_version == 0
-    assert [o.action for o in await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")] == [
-        "create-group"
-    ]
+    assert [
+        o.action for o in await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
+    ] == ["create-group"]
 
 
 async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: Platform) -> None:
@@ -161,9 +157,7 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
             version = await svc.create_version(
                 platform,
                 Principal(f"u{i}", admin=True),
-                system="shop",
-                app="web",
-                group="prod",
+                group=GroupPath("shop", "web", "prod"),
                 spec={**SPEC, "instances": i},
             )
         except Conflict:
@@ -180,7 +174,7 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     assert [v.number for v in stored] == numbers
     assert group is not None
     assert group.latest_version == len(numbers)
-    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
+    history = await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
     assert sorted(o.params["version"] for o in history if o.action == "create-version") == numbers
 
 
@@ -188,6 +182,6 @@ async def test_versions_made_one_after_another_never_conflict(platform: Platform
     await _shop(platform)
     for expected in range(1, 6):
         version = await svc.create_version(
-            platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+            platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), spec=SPEC
         )
         assert version.number == expected

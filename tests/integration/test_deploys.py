@@ -20,7 +20,7 @@ from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, NotFound
-from dockyard.domain.model import GroupPath, Operation
+from dockyard.domain.model import AppPath, GroupPath, Operation
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
@@ -51,8 +51,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     await svc.create_group(
         platform,
         Principal("alice", admin=True),
-        system=name,
-        app="web",
+        app=AppPath(name, "web"),
         name="prod",
         environment="prod",
         cluster="local",
@@ -64,7 +63,7 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
 
 async def _version(platform: Platform, system: str, **changes: Any) -> int:
     created = await svc.create_version(
-        platform, Principal("bob", admin=True), system=system, app="web", group="prod", spec={**SPEC, **changes}
+        platform, Principal("bob", admin=True), group=GroupPath(system, "web", "prod"), spec={**SPEC, **changes}
     )
     return created.number
 
@@ -78,7 +77,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1)
     assert op.status == "pending"
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", "")
@@ -100,7 +99,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     again = await run_operation(
         platform,
         (
-            await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+            await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1)
         ).id,
     )
     assert again.status == "succeeded"
@@ -110,7 +109,8 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     # Running a finished operation again changes nothing either (nothing runs twice).
     assert (await run_operation(platform, op.id)).finished_at == done.finished_at
     history = [
-        (o.action, o.status) for o in await svc.history(platform, Principal("alice", admin=True), name, "web", "prod")
+        (o.action, o.status)
+        for o in await svc.history(platform, Principal("alice", admin=True), GroupPath(name, "web", "prod"))
     ][:2]
     assert history == [("deploy", "succeeded"), ("deploy", "succeeded")]
 
@@ -123,7 +123,7 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
         try:
             return (
                 await start_deploy(
-                    platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+                    platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1
                 )
             ).id
         except Conflict:
@@ -135,7 +135,7 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
     assert (await run_operation(platform, winner)).status == "succeeded"
     # Once it has finished, the group takes a new deploy again.
     follow = await start_deploy(
-        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1
     )
     assert follow.status == "pending"
 
@@ -148,9 +148,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     op = await start_deploy(
         platform,
         Principal("bob", admin=True),
-        system=name,
-        app="web",
-        group="prod",
+        group=GroupPath(name, "web", "prod"),
         version=huge,
         deadline_seconds=10,
         force=True,
@@ -168,7 +166,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
 async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1)
     async with platform.db.unit_of_work() as uow:
         await uow.operations.start(op.id)  # a previous executor began it, then died
     done = await run_operation(platform, op.id)
@@ -177,7 +175,7 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
     with pytest.raises(NotFound):
         await run_operation(platform, str(uuid.uuid4()))
     with pytest.raises(NotFound, match="version 9 does not exist"):
-        await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=9)
+        await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=9)
 
 
 async def test_a_deploy_survives_kill_9_of_the_server(
@@ -186,7 +184,7 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     platform, name = system
     v1 = await _version(platform, name, instances=60)
     op = await start_deploy(
-        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1, deadline_seconds=180
     )
     assert platform.settings.secret_key is not None
     env = {
@@ -240,7 +238,7 @@ async def test_a_version_without_ports_removes_the_service_and_rollback_brings_i
     without = await _version(platform, name, ports=[])
     for number, has_service in [(with_port, True), (without, False), (with_port, True)]:
         op = await start_deploy(
-            platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=number
+            platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=number
         )
         assert (await run_operation(platform, op.id)).status == "succeeded"
         services = await kube.list("v1", "Service", namespace=name, labels={"dockyard.io/group": "prod"})
@@ -260,7 +258,7 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     async with platform.db.unit_of_work() as uow:
         assert not await uow.operations.finish(broken.id, "succeeded")  # an ended operation stays ended
         assert (await uow.operations.get(broken.id)).status == "failed"  # type: ignore[union-attr]
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1)
     assert op.status == "pending"
 
 
@@ -269,7 +267,7 @@ async def test_of_two_executors_on_one_database_one_runs_each_operation(
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=2)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), version=v1)
     async with platform.db.unit_of_work() as uow:
         assert await uow.operations.claim(op.id, "replica-a", seconds=0.5)
         assert not await uow.operations.claim(op.id, "replica-b", seconds=0.5)  # a holds it

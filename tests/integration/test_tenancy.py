@@ -15,6 +15,7 @@ from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeApiError
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
+from dockyard.domain.model import AppPath, GroupPath
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_delete_group, start_deploy
@@ -55,21 +56,23 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
     await svc.create_system(platform, ADMIN, name=name)
     await svc.create_application(platform, ADMIN, system=name, name="web", repository="registry.local/shop")
     for group in ("prod", "legacy", "batch"):
-        await svc.create_group(platform, ADMIN, system=name, app="web", name=group, environment="prod", cluster="local")
+        await svc.create_group(
+            platform, ADMIN, app=AppPath(name, "web"), name=group, environment="prod", cluster="local"
+        )
     yield platform, name
     await kube.delete("v1", "Namespace", name)
     await platform.stop()
 
 
 async def _deploy(platform: Platform, system: str, group: str, spec: dict[str, Any]) -> None:
-    version = await svc.create_version(platform, ADMIN, system=system, app="web", group=group, spec=spec)
-    op = await start_deploy(platform, ADMIN, system=system, app="web", group=group, version=version.number)
+    version = await svc.create_version(platform, ADMIN, group=GroupPath(system, "web", group), spec=spec)
+    op = await start_deploy(platform, ADMIN, group=GroupPath(system, "web", group), version=version.number)
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", ""), group
 
 
 async def _delete(platform: Platform, system: str, group: str) -> None:
-    op = await start_delete_group(platform, ADMIN, system=system, app="web", group=group)
+    op = await start_delete_group(platform, ADMIN, group=GroupPath(system, "web", group))
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", ""), group
 

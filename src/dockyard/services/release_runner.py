@@ -327,7 +327,7 @@ class _Gray:
         ]
 
     def _pods(self) -> list[Any]:
-        return self.platform.live.pods(self.plan.cluster, self.ref.system, self.ref.app, self.ref.group)
+        return self.platform.live.pods(self.plan.cluster, self.ref.path)
 
     def _why_not_ready(self) -> str:
         reasons = {p.reason for p in self._pods() if p.version == str(self.plan.number) and p.reason}

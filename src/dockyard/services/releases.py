@@ -32,7 +32,7 @@ from dockyard.domain.release import STRATEGIES, Release, parse_steps
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import deploys
 from dockyard.services import where as locating
-from dockyard.services.applications import spec_for
+from dockyard.services.applications import found_group, spec_for
 from dockyard.services.platform import Platform
 from dockyard.services.release_runner import (
     BLUE_GREEN_STEPS,
@@ -70,9 +70,7 @@ async def start_release(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
-    group: str,
+    group: GroupPath,
     version: int | None = None,
     spec: Mapping[str, Any] | None = None,
     changes: Mapping[str, Any] | None = None,
@@ -83,7 +81,7 @@ async def start_release(
     keep_seconds: int = DEFAULT_KEEP,
     reason: str = "",
 ) -> Release:
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     if strategy not in STRATEGIES:
         raise InvalidInput("strategy", f"strategy must be one of {', '.join(STRATEGIES)}")
     parsed = parse_steps(steps if steps is not None else ["100%"])
@@ -96,31 +94,27 @@ async def start_release(
         raise InvalidInput("max_restarts", "max_restarts must be an integer from 0 to 100")
     if sum(x is not None for x in (version, spec, changes)) != 1:
         raise InvalidInput("version", "give exactly one of version, spec or changes")
-    async with deploys.recording(platform, system, app, group) as uow:
-        found = await uow.groups.get(GroupPath(system, app, group))
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+    async with deploys.recording(platform, group) as uow:
+        found = await found_group(uow, group)
         if strategy != "rolling" and found.current_version is None:
-            raise Conflict(f"group {group!r} runs no version yet: deploy one first, then release beside it")
+            raise Conflict(f"group {group.group!r} runs no version yet: deploy one first, then release beside it")
         if version is None:
-            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            new = await uow.versions.add(GroupPath(system, app, group), made, by=by.name, reason=reason)
+            made = await spec_for(uow, group, spec, changes, seal=platform.seal_value)
+            new = await uow.versions.add(group, made, by=by.name, reason=reason)
         else:
             deploys.check_version(version)
-            found_version = await uow.versions.get(GroupPath(system, app, group), version)
+            found_version = await uow.versions.get(group, version)
             if found_version is None:
-                raise NotFound(f"version {version} does not exist in group {group!r}")
+                raise NotFound(f"version {version} does not exist in group {group.group!r}")
             new = found_version
         if new.number == found.current_version:
-            raise Conflict(f"group {group!r} already runs version {new.number}")
+            raise Conflict(f"group {group.group!r} already runs version {new.number}")
         if strategy == "blue-green" and not new.spec.ports:
             raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
         clusters = await _clusters(uow, found, new.spec, strategy)
         operation = deploys.pending(
             "release",
             by,
-            system,
-            app,
             group,
             version=new.number,
             strategy=strategy,
@@ -132,9 +126,9 @@ async def start_release(
         await uow.operations.add(operation)
         release = Release(
             id=operation.id,
-            system=system,
-            app=app,
-            group=group,
+            system=group.system,
+            app=group.app,
+            group=group.group,
             strategy=strategy,
             stable_version=found.current_version,
             new_version=new.number,
@@ -159,34 +153,31 @@ async def start_release(
             created_by=by.name,
         )
         await uow.releases.add(release)
-    return await get_release(platform, by, system, app, group, release.id)
+    return await get_release(platform, by, group, release.id)
 
 
-async def list_releases(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Release]:
-    authorize(by, "read", system, app)
+async def list_releases(platform: Platform, by: Principal, group: GroupPath) -> list[Release]:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
-        if await uow.groups.get(GroupPath(system, app, group)) is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        return await uow.releases.of_group(system, app, group)
+        await found_group(uow, group)
+        return await uow.releases.of_group(group)
 
 
-async def get_release(platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str) -> Release:
-    authorize(by, "read", system, app)
+async def get_release(platform: Platform, by: Principal, group: GroupPath, release_id: str) -> Release:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
         found = await uow.releases.get(release_id)
-    if found is None or (found.system, found.app, found.group) != (system, app, group):
-        raise NotFound(f"release {release_id!r} does not exist in {system}/{app}/{group}")
+    if found is None or GroupPath(found.system, found.app, found.group) != group:
+        raise NotFound(f"release {release_id!r} does not exist in {group}")
     return found
 
 
-async def command(
-    platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str, what: str
-) -> Release:
+async def command(platform: Platform, by: Principal, group: GroupPath, release_id: str, what: str) -> Release:
     """Give a running release a command (see the module docstring)."""
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     if what not in COMMANDS:
         raise InvalidInput("command", f"command must be one of {', '.join(COMMANDS)}")
-    release = await get_release(platform, by, system, app, group, release_id)
+    release = await get_release(platform, by, group, release_id)
     if release.strategy == "rolling":
         raise Conflict("a rolling release has no steps to steer")
     if what == "promote":
@@ -203,4 +194,4 @@ async def command(
     if not ok:
         raise Conflict(f"release {release_id} has ended ({release.status})")
     platform.releases_steered.set()
-    return await get_release(platform, by, system, app, group, release_id)
+    return await get_release(platform, by, group, release_id)

@@ -145,7 +145,7 @@ async def on_cluster(platform: Platform, plan: _Plan, cluster: str, spec: Versio
 async def _ref_on(uow: UnitOfWork, plan: _Plan, cluster: str) -> GroupRef:
     if cluster == plan.cluster:
         return plan.ref
-    return await placement.group_ref(uow, plan.ref.system, plan.ref.app, plan.ref.group, cluster)
+    return await placement.group_ref(uow, plan.ref.path, cluster)
 
 
 async def _remove_from(platform: Platform, plan: _Plan, clusters: list[str]) -> str:
@@ -190,7 +190,7 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         version = await uow.versions.get(op.path, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
-        ref = await placement.group_ref(uow, op.system, op.app, op.group, group.cluster)
+        ref = await placement.group_ref(uow, op.path, group.cluster)
     default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
     deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
     spec = version.spec if version else None

@@ -65,35 +65,27 @@ def _combined(states: list[str]) -> State:
     return "degraded"
 
 
-async def instances(
-    platform: Platform, by: Principal, system: str, app: str, group: str
-) -> tuple[list[tuple[str, PodRecord]], bool]:
+async def instances(platform: Platform, by: Principal, group: GroupPath) -> tuple[list[tuple[str, PodRecord]], bool]:
     """The group's instances as ``(cluster, instance)``, by cluster then name, and whether any cluster's
     are stale."""
-    found = await _group(platform, by, system, app, group)
+    found = await _group(platform, by, group)
     names = [p.cluster for p in _parts(found, 0)]
     stale = any(not platform.live.connection(n).connected for n in names)
-    return [(n, p) for n in names for p in platform.live.pods(n, system, app, group)], stale
+    return [(n, p) for n in names for p in platform.live.pods(n, group)], stale
 
 
-async def group_status(
-    platform: Platform, by: Principal, system: str, app: str, group: str
-) -> tuple[Group, GroupStatus]:
-    authorize(by, "read", system, app)
+async def group_status(platform: Platform, by: Principal, group: GroupPath) -> tuple[Group, GroupStatus]:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
         # The operation first: one that ends after this read has already moved the group we read next.
-        active = await uow.operations.active(system, app, group)
-        last = next(iter(await uow.operations.history(system, app, group, limit=1)), None)
-        found = await uow.groups.get(GroupPath(system, app, group))
+        active = await uow.operations.active(group)
+        last = next(iter(await uow.operations.history(group, limit=1)), None)
+        found = await uow.groups.get(group)
         if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        version = (
-            await uow.versions.get(GroupPath(system, app, group), found.current_version)
-            if found.current_version
-            else None
-        )
+            raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
+        version = await uow.versions.get(group, found.current_version) if found.current_version else None
         parts = _parts(found, version.spec.instances if version else 0)
-        refs = {p.cluster: await placement.group_ref(uow, system, app, group, p.cluster) for p in parts}
+        refs = {p.cluster: await placement.group_ref(uow, group, p.cluster) for p in parts}
     wanted = version.spec.instances if version else 0
     settled = last is None or last.finished_at is None or time.time() - last.finished_at.timestamp() > SETTLE
     clusters: list[ClusterState] = []
@@ -102,7 +94,7 @@ async def group_status(
     for part in parts:
         ref = refs[part.cluster]
         connected = platform.live.connection(part.cluster).connected
-        here = platform.live.pods(part.cluster, system, app, group)
+        here = platform.live.pods(part.cluster, group)
         pods += here
         drift: dict[str, tuple[Any, Any]] = {}
         # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
@@ -145,10 +137,10 @@ async def group_status(
     return found, status
 
 
-async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
-    authorize(by, "read", system, app)
+async def _group(platform: Platform, by: Principal, group: GroupPath) -> Group:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
-        found = await uow.groups.get(GroupPath(system, app, group))
+        found = await uow.groups.get(group)
     if found is None:
-        raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+        raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
     return found

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import OperationRow
 from dockyard.domain.errors import NotFound
-from dockyard.domain.model import Operation, OperationStatus
+from dockyard.domain.model import AppPath, GroupPath, Operation, OperationStatus
 
 
 class OperationLog:
@@ -80,13 +80,13 @@ class OperationLog:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    async def active(self, system: str, app: str, group: str) -> Operation | None:
+    async def active(self, path: GroupPath) -> Operation | None:
         """The group's unfinished operation, if any (there is at most one)."""
         row = await self._session.scalar(
             select(OperationRow).where(
-                OperationRow.system == system,
-                OperationRow.app == app,
-                OperationRow.group == group,
+                OperationRow.system == path.system,
+                OperationRow.app == path.app,
+                OperationRow.group == path.group,
                 OperationRow.status.in_(("pending", "running")),
             )
         )
@@ -110,13 +110,14 @@ class OperationLog:
             row.params = {**row.params, **params}
             await self._session.flush()
 
-    async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
-        """Newest first; ``app`` and ``group`` narrow it down when given."""
+    async def history(self, scope: str | AppPath | GroupPath, *, limit: int = 100) -> list[Operation]:
+        """Newest first, of a system (its name), an application or a group."""
+        system = scope if isinstance(scope, str) else scope.system
         query = select(OperationRow).where(OperationRow.system == system)
-        if app:
-            query = query.where(OperationRow.app == app)
-        if group:
-            query = query.where(OperationRow.group == group)
+        if not isinstance(scope, str):
+            query = query.where(OperationRow.app == scope.app)
+        if isinstance(scope, GroupPath):
+            query = query.where(OperationRow.group == scope.group)
         rows = await self._session.scalars(query.order_by(OperationRow.created_at.desc()).limit(limit))
         return [_operation(r) for r in rows]
 
