@@ -13,6 +13,7 @@ from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.targets import WholeSpec
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.platform import Platform
@@ -58,13 +59,13 @@ async def _shop(platform: Platform) -> None:
 async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(platform: Platform) -> None:
     await _shop(platform)
     v1 = await svc.create_version(
-        platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), spec=SPEC
+        platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), target=WholeSpec(SPEC)
     )
     v2 = await svc.create_version(
         platform,
         Principal("bob", admin=True),
         group=GroupPath("shop", "web", "prod"),
-        spec={**SPEC, "image": "registry.local/shop/web:2"},
+        target=WholeSpec({**SPEC, "image": "registry.local/shop/web:2"}),
         reason="new image",
     )
     assert (v1.number, v2.number) == (1, 2)
@@ -116,7 +117,7 @@ async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: P
         )
     with pytest.raises(NotFound, match="group 'nope' does not exist"):
         await svc.create_version(
-            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "nope"), spec=SPEC
+            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "nope"), target=WholeSpec(SPEC)
         )
 
 
@@ -136,7 +137,10 @@ async def test_invalid_versions_write_nothing(platform: Platform, change: dict[s
     await _shop(platform)
     with pytest.raises(InvalidInput) as info:
         await svc.create_version(
-            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "prod"), spec={**SPEC, **change}
+            platform,
+            Principal("a", admin=True),
+            group=GroupPath("shop", "web", "prod"),
+            target=WholeSpec({**SPEC, **change}),
         )
     assert info.value.field == field
     async with platform.db.unit_of_work() as uow:
@@ -158,7 +162,7 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
                 platform,
                 Principal(f"u{i}", admin=True),
                 group=GroupPath("shop", "web", "prod"),
-                spec={**SPEC, "instances": i},
+                target=WholeSpec({**SPEC, "instances": i}),
             )
         except Conflict:
             return "conflict"
@@ -182,6 +186,6 @@ async def test_versions_made_one_after_another_never_conflict(platform: Platform
     await _shop(platform)
     for expected in range(1, 6):
         version = await svc.create_version(
-            platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), spec=SPEC
+            platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), target=WholeSpec(SPEC)
         )
         assert version.number == expected

@@ -16,6 +16,7 @@ from dockyard.adapters.kube.errors import KubeApiError
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.targets import ExistingVersion, WholeSpec
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_delete_group, start_deploy
@@ -65,8 +66,10 @@ async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> Asyn
 
 
 async def _deploy(platform: Platform, system: str, group: str, spec: dict[str, Any]) -> None:
-    version = await svc.create_version(platform, ADMIN, group=GroupPath(system, "web", group), spec=spec)
-    op = await start_deploy(platform, ADMIN, group=GroupPath(system, "web", group), version=version.number)
+    version = await svc.create_version(platform, ADMIN, group=GroupPath(system, "web", group), target=WholeSpec(spec))
+    op = await start_deploy(
+        platform, ADMIN, group=GroupPath(system, "web", group), target=ExistingVersion(version.number)
+    )
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", ""), group
 

@@ -23,7 +23,9 @@ from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
 from dockyard.domain.location import parse_location
 from dockyard.domain.model import Application, AppPath, Group, GroupPath, Operation, System, Version
-from dockyard.domain.versions import MAX_VERSION, Sealer, VersionSpec, diff, parse_spec
+from dockyard.domain.targets import NewSpec
+from dockyard.domain.versions import MAX_VERSION, diff
+from dockyard.services import targets
 from dockyard.services.platform import Platform
 
 T = TypeVar("T")
@@ -176,63 +178,18 @@ async def create_version(
     by: Principal,
     *,
     group: GroupPath,
-    spec: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
+    target: NewSpec,
     reason: str = "",
 ) -> Version:
-    """Store a new version (numbered latest + 1) from a whole ``spec``, or from ``changes`` to the
-    group's latest version; does not deploy it."""
+    """Store a new version (numbered latest + 1) from a whole spec, or from changes to the group's
+    latest version (see :func:`dockyard.services.targets.resolve`); does not deploy it."""
     authorize(by, "deploy", group.system, group.app)
     model.check_reason(reason)
     async with platform.db.unit_of_work() as uow:
-        checked = await spec_for(uow, group, spec, changes, seal=platform.seal_value)
-        version = await uow.versions.add(group, checked, by=by.name, reason=reason)
+        resolved = await targets.resolve(uow, await found_group(uow, group), target, seal=platform.seal_value)
+        version = await uow.versions.add(group, resolved.spec, by=by.name, reason=reason)
         await uow.operations.add(record("create-version", by, group, version=version.number))
     return version
-
-
-async def spec_for(
-    uow: UnitOfWork,
-    path: GroupPath,
-    spec: Mapping[str, Any] | None,
-    changes: Mapping[str, Any] | None,
-    *,
-    seal: Sealer,
-) -> VersionSpec:
-    """A checked spec: ``spec`` as given, or the group's latest version with ``changes``. Secret env
-    values given are sealed with ``seal``; with ``changes`` but no ``secret_env``, the latest version's
-    are kept as they are, sealed."""
-    if (spec is None) == (changes is None):
-        raise InvalidInput("spec", "give either a whole spec or changes to the latest version")
-    spec = await _with_build_image(uow, path.app_path, spec)
-    changes = await _with_build_image(uow, path.app_path, changes)
-    if spec is not None:
-        return parse_spec(spec, seal=seal)
-    found = await found_group(uow, path)
-    if not found.latest_version:
-        raise InvalidInput("changes", "the group has no version yet: give a whole spec")
-    latest = _found(await uow.versions.get(path, found.latest_version), "the latest version is gone")
-    if not isinstance(changes, Mapping):
-        raise InvalidInput("changes", "changes must be an object of field: new value")
-    return latest.spec.with_changes(seal=seal, **changes)
-
-
-async def _with_build_image(uow: UnitOfWork, app: AppPath, raw: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    """``raw`` with ``build: ID`` replaced by ``image``: that succeeded build's image, pinned by digest
-    (so what was built and tested is what runs)."""
-    if not isinstance(raw, Mapping) or "build" not in raw:
-        return raw
-    out = dict(raw)
-    build_id = out.pop("build")
-    if "image" in out:
-        raise InvalidInput("build", "give either an image or a build, not both")
-    found = await uow.builds.get(build_id) if isinstance(build_id, str) and len(build_id) <= 36 else None
-    if found is None or (found.system, found.app) != (app.system, app.app):
-        raise InvalidInput("build", f"build {build_id!r} does not exist in {app}")
-    if found.status != "succeeded" or not found.image:
-        raise InvalidInput("build", f"build {build_id} has no image (it is {found.status})")
-    out["image"] = found.image
-    return out
 
 
 async def list_versions(platform: Platform, by: Principal, group: GroupPath) -> list[Version]:

@@ -23,7 +23,7 @@ cluster, except for ``reconcile``, which exists to write it again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,10 +32,11 @@ from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Group, GroupPath, Operation
-from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import images, placement, release_runner, rollouts
+from dockyard.domain.targets import ExistingVersion, Target
+from dockyard.domain.versions import MAX_INSTANCES
+from dockyard.services import images, placement, release_runner, rollouts, targets
 from dockyard.services import where as locating
-from dockyard.services.applications import found_group, spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 
 DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
@@ -47,55 +48,36 @@ def check_deadline(seconds: int, field: str = "deadline_seconds") -> None:
         raise InvalidInput(field, f"{field} must be an integer from 5 to 3600")
 
 
-def check_version(version: Any) -> int:
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
-        raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
-    return version
-
-
 async def start_deploy(
     platform: Platform,
     by: Principal,
     *,
     group: GroupPath,
-    version: int | None = None,
-    spec: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
+    target: Target,
     reason: str = "",
     deadline_seconds: int = DEFAULT_DEADLINE,
     action: str = "deploy",
     force: bool = False,
 ) -> Operation:
-    """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
-    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
+    """Record a pending deploy (or rollback) of ``target``: an existing version, or a new one made
+    from a spec or changes (:func:`dockyard.services.targets.resolve`; a rollback only goes back to an
+    existing version). :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
     :class:`DoesNotFit` when a deploy's instances would not all find a node, unless ``force``."""
     authorize(by, "deploy", group.system, group.app)
     check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
         raise InvalidInput("action", "action must be deploy or rollback")
-    given = sum(x is not None for x in (version, spec, changes))
-    if given != 1:
-        raise InvalidInput("version", "give exactly one of version, spec or changes")
-    if version is not None:
-        check_version(version)
-    if action == "rollback" and version is not None:
-        await _image_still_there(platform, group, version)
+    if action == "rollback":
+        if not isinstance(target, ExistingVersion):
+            raise InvalidInput("version", "a rollback goes back to an existing version: give its number")
+        await _image_still_there(platform, group, target.number)
     async with recording(platform, group) as uow:
         found = await found_group(uow, group)
-        if version is None:
-            made = await spec_for(uow, group, spec, changes, seal=platform.seal_value)
-            number = (found.latest_version or 0) + 1
-            planned = await placement.plan(platform, uow, found, number, made, pin=True)
-            if action == "deploy" and not force:
-                placement.check_fits(platform, planned, number, made)
-            version = (await uow.versions.add(group, made, by=by.name, reason=reason)).number
-        else:
-            existing = await uow.versions.get(group, version)
-            if existing is None:
-                raise NotFound(f"version {version} does not exist in group {group.group!r}")
-            planned = await placement.plan(platform, uow, found, version, existing.spec, pin=True)
-            if action == "deploy" and not force:
-                placement.check_fits(platform, planned, version, existing.spec)
+        resolved = await targets.resolve(uow, found, target, seal=platform.seal_value)
+        planned = await placement.plan(platform, uow, found, resolved.number, resolved.spec, pin=True)
+        if action == "deploy" and not force:
+            placement.check_fits(platform, planned, resolved.number, resolved.spec)
+        version = await targets.save(uow, found, resolved, by=by.name, reason=reason)
         await _check_location(uow, found, version)
         operation = pending(action, by, group, version=version, deadline_seconds=deadline_seconds)
         await uow.operations.add(operation)

@@ -27,10 +27,12 @@ from dockyard.domain.location import distribute
 from dockyard.domain.model import Application, AppPath, Group, GroupPath
 from dockyard.domain.placement import AUTO, dedicated_value
 from dockyard.domain.render import GroupRef, deployment
+from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import split as splitting
+from dockyard.services import targets
 from dockyard.services import where as locating
-from dockyard.services.applications import found_group, spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.capacity import CachedSpareCapacity
 from dockyard.services.clusters import visible_clusters
 from dockyard.services.live import Connection
@@ -94,25 +96,17 @@ async def preview(
     by: Principal,
     *,
     group: GroupPath,
-    version: int | None = None,
-    spec: dict[str, Any] | None = None,
-    changes: dict[str, Any] | None = None,
+    target: Target,
 ) -> Preview:
-    """Where ``version`` (or a version made from ``spec`` or ``changes``; nothing is saved, not even
-    the CPU model ``auto`` would choose) would land: on each cluster of the group, that cluster's share."""
+    """Where ``target`` (an existing version, or one made from a spec or changes; nothing is saved,
+    not even the CPU model ``auto`` would choose) would land: on each cluster of the group, that
+    cluster's share."""
     authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
         found = await found_group(uow, group)
-        if version is not None:
-            existing = await uow.versions.get(group, version)
-            if existing is None:
-                raise NotFound(f"version {version} does not exist in group {group.group!r}")
-            made, number = existing.spec, version
-        else:
-            made = await spec_for(uow, group, spec, changes, seal=platform.seal_value)
-            number = (found.latest_version or 0) + 1
-        planned = await plan(platform, uow, found, number, made, pin=False)
-    return preview_split(platform, planned, number, made)
+        resolved = await targets.resolve(uow, found, target, seal=platform.seal_value)
+        planned = await plan(platform, uow, found, resolved.number, resolved.spec, pin=False)
+    return preview_split(platform, planned, resolved.number, resolved.spec)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ version). Such a release cannot be scaled meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from dockyard.adapters.db.database import UnitOfWork
@@ -29,10 +28,11 @@ from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
 from dockyard.domain.model import AppPath, Group, GroupPath
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
+from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
-from dockyard.services import deploys
+from dockyard.services import deploys, targets
 from dockyard.services import where as locating
-from dockyard.services.applications import found_group, spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 from dockyard.services.release_runner import (
     BLUE_GREEN_STEPS,
@@ -71,9 +71,7 @@ async def start_release(
     by: Principal,
     *,
     group: GroupPath,
-    version: int | None = None,
-    spec: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
+    target: Target,
     strategy: str = "gray",
     steps: list[str] | None = None,
     step_deadline_seconds: int = DEFAULT_STEP_DEADLINE,
@@ -92,25 +90,16 @@ async def start_release(
     deploys.check_deadline(step_deadline_seconds, "step_deadline_seconds")
     if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or not 0 <= max_restarts <= 100:
         raise InvalidInput("max_restarts", "max_restarts must be an integer from 0 to 100")
-    if sum(x is not None for x in (version, spec, changes)) != 1:
-        raise InvalidInput("version", "give exactly one of version, spec or changes")
     async with deploys.recording(platform, group) as uow:
         found = await found_group(uow, group)
         if strategy != "rolling" and found.current_version is None:
             raise Conflict(f"group {group.group!r} runs no version yet: deploy one first, then release beside it")
-        if version is None:
-            made = await spec_for(uow, group, spec, changes, seal=platform.seal_value)
-            new = await uow.versions.add(group, made, by=by.name, reason=reason)
-        else:
-            deploys.check_version(version)
-            found_version = await uow.versions.get(group, version)
-            if found_version is None:
-                raise NotFound(f"version {version} does not exist in group {group.group!r}")
-            new = found_version
+        new = await targets.resolve(uow, found, target, seal=platform.seal_value)
         if new.number == found.current_version:
             raise Conflict(f"group {group.group!r} already runs version {new.number}")
         if strategy == "blue-green" and not new.spec.ports:
             raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
+        await targets.save(uow, found, new, by=by.name, reason=reason)
         clusters = await _clusters(uow, found, new.spec, strategy)
         operation = deploys.pending(
             "release",

@@ -28,6 +28,7 @@ from dockyard.api.schemas.placement import PreviewOut
 from dockyard.api.schemas.versions import DiffOut, VersionIn, VersionOut
 from dockyard.domain.access import Principal
 from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.targets import ExistingVersion
 from dockyard.services import applications as svc
 from dockyard.services import deploys, placement
 from dockyard.services import status as live
@@ -105,7 +106,7 @@ async def create_version(
 ) -> VersionOut:
     """A new version from a whole ``spec`` or from ``changes`` to the latest one; not deployed."""
     made = await svc.create_version(
-        platform, caller, group=GroupPath(system, app, group), spec=body.spec, changes=body.changes, reason=body.reason
+        platform, caller, group=GroupPath(system, app, group), target=body.new_spec(), reason=body.reason
     )
     return VersionOut.of(made)
 
@@ -148,9 +149,7 @@ async def deploy(
         platform,
         caller,
         group=GroupPath(system, app, group),
-        version=body.version,
-        spec=body.spec,
-        changes=body.changes,
+        target=body.target(),
         reason=body.reason,
         deadline_seconds=body.deadline_seconds,
         force=body.force,
@@ -168,9 +167,7 @@ async def preview(
         platform,
         caller,
         group=GroupPath(system, app, group),
-        version=body.version,
-        spec=body.spec,
-        changes=body.changes,
+        target=body.target(),
     )
     return PreviewOut.model_validate(found.as_dict())
 
@@ -200,7 +197,7 @@ async def rollback(
         platform,
         caller,
         group=GroupPath(system, app, group),
-        version=body.version,
+        target=ExistingVersion(body.version),
         deadline_seconds=body.deadline_seconds,
         action="rollback",
     )

@@ -6,10 +6,15 @@ from pydantic import Field
 
 from dockyard.api.schemas.common import In
 from dockyard.api.schemas.versions import VersionIn
+from dockyard.domain.targets import Target, parse_target
 
 
 class PreviewIn(VersionIn):
     version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
+
+    def target(self) -> Target:
+        """What to deploy: the version, the spec or the changes (exactly one), parsed once here."""
+        return parse_target(version=self.version, spec=self.spec, changes=self.changes)
 
 
 class DeployIn(PreviewIn):

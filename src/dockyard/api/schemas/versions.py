@@ -10,12 +10,17 @@ from pydantic import BaseModel, Field
 from dockyard.api.schemas.common import SPEC_DOC, In
 from dockyard.api.schemas.groups import DriftOut
 from dockyard.domain.model import Version
+from dockyard.domain.targets import NewSpec, parse_new_spec
 
 
 class VersionIn(In):
     spec: dict[str, Any] | None = Field(default=None, description=SPEC_DOC)
     changes: dict[str, Any] | None = Field(default=None, description="changes to the latest version's spec")
     reason: str = ""
+
+    def new_spec(self) -> NewSpec:
+        """What makes the new version: the whole spec or the changes (exactly one), parsed once here."""
+        return parse_new_spec(spec=self.spec, changes=self.changes)
 
 
 class VersionOut(BaseModel):
