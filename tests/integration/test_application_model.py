@@ -13,6 +13,7 @@ from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.operations import CreateVersionParams
 from dockyard.domain.targets import WholeSpec
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
@@ -91,7 +92,10 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
         ("create-version", "bob", "succeeded"),
         ("create-group", "alice", "succeeded"),
     ]
-    assert {o.params.get("version") for o in history if o.action == "create-version"} == {1, 2}
+    assert {o.params for o in history if o.action == "create-version"} == {
+        CreateVersionParams(1),
+        CreateVersionParams(2),
+    }
 
 
 async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: Platform) -> None:
@@ -179,7 +183,7 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     assert group is not None
     assert group.latest_version == len(numbers)
     history = await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
-    assert sorted(o.params["version"] for o in history if o.action == "create-version") == numbers
+    assert sorted(o.params.version for o in history if isinstance(o.params, CreateVersionParams)) == numbers
 
 
 async def test_versions_made_one_after_another_never_conflict(platform: Platform) -> None:

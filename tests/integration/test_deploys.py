@@ -22,6 +22,7 @@ from dockyard.domain.access import Principal
 from dockyard.domain.builds import Build, Source
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import AppPath, GroupPath, Operation
+from dockyard.domain.operations import DeployParams
 from dockyard.domain.targets import ExistingVersion, WholeSpec, parse_target
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
@@ -316,7 +317,13 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     platform, name = system
     v1 = await _version(platform, name)
     broken = Operation(
-        id=str(uuid.uuid4()), action="deploy", actor="bob", system=name, app="web", group="prod", params={"version": 42}
+        id=str(uuid.uuid4()),
+        action="deploy",
+        actor="bob",
+        system=name,
+        app="web",
+        group="prod",
+        params=DeployParams(42),
     )
     async with platform.db.unit_of_work() as uow:
         await uow.operations.add(broken)

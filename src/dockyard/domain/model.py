@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.location import Location
+from dockyard.domain.operations import NoParams, OperationParams
 from dockyard.domain.versions import VersionSpec
 
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -167,7 +168,7 @@ class Operation:
     system: str
     app: str = ""
     group: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: OperationParams = field(default_factory=NoParams)
     status: OperationStatus = "pending"
     error: str = ""
     started_at: dt.datetime | None = None

@@ -23,6 +23,7 @@ from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
 from dockyard.domain.location import parse_location
 from dockyard.domain.model import Application, AppPath, Group, GroupPath, Operation, System, Version
+from dockyard.domain.operations import CreateGroupParams, CreateVersionParams, NoParams, OperationParams
 from dockyard.domain.targets import NewSpec
 from dockyard.domain.versions import MAX_VERSION, diff
 from dockyard.services import targets
@@ -31,7 +32,9 @@ from dockyard.services.platform import Platform
 T = TypeVar("T")
 
 
-def record(action: str, by: Principal, scope: str | AppPath | GroupPath, **params: Any) -> Operation:
+def record(
+    action: str, by: Principal, scope: str | AppPath | GroupPath, params: OperationParams | None = None
+) -> Operation:
     """A finished operation on a system (its name), an application or a group: the history entry of an
     immediate change."""
     now = dt.datetime.now(dt.UTC)
@@ -43,7 +46,7 @@ def record(action: str, by: Principal, scope: str | AppPath | GroupPath, **param
         system=system,
         app=app,
         group=group,
-        params=params,
+        params=params or NoParams(),
         status="succeeded",
         started_at=now,
         finished_at=now,
@@ -155,7 +158,7 @@ async def create_group(
     group = model.new_group(app.system, app.app, name, environment=environment, cluster=cluster)
     async with platform.db.unit_of_work() as uow:
         await uow.groups.add(group)
-        await uow.operations.add(record("create-group", by, group.path, environment=environment, cluster=cluster))
+        await uow.operations.add(record("create-group", by, group.path, CreateGroupParams(environment, cluster)))
     return group
 
 
@@ -188,7 +191,7 @@ async def create_version(
     async with platform.db.unit_of_work() as uow:
         resolved = await targets.resolve(uow, await found_group(uow, group), target, seal=platform.seal_value)
         version = await uow.versions.add(group, resolved.spec, by=by.name, reason=reason)
-        await uow.operations.add(record("create-version", by, group, version=version.number))
+        await uow.operations.add(record("create-version", by, group, CreateVersionParams(version.number)))
     return version
 
 

@@ -25,13 +25,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from dockyard.adapters.db.database import UnitOfWork
 from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.model import Group, GroupPath, Operation
+from dockyard.domain.operations import (
+    DEFAULT_DEADLINE,
+    DeleteGroupParams,
+    DeployParams,
+    OperationParams,
+    ScaleParams,
+)
 from dockyard.domain.targets import ExistingVersion, Target
 from dockyard.domain.versions import MAX_INSTANCES
 from dockyard.services import images, placement, release_runner, rollouts, targets
@@ -39,7 +45,6 @@ from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 
-DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
 ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
 
 
@@ -79,7 +84,7 @@ async def start_deploy(
             placement.check_fits(platform, planned, resolved.number, resolved.spec)
         version = await targets.save(uow, found, resolved, by=by.name, reason=reason)
         await _check_location(uow, found, version)
-        operation = pending(action, by, group, version=version, deadline_seconds=deadline_seconds)
+        operation = pending(action, by, group, DeployParams(version, deadline_seconds))
         await uow.operations.add(operation)
     return operation
 
@@ -133,7 +138,7 @@ async def start_scale(
         reason = f"scale from {running.spec.instances} to {instances} instances"
         number = (await uow.versions.add(group, made, by=by.name, reason=reason)).number
         await _check_location(uow, found, number)
-        operation = pending("scale", by, group, version=number, instances=instances, deadline_seconds=deadline_seconds)
+        operation = pending("scale", by, group, ScaleParams(number, deadline_seconds, instances=instances))
         await uow.operations.add(operation)
     return operation
 
@@ -149,7 +154,7 @@ async def start_reconcile(
         if found.current_version is None:
             raise Conflict(f"group {group.group!r} runs no version yet: nothing to reconcile")
         await _check_location(uow, found, found.current_version)
-        operation = pending("reconcile", by, group, version=found.current_version, deadline_seconds=deadline_seconds)
+        operation = pending("reconcile", by, group, DeployParams(found.current_version, deadline_seconds))
         await uow.operations.add(operation)
     return operation
 
@@ -159,7 +164,7 @@ async def start_delete_group(platform: Platform, by: Principal, *, group: GroupP
     authorize(by, "manage", group.system, group.app)
     async with recording(platform, group) as uow:
         await found_group(uow, group)
-        operation = pending("delete-group", by, group)
+        operation = pending("delete-group", by, group, DeleteGroupParams())
         await uow.operations.add(operation)
     return operation
 
@@ -176,7 +181,8 @@ async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
     await locating.clusters_of(uow, group, application, version.spec)
 
 
-def pending(action: str, by: Principal, group: GroupPath, **params: Any) -> Operation:
+def pending(action: str, by: Principal, group: GroupPath, params: OperationParams) -> Operation:
+    """An operation on ``group`` recorded ``pending``, for the executor to run."""
     return Operation(
         id=str(uuid.uuid4()),
         action=action,

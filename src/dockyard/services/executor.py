@@ -22,9 +22,9 @@ import uuid
 
 from dockyard.domain.errors import DomainError
 from dockyard.domain.model import Operation
+from dockyard.domain.operations import deadline_seconds
 from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
-from dockyard.services.rollouts import DEFAULT_DEADLINE, DELETE_DEADLINE
 
 log = logging.getLogger(__name__)
 LEASE = 15.0
@@ -32,8 +32,7 @@ STUCK_GRACE = 120.0
 
 
 def _limit(op: Operation) -> float:
-    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
-    return float(op.params.get("deadline_seconds", default))
+    return float(deadline_seconds(op.params))
 
 
 def runner_id() -> str:

@@ -26,6 +26,7 @@ from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import GroupPath, Operation
+from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import ENDED, Release, final_step, split
 from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pinned_service, render
@@ -36,9 +37,6 @@ from dockyard.services.platform import Platform
 POLL = 0.5  # how often a waiting release looks again (a command given to this process wakes it at once)
 READY_POLL = 0.1  # how often a step looks at its new instances
 MAX_BACKOFF = 5.0
-DEFAULT_STEP_DEADLINE = 300
-DEFAULT_MAX_RESTARTS = 3
-DEFAULT_KEEP = 300
 MAX_KEEP = 24 * 3600
 # A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
 BLUE_GREEN_STEPS = ("100%", "pause", "100%")
@@ -135,8 +133,15 @@ async def _cluster_done(
             )
 
 
+def _params(plan: rollouts.Plan) -> ReleaseParams:
+    params = plan.operation.params
+    if not isinstance(params, ReleaseParams):
+        raise TypeError(f"operation {plan.operation.id} is a {plan.operation.action}, not a release")
+    return params
+
+
 def _deadline(plan: rollouts.Plan) -> int:
-    return int(plan.operation.params.get("step_deadline_seconds", DEFAULT_STEP_DEADLINE))
+    return _params(plan).step_deadline_seconds
 
 
 def _entry(event: str, error: str = "", **fields: Any) -> dict[str, Any]:
@@ -304,7 +309,7 @@ class _Gray:
                 await kube.apply(manifest)
         await kube.apply(canary(self.ref, self.plan.number, self.new, new))
         deadline = time.time() + _deadline(self.plan)
-        limit = int(self.plan.operation.params.get("max_restarts", DEFAULT_MAX_RESTARTS))
+        limit = _params(self.plan).max_restarts
         while True:
             ready = await self._canary_ready(kube)
             restarts = max(
@@ -436,7 +441,7 @@ class _BlueGreen(_Gray):
             await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
             checks = await self._bring_up(release.total)
             await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
-            keep = int(self.plan.operation.params.get("keep_seconds", DEFAULT_KEEP))
+            keep = _params(self.plan).keep_seconds
             until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
             entry = _entry("switched", new=release.total, stable=release.total, checks=checks, keep_seconds=keep)
             await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)

@@ -27,6 +27,7 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
 from dockyard.domain.model import AppPath, Group, GroupPath
+from dockyard.domain.operations import DEFAULT_KEEP, DEFAULT_MAX_RESTARTS, DEFAULT_STEP_DEADLINE, ReleaseParams
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
 from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
@@ -34,13 +35,7 @@ from dockyard.services import deploys, targets
 from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
-from dockyard.services.release_runner import (
-    BLUE_GREEN_STEPS,
-    DEFAULT_KEEP,
-    DEFAULT_MAX_RESTARTS,
-    DEFAULT_STEP_DEADLINE,
-    MAX_KEEP,
-)
+from dockyard.services.release_runner import BLUE_GREEN_STEPS, MAX_KEEP
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
 
@@ -105,12 +100,14 @@ async def start_release(
             "release",
             by,
             group,
-            version=new.number,
-            strategy=strategy,
-            deadline_seconds=step_deadline_seconds,
-            step_deadline_seconds=step_deadline_seconds,
-            max_restarts=max_restarts,
-            keep_seconds=keep_seconds,
+            ReleaseParams(
+                version=new.number,
+                strategy=strategy,
+                deadline_seconds=step_deadline_seconds,
+                step_deadline_seconds=step_deadline_seconds,
+                max_restarts=max_restarts,
+                keep_seconds=keep_seconds,
+            ),
         )
         await uow.operations.add(operation)
         release = Release(

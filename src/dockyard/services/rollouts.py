@@ -37,6 +37,7 @@ from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
 from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
+from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout
@@ -47,8 +48,6 @@ from dockyard.services import where as locating
 from dockyard.services.capacity import SYNC_WAIT, CachedSpareCapacity
 from dockyard.services.platform import Platform
 
-DEFAULT_DEADLINE = 300
-DELETE_DEADLINE = 120
 _POLL = 0.5
 _REPLACE_TRIES = 5
 
@@ -110,9 +109,9 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     async with platform.db.unit_of_work() as uow:
         where = await locating.clusters_of(uow, plan.group, plan.application, plan.spec)
     up, away = await splitting.reachable(lambda n: _cluster(platform, n), where.clusters)
-    stored = plan.operation.params.get("split")
-    if isinstance(stored, dict) and set(stored) == set(where.clusters):
-        return {k: int(v) for k, v in stored.items()}, {k: v for k, v in plan.operation.params.get("away", {}).items()}
+    params = plan.operation.params
+    if isinstance(params, DeployParams) and params.split is not None and set(params.split) == set(where.clusters):
+        return dict(params.split), dict(params.away)
     recorded = {p.cluster: p.instances for p in plan.group.clusters}
     if plan.force and set(recorded) == set(where.clusters) and sum(recorded.values()) == plan.spec.instances:
         return recorded, away  # reconcile: the split as recorded, applied again
@@ -122,8 +121,9 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     counts = await splitting.split(
         where=where, spec=plan.spec, up=up, away=away, parts=plan.group.clusters, capacity=capacity
     )
-    async with platform.db.unit_of_work() as uow:
-        await uow.operations.add_params(plan.operation.id, split=counts, away=away)
+    if isinstance(params, DeployParams):
+        async with platform.db.unit_of_work() as uow:
+            await uow.operations.set_params(plan.operation.id, replace(params, split=counts, away=away))
     return counts, away
 
 
@@ -186,13 +186,12 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         group = await uow.groups.get(op.path)
         app = await uow.applications.get(AppPath(op.system, op.app))
         system = await uow.systems.get(op.system)
-        number = int(op.params.get("version", 0))
+        number = op.params.version if isinstance(op.params, DeployParams | ReleaseParams) else 0
         version = await uow.versions.get(op.path, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
         ref = await placement.group_ref(uow, op.path, group.cluster)
-    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
-    deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
+    deadline_at = op.started_at.timestamp() + deadline_seconds(op.params)
     spec = version.spec if version else None
     return _Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
 
@@ -230,7 +229,7 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
         except KubeError as e:
             return f"cluster {plan.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
-    seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
+    seconds = deadline_seconds(plan.operation.params)
     if last is None:
         return f"progress deadline of {seconds}s passed: cluster {plan.cluster} did not answer"
     kube_now = platform.clusters.get(plan.cluster)

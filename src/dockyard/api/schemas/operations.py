@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from dockyard.domain.model import Operation
+from dockyard.domain.operations import to_data
 
 
 class OperationOut(BaseModel):
@@ -25,4 +26,4 @@ class OperationOut(BaseModel):
 
     @classmethod
     def of(cls, o: Operation) -> OperationOut:
-        return cls(**vars(o))
+        return cls(**{**vars(o), "params": to_data(o.params)})
