@@ -46,7 +46,7 @@ def record(
         system=system,
         app=app,
         group=group,
-        params=params or NoParams(),
+        params=NoParams() if params is None else params,
         status="succeeded",
         started_at=now,
         finished_at=now,
