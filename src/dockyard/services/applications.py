@@ -143,9 +143,9 @@ async def delete_application(platform: Platform, by: Principal, path: AppPath) -
         await found_application(uow, path)
         if await uow.groups.of_app(path):
             raise Conflict(f"application {path} still has groups; delete them first")
-        if any(not b.ended for b in await uow.builds.of_app(path.system, path.app)):
+        if any(not b.ended for b in await uow.builds.of_app(path)):
             raise Conflict(f"application {path} has builds under way; cancel them first")
-        await uow.builds.forget_app(path.system, path.app)  # its builds' records and logs (the registry keeps images)
+        await uow.builds.forget_app(path)  # its builds' records and logs (the registry keeps images)
         await uow.applications.delete(path)
         await uow.operations.add(record("delete-application", by, path))
 

@@ -19,7 +19,6 @@ from dockyard.adapters.kube.errors import KubeError
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.gc import Leftover, leftovers, stale_dedications
-from dockyard.domain.model import AppPath
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
 from dockyard.services.platform import Platform
 
@@ -45,7 +44,7 @@ async def report(platform: Platform, by: Principal) -> list[ClusterGarbage]:
         groups: dict[str, set[tuple[str, str, str]]] = {}
         for system in systems:
             for app in await uow.applications.of_system(system):
-                for g in await uow.groups.of_app(AppPath(system, app.name)):
+                for g in await uow.groups.of_app(app.path):
                     groups.setdefault(g.cluster, set()).add((system, app.name, g.name))
         dedications = await uow.placements.dedications()
     out = []
