@@ -33,9 +33,13 @@ MAX_BUILD_ID = 36  # build ids are UUIDs
 
 @dataclass(frozen=True)
 class ExistingVersion:
-    """A version the group already has, deployed as it is."""
+    """A version the group already has, deployed as it is; a number that cannot be a version's is
+    :class:`InvalidInput` on ``version`` when made."""
 
     number: int
+
+    def __post_init__(self) -> None:
+        check_version(self.number)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def parse_target(
     if sum(x is not None for x in (version, spec, changes)) != 1:
         raise InvalidInput("version", "give exactly one of version, spec or changes")
     if version is not None:
-        return ExistingVersion(check_version(version))
+        return ExistingVersion(version)
     if spec is not None:
         raw, build = _without_build(spec, "spec")
         return WholeSpec(raw, build)

@@ -61,6 +61,14 @@ def test_a_malformed_target_names_the_field(given: dict[str, Any], field: str) -
     assert e.value.field == field
 
 
+@pytest.mark.parametrize("number", [0, -1, 2**31, 2**40, True])
+def test_an_existing_version_is_a_version_number_however_it_is_made(number: int) -> None:
+    """A rollback makes its target directly from the body's number: the same check applies."""
+    with pytest.raises(InvalidInput) as e:
+        ExistingVersion(number)
+    assert e.value.field == "version"
+
+
 def test_a_new_version_is_made_from_a_spec_or_changes_never_an_existing_version() -> None:
     assert parse_new_spec(changes={"instances": 1}) == Changes({"instances": 1})
     for given in ({}, {"spec": {}, "changes": {}}):
