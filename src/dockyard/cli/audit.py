@@ -83,7 +83,7 @@ def audit_list(
     }
     with _client(server, token) as client:
         page = client.get("/api/v1/audit", **params)
-    if output is not Format.table:
+    if output.structured:
         show(page, output)
         return
     show(page["items"], output, _COLUMNS)
@@ -96,7 +96,7 @@ def audit_verify(output: OutputOpt = Format.table, server: ServerOpt = None, tok
     """Check the hash chain (platform admins); exits 1 naming the first bad entry when it is broken."""
     with _client(server, token) as client:
         result = client.get("/api/v1/audit/verify")
-    if output is not Format.table:
+    if output.structured:
         show(result, output)
     elif result["ok"]:
         head = result["head"]

@@ -8,8 +8,9 @@
     dockyard images list shop/web
     dockyard registry gc shop/web --keep 5 [--dry-run]
 
-``--follow`` prints the log lines as they come until the build ends; the command then exits 1 unless
-it succeeded. ``dockyard deploy GROUP --build ID`` runs a succeeded build's image, pinned by digest.
+`build start` waits until the build ends and exits 1 unless it succeeded, like every long command;
+``--follow`` prints the log lines as they come meanwhile, ``--no-wait`` returns once it is queued.
+``dockyard deploy GROUP --build ID`` runs a succeeded build's image, pinned by digest.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import typer
 from dockyard.cli.client import Client, segment
 from dockyard.cli.common import ServerOpt, TokenOpt, client
 from dockyard.cli.errors import fail
-from dockyard.cli.model import _pairs, _split
 from dockyard.cli.output import Format, OutputOpt, show
+from dockyard.cli.targets import app_path, pairs
 
 builds = typer.Typer(help="Builds: from a git commit to an image in the registry.", no_args_is_help=True)
 images = typer.Typer(help="The application's images in its registry.", no_args_is_help=True)
@@ -41,11 +42,7 @@ COLUMNS = [
     ("SECONDS", lambda b: b["duration_seconds"]),
     ("REASON", lambda b: b["reason"]),
 ]
-
-
-def _app_path(target: str) -> str:
-    system, app = _split(target, 2, "SYSTEM/APP")
-    return f"/api/v1/systems/{segment(system)}/apps/{segment(app)}"
+WIDE = [("DIGEST", lambda b: b.get("digest") or "-"), ("CREATED", lambda b: b.get("created_at"))]
 
 
 @builds.command("start")
@@ -60,10 +57,13 @@ def start(
     force: Annotated[bool, typer.Option("--force", help="Build even if this commit's image exists")] = False,
     timeout: Annotated[int | None, typer.Option(help="Seconds the build may take")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Print the log until the build ends")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once the build is queued")] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Queue a build of a commit, branch or tag."""
+    """Queue a build of a commit, branch or tag and wait until it ends (exit 1 unless it succeeded)."""
+    if follow and no_wait:
+        fail("give --follow or --no-wait, not both")
     refs = {k: v for k, v in (("commit", commit), ("branch", branch), ("tag", tag)) if v is not None}
     if len(refs) != 1:
         fail("give one of --commit, --branch or --tag")
@@ -71,21 +71,21 @@ def start(
     if source is not None:
         body["source"] = source
     if build_arg:
-        body["build_args"] = _pairs(build_arg, "build arg")
+        body["build_args"] = pairs(build_arg, "build arg")
     if timeout is not None:
         body["timeout_seconds"] = timeout
     with client(server, token) as api:
-        build = api.post(f"{_app_path(target)}/builds", body)
-        print(f"build {build['id']} of {target}: queued")
-        if follow:
-            _follow(api, target, build["id"])
+        build = api.post(f"{app_path(target)}/builds", body)
+        print(f"build {build['id']} of {target}: queued", flush=True)
+        if not no_wait:
+            _follow(api, target, build["id"], log=follow)
 
 
 @builds.command("list")
 def list_(target: AppArg, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
     """The application's builds, newest first."""
     with client(server, token) as api:
-        show(api.get(f"{_app_path(target)}/builds"), output, COLUMNS)
+        show(api.get(f"{app_path(target)}/builds"), output, COLUMNS, WIDE)
 
 
 @builds.command("show")
@@ -94,7 +94,7 @@ def show_(
 ) -> None:
     """One build: its state, commit, image by digest, who, when and how long."""
     with client(server, token) as api:
-        show(api.get(f"{_app_path(target)}/builds/{segment(build_id)}"), output)
+        show(api.get(f"{app_path(target)}/builds/{segment(build_id)}"), output)
 
 
 @builds.command("logs")
@@ -110,7 +110,7 @@ def logs(
         if follow:
             _follow(api, target, build_id)
             return
-        for line in api.get(f"{_app_path(target)}/builds/{segment(build_id)}/logs")["lines"]:
+        for line in api.get(f"{app_path(target)}/builds/{segment(build_id)}/logs")["lines"]:
             print(line["line"])
 
 
@@ -118,21 +118,18 @@ def logs(
 def cancel(target: AppArg, build_id: IdArg, server: ServerOpt = None, token: TokenOpt = None) -> None:
     """Stop a build at whatever stage it is."""
     with client(server, token) as api:
-        build = api.post(f"{_app_path(target)}/builds/{segment(build_id)}/cancel", {})
+        build = api.post(f"{app_path(target)}/builds/{segment(build_id)}/cancel", {})
     print(f"build {build['id']}: {'cancelled' if build['status'] == 'cancelled' else 'cancelling'}")
 
 
-def _follow(api: Client, target: str, build_id: str) -> None:
-    path = f"{_app_path(target)}/builds/{segment(build_id)}"
-    seen = 0
-    while True:
-        got = api.get(f"{path}/logs", after=seen)
-        for line in got["lines"]:
-            print(line["line"], flush=True)
-            seen = line["seq"]
-        if got["status"] in ENDED and not got["lines"]:
-            break
-        if not got["lines"]:
+def _follow(api: Client, target: str, build_id: str, *, log: bool = True) -> None:
+    """Wait until the build ends (printing its log lines as they come if ``log``), print how it
+    ended and its image; exit 1 unless it succeeded."""
+    path = f"{app_path(target)}/builds/{segment(build_id)}"
+    if log:
+        _print_log(api, path)
+    else:
+        while api.get(path)["status"] not in ENDED:
             time.sleep(0.5)
     build = api.get(path)
     print(f"build {build['id']}: {build['status']}" + (f" ({build['reason']})" if build["reason"] else ""))
@@ -142,13 +139,27 @@ def _follow(api: Client, target: str, build_id: str) -> None:
         raise typer.Exit(1)
 
 
+def _print_log(api: Client, path: str) -> None:
+    """Print the build's log lines as they come, until it has ended and no line is left."""
+    seen = 0
+    while True:
+        got = api.get(f"{path}/logs", after=seen)
+        for line in got["lines"]:
+            print(line["line"], flush=True)
+            seen = line["seq"]
+        if got["status"] in ENDED and not got["lines"]:
+            return
+        if not got["lines"]:
+            time.sleep(0.5)
+
+
 @images.command("list")
 def images_list(
     target: AppArg, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None
 ) -> None:
     """Each tag of the application's repository: digest, size, the versions using it."""
     with client(server, token) as api:
-        items = api.get(f"{_app_path(target)}/images")
+        items = api.get(f"{app_path(target)}/images")
     show(
         items,
         output,
@@ -176,8 +187,8 @@ def gc(
     if keep is not None:
         body["keep"] = keep
     with client(server, token) as api:
-        result = api.post(f"{_app_path(target)}/images/gc", body)
-    if output is not Format.table:
+        result = api.post(f"{app_path(target)}/images/gc", body)
+    if output.structured:
         show(result, output)
         return
     verb = "would delete" if dry_run else "deleted"

@@ -11,14 +11,16 @@ Saved credentials are only ever sent to the server they were saved for.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
-import httpx
-import yaml
+if TYPE_CHECKING:
+    import ssl
 
-from dockyard.settings import Settings
+    import httpx
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 
@@ -43,8 +45,12 @@ def cli_config_file() -> Path:
 
 def read_cli_config() -> dict[str, str]:
     path = cli_config_file()
+    if not path.exists():
+        return {}
+    import yaml  # only when there is a config file to read
+
     try:
-        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        data = yaml.safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ApiError(0, f"cannot read {path}: {type(e).__name__}") from e
     if not isinstance(data, dict):
@@ -58,6 +64,8 @@ _SAVED = ("server", "user", "token", "access_token", "refresh_token")
 def write_cli_config(server: str, **credentials: str) -> Path:
     """Save ``server`` with ``credentials`` (``token``, or ``access_token`` and ``refresh_token``;
     none to log out) to the CLI config file, readable by its owner only (before anything is written)."""
+    import yaml
+
     path = cli_config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -68,6 +76,9 @@ def write_cli_config(server: str, **credentials: str) -> Path:
 
 
 def _local_admin_token() -> str:
+    # The server's settings (pydantic-settings) are loaded only when no token was given otherwise.
+    from dockyard.settings import Settings
+
     try:
         return Settings().admin_token_file.read_text().strip()
     except (OSError, ValueError):
@@ -89,12 +100,15 @@ class Client:
         if not token and urlparse(self.server).hostname in ("127.0.0.1", "localhost", "::1"):
             token = _local_admin_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.server, headers=headers, timeout=timeout)
+        _httpx = _import_httpx()
+        self._http: httpx.Client = _httpx.Client(
+            base_url=self.server, headers=headers, timeout=timeout, verify=_tls_context(self.server)
+        )
 
     def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None) -> httpx.Response:
         try:
             return self._http.request(method, path, json=json, params=params)
-        except httpx.HTTPError as e:
+        except _import_httpx().HTTPError as e:
             raise ApiError(0, f"cannot reach the Dockyard server at {self.server}: {type(e).__name__}") from e
 
     def _renew(self) -> bool:
@@ -140,6 +154,36 @@ class Client:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _import_httpx() -> ModuleType:
+    """httpx, imported when a client is made rather than with this module (so `dockyard --help` and
+    argument errors never pay for it), and without its optional command line: ``httpx/__init__``
+    imports ``httpx._main`` (rich, click, pygments: ~45 ms, a sixth of a client command's start-up)
+    inside ``try/except ImportError``; a ``None`` in ``sys.modules`` makes that import fail for this
+    one import only, and is removed right after so a later ``import httpx._main`` works as usual."""
+    if "httpx" in sys.modules:
+        return sys.modules["httpx"]
+    blocked = "httpx._main" not in sys.modules
+    if blocked:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        if blocked:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
+def _tls_context(server: str) -> ssl.SSLContext | bool:
+    """Certificates checked against the system's CAs for an https server (httpx's default); for a
+    plain http server, a context that trusts no CA at all, so it costs nothing to make (loading the
+    CA bundle is a third of a client command's start-up) and any TLS through it fails closed."""
+    if urlparse(server).scheme != "http":
+        return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _error(response: httpx.Response) -> ApiError:

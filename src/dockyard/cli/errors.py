@@ -7,13 +7,13 @@ from typing import NoReturn
 
 import typer
 
-from dockyard.sandbox.errors import BuildError
-
 
 def fail(error: Exception | str, *, code: int = 1) -> NoReturn:
     """Print ``error: <message>`` (plus a failed build's log tail) to stderr and exit ``code``."""
     print(f"error: {error}", file=sys.stderr)
-    if isinstance(error, BuildError) and error.log_tail:
+    # Duck-typed (a sandbox BuildError has it) so that failing never imports the sandbox package.
+    log_tail = getattr(error, "log_tail", "")
+    if log_tail:
         print("--- last lines of the build log ---", file=sys.stderr)
-        print(error.log_tail, file=sys.stderr)
+        print(log_tail, file=sys.stderr)
     raise typer.Exit(code)

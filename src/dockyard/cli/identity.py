@@ -14,7 +14,9 @@ from dockyard.cli.output import Format, OutputOpt, show
 
 tokens = typer.Typer(help="Your personal API tokens (for CI and other systems).", no_args_is_help=True)
 users = typer.Typer(help="Users (platform admins) and your password.", no_args_is_help=True)
-members = typer.Typer(help="Who holds which role in a system (SYSTEM) or an application (SYSTEM/APP).")
+members = typer.Typer(
+    help="Who holds which role in a system (SYSTEM) or an application (SYSTEM/APP).", no_args_is_help=True
+)
 
 
 def _password(prompt: str, from_stdin: bool, *, confirm: bool = False) -> str:

@@ -13,6 +13,7 @@ from dockyard.cli.common import client as _client
 from dockyard.cli.common import k as _k
 from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, show
+from dockyard.cli.targets import AppArg, split
 
 app = typer.Typer(
     help="Locations (clusters by idc, provider, region or name): grants for production, apps' defaults.",
@@ -95,7 +96,7 @@ def revoke(
 
 @app.command("default")
 def default(
-    target: Annotated[str, typer.Argument(metavar="SYSTEM/APP")],
+    target: AppArg,
     idc: IdcOpt = None,
     provider: ProviderOpt = None,
     region: RegionOpt = None,
@@ -105,9 +106,7 @@ def default(
     token: TokenOpt = None,
 ) -> None:
     """Set an application's default location (none given: clear it, each group on its home cluster)."""
-    system, _, name = target.partition("/")
-    if not system or not name or "/" in name:
-        fail(f"{target!r} must be SYSTEM/APP")
+    system, name = split(target, 2, "SYSTEM/APP")
     where = location_of(idc, provider, region, cluster) or None
     with _client(server, token) as client:
         answer = client.put(f"/api/v1/systems/{segment(system)}/apps/{segment(name)}/location", {"location": where})

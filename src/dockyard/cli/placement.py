@@ -10,7 +10,8 @@ from dockyard.cli.client import Client, segment
 from dockyard.cli.common import ServerOpt, TokenOpt
 from dockyard.cli.common import client as _client
 from dockyard.cli.errors import fail
-from dockyard.cli.output import Format, OutputOpt, console, show
+from dockyard.cli.output import Format, OutputOpt, show
+from dockyard.cli.targets import split
 
 
 def _amount(a: dict[str, Any]) -> str:
@@ -23,11 +24,11 @@ def cluster_status(
     """Nodes ready / not ready, pods, allocatable against requested CPU and memory per pool and CPU model."""
     with _client(server, token) as client:
         status = client.get(f"/api/v1/clusters/{segment(name)}/status")
-    if output is not Format.table:
+    if output.structured:
         show(status, output)
         return
     nodes = status["nodes"]
-    console.print(
+    print(
         f"cluster {status['cluster']}: {'connected' if status['connected'] else 'NOT connected (last known)'}; "
         f"nodes {nodes['ready']} ready, {nodes['not_ready']} not ready; pods {status['pods']} "
         f"({status['pending']} pending); requested {_amount(status['requested'])} "
@@ -47,18 +48,18 @@ def show_preview(client: Client, group_path: str, body: dict[str, Any], output: 
     """Print where a deploy of ``body`` (``version``, ``spec`` or ``changes``) would land; exit 1 if
     some instances would not fit."""
     found = client.post(f"{group_path}/preview", body)
-    if output is not Format.table:
+    if output.structured:
         show(found, output)
     else:
         for c in found["clusters"]:
             stale = "" if c["connected"] else " (caches not synced: not to be trusted)"
-            console.print(f"cluster {c['cluster']}: {c['fits']} of {c['wanted']} instances fit{stale}")
+            print(f"cluster {c['cluster']}: {c['fits']} of {c['wanted']} instances fit{stale}")
             if c["preempted"]:
-                console.print(f"  preempting {c['preempted']} lower-priority pods")
+                print(f"  preempting {c['preempted']} lower-priority pods")
             if c["message"]:
-                console.print(f"  {c['pending']} would stay Pending: {c['message']}")
+                print(f"  {c['pending']} would stay Pending: {c['message']}")
     if found["pending"]:
-        raise typer.Exit(1)
+        fail(f"{found['pending']} instance(s) would not fit")
 
 
 pools = typer.Typer(help="Node pools dedicated to one application (platform admins).", no_args_is_help=True)
@@ -89,9 +90,7 @@ def pool_dedicate(
 ) -> None:
     """Dedicate POOL of CLUSTER to SYSTEM/APP: its nodes are labelled and tainted, only that application
     lands there (its groups take it on their next deploy)."""
-    system, _, app = application.partition("/")
-    if not system or not app or "/" in app:
-        fail(f"{application!r} is not SYSTEM/APP")
+    system, app = split(application, 2, "SYSTEM/APP")
     with _client(server, token) as client:
         made = client.put(
             f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}", {"system": system, "app": app}
@@ -104,7 +103,7 @@ def pool_undedicate(cluster: str, pool: str, server: ServerOpt = None, token: To
     """Give POOL of CLUSTER back to every application: taints and labels removed."""
     with _client(server, token) as client:
         client.delete(f"/api/v1/clusters/{segment(cluster)}/dedicated-pools/{segment(pool)}")
-    console.print(f"pool {pool} of cluster {cluster} is no longer dedicated")
+    print(f"pool {pool} of cluster {cluster} is no longer dedicated")
 
 
 def gc(
@@ -131,14 +130,14 @@ def gc(
         report = client.get("/api/v1/gc")
         for c in report:
             if not c["reachable"]:
-                console.print(f"cluster {c['cluster']} could not be reached: {c['error']}")
-        show(rows(report) if output is Format.table else report, output, columns)
+                print(f"cluster {c['cluster']} could not be reached: {c['error']}")
+        show(report if output.structured else rows(report), output, columns)
         if not apply or not rows(report):
             return
         if not yes and not typer.confirm(f"delete these {len(rows(report))} leftovers?"):
-            raise typer.Exit(1)
+            fail("not confirmed: nothing deleted")
         done = client.post("/api/v1/gc", {"confirm": True})
-    console.print(f"removed {len(rows(done))} leftovers")
+    print(f"removed {len(rows(done))} leftovers")
     for c in done:
         if c["error"]:
             fail(f"cluster {c['cluster']}: {c['error']}")

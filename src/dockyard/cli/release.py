@@ -1,11 +1,13 @@
 """`dockyard release`: gray and rolling releases of a group, with a live view of their steps.
 
-    dockyard release start shop/web/prod --image r/web:2 --steps "gray 2,pause,50%,pause,100%" --follow
+    dockyard release start shop/web/prod --image r/web:2 --steps "gray 2,pause,50%,pause,100%" [--follow|--no-wait]
     dockyard release status shop/web/prod [ID] [--watch]
     dockyard release promote shop/web/prod [ID] [--full]
     dockyard release pause|resume|abort shop/web/prod [ID]
 
-ID defaults to the group's newest release. ``--follow`` / ``--watch`` redraw the steps, the instance
+ID defaults to the group's newest release. `release start` waits, like every long command, until the
+release needs you (paused at a step, for `promote`) or ends, and exits 1 if it ends aborted or failed;
+``--no-wait`` returns once it is accepted. ``--follow`` / ``--watch`` redraw the steps, the instance
 counts per version (live, from the cluster) and the last ledger entries until the release ends; the
 command exits 1 if it ends aborted or failed.
 """
@@ -15,24 +17,24 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
 from dockyard.cli.client import Client, segment
 from dockyard.cli.common import ServerOpt, TokenOpt, client
 from dockyard.cli.errors import fail
-from dockyard.cli.model import _group_path, _load_spec
 from dockyard.cli.output import Format, OutputOpt, console, show
+from dockyard.cli.targets import GroupArg, group_path, load_spec
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 app = typer.Typer(help="Releases of a group: gray (steps) or rolling.", no_args_is_help=True)
-GroupArg = Annotated[str, typer.Argument(help="SYSTEM/APP/GROUP")]
 IdArg = Annotated[str | None, typer.Argument(help="The release (default: the group's newest)")]
 ENDED = ("succeeded", "aborted", "failed")
+# Where `release start` stops waiting: the release ended, or it waits for the user (`promote`).
+SETTLED = (*ENDED, "paused")
 
 
 @app.command("start")
@@ -49,10 +51,14 @@ def start(
     step_deadline: Annotated[int, typer.Option(help="Seconds a step may take before the release aborts")] = 300,
     reason: str = "",
     follow: Annotated[bool, typer.Option("--follow", help="Show the release live until it ends")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return once the release is accepted")] = False,
     server: ServerOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Start a release of a version: an existing one, a whole spec, or changes to the latest."""
+    """Start a release of a version: an existing one, a whole spec, or changes to the latest; wait
+    until it pauses for `promote` or ends (exit 1 if it ends aborted or failed)."""
+    if follow and no_wait:
+        fail("give --follow or --no-wait, not both")
     body: dict[str, Any] = {"strategy": strategy, "reason": reason, "step_deadline_seconds": step_deadline}
     if strategy == "gray":
         body["steps"] = [s.strip() for s in steps.split(",") if s.strip()]
@@ -64,20 +70,25 @@ def start(
     if version is not None:
         body["version"] = version
     elif spec is not None:
-        body["spec"] = _load_spec(spec)
+        body["spec"] = load_spec(spec)
     else:
         body["changes"] = changes
     with client(server, token) as api:
-        release = api.post(f"{_group_path(target)}/releases", body)
-        print(f"release {release['id']} of {target}: version {release['stable_version']} → {release['new_version']}")
+        release = api.post(f"{group_path(target)}/releases", body)
+        print(
+            f"release {release['id']} of {target}: version {release['stable_version']} → {release['new_version']}",
+            flush=True,
+        )
         if follow:
             _watch(api, target, release["id"])
+        elif not no_wait:
+            _wait(api, target, release["id"])
 
 
 @app.command("list")
 def list_(target: GroupArg, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
     with client(server, token) as api:
-        items = api.get(f"{_group_path(target)}/releases")
+        items = api.get(f"{group_path(target)}/releases")
     show(
         items,
         output,
@@ -89,6 +100,7 @@ def list_(target: GroupArg, output: OutputOpt = Format.table, server: ServerOpt 
             ("STEP", lambda r: f"{r['step'] + 1}/{len(r['steps'])}"),
             ("BY", lambda r: r["created_by"]),
         ],
+        [("CREATED", lambda r: r.get("created_at")), ("ERROR", lambda r: r.get("error") or "-")],
     )
 
 
@@ -106,11 +118,11 @@ def status(
         if watch:
             _watch(api, target, rid)
             return
-        release = api.get(f"{_group_path(target)}/releases/{segment(rid)}")
-        if output != Format.table:
+        release = api.get(f"{group_path(target)}/releases/{segment(rid)}")
+        if output.structured:
             show(release, output, [])
             return
-        console.print(_view(release, _live_counts(api, target)))
+        console().print(_view(release, _live_counts(api, target)))
 
 
 def _command(
@@ -118,7 +130,7 @@ def _command(
 ) -> None:
     with client(server, token) as api:
         rid = release_id or _newest(api, target)
-        release = api.post(f"{_group_path(target)}/releases/{segment(rid)}/{what}", body)
+        release = api.post(f"{group_path(target)}/releases/{segment(rid)}/{what}", body)
     print(f"release {rid}: {what} taken ({release['status']}, step {release['step'] + 1}/{len(release['steps'])})")
 
 
@@ -151,7 +163,7 @@ def abort(target: GroupArg, release_id: IdArg = None, server: ServerOpt = None, 
 
 
 def _newest(api: Client, target: str) -> str:
-    found = api.get(f"{_group_path(target)}/releases")
+    found = api.get(f"{group_path(target)}/releases")
     if not found:
         fail(f"{target} has no release")
     return str(found[0]["id"])
@@ -159,11 +171,15 @@ def _newest(api: Client, target: str) -> str:
 
 def _live_counts(api: Client, target: str) -> Counter[str]:
     """Ready instances per version, from the group's instances (the cluster's watch cache)."""
-    instances = api.get(f"{_group_path(target)}/instances")
+    instances = api.get(f"{group_path(target)}/instances")
     return Counter(i["version"] for i in instances.get("items", []) if i.get("ready"))
 
 
 def _view(release: dict[str, Any], ready: Counter[str]) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     steps = Table(title=f"release {release['id']} · {release['status']}", show_edge=False)
     steps.add_column("")
     steps.add_column("STEP")
@@ -189,10 +205,32 @@ def _entry(entry: dict[str, Any]) -> str:
     return f"{at} {entry['event']}" + (f" ({details})" if details else "")
 
 
-def _watch(api: Client, target: str, release_id: str) -> None:
-    path = f"{_group_path(target)}/releases/{segment(release_id)}"
+def _wait(api: Client, target: str, release_id: str) -> None:
+    """Poll the release until it is settled (paused for `promote`, or ended) and say where it stopped;
+    exit 1 if it ended aborted or failed."""
+    path = f"{group_path(target)}/releases/{segment(release_id)}"
     release = api.get(path)
-    with Live(_view(release, _live_counts(api, target)), console=console, refresh_per_second=4) as live:
+    while release["status"] not in SETTLED:
+        time.sleep(0.5)
+        release = api.get(path)
+    if release["status"] == "paused":
+        step = release["step"]
+        print(
+            f"release {release_id} paused at step {step + 1}/{len(release['steps'])} ({release['steps'][step]}); "
+            f"go on with `dockyard release promote {target}`"
+        )
+        return
+    print(f"release {release_id} {release['status']}" + (f": {release['error']}" if release["error"] else ""))
+    if release["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def _watch(api: Client, target: str, release_id: str) -> None:
+    from rich.live import Live
+
+    path = f"{group_path(target)}/releases/{segment(release_id)}"
+    release = api.get(path)
+    with Live(_view(release, _live_counts(api, target)), console=console(), refresh_per_second=4) as live:
         while release["status"] not in ENDED:
             time.sleep(0.5)
             release = api.get(path)

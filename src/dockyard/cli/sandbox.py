@@ -4,26 +4,44 @@ from __future__ import annotations
 
 import os
 import shutil
+from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from dockyard.cli.errors import fail
-from dockyard.sandbox import cluster
-from dockyard.sandbox.binaries import cached_binaries, ensure_binaries
-from dockyard.sandbox.errors import SandboxError
-from dockyard.sandbox.layout import Layout, Ports, default_dir, named_dir, parse_labels, sandboxes_dir
-from dockyard.sandbox.topology import Topology, default_topology, load_topology
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dockyard.sandbox.layout import Layout, Ports
+    from dockyard.sandbox.topology import Topology
+
+# The sandbox package and rich are imported inside the commands: `dockyard --help` and the client
+# commands must not pay for them.
 
 app = typer.Typer(
     help="The local sandbox cluster: etcd, kube-apiserver, controller-manager, scheduler, KWOK nodes.",
     no_args_is_help=True,
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+@cache
+def console() -> Console:
+    """Standard output, for tables and results."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def err() -> Console:
+    """Standard error, for progress."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
 
 DirOption = Annotated[Path | None, typer.Option("--dir", help="Sandbox directory [env DOCKYARD_SANDBOX_DIR]")]
 NameOption = Annotated[
@@ -34,6 +52,9 @@ NameOption = Annotated[
 
 def _layout(directory: Path | None, name: str | None = None) -> Layout:
     """The default sandbox, the one in ``--dir``, or the named one (``--name``; not with ``--dir``)."""
+    from dockyard.sandbox.errors import SandboxError
+    from dockyard.sandbox.layout import Layout, default_dir, named_dir
+
     if name is not None:
         if directory is not None:
             raise SandboxError("give either --name or --dir, not both")
@@ -42,6 +63,8 @@ def _layout(directory: Path | None, name: str | None = None) -> Layout:
 
 
 def _layout_or_fail(directory: Path | None, name: str | None) -> Layout:
+    from dockyard.sandbox.errors import SandboxError
+
     try:
         return _layout(directory, name)
     except SandboxError as e:
@@ -51,6 +74,9 @@ def _layout_or_fail(directory: Path | None, name: str | None) -> Layout:
 def resolve_topology(nodes: int | None, topology_file: Path | None, *, idc: str | None = None) -> Topology | None:
     """The topology asked for on the command line, or None to keep the sandbox's current one; with
     ``idc``, ``--nodes`` spreads the nodes over that one IDC's pools."""
+    from dockyard.sandbox.errors import SandboxError
+    from dockyard.sandbox.topology import default_topology, load_topology
+
     if nodes is not None and topology_file is not None:
         raise SandboxError("give either --nodes or --topology, not both")
     if topology_file is not None:
@@ -79,6 +105,11 @@ def up(
     registry_port: Annotated[int | None, typer.Option(help="image registry port [5000]")] = None,
 ) -> None:
     """Start the sandbox (idempotent: what already runs is left alone, what is missing is started)."""
+    from dockyard.sandbox import cluster
+    from dockyard.sandbox.errors import SandboxError
+    from dockyard.sandbox.layout import Ports, parse_labels
+    from dockyard.sandbox.topology import default_topology
+
     given = {
         "etcd": etcd_port,
         "etcd_peer": etcd_peer_port,
@@ -99,19 +130,21 @@ def up(
         if ports is None and name is not None and layout.read_state() is None:
             ports = Ports.pick_free()  # a named sandbox runs beside others: its own free ports
         result = cluster.up(
-            layout, ports=ports, topology=wanted, labels=chosen, progress=lambda m: err.print(f"[dim]{m}[/dim]")
+            layout, ports=ports, topology=wanted, labels=chosen, progress=lambda m: err().print(f"[dim]{m}[/dim]")
         )
     except SandboxError as e:
         fail(e)
     started = ", ".join(result.started) or "nothing (all components were running)"
-    console.print(
+    console().print(
         f"sandbox{' ' + name if name else ''} up in {layout.root}: started {started}; "
         f"{result.nodes} nodes ({result.nodes_created} created, {result.nodes_deleted} deleted)"
     )
-    console.print(f"kubeconfig: {layout.kubeconfig}")
+    console().print(f"kubeconfig: {layout.kubeconfig}")
 
 
 def _ports(layout: Layout, given: dict[str, int]) -> Ports | None:
+    from dockyard.sandbox.layout import Ports
+
     if not given:
         return None
     state = layout.read_state() or {}
@@ -126,17 +159,24 @@ def down(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the sandbox directory (data, PKI, logs)")] = False,
 ) -> None:
     """Stop the sandbox's own processes (by pid); with --purge, delete its directory too."""
+    from dockyard.sandbox import cluster
+
     layout = _layout_or_fail(directory, name)
     stopped = cluster.down(layout)
-    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+    console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
     if purge and layout.root.exists():
         shutil.rmtree(layout.root)
-        console.print(f"deleted {layout.root}")
+        console().print(f"deleted {layout.root}")
 
 
 @app.command()
 def status(directory: DirOption = None, name: NameOption = None) -> None:
     """Each component: healthy or not, pid, port, log path. Exits 1 unless all are healthy."""
+    from rich.table import Table
+
+    from dockyard.sandbox import cluster
+    from dockyard.sandbox.errors import SandboxError
+
     layout = _layout_or_fail(directory, name)
     try:
         rows = cluster.status(layout)
@@ -147,7 +187,7 @@ def status(directory: DirOption = None, name: NameOption = None) -> None:
         state = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
         color = "green" if row.healthy else "red"
         table.add_row(row.name, f"[{color}]{state}[/{color}]", str(row.pid or "-"), str(row.port), row.log)
-    console.print(table)
+    console().print(table)
     if not all(r.healthy for r in rows):
         raise typer.Exit(1)
 
@@ -155,6 +195,8 @@ def status(directory: DirOption = None, name: NameOption = None) -> None:
 @app.command()
 def kubeconfig(directory: DirOption = None, name: NameOption = None) -> None:
     """Print the path of the sandbox's admin kubeconfig."""
+    from dockyard.sandbox.errors import SandboxError
+
     layout = _layout_or_fail(directory, name)
     if not layout.kubeconfig.exists():
         fail(SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`"))
@@ -164,6 +206,9 @@ def kubeconfig(directory: DirOption = None, name: NameOption = None) -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def kubectl(ctx: typer.Context, directory: DirOption = None, name: NameOption = None) -> None:
     """Run the sandbox's own kubectl on the sandbox: `dockyard sandbox kubectl -- get nodes`."""
+    from dockyard.sandbox.binaries import cached_binaries
+    from dockyard.sandbox.errors import SandboxError
+
     layout = _layout_or_fail(directory, name)
     if not layout.kubeconfig.exists():
         fail(SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`"))
@@ -177,6 +222,12 @@ def kubectl(ctx: typer.Context, directory: DirOption = None, name: NameOption = 
 @app.command("list")
 def list_sandboxes() -> None:
     """The default sandbox and every named one: state, apiserver port, labels, nodes, kubeconfig."""
+    from rich.table import Table
+
+    from dockyard.sandbox import cluster
+    from dockyard.sandbox.errors import SandboxError
+    from dockyard.sandbox.layout import Layout, default_dir, sandboxes_dir
+
     table = Table("name", "state", "apiserver", "labels", "nodes", "kubeconfig")
     found = [("(default)", Layout(default_dir().absolute()))]
     base = sandboxes_dir()
@@ -197,14 +248,17 @@ def list_sandboxes() -> None:
         nodes = sum(int(p.get("count", 0)) for p in (state.get("topology") or {}).get("pools", []))
         port = str((state.get("ports") or {}).get("apiserver", "-"))
         table.add_row(label, running, port, labels, str(nodes), str(layout.kubeconfig))
-    console.print(table)
+    console().print(table)
 
 
 @app.command()
 def build() -> None:
     """Build (or find in the cache) the pinned etcd, Kubernetes, kwok and metrics-server binaries."""
+    from dockyard.sandbox.binaries import ensure_binaries
+    from dockyard.sandbox.errors import SandboxError
+
     try:
-        found = ensure_binaries(progress=err.print)
+        found = ensure_binaries(progress=err().print)
     except SandboxError as e:
         fail(e)
     for name in (
@@ -216,4 +270,4 @@ def build() -> None:
         "kwok",
         "metrics_server",
     ):
-        console.print(f"{name.replace('_', '-')}: {getattr(found, name)}")
+        console().print(f"{name.replace('_', '-')}: {getattr(found, name)}")

@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-import yaml
-from pydantic import ValidationError
 
-from dockyard.api.app import create_app
 from dockyard.cli.errors import fail
-from dockyard.cli.kubeconfigs import read_kubeconfig
-from dockyard.cli.sandbox import resolve_topology
-from dockyard.domain.errors import DomainError
-from dockyard.sandbox import cluster as sandbox
-from dockyard.sandbox.errors import SandboxError
-from dockyard.sandbox.layout import Layout, default_dir
-from dockyard.services import keys
-from dockyard.services.clusters import register_cluster
-from dockyard.services.platform import Platform
-from dockyard.settings import Settings, config_file
+
+if TYPE_CHECKING:
+    from dockyard.services.platform import Platform
+    from dockyard.settings import Settings
+
+# The server, its database and the sandbox are imported inside the commands that run them: a client
+# command (`dockyard system list`) must not pay for FastAPI, SQLAlchemy and Alembic at start-up.
+
+db = typer.Typer(help="The database.", no_args_is_help=True)
 
 LOCAL_CLUSTER_LABELS = {"idc": "local", "provider": "idc", "region": "local"}
 
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment and the config file; any problem is one error line and exit 1."""
+    import yaml
+    from pydantic import ValidationError
+
+    from dockyard.settings import Settings, config_file
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as e:
@@ -54,6 +53,15 @@ def up(
     port: Annotated[int | None, typer.Option(help="Port of the API server [8080]")] = None,
 ) -> None:
     """Start the sandbox, register it as cluster `local`, and run the server in the foreground."""
+    import asyncio
+
+    from dockyard.cli.kubeconfigs import read_kubeconfig
+    from dockyard.cli.sandbox import resolve_topology
+    from dockyard.domain.errors import DomainError
+    from dockyard.sandbox import cluster as sandbox
+    from dockyard.sandbox.errors import SandboxError
+    from dockyard.sandbox.layout import Layout, default_dir
+
     settings = load_settings(port=port)
     layout = Layout(default_dir().absolute())
     try:
@@ -70,8 +78,13 @@ def up(
     _serve(settings)
 
 
+@db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the current version."""
+    import asyncio
+
+    from dockyard.domain.errors import DomainError
+
     settings = load_settings()
 
     async def run() -> None:
@@ -87,6 +100,9 @@ def db_upgrade() -> None:
 
 async def _start(settings: Settings) -> Platform:
     """The platform, after generating the secret key on a first start (see :mod:`dockyard.services.keys`)."""
+    from dockyard.services import keys
+    from dockyard.services.platform import Platform
+
     created = keys.ensure_secret_key(settings)
     platform = await Platform.start(settings)
     if created:
@@ -103,6 +119,8 @@ async def _check_database(settings: Settings) -> None:
 
 
 async def _register_local(settings: Settings, kubeconfig: str) -> None:
+    from dockyard.services.clusters import register_cluster
+
     platform = await _start(settings)
     try:
         await register_cluster(platform, name="local", kubeconfig=kubeconfig, labels=LOCAL_CLUSTER_LABELS)
@@ -111,6 +129,13 @@ async def _register_local(settings: Settings, kubeconfig: str) -> None:
 
 
 def _serve(settings: Settings) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from dockyard.api.app import create_app
+    from dockyard.domain.errors import DomainError
+
     # Open (and migrate) the database before uvicorn, so a bad one is an error line, not a traceback.
     try:
         asyncio.run(_check_database(settings))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import ssl
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from dockyard.cli.client import Client, segment, write_cli_config
+from dockyard.cli.client import Client, _tls_context, segment, write_cli_config
 
 
 def test_the_saved_token_goes_to_the_saved_server_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,3 +65,16 @@ def test_a_session_is_renewed_once_on_401_and_saved(tmp_path: Path, monkeypatch:
         "refresh_token": "dyr_new",
     }
     assert (tmp_path / "cli.yaml").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_https_server_is_verified_and_a_plain_http_one_gets_a_context_that_trusts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the CA bundle is a third of a client command's start-up; a plain http server never needs
+    it, and any TLS through that context fails closed (no CA trusted, hostnames and certificates checked)."""
+    monkeypatch.setenv("DOCKYARD_CLI_CONFIG", str(tmp_path / "cli.yaml"))
+    assert _tls_context("https://dockyard.example") is True
+    context = _tls_context("http://127.0.0.1:8080")
+    assert isinstance(context, ssl.SSLContext)
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert context.cert_store_stats()["x509_ca"] == 0

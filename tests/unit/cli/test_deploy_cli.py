@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dockyard.cli import model
+from dockyard.cli import deploys
 from dockyard.cli.main import app
 
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = []
-    monkeypatch.setattr(model, "_act", lambda target, action, body, *rest: bodies.append(body))
+    monkeypatch.setattr(deploys, "act", lambda target, action, body, *rest: bodies.append(body))
     return bodies
 
 

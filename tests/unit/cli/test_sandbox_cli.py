@@ -1,5 +1,6 @@
 """Bad input to `dockyard sandbox up`: one clear line, a non-zero exit, and nothing started or written."""
 
+import dataclasses
 import socket
 from pathlib import Path
 
@@ -55,16 +56,27 @@ def test_invalid_topology_file_names_the_field(sandbox_dir: Path, tmp_path: Path
 
 
 def test_port_in_use_names_the_port_and_the_component(sandbox_dir: Path) -> None:
+    """Every component gets a port picked here, so a sandbox already running on the default ports
+    (a newcomer's, beside the tests) changes nothing: only the occupied scheduler port is named."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), "--scheduler-port", str(port))
+        ports = dataclasses.replace(_free_ports_except(port), scheduler=port)
+        code, output = _run("sandbox", "up", "--dir", str(sandbox_dir), *ports.flags())
     assert code == 1
     assert output.strip() == (
         f"error: port {port} (kube-scheduler) is already in use; free it or choose another with --scheduler-port"
     )
     assert not sandbox_dir.exists()
+
+
+def _free_ports_except(taken: int) -> Ports:
+    """Free ports for every component, none of them ``taken``."""
+    while True:
+        ports = Ports.pick_free()
+        if taken not in dataclasses.asdict(ports).values():
+            return ports
 
 
 def test_status_and_kubeconfig_of_a_missing_sandbox(sandbox_dir: Path) -> None:
@@ -139,7 +151,7 @@ def test_bad_named_sandboxes_are_one_error_line_and_nothing_is_written(
 def test_sandbox_list_shows_the_named_ones_with_their_labels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path / "many"))
     monkeypatch.setenv("DOCKYARD_SANDBOX_DIR", str(tmp_path / "default"))
-    monkeypatch.setattr(sandbox_cli.console, "width", 400)  # no cell cut short
+    monkeypatch.setattr(sandbox_cli.console(), "width", 400)  # no cell cut short
     layout = Layout(tmp_path / "many" / "cloud-b")
     layout.make_dirs()
     state = {
