@@ -6,7 +6,6 @@ Settings are built once by the entry point and passed down explicitly; nothing r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,14 +18,10 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from dockyard.local_paths import config_file
+from dockyard.local_paths import state_dir as _state_dir
 
-def _state_dir() -> Path:
-    return Path(os.environ.get("DOCKYARD_STATE_DIR", Path.home() / ".local" / "state" / "dockyard"))
-
-
-def config_file() -> Path:
-    """``$DOCKYARD_CONFIG``, else ``~/.config/dockyard/config.yaml``."""
-    return Path(os.environ.get("DOCKYARD_CONFIG", Path.home() / ".config" / "dockyard" / "config.yaml"))
+__all__ = ["Settings", "config_file"]
 
 
 class Settings(BaseSettings):

@@ -76,11 +76,11 @@ def write_cli_config(server: str, **credentials: str) -> Path:
 
 
 def _local_admin_token() -> str:
-    # The server's settings (pydantic-settings) are loaded only when no token was given otherwise.
-    from dockyard.settings import Settings
+    # Not through the server's settings: pydantic-settings alone would double the command's start-up.
+    from dockyard.local_paths import admin_token_file
 
     try:
-        return Settings().admin_token_file.read_text().strip()
+        return admin_token_file().read_text().strip()
     except (OSError, ValueError):
         return ""
 

@@ -25,6 +25,7 @@ SERVER_SIDE = (
     "asyncpg",
     "aiosqlite",
     "lightkube",
+    "pydantic",  # typer 0.29 imports it for every parameter: kept below 0.29
     "pydantic_settings",
     "dockyard.api",
     "dockyard.adapters",
@@ -68,13 +69,16 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _imported(*args: str, code: str = _RUN) -> tuple[int, set[str]]:
+def _imported(*args: str, code: str = _RUN, token: bool = True) -> tuple[int, set[str]]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "DOCKYARD_TOKEN": "dy_test_token_not_a_real_one",
         "DOCKYARD_CLI_CONFIG": "/nonexistent/cli.yaml",
     }
+    if not token:
+        del env["DOCKYARD_TOKEN"]
+        env["DOCKYARD_ADMIN_TOKEN_FILE"] = "/nonexistent/admin-token"
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )
@@ -124,6 +128,14 @@ def test_a_client_command_imports_its_http_client_and_nothing_of_the_server(args
     assert _server_side(modules) == []
     assert "rich" not in modules  # a table written to a pipe is plain text
     assert "httpx._main" not in modules  # httpx's own command line (rich, click, pygments)
+
+
+def test_the_local_admin_token_is_found_without_the_servers_settings() -> None:
+    # A new user on the server's machine gives no token: the CLI reads the first admin's token file.
+    code, modules = _imported("system", "list", token=False)
+    assert code == 0
+    assert "dockyard.local_paths" in modules
+    assert _server_side(modules) == []
 
 
 def test_a_usage_error_imports_nothing_of_the_server() -> None:
