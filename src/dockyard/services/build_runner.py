@@ -3,20 +3,20 @@ each one: clone → (build.sh) → buildah bud → push → image by digest.
 
 Each build runs in a private work directory (mode 0700, removed afterwards) under ``build_dir``; its
 log lines are redacted (registry and git credentials) and stored as they come, in small batches.
-Leases: a runner holds a lease on each build it drives and renews it every round; several servers on
-one database share the queue. **A build interrupted by a crash is marked failed**, not re-queued:
-when its lease expires while it is cloning, building or pushing, any runner ends it ``failed`` with
-"interrupted" — a half-done build may have pushed or not, and building again is cheap (the same
-commit reuses a pushed image). Cancel: the API sets ``cancel_requested``; the runner sees it within a
-round, cancels the task (which kills buildah or git), and ends the build ``cancelled``. A build that
-exceeds its ``timeout_seconds`` is killed and ends ``failed``.
+Leases: a runner holds a lease on each build it drives and renews it every third of the lease; several
+servers on one database share the queue (the loop: services/workers.py). **A build interrupted by a
+crash is marked failed**, not re-queued: when its lease expires while it is cloning, building or
+pushing, any runner ends it ``failed`` with "interrupted" — a half-done build may have pushed or not,
+and building again is cheap (the same commit reuses a pushed image). Cancel: the API sets
+``cancel_requested``; the runner sees it within a round, cancels the task (which kills buildah or git),
+and ends the build ``cancelled``. A build that exceeds its ``timeout_seconds`` is killed and ends
+``failed``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import shutil
 import tempfile
 import time
@@ -33,10 +33,9 @@ from dockyard.domain.builds import Build, first_base, image_tag, redact
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.model import AppPath
 from dockyard.services import builds, images
-from dockyard.services.executor import runner_id
 from dockyard.services.platform import Platform
+from dockyard.services.workers import Look, run_leased, runner_id
 
-log = logging.getLogger(__name__)
 LEASE = 15.0
 POLL = 0.5
 FLUSH = 0.2
@@ -90,72 +89,64 @@ def builder(platform: Platform) -> Buildah:
 
 
 async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = LEASE, runner: str = "") -> None:
-    """Run until cancelled (cancelling leaves the builds in flight to be marked interrupted later)."""
-    me = runner or runner_id()
-    tasks: dict[str, asyncio.Task[None]] = {}
-    kept = _Housekeeping()
-    try:
-        while True:
-            platform.builds_added.clear()
-            try:
-                await _round(platform, me, tasks, lease, kept)
-            except DomainError as e:
-                log.warning("build runner: %s", e)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(platform.builds_added.wait(), poll)
-    finally:
-        for task in tasks.values():
-            task.cancel()
-        for task in tasks.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    """Run until cancelled (cancelling leaves the builds in flight to be marked interrupted later).
+    The loop is :func:`dockyard.services.workers.run_leased`: at most ``build_concurrency`` builds at
+    once, leases renewed every third of their time."""
+    work = _Builds(platform, runner or runner_id(), lease)
+    await run_leased(
+        work,
+        name="build",
+        wake=platform.builds_added,
+        poll=poll,
+        renew_every=lease / 3,
+        limit=platform.settings.build_concurrency,
+    )
 
 
 @dataclass
-class _Housekeeping:
-    """When the runner last renewed its leases and looked for interrupted builds (monotonic)."""
-
-    renewed: float = 0.0
-    swept: float = 0.0
-
-
-async def _round(
-    platform: Platform, me: str, tasks: dict[str, asyncio.Task[None]], lease: float, kept: _Housekeeping
-) -> None:
-    """One look at the queue: one read, and writes only when something is to be done (a build to take,
-    a lease to renew every third of its time, an interrupted build to end), so a busy runner costs the
+class _Builds:
+    """Builds as leased work. One look is one read, and writes only when something is to be done (a
+    build to take, a lease to renew, an interrupted build to end), so a busy runner costs the
     database little while its builds run."""
-    for build_id, task in list(tasks.items()):
-        if task.done():
-            del tasks[build_id]
-    now = time.monotonic()
-    async with platform.db.unit_of_work() as uow:
-        unfinished = await uow.builds.unfinished()
-        interrupted = await uow.builds.interrupted() if now - kept.swept > lease / 3 else []
-    if now - kept.swept > lease / 3:
-        kept.swept = now
-    for build_id in interrupted:
-        if build_id not in tasks:
-            await _end_interrupted(platform, build_id)
-    if tasks and now - kept.renewed > lease / 3:
-        async with platform.db.unit_of_work() as uow:
-            for build_id in tasks:
-                await uow.builds.claim(build_id, me, seconds=lease)
-        kept.renewed = now
-    for build in unfinished:
-        if build.id in tasks:
-            if build.cancel_requested and not tasks[build.id].done():
-                tasks[build.id].cancel()
-            continue
-        if build.status != "queued" or len(tasks) >= platform.settings.build_concurrency:
-            continue
-        async with platform.db.unit_of_work() as uow:
-            held = await uow.builds.claim(build.id, me, seconds=lease)
-        if held:
-            task = asyncio.create_task(drive(platform, build), name=f"build-{build.id}")
-            # A slot frees: the runner takes the next queued build at once, not at its next poll.
-            task.add_done_callback(lambda _t: platform.builds_added.set())
-            tasks[build.id] = task
+
+    platform: Platform
+    me: str
+    lease: float
+    swept: float = float("-inf")  # when interrupted builds were last looked for (monotonic)
+    builds: dict[str, Build] = field(default_factory=dict)  # the unfinished ones at the last look
+
+    async def look(self, running: frozenset[str]) -> Look:
+        now = time.monotonic()
+        sweep = now - self.swept > self.lease / 3
+        async with self.platform.db.unit_of_work() as uow:
+            unfinished = await uow.builds.unfinished()
+            interrupted = await uow.builds.interrupted() if sweep else []
+        if sweep:
+            self.swept = now
+        for build_id in interrupted:
+            if build_id not in running:
+                await _end_interrupted(self.platform, build_id)
+        self.builds = {b.id: b for b in unfinished}
+        return Look(
+            start=[b.id for b in unfinished if b.status == "queued" and b.id not in running],
+            stop=[b.id for b in unfinished if b.id in running and b.cancel_requested],
+        )
+
+    async def claim(self, item: str) -> bool:
+        async with self.platform.db.unit_of_work() as uow:
+            return await uow.builds.claim(item, self.me, seconds=self.lease)
+
+    async def renew(self, running: frozenset[str]) -> set[str]:
+        """Never reports a lease lost: a build whose lease lapsed is ended ``interrupted`` by the
+        runner that sees it, and its own next move then stops it; cancelling it here could cut the
+        cleanup of a build that has just ended (its work directory, its local image)."""
+        async with self.platform.db.unit_of_work() as uow:
+            for build_id in running:
+                await uow.builds.claim(build_id, self.me, seconds=self.lease)
+        return set()
+
+    async def run(self, item: str) -> None:
+        await drive(self.platform, self.builds[item])
 
 
 async def _end_interrupted(platform: Platform, build_id: str) -> None:

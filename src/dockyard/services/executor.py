@@ -12,21 +12,15 @@ again on a later round; one still unfinished :data:`STUCK_GRACE` seconds after i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import socket
 import time
-import uuid
+from dataclasses import dataclass, field
 
-from dockyard.domain.errors import DomainError
 from dockyard.domain.model import Operation
 from dockyard.domain.operations import deadline_seconds
 from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
+from dockyard.services.workers import Look, run_leased, runner_id
 
-log = logging.getLogger(__name__)
 LEASE = 15.0
 STUCK_GRACE = 120.0
 
@@ -35,56 +29,56 @@ def _limit(op: Operation) -> float:
     return float(deadline_seconds(op.params))
 
 
-def runner_id() -> str:
-    return f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
 async def run_executor(platform: Platform, *, poll: float = 1.0, lease: float = LEASE, runner: str = "") -> None:
-    """Run until cancelled; cancelling also cancels the operations in flight (they resume later)."""
-    me = runner or runner_id()
-    tasks: dict[str, asyncio.Task[object]] = {}
-    try:
-        while True:
-            for operation_id, task in list(tasks.items()):
-                if task.done():
-                    del tasks[operation_id]
-                    if not task.cancelled() and task.exception() is not None:
-                        log.warning("operation %s: %s (will retry)", operation_id, task.exception())
-            platform.operations_added.clear()  # before reading: what is recorded after sets it again
-            try:
-                await _round(platform, me, tasks, lease)
-            except DomainError as e:
-                log.warning("executor: %s", e)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(platform.operations_added.wait(), poll)
-    finally:
-        for task in tasks.values():
-            task.cancel()
-        for task in tasks.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    """Run until cancelled; cancelling also cancels the operations in flight (they resume later).
+    The loop is :func:`dockyard.services.workers.run_leased`; leases are renewed at every round."""
+    work = _Operations(platform, runner or runner_id(), lease)
+    await run_leased(work, name="operation", wake=platform.operations_added, poll=poll, renew_every=0.0)
 
 
-async def _round(platform: Platform, me: str, tasks: dict[str, asyncio.Task[object]], lease: float) -> None:
-    async with platform.db.unit_of_work() as uow:
-        unfinished = [op for op in await uow.operations.unfinished() if op.action in ACTIONS]
-    now = time.time()
-    for op in unfinished:
-        async with platform.db.unit_of_work() as uow:
-            held = await uow.operations.claim(op.id, me, seconds=lease)
+@dataclass
+class _Operations:
+    """Operations as leased work: one read of the unfinished ones per round; the stuck ones ended."""
+
+    platform: Platform
+    me: str
+    lease: float
+    unfinished: set[str] = field(default_factory=set)  # at the last look, stuck ones left out
+
+    async def look(self, running: frozenset[str]) -> Look:
+        async with self.platform.db.unit_of_work() as uow:
+            unfinished = [op for op in await uow.operations.unfinished() if op.action in ACTIONS]
+        now = time.time()
+        start: list[str] = []
+        stop: list[str] = []
+        for op in unfinished:
             # A release waits for people (pauses) and bounds each of its steps itself: never "stuck".
             stuck = op.started_at is not None and now > op.started_at.timestamp() + _limit(op) + STUCK_GRACE
-            if held and stuck and op.action != "release":
-                # Its runner keeps failing or hangs past its deadline: end it, or the group stays locked.
-                await uow.operations.finish(
-                    op.id, "failed", error=f"stopped: no end {STUCK_GRACE:.0f}s past its deadline"
-                )
-                if op.id in tasks:
-                    tasks.pop(op.id).cancel()
+            if not stuck or op.action == "release":
+                start.append(op.id)
                 continue
-        if not held:
-            if op.id in tasks:  # our lease lapsed and another replica took it over: stop ours
-                tasks.pop(op.id).cancel()
-            continue
-        if op.id not in tasks:
-            tasks[op.id] = asyncio.create_task(run_operation(platform, op.id), name=f"operation-{op.id}")
+            async with self.platform.db.unit_of_work() as uow:
+                # Its runner keeps failing or hangs past its deadline: end it, or the group stays locked.
+                if await uow.operations.claim(op.id, self.me, seconds=self.lease):
+                    await uow.operations.finish(
+                        op.id, "failed", error=f"stopped: no end {STUCK_GRACE:.0f}s past its deadline"
+                    )
+            stop.append(op.id)  # ended here, or held by another runner: not ours to run either way
+        self.unfinished = set(start)
+        return Look(start=[i for i in start if i not in running], stop=stop)
+
+    async def claim(self, item: str) -> bool:
+        async with self.platform.db.unit_of_work() as uow:
+            return await uow.operations.claim(item, self.me, seconds=self.lease)
+
+    async def renew(self, running: frozenset[str]) -> set[str]:
+        """Only the unfinished ones: an operation that has just ended is left to return by itself."""
+        lost: set[str] = set()
+        async with self.platform.db.unit_of_work() as uow:
+            for item in running & self.unfinished:
+                if not await uow.operations.claim(item, self.me, seconds=self.lease):
+                    lost.add(item)
+        return lost
+
+    async def run(self, item: str) -> object:
+        return await run_operation(self.platform, item)

@@ -11,6 +11,9 @@ stable version back to the full count, removes the canary and ends the release `
 operation ``failed`` with the reason); after ``100%`` the group's own workload is moved to the new
 version (a rolling update), the canary removed, and the release ends ``succeeded``. While the
 apiserver is away the release is ``waiting`` and retried with capped backoff.
+
+What to do at each turn is decided by :func:`dockyard.domain.release_steps.next_action` (pure, table
+tested); this module loads the release, acts on the answer and records what happened.
 """
 
 from __future__ import annotations
@@ -28,18 +31,35 @@ from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import GroupPath, Operation
 from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
-from dockyard.domain.release import ENDED, Release, final_step, split
+from dockyard.domain.release import Release
+from dockyard.domain.release_steps import (
+    POLL,
+    Abort,
+    Action,
+    Advance,
+    Ended,
+    Nap,
+    Observed,
+    PromoteFull,
+    Rescale,
+    Retire,
+    ScaleStep,
+    StartPause,
+    Switch,
+    WaitForCluster,
+    backoff,
+    canary_check,
+    current_part,
+    mode,
+    next_action,
+)
 from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pinned_service, render
+from dockyard.domain.rollout import ready_instances
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
 
-POLL = 0.5  # how often a waiting release looks again (a command given to this process wakes it at once)
 READY_POLL = 0.1  # how often a step looks at its new instances
-MAX_BACKOFF = 5.0
-MAX_KEEP = 24 * 3600
-# A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
-BLUE_GREEN_STEPS = ("100%", "pause", "100%")
 
 
 class _Failed(Exception):
@@ -64,11 +84,12 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         return await _end(platform, operation_id, "failed", "the release's state is gone")
     if release.clusters:
         return await _by_cluster(platform, plan, release, stable.spec if stable else None)
-    if release.strategy == "rolling" or stable is None:
+    how = mode(release, has_stable=stable is not None)
+    if how == "rolling" or stable is None:
         error = await rollouts.deploy_and_wait(platform, replace(plan, deadline_at=time.time() + _deadline(plan)))
         await _record(platform, release.id, status="failed" if error else "succeeded", entry=_entry("rollout", error))
         return await _end(platform, operation_id, "failed" if error else "succeeded", error, plan.number)
-    runner = (_BlueGreen if release.strategy == "blue-green" else _Gray)(platform, plan, stable.spec)
+    runner = (_BlueGreen if how == "blue-green" else _Steps)(platform, plan, stable.spec)
     outcome, error = await runner.drive()
     return await _end(platform, operation_id, outcome, error, runner.final_version if outcome == "succeeded" else None)
 
@@ -85,13 +106,12 @@ async def _by_cluster(
             found = await uow.releases.get(release.id)
         assert found is not None
         release = found
-        index = release.cluster_index
-        name, count = str(release.clusters[index]["cluster"]), int(release.clusters[index]["instances"])
-        last = index == len(release.clusters) - 1
-        advance = None if last else (index + 1, int(release.clusters[index + 1]["instances"]))
+        part = current_part(release)
+        name, count, advance = part.cluster, part.instances, part.advance
+        how = mode(release, has_stable=stable is not None)
         spec = plan.spec if plan.spec.instances == count else plan.spec.with_changes(instances=count)
         here = replace(await rollouts.on_cluster(platform, plan, name, spec), deadline_at=time.time() + _deadline(plan))
-        if release.strategy == "rolling" or stable is None:
+        if how == "rolling" or stable is None:
             error = await rollouts.deploy_and_wait(platform, here)
             if error:
                 await _record(platform, release.id, status="failed", entry=_entry("rollout", error, cluster=name))
@@ -99,14 +119,14 @@ async def _by_cluster(
             await _cluster_done(platform, release, name, count, plan.number, advance)
             version = plan.number
         else:
-            kind = _BlueGreen if release.strategy == "blue-green" else _Gray
+            kind = _BlueGreen if how == "blue-green" else _Steps
             keep = stable if stable.instances == count else stable.with_changes(instances=count)
             runner = kind(platform, here, keep, part=(name, count), advance=advance)
             outcome, error = await runner.drive()
             if outcome != "succeeded":
                 return await _end(platform, op_id, outcome, f"{name}: {error}")
             version = runner.final_version
-        if last:
+        if part.last:
             return await _end(platform, op_id, "succeeded", "", version)
 
 
@@ -168,7 +188,9 @@ async def _end(platform: Platform, operation_id: str, status: str, error: str, v
     return op
 
 
-class _Gray:
+class _Steps:
+    """The acts of a stepped (gray or blue-green) release; what to do at each turn is :func:`next_action`'s."""
+
     def __init__(
         self,
         platform: Platform,
@@ -186,7 +208,6 @@ class _Gray:
         assert plan.spec is not None
         self.new = plan.spec
         self.kube: KubeCluster | None = None
-        self.backoff = POLL
         self.final_version = plan.number  # another one if the release was scaled meanwhile
 
     @property
@@ -204,88 +225,95 @@ class _Gray:
             return await uow.releases.take_command(self.plan.operation.id, command)
 
     async def drive(self) -> tuple[str, str]:
-        """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``."""
+        """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``. Each turn: load the release,
+        decide (:func:`next_action`), take the action's command (none left: decide again), act."""
+        observed = Observed()
         while True:
             release = await self._load()
-            if release.status in ENDED:
-                return ("succeeded", "") if release.status == "succeeded" else ("aborted", release.error)
-            if release.status == "aborting" or (release.command == "abort" and await self._take("abort")):
-                why = release.error or f"aborted at step {release.step + 1} ({release.steps[release.step]})"
-                return await self._abort(why)
+            action = next_action(release, observed, dt.datetime.now(dt.UTC))
+            if action.take is not None and not await self._take(action.take):
+                continue  # the command went meanwhile (another runner, or a new one): decide again
             try:
-                if await self._turn(release):
-                    return "succeeded", ""
-                self.backoff = POLL
+                ended = await self._act(release, action)
             except _Failed as e:
                 return await self._abort(str(e))
             except KubeUnavailableError:
-                await self._wait_for_cluster(release)
+                self.kube = None
+                observed = Observed(away=True, tries=observed.tries + 1)
+                continue
             except KubeError as e:
                 return await self._abort(f"cluster {self.plan.cluster} refused: {e}")
+            if ended is not None:
+                return ended
+            observed = Observed(tries=observed.tries) if isinstance(action, WaitForCluster) else Observed()
 
-    async def _turn(self, release: Release) -> bool:
-        """One step's worth of work; True once the release has succeeded."""
-        steps = release.parsed_steps
-        if release.command == "full" and await self._take("full"):
-            await _record(self.platform, release.id, step=final_step(steps), entry=_entry("promote", full=True))
-            return False
-        if steps[release.step].kind == "pause":
-            await self._pause_turn(release)
-            return False
-        if release.paused:
-            if release.status != "paused":
-                await _record(self.platform, release.id, status="paused", entry=_entry("paused"))
-            await self._nap()
-            return False
-        return await self._step_turn(release)
+    async def _act(self, release: Release, action: Action) -> tuple[str, str] | None:
+        """Do what ``action`` says and record it; the release's end when it ended, else None."""
+        match action:
+            case Ended(outcome=outcome, error=error):
+                return outcome, error
+            case Abort(reason=reason):
+                return await self._abort(reason)
+            case WaitForCluster():
+                await self._wait_for_cluster(release, action)
+            case PromoteFull(step=step):
+                await _record(self.platform, release.id, step=step, entry=_entry("promote", full=True))
+            case Rescale(new=new, stable=stable):
+                checks = await self._apply_split(new, stable)
+                await _record(self.platform, release.id, entry=_entry("scaled", new=new, stable=stable, checks=checks))
+            case StartPause(until=until):
+                await _record(self.platform, release.id, status="paused", pause_until=until)
+            case Advance(step=step, event=event, seconds=seconds):
+                entry = _entry(event, seconds=seconds) if event == "pause-ended" else _entry(event)
+                await _record(self.platform, release.id, step=step, status="progressing", pause_until=None, entry=entry)
+            case Nap():
+                await self._nap(release, action)
+            case ScaleStep():
+                return await self._scale_step(release, action)
+            case Switch(instances=instances):
+                await self._switch(release, instances)
+            case Retire(event=event):
+                return await self._retire(release, event)
+        return None
 
-    async def _keep_split(self, release: Release, want: tuple[int, int]) -> None:
-        """After a scale during the release: the current split again, at the new total."""
-        applied = next(
-            ((e["new"], e["stable"]) for e in reversed(release.ledger) if e["event"] in ("step", "scaled", "switched")),
-            None,
-        )
-        if applied is None or tuple(applied) == want:
-            return
-        checks = await self._apply_split(*want)
-        await _record(self.platform, release.id, entry=_entry("scaled", new=want[0], stable=want[1], checks=checks))
-
-    async def _pause_turn(self, release: Release) -> None:
-        step = release.parsed_steps[release.step]
-        await self._keep_split(release, split(release.parsed_steps, release.step, release.total))
-        now = dt.datetime.now(dt.UTC)
-        promoted = release.command == "promote" and await self._take("promote")
-        if step.value is not None and release.pause_until is None and not promoted:
-            until = now + dt.timedelta(seconds=step.value)
-            await _record(self.platform, release.id, status="paused", pause_until=until)
-            return
-        timed_out = release.pause_until is not None and now >= release.pause_until and not release.paused
-        if promoted or timed_out:
-            event = _entry("promote") if promoted else _entry("pause-ended", seconds=step.value)
-            next_step = release.step + 1
-            await _record(
-                self.platform, release.id, step=next_step, status="progressing", pause_until=None, entry=event
-            )
-            return
-        if release.status != "paused":
-            await _record(self.platform, release.id, status="paused")
-        await self._nap()
-
-    async def _step_turn(self, release: Release) -> bool:
-        steps = release.parsed_steps
-        if release.command == "promote":
-            await self._take("promote")  # nothing to promote while a step runs: it goes on by itself
-        if release.status != "progressing":
+    async def _scale_step(self, release: Release, step: ScaleStep) -> tuple[str, str] | None:
+        if step.progressing:
             await _record(self.platform, release.id, status="progressing")
-        new, stable = split(steps, release.step, release.total)
-        checks = await self._apply_split(new, stable)
-        entry = _entry("step", step=str(steps[release.step]), new=new, stable=stable, checks=checks)
-        if release.step != final_step(steps):
-            await _record(self.platform, release.id, step=release.step + 1, entry=entry)
-            return False
+        checks = await self._apply_split(step.new, step.stable)
+        entry = _entry(
+            "step", step=str(release.parsed_steps[step.step]), new=step.new, stable=step.stable, checks=checks
+        )
+        if not step.last:
+            await _record(self.platform, release.id, step=step.step + 1, entry=entry)
+            return None
         await _record(self.platform, release.id, entry=entry)
         await self._hand_back(release)
-        return True
+        return "succeeded", ""
+
+    async def _wait_for_cluster(self, release: Release, wait: WaitForCluster) -> None:
+        if wait.record:
+            await _record(self.platform, release.id, status="waiting", entry=_entry("waiting", "the apiserver is away"))
+        await asyncio.sleep(wait.seconds)
+
+    async def _retire(self, release: Release, event: str) -> tuple[str, str]:
+        """Blue-green's end: the old set goes while the Service still selects the new one, then the hand-back."""
+        await _record(self.platform, release.id, step=2, status="progressing", entry=_entry(event))
+        kube = await self._cluster()
+        await kube.apply(self._stable(0))
+        await self._hand_back(release)
+        return "succeeded", ""
+
+    async def _switch(self, release: Release, instances: int) -> None:
+        """Blue-green step 0 (see :class:`_BlueGreen`)."""
+        assert self.plan.current is not None
+        kube = await self._cluster()
+        await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
+        checks = await self._bring_up(instances)
+        await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
+        keep = _params(self.plan).keep_seconds
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
+        entry = _entry("switched", new=instances, stable=instances, checks=checks, keep_seconds=keep)
+        await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
 
     async def _cluster(self) -> KubeCluster:
         self.kube = self.kube or await rollouts.cluster_client(self.platform, self.plan.cluster)
@@ -311,42 +339,28 @@ class _Gray:
         deadline = time.time() + _deadline(self.plan)
         limit = _params(self.plan).max_restarts
         while True:
-            ready = await self._canary_ready(kube)
-            restarts = max(
-                (p.restarts for p in self._pods() if p.version == str(self.plan.number) and not p.deleting), default=0
+            verdict = canary_check(
+                ready=await self._canary_ready(kube),
+                wanted=new,
+                pods=self.platform.live.pods(self.plan.cluster, self.ref.path),
+                version=self.plan.number,
+                max_restarts=limit,
+                now=time.time(),
+                deadline=deadline,
+                deadline_seconds=_deadline(self.plan),
             )
-            if restarts > limit:
-                raise _Failed(f"{restarts} restarts of an instance of version {self.plan.number} (limit {limit})")
-            if ready >= new:
-                break
-            if time.time() > deadline:
-                why = self._why_not_ready()
-                raise _Failed(
-                    f"{ready}/{new} instances of version {self.plan.number} ready after {_deadline(self.plan)}s"
-                    + (f": {why}" if why else "")
-                )
+            if verdict.state == "failed":
+                raise _Failed(verdict.reason)
+            if verdict.state == "ready":
+                return list(verdict.checks)
             await asyncio.sleep(READY_POLL)
-        return [
-            {"check": "ready", "ok": True, "ready": ready, "wanted": new},
-            {"check": "restarts", "ok": True, "max": restarts, "limit": limit},
-        ]
-
-    def _pods(self) -> list[Any]:
-        return self.platform.live.pods(self.plan.cluster, self.ref.path)
-
-    def _why_not_ready(self) -> str:
-        reasons = {p.reason for p in self._pods() if p.version == str(self.plan.number) and p.reason}
-        return "; ".join(sorted(reasons))[:500]
 
     async def _canary_ready(self, kube: KubeCluster) -> int:
         try:
             live = await kube.get("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
         except KubeNotFoundError:
             return 0
-        status = live.get("status") or {}
-        if int(status.get("observedGeneration") or 0) < int(live["metadata"].get("generation") or 0):
-            return 0
-        return int(status.get("readyReplicas") or 0)
+        return ready_instances(live)
 
     def _stable(self, replicas: int) -> dict[str, Any]:
         assert self.plan.current is not None
@@ -365,12 +379,7 @@ class _Gray:
             scaled = self.new.with_changes(instances=release.total)
             reason = f"release {release.id}: scaled to {release.total} instances during the release"
             async with self.platform.db.unit_of_work() as uow:
-                made = await uow.versions.add(
-                    self.ref.path,
-                    scaled,
-                    by=release.created_by,
-                    reason=reason,
-                )
+                made = await uow.versions.add(self.ref.path, scaled, by=release.created_by, reason=reason)
             plan = replace(plan, number=made.number, spec=made.spec)
             self.final_version = made.number
         error = await rollouts.deploy_and_wait(self.platform, plan)
@@ -387,7 +396,7 @@ class _Gray:
         """Stable back to the full count, canary removed; retried while the apiserver is away."""
         release = await self._load()
         await _record(self.platform, release.id, status="aborting", error=why, entry=_entry("aborting", why))
-        backoff = POLL
+        tries = 0
         while True:
             try:
                 kube = await self._cluster()
@@ -398,17 +407,19 @@ class _Gray:
                 break
             except KubeUnavailableError:
                 self.kube = None
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                tries += 1
+                await asyncio.sleep(backoff(tries))
             except KubeError as e:
                 why = f"{why}; and the abort failed: {e}"
                 break
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
         return "aborted", why
 
-    async def _nap(self) -> None:
-        """Wait for a command given through this process, or :data:`POLL` seconds (one given through
-        another replica is read at the next turn)."""
+    async def _nap(self, release: Release, nap: Nap) -> None:
+        """Record the status the nap asks for; then wait for a command given through this process, or
+        :data:`POLL` seconds (one given through another replica is read at the next turn)."""
+        if nap.status is not None:
+            await _record(self.platform, release.id, status=nap.status, entry=_entry(nap.event) if nap.event else None)
         steered = self.platform.releases_steered
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(steered.wait(), POLL)
@@ -420,44 +431,12 @@ class _Gray:
     async def _unpin(self, kube: KubeCluster) -> None:
         """After the canary went: nothing to do for gray."""
 
-    async def _wait_for_cluster(self, release: Release) -> None:
-        self.kube = None
-        if release.status != "waiting":
-            await _record(self.platform, release.id, status="waiting", entry=_entry("waiting", "the apiserver is away"))
-        await asyncio.sleep(self.backoff)
-        self.backoff = min(self.backoff * 2, MAX_BACKOFF)
 
-
-class _BlueGreen(_Gray):
+class _BlueGreen(_Steps):
     """Steps: 0 the new set comes up at full count beside the old one (the Service pinned to the old
     version meanwhile); then the Service switches to the new version; 1 the old set is kept until
     ``promote`` or ``keep_seconds`` (``abort`` switches back at once); 2 the group's workload takes
     the new version, the Service selects the group again, the canary goes."""
-
-    async def _turn(self, release: Release) -> bool:
-        kube = await self._cluster()
-        if release.step == 0:
-            assert self.plan.current is not None
-            await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
-            checks = await self._bring_up(release.total)
-            await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
-            keep = _params(self.plan).keep_seconds
-            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
-            entry = _entry("switched", new=release.total, stable=release.total, checks=checks, keep_seconds=keep)
-            await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
-            return False
-        await self._keep_split(release, (release.total, release.total))
-        promoted = release.command in ("promote", "full") and await self._take(release.command)
-        due = release.pause_until is not None and dt.datetime.now(dt.UTC) >= release.pause_until
-        if not (promoted or (due and not release.paused)):
-            await self._nap()
-            return False
-        await _record(
-            self.platform, release.id, step=2, status="progressing", entry=_entry("promote" if promoted else "kept")
-        )
-        await kube.apply(self._stable(0))  # the old set goes while the Service still selects the new one
-        await self._hand_back(release)
-        return True
 
     async def _switch_back(self, kube: KubeCluster) -> None:
         assert self.plan.current is not None

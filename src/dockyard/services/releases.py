@@ -29,13 +29,13 @@ from dockyard.domain.location import distribute
 from dockyard.domain.model import AppPath, Group, GroupPath
 from dockyard.domain.operations import DEFAULT_KEEP, DEFAULT_MAX_RESTARTS, DEFAULT_STEP_DEADLINE, ReleaseParams
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
+from dockyard.domain.release_steps import BLUE_GREEN_STEPS, MAX_KEEP, check_command
 from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import deploys, targets
 from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
-from dockyard.services.release_runner import BLUE_GREEN_STEPS, MAX_KEEP
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
 
@@ -164,14 +164,7 @@ async def command(platform: Platform, by: Principal, group: GroupPath, release_i
     if what not in COMMANDS:
         raise InvalidInput("command", f"command must be one of {', '.join(COMMANDS)}")
     release = await get_release(platform, by, group, release_id)
-    if release.strategy == "rolling":
-        raise Conflict("a rolling release has no steps to steer")
-    if what == "promote":
-        step = release.parsed_steps[release.step]
-        if not release.active or step.kind != "pause":
-            raise Conflict(
-                f"release {release_id} does not wait at a pause (it is {release.status}); nothing to promote"
-            )
+    check_command(release, what)
     async with platform.db.unit_of_work() as uow:
         if what in ("pause", "resume"):
             ok = await uow.releases.command(release_id, paused=what == "pause")

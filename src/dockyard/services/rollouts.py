@@ -40,7 +40,7 @@ from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
 from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
-from dockyard.domain.rollout import Rollout, rollout
+from dockyard.domain.rollout import Rollout, rollout, why_not_ready
 from dockyard.domain.versions import BASELINE, VersionSpec
 from dockyard.services import placement
 from dockyard.services import split as splitting
@@ -53,7 +53,11 @@ _REPLACE_TRIES = 5
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """An operation ready to run: its group on one cluster (``ref``, ``cluster``), the system's quota,
+    the version to bring (``number``, ``spec``; 0 and None for ``delete-group``), the version running
+    now (``current``) and the deadline (epoch seconds)."""
+
     operation: Operation
     ref: GroupRef
     cluster: str
@@ -72,13 +76,13 @@ class _Plan:
 
 async def run(platform: Platform, operation_id: str) -> Operation:
     try:
-        plan = await _plan(platform, operation_id)
+        plan = await plan_operation(platform, operation_id)
     except (NotFound, InvalidInput) as e:
         async with platform.db.unit_of_work() as uow:
             if await uow.operations.get(operation_id) is None:
                 raise
             await uow.operations.finish(operation_id, "failed", error=str(e))
-        plan = await _plan(platform, operation_id)
+        plan = await plan_operation(platform, operation_id)
     if isinstance(plan, Operation):
         return plan
     if plan.operation.action == "delete-group":
@@ -100,7 +104,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
     return await _finish(platform, plan, error, {n: c for n, c in counts.items() if n not in away}, away)
 
 
-async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict[str, str]]:
+async def _spread(platform: Platform, plan: Plan) -> tuple[dict[str, int], dict[str, str]]:
     """The split of the operation (computed once, kept in its params for a resumed run) and the
     clusters away at its start."""
     assert plan.spec is not None
@@ -108,7 +112,7 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     assert plan.application is not None
     async with platform.db.unit_of_work() as uow:
         where = await locating.clusters_of(uow, plan.group, plan.application, plan.spec)
-    up, away = await splitting.reachable(lambda n: _cluster(platform, n), where.clusters)
+    up, away = await splitting.reachable(lambda n: cluster_client(platform, n), where.clusters)
     params = plan.operation.params
     if isinstance(params, DeployParams) and params.split is not None and set(params.split) == set(where.clusters):
         return dict(params.split), dict(params.away)
@@ -127,35 +131,35 @@ async def _spread(platform: Platform, plan: _Plan) -> tuple[dict[str, int], dict
     return counts, away
 
 
-async def _deploy_to(platform: Platform, plan: _Plan, cluster: str, instances: int, *, many: bool) -> str:
+async def _deploy_to(platform: Platform, plan: Plan, cluster: str, instances: int, *, many: bool) -> str:
     """One cluster's rollout; its error names the cluster when the group has several."""
     assert plan.spec is not None
     spec = plan.spec if plan.spec.instances == instances else plan.spec.with_changes(instances=instances)
-    error = await _deploy(platform, await on_cluster(platform, plan, cluster, spec))
+    error = await deploy_and_wait(platform, await on_cluster(platform, plan, cluster, spec))
     return f"{cluster}: {error}" if error and many else error
 
 
-async def on_cluster(platform: Platform, plan: _Plan, cluster: str, spec: VersionSpec | None = None) -> _Plan:
+async def on_cluster(platform: Platform, plan: Plan, cluster: str, spec: VersionSpec | None = None) -> Plan:
     """``plan`` on ``cluster`` (rendered for it: its dedicated pool, if any), with ``spec`` if given."""
     async with platform.db.unit_of_work() as uow:
         ref = await _ref_on(uow, plan, cluster)
     return replace(plan, cluster=cluster, ref=ref, spec=spec if spec is not None else plan.spec)
 
 
-async def _ref_on(uow: UnitOfWork, plan: _Plan, cluster: str) -> GroupRef:
+async def _ref_on(uow: UnitOfWork, plan: Plan, cluster: str) -> GroupRef:
     if cluster == plan.cluster:
         return plan.ref
     return await placement.group_ref(uow, plan.ref.path, cluster)
 
 
-async def _remove_from(platform: Platform, plan: _Plan, clusters: list[str]) -> str:
+async def _remove_from(platform: Platform, plan: Plan, clusters: list[str]) -> str:
     """The group's objects off the clusters its location no longer includes."""
     errors = [await _delete(platform, await on_cluster(platform, plan, name)) for name in clusters]
     return "; ".join(f"{n}: {e}" for n, e in zip(clusters, errors, strict=True) if e)
 
 
 async def _finish(
-    platform: Platform, plan: _Plan, error: str, counts: dict[str, int], away: dict[str, str]
+    platform: Platform, plan: Plan, error: str, counts: dict[str, int], away: dict[str, str]
 ) -> Operation:
     ref = plan.ref
     async with platform.db.unit_of_work() as uow:
@@ -172,7 +176,10 @@ async def _finish(
     return finished
 
 
-async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
+async def plan_operation(platform: Platform, operation_id: str) -> Plan | Operation:
+    """The operation marked running (its start kept when resumed) and planned on its group's home
+    cluster; a finished operation is returned as it is. :class:`NotFound` when the operation, or its
+    group, application, system or version, is gone."""
     async with platform.db.unit_of_work() as uow:
         op = await uow.operations.get(operation_id)
         if op is None:
@@ -193,11 +200,13 @@ async def _plan(platform: Platform, operation_id: str) -> _Plan | Operation:
         ref = await placement.group_ref(uow, op.path, group.cluster)
     deadline_at = op.started_at.timestamp() + deadline_seconds(op.params)
     spec = version.spec if version else None
-    return _Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
+    return Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
 
 
-async def _deploy(platform: Platform, plan: _Plan) -> str:
-    """Apply and wait; returns "" on success, else why it failed."""
+async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
+    """Apply ``plan`` on its cluster and wait until its rollout is done, within ``plan.deadline_at``
+    (apiserver outages retried meanwhile; resumed past the deadline it only looks); returns "" on
+    success, else why it failed."""
     applied = False
     generation = 0
     last: Rollout | None = None
@@ -206,7 +215,7 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
         first = False
         try:
-            kube = kube or await _cluster(platform, plan.cluster)
+            kube = kube or await cluster_client(platform, plan.cluster)
             if not applied and time.time() < plan.deadline_at:
                 # Resumed past its deadline, it only looks: it must not roll the cluster to a
                 # version it is about to record as failed.
@@ -238,7 +247,9 @@ async def _deploy(platform: Platform, plan: _Plan) -> str:
     return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
 
 
-async def _cluster(platform: Platform, name: str) -> KubeCluster:
+async def cluster_client(platform: Platform, name: str) -> KubeCluster:
+    """The client of registered cluster ``name``; :class:`KubeError` saying what is wrong (never a
+    credential) when it is not registered or its kubeconfig cannot be loaded."""
     async with platform.db.unit_of_work() as uow:
         clusters = {c.name: c for c in await uow.clusters.all()}
     if name not in clusters:
@@ -250,7 +261,7 @@ async def _cluster(platform: Platform, name: str) -> KubeCluster:
         raise KubeError(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
 
 
-async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generation: int) -> Rollout:
+async def _observe(platform: Platform, kube: KubeCluster, plan: Plan, generation: int) -> Rollout:
     """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
     ``generation``); else, or while the watch is down, as the apiserver answers."""
     record = platform.live.deployment(plan.cluster, plan.ref.namespace, plan.ref.workload)
@@ -271,7 +282,7 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: _Plan, generatio
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def _apply(kube: KubeCluster, plan: _Plan, box: SecretBox) -> int:
+async def _apply(kube: KubeCluster, plan: Plan, box: SecretBox) -> int:
     """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
     then the version's (ServiceAccount, ConfigMap and Secret before the Deployment, whose pods name
     and use them); returns the Deployment's generation after it (0 when nothing was written because
@@ -357,7 +368,7 @@ async def _write_namespace(
     raise KubeApiError(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
 
 
-async def _replace_if_drifted(kube: KubeCluster, plan: _Plan, rendered: dict[str, Any]) -> int:
+async def _replace_if_drifted(kube: KubeCluster, plan: Plan, rendered: dict[str, Any]) -> int:
     """Apply takes back the fields Dockyard sets; fields another manager added (an env var set by
     hand) survive it. If any drift is left, replace the Deployment's spec whole."""
     assert plan.spec is not None
@@ -385,34 +396,23 @@ async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, Any] | None
         return None
 
 
-async def _why_not_ready(kube: KubeCluster, plan: _Plan) -> str:
+async def _why_not_ready(kube: KubeCluster, plan: Plan) -> str:
     try:
         deployment = await _deployment(kube, plan.ref)
         pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
     except KubeError:
         return ""
-    for condition in ((deployment or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
-            return str(condition.get("message") or condition.get("reason"))  # e.g. exceeded quota
-    for pod in pods:
-        for condition in (pod.get("status") or {}).get("conditions") or []:
-            if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-                return str(condition.get("message") or condition.get("reason") or "Unschedulable")
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = (status.get("state") or {}).get("waiting") or {}
-            if waiting.get("reason"):
-                return str(waiting["reason"])
-    return ""
+    return why_not_ready(deployment, pods)
 
 
-async def _delete(platform: Platform, plan: _Plan) -> str:
+async def _delete(platform: Platform, plan: Plan) -> str:
     """Remove the group's objects from its cluster; "" when gone, else why not (retried until the deadline)."""
     first = True
     why = "the cluster did not answer"
     while first or time.time() < plan.deadline_at:
         first = False
         try:
-            kube = await _cluster(platform, plan.cluster)
+            kube = await cluster_client(platform, plan.cluster)
             await kube.delete("apps/v1", "Deployment", plan.ref.workload, namespace=plan.ref.namespace)
             await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
             for kind in ("ConfigMap", "Secret"):
@@ -429,11 +429,11 @@ async def _delete(platform: Platform, plan: _Plan) -> str:
     return f"the group's objects could not be removed: {why}"
 
 
-async def _delete_everywhere(platform: Platform, plan: _Plan) -> Operation:
+async def _delete_everywhere(platform: Platform, plan: Plan) -> Operation:
     """Every cluster of the group that answers loses its objects; see the module docstring."""
     assert plan.group is not None
     names = [p.cluster for p in plan.group.clusters] or [plan.cluster]
-    up, away = await splitting.reachable(lambda n: _cluster(platform, n), tuple(names))
+    up, away = await splitting.reachable(lambda n: cluster_client(platform, n), tuple(names))
     errors = await asyncio.gather(*[_delete(platform, await on_cluster(platform, plan, name)) for name in up])
     failed = {n: e for n, e in zip(up, errors, strict=True) if e}
     left = {**away, **failed}
@@ -451,10 +451,3 @@ async def _delete_everywhere(platform: Platform, plan: _Plan) -> Operation:
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished
-
-
-# The pieces the release runner (services/release_runner.py) drives its steps with.
-Plan = _Plan
-plan_operation = _plan
-deploy_and_wait = _deploy
-cluster_client = _cluster

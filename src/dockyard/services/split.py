@@ -17,8 +17,8 @@ from dockyard.adapters.kube.errors import KubeError, KubeUnavailableError
 from dockyard.domain.location import distribute
 from dockyard.domain.model import GroupCluster
 from dockyard.domain.versions import VersionSpec
+from dockyard.domain.where import Where
 from dockyard.services.capacity import SpareCapacity
-from dockyard.services.where import Where
 
 ClientOf = Callable[[str], Awaitable[KubeCluster]]
 PROBES = 3

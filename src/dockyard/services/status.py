@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
-from dockyard.domain.model import Group, GroupCluster, GroupPath
-from dockyard.domain.status import InstanceView, State, group_state
+from dockyard.domain.model import Group, GroupPath
+from dockyard.domain.status import (
+    ClusterStateName,
+    InstanceView,
+    State,
+    can_tell_drift,
+    cluster_state,
+    combined_state,
+    parts,
+    settled,
+)
 from dockyard.services import placement
 from dockyard.services.platform import Platform
-
-SETTLE = 5.0  # seconds after an operation's end during which the watch caches may lag behind it
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class ClusterState:
     """The group on one of its clusters."""
 
     cluster: str
-    state: str  # a :data:`State`, or ``unreachable`` while the cluster's watch is disconnected
+    state: ClusterStateName  # ``unreachable`` while the cluster's watch is disconnected
     version: int | None
     wanted: int
     ready: int
@@ -50,26 +57,11 @@ class ClusterState:
     connected: bool
 
 
-def _parts(group: Group, wanted: int) -> list[GroupCluster]:
-    """Where the group runs; a group never deployed (or recorded before many clusters) is on its home cluster."""
-    return list(group.clusters) or [GroupCluster(group.cluster, wanted, group.current_version)]
-
-
-def _combined(states: list[str]) -> State:
-    """One state for the group from its clusters': any unreachable (or degraded) one degrades it."""
-    if len(set(states)) == 1 and states[0] != "unreachable":
-        return cast(State, states[0])
-    for state in ("progressing", "degraded", "unreachable", "drifted"):
-        if state in states:
-            return "degraded" if state == "unreachable" else cast(State, state)
-    return "degraded"
-
-
 async def instances(platform: Platform, by: Principal, group: GroupPath) -> tuple[list[tuple[str, PodRecord]], bool]:
     """The group's instances as ``(cluster, instance)``, by cluster then name, and whether any cluster's
     are stale."""
     found = await _group(platform, by, group)
-    names = [p.cluster for p in _parts(found, 0)]
+    names = [p.cluster for p in parts(found, 0)]
     stale = any(not platform.live.connection(n).connected for n in names)
     return [(n, p) for n in names for p in platform.live.pods(n, group)], stale
 
@@ -84,38 +76,41 @@ async def group_status(platform: Platform, by: Principal, group: GroupPath) -> t
         if found is None:
             raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
         version = await uow.versions.get(group, found.current_version) if found.current_version else None
-        parts = _parts(found, version.spec.instances if version else 0)
-        refs = {p.cluster: await placement.group_ref(uow, group, p.cluster) for p in parts}
+        where = parts(found, version.spec.instances if version else 0)
+        refs = {p.cluster: await placement.group_ref(uow, group, p.cluster) for p in where}
     wanted = version.spec.instances if version else 0
-    settled = last is None or last.finished_at is None or time.time() - last.finished_at.timestamp() > SETTLE
+    caught_up = settled(last.finished_at if last else None, time.time())
+    several = len(found.clusters) > 1
     clusters: list[ClusterState] = []
     differences: dict[str, tuple[Any, Any]] = {}
     pods: list[PodRecord] = []
-    for part in parts:
+    for part in where:
         ref = refs[part.cluster]
         connected = platform.live.connection(part.cluster).connected
         here = platform.live.pods(part.cluster, group)
         pods += here
         drift: dict[str, tuple[Any, Any]] = {}
-        # A stale cache cannot tell drift, nor one that may not have seen the last operation's writes yet.
-        if version is not None and active is None and connected and settled and part.version == version.number:
+        if version is not None and can_tell_drift(
+            running=version.number, here=part.version, busy=active is not None, connected=connected, settled=caught_up
+        ):
             spec = version.spec if part.instances == wanted else version.spec.with_changes(instances=part.instances)
             deployment = platform.live.deployment(part.cluster, ref.namespace, ref.workload)
             drift = workload_drift(ref, version.number, spec, deployment.spec if deployment else None)
-            differences.update({k if len(found.clusters) <= 1 else f"{part.cluster}: {k}": v for k, v in drift.items()})
-        state = group_state(
+            differences.update({f"{part.cluster}: {k}" if several else k: v for k, v in drift.items()})
+        state = cluster_state(
             current_version=found.current_version,
             wanted=part.instances,
             instances=[InstanceView(p.version, p.ready, p.deleting) for p in here],
             busy=active is not None,
             drifted=bool(drift),
             connected=connected,
+            several=several,
         )
         live_here = [p for p in here if not p.deleting]
         clusters.append(
             ClusterState(
                 cluster=part.cluster,
-                state=state if connected or len(found.clusters) <= 1 else "unreachable",
+                state=state,
                 version=part.version,
                 wanted=part.instances,
                 ready=sum(1 for p in live_here if p.ready),
@@ -125,7 +120,7 @@ async def group_status(platform: Platform, by: Principal, group: GroupPath) -> t
         )
     live = [p for p in pods if not p.deleting]
     status = GroupStatus(
-        state=_combined([c.state for c in clusters]),
+        state=combined_state([c.state for c in clusters]),
         ready=sum(1 for p in live if p.ready),
         instances=len(live),
         wanted=wanted,
