@@ -31,6 +31,7 @@ from dockyard.adapters.builder import Buildah, BuilderError, RegistryAuth, StepF
 from dockyard.adapters.registry import RegistryError, split_reference
 from dockyard.domain.builds import Build, first_base, image_tag, redact
 from dockyard.domain.errors import DomainError, InvalidInput
+from dockyard.domain.model import AppPath
 from dockyard.services import builds, images
 from dockyard.services.platform import Platform
 from dockyard.services.workers import Look, run_leased, runner_id
@@ -219,7 +220,7 @@ async def _steps(
 ) -> None:
     settings = platform.settings
     async with platform.db.unit_of_work() as uow:
-        app = await uow.model.application(build.system, build.app)
+        app = await uow.applications.get(AppPath(build.system, build.app))
     if app is None:
         raise Refused(f"application {build.system}/{build.app} is gone")
     await move("cloning")
