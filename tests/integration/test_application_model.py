@@ -12,6 +12,9 @@ import pytest
 
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.operations import CreateVersionParams
+from dockyard.domain.targets import WholeSpec
 from dockyard.services import applications as svc
 from dockyard.services.platform import Platform
 from tests.integration.harness import platforms
@@ -45,8 +48,7 @@ async def _shop(platform: Platform) -> None:
     await svc.create_group(
         platform,
         Principal("alice", admin=True),
-        system="shop",
-        app="web",
+        app=AppPath("shop", "web"),
         name="prod",
         environment="prod",
         cluster="local",
@@ -56,23 +58,21 @@ async def _shop(platform: Platform) -> None:
 async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(platform: Platform) -> None:
     await _shop(platform)
     v1 = await svc.create_version(
-        platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+        platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), target=WholeSpec(SPEC)
     )
     v2 = await svc.create_version(
         platform,
         Principal("bob", admin=True),
-        system="shop",
-        app="web",
-        group="prod",
-        spec={**SPEC, "image": "registry.local/shop/web:2"},
+        group=GroupPath("shop", "web", "prod"),
+        target=WholeSpec({**SPEC, "image": "registry.local/shop/web:2"}),
         reason="new image",
     )
     assert (v1.number, v2.number) == (1, 2)
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group("shop", "web", "prod")
-        stored = await uow.model.versions("shop", "web", "prod")
-        app = await uow.model.application("shop", "web")
-        system = await uow.model.system("shop")
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
+        stored = await uow.versions.of_group(GroupPath("shop", "web", "prod"))
+        app = await uow.applications.get(AppPath("shop", "web"))
+        system = await uow.systems.get("shop")
     assert group is not None
     assert (group.cluster, group.environment, group.latest_version, group.current_version) == ("local", "prod", 2, None)
     assert [v.spec for v in stored] == [v1.spec, v2.spec]
@@ -84,13 +84,16 @@ async def test_the_hierarchy_and_numbered_versions_are_stored_and_read_back(plat
     assert app.business_id == "b-1001"
     assert system is not None
     assert system.quota.memory_mib == 131072
-    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
+    history = await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
     assert [(o.action, o.actor, o.status) for o in history] == [
         ("create-version", "bob", "succeeded"),
         ("create-version", "bob", "succeeded"),
         ("create-group", "alice", "succeeded"),
     ]
-    assert {o.params.get("version") for o in history if o.action == "create-version"} == {1, 2}
+    assert {o.params for o in history if o.action == "create-version"} == {
+        CreateVersionParams(1),
+        CreateVersionParams(2),
+    }
 
 
 async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: Platform) -> None:
@@ -109,15 +112,14 @@ async def test_duplicates_conflict_and_missing_parents_are_not_found(platform: P
         await svc.create_group(
             platform,
             Principal("a", admin=True),
-            system="shop",
-            app="web",
+            app=AppPath("shop", "web"),
             name="gray",
             environment="prod",
             cluster="far",
         )
     with pytest.raises(NotFound, match="group 'nope' does not exist"):
         await svc.create_version(
-            platform, Principal("a", admin=True), system="shop", app="web", group="nope", spec=SPEC
+            platform, Principal("a", admin=True), group=GroupPath("shop", "web", "nope"), target=WholeSpec(SPEC)
         )
 
 
@@ -137,17 +139,20 @@ async def test_invalid_versions_write_nothing(platform: Platform, change: dict[s
     await _shop(platform)
     with pytest.raises(InvalidInput) as info:
         await svc.create_version(
-            platform, Principal("a", admin=True), system="shop", app="web", group="prod", spec={**SPEC, **change}
+            platform,
+            Principal("a", admin=True),
+            group=GroupPath("shop", "web", "prod"),
+            target=WholeSpec({**SPEC, **change}),
         )
     assert info.value.field == field
     async with platform.db.unit_of_work() as uow:
-        assert await uow.model.count_versions() == 0
-        group = await uow.model.group("shop", "web", "prod")
+        assert await uow.versions.count() == 0
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
     assert group is not None
     assert group.latest_version == 0
-    assert [o.action for o in await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")] == [
-        "create-group"
-    ]
+    assert [
+        o.action for o in await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
+    ] == ["create-group"]
 
 
 async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: Platform) -> None:
@@ -158,10 +163,8 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
             version = await svc.create_version(
                 platform,
                 Principal(f"u{i}", admin=True),
-                system="shop",
-                app="web",
-                group="prod",
-                spec={**SPEC, "instances": i},
+                group=GroupPath("shop", "web", "prod"),
+                target=WholeSpec({**SPEC, "instances": i}),
             )
         except Conflict:
             return "conflict"
@@ -172,19 +175,19 @@ async def test_concurrent_versions_get_distinct_numbers_or_a_conflict(platform: 
     assert numbers, results  # at least one attempt must win
     assert numbers == list(range(1, len(numbers) + 1)), results  # no gaps, no number twice
     async with platform.db.unit_of_work() as uow:
-        stored = await uow.model.versions("shop", "web", "prod")
-        group = await uow.model.group("shop", "web", "prod")
+        stored = await uow.versions.of_group(GroupPath("shop", "web", "prod"))
+        group = await uow.groups.get(GroupPath("shop", "web", "prod"))
     assert [v.number for v in stored] == numbers
     assert group is not None
     assert group.latest_version == len(numbers)
-    history = await svc.history(platform, Principal("alice", admin=True), "shop", "web", "prod")
-    assert sorted(o.params["version"] for o in history if o.action == "create-version") == numbers
+    history = await svc.history(platform, Principal("alice", admin=True), GroupPath("shop", "web", "prod"))
+    assert sorted(o.params.version for o in history if isinstance(o.params, CreateVersionParams)) == numbers
 
 
 async def test_versions_made_one_after_another_never_conflict(platform: Platform) -> None:
     await _shop(platform)
     for expected in range(1, 6):
         version = await svc.create_version(
-            platform, Principal("bob", admin=True), system="shop", app="web", group="prod", spec=SPEC
+            platform, Principal("bob", admin=True), group=GroupPath("shop", "web", "prod"), target=WholeSpec(SPEC)
         )
         assert version.number == expected

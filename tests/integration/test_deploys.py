@@ -14,8 +14,11 @@ from lightkube.resources.apps_v1 import Deployment
 from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.access import Principal
-from dockyard.domain.errors import Conflict, NotFound
-from dockyard.domain.model import Operation
+from dockyard.domain.builds import Build, Source
+from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.model import GroupPath, Operation
+from dockyard.domain.operations import DeployParams
+from dockyard.domain.targets import ExistingVersion, WholeSpec, parse_target
 from dockyard.services import applications as svc
 from dockyard.services.deploys import run_operation, start_deploy
 from dockyard.services.executor import run_executor
@@ -46,7 +49,10 @@ async def system(sandbox: Sandbox, settings: Settings, kube: KubeCluster) -> Asy
 
 async def _version(platform: Platform, system: str, **changes: Any) -> int:
     created = await svc.create_version(
-        platform, Principal("bob", admin=True), system=system, app="web", group="prod", spec={**SPEC, **changes}
+        platform,
+        Principal("bob", admin=True),
+        group=GroupPath(system, "web", "prod"),
+        target=WholeSpec({**SPEC, **changes}),
     )
     return created.number
 
@@ -60,7 +66,9 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
+    )
     assert op.status == "pending"
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", "")
@@ -70,7 +78,7 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     assert len(pods) == 3
     assert {p["metadata"]["labels"]["dockyard.io/version"] for p in pods} == {"1"}
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version == 1
 
@@ -82,7 +90,9 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     again = await run_operation(
         platform,
         (
-            await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+            await start_deploy(
+                platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
+            )
         ).id,
     )
     assert again.status == "succeeded"
@@ -92,9 +102,57 @@ async def test_deploy_runs_every_instance_of_the_version_and_moves_the_group(
     # Running a finished operation again changes nothing either (nothing runs twice).
     assert (await run_operation(platform, op.id)).finished_at == done.finished_at
     history = [
-        (o.action, o.status) for o in await svc.history(platform, Principal("alice", admin=True), name, "web", "prod")
+        (o.action, o.status)
+        for o in await svc.history(platform, Principal("alice", admin=True), GroupPath(name, "web", "prod"))
     ][:2]
     assert history == [("deploy", "succeeded"), ("deploy", "succeeded")]
+
+
+async def _succeeded_build(platform: Platform, system: str, image: str) -> str:
+    """A build of shop/web that succeeded with ``image`` (as the build runner records one)."""
+    build_id = str(uuid.uuid4())
+    source = Source(url="https://git.local/shop/web.git", ref_kind="branch", ref="main")
+    made = Build(build_id, system, "web", source, (), False, 600, "queued", "carol")
+    async with platform.db.unit_of_work() as uow:
+        await uow.builds.add(made)
+        assert await uow.builds.move(build_id, "queued", "succeeded", image=image)
+    return build_id
+
+
+async def test_flags_on_a_new_group_make_its_first_version_from_defaults(
+    system: tuple[Platform, str], kube: KubeCluster
+) -> None:
+    """`dockyard deploy GROUP --build ID --instances 3 --flavor small` on a group with no version yet:
+    the build gives the image, the flags the rest, the defaults what they leave out (no ports)."""
+    platform, name = system
+    group, bob = GroupPath(name, "web", "prod"), Principal("bob", admin=True)
+    image = "registry.local/web@sha256:" + "b" * 64
+    build = await _succeeded_build(platform, name, image)
+
+    with pytest.raises(InvalidInput, match="needs an image or a build") as e:
+        await start_deploy(platform, bob, group=group, target=parse_target(changes={"instances": 3}))
+    assert e.value.field == "image"
+
+    changes = {"build": build, "instances": 3, "flavor": "small"}
+    op = await start_deploy(platform, bob, group=group, target=parse_target(changes=changes))
+    done = await run_operation(platform, op.id)
+    assert (done.status, done.error) == ("succeeded", "")
+    async with platform.db.unit_of_work() as uow:
+        versions = await uow.versions.of_group(group)
+    assert [v.number for v in versions] == [1]  # the refused deploy wrote nothing
+    spec = versions[0].spec
+    assert (spec.image, spec.flavor, spec.instances, spec.ports) == (image, "small", 3, ())
+    deployment = await _deployment(kube, name)
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == image
+
+    # From then on, changes apply to the latest version as before.
+    op = await start_deploy(platform, bob, group=group, target=parse_target(changes={"instances": 2}))
+    assert (await run_operation(platform, op.id)).status == "succeeded"
+    async with platform.db.unit_of_work() as uow:
+        latest = await uow.versions.get(group, 2)
+    assert latest is not None
+    assert (latest.spec.image, latest.spec.flavor, latest.spec.instances) == (image, "small", 2)
 
 
 @pytest.mark.both_databases
@@ -106,7 +164,10 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
         try:
             return (
                 await start_deploy(
-                    platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+                    platform,
+                    Principal("bob", admin=True),
+                    group=GroupPath(name, "web", "prod"),
+                    target=ExistingVersion(v1),
                 )
             ).id
         except Conflict:
@@ -118,7 +179,7 @@ async def test_two_deploys_at_once_one_wins_the_other_conflicts(system: tuple[Pl
     assert (await run_operation(platform, winner)).status == "succeeded"
     # Once it has finished, the group takes a new deploy again.
     follow = await start_deploy(
-        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
     )
     assert follow.status == "pending"
 
@@ -131,10 +192,8 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     op = await start_deploy(
         platform,
         Principal("bob", admin=True),
-        system=name,
-        app="web",
-        group="prod",
-        version=huge,
+        group=GroupPath(name, "web", "prod"),
+        target=ExistingVersion(huge),
         deadline_seconds=10,
         force=True,
     )
@@ -143,7 +202,7 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
     assert done.error.startswith("progress deadline of 10s passed with ")
     assert "Insufficient cpu" in done.error
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version is None
 
@@ -152,7 +211,9 @@ async def test_a_deploy_that_cannot_be_scheduled_fails_with_the_schedulers_reaso
 async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(system: tuple[Platform, str]) -> None:
     platform, name = system
     v1 = await _version(platform, name)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
+    )
     async with platform.db.unit_of_work() as uow:
         await uow.operations.start(op.id)  # a previous executor began it, then died
     done = await run_operation(platform, op.id)
@@ -161,7 +222,9 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
     with pytest.raises(NotFound):
         await run_operation(platform, str(uuid.uuid4()))
     with pytest.raises(NotFound, match="version 9 does not exist"):
-        await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=9)
+        await start_deploy(
+            platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(9)
+        )
 
 
 @pytest.mark.both_databases
@@ -171,7 +234,11 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     platform, name = system
     v1 = await _version(platform, name, instances=60)
     op = await start_deploy(
-        platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1, deadline_seconds=180
+        platform,
+        Principal("bob", admin=True),
+        group=GroupPath(name, "web", "prod"),
+        target=ExistingVersion(v1),
+        deadline_seconds=180,
     )
     assert settings.secret_key is not None
     env = {
@@ -196,7 +263,7 @@ async def test_a_deploy_survives_kill_9_of_the_server(
     assert deployment["status"]["readyReplicas"] == 60
     assert deployment["metadata"]["generation"] == 1  # one rollout, not two
     async with platform.db.unit_of_work() as uow:
-        group = await uow.model.group(name, "web", "prod")
+        group = await uow.groups.get(GroupPath(name, "web", "prod"))
     assert group is not None
     assert group.current_version == v1
 
@@ -220,7 +287,7 @@ async def test_a_version_without_ports_removes_the_service_and_rollback_brings_i
     without = await _version(platform, name, ports=[])
     for number, has_service in [(with_port, True), (without, False), (with_port, True)]:
         op = await start_deploy(
-            platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=number
+            platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(number)
         )
         assert (await run_operation(platform, op.id)).status == "succeeded"
         services = await kube.list("v1", "Service", namespace=name, labels={"dockyard.io/group": "prod"})
@@ -232,7 +299,13 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     platform, name = system
     v1 = await _version(platform, name)
     broken = Operation(
-        id=str(uuid.uuid4()), action="deploy", actor="bob", system=name, app="web", group="prod", params={"version": 42}
+        id=str(uuid.uuid4()),
+        action="deploy",
+        actor="bob",
+        system=name,
+        app="web",
+        group="prod",
+        params=DeployParams(42),
     )
     async with platform.db.unit_of_work() as uow:
         await uow.operations.add(broken)
@@ -241,7 +314,9 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
     async with platform.db.unit_of_work() as uow:
         assert not await uow.operations.finish(broken.id, "succeeded")  # an ended operation stays ended
         assert (await uow.operations.get(broken.id)).status == "failed"  # type: ignore[union-attr]
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
+    )
     assert op.status == "pending"
 
 
@@ -251,7 +326,9 @@ async def test_of_two_executors_on_one_database_one_runs_each_operation(
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=2)
-    op = await start_deploy(platform, Principal("bob", admin=True), system=name, app="web", group="prod", version=v1)
+    op = await start_deploy(
+        platform, Principal("bob", admin=True), group=GroupPath(name, "web", "prod"), target=ExistingVersion(v1)
+    )
     async with platform.db.unit_of_work() as uow:
         assert await uow.operations.claim(op.id, "replica-a", seconds=0.5)
         assert not await uow.operations.claim(op.id, "replica-b", seconds=0.5)  # a holds it

@@ -13,6 +13,7 @@ import pytest
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeApiError
+from dockyard.domain.model import GroupPath
 from dockyard.services.deploys import run_operation, start_delete_group
 from dockyard.services.platform import Platform
 from tests.integration.harness import platforms
@@ -59,7 +60,7 @@ async def _deploy(platform: Platform, system: str, group: str, spec: dict[str, A
 
 
 async def _delete(platform: Platform, system: str, group: str) -> None:
-    op = await start_delete_group(platform, ADMIN, system=system, app="web", group=group)
+    op = await start_delete_group(platform, ADMIN, group=GroupPath(system, "web", group))
     done = await run_operation(platform, op.id)
     assert (done.status, done.error) == ("succeeded", ""), group
 

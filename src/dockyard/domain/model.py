@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.location import Location
+from dockyard.domain.operations import NoParams, OperationParams
 from dockyard.domain.versions import VersionSpec
 
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -25,6 +26,65 @@ OperationStatus = Literal["pending", "running", "succeeded", "failed"]
 MAX_APP_NAME = 30
 MAX_GROUP_NAME = 30
 _GROUP_NAME = re.compile(rf"[a-z0-9]{{1,{MAX_GROUP_NAME}}}")
+
+
+@dataclass(frozen=True, order=True)
+class AppPath:
+    """Which application: its system and its name, e.g. ``shop/web``."""
+
+    system: str
+    app: str
+
+    @classmethod
+    def parse(cls, text: str, field: str = "app") -> AppPath:
+        """``SYSTEM/APP`` as a path; :class:`InvalidInput` on ``field`` for anything else."""
+        parts = text.split("/") if isinstance(text, str) else []
+        if len(parts) != 2 or not all(parts):
+            raise InvalidInput(field, f"{text!r} must be SYSTEM/APP, e.g. shop/web")
+        return cls(*parts)
+
+    def group(self, name: str) -> GroupPath:
+        return GroupPath(self.system, self.app, name)
+
+    def __str__(self) -> str:
+        return f"{self.system}/{self.app}"
+
+
+@dataclass(frozen=True, order=True)
+class GroupPath:
+    """Which group: system, application and group name, e.g. ``shop/web/prod``; one value from the
+    API's edge to the database, instead of three strings. Names are checked where groups are made
+    (:func:`new_group`); a path to a group that does not exist is simply not found."""
+
+    system: str
+    app: str
+    group: str
+
+    @classmethod
+    def parse(cls, text: str, field: str = "group") -> GroupPath:
+        """``SYSTEM/APP/GROUP`` as a path; :class:`InvalidInput` on ``field`` for anything else."""
+        parts = text.split("/") if isinstance(text, str) else []
+        if len(parts) != 3 or not all(parts):
+            raise InvalidInput(field, f"{text!r} must be SYSTEM/APP/GROUP, e.g. shop/web/prod")
+        return cls(*parts)
+
+    @property
+    def app_path(self) -> AppPath:
+        return AppPath(self.system, self.app)
+
+    @property
+    def namespace(self) -> str:
+        """The Kubernetes namespace its objects live in: its system's."""
+        return self.system
+
+    @property
+    def workload(self) -> str:
+        """The name of its Deployment and Service: ``<app>-<group>`` (unique per namespace: group names
+        hold no '-')."""
+        return f"{self.app}-{self.group}"
+
+    def __str__(self) -> str:
+        return f"{self.system}/{self.app}/{self.group}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +111,10 @@ class Application:
     owners: tuple[str, ...] = ()
     location: Location | None = None  # where its groups run when their version names no location
 
+    @property
+    def path(self) -> AppPath:
+        return AppPath(self.system, self.name)
+
 
 @dataclass(frozen=True)
 class GroupCluster:
@@ -74,6 +138,10 @@ class Group:
     # cluster: where it runs when neither its version nor its application names a location.
     clusters: tuple[GroupCluster, ...] = ()
 
+    @property
+    def path(self) -> GroupPath:
+        return GroupPath(self.system, self.app, self.name)
+
 
 @dataclass(frozen=True)
 class Version:
@@ -86,6 +154,11 @@ class Version:
     created_at: dt.datetime
     reason: str = ""
 
+    @property
+    def path(self) -> GroupPath:
+        """The path of the group it belongs to."""
+        return GroupPath(self.system, self.app, self.group)
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -95,11 +168,18 @@ class Operation:
     system: str
     app: str = ""
     group: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: OperationParams = field(default_factory=NoParams)
     status: OperationStatus = "pending"
     error: str = ""
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+
+    @property
+    def path(self) -> GroupPath:
+        """The group it acts on; only for an operation on a group (``ValueError`` otherwise)."""
+        if not (self.app and self.group):
+            raise ValueError(f"operation {self.id} ({self.action}) is not on a group")
+        return GroupPath(self.system, self.app, self.group)
 
 
 def new_system(name: str, *, description: str = "", cpu_millis: int = 0, memory_mib: int = 0) -> System:

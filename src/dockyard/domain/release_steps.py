@@ -38,9 +38,8 @@ from typing import Any, Literal, Protocol
 from dockyard.domain.errors import Conflict
 from dockyard.domain.release import ENDED, Release, Step, final_step, split
 
-DEFAULT_STEP_DEADLINE = 300
-DEFAULT_MAX_RESTARTS = 3
-DEFAULT_KEEP = 300
+# The defaults of a release's parameters (step deadline, restart limit, keep time) live with them in
+# domain/operations.py (ReleaseParams); here the bounds and shapes the steps themselves use.
 MAX_KEEP = 24 * 3600
 # A blue-green release's steps, as shown: bring the new set up, switch, then keep the old set a while.
 BLUE_GREEN_STEPS = ("100%", "pause", "100%")

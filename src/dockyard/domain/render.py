@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.domain.flavors import CATALOG
-from dockyard.domain.model import Quota
+from dockyard.domain.model import GroupPath, Quota
 from dockyard.domain.placement import pod_placement
 from dockyard.domain.versions import BASELINE, CONFIG_DIR, RESTRICTED, Probe, VersionSpec
 
@@ -46,6 +46,10 @@ class GroupRef:
     business_id: str = ""
     dedicated: str = ""
     cpu_model: str = ""
+
+    @property
+    def path(self) -> GroupPath:
+        return GroupPath(self.system, self.app, self.group)
 
     @property
     def namespace(self) -> str:

@@ -28,6 +28,7 @@ from dockyard.domain.builds import Build, first_base, image_tag, redact
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.failures import BuilderFailure, BuildStepFailed, RegistryFailure, SourceFailure
 from dockyard.domain.images import split_reference
+from dockyard.domain.model import AppPath
 from dockyard.services import builds
 from dockyard.services.platform import Platform
 from dockyard.services.workers import Look, run_leased, runner_id
@@ -210,7 +211,7 @@ async def _steps(
     platform: Platform, build: Build, workdir: Path, sink: LogSink, move: Move, state: dict[str, str]
 ) -> None:
     async with platform.db.unit_of_work() as uow:
-        app = await uow.model.application(build.system, build.app)
+        app = await uow.applications.get(AppPath(build.system, build.app))
     if app is None:
         raise Refused(f"application {build.system}/{build.app} is gone")
     await move("cloning")

@@ -32,6 +32,7 @@ from dockyard.domain.builds import (
     source_problem,
 )
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.model import AppPath
 from dockyard.services.platform import Platform
 
 RESOLVE_TIMEOUT = 5.0
@@ -41,8 +42,7 @@ async def start_build(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
+    app: AppPath,
     source: str | None = None,
     commit: str | None = None,
     branch: str | None = None,
@@ -52,7 +52,7 @@ async def start_build(
     force: bool = False,
     timeout_seconds: int | None = None,
 ) -> Build:
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", app.system, app.app)
     given = [(k, v) for k, v in (("commit", commit), ("branch", branch), ("tag", tag)) if v is not None]
     if len(given) != 1:
         raise InvalidInput("commit", "give exactly one of commit, branch or tag")
@@ -64,18 +64,18 @@ async def start_build(
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= limit:
         raise InvalidInput("timeout_seconds", f"timeout_seconds must be an integer from 1 to {limit}")
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.application(system, app) is None:
-            raise NotFound(f"application {app!r} does not exist in {system}")
+        if await uow.applications.get(app) is None:
+            raise NotFound(f"application {app.app!r} does not exist in {app.system}")
         if source is None:
-            previous = await uow.builds.of_app(system, app, limit=1)
+            previous = await uow.builds.of_app(app, limit=1)
             if not previous:
                 raise InvalidInput("source", "give the source repository (the application has no build yet)")
             source = previous[0].source.url
     await check_source(platform, source)
     build = Build(
         id=str(uuid.uuid4()),
-        system=system,
-        app=app,
+        system=app.system,
+        app=app.app,
         source=Source(url=source, ref_kind=ref_kind, ref=ref, dockerfile=dockerfile),
         build_args=args,
         force=bool(force),
@@ -86,7 +86,7 @@ async def start_build(
     async with platform.db.unit_of_work() as uow:
         await uow.builds.add(build)
     platform.builds_added.set()
-    return await get_build(platform, by, system, app, build.id)
+    return await get_build(platform, by, app, build.id)
 
 
 async def check_source(platform: Platform, url: str) -> None:
@@ -128,26 +128,26 @@ async def _addresses(parsed: ParsedUrl) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def list_builds(platform: Platform, by: Principal, system: str, app: str) -> list[Build]:
-    authorize(by, "read", system, app)
+async def list_builds(platform: Platform, by: Principal, app: AppPath) -> list[Build]:
+    authorize(by, "read", app.system, app.app)
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.application(system, app) is None:
-            raise NotFound(f"application {app!r} does not exist in {system}")
-        return await uow.builds.of_app(system, app)
+        if await uow.applications.get(app) is None:
+            raise NotFound(f"application {app.app!r} does not exist in {app.system}")
+        return await uow.builds.of_app(app)
 
 
-async def get_build(platform: Platform, by: Principal, system: str, app: str, build_id: str) -> Build:
-    authorize(by, "read", system, app)
+async def get_build(platform: Platform, by: Principal, app: AppPath, build_id: str) -> Build:
+    authorize(by, "read", app.system, app.app)
     async with platform.db.unit_of_work() as uow:
         found = await uow.builds.get(build_id)
-    if found is None or (found.system, found.app) != (system, app):
-        raise NotFound(f"build {build_id!r} does not exist in {system}/{app}")
+    if found is None or AppPath(found.system, found.app) != app:
+        raise NotFound(f"build {build_id!r} does not exist in {app}")
     return found
 
 
-async def cancel(platform: Platform, by: Principal, system: str, app: str, build_id: str) -> Build:
-    authorize(by, "deploy", system, app)
-    build = await get_build(platform, by, system, app, build_id)
+async def cancel(platform: Platform, by: Principal, app: AppPath, build_id: str) -> Build:
+    authorize(by, "deploy", app.system, app.app)
+    build = await get_build(platform, by, app, build_id)
     async with platform.db.unit_of_work() as uow:
         if build.status == "queued" and await uow.builds.move(
             build_id, "queued", "cancelled", reason=f"cancelled by {by.name} before it started"
@@ -156,13 +156,13 @@ async def cancel(platform: Platform, by: Principal, system: str, app: str, build
         elif not await uow.builds.request_cancel(build_id):
             raise Conflict(f"build {build_id} has ended ({build.status})")
     platform.builds_added.set()
-    return await get_build(platform, by, system, app, build_id)
+    return await get_build(platform, by, app, build_id)
 
 
 async def log_lines(
-    platform: Platform, by: Principal, system: str, app: str, build_id: str, *, after: int = 0
+    platform: Platform, by: Principal, app: AppPath, build_id: str, *, after: int = 0
 ) -> tuple[Build, list[tuple[int, str]]]:
     """The build and its log lines numbered above ``after`` (credentials were redacted on the way in)."""
-    build = await get_build(platform, by, system, app, build_id)
+    build = await get_build(platform, by, app, build_id)
     async with platform.db.unit_of_work() as uow:
         return build, await uow.builds.log_lines(build_id, after=after)

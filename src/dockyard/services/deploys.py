@@ -23,22 +23,28 @@ cluster, except for ``reconcile``, which exists to write it again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.failures import DatabaseConflict
-from dockyard.domain.model import Group, Operation
-from dockyard.domain.versions import MAX_INSTANCES, MAX_VERSION
-from dockyard.services import images, placement, release_runner, rollouts
+from dockyard.domain.model import Group, GroupPath, Operation
+from dockyard.domain.operations import (
+    DEFAULT_DEADLINE,
+    DeleteGroupParams,
+    DeployParams,
+    OperationParams,
+    ScaleParams,
+)
+from dockyard.domain.targets import ExistingVersion, Target
+from dockyard.domain.versions import MAX_INSTANCES
+from dockyard.services import images, placement, release_runner, rollouts, targets
 from dockyard.services import where as locating
-from dockyard.services.applications import spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 from dockyard.services.ports import UnitOfWork
 
-DEFAULT_DEADLINE = rollouts.DEFAULT_DEADLINE
 ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
 
 
@@ -47,69 +53,46 @@ def check_deadline(seconds: int, field: str = "deadline_seconds") -> None:
         raise InvalidInput(field, f"{field} must be an integer from 5 to 3600")
 
 
-def check_version(version: Any) -> int:
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
-        raise InvalidInput("version", f"version must be a version number (1, 2, ...), got {version!r}")
-    return version
-
-
 async def start_deploy(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
-    group: str,
-    version: int | None = None,
-    spec: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
+    group: GroupPath,
+    target: Target,
     reason: str = "",
     deadline_seconds: int = DEFAULT_DEADLINE,
     action: str = "deploy",
     force: bool = False,
 ) -> Operation:
-    """Record a pending deploy (or rollback) of ``version``, or of a new version made from ``spec`` or
-    ``changes`` to the latest one. :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
+    """Record a pending deploy (or rollback) of ``target``: an existing version, or a new one made
+    from a spec or changes (:func:`dockyard.services.targets.resolve`; a rollback only goes back to an
+    existing version). :class:`NotFound` / :class:`Conflict` / :class:`InvalidInput`;
     :class:`DoesNotFit` when a deploy's instances would not all find a node, unless ``force``."""
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     check_deadline(deadline_seconds)
     if action not in ("deploy", "rollback"):
         raise InvalidInput("action", "action must be deploy or rollback")
-    given = sum(x is not None for x in (version, spec, changes))
-    if given != 1:
-        raise InvalidInput("version", "give exactly one of version, spec or changes")
-    if version is not None:
-        check_version(version)
-    if action == "rollback" and version is not None:
-        await _image_still_there(platform, system, app, group, version)
-    async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        if version is None:
-            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            number = (found.latest_version or 0) + 1
-            planned = await placement.plan(platform, uow, found, number, made, pin=True)
-            if action == "deploy" and not force:
-                placement.check_fits(platform, planned, number, made)
-            version = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
-        else:
-            existing = await uow.model.version(system, app, group, version)
-            if existing is None:
-                raise NotFound(f"version {version} does not exist in group {group!r}")
-            planned = await placement.plan(platform, uow, found, version, existing.spec, pin=True)
-            if action == "deploy" and not force:
-                placement.check_fits(platform, planned, version, existing.spec)
+    if action == "rollback":
+        if not isinstance(target, ExistingVersion):
+            raise InvalidInput("version", "a rollback goes back to an existing version: give its number")
+        await _image_still_there(platform, group, target.number)
+    async with recording(platform, group) as uow:
+        found = await found_group(uow, group)
+        resolved = await targets.resolve(uow, found, target, seal=platform.seal_value)
+        planned = await placement.plan(platform, uow, found, resolved.number, resolved.spec, pin=True)
+        if action == "deploy" and not force:
+            placement.check_fits(platform, planned, resolved.number, resolved.spec)
+        version = await targets.save(uow, found, resolved, by=by.name, reason=reason)
         await _check_location(uow, found, version)
-        operation = pending(action, by, system, app, group, version=version, deadline_seconds=deadline_seconds)
+        operation = pending(action, by, group, DeployParams(version, deadline_seconds))
         await uow.operations.add(operation)
     return operation
 
 
-async def _image_still_there(platform: Platform, system: str, app: str, group: str, version: int) -> None:
+async def _image_still_there(platform: Platform, group: GroupPath, version: int) -> None:
     """A rollback to a version whose image (pinned by digest) is gone from the registry is refused."""
     async with platform.db.unit_of_work() as uow:
-        target = await uow.model.version(system, app, group, version)
+        target = await uow.versions.get(group, version)
     if target is not None:
         await images.check_present(platform, target.spec.image, what=f"version {version}")
 
@@ -118,9 +101,7 @@ async def start_scale(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
-    group: str,
+    group: GroupPath,
     instances: int,
     deadline_seconds: int = DEFAULT_DEADLINE,
     force: bool = False,
@@ -128,71 +109,62 @@ async def start_scale(
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it; during
     a gray or blue-green release, give the release the new total instead and return its operation.
     Scaling out beyond what fits is :class:`DoesNotFit`, unless ``force``."""
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     check_deadline(deadline_seconds)
     if isinstance(instances, bool) or not isinstance(instances, int) or not 0 <= instances <= MAX_INSTANCES:
         raise InvalidInput("instances", f"instances must be an integer from 0 to {MAX_INSTANCES} (got {instances!r})")
-    async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        active = await uow.operations.active(system, app, group)
+    async with recording(platform, group) as uow:
+        found = await found_group(uow, group)
+        active = await uow.operations.active(group)
         if active is not None and active.action == "release":
             # A release under way takes the new total and keeps its split (services/release_runner.py).
             if not await uow.releases.set_total(active.id, instances, by=by.name):
                 raise Conflict(
-                    f"the release on group {group!r} cannot be scaled (a rolling one, one across clusters, or it "
+                    f"the release on group {group.group!r} cannot be scaled (a rolling one, one across clusters, or it "
                     "is ending)"
                 )
             return active
         if found.current_version is None:
-            raise Conflict(f"group {group!r} runs no version yet: deploy one first")
-        running = await uow.model.version(system, app, group, found.current_version)
+            raise Conflict(f"group {group.group!r} runs no version yet: deploy one first")
+        running = await uow.versions.get(group, found.current_version)
         assert running is not None
         if running.spec.instances == instances:
-            raise Conflict(f"group {group!r} already runs {instances} instances")
+            raise Conflict(f"group {group.group!r} already runs {instances} instances")
         made = running.spec.with_changes(instances=instances)
         if instances > running.spec.instances and not force:
             number = (found.latest_version or 0) + 1
             planned = await placement.plan(platform, uow, found, number, made, pin=False)
             placement.check_fits(platform, planned, number, made)
         reason = f"scale from {running.spec.instances} to {instances} instances"
-        number = (await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)).number
+        number = (await uow.versions.add(group, made, by=by.name, reason=reason)).number
         await _check_location(uow, found, number)
-        operation = pending(
-            "scale", by, system, app, group, version=number, instances=instances, deadline_seconds=deadline_seconds
-        )
+        operation = pending("scale", by, group, ScaleParams(number, deadline_seconds, instances=instances))
         await uow.operations.add(operation)
     return operation
 
 
 async def start_reconcile(
-    platform: Platform, by: Principal, *, system: str, app: str, group: str, deadline_seconds: int = DEFAULT_DEADLINE
+    platform: Platform, by: Principal, *, group: GroupPath, deadline_seconds: int = DEFAULT_DEADLINE
 ) -> Operation:
     """Record a pending ``reconcile``: apply the running version again, whatever the cluster holds."""
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     check_deadline(deadline_seconds)
-    async with recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+    async with recording(platform, group) as uow:
+        found = await found_group(uow, group)
         if found.current_version is None:
-            raise Conflict(f"group {group!r} runs no version yet: nothing to reconcile")
+            raise Conflict(f"group {group.group!r} runs no version yet: nothing to reconcile")
         await _check_location(uow, found, found.current_version)
-        operation = pending(
-            "reconcile", by, system, app, group, version=found.current_version, deadline_seconds=deadline_seconds
-        )
+        operation = pending("reconcile", by, group, DeployParams(found.current_version, deadline_seconds))
         await uow.operations.add(operation)
     return operation
 
 
-async def start_delete_group(platform: Platform, by: Principal, *, system: str, app: str, group: str) -> Operation:
+async def start_delete_group(platform: Platform, by: Principal, *, group: GroupPath) -> Operation:
     """Record a pending ``delete-group``: its objects leave the cluster, then it leaves the database."""
-    authorize(by, "manage", system, app)
-    async with recording(platform, system, app, group) as uow:
-        if await uow.model.group(system, app, group) is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        operation = pending("delete-group", by, system, app, group)
+    authorize(by, "manage", group.system, group.app)
+    async with recording(platform, group) as uow:
+        await found_group(uow, group)
+        operation = pending("delete-group", by, group, DeleteGroupParams())
         await uow.operations.add(operation)
     return operation
 
@@ -200,30 +172,37 @@ async def start_delete_group(platform: Platform, by: Principal, *, system: str, 
 async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
     """The version's clusters exist and, in production, are granted (services/where.py); raises
     :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
-    version = await uow.model.version(group.system, group.app, group.name, number)
+    version = await uow.versions.get(group.path, number)
     if version is None:
         raise NotFound(f"version {number} does not exist in group {group.name!r}")
-    application = await uow.model.application(group.system, group.app)
+    application = await uow.applications.get(group.path.app_path)
     if application is None:
         raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
     await locating.clusters_of(uow, group, application, version.spec)
 
 
-def pending(action: str, by: Principal, system: str, app: str, group: str, **params: Any) -> Operation:
+def pending(action: str, by: Principal, group: GroupPath, params: OperationParams) -> Operation:
+    """An operation on ``group`` recorded ``pending``, for the executor to run."""
     return Operation(
-        id=str(uuid.uuid4()), action=action, actor=by.name, system=system, app=app, group=group, params=params
+        id=str(uuid.uuid4()),
+        action=action,
+        actor=by.name,
+        system=group.system,
+        app=group.app,
+        group=group.group,
+        params=params,
     )
 
 
 @asynccontextmanager
-async def recording(platform: Platform, system: str, app: str, group: str) -> AsyncIterator[UnitOfWork]:
+async def recording(platform: Platform, group: GroupPath) -> AsyncIterator[UnitOfWork]:
     """A unit of work whose database conflict (another unfinished operation on the group, or a version
     made meanwhile) reads as such."""
     try:
         async with platform.db.unit_of_work() as uow:
             yield uow
     except DatabaseConflict as e:
-        raise Conflict(f"another operation on group {system}/{app}/{group} is in progress; try again later") from e
+        raise Conflict(f"another operation on group {group} is in progress; try again later") from e
     platform.operations_added.set()
 
 

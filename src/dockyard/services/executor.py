@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from dockyard.domain.model import Operation
+from dockyard.domain.operations import deadline_seconds
 from dockyard.services.deploys import ACTIONS, run_operation
 from dockyard.services.platform import Platform
-from dockyard.services.rollouts import DEFAULT_DEADLINE, DELETE_DEADLINE
 from dockyard.services.workers import Look, run_leased, runner_id
 
 LEASE = 15.0
@@ -26,8 +26,7 @@ STUCK_GRACE = 120.0
 
 
 def _limit(op: Operation) -> float:
-    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
-    return float(op.params.get("deadline_seconds", default))
+    return float(deadline_seconds(op.params))
 
 
 async def run_executor(platform: Platform, *, poll: float = 1.0, lease: float = LEASE, runner: str = "") -> None:

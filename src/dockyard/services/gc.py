@@ -40,11 +40,11 @@ async def report(platform: Platform, by: Principal) -> list[ClusterGarbage]:
     require_admin(by, "the garbage report")
     async with platform.db.unit_of_work() as uow:
         clusters = await uow.clusters.all()
-        systems = {s.name for s in await uow.model.systems()}
+        systems = {s.name for s in await uow.systems.all()}
         groups: dict[str, set[tuple[str, str, str]]] = {}
         for system in systems:
-            for app in await uow.model.applications(system):
-                for g in await uow.model.groups(system, app.name):
+            for app in await uow.applications.of_system(system):
+                for g in await uow.groups.of_app(app.path):
                     groups.setdefault(g.cluster, set()).add((system, app.name, g.name))
         dedications = await uow.placements.dedications()
     out = []

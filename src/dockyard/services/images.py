@@ -16,6 +16,7 @@ from dockyard.domain.builds import GcPlan, Image, plan_gc, uses
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from dockyard.domain.failures import RegistryFailure, RegistryNotFound, RegistryUnavailable
 from dockyard.domain.images import split_reference
+from dockyard.domain.model import AppPath
 from dockyard.services.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,10 @@ async def _images(platform: Platform, repository: str) -> list[Image]:
     return images
 
 
-async def list_images(platform: Platform, by: Principal, system: str, app: str) -> list[ImageUse]:
+async def list_images(platform: Platform, by: Principal, app: AppPath) -> list[ImageUse]:
     """Every tag of the application's repository with its digest, size and the versions using it."""
-    authorize(by, "read", system, app)
-    repository, versions, current = await _usage(platform, system, app)
+    authorize(by, "read", app.system, app.app)
+    repository, versions, current = await _usage(platform, app)
     out = []
     for image in await _images(platform, repository):
         using = tuple(sorted((g, n) for g, vs in versions.items() for n, ref in vs if uses(ref, image)))
@@ -67,33 +68,33 @@ async def list_images(platform: Platform, by: Principal, system: str, app: str) 
 
 
 async def _usage(
-    platform: Platform, system: str, app: str
+    platform: Platform, app: AppPath
 ) -> tuple[str, dict[str, list[tuple[int, str]]], dict[str, int | None]]:
     async with platform.db.unit_of_work() as uow:
-        found = await uow.model.application(system, app)
+        found = await uow.applications.get(app)
         if found is None:
-            raise NotFound(f"application {app!r} does not exist in {system}")
+            raise NotFound(f"application {app.app!r} does not exist in {app.system}")
         versions: dict[str, list[tuple[int, str]]] = {}
         current: dict[str, int | None] = {}
-        for group in await uow.model.groups(system, app):
+        for group in await uow.groups.of_app(app):
             current[group.name] = group.current_version
             versions[group.name] = [
                 (v.number, v.spec.image)
-                for v in await uow.model.versions(system, app, group.name)
+                for v in await uow.versions.of_group(group.path)
                 if split_reference(v.spec.image)[:2] == split_reference(found.repository + ":x")[:2]
             ]
     return found.repository, versions, current
 
 
-async def gc(platform: Platform, by: Principal, system: str, app: str, *, keep: int, dry_run: bool) -> GcResult:
+async def gc(platform: Platform, by: Principal, app: AppPath, *, keep: int, dry_run: bool) -> GcResult:
     """Delete (by digest) the application's images no version of the last ``keep`` per group, no group
     running now, and none of the last ``keep`` succeeded builds uses; ``dry_run`` only says which."""
-    authorize(by, "manage", system, app)
+    authorize(by, "manage", app.system, app.app)
     if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= 1000:
         raise InvalidInput("keep", "keep must be an integer from 1 to 1000")
-    repository, versions, current = await _usage(platform, system, app)
+    repository, versions, current = await _usage(platform, app)
     async with platform.db.unit_of_work() as uow:
-        builds = [b.digest for b in await uow.builds.of_app(system, app) if b.status == "succeeded" and b.digest]
+        builds = [b.digest for b in await uow.builds.of_app(app) if b.status == "succeeded" and b.digest]
     plan: GcPlan = plan_gc(
         await _images(platform, repository), versions=versions, current=current, recent_builds=builds, keep=keep
     )

@@ -37,7 +37,7 @@ async def request(
 async def grants(platform: Platform, by: Principal, system: str) -> list[Grant]:
     authorize(by, "read", system)
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.system(system) is None:
+        if await uow.systems.get(system) is None:
             raise NotFound(f"system {system!r} does not exist")
         return await uow.locations.of_system(system)
 

@@ -24,13 +24,15 @@ from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailab
 from dockyard.domain.fit import Fit, place, spare_by_cpu_model
 from dockyard.domain.live import Connection
 from dockyard.domain.location import distribute
-from dockyard.domain.model import Application, Group
+from dockyard.domain.model import Application, AppPath, Group, GroupPath
 from dockyard.domain.placement import AUTO, dedicated_value
 from dockyard.domain.render import GroupRef, deployment
+from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import split as splitting
+from dockyard.services import targets
 from dockyard.services import where as locating
-from dockyard.services.applications import spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.capacity import CachedSpareCapacity
 from dockyard.services.clusters import visible_clusters
 from dockyard.services.platform import Platform
@@ -93,30 +95,18 @@ async def preview(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
-    group: str,
-    version: int | None = None,
-    spec: dict[str, Any] | None = None,
-    changes: dict[str, Any] | None = None,
+    group: GroupPath,
+    target: Target,
 ) -> Preview:
-    """Where ``version`` (or a version made from ``spec`` or ``changes``; nothing is saved, not even
-    the CPU model ``auto`` would choose) would land: on each cluster of the group, that cluster's share."""
-    authorize(by, "read", system, app)
+    """Where ``target`` (an existing version, or one made from a spec or changes; nothing is saved,
+    not even the CPU model ``auto`` would choose) would land: on each cluster of the group, that
+    cluster's share."""
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
-        found = await uow.model.group(system, app, group)
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        if version is not None:
-            existing = await uow.model.version(system, app, group, version)
-            if existing is None:
-                raise NotFound(f"version {version} does not exist in group {group!r}")
-            made, number = existing.spec, version
-        else:
-            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            number = (found.latest_version or 0) + 1
-        planned = await plan(platform, uow, found, number, made, pin=False)
-    return preview_split(platform, planned, number, made)
+        found = await found_group(uow, group)
+        resolved = await targets.resolve(uow, found, target, seal=platform.seal_value)
+        planned = await plan(platform, uow, found, resolved.number, resolved.spec, pin=False)
+    return preview_split(platform, planned, resolved.number, resolved.spec)
 
 
 @dataclass(frozen=True)
@@ -133,13 +123,11 @@ async def plan(
     """The group's clusters for ``spec`` (:mod:`dockyard.services.where`: database only), its CPU model
     chosen over them (``cpu_model: auto``; recorded when ``pin``), and the split the operation would
     make from the watch caches (clusters whose caches are disconnected count as away)."""
-    application = await uow.model.application(found.system, found.app)
+    application = await uow.applications.get(AppPath(found.system, found.app))
     if application is None:
         raise NotFound(f"application {found.app!r} does not exist in {found.system!r}")
     where = await locating.clusters_of(uow, found, application, spec)
-    refs = {
-        c: await group_ref(uow, found.system, found.app, found.name, c, application=application) for c in where.clusters
-    }
+    refs = {c: await group_ref(uow, found.path, c, application=application) for c in where.clusters}
     chosen = pick_cpu_model(platform, refs, spec)
     if pin and chosen != next(iter(refs.values())).cpu_model:
         await uow.placements.pin_cpu_model(found.system, found.app, chosen)
@@ -163,19 +151,20 @@ def _judged(platform: Platform, cluster: str) -> bool:
 
 
 async def group_ref(
-    uow: UnitOfWork, system: str, app: str, group: str, cluster: str, *, application: Application | None = None
+    uow: UnitOfWork, group: GroupPath, cluster: str, *, application: Application | None = None
 ) -> GroupRef:
     """The group as rendering sees it on ``cluster``: with its application's business id, the
     dedicated pool's label value if one of that cluster's pools is dedicated to it, and the CPU model
     chosen for it (``cpu_model: auto``). Deploys, drift and the preview all render from this.
     ``application``: the group's, when the caller has already read it."""
+    system, app = group.system, group.app
     if application is None:
-        application = await uow.model.application(system, app)
+        application = await uow.applications.get(group.app_path)
     dedicated = any(d.system == system and d.app == app for d in await uow.placements.dedications(cluster))
     return GroupRef(
         system=system,
         app=app,
-        group=group,
+        group=group.group,
         business_id=application.business_id if application else "",
         dedicated=dedicated_value(system, app) if dedicated else "",
         cpu_model=await uow.placements.cpu_model(system, app) or "",

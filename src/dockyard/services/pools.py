@@ -14,7 +14,7 @@ from __future__ import annotations
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
 from dockyard.domain.failures import ClusterFailure
-from dockyard.domain.model import Dedication
+from dockyard.domain.model import AppPath, Dedication
 from dockyard.domain.names import dns_label
 from dockyard.domain.placement import DEDICATED_LABEL, POOL_LABEL, dedicated_value
 from dockyard.services import nodes as node_marks
@@ -37,7 +37,7 @@ async def dedicate(platform: Platform, by: Principal, *, cluster: str, pool: str
     async with platform.db.unit_of_work() as uow:
         if cluster not in {c.name for c in await uow.clusters.all()}:
             raise NotFound(f"cluster {cluster!r} is not registered")
-        if await uow.model.application(system, app) is None:
+        if await uow.applications.get(AppPath(system, app)) is None:
             raise NotFound(f"application {system}/{app} does not exist")
         names = _pool_nodes(platform, cluster, pool)
         current = await uow.placements.dedication(cluster, pool)

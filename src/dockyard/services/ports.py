@@ -35,7 +35,18 @@ from dockyard.domain.images import Manifest, RegistryAuth
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
 from dockyard.domain.location import Grant, Location
 from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
-from dockyard.domain.model import Application, Dedication, Group, Operation, OperationStatus, System, Version
+from dockyard.domain.model import (
+    Application,
+    AppPath,
+    Dedication,
+    Group,
+    GroupPath,
+    Operation,
+    OperationStatus,
+    System,
+    Version,
+)
+from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
 from dockyard.domain.versions import VersionSpec
 
@@ -120,7 +131,7 @@ class LiveView(Protocol):
     def connection(self, cluster: str) -> Connection:
         """Whether the cluster's watches are live."""
 
-    def pods(self, cluster: str, system: str, app: str, group: str) -> list[PodRecord]:
+    def pods(self, cluster: str, group: GroupPath) -> list[PodRecord]:
         """The group's instances on ``cluster`` as last seen."""
 
     def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
@@ -252,56 +263,64 @@ class ClusterRepository(Protocol):
         """Store ``sealed`` for a cluster still registered by ``path``; False if it changed meanwhile."""
 
 
-class ApplicationModel(Protocol):
-    """Systems, applications, groups and versions in one session."""
+class Systems(Protocol):
+    """Systems."""
 
-    async def add_system(self, system: System) -> None: ...
+    async def add(self, system: System) -> None: ...
 
-    async def system(self, name: str) -> System | None: ...
+    async def get(self, name: str) -> System | None: ...
 
-    async def systems(self) -> list[System]: ...
+    async def all(self) -> list[System]: ...
 
-    async def delete_system(self, name: str) -> None: ...
+    async def delete(self, name: str) -> None: ...
 
-    async def add_application(self, app: Application) -> None: ...
 
-    async def set_application_location(self, system: str, name: str, location: Location | None) -> None: ...
+class Applications(Protocol):
+    """Applications of systems."""
 
-    async def application(self, system: str, name: str) -> Application | None: ...
+    async def add(self, app: Application) -> None: ...
 
-    async def applications(self, system: str) -> list[Application]: ...
+    async def set_location(self, path: AppPath, location: Location | None) -> None: ...
 
-    async def delete_application(self, system: str, name: str) -> None: ...
+    async def get(self, path: AppPath) -> Application | None: ...
 
-    async def add_group(self, group: Group) -> None: ...
+    async def of_system(self, system: str) -> list[Application]: ...
 
-    async def group(self, system: str, app: str, name: str) -> Group | None: ...
+    async def delete(self, path: AppPath) -> None: ...
 
-    async def groups(self, system: str, app: str) -> list[Group]: ...
 
-    async def set_group_cluster(
-        self, system: str, app: str, group: str, cluster: str, *, instances: int, version: int | None
-    ) -> None:
-        """Record that ``group`` runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""
+class Groups(Protocol):
+    """Groups of applications and the clusters they run on."""
 
-    async def remove_group_cluster(self, system: str, app: str, group: str, cluster: str) -> None: ...
+    async def add(self, group: Group) -> None: ...
 
-    async def set_current_version(self, system: str, app: str, group: str, number: int) -> None: ...
+    async def get(self, path: GroupPath) -> Group | None: ...
 
-    async def delete_group(self, system: str, app: str, name: str) -> None:
+    async def of_app(self, app: AppPath) -> list[Group]: ...
+
+    async def set_cluster(self, path: GroupPath, cluster: str, *, instances: int, version: int | None) -> None:
+        """Record that the group runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""
+
+    async def remove_cluster(self, path: GroupPath, cluster: str) -> None: ...
+
+    async def set_current_version(self, path: GroupPath, number: int) -> None: ...
+
+    async def delete(self, path: GroupPath) -> None:
         """Delete the group and its versions."""
 
-    async def add_version(
-        self, system: str, app: str, group: str, spec: VersionSpec, *, by: str, reason: str = ""
-    ) -> Version:
+
+class Versions(Protocol):
+    """Versions of groups (numbered, immutable specs)."""
+
+    async def add(self, path: GroupPath, spec: VersionSpec, *, by: str, reason: str = "") -> Version:
         """Store ``spec`` as the group's next version (latest + 1) and return it.
 
         The number is claimed by a conditional update of the group's ``latest_version``, so of two
         concurrent calls one gets the next number and the other a :class:`Conflict`."""
 
-    async def version(self, system: str, app: str, group: str, number: int) -> Version | None: ...
+    async def get(self, path: GroupPath, number: int) -> Version | None: ...
 
-    async def versions(self, system: str, app: str, group: str) -> list[Version]: ...
+    async def of_group(self, path: GroupPath) -> list[Version]: ...
 
 
 class OperationLog(Protocol):
@@ -322,18 +341,18 @@ class OperationLog(Protocol):
         another runner holds an unexpired lease, or the operation has ended. One conditional update,
         so of two executors racing for an operation exactly one wins."""
 
-    async def active(self, system: str, app: str, group: str) -> Operation | None:
+    async def active(self, path: GroupPath) -> Operation | None:
         """The group's unfinished operation, if any (there is at most one)."""
 
     async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> bool:
         """Record the end of an unfinished operation; False (and no change) if it had already ended,
         so a second runner of the same operation can never overwrite the first one's result."""
 
-    async def add_params(self, operation_id: str, **params: Any) -> None:
-        """Merge ``params`` into the operation's (e.g. the split it computed, so a resumed run keeps it)."""
+    async def set_params(self, operation_id: str, params: OperationParams) -> None:
+        """Replace the operation's parameters (e.g. with the split it computed, so a resumed run keeps it)."""
 
-    async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
-        """Newest first; ``app`` and ``group`` narrow it down when given."""
+    async def history(self, scope: str | AppPath | GroupPath, *, limit: int = 100) -> list[Operation]:
+        """Newest first, of a system (its name), an application or a group."""
 
 
 class Releases(Protocol):
@@ -343,7 +362,7 @@ class Releases(Protocol):
 
     async def get(self, release_id: str) -> Release | None: ...
 
-    async def of_group(self, system: str, app: str, group: str, *, limit: int = 50) -> list[Release]: ...
+    async def of_group(self, path: GroupPath, *, limit: int = 50) -> list[Release]: ...
 
     async def record(
         self,
@@ -376,7 +395,7 @@ class Builds(Protocol):
 
     async def get(self, build_id: str) -> Build | None: ...
 
-    async def of_app(self, system: str, app: str, *, limit: int = 100) -> list[Build]: ...
+    async def of_app(self, app: AppPath, *, limit: int = 100) -> list[Build]: ...
 
     async def unfinished(self) -> list[Build]: ...
 
@@ -404,7 +423,7 @@ class Builds(Protocol):
 
     async def log_lines(self, build_id: str, *, after: int = 0, limit: int = 5000) -> list[tuple[int, str]]: ...
 
-    async def forget_app(self, system: str, app: str) -> None: ...
+    async def forget_app(self, app: AppPath) -> None: ...
 
 
 class Identities(Protocol):
@@ -543,7 +562,16 @@ class UnitOfWork(Protocol):
     def clusters(self) -> ClusterRepository: ...
 
     @property
-    def model(self) -> ApplicationModel: ...
+    def systems(self) -> Systems: ...
+
+    @property
+    def applications(self) -> Applications: ...
+
+    @property
+    def groups(self) -> Groups: ...
+
+    @property
+    def versions(self) -> Versions: ...
 
     @property
     def operations(self) -> OperationLog: ...

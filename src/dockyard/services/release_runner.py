@@ -27,13 +27,11 @@ from typing import Any
 
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.failures import ClusterFailure, ClusterNotFound, ClusterUnavailable
-from dockyard.domain.model import Operation
+from dockyard.domain.model import GroupPath, Operation
+from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import Release
 from dockyard.domain.release_steps import (
-    DEFAULT_KEEP,
-    DEFAULT_MAX_RESTARTS,
-    DEFAULT_STEP_DEADLINE,
     POLL,
     Abort,
     Action,
@@ -78,7 +76,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
     async with platform.db.unit_of_work() as uow:
         release = await uow.releases.get(operation_id)
         stable = (
-            await uow.model.version(plan.ref.system, plan.ref.app, plan.ref.group, release.stable_version)
+            await uow.versions.get(plan.ref.path, release.stable_version)
             if release and release.stable_version
             else None
         )
@@ -138,8 +136,8 @@ async def _cluster_done(
     """One cluster of a release is on the new version: record it there, then start the next one (or
     end the release)."""
     async with platform.db.unit_of_work() as uow:
-        await uow.model.set_group_cluster(
-            release.system, release.app, release.group, cluster, instances=count, version=version
+        await uow.groups.set_cluster(
+            GroupPath(release.system, release.app, release.group), cluster, instances=count, version=version
         )
         if advance is None:
             await uow.releases.record(release.id, status="succeeded", entry=_entry("succeeded", cluster=cluster))
@@ -155,8 +153,15 @@ async def _cluster_done(
             )
 
 
+def _params(plan: rollouts.Plan) -> ReleaseParams:
+    params = plan.operation.params
+    if not isinstance(params, ReleaseParams):
+        raise TypeError(f"operation {plan.operation.id} is a {plan.operation.action}, not a release")
+    return params
+
+
 def _deadline(plan: rollouts.Plan) -> int:
-    return int(plan.operation.params.get("step_deadline_seconds", DEFAULT_STEP_DEADLINE))
+    return _params(plan).step_deadline_seconds
 
 
 def _entry(event: str, error: str = "", **fields: Any) -> dict[str, Any]:
@@ -178,7 +183,7 @@ async def _end(platform: Platform, operation_id: str, status: str, error: str, v
         )
         op = await uow.operations.get(operation_id)
         if ended and version is not None and op is not None:
-            await uow.model.set_current_version(op.system, op.app, op.group, version)
+            await uow.groups.set_current_version(op.path, version)
     assert op is not None
     return op
 
@@ -305,7 +310,7 @@ class _Steps:
         await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
         checks = await self._bring_up(instances)
         await kube.apply(pinned_service(self.ref, self.plan.number, self.new))
-        keep = int(self.plan.operation.params.get("keep_seconds", DEFAULT_KEEP))
+        keep = _params(self.plan).keep_seconds
         until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=keep)
         entry = _entry("switched", new=instances, stable=instances, checks=checks, keep_seconds=keep)
         await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
@@ -332,12 +337,12 @@ class _Steps:
                 await kube.apply(manifest)
         await kube.apply(canary(self.ref, self.plan.number, self.new, new))
         deadline = time.time() + _deadline(self.plan)
-        limit = int(self.plan.operation.params.get("max_restarts", DEFAULT_MAX_RESTARTS))
+        limit = _params(self.plan).max_restarts
         while True:
             verdict = canary_check(
                 ready=await self._canary_ready(kube),
                 wanted=new,
-                pods=self.platform.live.pods(self.plan.cluster, self.ref.system, self.ref.app, self.ref.group),
+                pods=self.platform.live.pods(self.plan.cluster, self.ref.path),
                 version=self.plan.number,
                 max_restarts=limit,
                 now=time.time(),
@@ -374,9 +379,7 @@ class _Steps:
             scaled = self.new.with_changes(instances=release.total)
             reason = f"release {release.id}: scaled to {release.total} instances during the release"
             async with self.platform.db.unit_of_work() as uow:
-                made = await uow.model.add_version(
-                    self.ref.system, self.ref.app, self.ref.group, scaled, by=release.created_by, reason=reason
-                )
+                made = await uow.versions.add(self.ref.path, scaled, by=release.created_by, reason=reason)
             plan = replace(plan, number=made.number, spec=made.spec)
             self.final_version = made.number
         error = await rollouts.deploy_and_wait(self.platform, plan)

@@ -20,26 +20,20 @@ version). Such a release cannot be scaled meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
-from dockyard.domain.model import Group
+from dockyard.domain.model import AppPath, Group, GroupPath
+from dockyard.domain.operations import DEFAULT_KEEP, DEFAULT_MAX_RESTARTS, DEFAULT_STEP_DEADLINE, ReleaseParams
 from dockyard.domain.release import STRATEGIES, Release, parse_steps
-from dockyard.domain.release_steps import (
-    BLUE_GREEN_STEPS,
-    DEFAULT_KEEP,
-    DEFAULT_MAX_RESTARTS,
-    DEFAULT_STEP_DEADLINE,
-    MAX_KEEP,
-    check_command,
-)
+from dockyard.domain.release_steps import BLUE_GREEN_STEPS, MAX_KEEP, check_command
+from dockyard.domain.targets import Target
 from dockyard.domain.versions import VersionSpec
-from dockyard.services import deploys
+from dockyard.services import deploys, targets
 from dockyard.services import where as locating
-from dockyard.services.applications import spec_for
+from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 from dockyard.services.ports import UnitOfWork
 
@@ -50,7 +44,7 @@ async def _clusters(uow: UnitOfWork, group: Group, spec: VersionSpec, strategy: 
     """For a group on several clusters: the clusters in release order with their instance counts
     (the group's current split, scaled to the new count); () for a group on one cluster. A gray or
     blue-green release keeps the group's clusters: a new location is deployed, not released."""
-    application = await uow.model.application(group.system, group.app)
+    application = await uow.applications.get(AppPath(group.system, group.app))
     if application is None:
         raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
     where = await locating.clusters_of(uow, group, application, spec)
@@ -71,12 +65,8 @@ async def start_release(
     platform: Platform,
     by: Principal,
     *,
-    system: str,
-    app: str,
-    group: str,
-    version: int | None = None,
-    spec: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
+    group: GroupPath,
+    target: Target,
     strategy: str = "gray",
     steps: list[str] | None = None,
     step_deadline_seconds: int = DEFAULT_STEP_DEADLINE,
@@ -84,7 +74,7 @@ async def start_release(
     keep_seconds: int = DEFAULT_KEEP,
     reason: str = "",
 ) -> Release:
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     if strategy not in STRATEGIES:
         raise InvalidInput("strategy", f"strategy must be one of {', '.join(STRATEGIES)}")
     parsed = parse_steps(steps if steps is not None else ["100%"])
@@ -95,47 +85,36 @@ async def start_release(
     deploys.check_deadline(step_deadline_seconds, "step_deadline_seconds")
     if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or not 0 <= max_restarts <= 100:
         raise InvalidInput("max_restarts", "max_restarts must be an integer from 0 to 100")
-    if sum(x is not None for x in (version, spec, changes)) != 1:
-        raise InvalidInput("version", "give exactly one of version, spec or changes")
-    async with deploys.recording(platform, system, app, group) as uow:
-        found = await uow.model.group(system, app, group)
-        if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
+    async with deploys.recording(platform, group) as uow:
+        found = await found_group(uow, group)
         if strategy != "rolling" and found.current_version is None:
-            raise Conflict(f"group {group!r} runs no version yet: deploy one first, then release beside it")
-        if version is None:
-            made = await spec_for(uow, system, app, group, spec, changes, seal=platform.seal_value)
-            new = await uow.model.add_version(system, app, group, made, by=by.name, reason=reason)
-        else:
-            deploys.check_version(version)
-            found_version = await uow.model.version(system, app, group, version)
-            if found_version is None:
-                raise NotFound(f"version {version} does not exist in group {group!r}")
-            new = found_version
+            raise Conflict(f"group {group.group!r} runs no version yet: deploy one first, then release beside it")
+        new = await targets.resolve(uow, found, target, seal=platform.seal_value)
         if new.number == found.current_version:
-            raise Conflict(f"group {group!r} already runs version {new.number}")
+            raise Conflict(f"group {group.group!r} already runs version {new.number}")
         if strategy == "blue-green" and not new.spec.ports:
             raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
+        await targets.save(uow, found, new, by=by.name, reason=reason)
         clusters = await _clusters(uow, found, new.spec, strategy)
         operation = deploys.pending(
             "release",
             by,
-            system,
-            app,
             group,
-            version=new.number,
-            strategy=strategy,
-            deadline_seconds=step_deadline_seconds,
-            step_deadline_seconds=step_deadline_seconds,
-            max_restarts=max_restarts,
-            keep_seconds=keep_seconds,
+            ReleaseParams(
+                version=new.number,
+                strategy=strategy,
+                deadline_seconds=step_deadline_seconds,
+                step_deadline_seconds=step_deadline_seconds,
+                max_restarts=max_restarts,
+                keep_seconds=keep_seconds,
+            ),
         )
         await uow.operations.add(operation)
         release = Release(
             id=operation.id,
-            system=system,
-            app=app,
-            group=group,
+            system=group.system,
+            app=group.app,
+            group=group.group,
             strategy=strategy,
             stable_version=found.current_version,
             new_version=new.number,
@@ -160,34 +139,31 @@ async def start_release(
             created_by=by.name,
         )
         await uow.releases.add(release)
-    return await get_release(platform, by, system, app, group, release.id)
+    return await get_release(platform, by, group, release.id)
 
 
-async def list_releases(platform: Platform, by: Principal, system: str, app: str, group: str) -> list[Release]:
-    authorize(by, "read", system, app)
+async def list_releases(platform: Platform, by: Principal, group: GroupPath) -> list[Release]:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
-        if await uow.model.group(system, app, group) is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        return await uow.releases.of_group(system, app, group)
+        await found_group(uow, group)
+        return await uow.releases.of_group(group)
 
 
-async def get_release(platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str) -> Release:
-    authorize(by, "read", system, app)
+async def get_release(platform: Platform, by: Principal, group: GroupPath, release_id: str) -> Release:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
         found = await uow.releases.get(release_id)
-    if found is None or (found.system, found.app, found.group) != (system, app, group):
-        raise NotFound(f"release {release_id!r} does not exist in {system}/{app}/{group}")
+    if found is None or GroupPath(found.system, found.app, found.group) != group:
+        raise NotFound(f"release {release_id!r} does not exist in {group}")
     return found
 
 
-async def command(
-    platform: Platform, by: Principal, system: str, app: str, group: str, release_id: str, what: str
-) -> Release:
+async def command(platform: Platform, by: Principal, group: GroupPath, release_id: str, what: str) -> Release:
     """Give a running release a command (see the module docstring)."""
-    authorize(by, "deploy", system, app)
+    authorize(by, "deploy", group.system, group.app)
     if what not in COMMANDS:
         raise InvalidInput("command", f"command must be one of {', '.join(COMMANDS)}")
-    release = await get_release(platform, by, system, app, group, release_id)
+    release = await get_release(platform, by, group, release_id)
     check_command(release, what)
     async with platform.db.unit_of_work() as uow:
         if what in ("pause", "resume"):
@@ -197,4 +173,4 @@ async def command(
     if not ok:
         raise Conflict(f"release {release_id} has ended ({release.status})")
     platform.releases_steered.set()
-    return await get_release(platform, by, system, app, group, release_id)
+    return await get_release(platform, by, group, release_id)

@@ -34,7 +34,8 @@ from dockyard.domain.failures import (
     ClusterUnavailable,
     SealFailure,
 )
-from dockyard.domain.model import Application, Group, Operation, Quota
+from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
+from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout, why_not_ready
@@ -46,8 +47,6 @@ from dockyard.services.capacity import SYNC_WAIT, CachedSpareCapacity
 from dockyard.services.platform import Platform
 from dockyard.services.ports import ClusterClient, SecretBox, UnitOfWork
 
-DEFAULT_DEADLINE = 300
-DELETE_DEADLINE = 120
 _POLL = 0.5
 _CACHE_LAG = 1.0  # seconds a connected watch cache is given to see a write before the apiserver is asked
 _REPLACE_TRIES = 5
@@ -114,9 +113,9 @@ async def _spread(platform: Platform, plan: Plan) -> tuple[dict[str, int], dict[
     async with platform.db.unit_of_work() as uow:
         where = await locating.clusters_of(uow, plan.group, plan.application, plan.spec)
     up, away = await splitting.reachable(lambda n: cluster_client(platform, n), where.clusters)
-    stored = plan.operation.params.get("split")
-    if isinstance(stored, dict) and set(stored) == set(where.clusters):
-        return {k: int(v) for k, v in stored.items()}, {k: v for k, v in plan.operation.params.get("away", {}).items()}
+    params = plan.operation.params
+    if isinstance(params, DeployParams) and params.split is not None and set(params.split) == set(where.clusters):
+        return dict(params.split), dict(params.away)
     recorded = {p.cluster: p.instances for p in plan.group.clusters}
     if plan.force and set(recorded) == set(where.clusters) and sum(recorded.values()) == plan.spec.instances:
         return recorded, away  # reconcile: the split as recorded, applied again
@@ -126,8 +125,9 @@ async def _spread(platform: Platform, plan: Plan) -> tuple[dict[str, int], dict[
     counts = await splitting.split(
         where=where, spec=plan.spec, up=up, away=away, parts=plan.group.clusters, capacity=capacity
     )
-    async with platform.db.unit_of_work() as uow:
-        await uow.operations.add_params(plan.operation.id, split=counts, away=away)
+    if isinstance(params, DeployParams):
+        async with platform.db.unit_of_work() as uow:
+            await uow.operations.set_params(plan.operation.id, replace(params, split=counts, away=away))
     return counts, away
 
 
@@ -149,7 +149,7 @@ async def on_cluster(platform: Platform, plan: Plan, cluster: str, spec: Version
 async def _ref_on(uow: UnitOfWork, plan: Plan, cluster: str) -> GroupRef:
     if cluster == plan.cluster:
         return plan.ref
-    return await placement.group_ref(uow, plan.ref.system, plan.ref.app, plan.ref.group, cluster)
+    return await placement.group_ref(uow, plan.ref.path, cluster)
 
 
 async def _remove_from(platform: Platform, plan: Plan, clusters: list[str]) -> str:
@@ -165,14 +165,12 @@ async def _finish(
     async with platform.db.unit_of_work() as uow:
         ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
-            await uow.model.set_current_version(ref.system, ref.app, ref.group, plan.number)
+            await uow.groups.set_current_version(ref.path, plan.number)
             for name, instances in counts.items():
-                await uow.model.set_group_cluster(
-                    ref.system, ref.app, ref.group, name, instances=instances, version=plan.number
-                )
+                await uow.groups.set_cluster(ref.path, name, instances=instances, version=plan.number)
             for part in plan.group.clusters if plan.group else ():
                 if part.cluster not in counts and part.cluster not in away:
-                    await uow.model.remove_group_cluster(ref.system, ref.app, ref.group, part.cluster)
+                    await uow.groups.remove_cluster(ref.path, part.cluster)
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished
@@ -192,16 +190,15 @@ async def plan_operation(platform: Platform, operation_id: str) -> Plan | Operat
         op = await uow.operations.get(op.id)
         assert op is not None
         assert op.started_at is not None
-        group = await uow.model.group(op.system, op.app, op.group)
-        app = await uow.model.application(op.system, op.app)
-        system = await uow.model.system(op.system)
-        number = int(op.params.get("version", 0))
-        version = await uow.model.version(op.system, op.app, op.group, number) if number and group else None
+        group = await uow.groups.get(op.path)
+        app = await uow.applications.get(AppPath(op.system, op.app))
+        system = await uow.systems.get(op.system)
+        number = op.params.version if isinstance(op.params, DeployParams | ReleaseParams) else 0
+        version = await uow.versions.get(op.path, number) if number and group else None
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
-        ref = await placement.group_ref(uow, op.system, op.app, op.group, group.cluster)
-    default = DELETE_DEADLINE if op.action == "delete-group" else DEFAULT_DEADLINE
-    deadline_at = op.started_at.timestamp() + int(op.params.get("deadline_seconds", default))
+        ref = await placement.group_ref(uow, op.path, group.cluster)
+    deadline_at = op.started_at.timestamp() + deadline_seconds(op.params)
     spec = version.spec if version else None
     return Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
 
@@ -242,7 +239,7 @@ async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
         except ClusterFailure as e:
             return f"cluster {plan.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
-    seconds = int(plan.operation.params.get("deadline_seconds", DEFAULT_DEADLINE))
+    seconds = deadline_seconds(plan.operation.params)
     if last is None:
         return f"progress deadline of {seconds}s passed: cluster {plan.cluster} did not answer"
     kube_now = platform.clusters.get(plan.cluster)
@@ -491,11 +488,11 @@ async def _delete_everywhere(platform: Platform, plan: Plan) -> Operation:
     async with platform.db.unit_of_work() as uow:
         ended = await uow.operations.finish(plan.operation.id, "failed" if error else "succeeded", error=error)
         if ended and not error:
-            await uow.model.delete_group(plan.ref.system, plan.ref.app, plan.ref.group)
+            await uow.groups.delete(plan.ref.path)
         elif ended:
             for name in up:
                 if name not in failed:
-                    await uow.model.remove_group_cluster(plan.ref.system, plan.ref.app, plan.ref.group, name)
+                    await uow.groups.remove_cluster(plan.ref.path, name)
         finished = await uow.operations.get(plan.operation.id)
     assert finished is not None
     return finished

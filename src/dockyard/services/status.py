@@ -17,7 +17,7 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
 from dockyard.domain.live import PodRecord
-from dockyard.domain.model import Group
+from dockyard.domain.model import Group, GroupPath
 from dockyard.domain.status import (
     ClusterStateName,
     InstanceView,
@@ -57,31 +57,27 @@ class ClusterState:
     connected: bool
 
 
-async def instances(
-    platform: Platform, by: Principal, system: str, app: str, group: str
-) -> tuple[list[tuple[str, PodRecord]], bool]:
+async def instances(platform: Platform, by: Principal, group: GroupPath) -> tuple[list[tuple[str, PodRecord]], bool]:
     """The group's instances as ``(cluster, instance)``, by cluster then name, and whether any cluster's
     are stale."""
-    found = await _group(platform, by, system, app, group)
+    found = await _group(platform, by, group)
     names = [p.cluster for p in parts(found, 0)]
     stale = any(not platform.live.connection(n).connected for n in names)
-    return [(n, p) for n in names for p in platform.live.pods(n, system, app, group)], stale
+    return [(n, p) for n in names for p in platform.live.pods(n, group)], stale
 
 
-async def group_status(
-    platform: Platform, by: Principal, system: str, app: str, group: str
-) -> tuple[Group, GroupStatus]:
-    authorize(by, "read", system, app)
+async def group_status(platform: Platform, by: Principal, group: GroupPath) -> tuple[Group, GroupStatus]:
+    authorize(by, "read", group.system, group.app)
     async with platform.db.unit_of_work() as uow:
         # The operation first: one that ends after this read has already moved the group we read next.
-        active = await uow.operations.active(system, app, group)
-        last = next(iter(await uow.operations.history(system, app, group, limit=1)), None)
-        found = await uow.model.group(system, app, group)
+        active = await uow.operations.active(group)
+        last = next(iter(await uow.operations.history(group, limit=1)), None)
+        found = await uow.groups.get(group)
         if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        version = await uow.model.version(system, app, group, found.current_version) if found.current_version else None
+            raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
+        version = await uow.versions.get(group, found.current_version) if found.current_version else None
         where = parts(found, version.spec.instances if version else 0)
-        refs = {p.cluster: await placement.group_ref(uow, system, app, group, p.cluster) for p in where}
+        refs = {p.cluster: await placement.group_ref(uow, group, p.cluster) for p in where}
     wanted = version.spec.instances if version else 0
     caught_up = settled(last.finished_at if last else None, time.time())
     several = len(found.clusters) > 1
@@ -91,7 +87,7 @@ async def group_status(
     for part in where:
         ref = refs[part.cluster]
         connected = platform.live.connection(part.cluster).connected
-        here = platform.live.pods(part.cluster, system, app, group)
+        here = platform.live.pods(part.cluster, group)
         pods += here
         drift: dict[str, tuple[Any, Any]] = {}
         if version is not None and can_tell_drift(
@@ -136,15 +132,15 @@ async def group_status(
     return found, status
 
 
-async def _group(platform: Platform, by: Principal, system: str, app: str, group: str) -> Group:
+async def _group(platform: Platform, by: Principal, group: GroupPath) -> Group:
     """The group as recorded, from the process's cache while the model generation is unchanged."""
-    authorize(by, "read", system, app)
+    authorize(by, "read", group.system, group.app)
     generation = await platform.db.generation("model")
-    found = platform.groups.get((system, app, group), generation=generation)
+    found = platform.groups.get(group, generation=generation)
     if found is None:
         async with platform.db.unit_of_work() as uow:
-            found = await uow.model.group(system, app, group)
+            found = await uow.groups.get(group)
         if found is None:
-            raise NotFound(f"group {group!r} does not exist in {system}/{app}")
-        platform.groups.put((system, app, group), found, generation=generation)
+            raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
+        platform.groups.put(group, found, generation=generation)
     return found

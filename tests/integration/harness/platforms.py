@@ -10,7 +10,8 @@ from typing import Any
 from dockyard import bootstrap
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
-from dockyard.domain.model import Operation
+from dockyard.domain.model import AppPath, GroupPath, Operation
+from dockyard.domain.targets import ExistingVersion, WholeSpec
 from dockyard.services import applications as svc
 from dockyard.services.clusters import register_cluster
 from dockyard.services.deploys import run_operation, start_deploy
@@ -56,13 +57,16 @@ async def create_groups(
     await svc.create_system(platform, actor, name=system, **system_fields)
     await svc.create_application(platform, actor, system=system, name=app, repository=repository)
     for group in groups:
-        await svc.create_group(platform, actor, system=system, app=app, name=group, environment="prod", cluster="local")
+        await svc.create_group(
+            platform, actor, app=AppPath(system, app), name=group, environment="prod", cluster="local"
+        )
 
 
 async def deploy(
     platform: Platform, system: str, group: str, spec: dict[str, Any], *, actor: Principal = ALICE
 ) -> Operation:
     """A new version of ``spec`` deployed to the group and run to its end here; the ended operation."""
-    version = await svc.create_version(platform, actor, system=system, app="web", group=group, spec=spec)
-    started_op = await start_deploy(platform, actor, system=system, app="web", group=group, version=version.number)
+    path = GroupPath(system, "web", group)
+    version = await svc.create_version(platform, actor, group=path, target=WholeSpec(spec))
+    started_op = await start_deploy(platform, actor, group=path, target=ExistingVersion(version.number))
     return await run_operation(platform, started_op.id)

@@ -1,7 +1,7 @@
 import pytest
 
 from dockyard.domain.errors import InvalidInput
-from dockyard.domain.model import new_application, new_group, new_system
+from dockyard.domain.model import AppPath, GroupPath, Operation, new_application, new_group, new_system
 
 
 @pytest.mark.parametrize("name", ["prod-x", "Prod", "", "a" * 31, "gray_1"])
@@ -47,3 +47,28 @@ def test_invalid_systems_name_the_field(kwargs: dict[str, object], field: str) -
     with pytest.raises(InvalidInput) as info:
         new_system(**kwargs)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_a_group_path_reads_and_prints_as_system_app_group() -> None:
+    path = GroupPath.parse("shop/web/prod")
+    assert path == GroupPath("shop", "web", "prod")
+    assert str(path) == "shop/web/prod"
+    assert path.app_path == AppPath("shop", "web") == AppPath.parse("shop/web")
+    assert str(path.app_path) == "shop/web"
+    assert path.app_path.group("prod") == path
+    assert (path.namespace, path.workload) == ("shop", "web-prod")
+    assert new_group("shop", "web", "prod", environment="prod", cluster="local").path == path
+
+
+@pytest.mark.parametrize("text", ["shop/web", "shop/web/prod/x", "shop//prod", "", "/web/prod"])
+def test_a_malformed_group_path_names_the_field(text: str) -> None:
+    with pytest.raises(InvalidInput) as e:
+        GroupPath.parse(text, "target")
+    assert e.value.field == "target"
+
+
+def test_an_operation_on_a_system_has_no_group_path() -> None:
+    deploy = Operation(id="1", action="deploy", actor="a", system="s", app="a", group="g")
+    assert deploy.path == GroupPath("s", "a", "g")
+    with pytest.raises(ValueError, match="not on a group"):
+        _ = Operation(id="2", action="create-system", actor="a", system="s").path

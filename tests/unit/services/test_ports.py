@@ -24,13 +24,14 @@ from dockyard.domain.errors import Conflict, Unavailable
 from dockyard.domain.failures import ClusterConflict, ClusterNotFound, ClusterUnavailable, DatabaseConflict
 from dockyard.domain.fit import PodList
 from dockyard.domain.live import Capacity, Connection
-from dockyard.domain.model import Application, Dedication, Group, Operation, Version
+from dockyard.domain.model import Application, AppPath, Dedication, Group, GroupPath, Operation, Version
 from dockyard.domain.placement import DEDICATED_LABEL, POOL_LABEL
 from dockyard.domain.versions import VersionSpec, parse_spec
 from dockyard.services import deploys, pools, ports
 from dockyard.services.platform import BuildConfig, Config, Platform
 
 ADMIN = Principal("root", admin=True)
+WEB = GroupPath("shop", "web", "prod")
 
 
 class Unused:
@@ -48,48 +49,81 @@ class Store:
     """The rows of the fake database, shared by its units of work."""
 
     clusters: list[Cluster] = field(default_factory=list)
-    applications: dict[tuple[str, str], Application] = field(default_factory=dict)
-    groups: dict[tuple[str, str, str], Group] = field(default_factory=dict)
-    versions: dict[tuple[str, str, str, int], Version] = field(default_factory=dict)
+    applications: dict[AppPath, Application] = field(default_factory=dict)
+    groups: dict[GroupPath, Group] = field(default_factory=dict)
+    versions: dict[tuple[GroupPath, int], Version] = field(default_factory=dict)
     operations: list[Operation] = field(default_factory=list)
     dedications: dict[tuple[str, str], Dedication] = field(default_factory=dict)
     conflict: bool = False  # the next commit breaks a uniqueness rule
 
 
 class FakeUnitOfWork:
+    """The repositories the use cases here call, over one :class:`Store`."""
+
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.clusters, self.model, self.operations, self.placements = self, self, self, self
-        self.locations = self
+        self.clusters = _Clusters(store)
+        self.applications = _Applications(store)
+        self.groups = _Groups(store)
+        self.versions = _Versions(store)
+        self.operations = _Operations(store)
+        self.placements = _Placements(store)
         self.releases = Unused("uow.releases")
+
+
+@dataclass
+class _Clusters:
+    store: Store
 
     async def all(self) -> list[Cluster]:
         return list(self.store.clusters)
 
-    async def application(self, system: str, name: str) -> Application | None:
-        return self.store.applications.get((system, name))
 
-    async def group(self, system: str, app: str, name: str) -> Group | None:
-        return self.store.groups.get((system, app, name))
+@dataclass
+class _Applications:
+    store: Store
 
-    async def version(self, system: str, app: str, group: str, number: int) -> Version | None:
-        return self.store.versions.get((system, app, group, number))
+    async def get(self, path: AppPath) -> Application | None:
+        return self.store.applications.get(path)
 
-    async def add_version(
-        self, system: str, app: str, group: str, spec: VersionSpec, *, by: str, reason: str = ""
-    ) -> Version:
-        found = self.store.groups[(system, app, group)]
+
+@dataclass
+class _Groups:
+    store: Store
+
+    async def get(self, path: GroupPath) -> Group | None:
+        return self.store.groups.get(path)
+
+
+@dataclass
+class _Versions:
+    store: Store
+
+    async def get(self, path: GroupPath, number: int) -> Version | None:
+        return self.store.versions.get((path, number))
+
+    async def add(self, path: GroupPath, spec: VersionSpec, *, by: str, reason: str = "") -> Version:
+        found = self.store.groups[path]
         number = found.latest_version + 1
-        made = Version(system, app, group, number, spec, by, dt.datetime.now(dt.UTC), reason)
-        self.store.versions[(system, app, group, number)] = made
-        self.store.groups[(system, app, group)] = replace(found, latest_version=number)
+        made = Version(path.system, path.app, path.group, number, spec, by, dt.datetime.now(dt.UTC), reason)
+        self.store.versions[(path, number)] = made
+        self.store.groups[path] = replace(found, latest_version=number)
         return made
 
-    async def active(self, system: str, app: str, group: str) -> Operation | None:
+
+@dataclass
+class _Operations:
+    store: Store
+
+    async def active(self, group: GroupPath) -> Operation | None:
         return None
 
     async def add(self, operation: Operation) -> None:
         self.store.operations.append(operation)
+
+
+@dataclass
+class _Placements:
+    store: Store
 
     async def dedication(self, cluster: str, pool: str) -> Dedication | None:
         return self.store.dedications.get((cluster, pool))
@@ -182,24 +216,20 @@ def platform_of(store: Store, *, cluster: FakeCluster | None = None, nodes: list
 def shop(instances: int) -> Store:
     spec = parse_spec({"image": "r.local/web:1", "flavor": "small", "instances": instances})
     store = Store(clusters=[Cluster("local", "sealed")])
-    store.applications[("shop", "web")] = Application("shop", "web", "r.local/web")
-    store.groups[("shop", "web", "prod")] = Group(
-        "shop", "web", "prod", "test", "local", current_version=1, latest_version=1
-    )
-    store.versions[("shop", "web", "prod", 1)] = Version(
-        "shop", "web", "prod", 1, spec, "root", dt.datetime.now(dt.UTC)
-    )
+    store.applications[WEB.app_path] = Application("shop", "web", "r.local/web")
+    store.groups[WEB] = Group("shop", "web", "prod", "test", "local", current_version=1, latest_version=1)
+    store.versions[(WEB, 1)] = Version("shop", "web", "prod", 1, spec, "root", dt.datetime.now(dt.UTC))
     return store
 
 
 async def test_a_scale_in_records_a_version_and_a_pending_operation_through_the_ports() -> None:
     store = shop(instances=4)
     platform = platform_of(store)
-    operation = await deploys.start_scale(platform, ADMIN, system="shop", app="web", group="prod", instances=2)
-    assert (operation.action, operation.params["version"], operation.params["instances"]) == ("scale", 2, 2)
+    operation = await deploys.start_scale(platform, ADMIN, group=WEB, instances=2)
+    assert (operation.action, operation.params.version, operation.params.instances) == ("scale", 2, 2)
     assert store.operations == [operation]
-    assert store.versions[("shop", "web", "prod", 2)].spec.instances == 2
-    assert store.versions[("shop", "web", "prod", 2)].reason == "scale from 4 to 2 instances"
+    assert store.versions[(WEB, 2)].spec.instances == 2
+    assert store.versions[(WEB, 2)].reason == "scale from 4 to 2 instances"
     assert platform.operations_added.is_set()
 
 
@@ -207,9 +237,9 @@ async def test_a_database_conflict_reads_as_another_operation_in_progress_and_wr
     store = shop(instances=4)
     store.conflict = True
     with pytest.raises(Conflict, match="another operation on group shop/web/prod is in progress"):
-        await deploys.start_scale(platform_of(store), ADMIN, system="shop", app="web", group="prod", instances=2)
+        await deploys.start_scale(platform_of(store), ADMIN, group=WEB, instances=2)
     assert store.operations == []
-    assert ("shop", "web", "prod", 2) not in store.versions
+    assert (WEB, 2) not in store.versions
 
 
 def node(name: str, pool: str) -> NodeInfo:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import BuildLogRow, BuildRow
 from dockyard.domain.builds import ENDED, RUNNING, Build, Source
+from dockyard.domain.model import AppPath
 
 
 class Builds:
@@ -49,10 +50,10 @@ class Builds:
         row = await self._session.get(BuildRow, build_id, populate_existing=True)
         return _build(row) if row else None
 
-    async def of_app(self, system: str, app: str, *, limit: int = 100) -> list[Build]:
+    async def of_app(self, app: AppPath, *, limit: int = 100) -> list[Build]:
         rows = await self._session.scalars(
             select(BuildRow)
-            .where(BuildRow.system == system, BuildRow.app == app)
+            .where(BuildRow.system == app.system, BuildRow.app == app.app)
             .order_by(BuildRow.created_at.desc())
             .limit(limit)
         )
@@ -171,8 +172,8 @@ class Builds:
         found = await self._session.scalar(select(func.max(BuildLogRow.seq)).where(BuildLogRow.build_id == build_id))
         return int(found or 0)
 
-    async def forget_app(self, system: str, app: str) -> None:
-        await self._session.execute(delete(BuildRow).where(BuildRow.system == system, BuildRow.app == app))
+    async def forget_app(self, app: AppPath) -> None:
+        await self._session.execute(delete(BuildRow).where(BuildRow.system == app.system, BuildRow.app == app.app))
 
 
 def _build(row: BuildRow) -> Build:

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
-from dockyard.adapters.db.applications import ApplicationModel
+from dockyard.adapters.db.applications import Applications
 from dockyard.adapters.db.audit import AuditTrail
 from dockyard.adapters.db.builds import Builds
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
+from dockyard.adapters.db.groups import Groups
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
 from dockyard.adapters.db.locations import LocationGrants
@@ -28,13 +29,23 @@ from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.sessions import Sessions
+from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
+from dockyard.adapters.db.versions import Versions
 
 
 class UnitOfWork:
+    """One transaction's repositories, by topic: the application model (``systems``,
+    ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
+    (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
+    (``clusters``, ``placements``, ``locations``)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
-        self.model = ApplicationModel(session)
+        self.systems = Systems(session)
+        self.applications = Applications(session)
+        self.groups = Groups(session)
+        self.versions = Versions(session)
         self.operations = OperationLog(session)
         self.releases = Releases(session)
         self.builds = Builds(session)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import OperationRow
 from dockyard.domain.errors import NotFound
-from dockyard.domain.model import Operation, OperationStatus
+from dockyard.domain.model import AppPath, GroupPath, Operation, OperationStatus
+from dockyard.domain.operations import OperationParams, parse_params, to_data
 
 
 class OperationLog:
@@ -26,7 +26,7 @@ class OperationLog:
                 system=operation.system,
                 app=operation.app,
                 group=operation.group,
-                params=operation.params,
+                params=to_data(operation.params),
                 status=operation.status,
                 error=operation.error,
                 started_at=operation.started_at,
@@ -80,13 +80,13 @@ class OperationLog:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    async def active(self, system: str, app: str, group: str) -> Operation | None:
+    async def active(self, path: GroupPath) -> Operation | None:
         """The group's unfinished operation, if any (there is at most one)."""
         row = await self._session.scalar(
             select(OperationRow).where(
-                OperationRow.system == system,
-                OperationRow.app == app,
-                OperationRow.group == group,
+                OperationRow.system == path.system,
+                OperationRow.app == path.app,
+                OperationRow.group == path.group,
                 OperationRow.status.in_(("pending", "running")),
             )
         )
@@ -103,20 +103,21 @@ class OperationLog:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    async def add_params(self, operation_id: str, **params: Any) -> None:
-        """Merge ``params`` into the operation's (e.g. the split it computed, so a resumed run keeps it)."""
+    async def set_params(self, operation_id: str, params: OperationParams) -> None:
+        """Replace the operation's parameters (e.g. with the split it computed, so a resumed run keeps it)."""
         row = await self._session.get(OperationRow, operation_id)
         if row is not None:
-            row.params = {**row.params, **params}
+            row.params = to_data(params)
             await self._session.flush()
 
-    async def history(self, system: str, app: str = "", group: str = "", *, limit: int = 100) -> list[Operation]:
-        """Newest first; ``app`` and ``group`` narrow it down when given."""
+    async def history(self, scope: str | AppPath | GroupPath, *, limit: int = 100) -> list[Operation]:
+        """Newest first, of a system (its name), an application or a group."""
+        system = scope if isinstance(scope, str) else scope.system
         query = select(OperationRow).where(OperationRow.system == system)
-        if app:
-            query = query.where(OperationRow.app == app)
-        if group:
-            query = query.where(OperationRow.group == group)
+        if not isinstance(scope, str):
+            query = query.where(OperationRow.app == scope.app)
+        if isinstance(scope, GroupPath):
+            query = query.where(OperationRow.group == scope.group)
         rows = await self._session.scalars(query.order_by(OperationRow.created_at.desc()).limit(limit))
         return [_operation(r) for r in rows]
 
@@ -129,7 +130,7 @@ def _operation(row: OperationRow) -> Operation:
         system=row.system,
         app=row.app,
         group=row.group,
-        params=dict(row.params),
+        params=parse_params(row.action, row.params or {}),
         status=row.status,  # type: ignore[arg-type]
         error=row.error,
         started_at=row.started_at,

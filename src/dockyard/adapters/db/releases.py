@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import ReleaseRow
+from dockyard.domain.model import GroupPath
 from dockyard.domain.release import ENDED, Release
 
 
@@ -50,10 +51,10 @@ class Releases:
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True)
         return _release(row) if row else None
 
-    async def of_group(self, system: str, app: str, group: str, *, limit: int = 50) -> list[Release]:
+    async def of_group(self, path: GroupPath, *, limit: int = 50) -> list[Release]:
         rows = await self._session.scalars(
             select(ReleaseRow)
-            .where(ReleaseRow.system == system, ReleaseRow.app == app, ReleaseRow.group == group)
+            .where(ReleaseRow.system == path.system, ReleaseRow.app == path.app, ReleaseRow.group == path.group)
             .order_by(ReleaseRow.created_at.desc())
             .limit(limit)
         )

@@ -22,6 +22,7 @@ from dockyard.adapters.kube.pool import UNUSABLE, KubeconfigOf, digest
 from dockyard.adapters.kube.watch import ClusterCaches
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
+from dockyard.domain.model import GroupPath
 
 
 @dataclass
@@ -74,9 +75,9 @@ class LiveState:
             return Connection(True, "")
         return Connection(False, watched.caches.last_error or "connecting")
 
-    def pods(self, cluster: str, system: str, app: str, group: str) -> list[PodRecord]:
+    def pods(self, cluster: str, group: GroupPath) -> list[PodRecord]:
         watched = self._watched.get(cluster)
-        return watched.caches.pods.group_pods(system, app, group) if watched else []
+        return watched.caches.pods.group_pods(group.system, group.app, group.group) if watched else []
 
     def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
         watched = self._watched.get(cluster)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import AuditEntryOut, AuditPageOut, AuditVerifyOut
+from dockyard.api.schemas.audit import AuditEntryOut, AuditPageOut, AuditVerifyOut
 from dockyard.domain.audit import AuditQuery
 from dockyard.services import audit as svc
 

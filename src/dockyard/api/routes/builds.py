@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from fastapi.responses import StreamingResponse
 
-from dockyard.api.build_schemas import BuildIn, BuildLogOut, BuildOut, GcIn, GcOut, ImageOut, LogLine
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
+from dockyard.api.schemas.builds import BuildIn, BuildLogOut, BuildOut, GcIn, GcOut, ImageOut, LogLine
 from dockyard.domain.access import Principal
+from dockyard.domain.model import AppPath
 from dockyard.services import builds, images
 from dockyard.services.platform import Platform
 
@@ -28,8 +29,7 @@ async def start_build(system: str, app: str, body: BuildIn, platform: PlatformDe
     made = await builds.start_build(
         platform,
         caller,
-        system=system,
-        app=app,
+        app=AppPath(system, app),
         source=body.source,
         commit=body.commit,
         branch=body.branch,
@@ -45,18 +45,18 @@ async def start_build(system: str, app: str, body: BuildIn, platform: PlatformDe
 @router.get("/builds")
 async def list_builds(system: str, app: str, platform: PlatformDep, caller: Caller) -> list[BuildOut]:
     """The application's builds, newest first."""
-    return [BuildOut.of(b) for b in await builds.list_builds(platform, caller, system, app)]
+    return [BuildOut.of(b) for b in await builds.list_builds(platform, caller, AppPath(system, app))]
 
 
 @router.get("/builds/{build_id}")
 async def get_build(system: str, app: str, build_id: str, platform: PlatformDep, caller: Caller) -> BuildOut:
-    return BuildOut.of(await builds.get_build(platform, caller, system, app, build_id))
+    return BuildOut.of(await builds.get_build(platform, caller, AppPath(system, app), build_id))
 
 
 @router.post("/builds/{build_id}/cancel")
 async def cancel_build(system: str, app: str, build_id: str, platform: PlatformDep, caller: Caller) -> BuildOut:
     """Stop the build at whatever stage it is; 409 when it has ended."""
-    return BuildOut.of(await builds.cancel(platform, caller, system, app, build_id))
+    return BuildOut.of(await builds.cancel(platform, caller, AppPath(system, app), build_id))
 
 
 @router.get(
@@ -79,21 +79,19 @@ async def build_logs(
     build ends, then an ``end`` event with its status."""
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
-    build, lines = await builds.log_lines(platform, caller, system, app, build_id, after=after)
+    build, lines = await builds.log_lines(platform, caller, AppPath(system, app), build_id, after=after)
     if not follow:
         return BuildLogOut(status=build.status, lines=[LogLine(seq=s, line=t) for s, t in lines])
     return StreamingResponse(
-        _events(platform, caller, system, app, build_id, after),
+        _events(platform, caller, AppPath(system, app), build_id, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(
-    platform: Platform, caller: Principal, system: str, app: str, build_id: str, after: int
-) -> AsyncIterator[str]:
+async def _events(platform: Platform, caller: Principal, app: AppPath, build_id: str, after: int) -> AsyncIterator[str]:
     while True:
-        build, lines = await builds.log_lines(platform, caller, system, app, build_id, after=after)
+        build, lines = await builds.log_lines(platform, caller, app, build_id, after=after)
         for seq, text in lines:
             after = seq
             yield f"id: {seq}\ndata: {text}\n\n"
@@ -107,11 +105,11 @@ async def _events(
 @router.get("/images")
 async def list_images(system: str, app: str, platform: PlatformDep, caller: Caller) -> list[ImageOut]:
     """The application's repository in its registry: each tag with digest, size and who uses it."""
-    return [ImageOut.of(i) for i in await images.list_images(platform, caller, system, app)]
+    return [ImageOut.of(i) for i in await images.list_images(platform, caller, AppPath(system, app))]
 
 
 @router.post("/images/gc")
 async def gc_images(system: str, app: str, body: GcIn, platform: PlatformDep, caller: Caller) -> GcOut:
     """Delete the images no version among the last ``keep`` of each group uses (owners)."""
     keep = body.keep or platform.config.image_keep
-    return GcOut.of(await images.gc(platform, caller, system, app, keep=keep, dry_run=body.dry_run))
+    return GcOut.of(await images.gc(platform, caller, AppPath(system, app), keep=keep, dry_run=body.dry_run))

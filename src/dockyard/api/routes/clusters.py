@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ClusterIn, ClusterOut, ClusterStatusOut, DedicationIn, DedicationOut
+from dockyard.api.schemas.clusters import ClusterIn, ClusterOut, ClusterStatusOut, DedicationIn, DedicationOut
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.services import clusters as svc

@@ -27,11 +27,13 @@ from pydantic import BaseModel
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.release_schemas import ReleaseOut
 from dockyard.api.routes.groups import group_out
-from dockyard.api.schemas import GroupOut, InstanceOut, InstancesOut, OperationOut
+from dockyard.api.schemas.groups import GroupOut, InstanceOut, InstancesOut
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.releases import ReleaseOut
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import DomainError
+from dockyard.domain.model import GroupPath
 from dockyard.services import applications as svc
 from dockyard.services import releases
 from dockyard.services import status as live
@@ -55,13 +57,13 @@ class GroupSnapshotOut(BaseModel):
     release: ReleaseOut | None
 
 
-async def snapshot(platform: Platform, caller: Principal, system: str, app: str, group: str) -> GroupSnapshotOut:
+async def snapshot(platform: Platform, caller: Principal, group: GroupPath) -> GroupSnapshotOut:
     """The group's state now; raises ``NotFound``/``Hidden``/``Forbidden`` like the group's GET."""
-    found = await group_out(platform, caller, system, app, group)
-    pods, stale = await live.instances(platform, caller, system, app, group)
+    found = await group_out(platform, caller, group)
+    pods, stale = await live.instances(platform, caller, group)
     now = time.time()
-    history = await svc.history(platform, caller, system, app, group, limit=OPERATIONS)
-    made = await releases.list_releases(platform, caller, system, app, group)
+    history = await svc.history(platform, caller, group, limit=OPERATIONS)
+    made = await releases.list_releases(platform, caller, group)
     return GroupSnapshotOut(
         group=found,
         instances=InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods]),
@@ -75,7 +77,7 @@ def _event(kind: str, data: str) -> bytes:
 
 
 async def _stream(
-    platform: Platform, token: str, path: tuple[str, str, str], first: GroupSnapshotOut, once: bool
+    platform: Platform, token: str, group: GroupPath, first: GroupSnapshotOut, once: bool
 ) -> AsyncIterator[bytes]:
     yield _event("snapshot", first.model_dump_json())
     if once:
@@ -88,7 +90,7 @@ async def _stream(
         try:
             if time.monotonic() - checked > RECHECK:
                 caller, checked = await authenticate(platform, token), time.monotonic()
-            now = await snapshot(platform, caller, *path)
+            now = await snapshot(platform, caller, group)
         except DomainError as e:
             yield _event("error", json.dumps({"code": e.code, "message": str(e)}))
             return
@@ -117,10 +119,11 @@ async def group_events(
     system: str, app: str, group: str, request: Request, platform: PlatformDep, caller: Caller, once: bool = False
 ) -> StreamingResponse:
     """The group's live state: a ``snapshot`` event now and on every change (within 0.5 s)."""
-    first = await snapshot(platform, caller, system, app, group)
+    path = GroupPath(system, app, group)
+    first = await snapshot(platform, caller, path)
     token = request.headers.get("authorization", "").partition(" ")[2]
     return StreamingResponse(
-        _stream(platform, token, (system, app, group), first, once),
+        _stream(platform, token, path, first, once),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import In
+from dockyard.api.schemas.common import In
 from dockyard.services import gc
 from dockyard.services.gc import ClusterGarbage
 

@@ -13,26 +13,22 @@ from fastapi import APIRouter, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import (
+from dockyard.api.schemas.actions import DeployIn, PreviewIn, ReconcileIn, RollbackIn, ScaleIn
+from dockyard.api.schemas.groups import (
     ClusterStateOut,
-    DeployIn,
-    DiffOut,
     DriftOut,
     GroupIn,
     GroupOut,
     GroupStatusOut,
     InstanceOut,
     InstancesOut,
-    OperationOut,
-    PreviewIn,
-    PreviewOut,
-    ReconcileIn,
-    RollbackIn,
-    ScaleIn,
-    VersionIn,
-    VersionOut,
 )
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.placement import PreviewOut
+from dockyard.api.schemas.versions import DiffOut, VersionIn, VersionOut
 from dockyard.domain.access import Principal
+from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.targets import ExistingVersion
 from dockyard.services import applications as svc
 from dockyard.services import deploys, placement
 from dockyard.services import status as live
@@ -42,8 +38,8 @@ router = APIRouter(prefix="/api/v1/systems/{system}/apps/{app}/groups", response
 ACCEPTED = status.HTTP_202_ACCEPTED
 
 
-async def group_out(platform: Platform, caller: Principal, system: str, app: str, group: str) -> GroupOut:
-    found, st = await live.group_status(platform, caller, system, app, group)
+async def group_out(platform: Platform, caller: Principal, group: GroupPath) -> GroupOut:
+    found, st = await live.group_status(platform, caller, group)
     drift = [DriftOut(field=k, expected=a, live=b) for k, (a, b) in st.drift.items()]
     return GroupOut.of(
         found,
@@ -63,40 +59,45 @@ async def group_out(platform: Platform, caller: Principal, system: str, app: str
 @router.post("", tags=["groups"], status_code=status.HTTP_201_CREATED)
 async def create_group(system: str, app: str, body: GroupIn, platform: PlatformDep, caller: Caller) -> GroupOut:
     made = await svc.create_group(
-        platform, caller, system=system, app=app, name=body.name, environment=body.environment, cluster=body.cluster
+        platform,
+        caller,
+        app=AppPath(system, app),
+        name=body.name,
+        environment=body.environment,
+        cluster=body.cluster,
     )
     return GroupOut.of(made)
 
 
 @router.get("", tags=["groups"])
 async def list_groups(system: str, app: str, platform: PlatformDep, caller: Caller) -> list[GroupOut]:
-    return [GroupOut.of(g) for g in await svc.list_groups(platform, caller, system, app)]
+    return [GroupOut.of(g) for g in await svc.list_groups(platform, caller, AppPath(system, app))]
 
 
 @router.get("/{group}", tags=["groups"])
 async def get_group(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> GroupOut:
     """The group with its live status: state, ready/wanted instances, drift, the operation under way."""
-    return await group_out(platform, caller, system, app, group)
+    return await group_out(platform, caller, GroupPath(system, app, group))
 
 
 @router.delete("/{group}", tags=["groups"], status_code=ACCEPTED)
 async def delete_group(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> OperationOut:
     """Remove the group's objects from its cluster, then the group and its versions (an operation)."""
-    return OperationOut.of(await deploys.start_delete_group(platform, caller, system=system, app=app, group=group))
+    return OperationOut.of(await deploys.start_delete_group(platform, caller, group=GroupPath(system, app, group)))
 
 
 @router.get("/{group}/instances", tags=["groups"])
 async def list_instances(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> InstancesOut:
     """The group's instances (pods) on each of its clusters, from the watch caches; ``stale`` while one
     of its clusters is unreachable (its instances are then the last known ones)."""
-    pods, stale = await live.instances(platform, caller, system, app, group)
+    pods, stale = await live.instances(platform, caller, GroupPath(system, app, group))
     now = time.time()
     return InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods])
 
 
 @router.get("/{group}/versions", tags=["versions"])
 async def list_versions(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> list[VersionOut]:
-    return [VersionOut.of(v) for v in await svc.list_versions(platform, caller, system, app, group)]
+    return [VersionOut.of(v) for v in await svc.list_versions(platform, caller, GroupPath(system, app, group))]
 
 
 @router.post("/{group}/versions", tags=["versions"], status_code=status.HTTP_201_CREATED)
@@ -105,7 +106,7 @@ async def create_version(
 ) -> VersionOut:
     """A new version from a whole ``spec`` or from ``changes`` to the latest one; not deployed."""
     made = await svc.create_version(
-        platform, caller, system=system, app=app, group=group, spec=body.spec, changes=body.changes, reason=body.reason
+        platform, caller, group=GroupPath(system, app, group), target=body.new_spec(), reason=body.reason
     )
     return VersionOut.of(made)
 
@@ -114,7 +115,7 @@ async def create_version(
 async def get_version(
     system: str, app: str, group: str, number: int, platform: PlatformDep, caller: Caller
 ) -> VersionOut:
-    return VersionOut.of(await svc.get_version(platform, caller, system, app, group, number))
+    return VersionOut.of(await svc.get_version(platform, caller, GroupPath(system, app, group), number))
 
 
 @router.get("/{group}/diff", tags=["versions"])
@@ -128,7 +129,7 @@ async def diff_versions(
     new: int = Query(description="another version number"),
 ) -> DiffOut:
     """Fields that differ between two versions (config files and env per key)."""
-    changes = await svc.diff_versions(platform, caller, system, app, group, old, new)
+    changes = await svc.diff_versions(platform, caller, GroupPath(system, app, group), old, new)
     return DiffOut(old=old, new=new, changes=[DriftOut(field=k, expected=a, live=b) for k, (a, b) in changes.items()])
 
 
@@ -136,7 +137,7 @@ async def diff_versions(
 async def group_history(
     system: str, app: str, group: str, platform: PlatformDep, caller: Caller, limit: int = 100
 ) -> list[OperationOut]:
-    return [OperationOut.of(o) for o in await svc.history(platform, caller, system, app, group, limit=limit)]
+    return [OperationOut.of(o) for o in await svc.history(platform, caller, GroupPath(system, app, group), limit=limit)]
 
 
 @router.post("/{group}/deploy", tags=["actions"], status_code=ACCEPTED)
@@ -147,12 +148,8 @@ async def deploy(
     op = await deploys.start_deploy(
         platform,
         caller,
-        system=system,
-        app=app,
-        group=group,
-        version=body.version,
-        spec=body.spec,
-        changes=body.changes,
+        group=GroupPath(system, app, group),
+        target=body.target(),
         reason=body.reason,
         deadline_seconds=body.deadline_seconds,
         force=body.force,
@@ -169,12 +166,8 @@ async def preview(
     found = await placement.preview(
         platform,
         caller,
-        system=system,
-        app=app,
-        group=group,
-        version=body.version,
-        spec=body.spec,
-        changes=body.changes,
+        group=GroupPath(system, app, group),
+        target=body.target(),
     )
     return PreviewOut.model_validate(found.as_dict())
 
@@ -187,9 +180,7 @@ async def scale(
     op = await deploys.start_scale(
         platform,
         caller,
-        system=system,
-        app=app,
-        group=group,
+        group=GroupPath(system, app, group),
         instances=body.instances,
         deadline_seconds=body.deadline_seconds,
         force=body.force,
@@ -205,10 +196,8 @@ async def rollback(
     op = await deploys.start_deploy(
         platform,
         caller,
-        system=system,
-        app=app,
-        group=group,
-        version=body.version,
+        group=GroupPath(system, app, group),
+        target=ExistingVersion(body.version),
         deadline_seconds=body.deadline_seconds,
         action="rollback",
     )
@@ -221,6 +210,6 @@ async def reconcile(
 ) -> OperationOut:
     """Apply the running version again, taking back what was changed by hand."""
     op = await deploys.start_reconcile(
-        platform, caller, system=system, app=app, group=group, deadline_seconds=body.deadline_seconds
+        platform, caller, group=GroupPath(system, app, group), deadline_seconds=body.deadline_seconds
     )
     return OperationOut.of(op)

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.identity_schemas import LoginIn, PasswordIn, RefreshIn, SessionOut
-from dockyard.api.schemas import AppRoleOut, MeOut, NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
+from dockyard.api.schemas.identity import AppRoleOut, MeOut, NewTokenOut, TokenIn, TokenOut, UserIn, UserOut
+from dockyard.api.schemas.sessions import LoginIn, PasswordIn, RefreshIn, SessionOut
 from dockyard.services import identity, sessions
 from dockyard.services.sessions import Tokens
 

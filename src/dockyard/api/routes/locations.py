@@ -7,7 +7,9 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ApplicationOut, GrantIn, GrantOut, LocationIn
+from dockyard.api.schemas.applications import ApplicationOut
+from dockyard.api.schemas.locations import GrantIn, GrantOut, LocationIn
+from dockyard.domain.model import AppPath
 from dockyard.services import applications, locations
 
 router = APIRouter(prefix="/api/v1/systems/{system}", responses=ERRORS, tags=["locations"])
@@ -42,4 +44,4 @@ async def set_app_location(
     system: str, app: str, body: LocationIn, platform: PlatformDep, caller: Caller
 ) -> ApplicationOut:
     """The application's default location (null: each group's home cluster), from its groups' next deploy."""
-    return ApplicationOut.of(await applications.set_location(platform, caller, system, app, body.location))
+    return ApplicationOut.of(await applications.set_location(platform, caller, AppPath(system, app), body.location))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.identity_schemas import MemberOut, RoleIn
+from dockyard.api.schemas.members import MemberOut, RoleIn
 from dockyard.services import members
 
 router = APIRouter(prefix="/api/v1/systems/{system}", responses=ERRORS, tags=["members"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import OperationOut
+from dockyard.api.schemas.operations import OperationOut
 from dockyard.services import applications as svc
 
 router = APIRouter(prefix="/api/v1/operations", responses=ERRORS)

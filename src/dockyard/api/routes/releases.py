@@ -6,7 +6,8 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.release_schemas import PromoteIn, ReleaseIn, ReleaseOut
+from dockyard.api.schemas.releases import PromoteIn, ReleaseIn, ReleaseOut
+from dockyard.domain.model import GroupPath
 from dockyard.services import releases
 
 router = APIRouter(
@@ -22,12 +23,8 @@ async def start_release(
     made = await releases.start_release(
         platform,
         caller,
-        system=system,
-        app=app,
-        group=group,
-        version=body.version,
-        spec=body.spec,
-        changes=body.changes,
+        group=GroupPath(system, app, group),
+        target=body.target(),
         strategy=body.strategy,
         steps=body.steps,
         step_deadline_seconds=body.step_deadline_seconds,
@@ -41,7 +38,7 @@ async def start_release(
 @router.get("")
 async def list_releases(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> list[ReleaseOut]:
     """The group's releases, newest first."""
-    return [ReleaseOut.of(r) for r in await releases.list_releases(platform, caller, system, app, group)]
+    return [ReleaseOut.of(r) for r in await releases.list_releases(platform, caller, GroupPath(system, app, group))]
 
 
 @router.get("/{release_id}")
@@ -49,7 +46,7 @@ async def get_release(
     system: str, app: str, group: str, release_id: str, platform: PlatformDep, caller: Caller
 ) -> ReleaseOut:
     """One release with its ledger: every step with its time, instance counts and checks."""
-    return ReleaseOut.of(await releases.get_release(platform, caller, system, app, group, release_id))
+    return ReleaseOut.of(await releases.get_release(platform, caller, GroupPath(system, app, group), release_id))
 
 
 @router.post("/{release_id}/promote")
@@ -58,7 +55,7 @@ async def promote(
 ) -> ReleaseOut:
     """End the pause the release waits at (``full``: skip to 100%)."""
     what = "full" if body.full else "promote"
-    return ReleaseOut.of(await releases.command(platform, caller, system, app, group, release_id, what))
+    return ReleaseOut.of(await releases.command(platform, caller, GroupPath(system, app, group), release_id, what))
 
 
 @router.post("/{release_id}/pause")
@@ -66,14 +63,14 @@ async def pause(
     system: str, app: str, group: str, release_id: str, platform: PlatformDep, caller: Caller
 ) -> ReleaseOut:
     """Hold the release at its next step boundary."""
-    return ReleaseOut.of(await releases.command(platform, caller, system, app, group, release_id, "pause"))
+    return ReleaseOut.of(await releases.command(platform, caller, GroupPath(system, app, group), release_id, "pause"))
 
 
 @router.post("/{release_id}/resume")
 async def resume(
     system: str, app: str, group: str, release_id: str, platform: PlatformDep, caller: Caller
 ) -> ReleaseOut:
-    return ReleaseOut.of(await releases.command(platform, caller, system, app, group, release_id, "resume"))
+    return ReleaseOut.of(await releases.command(platform, caller, GroupPath(system, app, group), release_id, "resume"))
 
 
 @router.post("/{release_id}/abort")
@@ -81,4 +78,4 @@ async def abort(
     system: str, app: str, group: str, release_id: str, platform: PlatformDep, caller: Caller
 ) -> ReleaseOut:
     """Back to the stable version at full count; the new instances are removed."""
-    return ReleaseOut.of(await releases.command(platform, caller, system, app, group, release_id, "abort"))
+    return ReleaseOut.of(await releases.command(platform, caller, GroupPath(system, app, group), release_id, "abort"))

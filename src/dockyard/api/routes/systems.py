@@ -6,7 +6,10 @@ from fastapi import APIRouter, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas import ApplicationIn, ApplicationOut, OperationOut, SystemIn, SystemOut
+from dockyard.api.schemas.applications import ApplicationIn, ApplicationOut
+from dockyard.api.schemas.operations import OperationOut
+from dockyard.api.schemas.systems import SystemIn, SystemOut
+from dockyard.domain.model import AppPath
 from dockyard.services import applications as svc
 
 router = APIRouter(prefix="/api/v1/systems", responses=ERRORS)
@@ -70,17 +73,17 @@ async def list_applications(system: str, platform: PlatformDep, caller: Caller) 
 
 @router.get("/{system}/apps/{app}", tags=["applications"])
 async def get_application(system: str, app: str, platform: PlatformDep, caller: Caller) -> ApplicationOut:
-    return ApplicationOut.of(await svc.get_application(platform, caller, system, app))
+    return ApplicationOut.of(await svc.get_application(platform, caller, AppPath(system, app)))
 
 
 @router.delete("/{system}/apps/{app}", tags=["applications"], status_code=status.HTTP_204_NO_CONTENT)
 async def delete_application(system: str, app: str, platform: PlatformDep, caller: Caller) -> None:
     """409 while the application has groups."""
-    await svc.delete_application(platform, caller, system, app)
+    await svc.delete_application(platform, caller, AppPath(system, app))
 
 
 @router.get("/{system}/apps/{app}/operations", tags=["operations"])
 async def application_history(
     system: str, app: str, platform: PlatformDep, caller: Caller, limit: int = 100
 ) -> list[OperationOut]:
-    return [OperationOut.of(o) for o in await svc.history(platform, caller, system, app, limit=limit)]
+    return [OperationOut.of(o) for o in await svc.history(platform, caller, AppPath(system, app), limit=limit)]

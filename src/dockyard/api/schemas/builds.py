@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from dockyard.api.schemas import In
+from dockyard.api.schemas.common import In
 from dockyard.domain.builds import Build
 from dockyard.services.images import GcResult, ImageUse
 

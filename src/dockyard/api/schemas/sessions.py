@@ -1,4 +1,4 @@
-"""Bodies of the identity endpoints: login, sessions, passwords and members. Secrets are
+"""Bodies of the sign-in endpoints: login, sessions and passwords. Secrets are
 :class:`SecretStr`, so no repr, log line or validation error ever shows them."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from dockyard.api.schemas import In
-from dockyard.domain.access import Binding
+from dockyard.api.schemas.common import In
 
 
 class LoginIn(In):
@@ -35,19 +34,3 @@ class SessionOut(BaseModel):
 class PasswordIn(In):
     new_password: SecretStr = Field(max_length=256)
     current_password: SecretStr | None = Field(default=None, max_length=256, description="needed for your own")
-
-
-class RoleIn(In):
-    role: Literal["owner", "developer", "viewer"]
-
-
-class MemberOut(BaseModel):
-    user: str
-    system: str
-    app: str | None
-    role: str
-    granted_by: str
-
-    @classmethod
-    def of(cls, b: Binding) -> MemberOut:
-        return cls(user=b.user, system=b.system, app=b.app, role=b.role, granted_by=b.granted_by)

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dockyard.api.schemas import VersionIn
+from dockyard.api.schemas.versions import VersionIn
 from dockyard.domain.release import Release, split
+from dockyard.domain.targets import Target, parse_target
 
 
 class ReleaseIn(VersionIn):
@@ -24,6 +25,10 @@ class ReleaseIn(VersionIn):
     keep_seconds: int = Field(
         default=300, ge=0, le=86400, description="blue-green: how long the old set is kept after the switch"
     )
+
+    def target(self) -> Target:
+        """What to release: the version, the spec or the changes (exactly one), parsed once here."""
+        return parse_target(version=self.version, spec=self.spec, changes=self.changes)
 
 
 class PromoteIn(BaseModel):
