@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.api.audit import AuditMiddleware
 from dockyard.settings import Settings
@@ -58,7 +59,7 @@ async def _run(tmp: Path, requests: int, audit: bool) -> dict[str, tuple[float, 
         secret_key_file=tmp / "secret-key",
         executor=False,
     )
-    app = create_app(settings)
+    app = create_app(bootstrap.server(settings))
     if not audit:
         app.user_middleware = [m for m in app.user_middleware if m.cls is not AuditMiddleware]
     results: dict[str, tuple[float, float]] = {}

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import httpx
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.sandbox import processes
 from dockyard.sandbox.base_image import base_image, ensure_base_image, registry_address, storage_flags
@@ -103,7 +104,7 @@ async def _app(http: httpx.AsyncClient, registry: str) -> None:
 
 
 async def _dockyard(root: Path, repo: Path, registry: str, commits: list[str], n: int) -> tuple[float, list[float]]:
-    app = create_app(_settings(root, repo, n))
+    app = create_app(bootstrap.server(_settings(root, repo, n)))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://d", headers=ADMIN) as http:
@@ -138,7 +139,7 @@ async def _build_all(http: httpx.AsyncClient, repo: Path, commits: list[str]) ->
 async def _paired(root: Path, repo: Path, registry: str, commits: list[str]) -> list[tuple[float, float]]:
     """One build by hand, then the same commit through Dockyard (POST → succeeded), commit after
     commit: each pair meets about the same load on a shared machine."""
-    app = create_app(_settings(root, repo, 99))
+    app = create_app(bootstrap.server(_settings(root, repo, 99)))
     pairs = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

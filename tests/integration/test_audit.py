@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from dockyard import bootstrap
 from dockyard.adapters.db.engine import make_engine
 from dockyard.domain import audit
 from dockyard.services import audit as svc
@@ -168,7 +169,7 @@ async def test_tampering_with_the_table_makes_verify_name_the_entry(
 
 async def test_concurrent_appends_from_two_processes_keep_one_chain(server: Server, tmp_path: Path) -> None:
     settings = Settings(database_url=server.database_url, admin_token_file=tmp_path / "other-token")
-    other = await Platform.start(settings)  # a second server on the same database
+    other = await bootstrap.start(settings)  # a second server on the same database
     try:
 
         def record(n: int) -> audit.AuditRecord:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from lightkube.resources.apps_v1 import Deployment
 
+from dockyard import bootstrap
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.access import Principal
 from dockyard.domain.builds import Build, Source
@@ -22,6 +23,7 @@ from dockyard.services import applications as svc
 from dockyard.services.deploys import run_operation, start_deploy
 from dockyard.services.executor import run_executor
 from dockyard.services.platform import Platform
+from dockyard.settings import Settings
 from tests.integration.harness import platforms
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import SHORT_LEASE, ServerProcess
@@ -30,10 +32,16 @@ from tests.integration.harness.waiting import Not, eventually
 
 
 @pytest.fixture
-async def system(sandbox: Sandbox, database_url: str, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
+def settings(database_url: str) -> Settings:
+    return platforms.settings(database_url)
+
+
+@pytest.fixture
+async def system(sandbox: Sandbox, settings: Settings, kube: KubeCluster) -> AsyncIterator[tuple[Platform, str]]:
     """A platform on a fresh database with cluster `local` = the sandbox, and a system shop-<id>/web/prod."""
     name = f"shop-{uuid.uuid4().hex[:8]}"
-    async with platforms.started(database_url, kubeconfig=sandbox.kubeconfig.read_text()) as platform:
+    kubeconfig = sandbox.kubeconfig.read_text()
+    async with platforms.started(settings.database_url, kubeconfig=kubeconfig, config=settings) as platform:
         await platforms.create_groups(platform, name, "prod", repository="registry.local/web")
         yield platform, name
         await kube.delete("v1", "Namespace", name)
@@ -221,7 +229,7 @@ async def test_an_interrupted_deploy_resumes_and_unknown_ones_are_not_found(syst
 
 @pytest.mark.both_databases
 async def test_a_deploy_survives_kill_9_of_the_server(
-    system: tuple[Platform, str], database_url: str, kube: KubeCluster, tmp_path: Path
+    system: tuple[Platform, str], settings: Settings, database_url: str, kube: KubeCluster, tmp_path: Path
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=60)
@@ -232,11 +240,11 @@ async def test_a_deploy_survives_kill_9_of_the_server(
         target=ExistingVersion(v1),
         deadline_seconds=180,
     )
-    assert platform.settings.secret_key is not None
+    assert settings.secret_key is not None
     env = {
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_STATE_DIR": str(tmp_path),
-        "DOCKYARD_SECRET_KEY": platform.settings.secret_key.get_secret_value(),  # the database's key
+        "DOCKYARD_SECRET_KEY": settings.secret_key.get_secret_value(),  # the database's key
         **SHORT_LEASE,
     }
     server = ServerProcess.start(env, tmp_path / "server-1.log")
@@ -314,7 +322,7 @@ async def test_an_operation_whose_target_is_gone_fails_and_frees_the_group(syste
 
 @pytest.mark.both_databases
 async def test_of_two_executors_on_one_database_one_runs_each_operation(
-    system: tuple[Platform, str], kube: KubeCluster
+    system: tuple[Platform, str], settings: Settings, kube: KubeCluster
 ) -> None:
     platform, name = system
     v1 = await _version(platform, name, instances=2)
@@ -329,7 +337,7 @@ async def test_of_two_executors_on_one_database_one_runs_each_operation(
     async with platform.db.unit_of_work() as uow:
         assert await uow.operations.claim(op.id, "replica-b", seconds=30)  # a's lease lapsed: b takes over
 
-    other = await Platform.start(platform.settings)
+    other = await bootstrap.start(settings)
     executors = [
         asyncio.create_task(run_executor(p, poll=0.2, runner=r))
         for p, r in ((platform, "replica-a"), (other, "replica-c"))

@@ -132,7 +132,7 @@ async def test_a_release_survives_kill_9_of_the_server(
         (f"{api.group}/versions", {"spec": {**V1, "instances": 10}}),
         (f"{api.group}/versions", {"changes": V2_CHANGES}),
     )
-    secret_key_file = str(passive_server.platform.settings.secret_key_file)
+    secret_key_file = str(passive_server.settings.secret_key_file)
     env = process_env(database_url, tmp_path / "state", DOCKYARD_SECRET_KEY_FILE=secret_key_file, **SHORT_LEASE)
     first = ServerProcess.start(env, tmp_path / "server-1.log")
     try:

@@ -8,7 +8,8 @@ Fernet (AES-128-CBC with HMAC-SHA256, random IV, timestamp) under the purpose
 Rotation: a box holds the current key and any number of old ones; :meth:`~SecretBox.open` tries the
 current key first, then the old ones; :meth:`~SecretBox.seal` always uses the current key.
 
-Errors: only :class:`SecretBoxError`, whose message never holds a key, a token or a plaintext.
+Errors: only :class:`SecretBoxError` (the domain's ``SealFailure``), whose message never holds a key, a
+token or a plaintext.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from dockyard.domain.failures import SealFailure
+
 KEY_BYTES = 32
 _RESERVED = "dockyard.secretbox."
 _FERNET = _RESERVED + "fernet"
 _FINGERPRINT = _RESERVED + "fingerprint"
 
 
-class SecretBoxError(Exception):
+class SecretBoxError(SealFailure):
     """A key that is not a key, or a sealed value that cannot be opened with the box's keys."""
 
 

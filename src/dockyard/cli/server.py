@@ -99,12 +99,11 @@ def db_upgrade() -> None:
 
 
 async def _start(settings: Settings) -> Platform:
-    """The platform, after generating the secret key on a first start (see :mod:`dockyard.services.keys`)."""
-    from dockyard.services import keys
-    from dockyard.services.platform import Platform
+    """The platform, after generating the secret key on a first start (see :mod:`dockyard.bootstrap`)."""
+    from dockyard import bootstrap
 
-    created = keys.ensure_secret_key(settings)
-    platform = await Platform.start(settings)
+    created = bootstrap.ensure_secret_key(settings)
+    platform = await bootstrap.start(settings)
     if created:
         print(f"generated the secret key sealing secrets at rest in {settings.secret_key_file}: back it up", flush=True)
     return platform
@@ -133,6 +132,7 @@ def _serve(settings: Settings) -> None:
 
     import uvicorn
 
+    from dockyard import bootstrap
     from dockyard.api.app import create_app
     from dockyard.domain.errors import DomainError
 
@@ -142,4 +142,4 @@ def _serve(settings: Settings) -> None:
     except DomainError as e:
         fail(e)
     print(f"Dockyard on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(bootstrap.server(settings)), host=settings.host, port=settings.port, log_level="info")

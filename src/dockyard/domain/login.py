@@ -64,3 +64,32 @@ def after_failure(failures: Failures | None, throttle: Throttle, now: dt.datetim
     if failures is None or now >= failures.since + throttle.window:
         return Failures(1, now)
     return Failures(failures.count + 1, failures.since)
+
+
+# Users, tokens and login sessions as the identity store keeps them (secrets never: only their hashes).
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    name: str
+    admin: bool
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    user: str
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    user: str
+    family: str
+    expires_at: dt.datetime
+    replaced_at: dt.datetime | None
+    revoked_at: dt.datetime | None

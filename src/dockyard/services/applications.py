@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain import model
 from dockyard.domain.access import Principal, authorize, can_see, require_admin
 from dockyard.domain.errors import Conflict, Hidden, InvalidInput, NotFound
@@ -28,6 +27,7 @@ from dockyard.domain.targets import NewSpec
 from dockyard.domain.versions import MAX_VERSION, diff
 from dockyard.services import targets
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 
 T = TypeVar("T")
 

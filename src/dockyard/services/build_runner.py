@@ -24,15 +24,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from dockyard.adapters import git
-from dockyard.adapters.builder import Buildah, BuilderError, RegistryAuth, StepFailed
-from dockyard.adapters.registry import RegistryError, split_reference
 from dockyard.domain.builds import Build, first_base, image_tag, redact
 from dockyard.domain.errors import DomainError, InvalidInput
+from dockyard.domain.failures import BuilderFailure, BuildStepFailed, RegistryFailure, SourceFailure
+from dockyard.domain.images import split_reference
 from dockyard.domain.model import AppPath
-from dockyard.services import builds, images
+from dockyard.services import builds
 from dockyard.services.platform import Platform
 from dockyard.services.workers import Look, run_leased, runner_id
 
@@ -84,10 +81,6 @@ class LogSink:
         return self.tail[-1].strip() if self.tail else ""
 
 
-def builder(platform: Platform) -> Buildah:
-    return Buildah(platform.settings.build_dir / "buildah", insecure_hosts=platform.settings.registry_plain_http)
-
-
 async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = LEASE, runner: str = "") -> None:
     """Run until cancelled (cancelling leaves the builds in flight to be marked interrupted later).
     The loop is :func:`dockyard.services.workers.run_leased`: at most ``build_concurrency`` builds at
@@ -99,7 +92,7 @@ async def run_builds(platform: Platform, *, poll: float = POLL, lease: float = L
         wake=platform.builds_added,
         poll=poll,
         renew_every=lease / 3,
-        limit=platform.settings.build_concurrency,
+        limit=platform.config.builds.concurrency,
     )
 
 
@@ -160,10 +153,9 @@ async def _end_interrupted(platform: Platform, build_id: str) -> None:
 
 async def drive(platform: Platform, build: Build) -> None:
     """Drive one claimed, queued build to its end (see the module docstring)."""
-    settings = platform.settings
-    sink = LogSink(platform, build.id, images.registry_secrets(settings))
+    sink = LogSink(platform, build.id, platform.config.builds.secrets)
     flusher = asyncio.create_task(sink.keep_flushing())
-    work_root = settings.build_dir / "work"
+    work_root = platform.config.builds.work_dir
     work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
     workdir = Path(tempfile.mkdtemp(prefix=f"{build.id[:8]}-", dir=work_root))
     state = {"status": "queued"}
@@ -183,12 +175,12 @@ async def drive(platform: Platform, build: Build) -> None:
         except TimeoutError:
             sink(f"build timed out after {build.timeout_seconds}s: stopped")
             await _end(platform, build.id, state, "failed", f"timed out after {build.timeout_seconds}s")
-        except (git.GitError, StepFailed, Refused) as e:
-            detail = sink.last_error() if isinstance(e, StepFailed) else ""
+        except (SourceFailure, BuildStepFailed, Refused) as e:
+            detail = sink.last_error() if isinstance(e, BuildStepFailed) else ""
             reason = f"{e}: {detail}" if detail else str(e)
             sink(f"build failed: {reason}")
             await _end(platform, build.id, state, "failed", redact(reason, sink.secrets))
-        except (BuilderError, RegistryError, OSError) as e:
+        except (BuilderFailure, RegistryFailure, OSError) as e:
             sink(f"build failed: {e}")
             await _end(platform, build.id, state, "failed", redact(str(e), sink.secrets))
         except asyncio.CancelledError:
@@ -205,7 +197,7 @@ async def drive(platform: Platform, build: Build) -> None:
         with contextlib.suppress(DomainError):
             await asyncio.shield(sink.flush())
         if state.get("tag"):
-            await asyncio.shield(builder(platform).forget(state["tag"]))
+            await asyncio.shield(platform.builder.forget(state["tag"]))
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, workdir, True))
 
 
@@ -218,7 +210,6 @@ async def _end(platform: Platform, build_id: str, state: dict[str, str], to: str
 async def _steps(
     platform: Platform, build: Build, workdir: Path, sink: LogSink, move: Move, state: dict[str, str]
 ) -> None:
-    settings = platform.settings
     async with platform.db.unit_of_work() as uow:
         app = await uow.applications.get(AppPath(build.system, build.app))
     if app is None:
@@ -229,16 +220,9 @@ async def _steps(
     except InvalidInput as e:
         raise Refused(f"source refused: {e}") from e
     checkout = workdir / "src"
-    password = settings.git_password.get_secret_value() if settings.git_password else ""
     sink(f"cloning {build.source.url} ({build.source.ref_kind} {build.source.ref})")
-    commit = await git.checkout(
-        build.source.url,
-        ref_kind=build.source.ref_kind,
-        ref=build.source.ref,
-        into=checkout,
-        on_line=sink,
-        username=settings.git_username or ("x-access-token" if password else ""),
-        password=password,
+    commit = await platform.sources.checkout(
+        build.source.url, ref_kind=build.source.ref_kind, ref=build.source.ref, into=checkout, on_line=sink
     )
     sink(f"checked out {commit}")
     async with platform.db.unit_of_work() as uow:
@@ -256,8 +240,8 @@ async def _steps(
         return
     dockerfile = _inside(checkout, build.source.dockerfile)
     tag = f"{app.repository}:{image_tag(commit)}"
-    auth = _auth(settings.registry_username, settings.registry_password, app.repository)
-    tool = builder(platform)
+    auth = platform.registries.auth(app.repository)
+    tool = platform.builder
     script = checkout / BUILD_SCRIPT
     await move("building")
     if script.is_file() and not script.is_symlink():
@@ -296,18 +280,11 @@ def _inside(checkout: Path, relative: str) -> Path:
     return real
 
 
-def _auth(username: str, password: SecretStr | None, repository: str) -> list[RegistryAuth]:
-    secret = password.get_secret_value() if password is not None else ""
-    if not username or not secret:
-        return []
-    return [RegistryAuth(host=split_reference(repository + ":x")[0], username=username, password=secret)]
-
-
 async def _still_there(platform: Platform, image: str) -> bool:
     host, path, digest = split_reference(image)
-    registry, _ = images.registry_for(platform.settings, f"{host}/{path}")
+    registry, _ = platform.registries.open(f"{host}/{path}")
     async with registry:
         try:
             return await registry.exists(path, digest)
-        except RegistryError:
+        except RegistryFailure:
             return False

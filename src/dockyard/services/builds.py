@@ -59,7 +59,7 @@ async def start_build(
     ref_kind, ref = check_ref(*given[0])
     dockerfile = check_dockerfile(dockerfile)
     args = check_build_args(build_args)
-    limit = platform.settings.build_timeout
+    limit = platform.config.builds.timeout
     timeout = limit if timeout_seconds is None else timeout_seconds
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= limit:
         raise InvalidInput("timeout_seconds", f"timeout_seconds must be an integer from 1 to {limit}")
@@ -92,7 +92,7 @@ async def start_build(
 async def check_source(platform: Platform, url: str) -> None:
     """InvalidInput("source") when ``url`` may not be fetched (see domain.builds.source_problem)."""
     parsed = parse_source_url(url)
-    roots = platform.settings.build_source_roots
+    roots = list(platform.config.builds.source_roots)
     candidates = [(parsed, roots)]
     if parsed.scheme == "file":  # and where it really leads: a symlink under a root must not lead out
         real = await asyncio.to_thread(os.path.realpath, parsed.path)
@@ -104,7 +104,7 @@ async def check_source(platform: Platform, url: str) -> None:
             candidate,
             addresses=addresses,
             allowed_roots=allowed,
-            blocked_networks=platform.settings.build_blocked_networks,
+            blocked_networks=platform.config.builds.blocked_networks,
         )
         if problem:
             raise InvalidInput("source", problem)

@@ -2,9 +2,10 @@
 distribution of a group over its clusters (domain/location.py).
 
 :class:`SpareCapacity` is the interface the split uses. :class:`CachedSpareCapacity` answers it from
-the cluster's node and pod watch caches (:mod:`dockyard.services.live`) through the preview's pure fit
-(:func:`dockyard.domain.fit.spare`): no API call, so request paths (preview, deploy's fit check) and
-operations compute the same split. The group's current instances there count as room it can reuse.
+the cluster's node and pod watch caches (the platform's :class:`~dockyard.services.ports.LiveView`)
+through the preview's pure fit (:func:`dockyard.domain.fit.spare`): no API call, so request paths
+(preview, deploy's fit check) and operations compute the same split. The group's current instances
+there count as room it can reuse.
 """
 
 from __future__ import annotations

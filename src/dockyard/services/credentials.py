@@ -1,5 +1,6 @@
-"""Cluster credentials at rest: how the cluster clients get a kubeconfig, and the sealing of the ones
-registered by path before kubeconfigs were stored (migration 0006).
+"""Cluster credentials at rest: the sealing of the kubeconfigs registered by path before kubeconfigs
+were stored (migration 0006). How the cluster clients get a kubeconfig is
+:func:`dockyard.bootstrap.kubeconfig_reader`.
 
 Migration 0006 only marks the clusters that held a path (form ``path``); :func:`seal_path_kubeconfigs`,
 run at each start, reads each such file once, and if it is a valid self-contained kubeconfig (see
@@ -13,34 +14,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from dockyard.adapters.db.database import Database
-from dockyard.adapters.kube.errors import KubeError
-from dockyard.adapters.kube.pool import KubeconfigOf
-from dockyard.adapters.secretbox import SecretBox, SecretBoxError
-from dockyard.domain.clusters import IN_CLUSTER, MAX_KUBECONFIG_BYTES, Cluster, check_kubeconfig, dump_kubeconfig
+from dockyard.domain.clusters import MAX_KUBECONFIG_BYTES, check_kubeconfig, dump_kubeconfig
 from dockyard.domain.errors import InvalidInput
+from dockyard.services.ports import Database, SecretBox
 
 log = logging.getLogger(__name__)
-
-
-def kubeconfig_reader(box: SecretBox) -> KubeconfigOf:
-    """What the cluster pool and the watches call for a cluster's kubeconfig: its content opened from
-    the seal, or :data:`IN_CLUSTER`; :class:`KubeError` (naming no credential) if it cannot be used."""
-
-    def kubeconfig_of(cluster: Cluster) -> str:
-        if cluster.kubeconfig_form == "in-cluster":
-            return IN_CLUSTER
-        if cluster.kubeconfig_form == "path":
-            raise KubeError(
-                "it was registered by a path on the server, which Dockyard no longer reads: "
-                "register it again with the kubeconfig's content"
-            )
-        try:
-            return box.open(cluster.kubeconfig)
-        except SecretBoxError:
-            raise KubeError("its kubeconfig was sealed with a secret key that is not configured") from None
-
-    return kubeconfig_of
 
 
 async def seal_path_kubeconfigs(db: Database, box: SecretBox) -> None:

@@ -26,10 +26,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dockyard.adapters.db.database import UnitOfWork
-from dockyard.adapters.db.errors import DatabaseConflictError
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
+from dockyard.domain.failures import DatabaseConflict
 from dockyard.domain.model import Group, GroupPath, Operation
 from dockyard.domain.operations import (
     DEFAULT_DEADLINE,
@@ -44,6 +43,7 @@ from dockyard.services import images, placement, release_runner, rollouts, targe
 from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 
 ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
 
@@ -201,7 +201,7 @@ async def recording(platform: Platform, group: GroupPath) -> AsyncIterator[UnitO
     try:
         async with platform.db.unit_of_work() as uow:
             yield uow
-    except DatabaseConflictError as e:
+    except DatabaseConflict as e:
         raise Conflict(f"another operation on group {group} is in progress; try again later") from e
     platform.operations_added.set()
 

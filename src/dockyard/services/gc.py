@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dockyard.adapters.kube import nodes as node_marks
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeError
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.failures import ClusterFailure
 from dockyard.domain.gc import Leftover, leftovers, stale_dedications
 from dockyard.domain.placement import DEDICATED_LABEL, dedicated_value
+from dockyard.services import nodes as node_marks
 from dockyard.services.platform import Platform
+from dockyard.services.ports import ClusterClient
 
 MANAGED = {"app.kubernetes.io/managed-by": "dockyard"}
 KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "Secret"))
@@ -57,7 +57,7 @@ async def report(platform: Platform, by: Principal) -> list[ClusterGarbage]:
             objects = [{**o, "kind": "Namespace"} for o in await kube.list("v1", "Namespace", labels=MANAGED)]
             for version, kind in KINDS:
                 objects += [{**o, "kind": kind} for o in await kube.list(version, kind, labels=MANAGED)]
-        except KubeError as e:
+        except ClusterFailure as e:
             found.reachable, found.error = False, str(e)
         else:
             found.leftovers += leftovers(objects, systems=systems, groups=groups.get(cluster.name, set()))
@@ -81,12 +81,12 @@ async def collect(platform: Platform, by: Principal, *, confirm: bool) -> list[C
             kube = await platform.clusters.client(clusters[garbage.cluster])
             for item in garbage.leftovers:
                 await _remove(kube, item)
-        except KubeError as e:
+        except ClusterFailure as e:
             garbage.error = f"cleanup stopped: {e}"
     return found
 
 
-async def _remove(kube: KubeCluster, item: Leftover) -> None:
+async def _remove(kube: ClusterClient, item: Leftover) -> None:
     if item.kind == "Node":
         await node_marks.mark(kube, item.name, DEDICATED_LABEL, None)
         return

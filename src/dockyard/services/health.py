@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockyard.adapters.db.errors import DatabaseError
+from dockyard.domain.failures import DatabaseFailure
 from dockyard.services.clusters import list_clusters
 from dockyard.services.platform import Platform
 
@@ -31,7 +31,7 @@ async def readiness(platform: Platform) -> Readiness:
         backend = await platform.db.ping()
         database = Check(ok=True, detail=backend)
         clusters = await list_clusters(platform)
-    except DatabaseError as e:
+    except DatabaseFailure as e:
         return Readiness(database=Check(ok=False, detail=str(e)), clusters={})
-    health = await platform.clusters.health(clusters, timeout=platform.settings.cluster_health_timeout)
+    health = await platform.clusters.health(clusters, timeout=platform.config.cluster_health_timeout)
     return Readiness(database=database, clusters={n: Check(h.ok, h.detail) for n, h in health.items()})

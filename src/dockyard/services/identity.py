@@ -17,10 +17,9 @@ import secrets
 import uuid
 from pathlib import Path
 
-from dockyard.adapters.db.identity import TokenRecord, UserRecord
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput, Unauthenticated
-from dockyard.domain.login import check_password
+from dockyard.domain.login import TokenRecord, UserRecord, check_password
 from dockyard.domain.names import dns_label, text
 from dockyard.services.platform import Platform
 from dockyard.services.sessions import access_key

@@ -2,9 +2,8 @@
 unused ones (never one a version of the last N versions per group uses), and check an image is
 still there before a rollback.
 
-The registry is the application's ``repository`` host (``host[:port]/path``); loopback hosts and
-``registry_plain_http`` ones are spoken to over plain HTTP, the others over HTTPS, with the
-``registry_username`` / ``registry_password`` settings when given.
+The registry is the application's ``repository`` host (``host[:port]/path``), reached through the
+platform's :class:`~dockyard.services.ports.Registries` (with the configured credentials).
 """
 
 from __future__ import annotations
@@ -12,13 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from dockyard.adapters.registry import Registry, RegistryError, RegistryNotFound, RegistryUnavailable, split_reference
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.builds import GcPlan, Image, plan_gc, uses
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from dockyard.domain.failures import RegistryFailure, RegistryNotFound, RegistryUnavailable
+from dockyard.domain.images import split_reference
 from dockyard.domain.model import AppPath
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +38,8 @@ class GcResult:
     dry_run: bool
 
 
-def registry_for(settings: Settings, repository: str) -> tuple[Registry, str]:
-    """A client of the registry holding ``repository`` (``host/path``), and the path in it."""
-    host, _, path = repository.partition("/")
-    plain = host.startswith(("127.0.0.1:", "localhost:", "[::1]:")) or host in settings.registry_plain_http
-    password = settings.registry_password.get_secret_value() if settings.registry_password else ""
-    return Registry(host, username=settings.registry_username, password=password, plain_http=plain), path
-
-
-def registry_secrets(settings: Settings) -> list[str]:
-    """Everything that must never reach a build's log."""
-    out = [s.get_secret_value() for s in (settings.registry_password, settings.git_password) if s is not None]
-    return [s for s in out if s]
-
-
 async def _images(platform: Platform, repository: str) -> list[Image]:
-    registry, path = registry_for(platform.settings, repository)
+    registry, path = platform.registries.open(repository)
     async with registry:
         try:
             images = []
@@ -63,7 +48,7 @@ async def _images(platform: Platform, repository: str) -> list[Image]:
                 images.append(Image(tag=tag, digest=manifest.digest, size=manifest.size))
         except RegistryUnavailable as e:
             raise Unavailable(str(e)) from e
-        except RegistryError as e:
+        except RegistryFailure as e:
             raise Conflict(f"the registry refused to list {repository}: {e}") from e
     return images
 
@@ -114,14 +99,14 @@ async def gc(platform: Platform, by: Principal, app: AppPath, *, keep: int, dry_
         await _images(platform, repository), versions=versions, current=current, recent_builds=builds, keep=keep
     )
     if not dry_run:
-        registry, path = registry_for(platform.settings, repository)
+        registry, path = platform.registries.open(repository)
         async with registry:
             for digest in plan.delete:
                 try:
                     await registry.delete(path, digest)
                 except RegistryNotFound:
                     continue
-                except RegistryError as e:
+                except RegistryFailure as e:
                     raise Conflict(f"the registry refused to delete {digest}: {e}") from e
     return GcResult(deleted=plan.delete, kept=plan.keep, dry_run=dry_run)
 
@@ -132,11 +117,11 @@ async def check_present(platform: Platform, image: str, *, what: str) -> None:
     host, path, digest = split_reference(image)
     if not digest.startswith("sha256:"):
         return
-    registry, _ = registry_for(platform.settings, f"{host}/{path}")
+    registry, _ = platform.registries.open(f"{host}/{path}")
     async with registry:
         try:
             present = await registry.exists(path, digest)
-        except RegistryError as e:
+        except RegistryFailure as e:
             log.warning("cannot check %s in its registry: %s", image, e)
             return
     if not present:

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, ClusterSummary, shape_of, summarize
 from dockyard.domain.errors import DoesNotFit, InvalidInput, NotFound, Unavailable
 from dockyard.domain.fit import Fit, place, spare_by_cpu_model
+from dockyard.domain.live import Connection
 from dockyard.domain.location import distribute
 from dockyard.domain.model import Application, AppPath, Group, GroupPath
 from dockyard.domain.placement import AUTO, dedicated_value
@@ -35,8 +35,8 @@ from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.capacity import CachedSpareCapacity
 from dockyard.services.clusters import visible_clusters
-from dockyard.services.live import Connection
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)

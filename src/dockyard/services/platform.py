@@ -1,29 +1,57 @@
-"""The running platform: the adapters one Dockyard process shares, built from settings."""
+"""The running platform as services see it: the ports one Dockyard process shares, and the values of
+the settings use cases need. Built by :mod:`dockyard.bootstrap` (the only place adapters are
+built); services take it as their first argument and never build an adapter themselves."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dockyard.adapters.db.database import Database
-from dockyard.adapters.kube.pool import ClusterPool
-from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
-from dockyard.services import credentials, keys
+from dockyard.services import ports
 from dockyard.services.generations import GenerationCache
-from dockyard.services.live import LiveState
-from dockyard.settings import Settings
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """What the build use cases read of the settings: the work directory, how many at once, the
+    longest time, which sources may be built, and every secret a build log must never show."""
+
+    work_dir: Path  # the builds' private work directories are made under it
+    concurrency: int = 2
+    timeout: int = 1800  # seconds: a build's default and longest time
+    source_roots: tuple[str, ...] = ()  # directories file:// sources may come from (none: no file://)
+    blocked_networks: tuple[str, ...] = ("10.96.0.0/12",)
+    secrets: tuple[str, ...] = ()  # registry and git credentials: redacted from every log line
+
+
+@dataclass(frozen=True)
+class Config:
+    builds: BuildConfig
+    cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
+    image_keep: int = 5  # registry gc's default: versions kept per group
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass
 class Platform:
-    settings: Settings
-    db: Database
-    clusters: ClusterPool
-    live: LiveState
-    box: SecretBox  # seals and opens secrets at rest (kubeconfigs, secret env values)
+    db: ports.Database
+    clusters: ports.ClusterClients
+    live: ports.LiveView
+    box: ports.SecretBox  # seals and opens secrets at rest (kubeconfigs, secret env values)
+    registries: ports.Registries
+    builder: ports.Builder
+    sources: ports.Sources
+    config: Config
+    # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
+    close: Callable[[], Awaitable[None]] = _nothing
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
@@ -34,27 +62,6 @@ class Platform:
     releases_steered: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a build is queued or asked to cancel, so this process's build runner looks at once.
     builds_added: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @classmethod
-    async def start(cls, settings: Settings) -> Platform:
-        """Open the secret box (its key must exist: see :func:`keys.ensure_secret_key`) and the
-        database (migrating it if ``auto_migrate``), check the key is the database's and seal the
-        kubeconfigs still registered by path; then an empty cluster pool and no watches (:meth:`watch`
-        starts them)."""
-        box = keys.open_box(settings)
-        db = Database(settings.database_url)
-        try:
-            if settings.auto_migrate:
-                await db.upgrade()
-            await keys.check_database_key(db, box)
-            await credentials.seal_path_kubeconfigs(db, box)
-        except BaseException:
-            await db.dispose()
-            raise
-        kubeconfig_of = credentials.kubeconfig_reader(box)
-        return cls(
-            settings=settings, db=db, clusters=ClusterPool(kubeconfig_of), live=LiveState(kubeconfig_of), box=box
-        )
 
     def seal_value(self, value: str) -> SealedValue:
         """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""
@@ -67,6 +74,4 @@ class Platform:
         await self.live.sync(clusters)
 
     async def stop(self) -> None:
-        await self.live.aclose()
-        await self.clusters.aclose()
-        await self.db.dispose()
+        await self.close()

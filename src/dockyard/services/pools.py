@@ -11,13 +11,13 @@ after a cluster error they finish the job. Mutations are audited by the API's mi
 
 from __future__ import annotations
 
-from dockyard.adapters.kube import nodes as node_marks
-from dockyard.adapters.kube.errors import KubeError
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound, Unavailable
+from dockyard.domain.failures import ClusterFailure
 from dockyard.domain.model import AppPath, Dedication
 from dockyard.domain.names import dns_label
 from dockyard.domain.placement import DEDICATED_LABEL, POOL_LABEL, dedicated_value
+from dockyard.services import nodes as node_marks
 from dockyard.services.platform import Platform
 
 
@@ -77,5 +77,5 @@ async def _mark(platform: Platform, cluster: str, names: list[str], value: str |
         kube = await platform.clusters.client(found[cluster])
         for name in names:
             await node_marks.mark(kube, name, DEDICATED_LABEL, value)
-    except KubeError as e:
+    except ClusterFailure as e:
         raise Unavailable(f"cluster {cluster!r} did not take the nodes' taints: {e}; try again") from e

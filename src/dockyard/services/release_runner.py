@@ -25,9 +25,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeError, KubeNotFoundError, KubeUnavailableError
 from dockyard.domain.errors import InvalidInput, NotFound
+from dockyard.domain.failures import ClusterFailure, ClusterNotFound, ClusterUnavailable
 from dockyard.domain.model import GroupPath, Operation
 from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
@@ -58,6 +57,7 @@ from dockyard.domain.rollout import ready_instances
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
+from dockyard.services.ports import ClusterClient
 
 READY_POLL = 0.1  # how often a step looks at its new instances
 
@@ -207,7 +207,7 @@ class _Steps:
         self.stable = stable
         assert plan.spec is not None
         self.new = plan.spec
-        self.kube: KubeCluster | None = None
+        self.kube: ClusterClient | None = None
         self.final_version = plan.number  # another one if the release was scaled meanwhile
 
     @property
@@ -237,11 +237,11 @@ class _Steps:
                 ended = await self._act(release, action)
             except _Failed as e:
                 return await self._abort(str(e))
-            except KubeUnavailableError:
+            except ClusterUnavailable:
                 self.kube = None
                 observed = Observed(away=True, tries=observed.tries + 1)
                 continue
-            except KubeError as e:
+            except ClusterFailure as e:
                 return await self._abort(f"cluster {self.plan.cluster} refused: {e}")
             if ended is not None:
                 return ended
@@ -315,7 +315,7 @@ class _Steps:
         entry = _entry("switched", new=instances, stable=instances, checks=checks, keep_seconds=keep)
         await _record(self.platform, release.id, step=1, status="paused", pause_until=until, entry=entry)
 
-    async def _cluster(self) -> KubeCluster:
+    async def _cluster(self) -> ClusterClient:
         self.kube = self.kube or await rollouts.cluster_client(self.platform, self.plan.cluster)
         return self.kube
 
@@ -355,10 +355,10 @@ class _Steps:
                 return list(verdict.checks)
             await asyncio.sleep(READY_POLL)
 
-    async def _canary_ready(self, kube: KubeCluster) -> int:
+    async def _canary_ready(self, kube: ClusterClient) -> int:
         try:
             live = await kube.get("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
-        except KubeNotFoundError:
+        except ClusterNotFound:
             return 0
         return ready_instances(live)
 
@@ -405,11 +405,11 @@ class _Steps:
                 await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
                 await self._unpin(kube)
                 break
-            except KubeUnavailableError:
+            except ClusterUnavailable:
                 self.kube = None
                 tries += 1
                 await asyncio.sleep(backoff(tries))
-            except KubeError as e:
+            except ClusterFailure as e:
                 why = f"{why}; and the abort failed: {e}"
                 break
         await _record(self.platform, release.id, status="aborted", entry=_entry("aborted", why))
@@ -425,10 +425,10 @@ class _Steps:
             await asyncio.wait_for(steered.wait(), POLL)
         steered.clear()
 
-    async def _switch_back(self, kube: KubeCluster) -> None:
+    async def _switch_back(self, kube: ClusterClient) -> None:
         """Before the canary goes: nothing to do for gray (the Service selects the whole group)."""
 
-    async def _unpin(self, kube: KubeCluster) -> None:
+    async def _unpin(self, kube: ClusterClient) -> None:
         """After the canary went: nothing to do for gray."""
 
 
@@ -438,9 +438,9 @@ class _BlueGreen(_Steps):
     ``promote`` or ``keep_seconds`` (``abort`` switches back at once); 2 the group's workload takes
     the new version, the Service selects the group again, the canary goes."""
 
-    async def _switch_back(self, kube: KubeCluster) -> None:
+    async def _switch_back(self, kube: ClusterClient) -> None:
         assert self.plan.current is not None
         await kube.apply(pinned_service(self.ref, self.plan.current, self.stable))
 
-    async def _unpin(self, kube: KubeCluster) -> None:
+    async def _unpin(self, kube: ClusterClient) -> None:
         await kube.apply(pinned_service(self.ref, None, self.stable))  # the whole group again

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
@@ -36,6 +35,7 @@ from dockyard.services import deploys, targets
 from dockyard.services import where as locating
 from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 
 COMMANDS = ("promote", "full", "pause", "resume", "abort")
 

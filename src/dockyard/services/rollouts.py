@@ -24,18 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dockyard.adapters.db.database import UnitOfWork
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import (
-    KubeApiError,
-    KubeConflictError,
-    KubeError,
-    KubeNotFoundError,
-    KubeUnavailableError,
-)
-from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
+from dockyard.domain.failures import (
+    ClusterConflict,
+    ClusterFailure,
+    ClusterNotFound,
+    ClusterRefused,
+    ClusterUnavailable,
+    SealFailure,
+)
 from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
 from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
@@ -47,6 +45,7 @@ from dockyard.services import split as splitting
 from dockyard.services import where as locating
 from dockyard.services.capacity import SYNC_WAIT, CachedSpareCapacity
 from dockyard.services.platform import Platform
+from dockyard.services.ports import ClusterClient, SecretBox, UnitOfWork
 
 _POLL = 0.5
 _CACHE_LAG = 1.0  # seconds a connected watch cache is given to see a write before the apiserver is asked
@@ -92,7 +91,7 @@ async def run(platform: Platform, operation_id: str) -> Operation:
         counts, away = await _spread(platform, plan)
     except (NotFound, InvalidInput) as e:
         return await _finish(platform, plan, str(e), {}, {})
-    except (KubeError, Unavailable) as e:
+    except (ClusterFailure, Unavailable) as e:
         return await _finish(platform, plan, f"the clusters' spare capacity cannot be read: {e}", {}, {})
     many = len(counts) > 1
     errors = await asyncio.gather(
@@ -211,7 +210,7 @@ async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
     applied = False
     generation = 0
     last: Rollout | None = None
-    kube: KubeCluster | None = None  # looked up once, again only after the apiserver was away
+    kube: ClusterClient | None = None  # looked up once, again only after the apiserver was away
     first = True
     while first or time.time() < plan.deadline_at:  # look at least once, even when resumed late
         first = False
@@ -229,15 +228,15 @@ async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
                     # Only now is no pod of an older, baseline version left to be made again.
                     await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
                 return ""
-        except SecretBoxError:
+        except SealFailure:
             return (
                 "the version's secret env values cannot be opened: they were sealed with a key that is not configured"
             )
-        except KubeUnavailableError:
+        except ClusterUnavailable:
             kube = None  # the apiserver is away: wait and try again, within the deadline
-        except KubeApiError as e:
+        except ClusterRefused as e:
             return f"the cluster refused the change: {e}"
-        except KubeError as e:
+        except ClusterFailure as e:
             return f"cluster {plan.cluster} cannot be used: {e}"
         await asyncio.sleep(_POLL)
     seconds = deadline_seconds(plan.operation.params)
@@ -249,21 +248,21 @@ async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
     return f"progress deadline of {seconds}s passed with {progress}" + (f": {why}" if why else "")
 
 
-async def cluster_client(platform: Platform, name: str) -> KubeCluster:
-    """The client of registered cluster ``name``; :class:`KubeError` saying what is wrong (never a
+async def cluster_client(platform: Platform, name: str) -> ClusterClient:
+    """The client of registered cluster ``name``; :class:`ClusterFailure` saying what is wrong (never a
     credential) when it is not registered or its kubeconfig cannot be loaded."""
     async with platform.db.unit_of_work() as uow:
         clusters = {c.name: c for c in await uow.clusters.all()}
     if name not in clusters:
-        raise KubeError(f"cluster {name!r} is no longer registered")
+        raise ClusterFailure(f"cluster {name!r} is no longer registered")
     try:
         return await platform.clusters.client(clusters[name])
-    except KubeError as e:
+    except ClusterFailure as e:
         # Operations' errors are read by every system member: say what, not how (never a credential).
-        raise KubeError(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
+        raise ClusterFailure(platform.clusters.problem(name) or "its kubeconfig cannot be loaded") from e
 
 
-async def _observe(platform: Platform, kube: KubeCluster, plan: Plan, generation: int) -> Rollout:
+async def _observe(platform: Platform, kube: ClusterClient, plan: Plan, generation: int) -> Rollout:
     """The rollout as the Deployment watch cache has it, once the cache has seen our write (its
     ``generation``; a connected cache is given :data:`_CACHE_LAG` seconds to see it, since a write
     reaches it a few milliseconds later); else, or while the watch is down, as the apiserver answers."""
@@ -290,7 +289,7 @@ async def _observe(platform: Platform, kube: KubeCluster, plan: Plan, generation
     return rollout(await _deployment(kube, plan.ref))
 
 
-async def apply_version(kube: KubeCluster, plan: Plan, box: SecretBox, *, service: bool | None = None) -> int:
+async def apply_version(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None = None) -> int:
     """Apply the namespace (loosened first if the version needs ``baseline``), the system's objects,
     then the version's (ServiceAccount, ConfigMap and Secret before the Deployment, whose pods name
     and use them); returns the Deployment's generation after it (0 when nothing was written because
@@ -307,11 +306,11 @@ async def apply_version(kube: KubeCluster, plan: Plan, box: SecretBox, *, servic
     """
     try:
         return await _apply_once(kube, plan, box, service=service, trust=not plan.force)
-    except KubeNotFoundError:
+    except ClusterNotFound:
         return await _apply_once(kube, plan, box, service=None, trust=False)
 
 
-async def _apply_once(kube: KubeCluster, plan: Plan, box: SecretBox, *, service: bool | None, trust: bool) -> int:
+async def _apply_once(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None, trust: bool) -> int:
     assert plan.spec is not None
     if plan.current == plan.number and not plan.force:
         live = rollout(await _deployment(kube, plan.ref))
@@ -342,7 +341,7 @@ async def _apply_once(kube: KubeCluster, plan: Plan, box: SecretBox, *, service:
     return generation
 
 
-async def _write_system(kube: KubeCluster, plan: Plan, *, trust: bool) -> None:
+async def _write_system(kube: ClusterClient, plan: Plan, *, trust: bool) -> None:
     """The namespace and the system's objects; with ``trust``, only what the client does not
     remember having written (see :func:`apply_version`)."""
     ref = plan.ref
@@ -360,7 +359,7 @@ async def _write_system(kube: KubeCluster, plan: Plan, *, trust: bool) -> None:
             await kube.delete("v1", "ResourceQuota", SYSTEM_LIMITS, namespace=ref.namespace)
 
 
-def _remembered_without(kube: KubeCluster, ref: GroupRef) -> bool:
+def _remembered_without(kube: ClusterClient, ref: GroupRef) -> bool:
     """Whether the client wrote the system's namespace lately, recording that the group does not
     need ``baseline`` (so, for a group that does not, there is nothing to write)."""
     known = kube.remembered("v1", "Namespace", ref.namespace)
@@ -372,7 +371,7 @@ def _needs_baseline(spec: VersionSpec | None) -> bool:
 
 
 async def _write_namespace(
-    kube: KubeCluster, ref: GroupRef, change: Callable[[frozenset[str]], frozenset[str]], *, deploying: bool = False
+    kube: ClusterClient, ref: GroupRef, change: Callable[[frozenset[str]], frozenset[str]], *, deploying: bool = False
 ) -> None:
     """Apply the system's namespace with the groups that need ``baseline`` as ``change`` makes them
     from those the namespace records, so its Pod Security level is the loosest any group there needs.
@@ -385,7 +384,7 @@ async def _write_namespace(
     for _ in range(_REPLACE_TRIES):
         try:
             found = await kube.get("v1", "Namespace", ref.namespace)
-        except KubeNotFoundError:
+        except ClusterNotFound:
             if not deploying:
                 return
             await kube.create(namespace(ref))  # False: someone made it meanwhile; read it again
@@ -395,7 +394,7 @@ async def _write_namespace(
             if not deploying:
                 return
             # A system may only use a namespace Dockyard made: never take over one someone else runs.
-            raise KubeApiError(
+            raise ClusterRefused(
                 f"namespace {ref.namespace!r} exists and is not managed by Dockyard for system {ref.system!r}",
                 status=409,
                 reason="Conflict",
@@ -409,12 +408,12 @@ async def _write_namespace(
         try:
             await kube.apply(manifest, remember=True)
             return
-        except KubeConflictError:
+        except ClusterConflict:
             continue  # another operation wrote it meanwhile: read again
-    raise KubeApiError(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
+    raise ClusterRefused(f"namespace {ref.namespace} kept changing while being written", status=409, reason="Conflict")
 
 
-async def _replace_if_drifted(kube: KubeCluster, plan: Plan, rendered: dict[str, Any]) -> int:
+async def _replace_if_drifted(kube: ClusterClient, plan: Plan, rendered: dict[str, Any]) -> int:
     """Apply takes back the fields Dockyard sets; fields another manager added (an env var set by
     hand) survive it. If any drift is left, replace the Deployment's spec whole."""
     assert plan.spec is not None
@@ -428,25 +427,25 @@ async def _replace_if_drifted(kube: KubeCluster, plan: Plan, rendered: dict[str,
                 {**rendered, "metadata": {**rendered["metadata"], "resourceVersion": version}}
             )
             return int(replaced.get("metadata", {}).get("generation") or 0)
-        except KubeConflictError:
+        except ClusterConflict:
             continue  # the controller wrote its status meanwhile: read again
-    raise KubeApiError(
+    raise ClusterRefused(
         f"Deployment {plan.ref.workload} kept changing while being reconciled", status=409, reason="Conflict"
     )
 
 
-async def _deployment(kube: KubeCluster, ref: GroupRef) -> dict[str, Any] | None:
+async def _deployment(kube: ClusterClient, ref: GroupRef) -> dict[str, Any] | None:
     try:
         return await kube.get("apps/v1", "Deployment", ref.workload, namespace=ref.namespace)
-    except KubeNotFoundError:
+    except ClusterNotFound:
         return None
 
 
-async def _why_not_ready(kube: KubeCluster, plan: Plan) -> str:
+async def _why_not_ready(kube: ClusterClient, plan: Plan) -> str:
     try:
         deployment = await _deployment(kube, plan.ref)
         pods = await kube.list("v1", "Pod", namespace=plan.ref.namespace, labels=plan.ref.selector())
-    except KubeError:
+    except ClusterFailure:
         return ""
     return why_not_ready(deployment, pods)
 
@@ -467,9 +466,9 @@ async def _delete(platform: Platform, plan: Plan) -> str:
             # The application's ServiceAccount stays: its other groups may use it.
             await _write_namespace(kube, plan.ref, lambda groups: groups - {plan.ref.workload})
             return ""
-        except KubeUnavailableError as e:
+        except ClusterUnavailable as e:
             why = str(e)
-        except KubeError as e:
+        except ClusterFailure as e:
             return f"cluster {plan.cluster} refused: {e}"
         await asyncio.sleep(_POLL)
     return f"the group's objects could not be removed: {why}"

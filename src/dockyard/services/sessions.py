@@ -19,10 +19,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.errors import Throttled, Unauthenticated
 from dockyard.domain.login import PER_SOURCE, PER_USER, after_failure, retry_after
 from dockyard.services.platform import Platform
+from dockyard.services.ports import UnitOfWork
 from dockyard.services.signin import ACCESS_TTL, issue_access, verify_password
 
 REFRESH_PREFIX = "dyr_"

@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeError, KubeUnavailableError
+from dockyard.domain.failures import ClusterFailure, ClusterUnavailable
 from dockyard.domain.location import distribute
 from dockyard.domain.model import GroupCluster
 from dockyard.domain.versions import VersionSpec
 from dockyard.domain.where import Where
 from dockyard.services.capacity import SpareCapacity
+from dockyard.services.ports import ClusterClient
 
-ClientOf = Callable[[str], Awaitable[KubeCluster]]
+ClientOf = Callable[[str], Awaitable[ClusterClient]]
 PROBES = 3
 PROBE_PAUSE = 1.0
 
@@ -39,9 +39,9 @@ async def reachable(client_of: ClientOf, clusters: tuple[str, ...]) -> tuple[lis
                 kube = await client_of(name)
                 await kube.get("v1", "Namespace", "default")
                 return ""
-            except KubeUnavailableError as e:
+            except ClusterUnavailable as e:
                 why = str(e) or "the apiserver does not answer"
-            except KubeError as e:
+            except ClusterFailure as e:
                 return str(e) or "it cannot be used"
             if attempt + 1 < PROBES:
                 await asyncio.sleep(PROBE_PAUSE)

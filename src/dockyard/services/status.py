@@ -1,7 +1,7 @@
 """What runs now: a group's instances and state, from the watch caches and the database.
 
 Reads only: nothing here calls a cluster's API (the caches are fed by watches, see
-:mod:`dockyard.services.live`). A cluster whose watch is disconnected answers with its last known
+:class:`~dockyard.services.ports.LiveView`). A cluster whose watch is disconnected answers with its last known
 instances and ``stale=True``. A group on several clusters is read on each (its instances carry their
 cluster) and its state combines theirs: a cluster that is away makes it ``degraded`` (that cluster's
 own state says ``unreachable``), without hiding the others.
@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.adapters.kube.watch import PodRecord
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
+from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group, GroupPath
 from dockyard.domain.status import (
     ClusterStateName,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import Group
 from dockyard.domain.targets import Changes, ExistingVersion, Target, make_spec
 from dockyard.domain.versions import Sealer, VersionSpec
+from dockyard.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)

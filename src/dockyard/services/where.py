@@ -7,11 +7,11 @@ approved grants when a production group names a location), so request paths may 
 
 from __future__ import annotations
 
-from dockyard.adapters.db.database import UnitOfWork
 from dockyard.domain.location import Location
 from dockyard.domain.model import Application, Group
 from dockyard.domain.versions import VersionSpec
 from dockyard.domain.where import Where, needs_grants, where
+from dockyard.services.ports import UnitOfWork
 
 
 async def clusters_of(uow: UnitOfWork, group: Group, app: Application, spec: VersionSpec) -> Where:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from dockyard import bootstrap
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.access import Principal
 from dockyard.domain.model import AppPath, GroupPath, Operation
@@ -20,13 +21,22 @@ from dockyard.settings import Settings
 ALICE = Principal("alice", admin=True)
 
 
+def settings(database_url: str) -> Settings:
+    """Settings of a platform on ``database_url`` with a secret key of its own."""
+    return Settings(database_url=database_url, secret_key=SecretBox.generate_key())
+
+
 @asynccontextmanager
 async def started(
-    database_url: str, *, kubeconfig: str = "in-cluster", labels: dict[str, str] | None = None
+    database_url: str,
+    *,
+    kubeconfig: str = "in-cluster",
+    labels: dict[str, str] | None = None,
+    config: Settings | None = None,
 ) -> AsyncIterator[Platform]:
-    """A platform on ``database_url`` (a secret key of its own) with cluster ``local`` registered by
-    ``kubeconfig`` (the default names no reachable cluster: for tests that never deploy)."""
-    platform = await Platform.start(Settings(database_url=database_url, secret_key=SecretBox.generate_key()))
+    """A platform on ``database_url`` (with ``config``, else :func:`settings`) with cluster ``local``
+    registered by ``kubeconfig`` (the default names no reachable cluster: for tests that never deploy)."""
+    platform = await bootstrap.start(config or settings(database_url))
     try:
         await register_cluster(platform, name="local", kubeconfig=kubeconfig, labels=labels or {})
         yield platform

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.services.platform import Platform
 from dockyard.settings import Settings
@@ -48,6 +49,7 @@ def settings(database_url: str, state: Path, **overrides: Any) -> Settings:
 class InProcess:
     app: FastAPI
     http: httpx.AsyncClient
+    settings: Settings
 
     @property
     def platform(self) -> Platform:
@@ -61,11 +63,11 @@ async def in_process(
 ) -> AsyncIterator[InProcess]:
     """The app started with ``config`` (its lifespan runs: migrations, executor, caches) and a client of it
     sending ``headers`` with every request, from address ``client``."""
-    app = create_app(config)
+    app = create_app(bootstrap.server(config))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
-            yield InProcess(app, http)
+            yield InProcess(app, http, config)
 
 
 def process_env(database_url: str, state: Path, **extra: str) -> dict[str, str]:

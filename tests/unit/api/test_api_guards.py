@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -19,7 +20,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", admin_token=TOKEN, executor=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(bootstrap.server(settings))) as c:
         yield c
 
 
@@ -93,10 +94,10 @@ def test_the_generated_admin_token_is_private_and_works(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", admin_token_file=token_file, executor=False
     )
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(bootstrap.server(settings))) as c:
         token = token_file.read_text().strip()
         assert os.stat(token_file).st_mode & 0o777 == 0o600
         assert c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert [p.name for p in token_file.parent.iterdir()] == ["admin-token"]  # no temporary file left
-    with TestClient(create_app(settings)):
+    with TestClient(create_app(bootstrap.server(settings))):
         assert token_file.read_text().strip() == token  # a second start makes no new admin

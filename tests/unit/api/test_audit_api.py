@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.domain.access import Principal
 from dockyard.domain.audit import AuditQuery
@@ -30,7 +31,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         admin_token_file=tmp_path / "admin-token",
         executor=False,
     )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    with TestClient(create_app(bootstrap.server(settings)), raise_server_exceptions=False) as c:
         yield c
 
 

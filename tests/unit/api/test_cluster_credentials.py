@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -31,7 +32,7 @@ def db_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(db_file: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{db_file}", admin_token=TOKEN, executor=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(bootstrap.server(settings))) as c:
         yield c
 
 

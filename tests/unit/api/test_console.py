@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -27,7 +28,7 @@ def _client(tmp_path: Path, console: Path) -> TestClient:
         admin_password_file=tmp_path / "p",
         secret_key_file=tmp_path / "k",
     )
-    return TestClient(create_app(settings))
+    return TestClient(create_app(bootstrap.server(settings)))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.domain.clusters import Cluster
 from dockyard.services.clusters import register_cluster
@@ -15,7 +16,7 @@ from dockyard.settings import Settings
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", cluster_health_timeout=2.0)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(bootstrap.server(settings))) as c:
         yield c
 
 

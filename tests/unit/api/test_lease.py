@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dockyard.api import app as app_module
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -24,11 +24,11 @@ async def test_the_executor_and_the_build_runner_hold_work_for_the_configured_le
 
         return run
 
-    monkeypatch.setattr(app_module, "run_executor", runner("executor"))
-    monkeypatch.setattr(app_module, "run_builds", runner("builds"))
+    monkeypatch.setattr(bootstrap, "run_executor", runner("executor"))
+    monkeypatch.setattr(bootstrap, "run_builds", runner("builds"))
     assert Settings().lease_seconds == 15.0  # by default a hiccup of a few seconds hands no work over
     monkeypatch.setenv("DOCKYARD_LEASE_SECONDS", "4")
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"))
+    app = create_app(bootstrap.server(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")))
     async with app.router.lifespan_context(app):
         await asyncio.sleep(0.1)
     assert leases == {"executor": 4.0, "builds": 4.0}

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.domain.access import Principal
 from dockyard.services.generations import GenerationCache
@@ -28,7 +29,7 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 def replicas(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"
     one = Settings(database_url=url, admin_token=TOKEN, executor=False, secret_key_file=tmp_path / "key")
-    with TestClient(create_app(one)) as a, TestClient(create_app(one)) as b:
+    with TestClient(create_app(bootstrap.server(one))) as a, TestClient(create_app(bootstrap.server(one))) as b:
         yield a, b
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from dockyard import bootstrap
 from dockyard.api.app import create_app
 from dockyard.settings import Settings
 
@@ -34,7 +35,7 @@ def db_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(db_file: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{db_file}", admin_token=TOKEN, executor=False)
-    with TestClient(create_app(settings), headers=AUTH) as c:
+    with TestClient(create_app(bootstrap.server(settings)), headers=AUTH) as c:
         assert c.put("/api/v1/clusters/here", json={"name": "here", "kubeconfig": "in-cluster"}).status_code == 201
         assert c.post("/api/v1/systems", json={"name": "shop"}).status_code == 201
         app = {"name": "web", "repository": "registry.local/shop/web"}

@@ -9,13 +9,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from dockyard import bootstrap
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.engine import make_engine
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.secretbox import SecretBox
 from dockyard.domain.clusters import Cluster
-from dockyard.services import credentials
-from dockyard.services.platform import Platform
 from dockyard.settings import Settings
 
 TOKEN = "legacy-bearer-token-42"
@@ -53,7 +52,7 @@ async def test_paths_are_sealed_when_usable_and_marked_otherwise(
 
     key = SecretBox.generate_key()
     with caplog.at_level(logging.INFO):
-        platform = await Platform.start(Settings(database_url=url, secret_key=SecretStr(key)))
+        platform = await bootstrap.start(Settings(database_url=url, secret_key=SecretStr(key)))
     try:
         async with platform.db.unit_of_work() as uow:
             clusters = {c.name: c for c in await uow.clusters.all()}
@@ -64,7 +63,7 @@ async def test_paths_are_sealed_when_usable_and_marked_otherwise(
             "here": "in-cluster",
         }
         assert TOKEN not in clusters["good"].kubeconfig
-        read = credentials.kubeconfig_reader(platform.box)
+        read = bootstrap.kubeconfig_reader(platform.box)
         assert TOKEN in read(clusters["good"])
         assert read(clusters["here"]) == "in-cluster"
         with pytest.raises(KubeError, match="register it again"):
@@ -79,6 +78,6 @@ async def test_paths_are_sealed_when_usable_and_marked_otherwise(
 
 def test_a_kubeconfig_sealed_with_a_lost_key_is_a_kube_error() -> None:
     sealed = SecretBox(SecretBox.generate_key()).seal(GOOD)
-    read = credentials.kubeconfig_reader(SecretBox(SecretBox.generate_key()))
+    read = bootstrap.kubeconfig_reader(SecretBox(SecretBox.generate_key()))
     with pytest.raises(KubeError, match="sealed with a secret key that is not configured"):
         read(Cluster("far", sealed))

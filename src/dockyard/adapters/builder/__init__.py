@@ -1,7 +1,7 @@
 """Image builds with buildah: daemonless, ``vfs`` storage and ``chroot`` isolation under a root of
 Dockyard's own, so builds run without Docker and touch nothing of the machine's container storage.
 
-Errors::
+Errors (also the domain's ``BuilderFailure`` and ``BuildStepFailed``)::
 
     BuilderError          buildah is missing or cannot run
     └── StepFailed        a step (build.sh, bud, push) exited non-zero; ``step`` names it
@@ -16,32 +16,21 @@ import base64
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.adapters.process import OnLine, base_env, run
+from dockyard.domain.failures import BuilderFailure, BuildStepFailed
+from dockyard.domain.images import RegistryAuth
 
 BUILDAH = "buildah"
 
 
-class BuilderError(Exception):
+class BuilderError(BuilderFailure):
     pass
 
 
-class StepFailed(BuilderError):
-    def __init__(self, step: str, code: int) -> None:
-        super().__init__(f"{step} failed (exit code {code})")
-        self.step = step
-        self.code = code
-
-
-@dataclass(frozen=True)
-class RegistryAuth:
-    """Credentials for one registry host (``host[:port]``)."""
-
-    host: str
-    username: str
-    password: str
+class StepFailed(BuilderError, BuildStepFailed):
+    pass
 
 
 class Buildah:

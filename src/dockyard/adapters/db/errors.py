@@ -1,5 +1,7 @@
 """Errors of the database adapter; services never see SQLAlchemy's.
 
+Each is also the domain's failure (``dockyard.domain.failures``) of the same name without ``Error``.
+
     DatabaseError
     ├── DatabaseUnavailableError   cannot connect, the connection broke, or the URL is unusable
     │                              (also a domain ``Unavailable``)
@@ -10,16 +12,16 @@ Messages never contain the database URL, which may hold a password.
 
 from __future__ import annotations
 
-from dockyard.domain.errors import Conflict, Unavailable
+from dockyard.domain.failures import DatabaseConflict, DatabaseFailure, DatabaseUnavailable
 
 
-class DatabaseError(Exception):
+class DatabaseError(DatabaseFailure):
     pass
 
 
-class DatabaseUnavailableError(DatabaseError, Unavailable):
+class DatabaseUnavailableError(DatabaseError, DatabaseUnavailable):
     pass
 
 
-class DatabaseConflictError(DatabaseError, Conflict):
+class DatabaseConflictError(DatabaseError, DatabaseConflict):
     pass

@@ -4,7 +4,6 @@ token is never stored. A caller is loaded with all its role bindings in one quer
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import func, select, update
@@ -13,22 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dockyard.adapters.db.tables import RoleBindingRow, SystemRow, TokenRow, UserRow
 from dockyard.domain.access import Principal, Role
 from dockyard.domain.errors import Conflict, NotFound
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    name: str
-    admin: bool
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    id: str
-    user: str
-    name: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+from dockyard.domain.login import TokenRecord, UserRecord
 
 
 class Identities:

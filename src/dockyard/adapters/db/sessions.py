@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import LoginFailureRow, SessionRow, UserRow
 from dockyard.domain.errors import NotFound
-from dockyard.domain.login import Failures
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    id: str
-    user: str
-    family: str
-    expires_at: dt.datetime
-    replaced_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+from dockyard.domain.login import Failures, SessionRecord
 
 
 class Sessions:

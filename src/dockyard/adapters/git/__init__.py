@@ -1,6 +1,6 @@
 """git through its command line: clone a source into a private directory and check out one commit.
 
-Errors::
+Errors (also the domain's ``SourceFailure``)::
 
     GitError            the clone or checkout failed (the message says which and why)
 """
@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from dockyard.adapters.process import OnLine, base_env, run
+from dockyard.domain.failures import SourceFailure
 
 GIT = "git"
 ASKPASS = """#!/bin/sh
@@ -22,7 +23,7 @@ esac
 """
 
 
-class GitError(Exception):
+class GitError(SourceFailure):
     pass
 
 

@@ -1,33 +1,40 @@
 """Errors of the Kubernetes adapter; services never see lightkube's or httpx's exceptions.
 
-KubeError
-├── KubeUnavailableError   the apiserver cannot be reached or answered 5xx
-└── KubeApiError           the apiserver answered 4xx (``status`` and ``reason`` kept)
-    ├── KubeNotFoundError  404
-    └── KubeConflictError  409 (already exists, or a write lost an optimistic-lock race)
+Each is also the domain's failure (``dockyard.domain.failures``) named on its right, which services catch.
+
+KubeError                  (ClusterFailure)
+├── KubeUnavailableError   the apiserver cannot be reached or answered 5xx (ClusterUnavailable)
+└── KubeApiError           the apiserver answered 4xx, ``status`` and ``reason`` kept (ClusterRefused)
+    ├── KubeNotFoundError  404 (ClusterNotFound)
+    └── KubeConflictError  409: already exists, or a write lost an optimistic-lock race (ClusterConflict)
 """
 
 from __future__ import annotations
 
+from dockyard.domain.failures import (
+    ClusterConflict,
+    ClusterFailure,
+    ClusterNotFound,
+    ClusterRefused,
+    ClusterUnavailable,
+)
 
-class KubeError(Exception):
+
+class KubeError(ClusterFailure):
     """Base of every Kubernetes adapter error."""
 
 
-class KubeUnavailableError(KubeError):
+class KubeUnavailableError(KubeError, ClusterUnavailable):
     pass
 
 
-class KubeApiError(KubeError):
-    def __init__(self, message: str, *, status: int, reason: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-
-
-class KubeNotFoundError(KubeApiError):
+class KubeApiError(KubeError, ClusterRefused):
     pass
 
 
-class KubeConflictError(KubeApiError):
+class KubeNotFoundError(KubeApiError, ClusterNotFound):
+    pass
+
+
+class KubeConflictError(KubeApiError, ClusterConflict):
     pass

@@ -19,13 +19,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.adapters.kube import wire
 from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
+from dockyard.domain.live import DeploymentRecord, GroupKey, PodRecord
 
 __all__ = [
     "ClusterCaches",
@@ -45,33 +45,6 @@ GROUP_LABEL = "dockyard.io/group"
 APP_LABEL = "dockyard.io/app"
 VERSION_LABEL = "dockyard.io/version"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
-
-GroupKey = tuple[str, str, str]  # namespace (= system), app, group
-
-
-@dataclass(frozen=True, slots=True)
-class PodRecord:
-    """What Dockyard shows of an instance."""
-
-    namespace: str
-    name: str
-    uid: str
-    app: str
-    group: str
-    version: str
-    phase: str
-    ready: bool
-    restarts: int
-    pod_ip: str
-    host_ip: str
-    node: str
-    created: float  # Unix time
-    reason: str  # why it is not running well: a waiting/terminated reason, or the scheduler's
-    deleting: bool
-
-    @property
-    def key(self) -> GroupKey:
-        return (self.namespace, self.app, self.group)
 
 
 def slim(pod: wire.Pod) -> PodRecord:
@@ -151,25 +124,6 @@ class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
         """The group's pods by name, deleting ones included; no I/O."""
         return self._index.group((system, app, group))
-
-
-@dataclass(frozen=True, slots=True)
-class DeploymentRecord:
-    """A group's Deployment: its rollout counters, and its live ``spec`` as plain JSON data (read-only)."""
-
-    namespace: str
-    name: str
-    app: str
-    group: str
-    version: str  # the pod template's dockyard.io/version
-    generation: int
-    observed_generation: int  # the controller has acted on the spec when this equals generation
-    replicas: int  # wanted (spec)
-    ready: int
-    updated: int  # pods of the current template
-    available: int
-    total: int  # pods of any template (status.replicas)
-    spec: dict[str, Any] = field(hash=False, repr=False)
 
 
 def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:

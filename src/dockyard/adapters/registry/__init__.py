@@ -2,7 +2,7 @@
 delete by digest. Any registry by URL (the sandbox's, Harbor…), with basic credentials or the bearer
 token flow a ``WWW-Authenticate: Bearer`` challenge asks for.
 
-Errors::
+Errors (each also the domain's failure of the same name, ``RegistryError`` its ``RegistryFailure``)::
 
     RegistryError            an answer Dockyard cannot use (the message has the status)
     ├── RegistryUnavailable  the registry cannot be reached, or answers 5xx
@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import httpx
+
+from dockyard.domain import failures
+from dockyard.domain.images import Manifest, split_reference
+
+__all__ = ["Manifest", "Registry", "RegistryError", "RegistryNotFound", "RegistryUnavailable", "split_reference"]
 
 MANIFESTS = ", ".join(
     (
@@ -28,31 +32,16 @@ MANIFESTS = ", ".join(
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
-class RegistryError(Exception):
+class RegistryError(failures.RegistryFailure):
     pass
 
 
-class RegistryUnavailable(RegistryError):
+class RegistryUnavailable(RegistryError, failures.RegistryUnavailable):
     pass
 
 
-class RegistryNotFound(RegistryError):
+class RegistryNotFound(RegistryError, failures.RegistryNotFound):
     pass
-
-
-@dataclass(frozen=True)
-class Manifest:
-    digest: str
-    size: int  # the manifest, its config and its layers, in bytes (compressed, as stored)
-
-
-def split_reference(image: str) -> tuple[str, str, str]:
-    """``host/path[:tag][@digest]`` → (host, path, tag or digest)."""
-    rest, _, digest = image.partition("@")
-    slash, colon = rest.rfind("/"), rest.rfind(":")
-    repo, tag = (rest[:colon], rest[colon + 1 :]) if colon > slash else (rest, "")
-    host, _, path = repo.partition("/")
-    return host, path, digest or tag
 
 
 class Registry:

@@ -111,5 +111,5 @@ async def list_images(system: str, app: str, platform: PlatformDep, caller: Call
 @router.post("/images/gc")
 async def gc_images(system: str, app: str, body: GcIn, platform: PlatformDep, caller: Caller) -> GcOut:
     """Delete the images no version among the last ``keep`` of each group uses (owners)."""
-    keep = body.keep or platform.settings.image_keep
+    keep = body.keep or platform.config.image_keep
     return GcOut.of(await images.gc(platform, caller, AppPath(system, app), keep=keep, dry_run=body.dry_run))

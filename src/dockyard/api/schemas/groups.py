@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dockyard.adapters.kube.watch import PodRecord
 from dockyard.api.schemas.common import In
+from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group
 
 

@@ -19,9 +19,9 @@ from dockyard.adapters.kube.capacity import UsageIndex
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.pool import UNUSABLE, KubeconfigOf, digest
-from dockyard.adapters.kube.watch import ClusterCaches, DeploymentRecord, PodRecord
-from dockyard.domain.capacity import NodeInfo
+from dockyard.adapters.kube.watch import ClusterCaches
 from dockyard.domain.clusters import Cluster
+from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
 from dockyard.domain.model import GroupPath
 
 
@@ -31,21 +31,6 @@ class _Watched:
     client: KubeCluster
     caches: ClusterCaches
     task: asyncio.Task[None]
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """A cluster's nodes and its pods' usage as last seen (``usage`` is live: read it without awaiting)."""
-
-    nodes: list[NodeInfo]
-    usage: UsageIndex
-    synced: bool  # both caches made their first list
-
-
-@dataclass(frozen=True)
-class Connection:
-    connected: bool
-    detail: str
 
 
 class LiveState:

@@ -7,19 +7,19 @@ that loses a race with another (the node controller's, KWOK's) is tried again.
 
 from __future__ import annotations
 
-from dockyard.adapters.kube.client import KubeCluster
-from dockyard.adapters.kube.errors import KubeConflictError, KubeNotFoundError
+from dockyard.domain.failures import ClusterConflict, ClusterNotFound
+from dockyard.services.ports import ClusterClient
 
 _ATTEMPTS = 5
 
 
-async def mark(kube: KubeCluster, node: str, key: str, value: str | None) -> bool:
+async def mark(kube: ClusterClient, node: str, key: str, value: str | None) -> bool:
     """Set label ``key=value`` and taint ``key=value:NoSchedule`` on ``node``, or with ``value`` None
     remove both; False if the node does not exist. Unchanged nodes are not written."""
     for attempt in range(_ATTEMPTS):
         try:
             live = await kube.get("v1", "Node", node)
-        except KubeNotFoundError:
+        except ClusterNotFound:
             return False
         labels = live["metadata"].setdefault("labels", {})
         spec = live.setdefault("spec", {})
@@ -38,7 +38,7 @@ async def mark(kube: KubeCluster, node: str, key: str, value: str | None) -> boo
         try:
             await kube.replace(live)
             return True
-        except KubeConflictError:
+        except ClusterConflict:
             if attempt == _ATTEMPTS - 1:
                 raise
     return True

@@ -1,0 +1,309 @@
+"""The composition root: the one place that reads the settings and builds the adapters.
+
+:func:`start` builds every adapter once — the secret box, the database, the cluster clients, the
+watch caches, the registry clients' factory, the image builder and the git checkouts — and hands the
+services a :class:`~dockyard.services.platform.Platform` of ports (:mod:`dockyard.services.ports`);
+:func:`server` is what the API server runs inside (start, the first admin, the watches and, with
+``executor``, the operation executor and the build runner). Services never build an adapter, nor
+read a setting; the API and the CLI reach adapters only through here (import contracts say so).
+
+Layers: ``cli → api → bootstrap → services → domain``, ``bootstrap → adapters → domain``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.adapters import git
+from dockyard.adapters.builder import Buildah
+from dockyard.adapters.db.database import Database
+from dockyard.adapters.kube.errors import KubeError
+from dockyard.adapters.kube.live import LiveState
+from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
+from dockyard.adapters.registry import Registry
+from dockyard.adapters.secretbox import SecretBox, SecretBoxError
+from dockyard.domain.clusters import IN_CLUSTER, Cluster
+from dockyard.domain.errors import DomainError, InvalidInput
+from dockyard.domain.images import RegistryAuth, split_reference
+from dockyard.services import credentials, keys
+from dockyard.services import identity as identity_service
+from dockyard.services.build_runner import run_builds
+from dockyard.services.executor import run_executor
+from dockyard.services.platform import BuildConfig, Config, Platform
+from dockyard.services.ports import OnLine
+from dockyard.settings import Settings
+
+log = logging.getLogger(__name__)
+KEEP_WATCHING = 30.0  # seconds between looks for clusters registered meanwhile (by another replica too)
+
+
+# --- Settings, grouped as the services read them ----------------------------------------------------
+
+
+def config(settings: Settings) -> Config:
+    """The values of the settings that use cases read (no credential but the build logs' redactions)."""
+    secrets = [s.get_secret_value() for s in (settings.registry_password, settings.git_password) if s is not None]
+    return Config(
+        builds=BuildConfig(
+            work_dir=settings.build_dir / "work",
+            concurrency=settings.build_concurrency,
+            timeout=settings.build_timeout,
+            source_roots=tuple(settings.build_source_roots),
+            blocked_networks=tuple(settings.build_blocked_networks),
+            secrets=tuple(s for s in secrets if s),
+        ),
+        cluster_health_timeout=settings.cluster_health_timeout,
+        image_keep=settings.image_keep,
+    )
+
+
+# --- The secret box ---------------------------------------------------------------------------------
+
+
+def ensure_secret_key(settings: Settings) -> bool:
+    """Write a new key to ``secret_key_file`` unless a key is set or the file exists; True if written.
+
+    For entry points (the server, ``dockyard up``, ``dockyard db upgrade``): mode 0600, put in place
+    atomically, never over an existing file, never logged. Losing that file loses every sealed value:
+    back it up with the database, or set ``DOCKYARD_SECRET_KEY`` (several replicas must share one key).
+    """
+    if settings.secret_key is not None or settings.secret_key_file.exists():
+        return False
+    return _create_private(settings.secret_key_file, SecretBox.generate_key() + "\n")
+
+
+def open_box(settings: Settings) -> SecretBox:
+    """The box of the configured keys (``secret_key``, else the content of ``secret_key_file``; the
+    ``secret_key_old`` ones still open what they sealed); :class:`InvalidInput` (``secret_key``) if
+    there is none or one is malformed. Messages never hold a key."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+    else:
+        try:
+            key = settings.secret_key_file.read_text()
+        except FileNotFoundError:
+            raise InvalidInput(
+                "secret_key",
+                f"no secret key: set DOCKYARD_SECRET_KEY, or start the server once to generate "
+                f"{settings.secret_key_file}",
+            ) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise InvalidInput(
+                "secret_key", f"cannot read the secret key file {settings.secret_key_file}: {type(e).__name__}"
+            ) from None
+    try:
+        return SecretBox(key, old_keys=[k.get_secret_value() for k in settings.secret_key_old])
+    except SecretBoxError as e:
+        raise InvalidInput("secret_key", str(e)) from None
+
+
+def _create_private(path: Path, content: str) -> bool:
+    """Create ``path`` holding ``content``, readable by its owner only; False if it already exists.
+
+    Written to a new temporary file first, then linked into place: the file appears whole or not at
+    all, and an existing one (another process's new key) is never replaced.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(fresh, path)
+    except FileExistsError:
+        return False
+    finally:
+        fresh.unlink(missing_ok=True)
+    return True
+
+
+def kubeconfig_reader(box: SecretBox) -> KubeconfigOf:
+    """What the cluster pool and the watches call for a cluster's kubeconfig: its content opened from
+    the seal, or :data:`IN_CLUSTER`; :class:`KubeError` (naming no credential) if it cannot be used."""
+
+    def kubeconfig_of(cluster: Cluster) -> str:
+        if cluster.kubeconfig_form == "in-cluster":
+            return IN_CLUSTER
+        if cluster.kubeconfig_form == "path":
+            raise KubeError(
+                "it was registered by a path on the server, which Dockyard no longer reads: "
+                "register it again with the kubeconfig's content"
+            )
+        try:
+            return box.open(cluster.kubeconfig)
+        except SecretBoxError:
+            raise KubeError("its kubeconfig was sealed with a secret key that is not configured") from None
+
+    return kubeconfig_of
+
+
+# --- Registries and sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registries:
+    """Registry clients with the configured credentials: loopback hosts and ``plain_http`` ones over
+    plain HTTP, the others over HTTPS (:class:`~dockyard.services.ports.Registries`)."""
+
+    username: str = ""
+    password: str = ""
+    plain_http: tuple[str, ...] = ()
+
+    def open(self, repository: str) -> tuple[Registry, str]:
+        host, _, path = repository.partition("/")
+        plain = host.startswith(("127.0.0.1:", "localhost:", "[::1]:")) or host in self.plain_http
+        return Registry(host, username=self.username, password=self.password, plain_http=plain), path
+
+    def auth(self, repository: str) -> list[RegistryAuth]:
+        if not self.username or not self.password:
+            return []
+        return [
+            RegistryAuth(host=split_reference(repository + ":x")[0], username=self.username, password=self.password)
+        ]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """git checkouts with the configured credentials (a password alone goes as a token of
+    ``x-access-token``) (:class:`~dockyard.services.ports.Sources`)."""
+
+    username: str = ""
+    password: str = ""
+
+    async def checkout(self, url: str, *, ref_kind: str, ref: str, into: Path, on_line: OnLine) -> str:
+        return await git.checkout(
+            url,
+            ref_kind=ref_kind,
+            ref=ref,
+            into=into,
+            on_line=on_line,
+            username=self.username or ("x-access-token" if self.password else ""),
+            password=self.password,
+        )
+
+
+# --- The platform -----------------------------------------------------------------------------------
+
+
+async def start(settings: Settings) -> Platform:
+    """Open the secret box (its key must exist: see :func:`ensure_secret_key`) and the database
+    (migrating it if ``auto_migrate``), check the key is the database's and seal the kubeconfigs
+    still registered by path; then an empty cluster pool and no watches (``Platform.watch`` starts
+    them)."""
+    box = open_box(settings)
+    db = Database(settings.database_url)
+    try:
+        if settings.auto_migrate:
+            await db.upgrade()
+        await keys.check_database_key(db, box)
+        await credentials.seal_path_kubeconfigs(db, box)
+    except BaseException:
+        await db.dispose()
+        raise
+    kubeconfig_of = kubeconfig_reader(box)
+    clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
+
+    async def close() -> None:
+        await live.aclose()
+        await clusters.aclose()
+        await db.dispose()
+
+    registry_password = settings.registry_password.get_secret_value() if settings.registry_password else ""
+    git_password = settings.git_password.get_secret_value() if settings.git_password else ""
+    return Platform(
+        db=db,
+        clusters=clusters,
+        live=live,
+        box=box,
+        registries=Registries(settings.registry_username, registry_password, tuple(settings.registry_plain_http)),
+        builder=Buildah(settings.build_dir / "buildah", insecure_hosts=settings.registry_plain_http),
+        sources=Sources(settings.git_username, git_password),
+        config=config(settings),
+        close=close,
+    )
+
+
+# --- The API server's life --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    """What the API application is given: the platform's life (``running()``: start, then stop when
+    the block ends) and where the built web console is (None: the source tree's)."""
+
+    running: Callable[[], AbstractAsyncContextManager[Platform]]
+    console_dir: Path | None = None
+
+
+def server(settings: Settings) -> Server:
+    """The API server's :class:`Server` from the settings."""
+    return Server(running=lambda: _running(settings), console_dir=settings.console_dir)
+
+
+@asynccontextmanager
+async def _running(settings: Settings) -> AsyncIterator[Platform]:
+    """Generate the secret key on a first start, start the platform, create the first admin on an
+    empty database, watch the clusters (again every :data:`KEEP_WATCHING` seconds) and, with
+    ``executor``, run the operation executor and the build runner; stop all of it at the end."""
+    if ensure_secret_key(settings):
+        log.warning("generated the secret key sealing secrets at rest in %s: back it up", settings.secret_key_file)
+    platform = await start(settings)
+    try:
+        await _first_admin(platform, settings)
+        await platform.watch()
+    except BaseException:
+        await platform.stop()
+        raise
+    tasks = [asyncio.create_task(_keep_watching(platform))]
+    if settings.executor:
+        lease = settings.lease_seconds
+        tasks += [
+            asyncio.create_task(run_executor(platform, lease=lease)),
+            asyncio.create_task(run_builds(platform, lease=lease)),
+        ]
+    try:
+        yield platform
+    finally:
+        for task in reversed(tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await platform.stop()
+
+
+async def _keep_watching(platform: Platform, every: float = KEEP_WATCHING) -> None:
+    """Watch clusters registered meanwhile (by another replica too) and retry unusable ones."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await platform.watch()
+        except DomainError as e:
+            log.warning("cannot refresh the cluster watches: %s", e)
+
+
+async def _first_admin(platform: Platform, settings: Settings) -> None:
+    """The first admin on an empty database; where to find its generated secrets goes to the log,
+    never the secrets."""
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    created = await identity_service.bootstrap(
+        platform,
+        token=token,
+        token_file=settings.admin_token_file,
+        password=password,
+        password_file=settings.admin_password_file,
+    )
+    if created:
+        where = [f"its API token is in {settings.admin_token_file}"] if token is None else []
+        where += [f"its password is in {settings.admin_password_file}"] if password is None else []
+        log.warning("created the platform admin 'admin'%s", "; " + ", ".join(where) if where else "")

@@ -1,0 +1,604 @@
+"""Ports: what services ask of the systems outside them, as narrow protocols.
+
+Services import these, never ``dockyard.adapters`` (an import contract says so); the adapters
+implement them structurally and :mod:`dockyard.bootstrap` builds each adapter once and hands the
+services a :class:`~dockyard.services.platform.Platform` of ports. Unit tests give services fakes of
+the few methods a use case calls.
+
+The failures a port raises are the domain's (:mod:`dockyard.domain.failures`): a cluster's
+:class:`~dockyard.domain.failures.ClusterUnavailable`, ``ClusterNotFound``, ``ClusterConflict``; the
+database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``, ``BuilderFailure``,
+``SourceFailure`` and ``SealFailure``; each adapter's own errors subclass them.
+
+- Database: :class:`Database` opens a :class:`UnitOfWork` holding one repository per topic.
+- Clusters: :class:`ClusterClients` (one open :class:`ClusterClient` per registered cluster) and
+  :class:`LiveView` (the watch caches: connections, instances, Deployments, capacity).
+- Images and builds: :class:`Registries` (a :class:`Registry` client per repository),
+  :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
+- Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from dockyard.domain.access import Binding, Principal
+from dockyard.domain.audit import AuditEntry, AuditQuery, Head
+from dockyard.domain.builds import Build
+from dockyard.domain.clusters import Cluster
+from dockyard.domain.images import Manifest, RegistryAuth
+from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
+from dockyard.domain.location import Grant, Location
+from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
+from dockyard.domain.model import (
+    Application,
+    AppPath,
+    Dedication,
+    Group,
+    GroupPath,
+    Operation,
+    OperationStatus,
+    System,
+    Version,
+)
+from dockyard.domain.operations import OperationParams
+from dockyard.domain.release import Release
+from dockyard.domain.versions import VersionSpec
+
+OnLine = Callable[[str], None]  # told each line a tool prints
+
+# --- Clusters ---------------------------------------------------------------------------------------
+
+
+class ClusterClient(Protocol):
+    """One cluster's apiserver. Manifests and answers are plain JSON data; a 404 is
+    ``ClusterNotFound``, a 409 ``ClusterConflict``, an unreachable apiserver ``ClusterUnavailable``."""
+
+    async def apply(self, manifest: dict[str, Any], *, remember: bool = False) -> dict[str, Any]:
+        """Server-side apply ``manifest`` (forcing ownership of its fields); returns the result. With
+        ``remember``, :meth:`ensure` and :meth:`remembered` know it afterwards."""
+
+    async def ensure(self, manifest: dict[str, Any]) -> bool:
+        """Apply ``manifest`` unless this client applied the very same content a short while ago;
+        True if it was written."""
+
+    async def ensure_absent(self, api_version: str, kind: str, name: str, *, namespace: str) -> bool:
+        """Delete one object unless this client deleted it, or found it absent, a short while ago;
+        True if a delete was sent."""
+
+    def remembered(self, api_version: str, kind: str, name: str, *, namespace: str = "") -> dict[str, Any] | None:
+        """The manifest this client last applied with ``remember`` as that object, if recent (no I/O)."""
+
+    def serialized(self, namespace: str) -> asyncio.Lock:
+        """A lock of this client for ``namespace``: writers of its shared objects take turns."""
+
+    async def replace(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Replace the whole object (PUT); with ``metadata.resourceVersion`` set, a concurrent change is
+        a ``ClusterConflict``."""
+
+    async def create(self, manifest: dict[str, Any]) -> bool:
+        """Create ``manifest`` as given; False if it already existed."""
+
+    async def delete(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> bool:
+        """Delete one object; False if it was already gone."""
+
+    async def list(
+        self, api_version: str, kind: str, *, namespace: str | None = None, labels: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """List objects (request paths read the :class:`LiveView` instead)."""
+
+    async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
+        """One object; ``ClusterNotFound`` if it does not exist."""
+
+
+class Health(Protocol):
+    """An apiserver's readiness, and why not (never a credential)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+class ClusterClients(Protocol):
+    """One open :class:`ClusterClient` per registered cluster, reopened when its kubeconfig changes."""
+
+    async def client(self, cluster: Cluster) -> ClusterClient:
+        """The open client of ``cluster``; a ``ClusterFailure`` if its kubeconfig cannot be used."""
+
+    def get(self, name: str) -> ClusterClient | None:
+        """The client opened for cluster ``name`` already, if any (opens nothing)."""
+
+    def problem(self, name: str) -> str:
+        """Why the cluster's client could not be opened at the last try ("" if it was)."""
+
+    async def health(self, clusters: list[Cluster], *, timeout: float) -> Mapping[str, Health]:
+        """Each cluster's apiserver readiness, all asked at once, each bounded by ``timeout`` seconds."""
+
+
+class LiveView(Protocol):
+    """The watch caches of every registered cluster; reads never block nor call an apiserver."""
+
+    async def sync(self, clusters: list[Cluster]) -> None:
+        """Watch ``clusters`` (start new ones, restart changed ones, stop the others)."""
+
+    def connection(self, cluster: str) -> Connection:
+        """Whether the cluster's watches are live."""
+
+    def pods(self, cluster: str, group: GroupPath) -> list[PodRecord]:
+        """The group's instances on ``cluster`` as last seen."""
+
+    def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
+        """A Deployment as last seen; None if not seen."""
+
+    def service_exists(self, cluster: str, namespace: str, name: str) -> bool | None:
+        """Whether Dockyard's Service ``name`` exists in ``namespace`` as last seen; None while the
+        cluster's Service cache cannot tell."""
+
+    def capacity(self, cluster: str) -> Capacity:
+        """The cluster's nodes and its pods' usage as last seen."""
+
+
+# --- Images and builds ------------------------------------------------------------------------------
+
+
+class Registry(Protocol):
+    """One registry host's HTTP API; ``RegistryUnavailable``, ``RegistryNotFound`` or another
+    ``RegistryFailure`` when it cannot answer as asked. Used as ``async with``."""
+
+    async def __aenter__(self) -> Registry: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def tags(self, repository: str) -> list[str]:
+        """The repository's tags."""
+
+    async def manifest(self, repository: str, reference: str) -> Manifest:
+        """The digest and size of a tag's (or digest's) manifest."""
+
+    async def exists(self, repository: str, digest: str) -> bool:
+        """Whether the manifest ``digest`` is there."""
+
+    async def delete(self, repository: str, digest: str) -> None:
+        """Delete the manifest ``digest``."""
+
+
+class Registries(Protocol):
+    """A client of the registry holding a repository, with the platform's registry credentials."""
+
+    def open(self, repository: str) -> tuple[Registry, str]:
+        """A client of the registry holding ``repository`` (``host[:port]/path``), and the path in it."""
+
+    def auth(self, repository: str) -> list[RegistryAuth]:
+        """The credentials a builder needs to push to ``repository`` (none if none are configured)."""
+
+
+class Builder(Protocol):
+    """Image builds; cancelling the awaiting task kills the tool. ``BuildStepFailed`` when a step
+    exits non-zero, another ``BuilderFailure`` when the tool cannot run."""
+
+    async def build(
+        self,
+        *,
+        context: Path,
+        dockerfile: Path,
+        tag: str,
+        build_args: Sequence[tuple[str, str]],
+        workdir: Path,
+        auth: Sequence[RegistryAuth],
+        on_line: OnLine,
+    ) -> None:
+        """Build ``context`` with ``dockerfile`` into the local image ``tag``."""
+
+    async def run_script(
+        self, *, image: str, context: Path, script: str, workdir: Path, auth: Sequence[RegistryAuth], on_line: OnLine
+    ) -> None:
+        """Run ``script`` of ``context`` in a container of ``image`` (the checkout mounted read-write)."""
+
+    async def push(self, *, tag: str, workdir: Path, auth: Sequence[RegistryAuth], on_line: OnLine) -> str:
+        """Push the local image ``tag``; returns its digest."""
+
+    async def forget(self, tag: str) -> None:
+        """Remove the local image ``tag`` (never raises)."""
+
+
+class Sources(Protocol):
+    """Source checkouts, with the platform's git credentials; ``SourceFailure`` when one fails."""
+
+    async def checkout(self, url: str, *, ref_kind: str, ref: str, into: Path, on_line: OnLine) -> str:
+        """Clone ``url`` into ``into`` (a new directory) and check out ``ref``; the full commit sha."""
+
+
+# --- Secrets ----------------------------------------------------------------------------------------
+
+
+class SecretBox(Protocol):
+    """Secrets at rest under the platform's master key; ``SealFailure`` for a token no key opens."""
+
+    def seal(self, plaintext: str) -> str: ...
+
+    def open(self, token: str) -> str: ...
+
+    def derive(self, purpose: str) -> bytes:
+        """A key of its own for ``purpose``, derived from the current master key."""
+
+    def fingerprint(self, plaintext: str) -> str:
+        """A keyed fingerprint of ``plaintext`` (tells equal values apart without holding them)."""
+
+
+# --- Database ---------------------------------------------------------------------------------------
+
+
+class Database(Protocol):
+    """Units of work: ``async with db.unit_of_work() as uow:`` commits when the block ends normally
+    and rolls back when it raises; a uniqueness rule broken is ``DatabaseConflict``, a database away
+    ``DatabaseUnavailable``."""
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    async def ping(self) -> str:
+        """``SELECT 1``: the backend's name; ``DatabaseUnavailable`` if it cannot be reached."""
+
+    async def generation(self, name: str) -> int:
+        """The counter ``name`` (bumped by every change of what it covers: ``identity``, ``model``), read
+        outside any unit of work; ``DatabaseUnavailable`` on failure."""
+
+
+class ClusterRepository(Protocol):
+    """Registered clusters (kubeconfigs sealed)."""
+
+    async def all(self) -> list[Cluster]: ...
+
+    async def upsert(self, cluster: Cluster) -> bool:
+        """Insert or update by name; True if the cluster is new. The unit of work commits and maps
+        SQLAlchemy's errors (a concurrent insert of the same name becomes a conflict)."""
+
+    async def replace_path(self, name: str, *, path: str, sealed: str) -> bool:
+        """Store ``sealed`` for a cluster still registered by ``path``; False if it changed meanwhile."""
+
+
+class Systems(Protocol):
+    """Systems."""
+
+    async def add(self, system: System) -> None: ...
+
+    async def get(self, name: str) -> System | None: ...
+
+    async def all(self) -> list[System]: ...
+
+    async def delete(self, name: str) -> None: ...
+
+
+class Applications(Protocol):
+    """Applications of systems."""
+
+    async def add(self, app: Application) -> None: ...
+
+    async def set_location(self, path: AppPath, location: Location | None) -> None: ...
+
+    async def get(self, path: AppPath) -> Application | None: ...
+
+    async def of_system(self, system: str) -> list[Application]: ...
+
+    async def delete(self, path: AppPath) -> None: ...
+
+
+class Groups(Protocol):
+    """Groups of applications and the clusters they run on."""
+
+    async def add(self, group: Group) -> None: ...
+
+    async def get(self, path: GroupPath) -> Group | None: ...
+
+    async def of_app(self, app: AppPath) -> list[Group]: ...
+
+    async def set_cluster(self, path: GroupPath, cluster: str, *, instances: int, version: int | None) -> None:
+        """Record that the group runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""
+
+    async def remove_cluster(self, path: GroupPath, cluster: str) -> None: ...
+
+    async def set_current_version(self, path: GroupPath, number: int) -> None: ...
+
+    async def delete(self, path: GroupPath) -> None:
+        """Delete the group and its versions."""
+
+
+class Versions(Protocol):
+    """Versions of groups (numbered, immutable specs)."""
+
+    async def add(self, path: GroupPath, spec: VersionSpec, *, by: str, reason: str = "") -> Version:
+        """Store ``spec`` as the group's next version (latest + 1) and return it.
+
+        The number is claimed by a conditional update of the group's ``latest_version``, so of two
+        concurrent calls one gets the next number and the other a :class:`Conflict`."""
+
+    async def get(self, path: GroupPath, number: int) -> Version | None: ...
+
+    async def of_group(self, path: GroupPath) -> list[Version]: ...
+
+
+class OperationLog(Protocol):
+    """Operations (deploys, scales, moves…), their leases and results."""
+
+    async def add(self, operation: Operation) -> None: ...
+
+    async def get(self, operation_id: str) -> Operation | None: ...
+
+    async def start(self, operation_id: str) -> None:
+        """Mark ``pending`` → ``running`` (kept as it is when already running: a resumed operation)."""
+
+    async def unfinished(self) -> list[Operation]:
+        """Operations still pending or running, oldest first: what a (re)started executor must drive."""
+
+    async def claim(self, operation_id: str, runner: str, *, seconds: float) -> bool:
+        """Take (or renew) the lease of an unfinished operation for ``runner`` for ``seconds``; False if
+        another runner holds an unexpired lease, or the operation has ended. One conditional update,
+        so of two executors racing for an operation exactly one wins."""
+
+    async def active(self, path: GroupPath) -> Operation | None:
+        """The group's unfinished operation, if any (there is at most one)."""
+
+    async def finish(self, operation_id: str, status: OperationStatus, *, error: str = "") -> bool:
+        """Record the end of an unfinished operation; False (and no change) if it had already ended,
+        so a second runner of the same operation can never overwrite the first one's result."""
+
+    async def set_params(self, operation_id: str, params: OperationParams) -> None:
+        """Replace the operation's parameters (e.g. with the split it computed, so a resumed run keeps it)."""
+
+    async def history(self, scope: str | AppPath | GroupPath, *, limit: int = 100) -> list[Operation]:
+        """Newest first, of a system (its name), an application or a group."""
+
+
+class Releases(Protocol):
+    """Releases: where each is, its ledger, and the commands given to it."""
+
+    async def add(self, release: Release) -> None: ...
+
+    async def get(self, release_id: str) -> Release | None: ...
+
+    async def of_group(self, path: GroupPath, *, limit: int = 50) -> list[Release]: ...
+
+    async def record(
+        self,
+        release_id: str,
+        *,
+        step: int | None = None,
+        status: str | None = None,
+        pause_until: dt.datetime | bool | None = False,
+        entry: dict[str, Any] | None = None,
+        error: str | None = None,
+        cluster_index: int | None = None,
+        total: int | None = None,
+    ) -> None:
+        """The runner's write: where the release is, and one more ledger entry (never its commands)."""
+
+    async def command(self, release_id: str, *, command: str | None = None, paused: bool | None = None) -> bool:
+        """The API's write: a command for the runner, or pause/resume; False if the release ended."""
+
+    async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
+        """A new instance count for a running gray or blue-green release; False if it cannot take one."""
+
+    async def take_command(self, release_id: str, command: str) -> bool:
+        """Clear ``command`` if it is the one pending; True if this call took it."""
+
+
+class Builds(Protocol):
+    """Builds: the queue, their leases, moves between states, and their logs."""
+
+    async def add(self, build: Build) -> None: ...
+
+    async def get(self, build_id: str) -> Build | None: ...
+
+    async def of_app(self, app: AppPath, *, limit: int = 100) -> list[Build]: ...
+
+    async def unfinished(self) -> list[Build]: ...
+
+    async def succeeded_for(
+        self, system: str, app: str, commit: str, dockerfile: str, args: Sequence[Any]
+    ) -> Build | None:
+        """The newest succeeded build of the same commit, Dockerfile and build args, if any."""
+
+    async def claim(self, build_id: str, runner: str, *, seconds: float) -> bool:
+        """Take (or renew) the lease of an unfinished build; one conditional update, so of two runners
+        exactly one wins. A build whose runner died (lease expired while running) is not claimable by
+        this: see :meth:`interrupted`."""
+
+    async def interrupted(self) -> list[str]:
+        """Builds in a running state whose runner's lease has expired: their runner is gone."""
+
+    async def move(self, build_id: str, frm: str, to: str, **values: Any) -> bool:
+        """``frm`` → ``to`` with ``values``; False (no change) if the build is no longer in ``frm``."""
+
+    async def set_commit(self, build_id: str, commit: str) -> None: ...
+
+    async def request_cancel(self, build_id: str) -> bool: ...
+
+    async def append_log(self, build_id: str, first_seq: int, lines: Sequence[str]) -> None: ...
+
+    async def log_lines(self, build_id: str, *, after: int = 0, limit: int = 5000) -> list[tuple[int, str]]: ...
+
+    async def forget_app(self, app: AppPath) -> None: ...
+
+
+class Identities(Protocol):
+    """Users, API tokens (by hash) and the principal a token or user stands for."""
+
+    async def add_user(self, name: str, *, admin: bool, password_hash: str | None = None) -> None: ...
+
+    async def users(self) -> list[UserRecord]: ...
+
+    async def password_hash(self, name: str) -> str | None:
+        """The user's password hash; None for an unknown user or one without a password."""
+
+    async def set_password(self, name: str, password_hash: str) -> None: ...
+
+    async def token_holder(self, token_hash: str, *, now: dt.datetime) -> tuple[Principal, dt.datetime | None] | None:
+        """:meth:`principal_of_token` with the token's expiry (``None``: it never expires)."""
+
+    async def principal(self, name: str) -> Principal | None:
+        """The user ``name`` with its roles; None if there is no such user."""
+
+    async def count_users(self) -> int: ...
+
+    async def add_token(
+        self, *, token_id: str, user: str, name: str, token_hash: str, expires_at: dt.datetime | None
+    ) -> TokenRecord: ...
+
+    async def tokens(self, user: str) -> list[TokenRecord]: ...
+
+    async def revoke_token(self, user: str, token_id: str) -> None:
+        """Revoke one of ``user``'s tokens; :class:`NotFound` if ``user`` has no such token."""
+
+
+class KeyChecks(Protocol):
+    """Known texts sealed under the master key, to tell whether a key fits the database."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def add(self, name: str, token: str) -> None:
+        """Insert; a concurrent insert of the same name surfaces as a conflict at commit."""
+
+
+class Members(Protocol):
+    """Role bindings of users in systems and applications."""
+
+    async def of_system(self, system: str) -> list[Binding]: ...
+
+    async def bind(self, binding: Binding) -> bool:
+        """Give the binding's user its role in its scope (replacing a role held there); True if new.
+
+        :class:`InvalidInput` (field ``user``) for an unknown user, :class:`NotFound` for a missing
+        system or application."""
+
+    async def unbind(self, user: str, system: str, app: str | None) -> None:
+        """Remove ``user``'s role in the scope; :class:`NotFound` if they hold none there."""
+
+
+class Sessions(Protocol):
+    """Login sessions (refresh tokens by hash) and failed-login counters."""
+
+    async def add(
+        self, *, session_id: str, user: str, family: str, token_hash: str, expires_at: dt.datetime
+    ) -> None: ...
+
+    async def by_token(self, token_hash: str) -> SessionRecord | None: ...
+
+    async def replace(self, session_id: str, now: dt.datetime) -> bool:
+        """Mark a live session replaced by its successor; False if it was already replaced or revoked
+        (a concurrent refresh won, or the token was reused)."""
+
+    async def revoke_family(self, family: str, now: dt.datetime) -> None: ...
+
+    async def revoke_user(self, user: str, now: dt.datetime) -> None: ...
+
+    async def failures(self, key: str) -> Failures | None: ...
+
+    async def set_failures(self, key: str, failures: Failures) -> None: ...
+
+    async def clear_failures(self, key: str) -> None: ...
+
+
+class AuditTrail(Protocol):
+    """The audit trail: a hash chain of entries."""
+
+    async def lock_head(self) -> Head | None:
+        """The head, locked for this unit of work; None if its row is missing."""
+
+    async def head(self) -> Head | None: ...
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Insert ``entry`` and move the head to it (after :meth:`lock_head`)."""
+
+    async def chain(self, *, after: int, upto: int, limit: int) -> list[AuditEntry]:
+        """Up to ``limit`` entries with ``after < seq <= upto``, oldest first."""
+
+    async def find(self, query: AuditQuery) -> list[AuditEntry]:
+        """The entries matching ``query``, newest (highest ``seq``) first."""
+
+
+class Placements(Protocol):
+    """Dedicated node pools and the CPU model each application is pinned to."""
+
+    async def dedications(self, cluster: str | None = None) -> list[Dedication]:
+        """Every dedicated pool (of ``cluster``), by cluster then pool."""
+
+    async def dedication(self, cluster: str, pool: str) -> Dedication | None: ...
+
+    async def dedicate(self, dedication: Dedication) -> None:
+        """Record (or move) the pool's dedication."""
+
+    async def undedicate(self, cluster: str, pool: str) -> bool:
+        """Forget the pool's dedication; False if it had none."""
+
+    async def cpu_model(self, system: str, app: str) -> str | None: ...
+
+    async def pin_cpu_model(self, system: str, app: str, cpu_model: str) -> None:
+        """Record the application's CPU model (once: a concurrent pin is a conflict)."""
+
+
+class LocationGrants(Protocol):
+    """Which systems may place applications in which production locations."""
+
+    async def request(self, system: str, location: Location, *, by: str, reason: str) -> Grant: ...
+
+    async def of_system(self, system: str) -> list[Grant]: ...
+
+    async def approved(self, system: str) -> list[Location]: ...
+
+    async def decide(self, system: str, grant_id: int, *, status: str, by: str) -> Grant | None:
+        """Set the grant's status; None if the system has no such grant."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction's repositories (see :class:`Database`)."""
+
+    @property
+    def clusters(self) -> ClusterRepository: ...
+
+    @property
+    def systems(self) -> Systems: ...
+
+    @property
+    def applications(self) -> Applications: ...
+
+    @property
+    def groups(self) -> Groups: ...
+
+    @property
+    def versions(self) -> Versions: ...
+
+    @property
+    def operations(self) -> OperationLog: ...
+
+    @property
+    def releases(self) -> Releases: ...
+
+    @property
+    def builds(self) -> Builds: ...
+
+    @property
+    def identities(self) -> Identities: ...
+
+    @property
+    def keys(self) -> KeyChecks: ...
+
+    @property
+    def members(self) -> Members: ...
+
+    @property
+    def sessions(self) -> Sessions: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
+
+    @property
+    def placements(self) -> Placements: ...
+
+    @property
+    def locations(self) -> LocationGrants: ...
