@@ -27,10 +27,8 @@ def deploy(
     target: GroupArg,
     version: Annotated[int | None, typer.Option("--version", help="Deploy this existing version")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A whole version spec (YAML or JSON file)")] = None,
-    image: Annotated[str | None, typer.Option(help="New image (changes the latest version)")] = None,
-    build: Annotated[
-        str | None, typer.Option("--build", help="A succeeded build: its image, pinned by digest (changes the latest)")
-    ] = None,
+    image: Annotated[str | None, typer.Option(help="New image (changes the latest, or makes the first)")] = None,
+    build: Annotated[str | None, typer.Option("--build", help="A succeeded build: its image, pinned by digest")] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor: tiny, small, medium, large, xlarge")] = None,
     instances: Annotated[int | None, typer.Option(help="New instance count")] = None,
     env: Annotated[list[str] | None, typer.Option(help="NAME=value (repeatable; replaces env)")] = None,

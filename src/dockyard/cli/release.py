@@ -42,7 +42,7 @@ def start(
     target: GroupArg,
     version: Annotated[int | None, typer.Option("--version", help="Release this existing version")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="A whole version spec (YAML or JSON file)")] = None,
-    image: Annotated[str | None, typer.Option(help="New image (changes the latest version)")] = None,
+    image: Annotated[str | None, typer.Option(help="New image (changes the latest, or makes the first)")] = None,
     build: Annotated[str | None, typer.Option("--build", help="A succeeded build's image, by digest")] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor")] = None,
     steps: Annotated[str, typer.Option(help="Comma-separated: 'gray N', 'P%', 'pause', 'pause 5m'")] = "100%",
