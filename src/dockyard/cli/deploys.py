@@ -17,7 +17,7 @@ from dockyard.cli.errors import fail
 from dockyard.cli.operations import NoWait, follow
 from dockyard.cli.output import Format, OutputOpt
 from dockyard.cli.placement import show_preview
-from dockyard.cli.targets import GroupArg, group_path, load_spec, pairs
+from dockyard.cli.targets import GroupArg, group_path, pairs, what_to_deploy
 
 Deadline = Annotated[int, typer.Option("--deadline", help="Seconds until the operation fails if not done")]
 Force = Annotated[bool, typer.Option("--force", help="Go ahead even if the preview says some instances would not fit")]
@@ -66,17 +66,8 @@ def deploy(
         changes["secret_env"] = {name: _from_environment(name) for name in secret_env}
     if config_file is not None:
         changes["config_files"] = {p: _read(f) for p, f in pairs(config_file, "config file").items()}
-    if sum(x is not None and x != {} for x in (version, spec, changes or None)) != 1:
-        fail(
-            "give --version, --spec, or changes (--image, --build, --flavor, --instances, --env, --secret-env, "
-            "--config-file)"
-        )
-    if version is not None:
-        body["version"] = version
-    elif spec is not None:
-        body["spec"] = load_spec(spec)
-    else:
-        body["changes"] = changes
+    flags = "--image, --build, --flavor, --instances, --env, --secret-env, --config-file"
+    body |= what_to_deploy(version, spec, changes, flags=flags)
     if dry_run:
         preview = {k: v for k, v in body.items() if k in ("version", "spec", "changes")}
         with client(server, token) as api:
@@ -98,15 +89,7 @@ def preview(
     """Where a deploy would land: per cluster, how many instances fit and the scheduler's reasons for the
     others (from Dockyard's caches; nothing is created). Exit 1 when some would not fit."""
     changes = {k: v for k, v in (("instances", instances), ("flavor", flavor)) if v is not None}
-    body: dict[str, Any] = {}
-    if sum(x is not None for x in (version, spec, changes or None)) > 1:
-        fail("give --version, --spec, or changes (--instances, --flavor)")
-    if version is not None:
-        body["version"] = version
-    elif spec is not None:
-        body["spec"] = load_spec(spec)
-    else:
-        body["changes"] = changes
+    body = what_to_deploy(version, spec, changes, flags="--instances, --flavor", required=False)
     with client(server, token) as api:
         show_preview(api, group_path(target), body, output)
 

@@ -25,7 +25,7 @@ from dockyard.cli.client import Client, segment
 from dockyard.cli.common import ServerOpt, TokenOpt, client
 from dockyard.cli.errors import fail
 from dockyard.cli.output import Format, OutputOpt, console, show
-from dockyard.cli.targets import GroupArg, group_path, load_spec
+from dockyard.cli.targets import GroupArg, group_path, what_to_deploy
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -65,14 +65,7 @@ def start(
     if strategy == "blue-green":
         body["keep_seconds"] = keep
     changes = {k: v for k, v in (("image", image), ("build", build), ("flavor", flavor)) if v is not None}
-    if sum(x is not None for x in (version, spec, changes or None)) != 1:
-        fail("give --version, --spec, or changes (--image, --build, --flavor)")
-    if version is not None:
-        body["version"] = version
-    elif spec is not None:
-        body["spec"] = load_spec(spec)
-    else:
-        body["changes"] = changes
+    body |= what_to_deploy(version, spec, changes, flags="--image, --build, --flavor")
     with client(server, token) as api:
         release = api.post(f"{group_path(target)}/releases", body)
         print(

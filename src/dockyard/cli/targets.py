@@ -54,3 +54,19 @@ def load_spec(path: Path) -> Any:
         return yaml.safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         fail(f"cannot read spec {path}: {type(e).__name__}")
+
+
+def what_to_deploy(
+    version: int | None, spec: Path | None, changes: dict[str, Any], *, flags: str, required: bool = True
+) -> dict[str, Any]:
+    """The body's part saying what to deploy, as the API takes it: ``version``, ``spec`` (read from the
+    file) or ``changes``. More than one given, or none when ``required``, fails naming the ``flags``
+    that say changes (with none given and not required, the empty changes mean the latest as it is)."""
+    given = sum(x is not None for x in (version, spec, changes or None))
+    if given > 1 or (required and given == 0):
+        fail(f"give --version, --spec, or changes ({flags})")
+    if version is not None:
+        return {"version": version}
+    if spec is not None:
+        return {"spec": load_spec(spec)}
+    return {"changes": changes}
