@@ -29,9 +29,13 @@ KUBERNETES_VERSION = "v1.35.4"
 ETCD_VERSION = "v3.6.5"
 KWOK_VERSION = "v0.8.0"
 METRICS_SERVER_VERSION = "v0.9.0"
+COREDNS_VERSION = "v1.14.7"
+CADDY_VERSION = "v2.11.9"
 
 MIN_GO = (1, 26, 4)  # metrics-server v0.9.0's go.mod; kwok v0.8.0 needs 1.26.0
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+# A real node's programs: built as a unit of their own so a cache from before real nodes stays valid.
+KUBE_NODE_COMMANDS = ("kubelet", "kube-proxy")
 # KWOK v0.8 loads no default stages; these files ship in its module (under kustomize/).
 KWOK_CONFIGS = (
     "stage/node/fast/node-initialize.yaml",
@@ -59,12 +63,16 @@ class Binaries:
     kwok: Path
     metrics_server: Path
     kwok_configs: tuple[Path, ...]
+    kubelet: Path
+    kube_proxy: Path
+    coredns: Path
+    caddy: Path
 
     @classmethod
     def unbuilt(cls) -> Binaries:
         """Placeholder paths, for code that needs component names and ports but runs nothing."""
         p = Path("/nonexistent")
-        return cls(p, p, p, p, p, p, p, ())
+        return cls(p, p, p, p, p, p, p, (), p, p, p, p)
 
 
 def cache_root() -> Path:
@@ -98,11 +106,14 @@ def _units() -> list[tuple[str, str, Callable[[Path, Path, Path], None]]]:
         ("kwok", KWOK_VERSION, _build_kwok),
         ("metrics-server", METRICS_SERVER_VERSION, _build_metrics_server),
         ("kubernetes", KUBERNETES_VERSION, _build_kubernetes),
+        ("kubernetes-node", KUBERNETES_VERSION, _build_kubernetes_node),
+        ("coredns", COREDNS_VERSION, _build_coredns),
+        ("caddy", CADDY_VERSION, _build_caddy),
     ]
 
 
 def _binaries(dirs: dict[str, Path]) -> Binaries:
-    kube, kwok_dir = dirs["kubernetes"], dirs["kwok"]
+    kube, kwok_dir, node = dirs["kubernetes"], dirs["kwok"], dirs["kubernetes-node"]
     return Binaries(
         etcd=dirs["etcd"] / "etcd",
         kube_apiserver=kube / "kube-apiserver",
@@ -112,6 +123,10 @@ def _binaries(dirs: dict[str, Path]) -> Binaries:
         kwok=kwok_dir / "kwok",
         metrics_server=dirs["metrics-server"] / "metrics-server",
         kwok_configs=tuple(sorted((kwok_dir / "configs").glob("*.yaml"))),
+        kubelet=node / "kubelet",
+        kube_proxy=node / "kube-proxy",
+        coredns=dirs["coredns"] / "coredns",
+        caddy=dirs["caddy"] / "caddy",
     )
 
 
@@ -239,8 +254,8 @@ def staging_modules(go_mod_text: str) -> list[str]:
     return sorted(set(re.findall(r"^\s*(\S+)\s+=>\s+\./staging/", go_mod_text, re.MULTILINE)))
 
 
-def kubernetes_wrapper_go_mod(version: str, go_mod_text: str) -> str:
-    """The wrapper module's go.mod for building Kubernetes ``version`` (``vX.Y.Z``)."""
+def kubernetes_wrapper_go_mod(version: str, go_mod_text: str, commands: tuple[str, ...] = KUBE_COMMANDS) -> str:
+    """The wrapper module's go.mod for building ``commands`` of Kubernetes ``version`` (``vX.Y.Z``)."""
     staging_version = "v0." + version.removeprefix("v").split(".", 1)[1]
     go_line = re.search(r"^go (\S+)$", go_mod_text, re.MULTILINE)
     godebug = re.search(r"^godebug .+$", go_mod_text, re.MULTILINE)
@@ -251,17 +266,25 @@ def kubernetes_wrapper_go_mod(version: str, go_mod_text: str) -> str:
     lines += ["", f"require k8s.io/kubernetes {version}", ""]
     lines += [f"replace {m} => {m} {staging_version}" for m in staging_modules(go_mod_text)]
     lines += ["", "tool ("]
-    lines += [f"\tk8s.io/kubernetes/cmd/{cmd}" for cmd in KUBE_COMMANDS]
+    lines += [f"\tk8s.io/kubernetes/cmd/{cmd}" for cmd in commands]
     lines += [")", ""]
     return "\n".join(lines)
 
 
 def _build_kubernetes(go: Path, work: Path, out: Path) -> None:
+    _build_kube_commands(go, work, out, KUBE_COMMANDS)
+
+
+def _build_kubernetes_node(go: Path, work: Path, out: Path) -> None:
+    _build_kube_commands(go, work, out, KUBE_NODE_COMMANDS)
+
+
+def _build_kube_commands(go: Path, work: Path, out: Path, commands: tuple[str, ...]) -> None:
     log = _log_for(work)
     env = _go_env()
     info = _module_info(go, f"k8s.io/kubernetes@{KUBERNETES_VERSION}", work)
     upstream = Path(info["GoMod"]).read_text()
-    (work / "go.mod").write_text(kubernetes_wrapper_go_mod(KUBERNETES_VERSION, upstream))
+    (work / "go.mod").write_text(kubernetes_wrapper_go_mod(KUBERNETES_VERSION, upstream, commands))
     (work / "go.sum").unlink(missing_ok=True)
     _run([str(go), "mod", "tidy"], cwd=work, log=log, env=env)
     major, minor = KUBERNETES_VERSION.removeprefix("v").split(".")[:2]
@@ -275,7 +298,7 @@ def _build_kubernetes(go: Path, work: Path, out: Path) -> None:
         ]
     args = [str(go), "build", "-trimpath", "-tags", "selinux,notest"]
     args += ["-ldflags", " ".join(ldflags), "-o", str(out) + "/"]
-    args += [f"k8s.io/kubernetes/cmd/{cmd}" for cmd in KUBE_COMMANDS]
+    args += [f"k8s.io/kubernetes/cmd/{cmd}" for cmd in commands]
     _run(args, cwd=work, log=log, env=env)
 
 
@@ -328,3 +351,12 @@ def _build_kwok(go: Path, work: Path, out: Path) -> None:
 
 def _build_metrics_server(go: Path, work: Path, out: Path) -> None:
     _go_install(go, work, out, f"sigs.k8s.io/metrics-server/cmd/metrics-server@{METRICS_SERVER_VERSION}")
+
+
+def _build_coredns(go: Path, work: Path, out: Path) -> None:
+    # CoreDNS' main package is its module root and its go.mod has no replace: `go install` works.
+    _go_install(go, work, out, f"github.com/coredns/coredns@{COREDNS_VERSION}")
+
+
+def _build_caddy(go: Path, work: Path, out: Path) -> None:
+    _go_install(go, work, out, f"github.com/caddyserver/caddy/v2/cmd/caddy@{CADDY_VERSION}")

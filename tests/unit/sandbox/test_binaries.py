@@ -75,6 +75,9 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
         ("kwok", binaries.KWOK_VERSION),
         ("metrics-server", binaries.METRICS_SERVER_VERSION),
         ("kubernetes", binaries.KUBERNETES_VERSION),
+        ("kubernetes-node", binaries.KUBERNETES_VERSION),
+        ("coredns", binaries.COREDNS_VERSION),
+        ("caddy", binaries.CADDY_VERSION),
     ]:
         entry = cache / "bin" / f"{unit}-{version}"
         entry.mkdir(parents=True)
@@ -83,6 +86,7 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # a build would need go: it must not be asked for
     found = binaries.ensure_binaries()
     assert found.kube_apiserver == cache / "bin" / f"kubernetes-{binaries.KUBERNETES_VERSION}" / "kube-apiserver"
+    assert found.kubelet == cache / "bin" / f"kubernetes-node-{binaries.KUBERNETES_VERSION}" / "kubelet"
 
 
 @pytest.mark.parametrize(
