@@ -103,6 +103,11 @@ def up(
     kwok_port: Annotated[int | None, typer.Option(help="KWOK (fake kubelets) port [10247]")] = None,
     metrics_server_port: Annotated[int | None, typer.Option(help="metrics-server port [4443]")] = None,
     registry_port: Annotated[int | None, typer.Option(help="image registry port [5000]")] = None,
+    dns_port: Annotated[int | None, typer.Option(help="CoreDNS port [1053]")] = None,
+    edge_port: Annotated[int | None, typer.Option(help="edge load balancer HTTP port [8480]")] = None,
+    edge_admin_port: Annotated[int | None, typer.Option(help="edge load balancer admin API port [2019]")] = None,
+    prometheus_port: Annotated[int | None, typer.Option(help="Prometheus port [9090]")] = None,
+    alertmanager_port: Annotated[int | None, typer.Option(help="Alertmanager port [9093]")] = None,
 ) -> None:
     """Start the sandbox (idempotent: what already runs is left alone, what is missing is started)."""
     from dockyard.sandbox import cluster
@@ -119,6 +124,11 @@ def up(
         "kwok": kwok_port,
         "metrics_server": metrics_server_port,
         "registry": registry_port,
+        "dns": dns_port,
+        "edge": edge_port,
+        "edge_admin": edge_admin_port,
+        "prometheus": prometheus_port,
+        "alertmanager": alertmanager_port,
     }
     layout = _layout_or_fail(directory, name)
     try:

@@ -28,6 +28,11 @@ class Ports:
     kwok: int = 10247
     metrics_server: int = 4443
     registry: int = 5000
+    dns: int = 1053  # CoreDNS: the cluster's DNS and the global names (also on the node IP, for pods)
+    edge: int = 8480  # the edge load balancer's HTTP listener (Caddy)
+    edge_admin: int = 2019  # Caddy's admin API, where Dockyard configures routes
+    prometheus: int = 9090
+    alertmanager: int = 9093
 
     def __post_init__(self) -> None:
         values = asdict(self)
