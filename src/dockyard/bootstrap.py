@@ -1,9 +1,10 @@
 """The composition root: the one place that reads the settings and builds the adapters.
 
 :func:`start` builds every adapter once — the secret box, the database, the cluster clients, the
-watch caches, the registry clients' factory, the image builder and the git checkouts — and hands the
-services a :class:`~dockyard.services.platform.Platform` of ports (:mod:`dockyard.services.ports`);
-:func:`server` is what the API server runs inside (start, the first admin, the watches and, with
+watch caches, the registry clients' factory, the image builder, the git checkouts and the DNS
+records directory — and hands the services a :class:`~dockyard.services.platform.Platform` of ports
+(:mod:`dockyard.services.ports`); :func:`server` is what the API server runs inside (start, the
+first admin, the watches, the global names' follower when ``dns_records_dir`` is set and, with
 ``executor``, the operation executor and the build runner). Services never build an adapter, nor
 read a setting; the API and the CLI reach adapters only through here (import contracts say so).
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from dockyard.adapters import git
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
+from dockyard.adapters.dns import RecordsDirectory
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
@@ -33,7 +35,7 @@ from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.images import RegistryAuth, split_reference
-from dockyard.services import credentials, keys
+from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
 from dockyard.services.executor import run_executor
@@ -229,6 +231,7 @@ async def start(settings: Settings) -> Platform:
         builder=Buildah(settings.build_dir / "buildah", insecure_hosts=settings.registry_plain_http),
         sources=Sources(settings.git_username, git_password),
         config=config(settings),
+        dns=RecordsDirectory(settings.dns_records_dir) if settings.dns_records_dir else None,
         close=close,
     )
 
@@ -265,6 +268,8 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
         await platform.stop()
         raise
     tasks = [asyncio.create_task(_keep_watching(platform))]
+    if platform.dns is not None:
+        tasks.append(asyncio.create_task(discovery.follow(platform, platform.dns)))
     if settings.executor:
         lease = settings.lease_seconds
         tasks += [

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default_factory=list, description="registry hosts spoken to over plain HTTP (loopback ones always are)"
     )
     image_keep: int = Field(default=5, ge=1, le=1000, description="registry gc's default: versions kept per group")
+    dns_records_dir: Path | None = Field(
+        default=None,
+        description="where the global names' records files go (the DNS server's hosts files); unset: no "
+        "global names are published",
+    )
 
     @field_validator("database_url")
     @classmethod

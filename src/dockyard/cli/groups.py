@@ -26,7 +26,8 @@ _WIDE = [
     (
         "CLUSTERS",
         lambda g: ", ".join(f"{c['cluster']}:{c['instances']}" for c in g.get("clusters") or []) or "-",
-    )
+    ),
+    ("DNS NAME", k("dns_name")),
 ]
 _STATUS_COLUMNS = [
     *_COLUMNS,
@@ -69,6 +70,27 @@ def group_show(
     path = group_path(target)
     with client(server, token) as api:
         show(api.get(path), output, _STATUS_COLUMNS, _WIDE)
+
+
+_ANSWER_COLUMNS = [("IP", k("ip")), ("CLUSTER", k("cluster")), ("IDC", lambda a: a["idc"] or "-")]
+
+
+@groups.command("dns")
+def group_dns(
+    target: GroupArg, output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None
+) -> None:
+    """The group's global name and the addresses Dockyard's DNS answers it with now (ready instances)."""
+    path = group_path(target)
+    with client(server, token) as api:
+        body = api.get(f"{path}/dns")
+    if output.structured:
+        show(body, output)
+        return
+    print(body["name"])
+    if body["answers"]:
+        show(body["answers"], output, _ANSWER_COLUMNS)
+    else:
+        print("no ready instance: the name does not resolve")
 
 
 @groups.command("delete")

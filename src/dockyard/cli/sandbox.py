@@ -108,6 +108,8 @@ def up(
     edge_admin_port: Annotated[int | None, typer.Option(help="edge load balancer admin API port [2019]")] = None,
     prometheus_port: Annotated[int | None, typer.Option(help="Prometheus port [9090]")] = None,
     alertmanager_port: Annotated[int | None, typer.Option(help="Alertmanager port [9093]")] = None,
+    dns_ready_port: Annotated[int | None, typer.Option(help="CoreDNS readiness port [8181]")] = None,
+    dns_metrics_port: Annotated[int | None, typer.Option(help="CoreDNS metrics port [9153]")] = None,
 ) -> None:
     """Start the sandbox (idempotent: what already runs is left alone, what is missing is started)."""
     from dockyard.sandbox import cluster
@@ -129,6 +131,8 @@ def up(
         "edge_admin": edge_admin_port,
         "prometheus": prometheus_port,
         "alertmanager": alertmanager_port,
+        "dns_ready": dns_ready_port,
+        "dns_metrics": dns_metrics_port,
     }
     layout = _layout_or_fail(directory, name)
     try:

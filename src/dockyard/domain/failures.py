@@ -20,7 +20,8 @@ Failure
 ├── BuilderFailure            the image builder is missing or cannot run
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
-└── SealFailure               a key that is not a key, or a sealed value no configured key opens
+├── SealFailure               a key that is not a key, or a sealed value no configured key opens
+└── DnsFailure                the DNS records could not be written
 
 Messages never hold a credential, a key, a token or a plaintext.
 """
@@ -97,4 +98,8 @@ class SourceFailure(Failure):
 
 
 class SealFailure(Failure):
+    pass
+
+
+class DnsFailure(Failure):
     pass

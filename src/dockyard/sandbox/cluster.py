@@ -19,7 +19,7 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import processes
+from dockyard.sandbox import dns, processes
 from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
@@ -97,6 +97,7 @@ def _up_locked(
     pki = ensure_pki(layout.pki)
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
     write_configs(layout, ports)
+    dns.write_config(layout, ports, idc=labels.get("idc", ""))
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
@@ -229,7 +230,7 @@ def _tail(layout: Layout, name: str, lines: int = 15) -> str:
 async def _bootstrap(layout: Layout, ports: Ports, topology: Topology, wait_timeout: float) -> tuple[int, int]:
     try:
         async with KubeCluster(layout.kubeconfig, timeout=30.0) as kube:
-            for manifest in _metrics_api_manifests(ports):
+            for manifest in _metrics_api_manifests(ports) + dns.kube_dns_manifests(ports):
                 await kube.apply(manifest)
             wanted = node_manifests(topology, kubelet_version=KUBERNETES_VERSION)
             existing = await kube.list("v1", "Node", labels={MANAGED_LABEL: "true"})

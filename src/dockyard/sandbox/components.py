@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from dockyard.sandbox import dns
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -32,6 +33,7 @@ COMPONENTS = (
     "kwok",
     "metrics-server",
     "registry",
+    "coredns",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
@@ -43,6 +45,9 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
+    "coredns": "dns",
+    "coredns ready": "dns_ready",
+    "coredns metrics": "dns_metrics",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
@@ -200,6 +205,12 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             ports.registry,
             [REGISTRY_BINARY, "serve", str(layout.registry_config)],
             _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
+        ),
+        Component(
+            "coredns",
+            ports.dns,
+            dns.argv(layout, binaries.coredns),
+            _http_ok(f"http://127.0.0.1:{ports.dns_ready}/ready"),
         ),
     ]
 

@@ -33,6 +33,8 @@ class Ports:
     edge_admin: int = 2019  # Caddy's admin API, where Dockyard configures routes
     prometheus: int = 9090
     alertmanager: int = 9093
+    dns_ready: int = 8181  # CoreDNS's readiness (its health probe), loopback
+    dns_metrics: int = 9153  # CoreDNS's Prometheus metrics, loopback
 
     def __post_init__(self) -> None:
         values = asdict(self)

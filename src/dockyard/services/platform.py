@@ -50,6 +50,8 @@ class Platform:
     builder: ports.Builder
     sources: ports.Sources
     config: Config
+    # The global names' records (None: not published, see services/discovery.py).
+    dns: ports.DnsRecords | None = None
     # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
     close: Callable[[], Awaitable[None]] = _nothing
     # Reads kept while the database's generations are unchanged (see services/generations.py):

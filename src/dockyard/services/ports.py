@@ -8,7 +8,7 @@ the few methods a use case calls.
 The failures a port raises are the domain's (:mod:`dockyard.domain.failures`): a cluster's
 :class:`~dockyard.domain.failures.ClusterUnavailable`, ``ClusterNotFound``, ``ClusterConflict``; the
 database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``, ``BuilderFailure``,
-``SourceFailure`` and ``SealFailure``; each adapter's own errors subclass them.
+``SourceFailure``, ``SealFailure`` and ``DnsFailure``; each adapter's own errors subclass them.
 
 - Database: :class:`Database` opens a :class:`UnitOfWork` holding one repository per topic.
 - Clusters: :class:`ClusterClients` (one open :class:`ClusterClient` per registered cluster) and
@@ -16,6 +16,7 @@ database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``
 - Images and builds: :class:`Registries` (a :class:`Registry` client per repository),
   :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
+- DNS: :class:`DnsRecords` (the global names' records files).
 """
 
 from __future__ import annotations
@@ -143,6 +144,25 @@ class LiveView(Protocol):
 
     def capacity(self, cluster: str) -> Capacity:
         """The cluster's nodes and its pods' usage as last seen."""
+
+    def instances(self, cluster: str) -> list[PodRecord]:
+        """Every instance (of every group) on ``cluster`` as last seen."""
+
+    def revision(self, cluster: str) -> int:
+        """A number that changes whenever :meth:`instances` of ``cluster`` may have (never repeats in
+        this process), so a follower can skip looking when it has not changed."""
+
+
+# --- DNS --------------------------------------------------------------------------------------------
+
+
+class DnsRecords(Protocol):
+    """The records the DNS server answers the global names from; ``DnsFailure`` when they cannot be
+    written."""
+
+    def write(self, files: Mapping[str, str]) -> list[str]:
+        """Put each records file (name → whole content) in place at once, skipping unchanged ones;
+        the names written."""
 
 
 # --- Images and builds ------------------------------------------------------------------------------

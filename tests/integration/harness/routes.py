@@ -70,6 +70,7 @@ RULES: dict[str, Rule] = {
     f"GET {G}": Rule("app"),
     f"DELETE {G}": Rule("app", "owner"),
     f"GET {G}/instances": Rule("app"),
+    f"GET {G}/dns": Rule("app"),
     f"GET {G}/events": Rule("app", query={"once": "true"}),  # one snapshot, then the stream ends
     f"GET {G}/versions": Rule("app"),
     f"POST {G}/versions": Rule("app", "developer", body={"changes": {"instances": 2}}),

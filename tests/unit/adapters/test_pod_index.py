@@ -123,3 +123,20 @@ def test_a_record_costs_well_under_a_kibibyte() -> None:
     per_record = (tracemalloc.get_traced_memory()[0] - before) / len(index)
     tracemalloc.stop()
     assert per_record < 1024, f"{per_record:.0f} bytes per record"
+
+
+def test_revision_moves_with_every_change_and_never_repeats() -> None:
+    index = PodIndex([slim(_pod("a"))])
+    seen = [index.revision]
+    index.put(slim(_pod("b")))
+    seen.append(index.revision)
+    index.put(slim(_pod("b", ready=False)))
+    seen.append(index.revision)
+    index.remove("shop", "b")
+    seen.append(index.revision)
+    index.remove("shop", "unknown")  # no change, no new revision
+    assert index.revision == seen[-1]
+    fresh = PodIndex([slim(_pod("a"))])  # a relist's new index: a revision no earlier index had
+    seen.append(fresh.revision)
+    assert len(set(seen)) == len(seen)
+    assert [p.name for p in fresh.all()] == ["a"]

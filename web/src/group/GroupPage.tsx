@@ -84,6 +84,9 @@ export default function GroupPage() {
         <Descriptions size="small" column={4}>
           <Descriptions.Item label={t("group.environment")}>{g.environment}</Descriptions.Item>
           <Descriptions.Item label={t("group.cluster")}>{g.cluster}</Descriptions.Item>
+          <Descriptions.Item label={t("group.dnsName")}>
+            <Typography.Text copyable data-testid="dns-name">{g.dns_name}</Typography.Text>
+          </Descriptions.Item>
           <Descriptions.Item label={t("group.status")}>{`${st.ready}/${st.wanted}`}</Descriptions.Item>
           <Descriptions.Item label={t("op.status")}>
             {last ? <span data-testid="last-operation">{`${last.action} · ${last.status}`}</span> : t("common.none")}

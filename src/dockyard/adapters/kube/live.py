@@ -79,6 +79,14 @@ class LiveState:
         watched = self._watched.get(cluster)
         return watched.caches.pods.group_pods(group.system, group.app, group.group) if watched else []
 
+    def instances(self, cluster: str) -> list[PodRecord]:
+        watched = self._watched.get(cluster)
+        return watched.caches.pods.all() if watched else []
+
+    def revision(self, cluster: str) -> int:
+        watched = self._watched.get(cluster)
+        return watched.caches.pods.revision if watched else 0
+
     def deployment(self, cluster: str, namespace: str, name: str) -> DeploymentRecord | None:
         watched = self._watched.get(cluster)
         return watched.caches.deployments.get(namespace, name) if watched else None

@@ -17,6 +17,7 @@ While disconnected a cache's ``stale`` is True and its last known records stay r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -82,19 +83,28 @@ def slim(pod: wire.Pod) -> PodRecord:
     )
 
 
+_REVISIONS = itertools.count(1)  # process-wide, so a new index never repeats an old one's revision
+
+
 class PodIndex:
-    """Pods by group, and by (namespace, name) for updates; pure in-memory bookkeeping."""
+    """Pods by group, and by (namespace, name) for updates; pure in-memory bookkeeping. ``revision``
+    changes with every change (and differs from every other index's)."""
 
     def __init__(self, records: Iterable[PodRecord] = ()) -> None:
         self._by_name: dict[tuple[str, str], PodRecord] = {}
         self._by_group: dict[GroupKey, dict[str, PodRecord]] = {}
+        self.revision = next(_REVISIONS)
         for record in records:
             self.put(record)
 
     def __len__(self) -> int:
         return len(self._by_name)
 
+    def all(self) -> list[PodRecord]:
+        return list(self._by_name.values())
+
     def put(self, record: PodRecord) -> None:
+        self.revision = next(_REVISIONS)
         old = self._by_name.get((record.namespace, record.name))
         if old is not None and old.key != record.key:
             self._by_group.get(old.key, {}).pop(old.name, None)
@@ -104,6 +114,7 @@ class PodIndex:
     def remove(self, namespace: str, name: str) -> None:
         old = self._by_name.pop((namespace, name), None)
         if old is not None:
+            self.revision = next(_REVISIONS)
             members = self._by_group.get(old.key, {})
             members.pop(name, None)
             if not members:
@@ -124,6 +135,15 @@ class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
         """The group's pods by name, deleting ones included; no I/O."""
         return self._index.group((system, app, group))
+
+    def all(self) -> list[PodRecord]:
+        """Every pod, of every group; no I/O."""
+        return self._index.all()
+
+    @property
+    def revision(self) -> int:
+        """Changes with every change of the pods (a relist included); never repeats in this process."""
+        return self._index.revision
 
 
 def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:

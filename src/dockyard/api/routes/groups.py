@@ -16,7 +16,9 @@ from dockyard.api.errors import ERRORS
 from dockyard.api.schemas.actions import DeployIn, PreviewIn, ReconcileIn, RollbackIn, ScaleIn
 from dockyard.api.schemas.groups import (
     ClusterStateOut,
+    DnsAnswerOut,
     DriftOut,
+    GroupDnsOut,
     GroupIn,
     GroupOut,
     GroupStatusOut,
@@ -30,7 +32,7 @@ from dockyard.domain.access import Principal
 from dockyard.domain.model import AppPath, GroupPath
 from dockyard.domain.targets import ExistingVersion
 from dockyard.services import applications as svc
-from dockyard.services import deploys, placement
+from dockyard.services import deploys, discovery, placement
 from dockyard.services import status as live
 from dockyard.services.platform import Platform
 
@@ -93,6 +95,14 @@ async def list_instances(system: str, app: str, group: str, platform: PlatformDe
     pods, stale = await live.instances(platform, caller, GroupPath(system, app, group))
     now = time.time()
     return InstancesOut(stale=stale, items=[InstanceOut.of(p, now, cluster=c) for c, p in pods])
+
+
+@router.get("/{group}/dns", tags=["groups"])
+async def group_dns(system: str, app: str, group: str, platform: PlatformDep, caller: Caller) -> GroupDnsOut:
+    """The group's global name and the addresses it answers with now (its ready instances on every
+    cluster, from the watch caches)."""
+    found = await discovery.group_name(platform, caller, GroupPath(system, app, group))
+    return GroupDnsOut(name=found.name, answers=[DnsAnswerOut(**asdict(a)) for a in found.answers])
 
 
 @router.get("/{group}/versions", tags=["versions"])

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from dockyard.api.schemas.common import In
+from dockyard.domain.discovery import global_name
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group
 
@@ -55,6 +56,7 @@ class GroupOut(BaseModel):
     system: str
     app: str
     name: str
+    dns_name: str = Field(description="the global name: Dockyard's DNS answers it with the ready instances' IPs")
     environment: str
     cluster: str
     current_version: int | None
@@ -70,6 +72,7 @@ class GroupOut(BaseModel):
             system=g.system,
             app=g.app,
             name=g.name,
+            dns_name=global_name(g.path),
             environment=g.environment,
             cluster=g.cluster,
             current_version=g.current_version,
@@ -116,3 +119,17 @@ class InstanceOut(BaseModel):
 class InstancesOut(BaseModel):
     stale: bool
     items: list[InstanceOut]
+
+
+class DnsAnswerOut(BaseModel):
+    cluster: str
+    idc: str = Field(description="the cluster's IDC label (empty: none)")
+    ip: str
+
+
+class GroupDnsOut(BaseModel):
+    name: str = Field(description="the group's global name")
+    answers: list[DnsAnswerOut] = Field(
+        description="the ready instances' addresses it answers with now, IDCs by name (a DNS server in an IDC "
+        "puts its own IDC's first)"
+    )
