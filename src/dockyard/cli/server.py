@@ -52,21 +52,27 @@ def up(
     topology: Annotated[Path | None, typer.Option("--topology", help="Topology YAML file (node pools)")] = None,
     port: Annotated[int | None, typer.Option(help="Port of the API server [8080]")] = None,
 ) -> None:
-    """Start the sandbox, register it as cluster `local`, and run the server in the foreground."""
+    """Start the sandbox, register it as cluster `local`, and run the server in the foreground (publishing
+    the global names to the sandbox's CoreDNS unless DOCKYARD_DNS_RECORDS_DIR says elsewhere)."""
     import asyncio
 
     from dockyard.cli.kubeconfigs import read_kubeconfig
     from dockyard.cli.sandbox import resolve_topology
     from dockyard.domain.errors import DomainError
     from dockyard.sandbox import cluster as sandbox
+    from dockyard.sandbox import dns
     from dockyard.sandbox.errors import SandboxError
     from dockyard.sandbox.layout import Layout, default_dir
 
     settings = load_settings(port=port)
     layout = Layout(default_dir().absolute())
+    if settings.dns_records_dir is None:  # the global names go to the sandbox's CoreDNS
+        settings = settings.model_copy(update={"dns_records_dir": dns.records_dir(layout)})
     try:
         wanted = resolve_topology(nodes, topology)
-        result = sandbox.up(layout, topology=wanted, progress=lambda m: print(f"  {m}", flush=True))
+        result = sandbox.up(
+            layout, topology=wanted, labels=LOCAL_CLUSTER_LABELS, progress=lambda m: print(f"  {m}", flush=True)
+        )
     except SandboxError as e:
         fail(e)
     print(f"sandbox: {result.nodes} nodes; kubeconfig {layout.kubeconfig}", flush=True)

@@ -10,7 +10,8 @@ node reach it there, through the ``kube-system/kube-dns`` Service at :data:`CLUS
 - anything else: ``forward . /etc/resolv.conf``.
 
 ``ready`` (the component's health probe: 200 once the kubernetes plugin has synced) and
-``prometheus`` listen on loopback only.
+``prometheus`` listen on loopback only. ``reload`` applies a rewritten Corefile (another IDC label, a
+new node IP) to a running CoreDNS within seconds: ``sandbox up`` leaves running components alone.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def render_corefile(
 .:{port} {{
     bind {" ".join(binds)}
     errors
+    reload 2s
     ready 127.0.0.1:{ready_port}
     prometheus 127.0.0.1:{metrics_port}
     hosts {records} {ZONE} {{
