@@ -5,7 +5,9 @@ node reach it there, through the ``kube-system/kube-dns`` Service at :data:`CLUS
 
 - ``dockyard.internal``: the ``hosts`` plugin over the file Dockyard's discovery writes for this
   sandbox's IDC (:func:`dockyard.domain.discovery.records_file`) in :func:`records_dir`, re-read every
-  :data:`RELOAD`, answers with a TTL of 1 s (names follow instances within seconds);
+  :data:`RELOAD`, answers with a TTL of 1 s (names follow instances within seconds); a name it lacks
+  gets NXDOMAIN from the ``file`` plugin's apex-only zone (:data:`ZONE_FILE`; the hosts plugin alone
+  would answer SERVFAIL);
 - ``cluster.local`` (and reverse zones): the ``kubernetes`` plugin over the sandbox's kubeconfig;
 - anything else: ``forward . /etc/resolv.conf``.
 
@@ -27,6 +29,13 @@ from dockyard.sandbox.layout import Layout, Ports
 CLUSTER_DNS_IP = "10.96.0.10"  # a real node's kubelet has clusterDNS: [10.96.0.10]
 RELOAD = "250ms"  # how often the hosts plugin looks at its file (a stat; re-read only when it changed)
 TTL = 1  # seconds; the hosts plugin refuses 0
+# The zone's apex only: names the hosts file lacks fall through to it and get NXDOMAIN with this SOA
+# (negative TTL 1 s) instead of the hosts plugin's SERVFAIL.
+ZONE_FILE = f"""\
+$ORIGIN {ZONE}.
+@ 1 IN SOA ns.{ZONE}. hostmaster.{ZONE}. 1 60 60 86400 1
+@ 1 IN NS ns.{ZONE}.
+"""
 
 
 def root(layout: Layout) -> Path:
@@ -35,6 +44,10 @@ def root(layout: Layout) -> Path:
 
 def corefile(layout: Layout) -> Path:
     return root(layout) / "Corefile"
+
+
+def zone_file(layout: Layout) -> Path:
+    return root(layout) / f"{ZONE}.zone"
 
 
 def records_dir(layout: Layout) -> Path:
@@ -51,7 +64,7 @@ def addresses() -> list[str]:
 
 
 def render_corefile(
-    *, port: int, ready_port: int, metrics_port: int, binds: list[str], kubeconfig: Path, records: Path
+    *, port: int, ready_port: int, metrics_port: int, binds: list[str], kubeconfig: Path, records: Path, zone: Path
 ) -> str:
     """The Corefile (pure)."""
     return f"""\
@@ -65,7 +78,9 @@ def render_corefile(
         ttl {TTL}
         reload {RELOAD}
         no_reverse
+        fallthrough {ZONE}
     }}
+    file {zone} {ZONE}
     kubernetes cluster.local in-addr.arpa ip6.arpa {{
         kubeconfig {kubeconfig}
         pods insecure
@@ -92,7 +107,9 @@ def write_config(layout: Layout, ports: Ports, *, idc: str) -> None:
         binds=addresses(),
         kubeconfig=layout.kubeconfig,
         records=hosts,
+        zone=zone_file(layout),
     )
+    zone_file(layout).write_text(ZONE_FILE)
     corefile(layout).write_text(text)
 
 

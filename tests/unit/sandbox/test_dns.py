@@ -21,12 +21,15 @@ def test_corefile_serves_the_global_names_the_cluster_and_the_rest(tmp_path: Pat
         binds=["127.0.0.1", "192.0.2.2"],
         kubeconfig=tmp_path / "kubeconfig",
         records=tmp_path / "records" / "idc-a.hosts",
+        zone=tmp_path / "dockyard.internal.zone",
     )
     assert text.startswith(".:1053 {\n    bind 127.0.0.1 192.0.2.2\n")
     assert f"hosts {tmp_path}/records/idc-a.hosts dockyard.internal {{\n        ttl 1\n        reload 250ms\n" in text
     assert f"kubernetes cluster.local in-addr.arpa ip6.arpa {{\n        kubeconfig {tmp_path}/kubeconfig\n" in text
     assert "ready 127.0.0.1:8181\n" in text
     assert "prometheus 127.0.0.1:9153\n" in text
+    assert "        fallthrough dockyard.internal\n    }\n" in text  # unknown names go on to the zone...
+    assert f"file {tmp_path}/dockyard.internal.zone dockyard.internal\n" in text  # ...which says NXDOMAIN
     assert "forward . /etc/resolv.conf\n" in text
 
 
@@ -36,6 +39,7 @@ def test_config_reads_the_records_file_of_the_sandboxs_idc(tmp_path: Path, idc: 
     dns.write_config(layout, Ports(), idc=idc)
     assert f"hosts {dns.records_dir(layout) / file} dockyard.internal" in dns.corefile(layout).read_text()
     assert (dns.records_dir(layout) / file).read_text() == ""
+    assert dns.zone_file(layout).read_text().startswith("$ORIGIN dockyard.internal.\n@ 1 IN SOA ")
 
 
 def test_config_never_overwrites_records_dockyard_wrote(tmp_path: Path) -> None:
