@@ -7,7 +7,9 @@ reads the registered clusters (again every :data:`CLUSTERS_EVERY` seconds) and, 
 clusters did) does it compute the records (:mod:`dockyard.domain.discovery`) from the caches — never
 from the apiserver — and hand them to the :class:`~dockyard.services.ports.DnsRecords` port, which
 writes only the files whose content changed. A cluster whose watch is disconnected keeps its last
-known instances. Several servers write the same content; a failed write is logged and tried again
+known instances. A starting follower writes nothing until every cluster's instances have been listed
+once (or :data:`SYNC_GRACE` has passed, for a cluster that stays away), so a server restart never
+empties the names it finds published. Several servers write the same content; a failed write is logged and tried again
 at the next look.
 """
 
@@ -31,6 +33,7 @@ from dockyard.services.platform import Platform
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 0.2  # seconds between looks at the caches' revisions (in memory: cheap)
 CLUSTERS_EVERY = 5.0  # seconds between reads of the registered clusters
+SYNC_GRACE = 30.0  # seconds a starting follower waits for every cluster's first list before writing
 
 
 def idc_of(cluster: Cluster) -> str:
@@ -49,8 +52,10 @@ async def follow(
     *,
     every: float = FOLLOW_EVERY,
     clusters_every: float = CLUSTERS_EVERY,
+    sync_grace: float = SYNC_GRACE,
 ) -> None:
     """Keep ``records`` up to date until cancelled (see the module's docstring); never raises else."""
+    started = time.monotonic()
     clusters: list[Cluster] = []
     read_at = float("-inf")
     last: object = None
@@ -63,7 +68,10 @@ async def follow(
             except DatabaseFailure as e:
                 log.warning("global names: cannot read the clusters: %s", e)
         seen = tuple((c.name, idc_of(c), platform.live.revision(c.name)) for c in clusters)
-        if seen != last:
+        unlisted = any(revision == 0 for _, _, revision in seen)
+        if unlisted and time.monotonic() - started < sync_grace:
+            pass  # a just-started server knows no instance yet: writing now would empty the names
+        elif seen != last:
             files = record_files(platform.live, clusters)
             try:
                 written = await asyncio.to_thread(records.write, files)

@@ -150,7 +150,8 @@ class LiveView(Protocol):
 
     def revision(self, cluster: str) -> int:
         """A number that changes whenever :meth:`instances` of ``cluster`` may have (never repeats in
-        this process), so a follower can skip looking when it has not changed."""
+        this process), so a follower can skip looking when it has not changed; 0 until the cluster's
+        instances have been listed once (before that, :meth:`instances` knows none of them)."""
 
 
 # --- DNS --------------------------------------------------------------------------------------------

@@ -179,3 +179,31 @@ async def test_group_name_is_hidden_from_outsiders_and_missing_groups_are_not_fo
         await discovery.group_name(platform(group_store(), live), Principal("eve"), PROD)
     with pytest.raises(NotFound, match="does not exist"):
         await discovery.group_name(platform(group_store(), live), ADMIN, GroupPath("shop", "web", "gone"))
+
+
+async def test_a_starting_follower_writes_nothing_before_every_cluster_was_listed() -> None:
+    store = Store(clusters=[Cluster("ca", "k", {"idc": "a"}), Cluster("cb", "k", {"idc": "b"})])
+    live = FakeLive()
+    live.set("ca", POD)  # cb's instances not listed yet: revision 0
+    records = FakeRecords()
+    task = asyncio.create_task(discovery.follow(platform(store, live), records, every=0.01))
+    try:
+        await asyncio.sleep(0.1)
+        assert records.writes == []  # the published names stay as they were
+        live.set("cb")
+        await until(lambda: records.writes)
+    finally:
+        task.cancel()
+
+
+async def test_a_cluster_that_stays_away_does_not_hold_the_others_back_for_ever() -> None:
+    store = Store(clusters=[Cluster("ca", "k", {"idc": "a"}), Cluster("cb", "k", {"idc": "b"})])
+    live = FakeLive()
+    live.set("ca", POD)
+    records = FakeRecords()
+    task = asyncio.create_task(discovery.follow(platform(store, live), records, every=0.01, sync_grace=0.1))
+    try:
+        await until(lambda: records.writes)
+        assert lines(records.writes[0]["idc-b.hosts"]) == [f"10.128.0.5 {NAME}"]
+    finally:
+        task.cancel()

@@ -142,8 +142,9 @@ class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
 
     @property
     def revision(self) -> int:
-        """Changes with every change of the pods (a relist included); never repeats in this process."""
-        return self._index.revision
+        """Changes with every change of the pods (a relist included); never repeats in this process; 0
+        until the first list is done."""
+        return self._index.revision if self.synced.is_set() else 0
 
 
 def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:
