@@ -144,6 +144,7 @@ class _Timeline:
         self.answer: set[str] = set()
         self.appeared: dict[str, float] = {}  # ip → time, of the current phase
         self.vanished: dict[str, float] = {}
+        self.errors: list[str] = []
 
     async def follow_pods(self, kube: KubeCluster, namespace: str, group: str) -> None:
         known: dict[str, str] = {}
@@ -165,7 +166,11 @@ class _Timeline:
 
     async def follow_dns(self, port: int, name: str) -> None:
         while True:
-            got = set(await answered(port, name))
+            try:
+                got = set(await answered(port, name, timeout=1.0))
+            except Exception as e:  # a lost datagram (a timeout) on this busy machine: ask again
+                self.errors.append(repr(e))
+                continue
             now = time.monotonic()
             for ip in got - self.answer:
                 self.appeared[ip] = now
@@ -183,7 +188,11 @@ def _percentile(values: list[float], q: float) -> float:
 async def test_the_global_name_follows_instances_within_two_seconds(
     dns_api: Api, sandbox: Sandbox, kube: KubeCluster
 ) -> None:
-    """Ready → in the answer, and deleted → gone: ~20 samples each, p50/p95 printed; p95 ≤ 2 s (issue 16)."""
+    """Ready → in the answer, and deleted → gone: ~20 samples each, p50/p95 printed; p95 ≤ 2 s (issue 16).
+
+    Each scale is a rollout (a new version), so pods come and go; a Ready sample is an instance still
+    in the answer when the rollout is done (one Ready for a moment and deleted before the next
+    reload never reaches the answer, rightly), a deleted sample an address that left the answer."""
     port, name = sandbox.ports.dns, _name(dns_api)
     await dns_api.act("deploy", {"spec": {**TINY, "instances": 1}})
     await _answers_become(port, name, lambda: _ready_ips(dns_api), "the first instance in the answer")
@@ -201,9 +210,11 @@ async def test_the_global_name_follows_instances_within_two_seconds(
             await dns_api.act("scale", {"instances": 3})
             await _answers_become(port, name, lambda: _ready_ips(dns_api), "3 instances in the answer")
             await asyncio.sleep(0.1)
+            assert not any(task.done() for task in followers), [task.exception() for task in followers]
             for pod in set(timeline.ready) - before:
                 seen, ip = timeline.ready[pod]
-                up.append(max(0.0, timeline.appeared[ip] - seen))
+                if ip in timeline.answer:  # not a pod of the rollout that was Ready for a moment only
+                    up.append(max(0.0, timeline.appeared[ip] - seen))
             gone_before = set(timeline.deleted)
             await dns_api.act("scale", {"instances": 1})
             await _answers_become(port, name, lambda: _ready_ips(dns_api), "1 instance in the answer")
@@ -220,6 +231,7 @@ async def test_the_global_name_follows_instances_within_two_seconds(
         "ready→in answer": up,
         "deleted→gone": down,
     }
+    print(f"\nDNS queries that failed and were asked again: {len(timeline.errors)}")
     for what, values in report.items():
         print(
             f"\nglobal name {what}: n={len(values)} p50={statistics.median(values):.3f}s "
