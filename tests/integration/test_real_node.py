@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.sandbox import hostnet
-from dockyard.sandbox.binaries import cached_binaries
+from dockyard.sandbox import hostnet, realnode
+from dockyard.sandbox.binaries import Binaries, cached_binaries
+from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.pki import Pki
+from dockyard.sandbox.realnode import RealNodeError
+from dockyard.sandbox.topology import default_topology
 from tests.integration.harness.client import Api
 from tests.integration.harness.realnodes import RealNodes, http_get, real_spec
 from tests.integration.harness.specs import TINY
@@ -115,3 +122,14 @@ async def test_groups_that_do_not_name_the_real_pool_stay_on_kwok_nodes(
         preview = (await api.http.post(f"{api.group}/preview", json={"spec": spec})).json()
         assert preview["fits"] == 1, preview
         assert (real_nodes.names[0] in preview["clusters"][0]["nodes"]) is counted, preview
+
+
+def test_a_second_sandbox_cannot_run_real_nodes_beside_the_first(real_nodes: RealNodes, tmp_path: Path) -> None:
+    other = Layout(tmp_path / "other")
+    args = (other, Ports(), Binaries.unbuilt(), Pki(tmp_path / "pki"))
+    with pytest.raises(RealNodeError, match=str(real_nodes.sandbox.layout.root)):
+        realnode.ensure(*args, topology=default_topology(1), count=1)
+    with pytest.raises(RealNodeError, match="at most 1 real node"):
+        realnode.ensure(*args, topology=default_topology(1), count=2)
+    assert not (tmp_path / "other" / "realnodes").exists()  # refused before anything was made
+    assert realnode.owner() == real_nodes.sandbox.layout.root

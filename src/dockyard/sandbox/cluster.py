@@ -93,6 +93,7 @@ def _up_locked(
 ) -> UpResult:
     state = layout.read_state() or {}
     real_count = int(state.get("real_nodes", 0)) if real_nodes is None else real_nodes
+    realnode.check(layout, real_count)
     labels = dict(state.get("labels", {})) if labels is None else labels
     ports = _choose_ports(layout, state, ports)
     if topology is None:

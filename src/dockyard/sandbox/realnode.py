@@ -461,7 +461,28 @@ def owner() -> Path | None:
         return None
 
 
+def check(layout: Layout, count: int) -> None:
+    """Before anything starts: :class:`RealNodeError` if ``count`` real nodes cannot run here (too
+    many, the machine lacks something, another sandbox runs real nodes)."""
+    if count <= 0:
+        return
+    if count > MAX_REAL_NODES:
+        raise RealNodeError(
+            f"--real-nodes {count}: at most {MAX_REAL_NODES} real node per machine is supported "
+            "(two kubelets share /var/lib/kubelet and its device-plugin socket); see docs/sandbox.md"
+        )
+    problem = host_problem()
+    if problem:
+        raise RealNodeError(problem)
+    _check_owner(layout)
+
+
 def _claim(layout: Layout) -> None:
+    _check_owner(layout)
+    HOST_MARKER.write_text(f"{layout.root.absolute()}\n")
+
+
+def _check_owner(layout: Layout) -> None:
     current = owner()
     mine = layout.root.absolute()
     if current is not None and current != mine and _any_running(Layout(current)):
@@ -470,7 +491,6 @@ def _claim(layout: Layout) -> None:
             f"(kube-proxy's iptables chains and the kubelet's paths are host-wide): "
             f"run `dockyard sandbox down --dir {current}` first"
         )
-    HOST_MARKER.write_text(f"{mine}\n")
 
 
 def _release(layout: Layout) -> None:
@@ -554,14 +574,7 @@ def ensure(
             stop(layout, binaries)
         if count == 0:
             return [], []
-    if count > MAX_REAL_NODES:
-        raise RealNodeError(
-            f"--real-nodes {count}: at most {MAX_REAL_NODES} real node per machine is supported "
-            "(two kubelets share /var/lib/kubelet and its device-plugin socket); see docs/sandbox.md"
-        )
-    problem = host_problem()
-    if problem:
-        raise RealNodeError(problem)
+    check(layout, count)
     with _host_lock():
         _claim(layout)
         base = real_dir(layout)
