@@ -4,7 +4,10 @@ restarts, the runtime's reasons, logs and exec."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import pytest
 
 from dockyard.adapters.kube.client import KubeCluster
-from dockyard.sandbox import hostnet, realnode
+from dockyard.sandbox import cluster, hostnet, processes, realnode
 from dockyard.sandbox.binaries import Binaries, cached_binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import Pki
@@ -133,3 +136,19 @@ def test_a_second_sandbox_cannot_run_real_nodes_beside_the_first(real_nodes: Rea
         realnode.ensure(*args, topology=default_topology(1), count=2)
     assert not (tmp_path / "other" / "realnodes").exists()  # refused before anything was made
     assert realnode.owner() == real_nodes.sandbox.layout.root
+
+
+def test_up_restarts_a_missing_real_node_component_and_status_lists_them(real_nodes: RealNodes) -> None:
+    layout = real_nodes.sandbox.layout
+    kubelet = processes.find(layout.pid_file("kubelet-0"), marker=str(layout.root))
+    assert kubelet is not None
+    os.kill(kubelet.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(kubelet.pid, 0)  # started by this process (the fixture): reap it
+    assert processes.find(layout.pid_file("kubelet-0"), marker=str(layout.root)) is None
+    result = cluster.up(layout)  # the recorded number of real nodes: 1
+    assert result.started == ["kubelet-0"]
+    assert result.real_nodes == real_nodes.names
+    rows = {row.name: row for row in cluster.status(layout)}
+    assert all(rows[name].healthy for name in ("containerd-0", "kubelet-0", "kube-proxy"))
+    assert rows["kubelet-0"].pid != kubelet.pid
