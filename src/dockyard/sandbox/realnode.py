@@ -606,7 +606,7 @@ def ensure(
         }
         for name, command in argv.items():
             comp = by_name[name]
-            if processes.find(layout.pid_file(name), marker=marker) is not None and comp.healthy():
+            if _running_healthy(layout, comp):
                 continue
             processes.stop(layout.pid_file(name), marker=marker)
             say(f"starting {name} ({node.name})")
@@ -614,7 +614,7 @@ def ensure(
             started.append(name)
             _wait(layout, comp, 60.0)
     proxy = by_name["kube-proxy"]
-    if processes.find(layout.pid_file("kube-proxy"), marker=marker) is None or not proxy.healthy():
+    if not _running_healthy(layout, proxy):
         processes.stop(layout.pid_file("kube-proxy"), marker=marker)
         say("starting kube-proxy")
         processes.start(proxy.argv, pid_file=layout.pid_file("kube-proxy"), log_file=layout.log("kube-proxy"))
@@ -656,6 +656,19 @@ def _write_node_files(layout: Layout, ports: Ports, pki: Pki, node: RealNode, no
     (dirs.cni_conf / "10-dockyard.conflist").write_text(json.dumps(cni_conflist(node, dirs), indent=2))
     config = kubelet_config(node, dirs, ca=pki.ca_cert, node_ip=node_ip, cgroup=cgroup_root(layout))
     dirs.kubelet_config.write_text(yaml.safe_dump(config))
+
+
+def _running_healthy(layout: Layout, comp: Component, grace: float = 15.0) -> bool:
+    """True if ``comp`` runs and answers healthy within ``grace`` seconds (a probe can fail briefly,
+    e.g. kube-proxy's while it resyncs after the kubelet came back): only then is it left alone."""
+    deadline = time.monotonic() + grace
+    while processes.find(layout.pid_file(comp.name), marker=str(layout.root)) is not None:
+        if comp.healthy():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return False
 
 
 def _wait(layout: Layout, comp: Component, timeout: float) -> None:
