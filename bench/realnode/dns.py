@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.deploy_throughput import DockyardServer, stop_on_sigterm
-
 from dockyard.sandbox import cluster
 from dockyard.sandbox import dns as sandbox_dns
 from dockyard.sandbox.binaries import COREDNS_VERSION
