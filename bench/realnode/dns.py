@@ -38,7 +38,12 @@ INSTANCES = 10
 SECONDS = 10
 LOW_QPS = 2000
 HIGH_QPS = 20000
-SPEC = {"image": "registry.local/bench/web:1", "flavor": "tiny", "instances": INSTANCES, "ports": [{"port": 8080}]}
+SPEC = {
+    "image": "registry.local/bench/web:1",
+    "flavor": "tiny",
+    "instances": INSTANCES,
+    "ports": [{"name": "http", "port": 8080}],
+}
 
 
 class HasSandbox(Protocol):
@@ -106,7 +111,9 @@ def _publishing_server(layout: Layout, root: Path) -> DockyardServer:
         api.post(
             f"/systems/{SYSTEM}/apps/{APP}/groups", json={"name": GROUP, "environment": "test", "cluster": "local"}
         )
-        operation = api.post(f"{group}/deploy", json={"spec": SPEC}).json()["id"]
+        answer = api.post(f"{group}/deploy", json={"spec": SPEC})
+        answer.raise_for_status()
+        operation = answer.json()["id"]
         while api.get(f"/operations/{operation}").json()["status"] not in ("succeeded", "failed"):
             time.sleep(0.5)
     return server
