@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from dockyard.sandbox import edge
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -32,6 +33,7 @@ COMPONENTS = (
     "kwok",
     "metrics-server",
     "registry",
+    edge.NAME,
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
@@ -43,6 +45,8 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
+    "caddy": "edge",
+    "caddy admin": "edge_admin",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
@@ -53,6 +57,7 @@ class Component:
     port: int
     argv: list[str]
     healthy: Callable[[], bool]
+    env: dict[str, str] | None = None  # None: the caller's environment
 
 
 def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> list[Component]:
@@ -201,6 +206,13 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             [REGISTRY_BINARY, "serve", str(layout.registry_config)],
             _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
         ),
+        Component(
+            edge.NAME,
+            ports.edge,
+            edge.argv(layout, binaries.caddy),
+            _http_ok(f"http://127.0.0.1:{ports.edge_admin}/config/"),
+            edge.env(layout),
+        ),
     ]
 
 
@@ -265,6 +277,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "http": {"addr": f"127.0.0.1:{ports.registry}"},
     }
     layout.registry_config.write_text(yaml.safe_dump(registry))
+    edge.write_config(layout, ports)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:
