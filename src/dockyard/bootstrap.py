@@ -1,10 +1,11 @@
 """The composition root: the one place that reads the settings and builds the adapters.
 
 :func:`start` builds every adapter once — the secret box, the database, the cluster clients, the
-watch caches, the registry clients' factory, the image builder and the git checkouts — and hands the
-services a :class:`~dockyard.services.platform.Platform` of ports (:mod:`dockyard.services.ports`);
-:func:`server` is what the API server runs inside (start, the first admin, the watches and, with
-``executor``, the operation executor and the build runner). Services never build an adapter, nor
+watch caches, the registry clients' factory, the image builder, the git checkouts and the edge load
+balancer's admin client — and hands the services a :class:`~dockyard.services.platform.Platform` of
+ports (:mod:`dockyard.services.ports`); :func:`server` is what the API server runs inside (start, the
+first admin, the watches, the edge sync and, with ``executor``, the operation executor and the build
+runner). Services never build an adapter, nor
 read a setting; the API and the CLI reach adapters only through here (import contracts say so).
 
 Layers: ``cli → api → bootstrap → services → domain``, ``bootstrap → adapters → domain``.
@@ -25,6 +26,7 @@ from pathlib import Path
 from dockyard.adapters import git
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
+from dockyard.adapters.edge.caddy import CaddyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
@@ -36,6 +38,7 @@ from dockyard.domain.images import RegistryAuth, split_reference
 from dockyard.services import credentials, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
+from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
 from dockyard.services.platform import BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
@@ -212,8 +215,11 @@ async def start(settings: Settings) -> Platform:
         raise
     kubeconfig_of = kubeconfig_reader(box)
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
+    edge = CaddyEdge(settings.edge_admin_url, server=settings.edge_server) if settings.edge_admin_url else None
 
     async def close() -> None:
+        if edge is not None:
+            await edge.aclose()
         await live.aclose()
         await clusters.aclose()
         await db.dispose()
@@ -229,6 +235,7 @@ async def start(settings: Settings) -> Platform:
         builder=Buildah(settings.build_dir / "buildah", insecure_hosts=settings.registry_plain_http),
         sources=Sources(settings.git_username, git_password),
         config=config(settings),
+        edge=edge,
         close=close,
     )
 
@@ -253,8 +260,9 @@ def server(settings: Settings) -> Server:
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[Platform]:
     """Generate the secret key on a first start, start the platform, create the first admin on an
-    empty database, watch the clusters (again every :data:`KEEP_WATCHING` seconds) and, with
-    ``executor``, run the operation executor and the build runner; stop all of it at the end."""
+    empty database, watch the clusters (again every :data:`KEEP_WATCHING` seconds), keep the edge load
+    balancer's routes in step (when one is configured) and, with ``executor``, run the operation
+    executor and the build runner; stop all of it at the end."""
     if ensure_secret_key(settings):
         log.warning("generated the secret key sealing secrets at rest in %s: back it up", settings.secret_key_file)
     platform = await start(settings)
@@ -264,7 +272,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
     except BaseException:
         await platform.stop()
         raise
-    tasks = [asyncio.create_task(_keep_watching(platform))]
+    tasks = [asyncio.create_task(_keep_watching(platform)), asyncio.create_task(run_edge(platform))]
     if settings.executor:
         lease = settings.lease_seconds
         tasks += [

@@ -171,3 +171,18 @@ def check_entry_port(entry: EdgeEntry, spec: VersionSpec | None) -> None:
     if spec is not None and serving_port(spec, entry) is None:
         what = f"TCP port named {entry.port!r}" if entry.port else "TCP port"
         raise InvalidInput("port", f"the group's current version has no {what} for the edge to serve")
+
+
+@dataclass(frozen=True)
+class EdgeWrite:
+    """What one sync wrote to the balancer: routes added, changed and removed one by one, or
+    ``full`` (every route written at once: it held something else than what Dockyard last wrote)."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    full: bool = False
+
+    @property
+    def wrote(self) -> bool:
+        return self.full or bool(self.added or self.changed or self.removed)

@@ -1,0 +1,224 @@
+"""The edge load balancer: Caddy, configured only through its admin API (never a file, never a restart).
+
+Dockyard owns the ``routes`` of one HTTP server of Caddy's (``server``, ``edge`` in the sandbox):
+
+0. ``dockyard-edge-host``: sets the request's Host to its host name without the port, so Caddy's
+   per-host metrics label a group's requests with its global name however the client wrote the Host;
+1. one route per group, ``@id`` ``dockyard-edge:<global name>``, matched by Host (:func:`caddy_route`):
+   ``reverse_proxy`` with ``weighted_round_robin`` over the instances, active health checks on the
+   readiness path (every second), passive ones (an upstream that failed is left alone 5 s), and
+   ``try_duration`` 5 s so a request whose upstream refused or went away is tried on another; with no
+   instance, a 503;
+2. ``dockyard-edge-fallback``: a 404 for any other host. Its ``X-Dockyard-Routes`` header holds the
+   digest of the group routes written: :meth:`CaddyEdge.apply` reads that one small route to know
+   whether Caddy still holds what it wrote (a restarted Caddy, or one another replica wrote with
+   the same view, needs nothing; one changed by someone else, or freshly started, is written whole).
+
+Contract of :meth:`CaddyEdge.apply`: idempotent; when Caddy holds what this adapter last wrote, only
+the routes that differ are written, each by its ``@id`` (``PATCH /id/…``, ``DELETE /id/…``, ``PUT``
+into the routes list); else the whole list is written at once. Nothing is written, and at most one
+small ``GET`` sent every ``verify_every`` seconds, while nothing changed.
+
+Errors (each also the domain's failure of the same name)::
+
+    EdgeError            Caddy refused what was asked (the message has its answer)
+    └── EdgeUnavailable  the admin API cannot be reached, or answered 5xx
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from dockyard.domain import failures
+from dockyard.domain.edge import EdgeRoute, EdgeWrite
+
+HOST_ID = "dockyard-edge-host"
+FALLBACK_ID = "dockyard-edge-fallback"
+ROUTE_PREFIX = "dockyard-edge:"
+DIGEST_HEADER = "X-Dockyard-Routes"
+TRY_DURATION = "5s"
+TRY_INTERVAL = "100ms"
+HEALTH_INTERVAL = "1s"
+HEALTH_TIMEOUT = "1s"
+FAIL_DURATION = "5s"
+
+
+class EdgeError(failures.EdgeFailure):
+    pass
+
+
+class EdgeUnavailable(EdgeError, failures.EdgeUnavailable):
+    pass
+
+
+def route_id(host: str) -> str:
+    return ROUTE_PREFIX + host
+
+
+def caddy_route(route: EdgeRoute) -> dict[str, Any]:
+    """The Caddy JSON of a group's route (see the module docstring)."""
+    handle: dict[str, Any]
+    if not route.upstreams:
+        handle = {
+            "handler": "static_response",
+            "status_code": 503,
+            "headers": {"Retry-After": ["1"]},
+            "body": f"no instance of {route.group} is ready\n",
+        }
+    else:
+        health: dict[str, Any] = {"passive": {"fail_duration": FAIL_DURATION, "max_fails": 1}}
+        if route.health is not None:
+            health["active"] = {
+                "uri": route.health.path,
+                "port": route.health.port,
+                "interval": HEALTH_INTERVAL,
+                "timeout": HEALTH_TIMEOUT,
+            }
+        handle = {
+            "handler": "reverse_proxy",
+            "upstreams": [{"dial": u.address} for u in route.upstreams],
+            "load_balancing": {
+                "selection_policy": {"policy": "weighted_round_robin", "weights": [u.weight for u in route.upstreams]},
+                "try_duration": TRY_DURATION,
+                "try_interval": TRY_INTERVAL,
+            },
+            "health_checks": health,
+        }
+    return {"@id": route_id(route.host), "match": [{"host": [route.host]}], "handle": [handle], "terminal": True}
+
+
+HOST_ROUTE: dict[str, Any] = {
+    "@id": HOST_ID,
+    "handle": [{"handler": "headers", "request": {"set": {"Host": ["{http.request.host}"]}}}],
+}
+
+
+def fallback_route(digest: str) -> dict[str, Any]:
+    return {
+        "@id": FALLBACK_ID,
+        "handle": [
+            {
+                "handler": "static_response",
+                "status_code": 404,
+                "headers": {DIGEST_HEADER: [digest]},
+                "body": "no group answers to this host\n",
+            }
+        ],
+    }
+
+
+def digest_of(routes: Sequence[dict[str, Any]]) -> str:
+    """A digest of group routes, independent of their order."""
+    ordered = sorted(routes, key=lambda r: str(r["@id"]))
+    return hashlib.sha256(json.dumps(ordered, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class CaddyEdge:
+    """Caddy's admin API at ``admin_url`` (e.g. ``http://127.0.0.1:2019``), routes of HTTP server
+    ``server``. Used by one sync loop at a time (calls are serialised)."""
+
+    def __init__(
+        self,
+        admin_url: str,
+        *,
+        server: str = "edge",
+        timeout: float = 5.0,
+        verify_every: float = 1.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(base_url=admin_url.rstrip("/"), timeout=timeout, transport=transport)
+        self._routes_path = f"/config/apps/http/servers/{server}/routes"
+        self._server = server
+        self._verify_every = verify_every
+        self._held: dict[str, dict[str, Any]] | None = None  # what Caddy holds as last written, by @id
+        self._digest: str | None = None
+        self._checked = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def apply(self, routes: Sequence[EdgeRoute]) -> EdgeWrite:
+        """Make Caddy hold exactly ``routes`` (one per group); see the module docstring."""
+        async with self._lock:
+            wanted = {route_id(r.host): caddy_route(r) for r in sorted(routes, key=lambda r: r.host)}
+            digest = digest_of(list(wanted.values()))
+            if digest == self._digest and time.monotonic() - self._checked < self._verify_every:
+                return EdgeWrite()
+            held = await self._held_digest()
+            self._checked = time.monotonic()
+            if held == digest:
+                self._held, self._digest = wanted, digest
+                return EdgeWrite()
+            if self._held is not None and held is not None and held == self._digest:
+                try:
+                    return await self._patch(wanted, digest)
+                except EdgeError:
+                    self._held = self._digest = None  # unknown now: written whole below
+            return await self._replace(wanted, digest)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _held_digest(self) -> str | None:
+        answer = await self._send("GET", f"/id/{FALLBACK_ID}", missing_ok=True)
+        if answer is None:
+            return None
+        try:
+            headers = answer.json()["handle"][0]["headers"]
+            return str(headers[DIGEST_HEADER][0])
+        except (ValueError, LookupError, TypeError):
+            return None
+
+    async def _patch(self, wanted: dict[str, dict[str, Any]], digest: str) -> EdgeWrite:
+        assert self._held is not None
+        held = self._held
+        removed = [i for i in held if i not in wanted]
+        changed = [i for i in wanted if i in held and held[i] != wanted[i]]
+        added = [i for i in wanted if i not in held]
+        for rid in removed:
+            await self._send("DELETE", f"/id/{rid}")
+        for rid in changed:
+            await self._send("PATCH", f"/id/{rid}", wanted[rid])
+        position = 1 + len(held) - len(removed)  # after the host route and the groups: before the fallback
+        for rid in added:
+            await self._send("PUT", f"{self._routes_path}/{position}", wanted[rid])
+            position += 1
+        await self._send("PATCH", f"/id/{FALLBACK_ID}", fallback_route(digest))
+        self._held, self._digest = wanted, digest
+        return EdgeWrite(added=len(added), changed=len(changed), removed=len(removed))
+
+    async def _replace(self, wanted: dict[str, dict[str, Any]], digest: str) -> EdgeWrite:
+        body = [HOST_ROUTE, *wanted.values(), fallback_route(digest)]
+        if await self._send("GET", self._routes_path, missing_ok=True) is None:
+            await self._send("PUT", self._routes_path, body)  # a server with no routes at all yet
+        else:
+            await self._send("PATCH", self._routes_path, body)
+        self._held, self._digest = wanted, digest
+        return EdgeWrite(full=True)
+
+    async def _send(
+        self, method: str, path: str, body: object = None, *, missing_ok: bool = False
+    ) -> httpx.Response | None:
+        try:
+            answer = await self._http.request(method, path, json=body if body is not None else None)
+        except httpx.TransportError as e:
+            raise EdgeUnavailable(f"the edge load balancer's admin API cannot be reached: {e}") from e
+        if answer.status_code >= 500 and "unknown object ID" not in answer.text and "not exist" not in answer.text:
+            raise EdgeUnavailable(f"the edge load balancer answered {answer.status_code} to {method} {path}")
+        if answer.status_code >= 400 or (method == "GET" and answer.text.strip() == "null"):
+            if missing_ok and (answer.status_code in (400, 404) or answer.text.strip() == "null"):
+                return None
+            raise EdgeError(f"the edge load balancer refused {method} {path}: {_reason(answer)}")
+        return answer
+
+
+def _reason(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("error", answer.status_code))[:500]
+    except ValueError:
+        return f"{answer.status_code} {answer.text[:200]}"
