@@ -46,6 +46,7 @@ def config(layout: Layout, ports: Ports) -> dict[str, Any]:
                     SERVER: {
                         "listen": [f"127.0.0.1:{ports.edge}"],
                         "automatic_https": {"disable": True},
+                        "protocols": ["h1"],  # plain HTTP: HTTP/2 and HTTP/3 need TLS
                         "routes": [
                             {"handle": [{"handler": "static_response", "status_code": 404, "body": "no route\n"}]}
                         ],
