@@ -20,7 +20,7 @@ being deleted, with a pod IP, and of a version that has the entry's port. :func:
   on Kubernetes' readiness, which takes an instance out of the route).
 - no serving instance: the route stays (the host still belongs to the group) and answers 503.
 
-:func:`edge_share` is where the release's weight step is read (see its docstring).
+The share comes from the release's weight steps: :func:`dockyard.domain.release.edge_share`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import GroupPath
-from dockyard.domain.release import Release
 from dockyard.domain.versions import VersionSpec
 
 GLOBAL_ZONE = "dockyard.internal"
@@ -45,17 +44,6 @@ DRAIN_SECONDS = 5
 def global_name(group: GroupPath) -> str:
     """The group's name across clusters and IDCs, e.g. ``prod.web.shop.dockyard.internal``."""
     return f"{group.group}.{group.app}.{group.system}.{GLOBAL_ZONE}"
-
-
-def edge_share(release: Release | None) -> int | None:
-    """The new version's percent of the requests under ``release``; None: no weight set (requests
-    follow instance counts).
-
-    STAND-IN: the weight steps (``weight P%``) come with branch ``weights``, which provides the real
-    function of this name and signature in the release domain; until it is merged, no release sets a
-    weight and this answers None.
-    """
-    return None
 
 
 @dataclass(frozen=True)

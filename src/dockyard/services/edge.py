@@ -32,7 +32,6 @@ from dockyard.domain.edge import (
     EdgeRoute,
     check_entry_port,
     edge_route,
-    edge_share,
     global_name,
     new_edge_entry,
 )
@@ -40,7 +39,7 @@ from dockyard.domain.errors import DomainError
 from dockyard.domain.failures import Failure
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group, GroupPath
-from dockyard.domain.release import Release
+from dockyard.domain.release import Release, edge_share
 from dockyard.domain.versions import VersionSpec
 from dockyard.services.applications import found_group, record
 from dockyard.services.platform import Platform
@@ -196,5 +195,5 @@ def _route(group: Group, pods: list[PodRecord], versions: Specs, release: Releas
         instances=pods,
         versions=versions.get(group.path, {}),
         new_version=release.new_version if release is not None else None,
-        share=edge_share(release),
+        share=edge_share(release, current_version=group.current_version),
     )

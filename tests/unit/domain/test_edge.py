@@ -12,7 +12,6 @@ from dockyard.domain.edge import (
     Upstream,
     check_entry_port,
     edge_route,
-    edge_share,
     global_name,
     new_edge_entry,
     serving_port,
@@ -61,10 +60,6 @@ STABLE3 = [pod("p1", 1), pod("p2", 1), pod("p3", 1)]
 
 def test_global_name() -> None:
     assert global_name(GROUP) == "prod.web.shop.dockyard.internal"
-
-
-def test_edge_share_stand_in_sets_no_weight() -> None:
-    assert edge_share(None) is None
 
 
 def shares(route_upstreams: tuple[Upstream, ...]) -> dict[int, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -12,12 +13,14 @@ from typing import Any, cast
 from dockyard.domain.edge import EdgeRoute, EdgeWrite
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group, GroupCluster, GroupPath, Version
+from dockyard.domain.release import Release
 from dockyard.domain.versions import parse_spec
 from dockyard.services import ports
 from dockyard.services.edge import _Facts, run_edge, sync_once
 from dockyard.services.platform import Platform
 
 PATH = GroupPath("shop", "web", "prod")
+NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SPEC = parse_spec(
     {
         "image": "r.local/shop/web:1",
@@ -38,6 +41,7 @@ def pod(name: str, ip: str, **changes: Any) -> PodRecord:
 class FakeDb:
     def __init__(self) -> None:
         self.groups = [GROUP]
+        self.releases: list[Release] = []
         self.loads = 0
         self.version_reads = 0
 
@@ -52,12 +56,13 @@ class FakeDb:
 
         class Releases:
             async def active(self) -> list[Any]:
-                return []
+                return db.releases
 
         class Versions:
             async def get(self, path: GroupPath, number: int) -> Version | None:
                 db.version_reads += 1
-                return Version(*path.__dict__.values(), number, SPEC, "t", None) if number == 1 else None  # type: ignore[arg-type]
+                known = number in (1, 2)
+                return Version(path.system, path.app, path.group, number, SPEC, "t", NOW) if known else None
 
         class Uow:
             groups, releases, versions = Groups(), Releases(), Versions()
@@ -129,3 +134,28 @@ async def test_an_instance_of_an_unknown_version_is_left_out() -> None:
 
 async def test_no_balancer_no_loop() -> None:
     await asyncio.wait_for(run_edge(platform(FakeDb(), FakeLive(), None)), 1)
+
+
+def weighted(command: str = "") -> Release:
+    """A gray release of version 2 past its ``weight 25%`` step."""
+    steps = ("gray 1", "weight 25%", "pause", "100%")
+    ledger = (
+        {"event": "started"},
+        {"event": "step", "step": "gray 1", "index": 0, "new": 1, "stable": 2},
+        {"event": "weight", "step": "weight 25%", "index": 1, "weight": 25, "by": "ann"},
+    )
+    return Release(
+        "r1", "shop", "web", "prod", "gray", 1, 2, 3, steps, 2, "paused", True, command, None, ledger, "", "ann"
+    )
+
+
+async def test_a_weight_step_sets_the_new_versions_share_and_abort_takes_it_back() -> None:
+    db, live, edge = FakeDb(), FakeLive(), FakeEdge()
+    live.by_cluster = {"local": [pod("a", "10.0.0.1"), pod("b", "10.0.0.2"), pod("c", "10.0.0.3", version="2")]}
+    db.releases = [weighted()]
+    made = platform(db, live, edge)
+    (route,) = await sync_once(made, refresh=60)
+    assert [(u.version, u.weight) for u in route.upstreams] == [(1, 3), (1, 3), (2, 2)]  # 25 % to version 2
+    db.releases = [weighted(command="abort")]  # given, not yet taken: the edge drops version 2 at once
+    (route,) = await sync_once(made, refresh=60)
+    assert [u.version for u in route.upstreams] == [1, 1]
