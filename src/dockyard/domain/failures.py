@@ -21,7 +21,7 @@ Failure
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
 ├── EdgeFailure               the edge load balancer did not take its routes
-│   └── EdgeUnavailable       its admin API cannot be reached or answered 5xx
+│   └── EdgeUnavailable       its admin API cannot be reached (or a proxy in front says it is away)
 └── SealFailure               a key that is not a key, or a sealed value no configured key opens
 
 Messages never hold a credential, a key, a token or a plaintext.

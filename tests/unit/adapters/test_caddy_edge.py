@@ -76,7 +76,7 @@ class FakeAdmin:
                 return httpx.Response(404, json={"error": "unknown object ID 'dockyard-edge-fallback'"})
             return httpx.Response(200, json=self.fallback)
         if method == "GET":
-            return httpx.Response(200, json=[])
+            return httpx.Response(200, json={"listen": [":8480"], "routes": []})
         if method == "PATCH" and path.endswith("/routes"):
             self.fallback = json.loads(request.content)[-1]
         if method == "PATCH" and path == f"/id/{FALLBACK_ID}":
@@ -147,10 +147,19 @@ async def test_errors() -> None:
         await edge(admin).apply([ROUTE])
 
     def refuse(request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
+        if request.method == "GET" and request.url.path.startswith("/id/"):
             return httpx.Response(404, json={"error": "unknown object ID"})
-        return httpx.Response(400, json={"error": "loading config: bad weights"})
+        if request.method == "GET":
+            return httpx.Response(200, json={"routes": []})
+        return httpx.Response(500, json={"error": "loading new config: bad weights"})  # Caddy's refusal
 
     refusing = CaddyEdge("http://admin", transport=httpx.MockTransport(refuse))
-    with pytest.raises(EdgeError, match="bad weights"):
+    with pytest.raises(EdgeError, match="bad weights") as raised:
         await refusing.apply([ROUTE])
+    assert not isinstance(raised.value, EdgeUnavailable)
+
+    def no_server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": "invalid traversal path at: config/apps/http/servers/edge"})
+
+    with pytest.raises(EdgeError, match="no HTTP server 'edge'"):
+        await CaddyEdge("http://admin", transport=httpx.MockTransport(no_server)).apply([ROUTE])

@@ -21,8 +21,9 @@ small ``GET`` sent every ``verify_every`` seconds, while nothing changed.
 
 Errors (each also the domain's failure of the same name)::
 
-    EdgeError            Caddy refused what was asked (the message has its answer)
-    └── EdgeUnavailable  the admin API cannot be reached, or answered 5xx
+    EdgeError            Caddy refused what was asked (the message has its answer), or has no
+    │                    such HTTP server
+    └── EdgeUnavailable  the admin API cannot be reached, or answered 502, 503 or 504
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ class CaddyEdge:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(base_url=admin_url.rstrip("/"), timeout=timeout, transport=transport)
-        self._routes_path = f"/config/apps/http/servers/{server}/routes"
+        self._server_path = f"/config/apps/http/servers/{server}"
+        self._routes_path = f"{self._server_path}/routes"
         self._server = server
         self._verify_every = verify_every
         self._held: dict[str, dict[str, Any]] | None = None  # what Caddy holds as last written, by @id
@@ -193,28 +195,33 @@ class CaddyEdge:
         return EdgeWrite(added=len(added), changed=len(changed), removed=len(removed))
 
     async def _replace(self, wanted: dict[str, dict[str, Any]], digest: str) -> EdgeWrite:
+        server = await self._send("GET", self._server_path, missing_ok=True)
+        if server is None:
+            raise EdgeError(f"the edge load balancer has no HTTP server {self._server!r} for Dockyard's routes")
         body = [HOST_ROUTE, *wanted.values(), fallback_route(digest)]
-        if await self._send("GET", self._routes_path, missing_ok=True) is None:
-            await self._send("PUT", self._routes_path, body)  # a server with no routes at all yet
-        else:
-            await self._send("PATCH", self._routes_path, body)
+        has_routes = isinstance(server.json(), dict) and server.json().get("routes") is not None
+        await self._send("PATCH" if has_routes else "PUT", self._routes_path, body)
         self._held, self._digest = wanted, digest
         return EdgeWrite(full=True)
 
     async def _send(
         self, method: str, path: str, body: object = None, *, missing_ok: bool = False
     ) -> httpx.Response | None:
+        """The answer to one admin API call; None for a missing object when ``missing_ok``. Caddy
+        answers 404 for an unknown ``@id``, 400 or 500 "invalid traversal path" for a missing config
+        path, 500 for a configuration it cannot load (a refusal, not an outage)."""
         try:
-            answer = await self._http.request(method, path, json=body if body is not None else None)
+            answer = await self._http.request(method, path, json=body)
         except httpx.TransportError as e:
             raise EdgeUnavailable(f"the edge load balancer's admin API cannot be reached: {e}") from e
-        if answer.status_code >= 500 and "unknown object ID" not in answer.text and "not exist" not in answer.text:
+        missing = answer.status_code == 404 or "invalid traversal path" in answer.text
+        if answer.status_code < 400 and not (method == "GET" and answer.text.strip() == "null"):
+            return answer
+        if missing_ok and (missing or answer.status_code < 400):
+            return None
+        if answer.status_code in (502, 503, 504):
             raise EdgeUnavailable(f"the edge load balancer answered {answer.status_code} to {method} {path}")
-        if answer.status_code >= 400 or (method == "GET" and answer.text.strip() == "null"):
-            if missing_ok and (answer.status_code in (400, 404) or answer.text.strip() == "null"):
-                return None
-            raise EdgeError(f"the edge load balancer refused {method} {path}: {_reason(answer)}")
-        return answer
+        raise EdgeError(f"the edge load balancer refused {method} {path}: {_reason(answer)}")
 
 
 def _reason(answer: httpx.Response) -> str:
