@@ -64,6 +64,7 @@ class FakeAdmin:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
         self.fallback: dict[str, Any] | None = None
+        self.routes: list[dict[str, Any]] = []
         self.down = False
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -75,10 +76,13 @@ class FakeAdmin:
             if self.fallback is None:
                 return httpx.Response(404, json={"error": "unknown object ID 'dockyard-edge-fallback'"})
             return httpx.Response(200, json=self.fallback)
+        if method == "GET" and path.endswith("/routes"):
+            return httpx.Response(200, json=self.routes)
         if method == "GET":
-            return httpx.Response(200, json={"listen": [":8480"], "routes": []})
+            return httpx.Response(200, json={"listen": [":8480"], "routes": self.routes})
         if method == "PATCH" and path.endswith("/routes"):
-            self.fallback = json.loads(request.content)[-1]
+            self.routes = json.loads(request.content)
+            self.fallback = self.routes[-1]
         if method == "PATCH" and path == f"/id/{FALLBACK_ID}":
             self.fallback = json.loads(request.content)
         return httpx.Response(200)
@@ -92,7 +96,7 @@ def writes(admin: FakeAdmin) -> list[tuple[str, str]]:
     return [c for c in admin.calls if c[0] != "GET"]
 
 
-async def test_first_sync_writes_all_then_only_what_changed_by_id() -> None:
+async def test_first_sync_writes_all_then_one_change_by_id_and_several_at_once() -> None:
     admin = FakeAdmin()
     caddy = edge(admin)
     assert await caddy.apply([ROUTE]) == EdgeWrite(full=True)
@@ -102,16 +106,26 @@ async def test_first_sync_writes_all_then_only_what_changed_by_id() -> None:
     assert admin.calls == [("GET", f"/id/{FALLBACK_ID}")]
     admin.calls.clear()
     moved = EdgeRoute(GROUP, HOST, ROUTE.upstreams[:2], None)
-    other = EdgeRoute(GroupPath("shop", "api", "prod"), "prod.api.shop.dockyard.internal", ROUTE.upstreams, None)
-    assert await caddy.apply([moved, other]) == EdgeWrite(added=1, changed=1)
-    assert writes(admin) == [
-        ("PATCH", f"/id/{route_id(HOST)}"),
-        ("PUT", "/config/apps/http/servers/edge/routes/2"),
-        ("PATCH", f"/id/{FALLBACK_ID}"),
-    ]
+    assert await caddy.apply([moved]) == EdgeWrite(changed=1)  # one route: by its @id, one reload
+    assert writes(admin) == [("PATCH", f"/id/{route_id(HOST)}")]
     admin.calls.clear()
-    assert await caddy.apply([other]) == EdgeWrite(removed=1)
-    assert writes(admin) == [("DELETE", f"/id/{route_id(HOST)}"), ("PATCH", f"/id/{FALLBACK_ID}")]
+    other = EdgeRoute(GroupPath("shop", "api", "prod"), "prod.api.shop.dockyard.internal", ROUTE.upstreams, None)
+    assert await caddy.apply([other]) == EdgeWrite(full=True)  # two changes: one write of the whole list
+    assert writes(admin) == [("PATCH", "/config/apps/http/servers/edge/routes")]
+    admin.calls.clear()
+    assert await caddy.apply([other, moved]) == EdgeWrite(added=1)
+    assert writes(admin) == [("PUT", "/config/apps/http/servers/edge/routes/2")]
+    admin.calls.clear()
+    assert await caddy.apply([moved]) == EdgeWrite(removed=1)
+    assert writes(admin) == [("DELETE", f"/id/{route_id(other.host)}")]
+
+
+async def test_routes_changed_behind_its_back_are_written_whole_at_the_next_comparison() -> None:
+    admin = FakeAdmin()
+    caddy = CaddyEdge("http://admin", verify_every=0, compare_every=0, transport=httpx.MockTransport(admin.handler))
+    await caddy.apply([ROUTE])
+    admin.routes = [admin.routes[0], admin.routes[-1]]  # another writer dropped the group's route
+    assert await caddy.apply([ROUTE]) == EdgeWrite(full=True)
 
 
 async def test_a_restarted_caddy_gets_everything_again() -> None:

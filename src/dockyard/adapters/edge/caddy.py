@@ -10,14 +10,17 @@ Dockyard owns the ``routes`` of one HTTP server of Caddy's (``server``, ``edge``
    ``try_duration`` 5 s so a request whose upstream refused or went away is tried on another; with no
    instance, a 503;
 2. ``dockyard-edge-fallback``: a 404 for any other host. Its ``X-Dockyard-Routes`` header holds the
-   digest of the group routes written: :meth:`CaddyEdge.apply` reads that one small route to know
-   whether Caddy still holds what it wrote (a restarted Caddy, or one another replica wrote with
-   the same view, needs nothing; one changed by someone else, or freshly started, is written whole).
+   digest of the group routes of the last *whole* write: :meth:`CaddyEdge.apply` reads that one small
+   route to know whether Caddy still holds the configuration it wrote (a restarted Caddy has lost
+   it; one another replica wrote whole with the same routes needs nothing).
 
-Contract of :meth:`CaddyEdge.apply`: idempotent; when Caddy holds what this adapter last wrote, only
-the routes that differ are written, each by its ``@id`` (``PATCH /id/…``, ``DELETE /id/…``, ``PUT``
-into the routes list); else the whole list is written at once. Nothing is written, and at most one
-small ``GET`` sent every ``verify_every`` seconds, while nothing changed.
+Contract of :meth:`CaddyEdge.apply`: idempotent, and as few writes as can be, because every admin
+API write makes Caddy reload its whole configuration, which costs the odd request in flight (see
+docs/edge.md). While Caddy holds what this adapter wrote, one group route that changed, appeared or
+went is written by its ``@id`` (``PATCH /id/…``, ``DELETE /id/…``, a ``PUT`` into the routes list);
+several are written as one whole list; anything else (a restart, a foreign write, a failed write) is
+written whole. Nothing is written, and at most one small ``GET`` sent every ``verify_every`` seconds,
+while nothing changed; every ``compare_every`` seconds the group routes are read whole and compared.
 
 Errors (each also the domain's failure of the same name)::
 
@@ -132,6 +135,7 @@ class CaddyEdge:
         server: str = "edge",
         timeout: float = 5.0,
         verify_every: float = 1.0,
+        compare_every: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._http = httpx.AsyncClient(base_url=admin_url.rstrip("/"), timeout=timeout, transport=transport)
@@ -140,8 +144,10 @@ class CaddyEdge:
         self._server = server
         self._verify_every = verify_every
         self._held: dict[str, dict[str, Any]] | None = None  # what Caddy holds as last written, by @id
-        self._digest: str | None = None
-        self._checked = float("-inf")
+        self._digest: str | None = None  # of the group routes in _held
+        self._marker: str | None = None  # the fallback's digest header after this adapter's last whole write
+        self._checked = self._compared = float("-inf")
+        self._compare_every = compare_every
         self._lock = asyncio.Lock()
 
     async def apply(self, routes: Sequence[EdgeRoute]) -> EdgeWrite:
@@ -149,24 +155,34 @@ class CaddyEdge:
         async with self._lock:
             wanted = {route_id(r.host): caddy_route(r) for r in sorted(routes, key=lambda r: r.host)}
             digest = digest_of(list(wanted.values()))
-            if digest == self._digest and time.monotonic() - self._checked < self._verify_every:
+            now = time.monotonic()
+            if digest == self._digest and now - self._checked < self._verify_every:
                 return EdgeWrite()
-            held = await self._held_digest()
-            self._checked = time.monotonic()
-            if held == digest:
-                self._held, self._digest = wanted, digest
+            marker = await self._marker_held()
+            self._checked = now
+            ours = self._held is not None and marker is not None and marker == self._marker
+            differs = False  # Caddy's routes read and found to differ from what was written
+            if ours and now - self._compared >= self._compare_every:
+                ours = await self._still_held()
+                differs, self._compared = not ours, now
+            if ours and digest == self._digest:
                 return EdgeWrite()
-            if self._held is not None and held is not None and held == self._digest:
+            if not ours and not differs and marker is not None and marker == digest:
+                self._held, self._digest, self._marker = wanted, digest, marker  # written whole by another
+                return EdgeWrite()
+            if ours:
                 try:
-                    return await self._patch(wanted, digest)
+                    written = await self._patch(wanted, digest)
                 except EdgeError:
-                    self._held = self._digest = None  # unknown now: written whole below
+                    written = None  # unknown now: written whole below
+                if written is not None:
+                    return written
             return await self._replace(wanted, digest)
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _held_digest(self) -> str | None:
+    async def _marker_held(self) -> str | None:
         answer = await self._send("GET", f"/id/{FALLBACK_ID}", missing_ok=True)
         if answer is None:
             return None
@@ -176,21 +192,32 @@ class CaddyEdge:
         except (ValueError, LookupError, TypeError):
             return None
 
-    async def _patch(self, wanted: dict[str, dict[str, Any]], digest: str) -> EdgeWrite:
+    async def _still_held(self) -> bool:
+        """Whether Caddy's group routes are still exactly those this adapter last wrote (another
+        replica's writes between two of ours would make them differ)."""
+        answer = await self._send("GET", self._routes_path, missing_ok=True)
+        routes = answer.json() if answer is not None else None
+        if not isinstance(routes, list):
+            return False
+        held = {r["@id"]: r for r in routes if isinstance(r, dict) and str(r.get("@id", "")).startswith(ROUTE_PREFIX)}
+        return held == self._held
+
+    async def _patch(self, wanted: dict[str, dict[str, Any]], digest: str) -> EdgeWrite | None:
+        """One group route changed, added or removed: that one written by its ``@id`` (one reload);
+        None when more changed (one write of the whole list is one reload, and several are several)."""
         assert self._held is not None
         held = self._held
         removed = [i for i in held if i not in wanted]
         changed = [i for i in wanted if i in held and held[i] != wanted[i]]
         added = [i for i in wanted if i not in held]
-        for rid in removed:
-            await self._send("DELETE", f"/id/{rid}")
-        for rid in changed:
-            await self._send("PATCH", f"/id/{rid}", wanted[rid])
-        position = 1 + len(held) - len(removed)  # after the host route and the groups: before the fallback
-        for rid in added:
-            await self._send("PUT", f"{self._routes_path}/{position}", wanted[rid])
-            position += 1
-        await self._send("PATCH", f"/id/{FALLBACK_ID}", fallback_route(digest))
+        if len(removed) + len(changed) + len(added) != 1:
+            return None
+        if removed:
+            await self._send("DELETE", f"/id/{removed[0]}")
+        elif changed:
+            await self._send("PATCH", f"/id/{changed[0]}", wanted[changed[0]])
+        else:  # after the host route and the groups: before the fallback
+            await self._send("PUT", f"{self._routes_path}/{1 + len(held)}", wanted[added[0]])
         self._held, self._digest = wanted, digest
         return EdgeWrite(added=len(added), changed=len(changed), removed=len(removed))
 
@@ -201,7 +228,8 @@ class CaddyEdge:
         body = [HOST_ROUTE, *wanted.values(), fallback_route(digest)]
         has_routes = isinstance(server.json(), dict) and server.json().get("routes") is not None
         await self._send("PATCH" if has_routes else "PUT", self._routes_path, body)
-        self._held, self._digest = wanted, digest
+        self._held, self._digest, self._marker = wanted, digest, digest
+        self._compared = time.monotonic()
         return EdgeWrite(full=True)
 
     async def _send(
