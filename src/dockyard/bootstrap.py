@@ -1,11 +1,12 @@
 """The composition root: the one place that reads the settings and builds the adapters.
 
 :func:`start` builds every adapter once — the secret box, the database, the cluster clients, the
-watch caches, the registry clients' factory, the image builder, the git checkouts and the DNS
-records directory — and hands the services a :class:`~dockyard.services.platform.Platform` of ports
-(:mod:`dockyard.services.ports`); :func:`server` is what the API server runs inside (start, the
-first admin, the watches, the global names' follower when ``dns_records_dir`` is set and, with
-``executor``, the operation executor and the build runner). Services never build an adapter, nor
+watch caches, the registry clients' factory, the image builder, the git checkouts, the edge load
+balancer's admin client and the DNS records directory — and hands the services a
+:class:`~dockyard.services.platform.Platform` of ports (:mod:`dockyard.services.ports`); :func:`server`
+is what the API server runs inside (start, the first admin, the watches, the edge sync, the global
+names' follower when ``dns_records_dir`` is set and, with ``executor``, the operation executor and the
+build runner). Services never build an adapter, nor
 read a setting; the API and the CLI reach adapters only through here (import contracts say so).
 
 Layers: ``cli → api → bootstrap → services → domain``, ``bootstrap → adapters → domain``.
@@ -27,6 +28,7 @@ from dockyard.adapters import git
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.dns import RecordsDirectory
+from dockyard.adapters.edge.caddy import CaddyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
@@ -38,6 +40,7 @@ from dockyard.domain.images import RegistryAuth, split_reference
 from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
+from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
 from dockyard.services.platform import BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
@@ -214,8 +217,11 @@ async def start(settings: Settings) -> Platform:
         raise
     kubeconfig_of = kubeconfig_reader(box)
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
+    edge = CaddyEdge(settings.edge_admin_url, server=settings.edge_server) if settings.edge_admin_url else None
 
     async def close() -> None:
+        if edge is not None:
+            await edge.aclose()
         await live.aclose()
         await clusters.aclose()
         await db.dispose()
@@ -231,6 +237,7 @@ async def start(settings: Settings) -> Platform:
         builder=Buildah(settings.build_dir / "buildah", insecure_hosts=settings.registry_plain_http),
         sources=Sources(settings.git_username, git_password),
         config=config(settings),
+        edge=edge,
         dns=RecordsDirectory(settings.dns_records_dir) if settings.dns_records_dir else None,
         close=close,
     )
@@ -256,8 +263,9 @@ def server(settings: Settings) -> Server:
 @asynccontextmanager
 async def _running(settings: Settings) -> AsyncIterator[Platform]:
     """Generate the secret key on a first start, start the platform, create the first admin on an
-    empty database, watch the clusters (again every :data:`KEEP_WATCHING` seconds) and, with
-    ``executor``, run the operation executor and the build runner; stop all of it at the end."""
+    empty database, watch the clusters (again every :data:`KEEP_WATCHING` seconds), keep the edge load
+    balancer's routes in step (when one is configured) and, with ``executor``, run the operation
+    executor and the build runner; stop all of it at the end."""
     if ensure_secret_key(settings):
         log.warning("generated the secret key sealing secrets at rest in %s: back it up", settings.secret_key_file)
     platform = await start(settings)
@@ -267,7 +275,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
     except BaseException:
         await platform.stop()
         raise
-    tasks = [asyncio.create_task(_keep_watching(platform))]
+    tasks = [asyncio.create_task(_keep_watching(platform)), asyncio.create_task(run_edge(platform))]
     if platform.dns is not None:
         tasks.append(asyncio.create_task(discovery.follow(platform, platform.dns)))
     if settings.executor:

@@ -18,6 +18,7 @@ from dockyard.api.routes import (
     audit,
     builds,
     clusters,
+    edge,
     events,
     gc,
     groups,
@@ -58,6 +59,7 @@ def create_app(server: Server) -> FastAPI:
         audit,
         gc,
         locations,
+        edge,
     ):
         app.include_router(module.router)
 

@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "operation": ("operations", "operations"),
     "audit": ("audit", "app"),
     "release": ("release", "app"),
+    "edge": ("edge", "edge"),
     "build": ("builds", "builds"),
     "images": ("builds", "images"),
     "registry": ("builds", "registry"),

@@ -1,6 +1,7 @@
 """`dockyard release`: gray and rolling releases of a group, with a live view of their steps.
 
     dockyard release start shop/web/prod --image r/web:2 --steps "gray 2,pause,50%,pause,100%" [--follow|--no-wait]
+    dockyard release start shop/web/prod --image r/web:2 --steps "gray 1,pause,weight 50%,pause,100%"
     dockyard release status shop/web/prod [ID] [--watch]
     dockyard release promote shop/web/prod [ID] [--full]
     dockyard release pause|resume|abort shop/web/prod [ID]
@@ -8,8 +9,9 @@
 ID defaults to the group's newest release. `release start` waits, like every long command, until the
 release needs you (paused at a step, for `promote`) or ends, and exits 1 if it ends aborted or failed;
 ``--no-wait`` returns once it is accepted. ``--follow`` / ``--watch`` redraw the steps, the instance
-counts per version (live, from the cluster) and the last ledger entries until the release ends; the
-command exits 1 if it ends aborted or failed.
+counts per version (live, from the cluster), the new version's share of requests at the edge load
+balancer (``weight P%`` steps; "by instance counts" before one) and the last ledger entries until the
+release ends; the command exits 1 if it ends aborted or failed.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def start(
     image: Annotated[str | None, typer.Option(help="New image (changes the latest, or makes the first)")] = None,
     build: Annotated[str | None, typer.Option("--build", help="A succeeded build's image, by digest")] = None,
     flavor: Annotated[str | None, typer.Option(help="New flavor")] = None,
-    steps: Annotated[str, typer.Option(help="Comma-separated: 'gray N', 'P%', 'pause', 'pause 5m'")] = "100%",
+    steps: Annotated[
+        str, typer.Option(help="Comma-separated: 'gray N', 'P%', 'weight P%' (of requests), 'pause', 'pause 5m'")
+    ] = "100%",
     strategy: Annotated[str, typer.Option(help="gray, blue-green or rolling")] = "gray",
     keep: Annotated[int, typer.Option(help="blue-green: seconds the old set is kept after the switch")] = 300,
     step_deadline: Annotated[int, typer.Option(help="Seconds a step may take before the release aborts")] = 300,
@@ -186,10 +190,17 @@ def _view(release: dict[str, Any], ready: Counter[str]) -> Group:
     counts.add_row(f"{new} (new)", str(release["new_instances"]), str(ready.get(new, 0)))
     counts.add_row(f"{stable} (stable)", str(release["stable_instances"]), str(ready.get(stable, 0)))
     ledger = Text("\n".join(_entry(e) for e in release["ledger"][-5:]))
-    parts: list[Any] = [steps, counts, ledger]
+    parts: list[Any] = [steps, counts, Text(share(release)), ledger]
     if release["error"]:
         parts.append(Text(f"error: {release['error']}", style="red"))
     return Group(*parts)
+
+
+def share(release: dict[str, Any]) -> str:
+    """The new version's share of requests at the edge load balancer, as one line."""
+    value = release.get("edge_share")
+    how = "by instance counts" if value is None else f"{value}%"
+    return f"requests to version {release['new_version']} (load balancer): {how}"
 
 
 def _entry(entry: dict[str, Any]) -> str:
@@ -210,7 +221,7 @@ def _wait(api: Client, target: str, release_id: str) -> None:
         step = release["step"]
         print(
             f"release {release_id} paused at step {step + 1}/{len(release['steps'])} ({release['steps'][step]}); "
-            f"go on with `dockyard release promote {target}`"
+            f"{share(release)}; go on with `dockyard release promote {target}`"
         )
         return
     print(f"release {release_id} {release['status']}" + (f": {release['error']}" if release["error"] else ""))

@@ -20,6 +20,8 @@ Failure
 ├── BuilderFailure            the image builder is missing or cannot run
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
+├── EdgeFailure               the edge load balancer did not take its routes
+│   └── EdgeUnavailable       its admin API cannot be reached (or a proxy in front says it is away)
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens
 └── DnsFailure                the DNS records could not be written
 
@@ -94,6 +96,14 @@ class BuildStepFailed(BuilderFailure):
 
 
 class SourceFailure(Failure):
+    pass
+
+
+class EdgeFailure(Failure):
+    pass
+
+
+class EdgeUnavailable(EdgeFailure):
     pass
 
 

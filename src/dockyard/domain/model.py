@@ -137,6 +137,9 @@ class Group:
     # Where it runs (one entry per cluster); empty before its first deploy. ``cluster`` is its home
     # cluster: where it runs when neither its version nor its application names a location.
     clusters: tuple[GroupCluster, ...] = ()
+    # The edge load balancer's entry (domain/edge.py): None none, else the name of the port it serves
+    # ("": the version's port named http, else its first TCP port).
+    edge_port: str | None = None
 
     @property
     def path(self) -> GroupPath:

@@ -2,12 +2,18 @@
 
 A gray release runs the new version as its own workload (the canary) beside the stable one, both
 behind the group's Service. Steps are written as text: ``gray N`` (N instances of the new version),
-``P%`` (that share of the group's instances, rounded up), ``pause`` (wait for ``promote``) or
-``pause 30s`` / ``pause 5m`` / ``pause 2h`` (continue by itself). The last instance step must be
-``100%``; the group's count stays the total throughout (stable = total - new).
+``P%`` (that share of the group's instances, rounded up), ``weight P%`` (the edge load balancer sends
+P% of the group's requests to the new version, whatever the instance counts), ``pause`` (wait for
+``promote``) or ``pause 30s`` / ``pause 5m`` / ``pause 2h`` (continue by itself). The last instance
+step must be ``100%``; the group's count stays the total throughout (stable = total - new).
+
+Rules of the steps: instance steps may not lower the new version's share of instances; weights may go
+down (an operator lowering traffic is legitimate) and ``weight 0%`` holds requests on the stable
+version while new instances warm up; a weight step needs new instances before it (an instance step
+earlier) and may not come after the last ``100%`` (there the share is 100 already).
 
 :func:`parse_steps` refuses bad input naming ``steps[i]``; :func:`split` says how many instances each
-version runs at a step. Both are pure.
+version runs at a step; :func:`edge_share` the new version's share of requests. All are pure.
 """
 
 from __future__ import annotations
@@ -27,15 +33,20 @@ _UNITS = {"s": 1, "m": 60, "h": 3600}
 _GRAY = re.compile(r"^gray\s+(\d{1,4})$")
 _PERCENT = re.compile(r"^(\d{1,3})%$")
 _PAUSE = re.compile(r"^pause(?:\s+(\d{1,6})([smh]))?$")
+_WEIGHT = re.compile(r"^weight\s+(\d{1,3})%$")
+_KINDS = "'gray N', 'P%', 'weight P%', 'pause' or 'pause 5m'"
 
-Kind = Literal["instances", "percent", "pause"]
+Kind = Literal["instances", "percent", "weight", "pause"]
+# Steps that set instance counts (``weight`` and ``pause`` set none).
+INSTANCE_KINDS = ("instances", "percent")
 # Where a release ended (else it is progressing, paused, waiting or aborting).
 ENDED = ("succeeded", "aborted", "failed")
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step: ``instances`` N, ``percent`` P, or ``pause`` for ``value`` seconds (None: until promoted)."""
+    """One step: ``instances`` N, ``percent`` P, ``weight`` P (percent of requests), or ``pause`` for
+    ``value`` seconds (None: until promoted). ``str`` gives the text :func:`parse_steps` reads back."""
 
     kind: Kind
     value: int | None
@@ -45,7 +56,13 @@ class Step:
             return f"gray {self.value}"
         if self.kind == "percent":
             return f"{self.value}%"
+        if self.kind == "weight":
+            return f"weight {self.value}%"
         return "pause" if self.value is None else f"pause {self.value}s"
+
+    @property
+    def sets_instances(self) -> bool:
+        return self.kind in INSTANCE_KINDS
 
 
 def parse_steps(raw: object) -> tuple[Step, ...]:
@@ -62,9 +79,21 @@ def parse_steps(raw: object) -> tuple[Step, ...]:
             if step.value / 100 < last_share:
                 raise InvalidInput(f"steps[{i}]", "steps may not lower the new version's share")
             last_share = step.value / 100
-    counted = [s for s in steps if s.kind != "pause"]
+    counted = [s for s in steps if s.sets_instances]
     if not counted or counted[-1] != Step("percent", 100):
         raise InvalidInput("steps", "the last step that sets instances must be '100%'")
+    last = final_step(steps)
+    for i, step in enumerate(steps):
+        if step.kind != "weight":
+            continue
+        if not any(s.sets_instances for s in steps[:i]):
+            raise InvalidInput(
+                f"steps[{i}]", "a weight step needs new instances to send requests to: put 'gray N' or 'P%' first"
+            )
+        if i > last:
+            raise InvalidInput(
+                f"steps[{i}]", "a weight step after the last '100%' never runs (the share is 100% there)"
+            )
     if steps[-1].kind == "pause":
         raise InvalidInput(f"steps[{len(steps) - 1}]", "a release cannot end with a pause")
     return steps
@@ -72,7 +101,7 @@ def parse_steps(raw: object) -> tuple[Step, ...]:
 
 def _step(field: str, item: object) -> Step:
     if not isinstance(item, str):
-        raise InvalidInput(field, "a step is text: 'gray N', 'P%', 'pause' or 'pause 5m'")
+        raise InvalidInput(field, f"a step is text: {_KINDS}")
     text = " ".join(item.strip().lower().split())
     if match := _GRAY.fullmatch(text):
         count = int(match.group(1))
@@ -84,6 +113,11 @@ def _step(field: str, item: object) -> Step:
         if not 1 <= percent <= 100:
             raise InvalidInput(field, "a share is from 1% to 100%")
         return Step("percent", percent)
+    if match := _WEIGHT.fullmatch(text):
+        weight = int(match.group(1))
+        if not 0 <= weight <= 100:
+            raise InvalidInput(field, "a weight is from 0% to 100% of the requests")
+        return Step("weight", weight)
     if match := _PAUSE.fullmatch(text):
         if match.group(1) is None:
             return Step("pause", None)
@@ -91,7 +125,7 @@ def _step(field: str, item: object) -> Step:
         if not 1 <= seconds <= MAX_PAUSE:
             raise InvalidInput(field, "a pause lasts from 1s to 7 days")
         return Step("pause", seconds)
-    raise InvalidInput(field, f"unknown step {item[:40]!r}: use 'gray N', 'P%', 'pause' or 'pause 5m'")
+    raise InvalidInput(field, f"unknown step {item[:40]!r}: use {_KINDS}")
 
 
 def new_instances(step: Step, total: int) -> int:
@@ -102,14 +136,14 @@ def new_instances(step: Step, total: int) -> int:
     if step.kind == "percent":
         assert step.value is not None
         return min(total, math.ceil(total * step.value / 100))
-    raise ValueError("a pause sets no instances")
+    raise ValueError(f"a {step.kind} step sets no instances")
 
 
 def split(steps: tuple[Step, ...], index: int, total: int) -> tuple[int, int]:
-    """``(new, stable)`` instances once step ``index`` is done: a pause keeps the split of the last
-    instance step before it (none before: all stable)."""
+    """``(new, stable)`` instances once step ``index`` is done: a pause or a weight keeps the split of
+    the last instance step before it (none before: all stable)."""
     for step in reversed(steps[: index + 1]):
-        if step.kind != "pause":
+        if step.sets_instances:
             new = new_instances(step, total)
             return new, total - new
     return 0, total
@@ -117,7 +151,7 @@ def split(steps: tuple[Step, ...], index: int, total: int) -> tuple[int, int]:
 
 def final_step(steps: tuple[Step, ...]) -> int:
     """The index of the last instance step (``100%``), where ``promote --full`` goes."""
-    return max(i for i, s in enumerate(steps) if s.kind != "pause")
+    return max(i for i, s in enumerate(steps) if s.sets_instances)
 
 
 @dataclass(frozen=True)
@@ -156,3 +190,65 @@ class Release:
     @property
     def active(self) -> bool:
         return self.status not in ENDED
+
+
+# Where the new version gets no requests at all: an abort under way or done, or a failed release.
+NO_SHARE = ("aborting", "aborted", "failed")
+
+
+def edge_share(
+    release: Release | None, *, cluster: str | None = None, current_version: int | None = None
+) -> int | None:
+    """The percent of the group's requests the edge load balancer sends to ``release.new_version`` (the
+    rest to the stable version) where the release is now; None: no weight to apply, route by instance
+    counts.
+
+    - None: no release; not a gray release (blue-green switches the Service, rolling is one rollout);
+      no weight step reached yet;
+    - 0: ``abort`` given (at once, before the runner takes it), under way or done, or the release
+      failed; also a succeeded release whose group runs another version since (``current_version``,
+      when given: a rollback or a later deploy);
+    - 100: the release succeeded, or its last step (``100%``) is done and the hand-back is under way;
+    - else the weight of the last weight step done, from the ledger (``promote --full`` skips the
+      weights after it; the instance steps after a weight do not change it).
+
+    A group on several clusters: the share in ``cluster`` (default: the one under way); the clusters
+    released before it run the new version only (100), those after it have not begun (None). The share
+    is a target, not a promise of backends: while one version has no ready instance the edge sends
+    everything to the other.
+    """
+    if release is None or release.strategy != "gray":
+        return None
+    if release.status == "succeeded":
+        return 0 if current_version not in (None, release.new_version) else 100
+    here = _position(release, cluster)
+    if here is None or here > release.cluster_index:
+        return None
+    return 100 if here < release.cluster_index else _share_here(release)
+
+
+def _position(release: Release, cluster: str | None) -> int | None:
+    """The index of ``cluster`` in the release's clusters (None: not one of them); the one under way
+    when no cluster is named or the group is on one cluster."""
+    if not release.clusters or cluster is None:
+        return release.cluster_index
+    names = [str(c["cluster"]) for c in release.clusters]
+    return names.index(cluster) if cluster in names else None
+
+
+def _share_here(release: Release) -> int | None:
+    """:func:`edge_share` in the cluster under way, while the release has not succeeded."""
+    if release.status in NO_SHARE or release.command == "abort":
+        return 0
+    entries = _this_cluster(release.ledger)
+    last = final_step(release.parsed_steps)
+    if any(e.get("event") == "step" and e.get("index") == last for e in entries):
+        return 100
+    weights = [e for e in entries if e.get("event") == "weight"]
+    return int(weights[-1]["weight"]) if weights else None
+
+
+def _this_cluster(ledger: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    """The ledger's entries since the cluster under way began (all of them on one cluster)."""
+    begun = max((i + 1 for i, e in enumerate(ledger) if e.get("event") == "cluster-done"), default=0)
+    return ledger[begun:]

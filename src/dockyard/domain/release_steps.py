@@ -17,7 +17,9 @@ Order of the decision, first match wins:
 5. gray: ``promote --full`` → :class:`PromoteFull`; at a pause step: a scale meanwhile →
    :class:`Rescale`, ``promote`` → :class:`Advance`, a timed pause not begun → :class:`StartPause`,
    one that has run out (and not paused) → :class:`Advance`, else :class:`Nap`; paused at an instance
-   step → :class:`Nap`; else :class:`ScaleStep` (``promote`` is dropped: a running step goes on by itself).
+   or weight step → :class:`Nap`; a weight step → :class:`SetWeight` (done at once: the edge load
+   balancer reads the share from the release, :func:`dockyard.domain.release.edge_share`); else
+   :class:`ScaleStep` (``promote`` is dropped at both: a running step goes on by itself).
 
 An action with ``take`` consumes that command first; when the command is no longer there (taken by
 another runner, or replaced) the runner does not act and asks again. Rolling releases and releases
@@ -162,6 +164,16 @@ class ScaleStep:
 
 
 @dataclass(frozen=True)
+class SetWeight:
+    """A weight step: record it done (the new version's share of requests is ``weight`` percent from
+    now on) and the release at step ``step + 1``, progressing."""
+
+    step: int
+    weight: int
+    take: Command | None = None
+
+
+@dataclass(frozen=True)
 class Switch:
     """Blue-green step 0: the new set at ``instances`` beside the old, then the Service to it; keep the old set."""
 
@@ -178,7 +190,18 @@ class Retire:
 
 
 Action = (
-    WaitForCluster | Ended | Abort | PromoteFull | Rescale | StartPause | Advance | Nap | ScaleStep | Switch | Retire
+    WaitForCluster
+    | Ended
+    | Abort
+    | PromoteFull
+    | Rescale
+    | StartPause
+    | Advance
+    | Nap
+    | ScaleStep
+    | SetWeight
+    | Switch
+    | Retire
 )
 Mode = Literal["rolling", "gray", "blue-green"]
 
@@ -218,6 +241,10 @@ def _gray(release: Release, now: dt.datetime) -> Action:
         return _at_pause(release, step, now)
     if release.paused:
         return Nap("paused", "paused") if release.status != "paused" else Nap()
+    take: Command | None = "promote" if release.command == "promote" else None
+    if step.kind == "weight":
+        assert step.value is not None
+        return SetWeight(release.step, step.value, take=take)
     new, stable = split(steps, release.step, release.total)
     return ScaleStep(
         release.step,
@@ -225,7 +252,7 @@ def _gray(release: Release, now: dt.datetime) -> Action:
         stable,
         last=release.step == final_step(steps),
         progressing=release.status != "progressing",
-        take="promote" if release.command == "promote" else None,
+        take=take,
     )
 
 

@@ -9,7 +9,8 @@ For system ``s``, application ``a``, group ``g``, version ``n`` in namespace ``s
 - Deployment ``a-g`` whose pod template carries the version's label, mounts that ConfigMap at
   :data:`~dockyard.domain.versions.CONFIG_DIR` and takes each secret env var from that Secret
   (``secretKeyRef``: the Deployment never holds a secret value); requests equal limits (Guaranteed QoS);
-  its pods meet the Pod Security Standard the version names (:func:`pod_security`);
+  its pods meet the Pod Security Standard the version names (:func:`pod_security`); a version with
+  ports drains for a few seconds before its container is stopped (:func:`drain_seconds`);
 - Service ``a-g`` selecting the group (not the version), when the version has ports.
 Every object carries the labels ``dockyard.io/system``, ``/app``, ``/group`` (but the ServiceAccount,
 which is the application's) and ``app.kubernetes.io/managed-by: dockyard``; the Deployment's selector
@@ -26,6 +27,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.domain.edge import DRAIN_SECONDS
 from dockyard.domain.flavors import CATALOG
 from dockyard.domain.model import GroupPath, Quota
 from dockyard.domain.placement import pod_placement
@@ -265,6 +267,8 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
         container["livenessProbe"] = _probe(spec.liveness)
     if spec.pre_stop:
         container["lifecycle"] = {"preStop": {"exec": {"command": list(spec.pre_stop)}}}
+    elif drain := drain_seconds(spec):
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": drain}}}
     items = [{"key": _config_key(i), "path": path} for i, (path, _content) in enumerate(spec.config_files)]
     return {
         "apiVersion": "apps/v1",
@@ -295,6 +299,17 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
             },
         },
     }
+
+
+def drain_seconds(spec: VersionSpec) -> int:
+    """How long an instance of a version with ports keeps serving once deleted, before its container
+    is told to stop (a ``preStop`` sleep: no shell needed in the image): :data:`DRAIN_SECONDS`, so the
+    edge load balancer and Services drop it first, within the termination grace period (one second
+    is left for the stop itself); 0 (no sleep) for a version without ports, or one whose own
+    ``pre_stop`` command decides."""
+    if not spec.ports or spec.pre_stop:
+        return 0
+    return max(0, min(DRAIN_SECONDS, spec.termination_grace_seconds - 1))
 
 
 DEFAULT_RUN_AS_USER = 10001  # not root, not a system account, not nobody (65534), which others share

@@ -155,7 +155,7 @@ def _start(layout: Layout, comp: Component, say: Progress) -> None:
     if comp.name == "kwok":
         asyncio.run(_release_node_leases(layout))
     say(f"starting {comp.name} on 127.0.0.1:{comp.port}")
-    processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name))
+    processes.start(comp.argv, pid_file=layout.pid_file(comp.name), log_file=layout.log(comp.name), env=comp.env)
 
 
 @contextmanager

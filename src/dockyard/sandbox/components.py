@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import dns
+from dockyard.sandbox import dns, edge
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -33,6 +33,7 @@ COMPONENTS = (
     "kwok",
     "metrics-server",
     "registry",
+    edge.NAME,
     "coredns",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
@@ -45,6 +46,8 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
+    "caddy": "edge",
+    "caddy admin": "edge_admin",
     "coredns": "dns",
     "coredns ready": "dns_ready",
     "coredns metrics": "dns_metrics",
@@ -58,6 +61,7 @@ class Component:
     port: int
     argv: list[str]
     healthy: Callable[[], bool]
+    env: dict[str, str] | None = None  # None: the caller's environment
 
 
 def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> list[Component]:
@@ -209,6 +213,13 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
         ),
         Component(
+            edge.NAME,
+            ports.edge,
+            edge.argv(layout, binaries.caddy),
+            _http_ok(f"http://127.0.0.1:{ports.edge_admin}/config/"),
+            edge.env(layout),
+        ),
+        Component(
             "coredns",
             ports.dns,
             dns.argv(layout, binaries.coredns),
@@ -278,6 +289,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "http": {"addr": f"127.0.0.1:{ports.registry}"},
     }
     layout.registry_config.write_text(yaml.safe_dump(registry))
+    edge.write_config(layout, ports)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

@@ -50,6 +50,7 @@ class Platform:
     builder: ports.Builder
     sources: ports.Sources
     config: Config
+    edge: ports.EdgeBalancer | None = None  # the edge load balancer, when one is configured
     # The global names' records (None: not published, see services/discovery.py).
     dns: ports.DnsRecords | None = None
     # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
@@ -64,6 +65,8 @@ class Platform:
     releases_steered: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a build is queued or asked to cancel, so this process's build runner looks at once.
     builds_added: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a group's edge entry changes, so this process's edge sync reloads it at once.
+    edge_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def seal_value(self, value: str) -> SealedValue:
         """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""

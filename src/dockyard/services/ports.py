@@ -8,11 +8,13 @@ the few methods a use case calls.
 The failures a port raises are the domain's (:mod:`dockyard.domain.failures`): a cluster's
 :class:`~dockyard.domain.failures.ClusterUnavailable`, ``ClusterNotFound``, ``ClusterConflict``; the
 database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``, ``BuilderFailure``,
-``SourceFailure``, ``SealFailure`` and ``DnsFailure``; each adapter's own errors subclass them.
+``SourceFailure``, ``EdgeFailure``, ``SealFailure`` and ``DnsFailure``; each adapter's own errors
+subclass them.
 
 - Database: :class:`Database` opens a :class:`UnitOfWork` holding one repository per topic.
 - Clusters: :class:`ClusterClients` (one open :class:`ClusterClient` per registered cluster) and
   :class:`LiveView` (the watch caches: connections, instances, Deployments, capacity).
+- The edge: :class:`EdgeBalancer` (the load balancer's routes, one per group with an edge entry).
 - Images and builds: :class:`Registries` (a :class:`Registry` client per repository),
   :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
@@ -32,6 +34,7 @@ from dockyard.domain.access import Binding, Principal
 from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
+from dockyard.domain.edge import EdgeRoute, EdgeWrite
 from dockyard.domain.images import Manifest, RegistryAuth
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
 from dockyard.domain.location import Grant, Location
@@ -164,6 +167,15 @@ class DnsRecords(Protocol):
     def write(self, files: Mapping[str, str]) -> list[str]:
         """Put each records file (name → whole content) in place at once, skipping unchanged ones;
         the names written."""
+
+
+class EdgeBalancer(Protocol):
+    """The edge load balancer; ``EdgeFailure`` (``EdgeUnavailable`` when it cannot be reached) when it
+    does not take the routes."""
+
+    async def apply(self, routes: Sequence[EdgeRoute]) -> EdgeWrite:
+        """Make the balancer hold exactly ``routes`` (one per group), writing only what differs from
+        what it holds; idempotent."""
 
 
 # --- Images and builds ------------------------------------------------------------------------------
@@ -319,6 +331,12 @@ class Groups(Protocol):
 
     async def of_app(self, app: AppPath) -> list[Group]: ...
 
+    async def with_edge(self) -> list[Group]:
+        """Every group with an edge entry, of every system."""
+
+    async def set_edge(self, path: GroupPath, port: str | None) -> None:
+        """Give the group an edge entry serving ``port`` ("": its default port), or none (None)."""
+
     async def set_cluster(self, path: GroupPath, cluster: str, *, instances: int, version: int | None) -> None:
         """Record that the group runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""
 
@@ -384,6 +402,9 @@ class Releases(Protocol):
     async def get(self, release_id: str) -> Release | None: ...
 
     async def of_group(self, path: GroupPath, *, limit: int = 50) -> list[Release]: ...
+
+    async def active(self) -> list[Release]:
+        """Every release not ended, of every group, oldest first."""
 
     async def record(
         self,

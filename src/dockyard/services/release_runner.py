@@ -43,6 +43,7 @@ from dockyard.domain.release_steps import (
     Rescale,
     Retire,
     ScaleStep,
+    SetWeight,
     StartPause,
     Switch,
     WaitForCluster,
@@ -270,6 +271,8 @@ class _Steps:
                 await self._nap(release, action)
             case ScaleStep():
                 return await self._scale_step(release, action)
+            case SetWeight():
+                await self._set_weight(release, action)
             case Switch(instances=instances):
                 await self._switch(release, instances)
             case Retire(event=event):
@@ -281,7 +284,12 @@ class _Steps:
             await _record(self.platform, release.id, status="progressing")
         checks = await self._apply_split(step.new, step.stable)
         entry = _entry(
-            "step", step=str(release.parsed_steps[step.step]), new=step.new, stable=step.stable, checks=checks
+            "step",
+            step=str(release.parsed_steps[step.step]),
+            index=step.step,
+            new=step.new,
+            stable=step.stable,
+            checks=checks,
         )
         if not step.last:
             await _record(self.platform, release.id, step=step.step + 1, entry=entry)
@@ -289,6 +297,18 @@ class _Steps:
         await _record(self.platform, release.id, entry=entry)
         await self._hand_back(release)
         return "succeeded", ""
+
+    async def _set_weight(self, release: Release, step: SetWeight) -> None:
+        """A weight step is done once recorded: the edge load balancer reads the share from the release
+        (``edge_share``). Recorded with who set it (the release's owner, whose steps these are)."""
+        entry = _entry(
+            "weight",
+            step=str(release.parsed_steps[step.step]),
+            index=step.step,
+            weight=step.weight,
+            by=release.created_by,
+        )
+        await _record(self.platform, release.id, step=step.step + 1, status="progressing", entry=entry)
 
     async def _wait_for_cluster(self, release: Release, wait: WaitForCluster) -> None:
         if wait.record:

@@ -89,6 +89,9 @@ RULES: dict[str, Rule] = {
     f"POST {G}/releases/{{release_id}}/pause": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
+    f"GET {G}/edge": Rule("app"),
+    f"PUT {G}/edge": Rule("app", "developer", body={"port": "http"}),
+    f"DELETE {G}/edge": Rule("app", "developer"),
     f"POST {A}/builds": Rule("app", "developer", body={"commit": "abc1234"}),  # source: the app's last build's
     f"GET {A}/builds": Rule("app"),
     f"GET {A}/builds/{{build_id}}": Rule("app"),

@@ -17,15 +17,23 @@ GROUP = "/api/v1/systems/shop/apps/web/groups/prod"
 APP = "/api/v1/systems/shop/apps/web"
 
 
-def _release(status: str, *, step: int = 0, error: str = "") -> dict[str, Any]:
+def _release(
+    status: str,
+    *,
+    step: int = 0,
+    error: str = "",
+    steps: tuple[str, ...] = ("gray 1", "pause", "100%"),
+    share: Any = None,
+) -> dict[str, Any]:
     return {
         "id": "r1",
         "status": status,
         "stable_version": 1,
         "new_version": 2,
-        "steps": ["gray 1", "pause", "100%"],
+        "steps": list(steps),
         "step": step,
         "error": error,
+        "edge_share": share,
     }
 
 
@@ -68,9 +76,24 @@ def test_release_start_waits_until_the_release_pauses_for_promote(api: FakeApi) 
     result = CliRunner().invoke(app, ["release", "start", "shop/web/prod", "--image", "r/web:2"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
-        "release r1 paused at step 2/3 (pause); go on with `dockyard release promote shop/web/prod`"
+        "release r1 paused at step 2/3 (pause); requests to version 2 (load balancer): by instance counts; "
+        "go on with `dockyard release promote shop/web/prod`"
     )
     assert len(api.sent) == 4
+
+
+def test_release_start_sends_weight_steps_and_says_the_share_where_it_pauses(api: FakeApi) -> None:
+    steps = ("gray 1", "pause", "weight 50%", "pause", "100%")
+    api.answers[("POST", f"{GROUP}/releases")] = _release("progressing", steps=steps)
+    api.answers[("GET", f"{GROUP}/releases/r1")] = _release("paused", step=3, steps=steps, share=50)
+    args = ["release", "start", "shop/web/prod", "--image", "r/web:2", "--steps", "gray 1, pause,weight 50%,pause,100%"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert api.sent[0][2]["steps"] == list(steps)
+    assert result.output.splitlines()[-1] == (
+        "release r1 paused at step 4/5 (pause); requests to version 2 (load balancer): 50%; "
+        "go on with `dockyard release promote shop/web/prod`"
+    )
 
 
 def test_release_start_exits_1_when_the_release_is_aborted(api: FakeApi) -> None:

@@ -8,6 +8,7 @@ from dockyard.domain.errors import InvalidInput
 from dockyard.domain.release import Step, final_step, new_instances, parse_steps, split
 
 STEPS = parse_steps(["gray 2", "pause", "50%", "pause 5m", "100%"])
+WEIGHTED = parse_steps(["gray 1", "pause", "weight 50%", "pause", "100%"])
 
 
 def test_parse_steps() -> None:
@@ -20,6 +21,37 @@ def test_parse_steps() -> None:
     ) == STEPS
     assert parse_steps([" Gray  1 ", "PAUSE 2h", "100%"])[1] == Step("pause", 7200)
     assert [str(s) for s in STEPS] == ["gray 2", "pause", "50%", "pause 300s", "100%"]
+
+
+def test_weight_steps_parse_and_read_back() -> None:
+    assert WEIGHTED[2] == Step("weight", 50)
+    steps = parse_steps(["gray 1", "weight 0%", "pause 30s", " WEIGHT  10% ", "weight 100%", "weight 5%", "100%"])
+    assert [s.value for s in steps if s.kind == "weight"] == [0, 10, 100, 5]  # 0 holds, down is allowed
+    assert [str(s) for s in steps] == [
+        "gray 1",
+        "weight 0%",
+        "pause 30s",
+        "weight 10%",
+        "weight 100%",
+        "weight 5%",
+        "100%",
+    ]
+    assert parse_steps([str(s) for s in steps]) == steps
+    assert parse_steps(["gray 1", "weight 007%", "100%"])[1] == Step("weight", 7)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["gray 2", "pause", "50%", "pause 5m", "100%"],
+        ["gray 1", "pause", "weight 50%", "pause", "100%"],
+        ["10%", "weight 0%", "pause 2h", "weight 25%", "pause 90m", "weight 100%", "pause", "100%"],
+        ["100%", "pause", "100%"],
+    ],
+)
+def test_steps_round_trip_through_their_text(raw: list[str]) -> None:
+    steps = parse_steps(raw)
+    assert parse_steps([str(s) for s in steps]) == steps
 
 
 @pytest.mark.parametrize(
@@ -40,9 +72,27 @@ def test_parse_steps() -> None:
         (["canary 5", "100%"], "steps[0]", "unknown step"),
         ([5, "100%"], "steps[0]", "a step is text"),
         (["gray 1"] * 20 + ["100%"], "steps", "at most 20"),
+        # weights: 0% to 100% of the requests, after new instances exist, before the last 100%
+        (["gray 1", "weight 101%", "100%"], "steps[1]", "0% to 100% of the requests"),
+        (["gray 1", "weight 1000%", "100%"], "steps[1]", "unknown step"),
+        (["gray 1", "weight -5%", "100%"], "steps[1]", "unknown step"),
+        (["gray 1", "weight 50", "100%"], "steps[1]", "unknown step"),
+        (["gray 1", "weight", "100%"], "steps[1]", "unknown step"),
+        (["gray 1", "weight 5.5%", "100%"], "steps[1]", "unknown step"),
+        (["weight 10%", "gray 1", "100%"], "steps[0]", "needs new instances"),
+        (["pause", "weight 10%", "100%"], "steps[1]", "needs new instances"),
+        (["gray 1", "100%", "weight 50%"], "steps[2]", "after the last '100%' never runs"),
+        (["gray 1", "100%", "pause", "weight 50%", "100%"], "", ""),  # accepted: 100% again after it
+        (["gray 1", "weight 10%"], "steps", "must be '100%'"),
+        (["weight 100%"], "steps", "must be '100%'"),  # a weight sets no instances
+        (["gray 1", "weight 50%", "25%", "100%"], "", ""),  # weights do not count as instance shares
+        (["50%", "weight 10%", "25%", "100%"], "steps[2]", "may not lower"),
     ],
 )
 def test_bad_steps_name_the_step(raw: object, field: str, message: str) -> None:
+    if not message:
+        parse_steps(raw)  # accepted
+        return
     with pytest.raises(InvalidInput, match=message) as raised:
         parse_steps(raw)
     assert raised.value.field == field
@@ -70,6 +120,20 @@ def test_new_instances(step: Step, total: int, new: int) -> None:
 )
 def test_split_at_each_step(index: int, expected: tuple[int, int]) -> None:
     assert split(STEPS, index, 10) == expected
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [(0, (1, 9)), (1, (1, 9)), (2, (1, 9)), (3, (1, 9)), (4, (10, 0))],
+)
+def test_a_weight_step_keeps_the_split(index: int, expected: tuple[int, int]) -> None:
+    assert split(WEIGHTED, index, 10) == expected
+    assert final_step(WEIGHTED) == 4
+
+
+def test_a_weight_sets_no_instances() -> None:
+    with pytest.raises(ValueError, match="a weight step sets no instances"):
+        new_instances(Step("weight", 50), 10)
 
 
 def test_a_leading_pause_keeps_everything_stable_and_full_goes_to_the_last_instance_step() -> None:

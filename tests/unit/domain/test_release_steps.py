@@ -24,6 +24,7 @@ from dockyard.domain.release_steps import (
     Rescale,
     Retire,
     ScaleStep,
+    SetWeight,
     StartPause,
     Switch,
     Verdict,
@@ -39,6 +40,7 @@ from dockyard.domain.release_steps import (
 
 NOW = dt.datetime(2026, 12, 2, 7, 0, tzinfo=dt.UTC)
 GRAY = ("gray 2", "pause", "50%", "pause 5m", "100%")  # 0 gray 2, 1 pause, 2 50%, 3 pause 300s, 4 100%
+WEIGHTED = ("gray 1", "pause", "weight 50%", "pause", "100%")  # 0 gray 1, 1 pause, 2 weight 50%, 3 pause, 4 100%
 
 
 def ago(seconds: float) -> dt.datetime:
@@ -64,6 +66,7 @@ def release(
     total: int = 10,
     ledger: tuple[dict[str, Any], ...] = (),
     error: str = "",
+    steps: tuple[str, ...] = GRAY,
 ) -> Release:
     return Release(
         id="r1",
@@ -74,7 +77,7 @@ def release(
         stable_version=1,
         new_version=2,
         total=total,
-        steps=BLUE_GREEN_STEPS if strategy == "blue-green" else GRAY,
+        steps=BLUE_GREEN_STEPS if strategy == "blue-green" else steps,
         step=step,
         status=status,
         paused=paused,
@@ -223,6 +226,75 @@ GRAY_CASES: list[tuple[str, Release, Observed, Action]] = [
     ("waited: try again", release(2, status="waiting"), Observed(tries=3), ScaleStep(2, 5, 5, False, True)),
 ]
 
+
+def weighted(step: int, **kw: Any) -> Release:
+    kw.setdefault("ledger", applied(1, 9) if step else ())  # gray 1 of 10 applied once step 0 is done
+    return release(step, steps=WEIGHTED, **kw)
+
+
+WEIGHT_CASES: list[tuple[str, Release, Observed, Action]] = [
+    # a weight step is done at once; the pause after it waits as usual
+    ("gray 1 first", weighted(0), Observed(), ScaleStep(0, 1, 9, last=False, progressing=False)),
+    ("pause before the weight", weighted(1), Observed(), Nap("paused")),
+    ("promote onto the weight", weighted(1, command="promote"), Observed(), Advance(2, "promote", take="promote")),
+    ("weight set", weighted(2), Observed(), SetWeight(2, 50)),
+    ("weight set after a wait", weighted(2, status="waiting"), Observed(), SetWeight(2, 50)),
+    ("weight set after resume", weighted(2, status="paused"), Observed(), SetWeight(2, 50)),
+    ("weight: promote dropped", weighted(2, command="promote"), Observed(), SetWeight(2, 50, take="promote")),
+    ("weight: pause recorded", weighted(2, paused=True), Observed(), Nap("paused", "paused")),
+    ("weight: pause held", weighted(2, paused=True, status="paused"), Observed(), Nap()),
+    ("weight: full skips it", weighted(2, command="full"), Observed(), PromoteFull(4)),
+    ("weight: scaled, split kept", weighted(2, total=12), Observed(), SetWeight(2, 50)),
+    (
+        "weight: abort",
+        weighted(2, command="abort"),
+        Observed(),
+        Abort("aborted at step 3 (weight 50%)", take="abort"),
+    ),
+    ("weight: aborting", weighted(2, status="aborting", error="x"), Observed(), Abort("x")),
+    ("weight: away", weighted(2), AWAY_ONCE, WaitForCluster(0.5, record=True)),
+    ("pause after the weight", weighted(3), Observed(), Nap("paused")),
+    ("pause after it waits", weighted(3, status="paused"), Observed(), Nap()),
+    ("pause after it: promote", weighted(3, command="promote"), Observed(), Advance(4, "promote", take="promote")),
+    ("pause after it: scaled", weighted(3, total=12), Observed(), Rescale(1, 11)),
+    ("pause after it: full", weighted(3, command="full"), Observed(), PromoteFull(4)),
+    ("100% after the weight", weighted(4), Observed(), ScaleStep(4, 10, 0, last=True, progressing=False)),
+    ("weight 0%", release(1, steps=("10%", "weight 0%", "pause 1m", "100%")), Observed(), SetWeight(1, 0)),
+    (
+        "weights back to back",
+        release(2, steps=("10%", "weight 5%", "weight 1%", "100%")),
+        Observed(),
+        SetWeight(2, 1),
+    ),
+    (
+        "timed pause after a weight",
+        release(2, steps=("10%", "weight 5%", "pause 1m", "100%"), ledger=applied(1, 9)),
+        Observed(),
+        StartPause(NOW + dt.timedelta(seconds=60)),
+    ),
+    # a group on several clusters: the weight step in the cluster under way
+    (
+        "weight in the second cluster",
+        replace(
+            weighted(2, total=3),
+            clusters=({"cluster": "a", "instances": 7}, {"cluster": "b", "instances": 3}),
+            cluster_index=1,
+        ),
+        Observed(),
+        SetWeight(2, 50),
+    ),
+    (
+        "pause after it, second cluster",
+        replace(
+            weighted(3, total=3, ledger=applied(1, 2)),
+            clusters=({"cluster": "a", "instances": 7}, {"cluster": "b", "instances": 3}),
+            cluster_index=1,
+        ),
+        Observed(),
+        Nap("paused"),
+    ),
+]
+
 BLUE_GREEN_CASES: list[tuple[str, Release, Observed, Action]] = [
     # step 0: the new set comes up and the Service switches; only abort is heard meanwhile
     ("switch", bg(0), Observed(), Switch(4)),
@@ -271,6 +343,13 @@ BLUE_GREEN_CASES: list[tuple[str, Release, Observed, Action]] = [
 
 @pytest.mark.parametrize(("release", "observed", "action"), [c[1:] for c in GRAY_CASES], ids=[c[0] for c in GRAY_CASES])
 def test_gray(release: Release, observed: Observed, action: Action) -> None:
+    assert next_action(release, observed, NOW) == action
+
+
+@pytest.mark.parametrize(
+    ("release", "observed", "action"), [c[1:] for c in WEIGHT_CASES], ids=[c[0] for c in WEIGHT_CASES]
+)
+def test_gray_with_weights(release: Release, observed: Observed, action: Action) -> None:
     assert next_action(release, observed, NOW) == action
 
 
@@ -408,6 +487,10 @@ def test_a_long_reason_is_cut() -> None:
         (release(2, paused=True), "resume", ""),
         (release(4), "abort", ""),
         (release(2, status="aborted"), "abort", ""),  # the conditional write says it has ended
+        (weighted(2), "promote", "does not wait at a pause (it is progressing)"),  # done at once by itself
+        (weighted(3, status="paused"), "promote", ""),
+        (weighted(2), "full", ""),
+        (weighted(2), "abort", ""),
         (bg(1), "promote", ""),
         (bg(0), "promote", "does not wait at a pause"),
         (bg(0), "abort", ""),

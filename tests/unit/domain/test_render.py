@@ -235,3 +235,25 @@ def test_system_objects_bound_containers_and_isolate_the_namespace() -> None:
 def test_a_resource_quota_only_when_the_system_has_one(quota: Quota, hard: dict[str, str] | None) -> None:
     quotas = [o for o in system_objects(REF, quota) if o["kind"] == "ResourceQuota"]
     assert [q["spec"]["hard"] for q in quotas] == ([hard] if hard else [])
+
+
+DRAIN_CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
+    # id, spec changes (from SPEC, which has ports and an exec pre_stop), the container's lifecycle
+    ("own pre_stop command kept", {}, {"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 5"]}}}),
+    ("ports: a preStop sleep for the edge to drop it", {"pre_stop": []}, {"preStop": {"sleep": {"seconds": 5}}}),
+    (
+        "short grace: the sleep fits in it",
+        {"pre_stop": [], "termination_grace_seconds": 3},
+        {"preStop": {"sleep": {"seconds": 2}}},
+    ),
+    ("grace 1: no time to drain", {"pre_stop": [], "termination_grace_seconds": 1}, None),
+    ("no ports: nothing to drain", {"pre_stop": [], "ports": [], "readiness": None, "liveness": None}, None),
+]
+
+
+@pytest.mark.parametrize(("changes", "lifecycle"), [c[1:] for c in DRAIN_CASES], ids=[c[0] for c in DRAIN_CASES])
+def test_instances_with_ports_drain_before_stopping(changes: dict[str, Any], lifecycle: dict[str, Any] | None) -> None:
+    container = _by_kind(render(REF, 1, SPEC.with_changes(**changes)))["Deployment"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container.get("lifecycle") == lifecycle

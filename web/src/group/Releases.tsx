@@ -27,11 +27,14 @@ export default function Releases({ path, release, deploy }: { path: GroupPath; r
   return (
     <Space orientation="vertical" style={{ width: "100%" }} data-testid="release">
       <ErrorAlert error={error} />
-      <Descriptions size="small" column={3}>
+      <Descriptions size="small" column={4}>
         <Descriptions.Item label={t("release.strategy")}>{release.strategy}</Descriptions.Item>
         <Descriptions.Item label={t("release.status")}><Tag>{release.status}</Tag></Descriptions.Item>
         <Descriptions.Item label={t("release.versions")}>
           {release.stable_version ? `v${release.stable_version}: ${release.stable_instances} · ` : ""}v{release.new_version}: {release.new_instances} / {release.total}
+        </Descriptions.Item>
+        <Descriptions.Item label={t("release.share")}>
+          <span data-testid="edge-share">{release.edge_share == null ? t("release.byCounts") : `v${release.new_version}: ${release.edge_share}%`}</span>
         </Descriptions.Item>
       </Descriptions>
       <Steps size="small" current={release.step} status={release.status === "failed" || release.status === "aborted" ? "error" : undefined} items={release.steps.map((s) => ({ title: s }))} />

@@ -10,7 +10,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import rows
-from dockyard.adapters.db.tables import ClusterRow, GroupClusterRow, GroupRow, VersionRow
+from dockyard.adapters.db.tables import (
+    ApplicationRow,
+    ClusterRow,
+    GroupClusterRow,
+    GroupRow,
+    SystemRow,
+    VersionRow,
+)
 from dockyard.domain.errors import Conflict, NotFound
 from dockyard.domain.model import AppPath, Group, GroupPath
 
@@ -43,6 +50,27 @@ class Groups:
         found = (await self._session.execute(rows.groups_of(app).order_by(GroupRow.name))).all()
         parts = await rows.group_parts(self._session, [g.id for g, _ in found])
         return [rows.group(app, g, c, parts) for g, c in found]
+
+    async def with_edge(self) -> list[Group]:
+        """Every group with an edge entry, of every system, by system, application and name."""
+        found = (
+            await self._session.execute(
+                select(GroupRow, ClusterRow.name, SystemRow.name, ApplicationRow.name)
+                .join(ApplicationRow, GroupRow.application_id == ApplicationRow.id)
+                .join(SystemRow, ApplicationRow.system_id == SystemRow.id)
+                .join(ClusterRow, GroupRow.cluster_id == ClusterRow.id)
+                .where(GroupRow.edge_port.is_not(None))
+                .order_by(SystemRow.name, ApplicationRow.name, GroupRow.name)
+            )
+        ).all()
+        parts = await rows.group_parts(self._session, [g.id for g, *_ in found])
+        return [rows.group(AppPath(system, app), g, c, parts) for g, c, system, app in found]
+
+    async def set_edge(self, path: GroupPath, port: str | None) -> None:
+        """Give the group an edge entry serving ``port`` ("" its default port), or none (None)."""
+        row = await rows.require_group(self._session, path)
+        row.edge_port = port
+        await self._session.flush()
 
     async def set_cluster(self, path: GroupPath, cluster: str, *, instances: int, version: int | None) -> None:
         """Record that the group runs ``instances`` of ``version`` on ``cluster`` (insert or update)."""

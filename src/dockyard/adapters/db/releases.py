@@ -60,6 +60,13 @@ class Releases:
         )
         return [_release(r) for r in rows]
 
+    async def active(self) -> list[Release]:
+        """Every release not ended, of every group, oldest first."""
+        rows = await self._session.scalars(
+            select(ReleaseRow).where(ReleaseRow.status.not_in(ENDED)).order_by(ReleaseRow.created_at)
+        )
+        return [_release(r) for r in rows]
+
     async def record(
         self,
         release_id: str,

@@ -98,4 +98,5 @@ def group(app: AppPath, row: GroupRow, cluster: str, parts: dict[int, list[Group
         current_version=row.current_version,
         latest_version=row.latest_version,
         clusters=tuple(parts.get(row.id, ())),
+        edge_port=row.edge_port,
     )

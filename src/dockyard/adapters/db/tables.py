@@ -115,6 +115,8 @@ class GroupRow(Base):
     current_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     latest_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    # The edge load balancer's entry: NULL none, else the port name it serves ("": the default port).
+    edge_port: Mapped[str | None] = mapped_column(String(15), nullable=True)
 
 
 class GroupClusterRow(Base):

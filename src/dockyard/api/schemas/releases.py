@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from dockyard.api.schemas.versions import VersionIn
-from dockyard.domain.release import Release, split
+from dockyard.domain.release import Release, edge_share, split
 from dockyard.domain.targets import Target, parse_target
 
 
@@ -18,7 +18,10 @@ class ReleaseIn(VersionIn):
     steps: list[str] | None = Field(
         default=None,
         max_length=20,
-        description="gray only: e.g. ['gray 2', 'pause', '50%', 'pause 5m', '100%']; default ['100%']",
+        description=(
+            "gray only: e.g. ['gray 2', 'pause', '50%', 'pause 5m', '100%'] or, with the edge load balancer's "
+            "share of requests, ['gray 1', 'pause', 'weight 50%', 'pause', '100%']; default ['100%']"
+        ),
     )
     step_deadline_seconds: int = Field(default=300, ge=5, le=3600, description="how long a step may take")
     max_restarts: int = Field(default=3, ge=0, le=100, description="restarts of a new instance that abort it")
@@ -50,6 +53,12 @@ class ReleaseOut(BaseModel):
     paused: bool
     new_instances: int = Field(description="instances of the new version once the current step is done")
     stable_instances: int
+    edge_share: int | None = Field(
+        description=(
+            "percent of the group's requests the edge load balancer sends to the new version now: the last "
+            "weight step done; null before any (by instance counts); 100 once done; 0 on abort"
+        )
+    )
     pause_until: dt.datetime | None
     ledger: list[dict[str, Any]]
     error: str
@@ -85,6 +94,7 @@ class ReleaseOut(BaseModel):
             paused=r.paused,
             new_instances=new,
             stable_instances=stable,
+            edge_share=edge_share(r),
             pause_until=r.pause_until,
             ledger=list(r.ledger),
             error=r.error,

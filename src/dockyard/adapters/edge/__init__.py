@@ -1,0 +1,1 @@
+"""The edge load balancer: Caddy through its admin API (caddy.py)."""
