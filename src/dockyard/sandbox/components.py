@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from dockyard.sandbox import alerting
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -32,6 +33,7 @@ COMPONENTS = (
     "kwok",
     "metrics-server",
     "registry",
+    "alertmanager",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
@@ -43,6 +45,7 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
+    "alertmanager": "alertmanager",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
@@ -201,6 +204,12 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             [REGISTRY_BINARY, "serve", str(layout.registry_config)],
             _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
         ),
+        Component(
+            "alertmanager",
+            ports.alertmanager,
+            alerting.argv(layout, ports),
+            _http_ok(f"http://127.0.0.1:{ports.alertmanager}/-/ready"),
+        ),
     ]
 
 
@@ -240,8 +249,8 @@ POD_READY_AGAIN: dict[str, object] = {
 
 
 def write_configs(layout: Layout, ports: Ports) -> None:
-    """Write the scheduler's, KWOK's and the registry's configuration files that :func:`components`
-    refers to."""
+    """Write the scheduler's, KWOK's, the registry's and Alertmanager's configuration files that
+    :func:`components` refers to."""
     scheduler = {
         "apiVersion": "kubescheduler.config.k8s.io/v1",
         "kind": "KubeSchedulerConfiguration",
@@ -265,6 +274,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "http": {"addr": f"127.0.0.1:{ports.registry}"},
     }
     layout.registry_config.write_text(yaml.safe_dump(registry))
+    alerting.write_config(layout)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:
