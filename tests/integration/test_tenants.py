@@ -56,6 +56,7 @@ async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(passive
                 build_id=b_operation,
                 user="alice",
                 name="local",
+                rule="rss",
             )
             query = {k: v.format(system=b) if isinstance(v, str) else v for k, v in rule.query.items()}
             body = rule.body if isinstance(rule.body, dict) else None

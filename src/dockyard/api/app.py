@@ -15,6 +15,7 @@ from dockyard.api.audit import AuditMiddleware
 from dockyard.api.console import Console, default_directory
 from dockyard.api.deps import PlatformDep
 from dockyard.api.routes import (
+    alert_rules,
     audit,
     builds,
     clusters,
@@ -58,6 +59,7 @@ def create_app(server: Server) -> FastAPI:
         audit,
         gc,
         locations,
+        alert_rules,
     ):
         app.include_router(module.router)
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dockyard.domain.access import Binding, Principal
+from dockyard.domain.alert_rules import Override
 from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
@@ -555,6 +556,36 @@ class LocationGrants(Protocol):
         """Set the grant's status; None if the system has no such grant."""
 
 
+class AlertRules(Protocol):
+    """System owners' settings of the built-in alert rules, as revisions (one setting: a rule of an
+    application, ``group`` None, or of a group)."""
+
+    async def record(
+        self,
+        system: str,
+        app: str,
+        group: str | None,
+        rule: str,
+        *,
+        threshold: float | None,
+        enabled: bool | None,
+        cleared: bool,
+        by: str,
+        reason: str,
+    ) -> Override:
+        """Add the setting's next revision (``cleared``: remove the override); a concurrent change of
+        the same setting is a ``DatabaseConflict``."""
+
+    async def current(self, system: str | None = None) -> list[Override]:
+        """The settings in force, of ``system`` or of all systems."""
+
+    async def history(self, system: str, *, limit: int = 200) -> list[Override]:
+        """Every revision of the system's settings, newest first."""
+
+    async def group_paths(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        """``(system, app, group)`` of every group, of ``system`` or of all systems."""
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories (see :class:`Database`)."""
 
@@ -602,3 +633,6 @@ class UnitOfWork(Protocol):
 
     @property
     def locations(self) -> LocationGrants: ...
+
+    @property
+    def alert_rules(self) -> AlertRules: ...

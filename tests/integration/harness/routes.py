@@ -104,6 +104,13 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/systems/{system}/alert-rules": Rule("system"),
+    "GET /api/v1/systems/{system}/alert-rules/history": Rule("system"),
+    f"PUT {A}/alert-rules/{{rule}}": Rule("app", "owner", body={"threshold": 0.5}),
+    f"DELETE {A}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({404})),  # no override yet
+    f"PUT {G}/alert-rules/{{rule}}": Rule("app", "owner", body={"enabled": False}),
+    f"DELETE {G}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({404})),
+    "GET /metrics/alert-thresholds": Rule("platform"),
     "GET /api/v1/gc": Rule("platform"),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }

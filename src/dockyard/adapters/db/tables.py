@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -410,3 +412,26 @@ class GenerationRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlertRuleRevisionRow(Base):
+    """One change of a system owner's setting of a built-in alert rule for an application (``group``
+    "") or a group: revisions are only added; the highest of a setting is its current state
+    (``cleared``: the override was removed). Two concurrent changes of one setting collide on the
+    unique revision number."""
+
+    __tablename__ = "alert_rule_revisions"
+    __table_args__ = (UniqueConstraint("system_id", "app", "group_name", "rule", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"), index=True)
+    app: Mapped[str] = mapped_column(String(63))
+    group_name: Mapped[str] = mapped_column(String(63))
+    rule: Mapped[str] = mapped_column(String(63))
+    revision: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    enabled: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(1000))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
