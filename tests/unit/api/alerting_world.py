@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+import httpx
 from fastapi.testclient import TestClient
 
 from dockyard import bootstrap
@@ -23,9 +23,8 @@ KUBECONFIG = (
 )
 
 
-def ok(response: object, status: int = 200) -> object:
-    code = getattr(response, "status_code", None)
-    assert code == status, getattr(response, "text", response)
+def ok(response: httpx.Response, status: int = 200) -> httpx.Response:
+    assert response.status_code == status, response.text
     return response
 
 
@@ -35,7 +34,7 @@ def user(client: TestClient, name: str, *, system: str | None = None, role: str 
     made = ok(client.post(f"/api/v1/users/{name}/tokens", json={"name": "t"}, headers=AUTH), 201)
     if system:
         ok(client.put(f"/api/v1/systems/{system}/members/{name}", json={"role": role}, headers=AUTH), 201)
-    return {"Authorization": f"Bearer {made.json()['token']}"}  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {made.json()['token']}"}
 
 
 def world_client(tmp_path: Path, **settings: object) -> Iterator[TestClient]:
@@ -56,8 +55,3 @@ def world_client(tmp_path: Path, **settings: object) -> Iterator[TestClient]:
                 body = {"name": group, "environment": "test", "cluster": "far"}
                 ok(c.post(f"/api/v1/systems/{system}/apps/web/groups", json=body, headers=AUTH), 201)
         yield c
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[TestClient]:
-    yield from world_client(tmp_path)

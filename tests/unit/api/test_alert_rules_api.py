@@ -3,21 +3,30 @@ and who may see or change them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.api.alerting_world import AUTH, ok, user, world  # noqa: F401 - the fixture
+from tests.unit.api.alerting_world import AUTH, ok, user, world_client
 
 S = "/api/v1/systems/shop"
 
 
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[TestClient]:
+    yield from world_client(tmp_path)
+
+
 def _effective(client: TestClient, group: str, rule: str) -> dict[str, object]:
-    body = ok(client.get(f"{S}/alert-rules", headers=AUTH)).json()  # type: ignore[attr-defined]
+    body = ok(client.get(f"{S}/alert-rules", headers=AUTH)).json()
     (found,) = [e for e in body["effective"] if (e["group"], e["rule"]) == (group, rule)]
     return dict(found)
 
 
 def _series(client: TestClient) -> list[str]:
-    text = ok(client.get("/metrics/alert-thresholds", headers=AUTH)).text  # type: ignore[attr-defined]
+    text = ok(client.get("/metrics/alert-thresholds", headers=AUTH)).text
     return [line for line in text.splitlines() if line.startswith("dockyard_alert_threshold{")]
 
 
@@ -54,13 +63,13 @@ def test_every_change_is_a_revision_with_who_and_why_and_is_audited(world: TestC
     ok(world.put(f"{S}/apps/web/alert-rules/rss", json={"threshold": 0.8, "reason": "big heap"}, headers=owner))
     ok(world.put(f"{S}/apps/web/alert-rules/rss", json={"threshold": 0.85}, headers=owner))
     ok(world.delete(f"{S}/apps/web/alert-rules/rss", params={"reason": "back to normal"}, headers=AUTH))
-    history = ok(world.get(f"{S}/alert-rules/history", headers=owner)).json()  # type: ignore[attr-defined]
+    history = ok(world.get(f"{S}/alert-rules/history", headers=owner)).json()
     assert [(h["revision"], h["threshold"], h["cleared"], h["changed_by"], h["reason"]) for h in history] == [
         (3, None, True, "admin", "back to normal"),
         (2, 0.85, False, "olga", ""),
         (1, 0.8, False, "olga", "big heap"),
     ]
-    trail = ok(world.get("/api/v1/audit", params={"system": "shop"}, headers=AUTH)).json()["items"]  # type: ignore[attr-defined]
+    trail = ok(world.get("/api/v1/audit", params={"system": "shop"}, headers=AUTH)).json()["items"]
     changes = [(t["actor"], t["action"], t["target"].get("rule"), t["changes"]) for t in trail if "rule" in t["target"]]
     assert [c[:3] for c in changes] == [
         ("admin", "clear_app_rule", "rss"),
@@ -83,9 +92,10 @@ def test_bad_input_names_the_field(world: TestClient) -> None:
         assert response.status_code == 422, (body, response.text)
         assert field in response.text, (body, response.text)
     assert world.put(f"{S}/apps/nope/alert-rules/rss", json={"threshold": 0.5}, headers=AUTH).status_code == 404
-    assert world.put(f"{S}/apps/web/groups/nope/alert-rules/rss", json={"threshold": 0.5}, headers=AUTH).status_code == 404
+    missing_group = world.put(f"{S}/apps/web/groups/nope/alert-rules/rss", json={"threshold": 0.5}, headers=AUTH)
+    assert missing_group.status_code == 404
     assert world.delete(f"{S}/apps/web/alert-rules/rss", headers=AUTH).status_code == 404  # no override to remove
-    assert ok(world.get(f"{S}/alert-rules/history", headers=AUTH)).json() == []  # type: ignore[attr-defined]
+    assert ok(world.get(f"{S}/alert-rules/history", headers=AUTH)).json() == []
 
 
 def test_who_may_see_and_change(world: TestClient) -> None:
