@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import uuid
@@ -23,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.adapters import git
+from dockyard.adapters.alertmanager import Alertmanager
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
+from dockyard.adapters.notify import Notifier, SmtpSettings
 from dockyard.adapters.registry import Registry
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
@@ -37,7 +40,8 @@ from dockyard.services import credentials, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
 from dockyard.services.executor import run_executor
-from dockyard.services.platform import BuildConfig, Config, Platform
+from dockyard.services.notifications import run_notifier
+from dockyard.services.platform import AlertConfig, BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
 from dockyard.settings import Settings
 
@@ -51,6 +55,8 @@ KEEP_WATCHING = 30.0  # seconds between looks for clusters registered meanwhile 
 def config(settings: Settings) -> Config:
     """The values of the settings that use cases read (no credential but the build logs' redactions)."""
     secrets = [s.get_secret_value() for s in (settings.registry_password, settings.git_password) if s is not None]
+    token = settings.alertmanager_webhook_token
+    webhook_token = token.get_secret_value() if token is not None else ""
     return Config(
         builds=BuildConfig(
             work_dir=settings.build_dir / "work",
@@ -62,6 +68,10 @@ def config(settings: Settings) -> Config:
         ),
         cluster_health_timeout=settings.cluster_health_timeout,
         image_keep=settings.image_keep,
+        alerts=AlertConfig(
+            webhook_token_sha256=hashlib.sha256(webhook_token.encode()).hexdigest() if webhook_token else "",
+            silence_max_seconds=settings.silence_max_hours * 3600.0,
+        ),
     )
 
 
@@ -229,7 +239,21 @@ async def start(settings: Settings) -> Platform:
         builder=Buildah(settings.build_dir / "buildah", insecure_hosts=settings.registry_plain_http),
         sources=Sources(settings.git_username, git_password),
         config=config(settings),
+        notifier=Notifier(smtp_settings(settings)),
+        silencer=Alertmanager(settings.alertmanager_url) if settings.alertmanager_url else None,
         close=close,
+    )
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings:
+    """Where e-mail channels send from (``smtp_host`` empty: e-mail is off)."""
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+        starttls=settings.smtp_starttls,
     )
 
 
@@ -270,6 +294,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
         tasks += [
             asyncio.create_task(run_executor(platform, lease=lease)),
             asyncio.create_task(run_builds(platform, lease=lease)),
+            asyncio.create_task(run_notifier(platform)),
         ]
     try:
         yield platform

@@ -86,6 +86,21 @@ class Settings(BaseSettings):
         default_factory=list, description="registry hosts spoken to over plain HTTP (loopback ones always are)"
     )
     image_keep: int = Field(default=5, ge=1, le=1000, description="registry gc's default: versions kept per group")
+    alertmanager_url: str = Field(
+        default="", description="Alertmanager's base URL, for silences (e.g. http://127.0.0.1:9093); empty: none"
+    )
+    alertmanager_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="the credential Alertmanager presents to /api/v1/alerts/webhook (Bearer); unset: the "
+        "webhook refuses every call",
+    )
+    silence_max_hours: float = Field(default=168.0, gt=0, le=8760, description="the longest a silence may last")
+    smtp_host: str = Field(default="", description="SMTP server for e-mail channels; empty: e-mail is off")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "dockyard@localhost"
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -16,6 +16,7 @@ from dockyard.api.console import Console, default_directory
 from dockyard.api.deps import PlatformDep
 from dockyard.api.routes import (
     alert_rules,
+    alerts,
     audit,
     builds,
     clusters,
@@ -60,6 +61,7 @@ def create_app(server: Server) -> FastAPI:
         gc,
         locations,
         alert_rules,
+        alerts,
     ):
         app.include_router(module.router)
 

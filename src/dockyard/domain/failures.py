@@ -20,7 +20,10 @@ Failure
 ├── BuilderFailure            the image builder is missing or cannot run
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
-└── SealFailure               a key that is not a key, or a sealed value no configured key opens
+├── SealFailure               a key that is not a key, or a sealed value no configured key opens
+├── NotifyFailure             a notification could not be delivered (webhook receiver, SMTP server)
+└── AlertmanagerFailure       Alertmanager cannot be reached or refused a request
+    └── AlertmanagerRefused   it answered 4xx (``status`` kept; the message is Alertmanager's)
 
 Messages never hold a credential, a key, a token or a plaintext.
 """
@@ -98,3 +101,17 @@ class SourceFailure(Failure):
 
 class SealFailure(Failure):
     pass
+
+
+class NotifyFailure(Failure):
+    pass
+
+
+class AlertmanagerFailure(Failure):
+    pass
+
+
+class AlertmanagerRefused(AlertmanagerFailure):
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status

@@ -16,6 +16,7 @@ database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``
 - Images and builds: :class:`Registries` (a :class:`Registry` client per repository),
   :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
+- Alerting: :class:`Notifier` (webhook POSTs, e-mail) and :class:`Silencer` (Alertmanager's silences).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Protocol
 
 from dockyard.domain.access import Binding, Principal
 from dockyard.domain.alert_rules import Override
+from dockyard.domain.alerts import Alert, Channel, ChannelKind, Delivery, Received, Status
 from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
@@ -49,6 +51,7 @@ from dockyard.domain.model import (
 )
 from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
+from dockyard.domain.silences import Matcher
 from dockyard.domain.versions import VersionSpec
 
 OnLine = Callable[[str], None]  # told each line a tool prints
@@ -586,6 +589,77 @@ class AlertRules(Protocol):
         """``(system, app, group)`` of every group, of ``system`` or of all systems."""
 
 
+class Alerts(Protocol):
+    """Alert history, notification channels and the notifications to send, per system."""
+
+    async def receive(self, received: Received, *, now: dt.datetime) -> tuple[Alert, list[Status]]:
+        """Record a received alert and queue what its system's channels are to be told (each kind
+        once per episode); the episode and those kinds. A concurrent first receipt of the same
+        episode is a ``DatabaseConflict``."""
+
+    async def history(self, system: str, *, status: str | None = None, limit: int = 200) -> list[Alert]:
+        """The system's alert episodes, newest first."""
+
+    async def get(self, system: str, alert_id: int) -> Alert | None: ...
+
+    async def deliveries(self, system: str, alert_ids: list[int] | None = None, *, limit: int = 1000) -> list[Delivery]:
+        """Who was told (or is to be told) what, of the given alerts (None: all, tests too)."""
+
+    async def add_channel(
+        self, system: str, name: str, kind: ChannelKind, target: str, *, secret: str, by: str, now: dt.datetime
+    ) -> Channel:
+        """Add a channel (``secret`` sealed); the same name twice is a ``DatabaseConflict``."""
+
+    async def channels(self, system: str) -> list[Channel]: ...
+
+    async def delete_channel(self, system: str, name: str) -> bool:
+        """False if the system has no such channel."""
+
+    async def add_test(self, channel: Channel, *, now: dt.datetime) -> int:
+        """Queue a test notification to ``channel``; its id."""
+
+    async def due(self, *, now: dt.datetime, limit: int = 100) -> list[int]:
+        """Pending notifications due now that no live lease holds."""
+
+    async def claim(self, notification_id: int, runner: str, *, seconds: float, now: dt.datetime) -> bool:
+        """Take or renew a pending notification's lease; False if another runner holds it."""
+
+    async def job(self, notification_id: int) -> tuple[Delivery, Channel, Alert | None] | None:
+        """A notification with its channel and alert (None: a test)."""
+
+    async def finish(
+        self, notification_id: int, runner: str, *, error: str, retry_at: dt.datetime | None, now: dt.datetime
+    ) -> bool:
+        """Record an attempt (sent, retry at ``retry_at``, or failed for good); False without the lease."""
+
+
+class Notifier(Protocol):
+    """Sends notifications out: ``NotifyFailure`` when the receiver cannot be reached or refuses
+    (its message never holds a secret nor the body)."""
+
+    async def post(self, url: str, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """POST ``body`` (JSON) to ``url``; a 2xx answer is success."""
+
+    async def mail(self, to: Sequence[str], subject: str, text: str) -> None:
+        """Send a plain-text e-mail to ``to``."""
+
+
+class Silencer(Protocol):
+    """Alertmanager's silences (API v2): ``AlertmanagerFailure`` when it cannot be reached,
+    ``AlertmanagerRefused`` (4xx) when it refuses."""
+
+    async def create(
+        self, matchers: Sequence[Matcher], *, starts_at: dt.datetime, ends_at: dt.datetime, owner: str, reason: str
+    ) -> str:
+        """Create a silence; its id."""
+
+    async def silences(self) -> list[dict[str, Any]]:
+        """Every silence Alertmanager holds, as its API v2 gives them (active, pending and expired)."""
+
+    async def expire(self, silence_id: str) -> None:
+        """End a silence now."""
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories (see :class:`Database`)."""
 
@@ -636,3 +710,6 @@ class UnitOfWork(Protocol):
 
     @property
     def alert_rules(self) -> AlertRules: ...
+
+    @property
+    def alerts(self) -> Alerts: ...

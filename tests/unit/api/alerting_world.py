@@ -42,8 +42,7 @@ def world_client(tmp_path: Path, **settings: object) -> Iterator[TestClient]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}",
         admin_token=TOKEN,
         admin_token_file=tmp_path / "admin-token",
-        executor=False,
-        **settings,  # type: ignore[arg-type]
+        **{"executor": False, **settings},  # type: ignore[arg-type]
     )
     with TestClient(create_app(bootstrap.server(config)), raise_server_exceptions=False) as c:
         ok(c.put("/api/v1/clusters/far", json={"name": "far", "kubeconfig": KUBECONFIG}, headers=AUTH), 201)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
 from dockyard.adapters.db.alert_rules import AlertRules
+from dockyard.adapters.db.alerts import Alerts
 from dockyard.adapters.db.applications import Applications
 from dockyard.adapters.db.audit import AuditTrail
 from dockyard.adapters.db.builds import Builds
@@ -39,7 +40,7 @@ class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
-    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``)."""
+    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.placements = Placements(session)
         self.locations = LocationGrants(session)
         self.alert_rules = AlertRules(session)
+        self.alerts = Alerts(session)
 
 
 class Database:
