@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,9 +19,10 @@ import pytest
 import dockyard
 from dockyard.domain.alerts import SIGNATURE_HEADER, verify
 from tests.integration.harness.alerting import Listening, RunningAlertmanager, alertmanager, listening
+from tests.integration.harness.cli import run
 from tests.integration.harness.sandboxes import free_port
 from tests.integration.harness.servers import settings
-from tests.integration.harness.tokens import user_with_token
+from tests.integration.harness.tokens import ADMIN_TOKEN, user_with_token
 from tests.integration.harness.waiting import Not, eventually
 from tests.receivers import HttpReceiver, SmtpSink, http_receiver, smtp_sink
 
@@ -204,3 +206,41 @@ async def test_a_threshold_change_shows_in_the_series_and_changes_no_rule_file(s
     assert changed.status_code == 200, changed.text
     assert await value() == "0.42"
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in RULE_FILE.parent.iterdir()} == rules_before
+
+
+async def test_the_cli(server: tuple[Listening, str], receivers: tuple[HttpReceiver, SmtpSink], tmp_path: Path) -> None:
+    running, system = server
+    hook, _ = receivers
+    env = {"DOCKYARD_SERVER": running.url, "DOCKYARD_TOKEN": ADMIN_TOKEN}
+
+    async def cli(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(run, env, *args, ok=ok)
+
+    secret = tmp_path / "secret"
+    secret.write_text("cli-channel-secret-0123456789\n")
+    await cli("channels", "add", system, "cli-robot", "--webhook", hook.url, "--secret-file", str(secret))
+    listed = await cli("channels", "list", system)
+    assert "cli-robot" in listed.stdout
+    assert "cli-channel-secret" not in listed.stdout
+    tested = await cli("channels", "test", system, "cli-robot")
+    assert "sent" in tested.stdout
+    assert verify("cli-channel-secret-0123456789", hook.posts[-1].body, hook.posts[-1].headers[SIGNATURE_HEADER])
+    missing = await cli("channels", "add", system, "x", "--webhook", hook.url, ok=False)
+    assert missing.returncode != 0
+    assert "secret" in missing.stderr
+
+    too_long = await cli("alerts", "silence", system, "--match", "app=web", "--for", "2h", "--reason", "r", ok=False)
+    assert too_long.returncode != 0
+    assert "duration_seconds" in too_long.stderr
+    assert len(too_long.stderr.strip().splitlines()) == 1
+    made = await cli("alerts", "silence", system, "--match", "app=web", "--for", "30m", "--reason", "deploying",
+                     "-o", "json")  # fmt: skip
+    silence_id = json.loads(made.stdout)["id"]
+    assert silence_id in (await cli("alerts", "silences", system)).stdout
+    await cli("alerts", "unsilence", system, silence_id)
+    assert silence_id not in (await cli("alerts", "silences", system)).stdout
+    assert (await cli("alerts", "list", system, "-o", "json")).stdout.strip() == "[]"
+    defaults = await cli("alert-rules", "list", system, "--defaults")
+    assert "DockyardInstanceRSSHigh" in defaults.stdout
+    bad = await cli("alert-rules", "set", f"{system}/web", "rss", ok=False)
+    assert "--threshold" in bad.stderr

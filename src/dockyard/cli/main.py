@@ -52,6 +52,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("builds", "registry"),
     "pool": ("placement", "pools"),
     "location": ("location", "app"),
+    "alerts": ("alerts", "alerts"),
+    "alert-rules": ("alerts", "rules"),
+    "channels": ("alerts", "channels"),
     "db": ("server", "db"),
 }
 
