@@ -105,5 +105,11 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
     "GET /api/v1/gc": Rule("platform"),
+    # Dockyard's own metrics: the scrape token or a platform admin.
+    "GET /metrics": Rule("platform"),
+    # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.
+    "GET /api/v1/systems/{system}/metrics": Rule("system", allowed=frozenset({200, 503})),
+    f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),
+    f"GET {G}/metrics": Rule("app", allowed=frozenset({200, 503})),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }

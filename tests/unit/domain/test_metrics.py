@@ -9,13 +9,18 @@ from dockyard.domain.metrics import (
     LEVELS,
     METRICS,
     Scope,
+    Target,
+    Window,
     check_level,
     check_metric,
+    duration,
     label_value,
     query,
     recorded_names,
     rollup_rules,
     selector,
+    why_empty,
+    window,
 )
 
 SIXTEEN = {
@@ -138,3 +143,91 @@ def test_unknown_metric_names_the_field_and_the_known_ones() -> None:
 def test_selector_refuses_label_names_that_are_not_dockyards() -> None:
     with pytest.raises(ValueError, match="not one of Dockyard's"):
         selector("x", {"a=~": "b"})
+
+
+# --- Windows and empty charts -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("range_", "step", "expected"),
+    [
+        (None, None, Window(end=1000.0)),
+        ("1h", None, Window(end=1000.0, range=3600.0, step=30.0)),
+        ("5m", None, Window(end=1000.0, range=300.0, step=5.0)),
+        ("1h", "1m", Window(end=1000.0, range=3600.0, step=60.0)),
+        ("7d", "15m", Window(end=1000.0, range=604800.0, step=900.0)),
+    ],
+)
+def test_windows(range_: str | None, step: str | None, expected: Window) -> None:
+    assert window(range_, step, now=1000.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("range_", "step", "field", "message"),
+    [
+        ("1w", None, "range", "range must be a number and a unit s, m, h or d"),
+        ("8d", None, "range", "range may be at most 7d"),
+        ("1h", "1s", "step", "step must be at least 5s"),
+        ("1d", "5s", "step", "more than 1000 points"),
+        (None, "1m", "step", "step needs a range"),
+        ("0m", None, "range", "range must be"),
+        ("1h) or up", None, "range", "range must be"),
+    ],
+)
+def test_bad_windows_name_the_field(range_: str | None, step: str | None, field: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        window(range_, step, now=0.0)
+    assert info.value.field == field
+    assert message in str(info.value)
+
+
+def test_durations() -> None:
+    assert [duration(t, "x") for t in ("30s", "15m", "2h", "1d")] == [30, 900, 7200, 86400]
+
+
+RULE = "group:container_cpu_usage_seconds:rate1m"
+UP_KUBELET = Target("kubelet", "kwok-cadvisor", up=True, error="", url="u")
+UP_DOCKYARD = Target("dockyard", "dockyard", up=True, error="", url="u")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "targets", "source", "info", "code", "says"),
+    [
+        (set(), [UP_KUBELET, UP_DOCKYARD], True, True, "rule_not_loaded", f"no recording rule {RULE}"),
+        ({RULE}, [UP_DOCKYARD], True, True, "no_target", "no target of job 'kubelet'"),
+        (
+            {RULE},
+            [Target("kubelet", "p", up=False, error="connection refused", url="u"), UP_DOCKYARD],
+            True,
+            True,
+            "target_down",
+            "connection refused",
+        ),
+        ({RULE}, [UP_KUBELET], True, True, "no_target", "no target of job 'dockyard'"),
+        (
+            {RULE},
+            [UP_KUBELET, Target("dockyard", "d", up=False, error="server returned HTTP status 401", url="u")],
+            True,
+            True,
+            "target_down",
+            "401",
+        ),
+        ({RULE}, [UP_KUBELET, UP_DOCKYARD], True, False, "series_absent", "dockyard_instance_info has no instance"),
+        ({RULE}, [UP_KUBELET, UP_DOCKYARD], False, True, "series_absent", "no container_cpu_usage_seconds_total"),
+        ({RULE}, [UP_KUBELET, UP_DOCKYARD], True, True, "no_data", "rates need two scrapes"),
+    ],
+)
+def test_an_empty_chart_says_why(
+    recorded: set[str], targets: list[Target], source: bool, info: bool, code: str, says: str
+) -> None:
+    reason = why_empty(
+        rule=RULE,
+        recorded=recorded,
+        targets=targets,
+        source_present=source,
+        info_present=info,
+        scope=Scope("shop", "web", "prod"),
+        metric=METRICS["cpu"],
+    )
+    assert reason.code == code
+    assert says in reason.message
