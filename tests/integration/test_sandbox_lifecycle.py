@@ -104,6 +104,7 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "kwok": sandbox.ports.kwok,
         "metrics-server": sandbox.ports.metrics_server,
         "registry": sandbox.ports.registry,
+        "prometheus": sandbox.ports.prometheus,
     }
     assert sorted(rows) == sorted(COMPONENTS)
     for name, (_, state, pid, port, log) in rows.items():
