@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -31,6 +32,7 @@ from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
 from dockyard.adapters.notify import Notifier, SmtpSettings
+from dockyard.adapters.prometheus import Prometheus
 from dockyard.adapters.registry import Registry
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
@@ -46,6 +48,7 @@ from dockyard.services.ports import OnLine
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
+SCRAPE_TOKEN_PREFIX = "dym_"  # noqa: S105 - a metrics scrape token: not an API token (dy_), never a user's
 KEEP_WATCHING = 30.0  # seconds between looks for clusters registered meanwhile (by another replica too)
 
 
@@ -113,6 +116,15 @@ def open_box(settings: Settings) -> SecretBox:
         return SecretBox(key, old_keys=[k.get_secret_value() for k in settings.secret_key_old])
     except SecretBoxError as e:
         raise InvalidInput("secret_key", str(e)) from None
+
+
+def scrape_token(settings: Settings) -> str:
+    """The read-only token Prometheus scrapes ``/metrics`` with: ``metrics_token``, else the content of
+    ``metrics_token_file``, generated there (mode 0600) on the first start. Never logged."""
+    if settings.metrics_token is not None:
+        return settings.metrics_token.get_secret_value()
+    _create_private(settings.metrics_token_file, SCRAPE_TOKEN_PREFIX + secrets.token_urlsafe(32) + "\n")
+    return settings.metrics_token_file.read_text().strip()
 
 
 def _create_private(path: Path, content: str) -> bool:
@@ -222,10 +234,12 @@ async def start(settings: Settings) -> Platform:
         raise
     kubeconfig_of = kubeconfig_reader(box)
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
+    prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
 
     async def close() -> None:
         await live.aclose()
         await clusters.aclose()
+        await prometheus.aclose()
         await db.dispose()
 
     registry_password = settings.registry_password.get_secret_value() if settings.registry_password else ""
@@ -242,6 +256,8 @@ async def start(settings: Settings) -> Platform:
         notifier=Notifier(smtp_settings(settings)),
         silencer=Alertmanager(settings.alertmanager_url) if settings.alertmanager_url else None,
         close=close,
+        metrics=prometheus,
+        scrape_token=scrape_token(settings),
     )
 
 

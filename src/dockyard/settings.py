@@ -101,6 +101,17 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="the Prometheus whose HTTP API the metrics charts read (the sandbox's by default)",
+    )
+    prometheus_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per Prometheus request")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the read-only bearer token Prometheus scrapes /metrics with; generated into "
+        "metrics_token_file if unset",
+    )
+    metrics_token_file: Path = Field(default_factory=lambda: _state_dir() / "metrics-token")
 
     @field_validator("database_url")
     @classmethod
@@ -108,6 +119,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/")
 
     @field_validator(
         "secret_key_old", "build_source_roots", "build_blocked_networks", "registry_plain_http", mode="before"

@@ -105,6 +105,7 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "metrics-server": sandbox.ports.metrics_server,
         "registry": sandbox.ports.registry,
         "alertmanager": sandbox.ports.alertmanager,
+        "prometheus": sandbox.ports.prometheus,
     }
     assert sorted(rows) == sorted(COMPONENTS)
     for name, (_, state, pid, port, log) in rows.items():

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "versions": ("groups", "versions"),
     "diff": ("groups", "diff"),
     "history": ("operations", "history"),
+    "top": ("metrics", "top"),
+    "metrics": ("metrics", "metrics"),
     "sandbox": ("sandbox", "app"),
     "token": ("identity", "tokens"),
     "user": ("identity", "users"),

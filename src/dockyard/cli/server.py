@@ -55,10 +55,12 @@ def up(
     """Start the sandbox, register it as cluster `local`, and run the server in the foreground."""
     import asyncio
 
+    from dockyard import bootstrap
     from dockyard.cli.kubeconfigs import read_kubeconfig
     from dockyard.cli.sandbox import resolve_topology
     from dockyard.domain.errors import DomainError
     from dockyard.sandbox import cluster as sandbox
+    from dockyard.sandbox import monitoring
     from dockyard.sandbox.errors import SandboxError
     from dockyard.sandbox.layout import Layout, default_dir
 
@@ -75,6 +77,9 @@ def up(
         asyncio.run(_register_local(settings, kubeconfig))
     except DomainError as e:
         fail(e)
+    # The sandbox's Prometheus scrapes this server's /metrics with its scrape token.
+    address = f"{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"  # noqa: S104
+    monitoring.register_dockyard(layout, address=address, token=bootstrap.scrape_token(settings))
     _serve(settings)
 
 

@@ -20,6 +20,8 @@ Failure
 ├── BuilderFailure            the image builder is missing or cannot run
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
+├── MetricsFailure            the metrics store (Prometheus' HTTP API) did not answer as asked
+│   └── MetricsUnavailable    it cannot be reached, times out or answers 5xx
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens
 ├── NotifyFailure             a notification could not be delivered (webhook receiver, SMTP server)
 └── AlertmanagerFailure       Alertmanager cannot be reached or refused a request
@@ -100,6 +102,14 @@ class SourceFailure(Failure):
 
 
 class SealFailure(Failure):
+    pass
+
+
+class MetricsFailure(Failure):
+    pass
+
+
+class MetricsUnavailable(MetricsFailure):
     pass
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import processes
+from dockyard.sandbox import monitoring, processes
 from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
@@ -97,6 +97,7 @@ def _up_locked(
     pki = ensure_pki(layout.pki)
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
     write_configs(layout, ports)
+    prometheus_changed = monitoring.write_config(layout, ports)
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
@@ -109,6 +110,8 @@ def _up_locked(
                 _start(layout, comp, say)
                 started.append(comp.name)
                 _wait_healthy(layout, comp)
+            elif comp.name == "prometheus" and prometheus_changed:
+                monitoring.reload(layout, layout.pid_file(comp.name))
         if ensure_base_image(layout, ports):
             say("made the base image and pushed it to the sandbox registry")
         say(f"reconciling {topology.node_count} nodes")
@@ -243,6 +246,7 @@ async def _bootstrap(layout: Layout, ports: Ports, topology: Topology, wait_time
                 await kube.delete("v1", "Node", name)
             await _wait_nodes_ready(kube, wanted_names, wait_timeout)
             await _wait_metrics_api(kube, wait_timeout)
+            monitoring.write_real_nodes(layout, ports, monitoring.real_nodes(await kube.list("v1", "Node")))
             return created, len(extra)
     except KubeError as e:
         raise ComponentError(f"sandbox bootstrap failed: {e}") from e

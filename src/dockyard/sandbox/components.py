@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import alerting
+from dockyard.sandbox import alerting, monitoring
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -33,6 +33,7 @@ COMPONENTS = (
     "kwok",
     "metrics-server",
     "registry",
+    "prometheus",
     "alertmanager",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
@@ -45,6 +46,7 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
+    "prometheus": "prometheus",
     "alertmanager": "alertmanager",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
@@ -205,6 +207,12 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             _http_ok(f"http://127.0.0.1:{ports.registry}/v2/"),
         ),
         Component(
+            "prometheus",
+            ports.prometheus,
+            monitoring.argv(layout, ports),
+            _http_ok(f"http://127.0.0.1:{ports.prometheus}/-/ready"),
+        ),
+        Component(
             "alertmanager",
             ports.alertmanager,
             alerting.argv(layout, ports),
@@ -264,7 +272,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN]))
+    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()]))
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on
     # (so `dockyard registry gc` can delete manifests).
     registry = {

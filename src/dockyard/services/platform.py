@@ -65,6 +65,10 @@ class Platform:
     silencer: ports.Silencer | None = None
     # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
     close: Callable[[], Awaitable[None]] = _nothing
+    # The metrics store (Prometheus' HTTP API) the charts read; None: not configured.
+    metrics: ports.Metrics | None = None
+    # The read-only bearer token Prometheus scrapes /metrics with (see api/export.py).
+    scrape_token: str = field(default="", repr=False)
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)

@@ -35,9 +35,10 @@ from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.images import Manifest, RegistryAuth
-from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
+from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.location import Grant, Location
 from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
+from dockyard.domain.metrics import Series, Target
 from dockyard.domain.model import (
     Application,
     AppPath,
@@ -147,6 +148,32 @@ class LiveView(Protocol):
 
     def capacity(self, cluster: str) -> Capacity:
         """The cluster's nodes and its pods' usage as last seen."""
+
+    def instances(self) -> list[PlacedInstance]:
+        """Every instance of every watched cluster as last seen, with its cluster and IDC."""
+
+    def watch_health(self) -> list[WatchHealth]:
+        """Each watched cluster's watches: connected or not, and how long since they last heard anything."""
+
+
+# --- Metrics ---------------------------------------------------------------------------------------
+
+
+class Metrics(Protocol):
+    """The metrics store's HTTP API (Prometheus); ``MetricsUnavailable`` when it cannot answer,
+    another ``MetricsFailure`` when it refuses a query."""
+
+    async def query(self, promql: str, *, at: float) -> list[Series]:
+        """An instant query at Unix time ``at``."""
+
+    async def query_range(self, promql: str, *, start: float, end: float, step: float) -> list[Series]:
+        """A range query."""
+
+    async def targets(self) -> list[Target]:
+        """The active scrape targets."""
+
+    async def recorded(self) -> set[str]:
+        """The names of the loaded recording rules."""
 
 
 # --- Images and builds ------------------------------------------------------------------------------

@@ -131,5 +131,11 @@ RULES: dict[str, Rule] = {
     ),
     "DELETE /api/v1/systems/{system}/silences/{silence_id}": Rule("system", "developer", allowed=frozenset({503})),
     "GET /api/v1/gc": Rule("platform"),
+    # Dockyard's own metrics: the scrape token or a platform admin.
+    "GET /metrics": Rule("platform"),
+    # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.
+    "GET /api/v1/systems/{system}/metrics": Rule("system", allowed=frozenset({200, 503})),
+    f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),
+    f"GET {G}/metrics": Rule("app", allowed=frozenset({200, 503})),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }

@@ -112,6 +112,9 @@ class PodIndex:
     def group(self, key: GroupKey) -> list[PodRecord]:
         return sorted(self._by_group.get(key, {}).values(), key=lambda r: r.name)
 
+    def all(self) -> list[PodRecord]:
+        return list(self._by_name.values())
+
 
 class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     """Every pod labelled ``dockyard.io/group``, by group."""
@@ -124,6 +127,10 @@ class PodCache(WatchCache[wire.Pod, PodRecord, PodIndex]):
     def group_pods(self, system: str, app: str, group: str) -> list[PodRecord]:
         """The group's pods by name, deleting ones included; no I/O."""
         return self._index.group((system, app, group))
+
+    def all_pods(self) -> list[PodRecord]:
+        """Every pod of every group; no I/O."""
+        return self._index.all()
 
 
 def slim_deployment(deployment: wire.Deployment) -> DeploymentRecord:
