@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import dockyard
 from dockyard.domain.alerts import SIGNATURE_HEADER, verify
+from dockyard.monitoring import rules_dir
 from tests.integration.harness.alerting import Listening, RunningAlertmanager, alertmanager, listening
 from tests.integration.harness.cli import run
 from tests.integration.harness.sandboxes import free_port
@@ -27,7 +27,7 @@ from tests.integration.harness.waiting import Not, eventually
 from tests.receivers import HttpReceiver, SmtpSink, http_receiver, smtp_sink
 
 SECRET = "integration-channel-secret-4f1"
-RULE_FILE = Path(dockyard.__file__).parent / "rules" / "alerts.yml"
+RULE_FILE = rules_dir() / "alerts.yml"
 FAR_KUBECONFIG = (
     "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
     "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: Q0EK}}]\n"
@@ -193,10 +193,10 @@ async def test_a_threshold_change_shows_in_the_series_and_changes_no_rule_file(s
     group = {"name": "prod", "environment": "test", "cluster": "far"}
     assert (await running.http.post(f"/api/v1/systems/{system}/apps/web/groups", json=group)).status_code == 201
     rules_before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in RULE_FILE.parent.iterdir()}
-    series = f'dockyard_alert_threshold{{system="{system}",app="web",group="prod",rule="rss"}}'
+    series = f'dockyard_alert_threshold{{app="web",group="prod",rule="rss",system="{system}"}}'
 
     async def value() -> str:
-        text = (await running.http.get("/metrics/alert-thresholds")).text
+        text = (await running.http.get("/metrics")).text
         return next(line.split()[-1] for line in text.splitlines() if line.startswith(series))
 
     assert await value() == "0.9"

@@ -12,6 +12,7 @@ It names every system and application, so it is not public. Contract: no or an u
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import time
 from collections.abc import Iterator
@@ -25,10 +26,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dockyard.api.alert_metrics import AlertInputs
 from dockyard.api.deps import PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.domain.access import require_admin
 from dockyard.domain.metrics import INFO_SERIES, LEVEL_LABELS
+from dockyard.services import alert_rules
+from dockyard.services.alert_rules import Inputs
 from dockyard.services.identity import authenticate
 from dockyard.services.metrics import Backlog, backlog
 from dockyard.services.platform import Platform
@@ -52,13 +56,17 @@ class Exporter:
         )
         self.live = _Live()
         self.registry.register(self.live)
+        self.alerts = AlertInputs()
+        self.registry.register(self.alerts)
 
-    def render(self, platform: Platform, work: Backlog) -> bytes:
+    def render(self, platform: Platform, work: Backlog, alerts: Inputs | None = None) -> bytes:
         self.live.platform, self.live.work = platform, work
+        self.alerts.platform, self.alerts.inputs = platform, alerts
         try:
             return generate_latest(self.registry)
         finally:
             self.live.platform, self.live.work = None, None
+            self.alerts.platform, self.alerts.inputs = None, None
 
 
 class _Live(Collector):
@@ -146,4 +154,5 @@ async def metrics(
         request.state.principal = principal
         require_admin(principal, "reading /metrics")
     exporter: Exporter = request.app.state.exporter
-    return Response(exporter.render(platform, await backlog(platform)), media_type=CONTENT_TYPE)
+    alerts = await alert_rules.inputs(platform, now=dt.datetime.now(dt.UTC))
+    return Response(exporter.render(platform, await backlog(platform), alerts), media_type=CONTENT_TYPE)

@@ -2,7 +2,7 @@
 group once a system owner has overridden some per application or per group.
 
 One Prometheus rule per built-in rule serves every group: the shipped rule file
-(``dockyard/rules/alerts.yml``) compares a group's series with ``dockyard_alert_threshold{system,app,
+(``dockyard/monitoring/rules/alerts.yml``) compares a group's series with ``dockyard_alert_threshold{system,app,
 group,rule}``, which Dockyard exports with the *resolved* threshold of every group (see
 :func:`resolve`). So an override is a row in the database and a changed gauge, never an edited rule
 file; a rule disabled for a group exports no threshold there, and a comparison with a missing series
@@ -89,6 +89,20 @@ class Override:
     at: dt.datetime
     reason: str = ""
     cleared: bool = False  # this revision removed the override (history only; never a current one)
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    """What the rules compare with, of one group, from the database: the instances it wants (over
+    every cluster), its current version's flavor (None before a first version) and how many of its
+    releases were aborted recently."""
+
+    system: str
+    app: str
+    group: str
+    wanted: int
+    flavor: str | None
+    aborted_recently: int
 
 
 @dataclass(frozen=True)

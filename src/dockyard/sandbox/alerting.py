@@ -137,3 +137,17 @@ def point_webhook(layout: Layout, ports: Ports, url: str) -> None:
         raise SandboxError(f"cannot reload Alertmanager on port {ports.alertmanager}: {e}") from e
     if response.status_code != 200:
         raise SandboxError(f"Alertmanager refused its new configuration: {response.text.strip()}")
+
+
+def prometheus_section(ports: Ports) -> dict[str, Any]:
+    """The ``alerting`` section of the sandbox Prometheus' configuration: send to this Alertmanager."""
+    return {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}]}
+
+
+def connect_dockyard(layout: Layout, *, address: str) -> tuple[str, str]:
+    """Point the running sandbox's Alertmanager at the Dockyard server on ``address`` (host:port);
+    Alertmanager's URL and the credential it presents, for that server's settings."""
+    state = layout.read_state() or {}
+    ports = Ports.from_dict(state.get("ports", {}))
+    point_webhook(layout, ports, f"http://{address}/api/v1/alerts/webhook")
+    return f"http://127.0.0.1:{ports.alertmanager}", webhook_token(layout)

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from dockyard.monitoring import rules_dir
-from dockyard.sandbox import processes
+from dockyard.sandbox import alerting, processes
 from dockyard.sandbox.layout import Layout, Ports, sandboxes_dir
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"  # Debian's prometheus 2.42 (scripts/setup)
@@ -149,6 +149,7 @@ def config(layout: Layout, ports: Ports) -> dict[str, Any]:
     return {
         "global": {"scrape_interval": INTERVAL, "evaluation_interval": INTERVAL, "scrape_timeout": INTERVAL},
         "rule_files": [str(rules_dir() / "*.yml"), str(extra_rules_dir(layout) / "*.yml")],
+        "alerting": alerting.prometheus_section(ports),
         "scrape_configs": [
             {
                 "job_name": "kwok-cadvisor",

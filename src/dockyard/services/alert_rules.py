@@ -10,15 +10,18 @@ effect at Prometheus' next scrape of Dockyard's metrics, never by editing a rule
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from dockyard.domain.access import Principal, authorize
-from dockyard.domain.alert_rules import Effective, Override, check_threshold, resolve, rule
+from dockyard.domain.alert_rules import Effective, GroupFacts, Override, check_threshold, resolve, rule
 from dockyard.domain.errors import InvalidInput, NotFound
 from dockyard.domain.model import AppPath, GroupPath
 from dockyard.domain.names import text
 from dockyard.services.platform import Platform
 from dockyard.services.ports import UnitOfWork
+
+ABORTED_WINDOW = 1800.0  # seconds: "a release aborted" counts releases aborted this recently
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,24 @@ async def clear_override(
         )
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What Dockyard exports for the alert rules: every group's enabled thresholds and its facts."""
+
+    thresholds: list[Effective]
+    groups: list[GroupFacts]
+
+
+async def inputs(platform: Platform, *, now: dt.datetime) -> Inputs:
+    """The alert rules' inputs from the database (no authorization here: the caller is the metrics
+    endpoint, which has its own)."""
+    async with platform.db.unit_of_work() as uow:
+        facts = await uow.alert_rules.group_facts(aborted_since=now - dt.timedelta(seconds=ABORTED_WINDOW))
+    return Inputs(await thresholds(platform), facts)
+
+
 async def thresholds(platform: Platform) -> list[Effective]:
-    """Every group's resolved rules, enabled ones only: the series ``dockyard_alert_threshold``
-    (no authorization here: the caller is the metrics endpoint, which has its own)."""
+    """Every group's resolved rules, enabled ones only: the series ``dockyard_alert_threshold``."""
     async with platform.db.unit_of_work() as uow:
         overrides = await uow.alert_rules.current()
         groups = await uow.alert_rules.group_paths()

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dockyard.domain.access import Binding, Principal
-from dockyard.domain.alert_rules import Override
+from dockyard.domain.alert_rules import GroupFacts, Override
 from dockyard.domain.alerts import Alert, Channel, ChannelKind, Delivery, Received, Status
 from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
@@ -614,6 +614,9 @@ class AlertRules(Protocol):
 
     async def group_paths(self, system: str | None = None) -> list[tuple[str, str, str]]:
         """``(system, app, group)`` of every group, of ``system`` or of all systems."""
+
+    async def group_facts(self, *, aborted_since: dt.datetime) -> list[GroupFacts]:
+        """Every group's wanted instances, current flavor and releases aborted since then."""
 
 
 class Alerts(Protocol):

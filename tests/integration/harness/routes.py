@@ -110,7 +110,6 @@ RULES: dict[str, Rule] = {
     f"DELETE {A}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({404})),  # no override yet
     f"PUT {G}/alert-rules/{{rule}}": Rule("app", "owner", body={"enabled": False}),
     f"DELETE {G}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({404})),
-    "GET /metrics/alert-thresholds": Rule("platform"),
     # Alertmanager's own credential only: every caller here is refused.
     "POST /api/v1/alerts/webhook": Rule("public", body={"version": "4", "alerts": []}, allowed=frozenset({401})),
     "GET /api/v1/systems/{system}/alerts": Rule("system"),

@@ -7,8 +7,16 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dockyard.adapters.db.tables import AlertRuleRevisionRow, ApplicationRow, GroupRow, SystemRow
-from dockyard.domain.alert_rules import Override
+from dockyard.adapters.db.tables import (
+    AlertRuleRevisionRow,
+    ApplicationRow,
+    GroupClusterRow,
+    GroupRow,
+    ReleaseRow,
+    SystemRow,
+    VersionRow,
+)
+from dockyard.domain.alert_rules import GroupFacts, Override
 from dockyard.domain.errors import NotFound
 
 
@@ -107,6 +115,44 @@ class AlertRules:
             .limit(limit)
         )
         return [_override(system, r) for r in rows]
+
+    async def group_facts(self, *, aborted_since: dt.datetime) -> list[GroupFacts]:
+        """Every group's wanted instances, current flavor and releases aborted since ``aborted_since``,
+        in three queries (the flavor read out of the version's JSON, not the whole spec)."""
+        wanted = (
+            select(GroupClusterRow.group_id, func.sum(GroupClusterRow.instances).label("wanted"))
+            .group_by(GroupClusterRow.group_id)
+            .subquery()
+        )
+        rows = (
+            await self._session.execute(
+                select(
+                    SystemRow.name,
+                    ApplicationRow.name,
+                    GroupRow.name,
+                    wanted.c.wanted,
+                    VersionRow.spec["flavor"].as_string(),
+                )
+                .join(ApplicationRow, ApplicationRow.system_id == SystemRow.id)
+                .join(GroupRow, GroupRow.application_id == ApplicationRow.id)
+                .outerjoin(wanted, wanted.c.group_id == GroupRow.id)
+                .outerjoin(
+                    VersionRow, (VersionRow.group_id == GroupRow.id) & (VersionRow.number == GroupRow.current_version)
+                )
+                .order_by(SystemRow.name, ApplicationRow.name, GroupRow.name)
+            )
+        ).all()
+        aborted = {
+            (s, a, g): n
+            for s, a, g, n in (
+                await self._session.execute(
+                    select(ReleaseRow.system, ReleaseRow.app, ReleaseRow.group, func.count())
+                    .where(ReleaseRow.status == "aborted", ReleaseRow.updated_at >= aborted_since)
+                    .group_by(ReleaseRow.system, ReleaseRow.app, ReleaseRow.group)
+                )
+            ).all()
+        }
+        return [GroupFacts(s, a, g, int(w or 0), f or None, aborted.get((s, a, g), 0)) for s, a, g, w, f in rows]
 
     async def group_paths(self, system: str | None = None) -> list[tuple[str, str, str]]:
         """``(system, app, group)`` of every group (of ``system``), in one query."""

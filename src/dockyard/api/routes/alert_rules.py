@@ -1,16 +1,14 @@
 """/api/v1/systems/{system}/…/alert-rules: the built-in alert rules, overridden per application or
-group by the system's owner; and the resolved thresholds as Prometheus series."""
+group by the system's owner (the resolved thresholds are series on /metrics: api/alert_metrics.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas.alert_rules import EffectiveOut, OverrideIn, OverrideOut, RuleOut, SystemRulesOut
-from dockyard.domain.access import require_admin
-from dockyard.domain.alert_rules import RULES, Effective, Override
+from dockyard.domain.alert_rules import RULES, Override
 from dockyard.domain.model import AppPath
 from dockyard.services import alert_rules
 
@@ -69,35 +67,6 @@ async def clear_group_rule(
     return OverrideOut.of(
         await alert_rules.clear_override(platform, caller, AppPath(system, app), group, rule, reason=reason)
     )
-
-
-@router.get("/metrics/alert-thresholds", response_class=PlainTextResponse)
-async def threshold_series(platform: PlatformDep, caller: Caller) -> PlainTextResponse:
-    """``dockyard_alert_threshold{system,app,group,rule}`` of every group whose rule is enabled, in
-    Prometheus' text format (platform admins; to be served on Dockyard's /metrics)."""
-    require_admin(caller, "reading every system's alert thresholds")
-    body = exposition(await alert_rules.thresholds(platform))
-    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-def exposition(effective: list[Effective]) -> str:
-    """The thresholds in Prometheus' text exposition format (label values escaped)."""
-    lines = [
-        "# HELP dockyard_alert_threshold The threshold of a built-in alert rule for a group, resolved "
-        "(group override > application override > default); absent: the rule is disabled there.",
-        "# TYPE dockyard_alert_threshold gauge",
-    ]
-    for e in effective:
-        labels = ",".join(
-            f'{k}="{_escape(v)}"'
-            for k, v in (("system", e.system), ("app", e.app), ("group", e.group), ("rule", e.rule))
-        )
-        lines.append(f"dockyard_alert_threshold{{{labels}}} {e.threshold!r}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 async def _set(

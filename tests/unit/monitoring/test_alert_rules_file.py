@@ -1,5 +1,5 @@
-"""The shipped alert rules (``dockyard/rules/alerts.yml``): valid for Prometheus, one per built-in
-rule of the catalogue, and behaving as ``alerts_test.yml`` says under ``promtool test rules``."""
+"""The shipped alert rules (``dockyard/monitoring/rules/alerts.yml``): valid for Prometheus, one per built-in
+rule of the catalogue, and behaving as ``alerts.test.yml`` says under ``promtool test rules``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-import dockyard
 from dockyard.domain.alert_rules import RULES
+from dockyard.monitoring import rules_dir
 
 PROMTOOL = "/usr/bin/promtool"
-RULE_FILE = Path(dockyard.__file__).parent / "rules" / "alerts.yml"
+RULE_FILE = rules_dir() / "alerts.yml"
 HERE = Path(__file__).parent
 needs_promtool = pytest.mark.skipif(
     not os.access(PROMTOOL, os.X_OK), reason=f"{PROMTOOL} is absent (Debian's prometheus, installed by scripts/setup)"
@@ -40,6 +40,6 @@ def test_prometheus_accepts_the_rules() -> None:
 @needs_promtool
 def test_rules_against_fixtures() -> None:
     result = subprocess.run(
-        [PROMTOOL, "test", "rules", "alerts_test.yml"], cwd=HERE, capture_output=True, text=True, check=False
+        [PROMTOOL, "test", "rules", "alerts.test.yml"], cwd=HERE, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
