@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ class Posted:
     path: str
     headers: dict[str, str]
     body: bytes
+    received: float = field(default_factory=time.time)  # Unix time
 
 
 @dataclass
