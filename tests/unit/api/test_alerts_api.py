@@ -80,6 +80,10 @@ def test_the_webhook_takes_only_alertmanager_credential(world: TestClient) -> No
     wrong = {"Authorization": "Bearer " + AM_TOKEN[:-1] + "x"}
     assert world.post("/api/v1/alerts/webhook", json=body("firing"), headers=wrong).status_code == 401
     assert ok(world.post("/api/v1/alerts/webhook", json=body("firing"), headers=AM)).json() == {"queued": 0}
+    trail = ok(world.get("/api/v1/audit", params={"action": "alertmanager_webhook"}, headers=AUTH)).json()["items"]
+    assert [(e["actor"], e["outcome"]) for e in trail][:4] == [
+        ("alertmanager", "allowed"), ("", "denied"), ("", "denied"), ("", "denied")
+    ]  # fmt: skip
     bad = body("firing")
     bad["alerts"][0]["fingerprint"] = "not hex!"
     answer = world.post("/api/v1/alerts/webhook", json=bad, headers=AM)

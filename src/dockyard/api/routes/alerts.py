@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dockyard.api.deps import Caller, PlatformDep
@@ -19,9 +19,11 @@ from dockyard.api.schemas.alerts import (
     SilenceOut,
     WebhookOut,
 )
+from dockyard.domain.access import Principal
 from dockyard.services import alerts, channels, silences
 
 router = APIRouter(responses=ERRORS, tags=["alerts"])
+ALERTMANAGER = Principal(name="alertmanager")
 S = "/api/v1/systems/{system}"
 _bearer = HTTPBearer(
     auto_error=False, description="Alertmanager's own credential (DOCKYARD_ALERTMANAGER_WEBHOOK_TOKEN)"
@@ -30,6 +32,7 @@ _bearer = HTTPBearer(
 
 @router.post("/api/v1/alerts/webhook")
 async def alertmanager_webhook(
+    request: Request,
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     body: Annotated[Any, Body()] = None,
@@ -37,6 +40,7 @@ async def alertmanager_webhook(
     """Alertmanager's webhook receiver (version 4): records the alerts, queues their notifications.
     Only Alertmanager's dedicated credential is accepted (401 otherwise)."""
     queued = await alerts.receive(platform, credentials.credentials if credentials else None, body)
+    request.state.principal = ALERTMANAGER  # the audit trail's actor of what it delivered
     return WebhookOut(queued=queued)
 
 
