@@ -83,7 +83,17 @@ def hog(system: str) -> dict[str, Any]:
             "labels": {"dockyard.io/app": "web", "dockyard.io/group": "prod", "dockyard.io/version": "1"},
             "annotations": {"metrics.dockyard.io/memory-rss": "300Mi"},
         },
-        "spec": {"containers": [{"name": "web", "image": "registry.local/shop/web:1"}]},
+        "spec": {
+            # Dockyard's namespaces enforce the restricted Pod Security profile.
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "registry.local/shop/web:1",
+                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                }
+            ],
+        },
     }
 
 
