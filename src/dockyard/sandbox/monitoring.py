@@ -53,14 +53,14 @@ RATE_ANNOTATIONS: dict[str, str] = {
     "transmit-errors": "0 per second",
 }
 _NETWORK_DEFAULTS = {
-    "receive-bytes": 1024.0,
-    "transmit-bytes": 2048.0,
-    "receive-packets": 10.0,
-    "transmit-packets": 20.0,
-    "receive-packets-dropped": 0.0,
-    "transmit-packets-dropped": 0.0,
-    "receive-errors": 0.0,
-    "transmit-errors": 0.0,
+    "receive-bytes": 1024,
+    "transmit-bytes": 2048,
+    "receive-packets": 10,
+    "transmit-packets": 20,
+    "receive-packets-dropped": 0,
+    "transmit-packets-dropped": 0,
+    "receive-errors": 0,
+    "transmit-errors": 0,
 }
 # Keep only what Dockyard's rules read of the kubelets' many series (and what real nodes add).
 KEPT_SERIES = (
@@ -254,13 +254,13 @@ def _annotation(name: str) -> str:
     return f'pod.metadata.annotations["{ANNOTATION_PREFIX}{name}"]'
 
 
-def _rate(name: str, default: float) -> str:
-    """A per-second rate from the pod's annotation (a quantity), else ``default``; never fails."""
-    key = f'"{ANNOTATION_PREFIX}{name}"'
-    return f"({key} in pod.metadata.annotations ? Quantity({_annotation(name)}) : {default!r})"
+def _quantity_literal(value: int) -> str:
+    return f'Quantity("{value}")'
 
 
-def _gauge_or(name: str, default: str) -> str:
+def _quantity_or(name: str, default: str) -> str:
+    """The pod's annotation as a KWOK ``Quantity``, else ``default`` (a Quantity expression too: CEL's
+    conditional needs one type on both sides, and ``Quantity()`` is not a double). Never fails."""
     key = f'"{ANNOTATION_PREFIX}{name}"'
     return f"({key} in pod.metadata.annotations ? Quantity({_annotation(name)}) : {default})"
 
@@ -282,8 +282,9 @@ _POD_LABELS = [
 def kwok_cadvisor() -> dict[str, Any]:
     """The KWOK ``Metric`` of the 16 per-instance cAdvisor series (see the module's docstring)."""
     working_set = 'pod.Usage("memory", container.name)'
-    rss = _gauge_or("memory-rss", f"{working_set} * 0.8")
-    cache = _gauge_or("memory-cache", f"{working_set} * 0.4")
+    # Quantity("1") * double is how a double becomes a Quantity (to the milli).
+    rss = _quantity_or("memory-rss", f'Quantity("1") * ({working_set} * 0.8)')
+    cache = _quantity_or("memory-cache", f'Quantity("1") * ({working_set} * 0.4)')
 
     def container(name: str, kind: str, value: str, help_: str) -> dict[str, Any]:
         return {
@@ -319,7 +320,7 @@ def kwok_cadvisor() -> dict[str, Any]:
                 "dimension": "pod",
                 "labels": _POD_LABELS,
                 # Monotonic as long as the rate is set at creation (a new rate would be a counter reset).
-                "value": f"pod.SinceSecond() * {_rate(name, default)}",
+                "value": f"{_quantity_or(name, _quantity_literal(default))} * pod.SinceSecond()",
             }
         )
     return {
