@@ -220,15 +220,6 @@ def register_dockyard(layout: Layout, *, address: str, token: str) -> None:
     tmp.replace(targets_path(layout))
 
 
-def real_nodes(nodes: list[dict[str, Any]]) -> list[str]:
-    """The names of the nodes a kubelet runs (not KWOK's fake ones)."""
-    return [
-        n["metadata"]["name"]
-        for n in nodes
-        if (n["metadata"].get("annotations") or {}).get("kwok.x-k8s.io/node") != "fake"
-    ]
-
-
 def write_real_nodes(layout: Layout, ports: Ports, nodes: list[str]) -> None:
     """Have Prometheus scrape these real (kubelet) nodes' ``/metrics/cadvisor`` and ``/metrics/resource``
     through the apiserver's node proxy (re-read by Prometheus by itself: no reload)."""
