@@ -5,6 +5,7 @@ once, on SQLite (the database is not the subject)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 import uuid
@@ -18,6 +19,7 @@ import pytest
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.metrics import LEVEL_LABELS, LEVELS, METRICS
 from dockyard.sandbox import monitoring
+from tests.integration.harness import cli
 from tests.integration.harness.client import create, create_group, register_cluster
 from tests.integration.harness.kube import condition
 from tests.integration.harness.realnodes import RealNodes
@@ -193,6 +195,22 @@ async def test_instances_are_measured_and_rolled_up(sandbox: Sandbox, server: Se
             bad = await api.get(f"{base}/metrics", params={"metric": 'cpu"} or vector(1)'})
             assert bad.status_code == 422
             assert bad.json()["details"]["field"] == "metric"
+
+            # The CLI: top lists the group's instances with their memory side by side; metrics over time;
+            # an empty group's reason on one line, exit 1.
+            cli_env = {"DOCKYARD_SERVER": server.url, "DOCKYARD_TOKEN": ADMIN["Authorization"].split()[1]}
+            top = await asyncio.to_thread(cli.run, cli_env, "top", f"{system}/web/prod")
+            lines = top.stdout.splitlines()
+            assert lines[0].split() == ["INSTANCE", "CPU", "RSS", "CACHE", "WORKING", "SET", "NET", "IN", "NET", "OUT"]
+            assert [line.split()[0] for line in lines[1:]] == ["p1", "p2"]
+            assert "100.0MiB" in lines[1]
+            over = await asyncio.to_thread(
+                cli.run, cli_env, "metrics", f"{system}/web", "--metric", "network_receive_bytes", "--since", "5m"
+            )
+            assert "network_receive_bytes (bytes/s) over 5m, by group" in over.stdout
+            nothing = await asyncio.to_thread(cli.run, cli_env, "top", f"{system}/web/empty", ok=False)
+            assert nothing.returncode == 1
+            assert nothing.stderr.startswith(f"error: no data for {system}/web/empty: dockyard_instance_info has no")
 
             # Another system's viewer sees none of it (404); a viewer of this one does.
             other = f"o{uuid.uuid4().hex[:8]}"
