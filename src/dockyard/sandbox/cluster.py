@@ -100,7 +100,7 @@ def _up_locked(
         topology = Topology.model_validate(state["topology"]) if "topology" in state else default_topology()
     marker = str(layout.root)
     missing = {n for n in COMPONENTS if processes.find(layout.pid_file(n), marker=marker) is None}
-    _check_ports_free(ports, missing)
+    _check_inputs(ports, missing)
     binaries = ensure_binaries(progress=say)
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
@@ -205,6 +205,13 @@ def status(layout: Layout) -> list[ComponentStatus]:
             )
         )
     return out
+
+
+def _check_inputs(ports: Ports, missing: set[str]) -> None:
+    """Before anything starts: free ports, and the Debian programs the missing components need."""
+    _check_ports_free(ports, missing)
+    if "prometheus" in missing:
+        monitoring.check_installed()
 
 
 def _check_ports_free(ports: Ports, missing: set[str]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.sandbox import monitoring
+from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 from tests.unit.domain.test_metrics import SIXTEEN
 
@@ -105,3 +106,8 @@ def test_a_named_sandbox_labels_its_series_with_its_name(tmp_path: Path, monkeyp
     monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path))
     assert monitoring.cluster_name(Layout(tmp_path / "idc-b")) == "idc-b"
     assert monitoring.cluster_name(Layout(tmp_path / "elsewhere" / "sandbox")) == "local"
+
+
+def test_a_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ComponentError, match="install Debian's prometheus"):
+        monitoring.check_installed(str(tmp_path / "prometheus"))
