@@ -60,7 +60,7 @@ def server(sandbox: Sandbox, database_url: str, tmp_path: Path) -> Iterator[Serv
         try:
             yield process
         finally:
-            monitoring.register_dockyard(sandbox.layout, address="127.0.0.1:1", token="")
+            monitoring.unregister_dockyard(sandbox.layout)
 
 
 def prometheus_url(sandbox: Sandbox) -> str:

@@ -230,6 +230,14 @@ def register_dockyard(layout: Layout, *, address: str, token: str) -> None:
     tmp.replace(targets_path(layout))
 
 
+def unregister_dockyard(layout: Layout) -> None:
+    """Scrape no Dockyard any more (no target, an empty token)."""
+    _write_private(token_path(layout), "")
+    tmp = targets_path(layout).with_suffix(".tmp")
+    tmp.write_text("[]\n")
+    tmp.replace(targets_path(layout))
+
+
 def write_real_nodes(layout: Layout, ports: Ports, nodes: list[str]) -> None:
     """Have Prometheus scrape these real (kubelet) nodes' ``/metrics/cadvisor`` and ``/metrics/resource``
     through the apiserver's node proxy (re-read by Prometheus by itself: no reload)."""

@@ -81,6 +81,9 @@ def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> No
     assert json.loads(monitoring.targets_path(layout).read_text()) == [{"targets": ["127.0.0.1:8080"], "labels": {}}]
     assert monitoring.token_path(layout).read_text() == "dy_scrape"
     assert monitoring.token_path(layout).stat().st_mode & 0o777 == 0o600
+    monitoring.unregister_dockyard(layout)
+    assert json.loads(monitoring.targets_path(layout).read_text()) == []
+    assert monitoring.token_path(layout).read_text() == ""
 
 
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
