@@ -12,7 +12,7 @@ places them, KWOK runs them and serves their cAdvisor series), and measures:
   2. Prometheus' RSS and CPU (share of one core over 60 s);
   3. a group chart (per instance, the last hour) through Dockyard's API against the same PromQL sent
      straight to Prometheus' ``query_range``: p50/p99 of each and the difference;
-  4. the age of the newest point of the group's total.
+  4. the age of the newest point of the group's total (its recorded series' newest sample).
 
 Prints a Markdown table for docs/benchmarks.md. Not a test: nothing here asserts a time.
 """
@@ -159,8 +159,11 @@ async def _run(layout: Layout, ports: Ports, server: str, args: argparse.Namespa
         direct = await _timed(args.requests, straight)
         out["dockyard"] = (statistics.median(dockyard), _pct(dockyard, 0.99))
         out["direct"] = (statistics.median(direct), _pct(direct, 0.99))
-        total = (await api.get(path, params={"metric": "cpu", "level": "group"})).json()
-        out["newest_age_s"] = time.time() - total["series"][0]["points"][-1][0]
+        # An instant query's point carries the query's time: the newest sample's own is timestamp().
+        recorded = METRICS["cpu"].recorded("group")
+        newest = f'max(timestamp({recorded}{{system="{SYSTEM}",app="web",group="g0"}}))'
+        found = (await prom.get("/api/v1/query", params={"query": newest})).json()["data"]["result"]
+        out["newest_age_s"] = time.time() - float(found[0]["value"][1])
         out["instances"], out["groups"] = wanted, groups
     return out
 

@@ -1,9 +1,11 @@
 """Metrics end to end: KWOK instances with set rates → the sandbox's Prometheus (which scrapes KWOK's
 fake cAdvisor and this server's /metrics with its scrape token) → Dockyard's roll-up rules → the
-metrics API. Runs once, on SQLite (the database is not the subject)."""
+metrics API; and a real container on the sandbox's real node, scraped through the apiserver. Runs
+once, on SQLite (the database is not the subject)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 import uuid
@@ -17,8 +19,10 @@ import pytest
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.metrics import LEVEL_LABELS, LEVELS, METRICS
 from dockyard.sandbox import monitoring
+from tests.integration.harness import cli
 from tests.integration.harness.client import create, create_group, register_cluster
 from tests.integration.harness.kube import condition
+from tests.integration.harness.realnodes import RealNodes
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import ServerProcess, process_env, server_process
 from tests.integration.harness.tokens import ADMIN, user_with_token
@@ -56,7 +60,7 @@ def server(sandbox: Sandbox, database_url: str, tmp_path: Path) -> Iterator[Serv
         try:
             yield process
         finally:
-            monitoring.register_dockyard(sandbox.layout, address="127.0.0.1:1", token="")
+            monitoring.unregister_dockyard(sandbox.layout)
 
 
 def prometheus_url(sandbox: Sandbox) -> str:
@@ -192,6 +196,22 @@ async def test_instances_are_measured_and_rolled_up(sandbox: Sandbox, server: Se
             assert bad.status_code == 422
             assert bad.json()["details"]["field"] == "metric"
 
+            # The CLI: top lists the group's instances with their memory side by side; metrics over time;
+            # an empty group's reason on one line, exit 1.
+            cli_env = {"DOCKYARD_SERVER": server.url, "DOCKYARD_TOKEN": ADMIN["Authorization"].split()[1]}
+            top = await asyncio.to_thread(cli.run, cli_env, "top", f"{system}/web/prod")
+            lines = top.stdout.splitlines()
+            assert lines[0].split() == ["INSTANCE", "CPU", "RSS", "CACHE", "WORKING", "SET", "NET", "IN", "NET", "OUT"]
+            assert [line.split()[0] for line in lines[1:]] == ["p1", "p2"]
+            assert "100.0MiB" in lines[1]
+            over = await asyncio.to_thread(
+                cli.run, cli_env, "metrics", f"{system}/web", "--metric", "network_receive_bytes", "--since", "5m"
+            )
+            assert "network_receive_bytes (bytes/s) over 5m, by group" in over.stdout
+            nothing = await asyncio.to_thread(cli.run, cli_env, "top", f"{system}/web/empty", ok=False)
+            assert nothing.returncode == 1
+            assert nothing.stderr.startswith(f"error: no data for {system}/web/empty: dockyard_instance_info has no")
+
             # Another system's viewer sees none of it (404); a viewer of this one does.
             other = f"o{uuid.uuid4().hex[:8]}"
             await create(api, ("/api/v1/systems", {"name": other}))
@@ -229,3 +249,61 @@ async def _levels_add_up(prom: httpx.AsyncClient, recorded: Any, at: float) -> N
                 recorded(level),
                 labels,
             )
+
+
+async def test_a_real_node_instance_has_the_same_series(
+    sandbox: Sandbox, server: ServerProcess, real_nodes: RealNodes, kube: KubeCluster
+) -> None:
+    """The real kubelet's cAdvisor, scraped through the apiserver's node proxy, gives a real instance
+    the same series as a fake one, and the same roll-up rows."""
+    system = f"r{uuid.uuid4().hex[:8]}"
+    node = real_nodes.names[0]
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api,
+        httpx.AsyncClient(base_url=prometheus_url(sandbox), timeout=30.0) as prom,
+    ):
+        await register_cluster(api, sandbox, labels={"idc": IDC})
+        await create_group(api, system, app="web", group="prod")
+        await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": system}})
+        try:
+            pod = _pod(system, "p1")
+            pod["spec"] = {
+                "nodeSelector": {"kubernetes.io/hostname": node},
+                "tolerations": [{"key": "dockyard.io/pool", "value": real_nodes.pool, "effect": "NoSchedule"}],
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "web", "image": real_nodes.web_image, "command": ["sleep", "3600"]}],
+            }
+            await kube.apply(pod)
+
+            async def ready() -> float | Not:
+                got = await kube.get("v1", "Pod", "p1", namespace=system)
+                return time.monotonic() if condition(got) else Not(got.get("status", {}).get("phase"))
+
+            ready_at = await eventually(ready, "the real instance Ready", timeout=120.0)
+
+            async def every_series() -> float | Not:
+                found = await promql(
+                    prom,
+                    f'count by (__name__) ({{namespace="{system}",pod="p1",job="kubelet",'
+                    f'metrics_path="/metrics/cadvisor",node="{node}"}})',
+                    time.time(),
+                )
+                missing = {m.source for m in METRICS.values()} - {r["metric"]["__name__"] for r in found}
+                return time.monotonic() if not missing else Not(sorted(missing))
+
+            arrived = await eventually(every_series, "the real instance's series", timeout=30.0)
+            assert arrived - ready_at <= 30.0
+            network = await promql(
+                prom, f'container_network_receive_bytes_total{{namespace="{system}",pod="p1"}}', time.time()
+            )
+            assert {r["metric"].get("interface") for r in network} >= {"eth0"}
+            assert all(r["metric"].get("container", "") == "" for r in network)  # the pod's sandbox
+
+            async def rolled_up() -> dict[str, Any] | Not:
+                got = await promql(prom, f'instance:container_memory_rss:sum{{system="{system}"}}', time.time())
+                return got[0]["metric"] if got else Not(got)
+
+            labels = await eventually(rolled_up, "the real instance's roll-up row", timeout=30.0)
+            assert (labels["pod"], labels["app"], labels["group"], labels["idc"]) == ("p1", "web", "prod", IDC)
+        finally:
+            await kube.delete("v1", "Namespace", system)

@@ -31,6 +31,7 @@ import yaml
 
 from dockyard.monitoring import rules_dir
 from dockyard.sandbox import alerting, processes
+from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports, sandboxes_dir
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"  # Debian's prometheus 2.42 (scripts/setup)
@@ -101,6 +102,15 @@ def cluster_name(layout: Layout) -> str:
     """The name the sandbox's series carry as ``cluster``: what ``dockyard up`` registers the default
     sandbox as (``local``), or a named sandbox's name (``sandbox up --name``)."""
     return layout.root.name if layout.root.parent == sandboxes_dir() else "local"
+
+
+def check_installed(binary: str = PROMETHEUS_BINARY) -> None:
+    """:class:`ComponentError` saying how to install Prometheus when ``binary`` is missing."""
+    if not os.access(binary, os.X_OK):
+        raise ComponentError(
+            f"{binary} is missing: install Debian's prometheus (apt-get install -y --no-install-recommends "
+            "prometheus; scripts/setup does) and stop its service (service prometheus stop)"
+        )
 
 
 def argv(layout: Layout, ports: Ports) -> list[str]:
@@ -221,13 +231,12 @@ def register_dockyard(layout: Layout, *, address: str, token: str) -> None:
     tmp.replace(targets_path(layout))
 
 
-def real_nodes(nodes: list[dict[str, Any]]) -> list[str]:
-    """The names of the nodes a kubelet runs (not KWOK's fake ones)."""
-    return [
-        n["metadata"]["name"]
-        for n in nodes
-        if (n["metadata"].get("annotations") or {}).get("kwok.x-k8s.io/node") != "fake"
-    ]
+def unregister_dockyard(layout: Layout) -> None:
+    """Scrape no Dockyard any more (no target, an empty token)."""
+    _write_private(token_path(layout), "")
+    tmp = targets_path(layout).with_suffix(".tmp")
+    tmp.write_text("[]\n")
+    tmp.replace(targets_path(layout))
 
 
 def write_real_nodes(layout: Layout, ports: Ports, nodes: list[str]) -> None:

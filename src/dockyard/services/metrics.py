@@ -83,12 +83,22 @@ def _store(platform: Platform) -> ports.Metrics:
 
 
 async def _exists(platform: Platform, scope: Scope) -> None:
+    if scope.group is not None and scope.app is not None:
+        # A group chart is what a console polls: the group from the process's cache while the model's
+        # generation is unchanged (services/generations.py), as the group's status reads it.
+        path = GroupPath(scope.system, scope.app, scope.group)
+        generation = await platform.db.generation("model")
+        if platform.groups.get(path, generation=generation) is not None:
+            return
+        async with platform.db.unit_of_work() as uow:
+            group = await uow.groups.get(path)
+        if group is None:
+            raise NotFound(f"group {scope.group!r} does not exist in {scope.system}/{scope.app}")
+        platform.groups.put(path, group, generation=generation)
+        return
     async with platform.db.unit_of_work() as uow:
-        if scope.group is not None and scope.app is not None:
-            found: object = await uow.groups.get(GroupPath(scope.system, scope.app, scope.group))
-            what = f"group {scope.group!r} does not exist in {scope.system}/{scope.app}"
-        elif scope.app is not None:
-            found = await uow.applications.get(AppPath(scope.system, scope.app))
+        if scope.app is not None:
+            found: object = await uow.applications.get(AppPath(scope.system, scope.app))
             what = f"application {scope.app!r} does not exist in {scope.system!r}"
         else:
             found = await uow.systems.get(scope.system)

@@ -32,6 +32,8 @@ def _run(*args: str) -> tuple[int, str]:
         (["--topology", "/nonexistent/t.yaml"], "error: cannot read topology file /nonexistent/t.yaml"),
         (["--apiserver-port", "70000"], "error: --apiserver-port must be between 1 and 65535 (got 70000)"),
         (["--apiserver-port", "2379"], "error: port 2379 is given to both etcd and apiserver"),
+        (["--real-nodes", "-1"], "error: --real-nodes must be 0 or more (got -1)"),
+        (["--real-nodes", "2"], "error: --real-nodes 2: at most 1 real node per machine is supported"),
     ],
 )
 def test_bad_input_is_one_error_line_and_nothing_is_written(sandbox_dir: Path, args: list[str], message: str) -> None:

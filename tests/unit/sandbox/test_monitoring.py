@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.sandbox import monitoring
+from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 from tests.unit.domain.test_metrics import SIXTEEN
 
@@ -80,6 +81,9 @@ def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> No
     assert json.loads(monitoring.targets_path(layout).read_text()) == [{"targets": ["127.0.0.1:8080"], "labels": {}}]
     assert monitoring.token_path(layout).read_text() == "dy_scrape"
     assert monitoring.token_path(layout).stat().st_mode & 0o777 == 0o600
+    monitoring.unregister_dockyard(layout)
+    assert json.loads(monitoring.targets_path(layout).read_text()) == []
+    assert monitoring.token_path(layout).read_text() == ""
 
 
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
@@ -105,3 +109,8 @@ def test_a_named_sandbox_labels_its_series_with_its_name(tmp_path: Path, monkeyp
     monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path))
     assert monitoring.cluster_name(Layout(tmp_path / "idc-b")) == "idc-b"
     assert monitoring.cluster_name(Layout(tmp_path / "elsewhere" / "sandbox")) == "local"
+
+
+def test_a_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ComponentError, match="install Debian's prometheus"):
+        monitoring.check_installed(str(tmp_path / "prometheus"))
