@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.adapters import git
+from dockyard.adapters.alertmanager import Alertmanager
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.dns import RecordsDirectory
@@ -32,6 +35,8 @@ from dockyard.adapters.edge.caddy import CaddyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
+from dockyard.adapters.notify import Notifier, SmtpSettings
+from dockyard.adapters.prometheus import Prometheus
 from dockyard.adapters.registry import Registry
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
@@ -42,11 +47,13 @@ from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
 from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
-from dockyard.services.platform import BuildConfig, Config, Platform
+from dockyard.services.notifications import run_notifier
+from dockyard.services.platform import AlertConfig, BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
+SCRAPE_TOKEN_PREFIX = "dym_"  # noqa: S105 - a metrics scrape token: not an API token (dy_), never a user's
 KEEP_WATCHING = 30.0  # seconds between looks for clusters registered meanwhile (by another replica too)
 
 
@@ -56,6 +63,8 @@ KEEP_WATCHING = 30.0  # seconds between looks for clusters registered meanwhile 
 def config(settings: Settings) -> Config:
     """The values of the settings that use cases read (no credential but the build logs' redactions)."""
     secrets = [s.get_secret_value() for s in (settings.registry_password, settings.git_password) if s is not None]
+    token = settings.alertmanager_webhook_token
+    webhook_token = token.get_secret_value() if token is not None else ""
     return Config(
         builds=BuildConfig(
             work_dir=settings.build_dir / "work",
@@ -67,6 +76,10 @@ def config(settings: Settings) -> Config:
         ),
         cluster_health_timeout=settings.cluster_health_timeout,
         image_keep=settings.image_keep,
+        alerts=AlertConfig(
+            webhook_token_sha256=hashlib.sha256(webhook_token.encode()).hexdigest() if webhook_token else "",
+            silence_max_seconds=settings.silence_max_hours * 3600.0,
+        ),
     )
 
 
@@ -108,6 +121,15 @@ def open_box(settings: Settings) -> SecretBox:
         return SecretBox(key, old_keys=[k.get_secret_value() for k in settings.secret_key_old])
     except SecretBoxError as e:
         raise InvalidInput("secret_key", str(e)) from None
+
+
+def scrape_token(settings: Settings) -> str:
+    """The read-only token Prometheus scrapes ``/metrics`` with: ``metrics_token``, else the content of
+    ``metrics_token_file``, generated there (mode 0600) on the first start. Never logged."""
+    if settings.metrics_token is not None:
+        return settings.metrics_token.get_secret_value()
+    _create_private(settings.metrics_token_file, SCRAPE_TOKEN_PREFIX + secrets.token_urlsafe(32) + "\n")
+    return settings.metrics_token_file.read_text().strip()
 
 
 def _create_private(path: Path, content: str) -> bool:
@@ -218,12 +240,14 @@ async def start(settings: Settings) -> Platform:
     kubeconfig_of = kubeconfig_reader(box)
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
     edge = CaddyEdge(settings.edge_admin_url, server=settings.edge_server) if settings.edge_admin_url else None
+    prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
 
     async def close() -> None:
         if edge is not None:
             await edge.aclose()
         await live.aclose()
         await clusters.aclose()
+        await prometheus.aclose()
         await db.dispose()
 
     registry_password = settings.registry_password.get_secret_value() if settings.registry_password else ""
@@ -239,7 +263,23 @@ async def start(settings: Settings) -> Platform:
         config=config(settings),
         edge=edge,
         dns=RecordsDirectory(settings.dns_records_dir) if settings.dns_records_dir else None,
+        notifier=Notifier(smtp_settings(settings)),
+        silencer=Alertmanager(settings.alertmanager_url) if settings.alertmanager_url else None,
         close=close,
+        metrics=prometheus,
+        scrape_token=scrape_token(settings),
+    )
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings:
+    """Where e-mail channels send from (``smtp_host`` empty: e-mail is off)."""
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+        starttls=settings.smtp_starttls,
     )
 
 
@@ -283,6 +323,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
         tasks += [
             asyncio.create_task(run_executor(platform, lease=lease)),
             asyncio.create_task(run_builds(platform, lease=lease)),
+            asyncio.create_task(run_notifier(platform)),
         ]
     try:
         yield platform

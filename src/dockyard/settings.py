@@ -96,6 +96,32 @@ class Settings(BaseSettings):
         description="where the global names' records files go (the DNS server's hosts files); unset: no "
         "global names are published",
     )
+    alertmanager_url: str = Field(
+        default="", description="Alertmanager's base URL, for silences (e.g. http://127.0.0.1:9093); empty: none"
+    )
+    alertmanager_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="the credential Alertmanager presents to /api/v1/alerts/webhook (Bearer); unset: the "
+        "webhook refuses every call",
+    )
+    silence_max_hours: float = Field(default=168.0, gt=0, le=8760, description="the longest a silence may last")
+    smtp_host: str = Field(default="", description="SMTP server for e-mail channels; empty: e-mail is off")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "dockyard@localhost"
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    prometheus_url: str = Field(
+        default="http://127.0.0.1:9090",
+        description="the Prometheus whose HTTP API the metrics charts read (the sandbox's by default)",
+    )
+    prometheus_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per Prometheus request")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the read-only bearer token Prometheus scrapes /metrics with; generated into "
+        "metrics_token_file if unset",
+    )
+    metrics_token_file: Path = Field(default_factory=lambda: _state_dir() / "metrics-token")
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +129,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/")
 
     @field_validator(
         "secret_key_old", "build_source_roots", "build_blocked_networks", "registry_plain_http", mode="before"

@@ -129,6 +129,9 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),
+                rule="rss",
+                alert_id=1,
+                silence_id="00000000-0000-0000-0000-000000000000",
             )
             body = rule.body
             if body == "cluster":

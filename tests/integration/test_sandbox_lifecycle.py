@@ -106,6 +106,8 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "registry": sandbox.ports.registry,
         "coredns": sandbox.ports.dns,
         "caddy": sandbox.ports.edge,
+        "alertmanager": sandbox.ports.alertmanager,
+        "prometheus": sandbox.ports.prometheus,
     }
     assert sorted(rows) == sorted(COMPONENTS)
     for name, (_, state, pid, port, log) in rows.items():

@@ -11,6 +11,7 @@ import type { Me } from "./permissions";
 import Login from "./pages/Login";
 import Overview from "./pages/Overview";
 import SystemPage from "./pages/SystemPage";
+import AlertsPage from "./pages/AlertsPage";
 import AppPage from "./pages/AppPage";
 import GroupPage from "./group/GroupPage";
 import Tokens from "./pages/Tokens";
@@ -102,6 +103,7 @@ export default function App() {
                     <Route path="/tokens" element={<Tokens />} />
                     <Route path="/audit" element={<Audit />} />
                     <Route path="/systems/:system" element={<SystemPage />} />
+                    <Route path="/systems/:system/alerts" element={<AlertsPage />} />
                     <Route path="/systems/:system/apps/:app" element={<AppPage />} />
                     <Route path="/systems/:system/apps/:app/groups/:group" element={<GroupPage />} />
                   </Routes>

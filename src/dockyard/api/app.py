@@ -10,11 +10,14 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from dockyard import __version__
-from dockyard.api import errors
+from dockyard.api import errors, export
 from dockyard.api.audit import AuditMiddleware
 from dockyard.api.console import Console, default_directory
 from dockyard.api.deps import PlatformDep
+from dockyard.api.export import Exporter, LatencyMiddleware
 from dockyard.api.routes import (
+    alert_rules,
+    alerts,
     audit,
     builds,
     clusters,
@@ -25,6 +28,7 @@ from dockyard.api.routes import (
     identity,
     locations,
     members,
+    metrics,
     operations,
     releases,
     systems,
@@ -45,6 +49,8 @@ def create_app(server: Server) -> FastAPI:
 
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
+    exporter = app.state.exporter = Exporter()
+    app.add_middleware(LatencyMiddleware, exporter=exporter)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
     for module in (
         identity,
@@ -60,6 +66,10 @@ def create_app(server: Server) -> FastAPI:
         gc,
         locations,
         edge,
+        alert_rules,
+        alerts,
+        metrics,
+        export,
     ):
         app.include_router(module.router)
 

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "versions": ("groups", "versions"),
     "diff": ("groups", "diff"),
     "history": ("operations", "history"),
+    "top": ("metrics", "top"),
+    "metrics": ("metrics", "metrics"),
     "sandbox": ("sandbox", "app"),
     "token": ("identity", "tokens"),
     "user": ("identity", "users"),
@@ -53,6 +55,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("builds", "registry"),
     "pool": ("placement", "pools"),
     "location": ("location", "app"),
+    "alerts": ("alerts", "alerts"),
+    "alert-rules": ("alerts", "rules"),
+    "channels": ("alerts", "channels"),
     "db": ("server", "db"),
 }
 

@@ -58,11 +58,14 @@ def up(
     the global names to the sandbox's CoreDNS unless DOCKYARD_DNS_RECORDS_DIR says elsewhere)."""
     import asyncio
 
+    from pydantic import SecretStr
+
+    from dockyard import bootstrap
     from dockyard.cli.kubeconfigs import read_kubeconfig
     from dockyard.cli.sandbox import resolve_topology
     from dockyard.domain.errors import DomainError
+    from dockyard.sandbox import alerting, dns, monitoring
     from dockyard.sandbox import cluster as sandbox
-    from dockyard.sandbox import dns
     from dockyard.sandbox.errors import SandboxError
     from dockyard.sandbox.layout import Layout, Ports, default_dir
 
@@ -92,6 +95,20 @@ def up(
         asyncio.run(_register_local(settings, kubeconfig))
     except DomainError as e:
         fail(e)
+    # The sandbox's Prometheus scrapes this server's /metrics with its scrape token.
+    address = f"{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"  # noqa: S104
+    monitoring.register_dockyard(layout, address=address, token=bootstrap.scrape_token(settings))
+    # The sandbox's Alertmanager sends to this server's webhook with its own credential; silences go to it.
+    try:
+        alertmanager_url, webhook_token = alerting.connect_dockyard(layout, address=address)
+    except SandboxError as e:
+        fail(e)
+    settings = settings.model_copy(
+        update={
+            "alertmanager_url": settings.alertmanager_url or alertmanager_url,
+            "alertmanager_webhook_token": settings.alertmanager_webhook_token or SecretStr(webhook_token),
+        }
+    )
     _serve(settings)
 
 

@@ -57,6 +57,7 @@ VALUE_FIELDS = frozenset(
         "cluster",
         "cpu_millis",
         "deadline_seconds",
+        "enabled",
         "environment",
         "expires_in_days",
         "flavor",
@@ -72,6 +73,7 @@ VALUE_FIELDS = frozenset(
         "repository",
         "role",
         "strategy",
+        "threshold",
         "user",
         "version",
     }

@@ -22,8 +22,13 @@ Failure
 ├── SourceFailure             a source could not be cloned or checked out
 ├── EdgeFailure               the edge load balancer did not take its routes
 │   └── EdgeUnavailable       its admin API cannot be reached (or a proxy in front says it is away)
+├── MetricsFailure            the metrics store (Prometheus' HTTP API) did not answer as asked
+│   └── MetricsUnavailable    it cannot be reached, times out or answers 5xx
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens
-└── DnsFailure                the DNS records could not be written
+├── DnsFailure                the DNS records could not be written
+├── NotifyFailure             a notification could not be delivered (webhook receiver, SMTP server)
+└── AlertmanagerFailure       Alertmanager cannot be reached or refused a request
+    └── AlertmanagerRefused   it answered 4xx (``status`` kept; the message is Alertmanager's)
 
 Messages never hold a credential, a key, a token or a plaintext.
 """
@@ -113,3 +118,25 @@ class SealFailure(Failure):
 
 class DnsFailure(Failure):
     pass
+
+
+class MetricsFailure(Failure):
+    pass
+
+
+class MetricsUnavailable(MetricsFailure):
+    pass
+
+
+class NotifyFailure(Failure):
+    pass
+
+
+class AlertmanagerFailure(Failure):
+    pass
+
+
+class AlertmanagerRefused(AlertmanagerFailure):
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status

@@ -42,6 +42,25 @@ class PodRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedInstance:
+    """An instance with where it runs: the cluster's name and its ``idc`` label ("" if it has none)."""
+
+    cluster: str
+    idc: str
+    pod: PodRecord
+
+
+@dataclass(frozen=True, slots=True)
+class WatchHealth:
+    """A cluster's watch caches: ``connected``, and ``silence`` seconds since any of them last heard
+    from the apiserver (a list, an event or a bookmark; infinite before the first)."""
+
+    cluster: str
+    connected: bool
+    silence: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeploymentRecord:
     """A group's Deployment: its rollout counters, and its live ``spec`` as plain JSON data (read-only)."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import dns, processes, realnode
+from dockyard.sandbox import dns, monitoring, processes, realnode
 from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, cached_binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
@@ -100,13 +100,11 @@ def _up_locked(
         topology = Topology.model_validate(state["topology"]) if "topology" in state else default_topology()
     marker = str(layout.root)
     missing = {n for n in COMPONENTS if processes.find(layout.pid_file(n), marker=marker) is None}
-    _check_ports_free(ports, missing)
+    _check_inputs(ports, missing)
     binaries = ensure_binaries(progress=say)
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
-    write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
-    write_configs(layout, ports)
-    dns.write_config(layout, ports, idc=labels.get("idc", ""))
+    prometheus_changed = _write_configs(layout, ports, pki, labels)
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
@@ -119,6 +117,8 @@ def _up_locked(
                 _start(layout, comp, say)
                 started.append(comp.name)
                 _wait_healthy(layout, comp)
+            elif comp.name == "prometheus" and prometheus_changed:
+                monitoring.reload(layout, layout.pid_file(comp.name))
         if ensure_base_image(layout, ports):
             say("made the base image and pushed it to the sandbox registry")
         say(f"reconciling {topology.node_count} nodes")
@@ -142,6 +142,7 @@ def _up_locked(
         realnode.stop(layout, binaries)  # what this call started, and the host put back
         raise
     layout.write_state({**record, "real_nodes": real_count})
+    monitoring.write_real_nodes(layout, ports, real_names)  # Prometheus scrapes their kubelets
     return UpResult(
         started=started + real_started,
         nodes_created=created,
@@ -149,6 +150,14 @@ def _up_locked(
         nodes=topology.node_count,
         real_nodes=tuple(real_names),
     )
+
+
+def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str]) -> bool:
+    """Every component's configuration files; True if Prometheus' changed (it is told to reload)."""
+    write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
+    write_configs(layout, ports)
+    dns.write_config(layout, ports, idc=labels.get("idc", ""))
+    return monitoring.write_config(layout, ports)
 
 
 def _start(layout: Layout, comp: Component, say: Progress) -> None:
@@ -202,6 +211,13 @@ def status(layout: Layout) -> list[ComponentStatus]:
             )
         )
     return out
+
+
+def _check_inputs(ports: Ports, missing: set[str]) -> None:
+    """Before anything starts: free ports, and the Debian programs the missing components need."""
+    _check_ports_free(ports, missing)
+    if "prometheus" in missing:
+        monitoring.check_installed()
 
 
 def _check_ports_free(ports: Ports, missing: set[str]) -> None:

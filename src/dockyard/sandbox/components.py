@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import dns, edge
+from dockyard.sandbox import alerting, dns, edge, monitoring
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -35,6 +35,8 @@ COMPONENTS = (
     "registry",
     edge.NAME,
     "coredns",
+    "prometheus",
+    "alertmanager",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
@@ -51,6 +53,8 @@ PORT_OF = {
     "coredns": "dns",
     "coredns ready": "dns_ready",
     "coredns metrics": "dns_metrics",
+    "prometheus": "prometheus",
+    "alertmanager": "alertmanager",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
@@ -225,6 +229,18 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             dns.argv(layout, binaries.coredns),
             _http_ok(f"http://127.0.0.1:{ports.dns_ready}/ready"),
         ),
+        Component(
+            "prometheus",
+            ports.prometheus,
+            monitoring.argv(layout, ports),
+            _http_ok(f"http://127.0.0.1:{ports.prometheus}/-/ready"),
+        ),
+        Component(
+            "alertmanager",
+            ports.alertmanager,
+            alerting.argv(layout, ports),
+            _http_ok(f"http://127.0.0.1:{ports.alertmanager}/-/ready"),
+        ),
     ]
 
 
@@ -264,8 +280,8 @@ POD_READY_AGAIN: dict[str, object] = {
 
 
 def write_configs(layout: Layout, ports: Ports) -> None:
-    """Write the scheduler's, KWOK's and the registry's configuration files that :func:`components`
-    refers to."""
+    """Write the scheduler's, KWOK's, the registry's and Alertmanager's configuration files that
+    :func:`components` refers to."""
     scheduler = {
         "apiVersion": "kubescheduler.config.k8s.io/v1",
         "kind": "KubeSchedulerConfiguration",
@@ -279,7 +295,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN]))
+    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()]))
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on
     # (so `dockyard registry gc` can delete manifests).
     registry = {
@@ -290,6 +306,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
     }
     layout.registry_config.write_text(yaml.safe_dump(registry))
     edge.write_config(layout, ports)
+    alerting.write_config(layout)
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

@@ -30,8 +30,18 @@ class BuildConfig:
 
 
 @dataclass(frozen=True)
+class AlertConfig:
+    """What the alerting use cases read: the SHA-256 of the credential Alertmanager presents to the
+    webhook ("": none configured, every call is refused) and the longest silence."""
+
+    webhook_token_sha256: str = ""
+    silence_max_seconds: float = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     builds: BuildConfig
+    alerts: AlertConfig = field(default_factory=AlertConfig)
     cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
     image_keep: int = 5  # registry gc's default: versions kept per group
 
@@ -53,8 +63,15 @@ class Platform:
     edge: ports.EdgeBalancer | None = None  # the edge load balancer, when one is configured
     # The global names' records (None: not published, see services/discovery.py).
     dns: ports.DnsRecords | None = None
+    # Alerting: sends notifications out; Alertmanager's silences (None: no Alertmanager configured).
+    notifier: ports.Notifier | None = None
+    silencer: ports.Silencer | None = None
     # Closes what bootstrap opened (the watches, the cluster clients, the database's engine).
     close: Callable[[], Awaitable[None]] = _nothing
+    # The metrics store (Prometheus' HTTP API) the charts read; None: not configured.
+    metrics: ports.Metrics | None = None
+    # The read-only bearer token Prometheus scrapes /metrics with (see api/export.py).
+    scrape_token: str = field(default="", repr=False)
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
@@ -67,6 +84,8 @@ class Platform:
     builds_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a group's edge entry changes, so this process's edge sync reloads it at once.
     edge_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when notifications are queued, so this process's notifier sends them at once.
+    notifications_added: asyncio.Event = field(default_factory=asyncio.Event)
 
     def seal_value(self, value: str) -> SealedValue:
         """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""

@@ -19,6 +19,7 @@ subclass them.
   :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
 - DNS: :class:`DnsRecords` (the global names' records files).
+- Alerting: :class:`Notifier` (webhook POSTs, e-mail) and :class:`Silencer` (Alertmanager's silences).
 """
 
 from __future__ import annotations
@@ -31,14 +32,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dockyard.domain.access import Binding, Principal
+from dockyard.domain.alert_rules import GroupFacts, Override
+from dockyard.domain.alerts import Alert, Channel, ChannelKind, Delivery, Received, Status
 from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.edge import EdgeRoute, EdgeWrite
 from dockyard.domain.images import Manifest, RegistryAuth
-from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
+from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.location import Grant, Location
 from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
+from dockyard.domain.metrics import Series, Target
 from dockyard.domain.model import (
     Application,
     AppPath,
@@ -52,6 +56,7 @@ from dockyard.domain.model import (
 )
 from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
+from dockyard.domain.silences import Matcher
 from dockyard.domain.versions import VersionSpec
 
 OnLine = Callable[[str], None]  # told each line a tool prints
@@ -156,6 +161,12 @@ class LiveView(Protocol):
         this process), so a follower can skip looking when it has not changed; 0 until the cluster's
         instances have been listed once (before that, :meth:`instances` knows none of them)."""
 
+    def placed_instances(self) -> list[PlacedInstance]:
+        """Every instance of every watched cluster as last seen, with its cluster and IDC."""
+
+    def watch_health(self) -> list[WatchHealth]:
+        """Each watched cluster's watches: connected or not, and how long since they last heard anything."""
+
 
 # --- DNS --------------------------------------------------------------------------------------------
 
@@ -176,6 +187,26 @@ class EdgeBalancer(Protocol):
     async def apply(self, routes: Sequence[EdgeRoute]) -> EdgeWrite:
         """Make the balancer hold exactly ``routes`` (one per group), writing only what differs from
         what it holds; idempotent."""
+
+
+# --- Metrics ---------------------------------------------------------------------------------------
+
+
+class Metrics(Protocol):
+    """The metrics store's HTTP API (Prometheus); ``MetricsUnavailable`` when it cannot answer,
+    another ``MetricsFailure`` when it refuses a query."""
+
+    async def query(self, promql: str, *, at: float) -> list[Series]:
+        """An instant query at Unix time ``at``."""
+
+    async def query_range(self, promql: str, *, start: float, end: float, step: float) -> list[Series]:
+        """A range query."""
+
+    async def targets(self) -> list[Target]:
+        """The active scrape targets."""
+
+    async def recorded(self) -> set[str]:
+        """The names of the loaded recording rules."""
 
 
 # --- Images and builds ------------------------------------------------------------------------------
@@ -597,6 +628,110 @@ class LocationGrants(Protocol):
         """Set the grant's status; None if the system has no such grant."""
 
 
+class AlertRules(Protocol):
+    """System owners' settings of the built-in alert rules, as revisions (one setting: a rule of an
+    application, ``group`` None, or of a group)."""
+
+    async def record(
+        self,
+        system: str,
+        app: str,
+        group: str | None,
+        rule: str,
+        *,
+        threshold: float | None,
+        enabled: bool | None,
+        cleared: bool,
+        by: str,
+        reason: str,
+    ) -> Override:
+        """Add the setting's next revision (``cleared``: remove the override); a concurrent change of
+        the same setting is a ``DatabaseConflict``."""
+
+    async def current(self, system: str | None = None) -> list[Override]:
+        """The settings in force, of ``system`` or of all systems."""
+
+    async def history(self, system: str, *, limit: int = 200) -> list[Override]:
+        """Every revision of the system's settings, newest first."""
+
+    async def group_paths(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        """``(system, app, group)`` of every group, of ``system`` or of all systems."""
+
+    async def group_facts(self, *, aborted_since: dt.datetime) -> list[GroupFacts]:
+        """Every group's wanted instances, current flavor and releases aborted since then."""
+
+
+class Alerts(Protocol):
+    """Alert history, notification channels and the notifications to send, per system."""
+
+    async def receive(self, received: Received, *, now: dt.datetime) -> tuple[Alert, list[Status]]:
+        """Record a received alert and queue what its system's channels are to be told (each kind
+        once per episode); the episode and those kinds. A concurrent first receipt of the same
+        episode is a ``DatabaseConflict``."""
+
+    async def history(self, system: str, *, status: str | None = None, limit: int = 200) -> list[Alert]:
+        """The system's alert episodes, newest first."""
+
+    async def get(self, system: str, alert_id: int) -> Alert | None: ...
+
+    async def deliveries(self, system: str, alert_ids: list[int] | None = None, *, limit: int = 1000) -> list[Delivery]:
+        """Who was told (or is to be told) what, of the given alerts (None: all, tests too)."""
+
+    async def add_channel(
+        self, system: str, name: str, kind: ChannelKind, target: str, *, secret: str, by: str, now: dt.datetime
+    ) -> Channel:
+        """Add a channel (``secret`` sealed); the same name twice is a ``DatabaseConflict``."""
+
+    async def channels(self, system: str) -> list[Channel]: ...
+
+    async def delete_channel(self, system: str, name: str) -> bool:
+        """False if the system has no such channel."""
+
+    async def add_test(self, channel: Channel, *, now: dt.datetime) -> int:
+        """Queue a test notification to ``channel``; its id."""
+
+    async def due(self, *, now: dt.datetime, limit: int = 100) -> list[int]:
+        """Pending notifications due now that no live lease holds."""
+
+    async def claim(self, notification_id: int, runner: str, *, seconds: float, now: dt.datetime) -> bool:
+        """Take or renew a pending notification's lease; False if another runner holds it."""
+
+    async def job(self, notification_id: int) -> tuple[Delivery, Channel, Alert | None] | None:
+        """A notification with its channel and alert (None: a test)."""
+
+    async def finish(
+        self, notification_id: int, runner: str, *, error: str, retry_at: dt.datetime | None, now: dt.datetime
+    ) -> bool:
+        """Record an attempt (sent, retry at ``retry_at``, or failed for good); False without the lease."""
+
+
+class Notifier(Protocol):
+    """Sends notifications out: ``NotifyFailure`` when the receiver cannot be reached or refuses
+    (its message never holds a secret nor the body)."""
+
+    async def post(self, url: str, body: bytes, *, headers: Mapping[str, str]) -> None:
+        """POST ``body`` (JSON) to ``url``; a 2xx answer is success."""
+
+    async def mail(self, to: Sequence[str], subject: str, text: str) -> None:
+        """Send a plain-text e-mail to ``to``."""
+
+
+class Silencer(Protocol):
+    """Alertmanager's silences (API v2): ``AlertmanagerFailure`` when it cannot be reached,
+    ``AlertmanagerRefused`` (4xx) when it refuses."""
+
+    async def create(
+        self, matchers: Sequence[Matcher], *, starts_at: dt.datetime, ends_at: dt.datetime, owner: str, reason: str
+    ) -> str:
+        """Create a silence; its id."""
+
+    async def silences(self) -> list[dict[str, Any]]:
+        """Every silence Alertmanager holds, as its API v2 gives them (active, pending and expired)."""
+
+    async def expire(self, silence_id: str) -> None:
+        """End a silence now."""
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories (see :class:`Database`)."""
 
@@ -644,3 +779,9 @@ class UnitOfWork(Protocol):
 
     @property
     def locations(self) -> LocationGrants: ...
+
+    @property
+    def alert_rules(self) -> AlertRules: ...
+
+    @property
+    def alerts(self) -> Alerts: ...

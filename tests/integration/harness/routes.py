@@ -108,6 +108,38 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/operations/{operation_id}": Rule("app"),
     "GET /api/v1/audit": Rule("system", "owner", query={"system": "{system}"}),
     "GET /api/v1/audit/verify": Rule("platform"),
+    "GET /api/v1/systems/{system}/alert-rules": Rule("system"),
+    "GET /api/v1/systems/{system}/alert-rules/history": Rule("system"),
+    f"PUT {A}/alert-rules/{{rule}}": Rule("app", "owner", body={"threshold": 0.5}),
+    # 404 without an override; the matrix's PUT before it makes one
+    f"DELETE {A}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({200, 404})),
+    f"PUT {G}/alert-rules/{{rule}}": Rule("app", "owner", body={"enabled": False}),
+    f"DELETE {G}/alert-rules/{{rule}}": Rule("app", "owner", allowed=frozenset({200, 404})),
+    # Alertmanager's own credential only: every caller here is refused.
+    "POST /api/v1/alerts/webhook": Rule("public", body={"version": "4", "alerts": []}, allowed=frozenset({401})),
+    "GET /api/v1/systems/{system}/alerts": Rule("system"),
+    "GET /api/v1/systems/{system}/alerts/{alert_id}": Rule("system", allowed=frozenset({404})),  # none yet
+    "GET /api/v1/systems/{system}/channels": Rule("system"),
+    "POST /api/v1/systems/{system}/channels": Rule(
+        "system", "owner", body={"name": "oncall", "kind": "email", "target": "oncall@example.org"}
+    ),
+    "DELETE /api/v1/systems/{system}/channels/{name}": Rule("system", "owner", allowed=frozenset({404})),
+    "POST /api/v1/systems/{system}/channels/{name}/test": Rule("system", "owner", allowed=frozenset({404})),
+    # No Alertmanager is configured in the matrix's server: 503 once let through.
+    "GET /api/v1/systems/{system}/silences": Rule("system", allowed=frozenset({503})),
+    "POST /api/v1/systems/{system}/silences": Rule(
+        "system",
+        "developer",
+        body={"matchers": [{"name": "app", "value": "web"}], "duration_seconds": 60, "reason": "matrix"},
+        allowed=frozenset({503}),
+    ),
+    "DELETE /api/v1/systems/{system}/silences/{silence_id}": Rule("system", "developer", allowed=frozenset({503})),
     "GET /api/v1/gc": Rule("platform"),
+    # Dockyard's own metrics: the scrape token or a platform admin.
+    "GET /metrics": Rule("platform"),
+    # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.
+    "GET /api/v1/systems/{system}/metrics": Rule("system", allowed=frozenset({200, 503})),
+    f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),
+    f"GET {G}/metrics": Rule("app", allowed=frozenset({200, 503})),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
 }

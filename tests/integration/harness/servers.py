@@ -40,6 +40,7 @@ def settings(database_url: str, state: Path, **overrides: Any) -> Settings:
         "database_url": database_url,
         "admin_token": ADMIN_TOKEN,
         "admin_token_file": state / "admin-token",
+        "metrics_token_file": state / "metrics-token",
         **overrides,
     }
     return Settings(**values)

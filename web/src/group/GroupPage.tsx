@@ -13,6 +13,7 @@ import OperationsTable from "../components/OperationsTable";
 import Actions from "./Actions";
 import ConfigTab from "./ConfigTab";
 import InstancesTable from "./InstancesTable";
+import MetricsTab from "./MetricsTab";
 import Releases from "./Releases";
 import VersionCard from "./VersionCard";
 import VersionHistory from "./VersionHistory";
@@ -115,6 +116,7 @@ export default function GroupPage() {
             { key: "operations", label: <span data-testid="tab-operations">{t("tab.operations")}</span>, children: <OperationsTable items={snap.operations} /> },
             { key: "config", label: <span data-testid="tab-config">{t("tab.config")}</span>, children: <ConfigTab path={path} latest={latest} deploy={deploy} busy={!!st.operation} /> },
             { key: "releases", label: <span data-testid="tab-releases">{t("tab.releases")}</span>, children: <Releases path={path} release={snap.release} deploy={deploy} /> },
+            { key: "metrics", label: <span data-testid="tab-metrics">{t("tab.metrics")}</span>, children: <MetricsTab path={path} /> },
             // Slots for the capabilities other issues are building: each gets its own component here.
             { key: "builds", label: t("tab.builds"), children: <Empty description={t("slot.builds")} /> },
             { key: "placement", label: t("tab.placement"), children: <Empty description={t("slot.placement")} /> },

@@ -20,6 +20,7 @@ export default function SystemPage() {
       title={`${system} · ${t("system.apps")}`}
       extra={
         <Space>
+          <Link data-testid="system-alerts" to={`/systems/${encodeURIComponent(system)}/alerts`}>{t("alerts.open")}</Link>
           <Input.Search placeholder={t("common.search")} allowClear onChange={(e) => setQ(e.target.value)} />
           {can(me, "manage", system).allowed && (
             <CreateDialog

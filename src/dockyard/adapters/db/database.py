@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import engine as db_engine
 from dockyard.adapters.db import migrate
+from dockyard.adapters.db.alert_rules import AlertRules
+from dockyard.adapters.db.alerts import Alerts
 from dockyard.adapters.db.applications import Applications
 from dockyard.adapters.db.audit import AuditTrail
 from dockyard.adapters.db.builds import Builds
@@ -38,7 +40,7 @@ class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
-    (``clusters``, ``placements``, ``locations``)."""
+    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -56,6 +58,8 @@ class UnitOfWork:
         self.audit = AuditTrail(session)
         self.placements = Placements(session)
         self.locations = LocationGrants(session)
+        self.alert_rules = AlertRules(session)
+        self.alerts = Alerts(session)
 
 
 class Database:

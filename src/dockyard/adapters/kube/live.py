@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from dataclasses import dataclass
 
 from dockyard.adapters.kube.capacity import UsageIndex
@@ -21,13 +23,14 @@ from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.pool import UNUSABLE, KubeconfigOf, digest
 from dockyard.adapters.kube.watch import ClusterCaches
 from dockyard.domain.clusters import Cluster
-from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PodRecord
+from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.model import GroupPath
 
 
 @dataclass
 class _Watched:
     digest: str  # of the kubeconfig the client was opened with
+    idc: str  # the cluster's idc label
     client: KubeCluster
     caches: ClusterCaches
     task: asyncio.Task[None]
@@ -57,6 +60,7 @@ class LiveState:
                 fingerprint = digest(kubeconfig)
                 if name in self._watched:
                     if self._watched[name].digest == fingerprint:
+                        self._watched[name].idc = cluster.labels.get("idc", "")
                         continue
                     await self._stop(name)
                 try:
@@ -65,7 +69,7 @@ class LiveState:
                     continue  # unusable kubeconfig: reads as not connected, tried again next sync
                 caches = ClusterCaches(client)
                 task = asyncio.create_task(caches.run(), name=f"watch-{name}")
-                self._watched[name] = _Watched(fingerprint, client, caches, task)
+                self._watched[name] = _Watched(fingerprint, cluster.labels.get("idc", ""), client, caches, task)
 
     def connection(self, cluster: str) -> Connection:
         watched = self._watched.get(cluster)
@@ -103,6 +107,22 @@ class LiveState:
             return Capacity([], UsageIndex(), False)
         nodes, usage = watched.caches.nodes, watched.caches.usage
         return Capacity(nodes.all(), usage.index, nodes.synced.is_set() and usage.synced.is_set())
+
+    def placed_instances(self) -> list[PlacedInstance]:
+        return [
+            PlacedInstance(name, watched.idc, pod)
+            for name, watched in self._watched.items()
+            for pod in watched.caches.pods.all()
+        ]
+
+    def watch_health(self) -> list[WatchHealth]:
+        now = time.monotonic()
+        out = []
+        for name, watched in self._watched.items():
+            heard = watched.caches.pods.heard  # what instance views and /metrics read
+            silence = now - heard if heard > 0 else math.inf
+            out.append(WatchHealth(name, not watched.caches.stale, silence))
+        return out
 
     async def _stop(self, name: str) -> None:
         watched = self._watched.pop(name, None)

@@ -102,6 +102,7 @@ class WatchCache(Generic[WireT, RecordT, IndexT]):
         self.connected = False
         self.last_error = ""
         self.lists = 0  # how many full lists were made (first sync + every relist)
+        self.heard = 0.0  # time.monotonic() of the last list or watch event (bookmarks too); 0: never
 
     @property
     def stale(self) -> bool:
@@ -156,6 +157,7 @@ class WatchCache(Generic[WireT, RecordT, IndexT]):
             params["continue"] = meta.continue_
         self._index = index
         self.lists += 1
+        self.heard = time.monotonic()
         self.connected, self.last_error = True, ""
         self.synced.set()
         return meta.resourceVersion or ""
@@ -178,6 +180,7 @@ class WatchCache(Generic[WireT, RecordT, IndexT]):
 
     def _apply(self, line: str) -> str | None:
         """Apply one watch event; returns the resourceVersion it brings."""
+        self.heard = time.monotonic()
         try:
             event = self._events.decode(line)
         except msgspec.ValidationError:

@@ -1,0 +1,86 @@
+"""The alert rules' inputs on Dockyard's ``/metrics`` (dockyard/monitoring/rules/alerts.yml joins them):
+
+- ``dockyard_alert_threshold{system,app,group,rule}``: every group's resolved threshold of each
+  enabled built-in rule (none: the rule is disabled there);
+- ``dockyard_group_flavor{system,app,group,resource}``: the current version's flavor, ``cpu`` in cores
+  and ``memory`` in bytes (requests equal limits), what "a share of the flavor" is measured against;
+- ``dockyard_group_instances{system,app,group,state}``: ``wanted`` (the database) and ``ready``
+  (the watch caches); ``dockyard_group_releases_aborted_recent``: releases aborted in 30 minutes;
+- per instance (``cluster,namespace,pod,system,app,group``, from the watch caches):
+  ``dockyard_instance_ready`` (1 or 0) and ``dockyard_instance_restarts_total``.
+
+The database part is read before rendering (:func:`dockyard.services.alert_rules.inputs`): a
+collector of prometheus-client cannot await.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from dockyard.domain.flavors import CATALOG
+from dockyard.services.alert_rules import Inputs
+from dockyard.services.platform import Platform
+
+_GROUP = ["system", "app", "group"]
+_INSTANCE = ["cluster", "namespace", "pod", "system", "app", "group"]
+
+
+class AlertInputs(Collector):
+    def __init__(self) -> None:
+        self.platform: Platform | None = None
+        self.inputs: Inputs | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        if self.platform is None or self.inputs is None:
+            return
+        threshold = GaugeMetricFamily(
+            "dockyard_alert_threshold",
+            "A built-in alert rule's threshold for a group, resolved (group > application > default); "
+            "absent: the rule is disabled there.",
+            labels=[*_GROUP, "rule"],
+        )
+        for e in self.inputs.thresholds:
+            threshold.add_metric([e.system, e.app, e.group, e.rule], e.threshold)
+        yield threshold
+        flavor = GaugeMetricFamily(
+            "dockyard_group_flavor",
+            "The group's current flavor: cpu in cores, memory in bytes (requests equal limits).",
+            labels=[*_GROUP, "resource"],
+        )
+        instances = GaugeMetricFamily(
+            "dockyard_group_instances", "The group's instances: wanted, and ready.", labels=[*_GROUP, "state"]
+        )
+        aborted = GaugeMetricFamily(
+            "dockyard_group_releases_aborted_recent",
+            "The group's releases aborted in the last 30 minutes.",
+            labels=_GROUP,
+        )
+        ready: dict[tuple[str, str, str], int] = {}
+        per_instance_ready = GaugeMetricFamily(
+            "dockyard_instance_ready", "1 if the instance is ready.", labels=_INSTANCE
+        )
+        restarts = CounterMetricFamily(
+            "dockyard_instance_restarts", "Container restarts of the instance (all its containers).", labels=_INSTANCE
+        )
+        for placed in self.platform.live.placed_instances():
+            pod = placed.pod
+            if pod.deleting:
+                continue
+            key = (pod.namespace, pod.app, pod.group)
+            ready[key] = ready.get(key, 0) + (1 if pod.ready else 0)
+            labels = [placed.cluster, pod.namespace, pod.name, pod.namespace, pod.app, pod.group]
+            per_instance_ready.add_metric(labels, 1.0 if pod.ready else 0.0)
+            restarts.add_metric(labels, float(pod.restarts))
+        for g in self.inputs.groups:
+            key = (g.system, g.app, g.group)
+            found = CATALOG.get(g.flavor or "")
+            if found is not None:
+                flavor.add_metric([*key, "cpu"], found.cpu_millis / 1000)
+                flavor.add_metric([*key, "memory"], found.memory_mib * 1024 * 1024)
+            instances.add_metric([*key, "wanted"], g.wanted)
+            instances.add_metric([*key, "ready"], ready.get(key, 0))
+            aborted.add_metric(list(key), g.aborted_recently)
+        yield from (flavor, instances, aborted, per_instance_ready, restarts)

@@ -1,0 +1,340 @@
+"""The sandbox's Prometheus: its command line, its generated configuration, and KWOK's fake cAdvisor.
+
+Everything here is generated on every ``sandbox up``; nothing is edited by hand:
+
+- ``<sandbox>/prometheus/prometheus.yml`` scrapes KWOK's fake nodes (``/metrics/nodes/<node>/metrics/
+  cadvisor``, found through KWOK's Prometheus service discovery), real nodes' kubelets
+  (``/metrics/cadvisor`` and ``/metrics/resource`` through the apiserver's node proxy, listed in
+  ``targets/nodes.json`` by :func:`write_real_nodes` on every ``sandbox up``: Debian's Prometheus is
+  built without ``kubernetes_sd``) and Dockyard's own ``/metrics`` (targets in ``targets/dockyard.json``,
+  its bearer token in ``scrape-token``: both re-read by Prometheus without a reload, written by
+  :func:`register_dockyard`), and loads the rule files shipped with Dockyard
+  (:func:`dockyard.monitoring.rules_dir`) and any in ``<sandbox>/prometheus/rules/``.
+- Every kubelet series gets ``job="kubelet"``, ``node``, ``metrics_path`` and ``cluster`` (the name
+  the sandbox is registered under: ``local``, or a named sandbox's name) from the scrape config, as
+  kube-prometheus labels them, so the same rules serve both kinds of node.
+- :func:`kwok_cadvisor` is the KWOK ``Metric`` that makes each fake pod emit the 16 per-instance
+  cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation.
+
+A running Prometheus whose generated configuration changed is told to reload by SIGHUP, by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dockyard.monitoring import rules_dir
+from dockyard.sandbox import alerting, processes
+from dockyard.sandbox.errors import ComponentError
+from dockyard.sandbox.layout import Layout, Ports, sandboxes_dir
+
+PROMETHEUS_BINARY = "/usr/bin/prometheus"  # Debian's prometheus 2.42 (scripts/setup)
+INTERVAL = "5s"  # scrape and rule evaluation: short, for the sandbox (production: 15–30 s)
+KWOK_METRIC = "dockyard-cadvisor"
+ANNOTATION_PREFIX = "metrics.dockyard.io/"
+# The pod annotations a fake pod's per-instance rates come from, with their defaults: CPU (cores)
+# and the working set are KWOK's own usage annotations (kwok.x-k8s.io/usage-cpu, usage-memory,
+# defaults 1m and 1Mi, which metrics-server sees too); the others are Dockyard's.
+RATE_ANNOTATIONS: dict[str, str] = {
+    "memory-rss": "working set × 0.8 (bytes)",
+    "memory-cache": "working set × 0.4 (bytes)",
+    "receive-bytes": "1024 per second",
+    "transmit-bytes": "2048 per second",
+    "receive-packets": "10 per second",
+    "transmit-packets": "20 per second",
+    "receive-packets-dropped": "0 per second",
+    "transmit-packets-dropped": "0 per second",
+    "receive-errors": "0 per second",
+    "transmit-errors": "0 per second",
+}
+_NETWORK_DEFAULTS = {
+    "receive-bytes": 1024,
+    "transmit-bytes": 2048,
+    "receive-packets": 10,
+    "transmit-packets": 20,
+    "receive-packets-dropped": 0,
+    "transmit-packets-dropped": 0,
+    "receive-errors": 0,
+    "transmit-errors": 0,
+}
+# Keep only what Dockyard's rules read of the kubelets' many series (and what real nodes add).
+KEPT_SERIES = (
+    "container_cpu_usage_seconds_total|container_memory_(usage|working_set|rss|cache)(_bytes)?|"
+    "container_network_(receive|transmit)_(bytes|packets|packets_dropped|errors)_total|"
+    "container_spec_memory_limit_bytes|container_spec_cpu_quota|"
+    "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)"
+)
+
+
+def directory(layout: Layout) -> Path:
+    return layout.root / "prometheus"
+
+
+def config_path(layout: Layout) -> Path:
+    return directory(layout) / "prometheus.yml"
+
+
+def token_path(layout: Layout) -> Path:
+    """Where Dockyard's scrape token is kept for Prometheus (mode 0600)."""
+    return directory(layout) / "scrape-token"
+
+
+def targets_path(layout: Layout) -> Path:
+    return directory(layout) / "targets" / "dockyard.json"
+
+
+def nodes_path(layout: Layout) -> Path:
+    """The real nodes Prometheus scrapes through the apiserver (file_sd; :func:`write_real_nodes`)."""
+    return directory(layout) / "targets" / "nodes.json"
+
+
+def extra_rules_dir(layout: Layout) -> Path:
+    return directory(layout) / "rules"
+
+
+def cluster_name(layout: Layout) -> str:
+    """The name the sandbox's series carry as ``cluster``: what ``dockyard up`` registers the default
+    sandbox as (``local``), or a named sandbox's name (``sandbox up --name``)."""
+    return layout.root.name if layout.root.parent == sandboxes_dir() else "local"
+
+
+def check_installed(binary: str = PROMETHEUS_BINARY) -> None:
+    """:class:`ComponentError` saying how to install Prometheus when ``binary`` is missing."""
+    if not os.access(binary, os.X_OK):
+        raise ComponentError(
+            f"{binary} is missing: install Debian's prometheus (apt-get install -y --no-install-recommends "
+            "prometheus; scripts/setup does) and stop its service (service prometheus stop)"
+        )
+
+
+def argv(layout: Layout, ports: Ports) -> list[str]:
+    """Prometheus' command line; its data stays in the sandbox."""
+    return [
+        PROMETHEUS_BINARY,
+        f"--config.file={config_path(layout)}",
+        f"--storage.tsdb.path={directory(layout) / 'data'}",
+        "--storage.tsdb.retention.time=1d",
+        f"--web.listen-address=127.0.0.1:{ports.prometheus}",
+        f"--web.external-url=http://127.0.0.1:{ports.prometheus}/",
+        "--log.level=warn",
+    ]
+
+
+def config(layout: Layout, ports: Ports) -> dict[str, Any]:
+    """The generated ``prometheus.yml`` (see the module's docstring)."""
+    cluster = cluster_name(layout)
+    pki = layout.pki
+    kubelet_labels: list[dict[str, Any]] = [
+        {"target_label": "job", "replacement": "kubelet"},
+        {"source_labels": ["node"], "target_label": "instance"},
+        {"target_label": "cluster", "replacement": cluster},
+    ]
+    keep = [{"source_labels": ["__name__"], "regex": KEPT_SERIES, "action": "keep"}]
+    tls = {"ca_file": str(pki / "ca.crt"), "cert_file": str(pki / "admin.crt"), "key_file": str(pki / "admin.key")}
+
+    def real_node(path: str) -> dict[str, Any]:
+        return {
+            "job_name": f"kubelet-{path}",
+            "scheme": "https",
+            "tls_config": tls,
+            "file_sd_configs": [{"files": [str(nodes_path(layout))], "refresh_interval": INTERVAL}],
+            "relabel_configs": [
+                {
+                    "source_labels": ["node"],
+                    "target_label": "__metrics_path__",
+                    "replacement": f"/api/v1/nodes/${{1}}/proxy/metrics/{path}",
+                },
+                {"target_label": "metrics_path", "replacement": f"/metrics/{path}"},
+                *kubelet_labels,
+            ],
+            "metric_relabel_configs": keep,
+        }
+
+    return {
+        "global": {"scrape_interval": INTERVAL, "evaluation_interval": INTERVAL, "scrape_timeout": INTERVAL},
+        "rule_files": [str(rules_dir() / "*.yml"), str(extra_rules_dir(layout) / "*.yml")],
+        "alerting": alerting.prometheus_section(ports),
+        "scrape_configs": [
+            {
+                "job_name": "kwok-cadvisor",
+                "http_sd_configs": [
+                    {"url": f"http://127.0.0.1:{ports.kwok}/discovery/prometheus", "refresh_interval": INTERVAL}
+                ],
+                "relabel_configs": [
+                    {"source_labels": ["metrics_name"], "regex": KWOK_METRIC, "action": "keep"},
+                    {
+                        "source_labels": ["__metrics_path__"],
+                        "regex": "/metrics/nodes/([^/]+)/.*",
+                        "target_label": "node",
+                    },
+                    {"target_label": "metrics_path", "replacement": "/metrics/cadvisor"},
+                    {"regex": "metrics_name", "action": "labeldrop"},
+                    *kubelet_labels,
+                ],
+                "metric_relabel_configs": keep,
+            },
+            real_node("cadvisor"),
+            real_node("resource"),
+            {
+                "job_name": "dockyard",
+                "honor_labels": True,  # dockyard_instance_info's own cluster label wins
+                "authorization": {"type": "Bearer", "credentials_file": str(token_path(layout))},
+                "file_sd_configs": [{"files": [str(targets_path(layout))], "refresh_interval": INTERVAL}],
+            },
+        ],
+    }
+
+
+def write_config(layout: Layout, ports: Ports) -> bool:
+    """Write the configuration (and the empty places Dockyard fills in); True if it changed."""
+    root = directory(layout)
+    for d in (root, root / "data", targets_path(layout).parent, extra_rules_dir(layout)):
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not token_path(layout).exists():
+        _write_private(token_path(layout), "")
+    for path in (targets_path(layout), nodes_path(layout)):
+        if not path.exists():
+            path.write_text("[]\n")
+    text = yaml.safe_dump(config(layout, ports), sort_keys=False)
+    path = config_path(layout)
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
+def reload(layout: Layout, pid_file: Path) -> bool:
+    """Tell a running Prometheus to read its configuration and rule files again (SIGHUP, by pid)."""
+    running = processes.find(pid_file, marker=str(layout.root))
+    if running is None:
+        return False
+    os.kill(running.pid, signal.SIGHUP)
+    return True
+
+
+def register_dockyard(layout: Layout, *, address: str, token: str) -> None:
+    """Have the sandbox's Prometheus scrape Dockyard's ``/metrics`` at ``address`` (``host:port``)
+    with ``token`` (Prometheus reads both files again by itself: no reload)."""
+    write_dir = targets_path(layout).parent
+    write_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(token_path(layout), token)
+    tmp = targets_path(layout).with_suffix(".tmp")
+    tmp.write_text(json.dumps([{"targets": [address], "labels": {}}]))
+    tmp.replace(targets_path(layout))
+
+
+def unregister_dockyard(layout: Layout) -> None:
+    """Scrape no Dockyard any more (no target, an empty token)."""
+    _write_private(token_path(layout), "")
+    tmp = targets_path(layout).with_suffix(".tmp")
+    tmp.write_text("[]\n")
+    tmp.replace(targets_path(layout))
+
+
+def write_real_nodes(layout: Layout, ports: Ports, nodes: list[str]) -> None:
+    """Have Prometheus scrape these real (kubelet) nodes' ``/metrics/cadvisor`` and ``/metrics/resource``
+    through the apiserver's node proxy (re-read by Prometheus by itself: no reload)."""
+    groups = [{"targets": [f"127.0.0.1:{ports.apiserver}"], "labels": {"node": name}} for name in sorted(nodes)]
+    tmp = nodes_path(layout).with_suffix(".tmp")
+    tmp.write_text(json.dumps(groups))
+    tmp.replace(nodes_path(layout))
+
+
+def _write_private(path: Path, content: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    tmp.replace(path)
+
+
+# --- KWOK's fake cAdvisor ---------------------------------------------------------------------------
+
+
+def _annotation(name: str) -> str:
+    return f'pod.metadata.annotations["{ANNOTATION_PREFIX}{name}"]'
+
+
+def _quantity_literal(value: int) -> str:
+    return f'Quantity("{value}")'
+
+
+def _quantity_or(name: str, default: str) -> str:
+    """The pod's annotation as a KWOK ``Quantity``, else ``default`` (a Quantity expression too: CEL's
+    conditional needs one type on both sides, and ``Quantity()`` is not a double). Never fails."""
+    key = f'"{ANNOTATION_PREFIX}{name}"'
+    return f"({key} in pod.metadata.annotations ? Quantity({_annotation(name)}) : {default})"
+
+
+_CONTAINER_LABELS = [
+    {"name": "container", "value": "container.name"},
+    {"name": "namespace", "value": "pod.metadata.namespace"},
+    {"name": "pod", "value": "pod.metadata.name"},
+]
+# cAdvisor reports a pod's network on its sandbox (pause) container: container="" and the interface.
+_POD_LABELS = [
+    {"name": "container", "value": '""'},
+    {"name": "interface", "value": '"eth0"'},
+    {"name": "namespace", "value": "pod.metadata.namespace"},
+    {"name": "pod", "value": "pod.metadata.name"},
+]
+
+
+def kwok_cadvisor() -> dict[str, Any]:
+    """The KWOK ``Metric`` of the 16 per-instance cAdvisor series (see the module's docstring)."""
+    working_set = 'pod.Usage("memory", container.name)'
+    # Quantity("1") * double is how a double becomes a Quantity (to the milli).
+    rss = _quantity_or("memory-rss", f'Quantity("1") * ({working_set} * 0.8)')
+    cache = _quantity_or("memory-cache", f'Quantity("1") * ({working_set} * 0.4)')
+
+    def container(name: str, kind: str, value: str, help_: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "help": help_,
+            "kind": kind,
+            "dimension": "container",
+            "labels": _CONTAINER_LABELS,
+            "value": value,
+        }
+
+    metrics = [
+        container(
+            "container_cpu_usage_seconds_total",
+            "counter",
+            'pod.CumulativeUsage("cpu", container.name)',
+            "Cumulative cpu time consumed in seconds.",
+        ),
+        container("container_memory_working_set_bytes", "gauge", working_set, "Current working set in bytes."),
+        container("container_memory_rss", "gauge", rss, "Size of RSS in bytes."),
+        container("container_memory_cache", "gauge", cache, "Number of bytes of page cache memory."),
+        container(
+            "container_memory_usage_bytes", "gauge", f"{rss} + {cache}", "Current memory usage in bytes (rss + cache)."
+        ),
+    ]
+    for name, default in _NETWORK_DEFAULTS.items():
+        direction, _, what = name.partition("-")
+        metrics.append(
+            {
+                "name": f"container_network_{direction}_{what.replace('-', '_')}_total",
+                "help": f"Cumulative count of {what.replace('-', ' ')} {direction}d.",
+                "kind": "counter",
+                "dimension": "pod",
+                "labels": _POD_LABELS,
+                # Monotonic as long as the rate is set at creation (a new rate would be a counter reset).
+                "value": f"{_quantity_or(name, _quantity_literal(default))} * pod.SinceSecond()",
+            }
+        )
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Metric",
+        "metadata": {"name": KWOK_METRIC},
+        "spec": {"path": "/metrics/nodes/{nodeName}/metrics/cadvisor", "metrics": metrics},
+    }

@@ -1,0 +1,150 @@
+"""The whole alert pipeline on the sandbox: a KWOK instance whose set rss exceeds its group's threshold
+(a share of the group's flavor) → the sandbox's Prometheus (KWOK's fake cAdvisor, Dockyard's /metrics
+with the thresholds, the roll-up and alert rules) → the sandbox's Alertmanager → Dockyard's webhook →
+history → a signed webhook channel. Fires within 45 s of the instance being ready; raising the group's
+threshold through the API (no rule file touched) ends the condition and the resolution is told within
+30 s. Runs once, on SQLite (the database is not the subject)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.domain.alerts import SIGNATURE_HEADER, verify
+from dockyard.sandbox import alerting, monitoring
+from tests.integration.harness.client import create_group, operation_ended, register_cluster
+from tests.integration.harness.kube import condition
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import ServerProcess, process_env, server_process
+from tests.integration.harness.tokens import ADMIN
+from tests.integration.harness.waiting import Not, eventually
+from tests.receivers import HttpReceiver, http_receiver
+
+SCRAPE_TOKEN = "dym_" + "a" * 40
+SECRET = "pipeline-channel-secret-77"
+FIRE_WITHIN = 45.0  # seconds from Ready (issue 17, with the sandbox's intervals)
+RESOLVE_WITHIN = 30.0  # seconds from the condition's end
+
+
+@pytest.fixture
+def hook() -> Iterator[HttpReceiver]:
+    with http_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def server(sandbox: Sandbox, database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    env = process_env(
+        database_url,
+        tmp_path,
+        DOCKYARD_PROMETHEUS_URL=f"http://127.0.0.1:{sandbox.ports.prometheus}",
+        DOCKYARD_METRICS_TOKEN=SCRAPE_TOKEN,
+        DOCKYARD_ALERTMANAGER_URL=f"http://127.0.0.1:{sandbox.ports.alertmanager}",
+        DOCKYARD_ALERTMANAGER_WEBHOOK_TOKEN=alerting.webhook_token(sandbox.layout),
+    )
+    with server_process(env, tmp_path / "server.log") as process:
+        address = f"127.0.0.1:{process.port}"
+        monitoring.register_dockyard(sandbox.layout, address=address, token=SCRAPE_TOKEN)
+        alerting.point_webhook(sandbox.layout, sandbox.ports, f"http://{address}/api/v1/alerts/webhook")
+        try:
+            yield process
+        finally:
+            monitoring.register_dockyard(sandbox.layout, address="127.0.0.1:1", token="")
+            alerting.point_webhook(sandbox.layout, sandbox.ports, alerting.DEFAULT_WEBHOOK_URL)
+
+
+def told(hook: HttpReceiver, pod: str) -> list[tuple[str, float]]:
+    """(kind, when received) of the RSS alerts about ``pod``."""
+    out = []
+    for post in hook.posts:
+        sent = json.loads(post.body)
+        alert = sent.get("alert") or {}
+        if alert.get("name") == "DockyardInstanceRSSHigh" and alert.get("labels", {}).get("pod") == pod:
+            out.append((sent["kind"], post.received))
+    return out
+
+
+def hog(system: str) -> dict[str, Any]:
+    """An instance of shop/web/prod whose rss is set to 300Mi at creation: over 0.9 × tiny's 256Mi."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "hog",
+            "namespace": system,
+            "labels": {"dockyard.io/app": "web", "dockyard.io/group": "prod", "dockyard.io/version": "1"},
+            "annotations": {"metrics.dockyard.io/memory-rss": "300Mi"},
+        },
+        "spec": {
+            # Dockyard's namespaces enforce the restricted Pod Security profile.
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "registry.local/shop/web:1",
+                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                }
+            ],
+        },
+    }
+
+
+async def test_an_instance_over_its_rss_threshold_is_told_and_resolved(
+    sandbox: Sandbox, server: ServerProcess, kube: KubeCluster, hook: HttpReceiver
+) -> None:
+    system = f"al{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api:
+        await register_cluster(api, sandbox, labels={"idc": "local"})
+        group = await create_group(api, system, environment="test")
+        deployed = await api.post(f"{group}/deploy", json={"spec": {"image": "registry.local/shop/web:1",
+                                                                    "flavor": "tiny", "instances": 1}})  # fmt: skip
+        assert deployed.status_code == 202, deployed.text
+        assert (await operation_ended(api, deployed.json()["id"]))["status"] == "succeeded"
+        channel = {"name": "robot", "kind": "webhook", "target": hook.url, "secret": SECRET}
+        assert (await api.post(f"/api/v1/systems/{system}/channels", json=channel)).status_code == 201
+        try:
+            await kube.apply(hog(system))
+
+            async def ready() -> float | Not:
+                pod = await kube.get("v1", "Pod", "hog", namespace=system)
+                return time.time() if condition(pod, "Ready") else Not(pod.get("status"))
+
+            ready_at = await eventually(ready, "the instance ready", timeout=60)
+
+            async def firing() -> float | Not:
+                kinds = told(hook, "hog")
+                return kinds[0][1] if kinds and kinds[0][0] == "firing" else Not(kinds)
+
+            fired_at = await eventually(firing, "the RSS alert told", timeout=FIRE_WITHIN + 30)
+            print(f"\nRSS alert told {fired_at - ready_at:.1f} s after the instance was ready")
+            assert fired_at - ready_at <= FIRE_WITHIN
+            for post in hook.posts:
+                assert verify(SECRET, post.body, post.headers[SIGNATURE_HEADER])
+
+            # The condition ends: the group's threshold is raised (a gauge, no rule file).
+            raised = await api.put(f"{group}/alert-rules/rss", json={"threshold": 2.0, "reason": "expected"})
+            assert raised.status_code == 200, raised.text
+            ended_at = time.time()
+
+            async def resolved() -> float | Not:
+                kinds = told(hook, "hog")
+                return kinds[-1][1] if kinds[-1][0] == "resolved" else Not(kinds)
+
+            resolved_at = await eventually(resolved, "the resolution told", timeout=RESOLVE_WITHIN + 30)
+            print(f"RSS alert resolved {resolved_at - ended_at:.1f} s after the threshold was raised")
+            assert resolved_at - ended_at <= RESOLVE_WITHIN
+            assert [k for k, _ in told(hook, "hog")] == ["firing", "resolved"]  # once each
+            (alert,) = [a for a in (await api.get(f"/api/v1/systems/{system}/alerts")).json()
+                        if a["labels"].get("pod") == "hog"]  # fmt: skip
+            assert alert["status"] == "resolved"
+            assert alert["labels"]["group"] == "prod"
+        finally:
+            await kube.delete("v1", "Namespace", system)

@@ -1,0 +1,116 @@
+"""The sandbox's generated Prometheus configuration and KWOK's fake cAdvisor Metric."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dockyard.sandbox import monitoring
+from dockyard.sandbox.errors import ComponentError
+from dockyard.sandbox.layout import Layout, Ports
+from tests.unit.domain.test_metrics import SIXTEEN
+
+PROMTOOL = shutil.which("promtool")
+
+
+def _layout(tmp_path: Path) -> Layout:
+    layout = Layout(tmp_path / "sandbox")
+    layout.make_dirs()
+    (layout.pki).mkdir()
+    for name in ("ca.crt", "admin.crt", "admin.key"):
+        (layout.pki / name).write_text("x")
+    layout.kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    return layout
+
+
+def test_config_is_written_once_and_rewritten_only_when_it_changes(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    assert monitoring.write_config(layout, Ports()) is True
+    assert monitoring.write_config(layout, Ports()) is False
+    assert monitoring.write_config(layout, Ports(prometheus=19090)) is False  # its own port is on the command line
+    assert monitoring.write_config(layout, Ports(kwok=11247)) is True
+    assert monitoring.token_path(layout).stat().st_mode & 0o777 == 0o600
+    assert json.loads(monitoring.targets_path(layout).read_text()) == []
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool is missing: install Debian's prometheus package")
+def test_prometheus_accepts_the_generated_config(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    monitoring.write_config(layout, Ports())
+    done = subprocess.run(
+        [PROMTOOL or "", "check", "config", str(monitoring.config_path(layout))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "rollup.yml" in done.stdout  # Dockyard's rule files are loaded from the package
+
+
+def test_scrape_jobs_label_every_kubelet_series_alike(tmp_path: Path) -> None:
+    config = monitoring.config(_layout(tmp_path), Ports())
+    jobs = {j["job_name"]: j for j in config["scrape_configs"]}
+    assert set(jobs) == {"kwok-cadvisor", "kubelet-cadvisor", "kubelet-resource", "dockyard"}
+    for name in ("kwok-cadvisor", "kubelet-cadvisor", "kubelet-resource"):
+        relabels = jobs[name]["relabel_configs"]
+        assert {"target_label": "job", "replacement": "kubelet"} in relabels
+        assert {"target_label": "cluster", "replacement": "local"} in relabels
+    assert jobs["dockyard"]["honor_labels"] is True
+    assert jobs["dockyard"]["authorization"]["credentials_file"].endswith("scrape-token")
+    assert jobs["kubelet-cadvisor"]["relabel_configs"][0]["replacement"] == "/api/v1/nodes/${1}/proxy/metrics/cadvisor"
+
+
+def test_real_nodes_are_scraped_through_the_apiserver(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    monitoring.write_config(layout, Ports())
+    assert json.loads(monitoring.nodes_path(layout).read_text()) == []
+    monitoring.write_real_nodes(layout, Ports(), ["realnode-1"])
+    assert json.loads(monitoring.nodes_path(layout).read_text()) == [
+        {"targets": ["127.0.0.1:6443"], "labels": {"node": "realnode-1"}}
+    ]
+
+
+def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    monitoring.write_config(layout, Ports())
+    monitoring.register_dockyard(layout, address="127.0.0.1:8080", token="dy_scrape")
+    assert json.loads(monitoring.targets_path(layout).read_text()) == [{"targets": ["127.0.0.1:8080"], "labels": {}}]
+    assert monitoring.token_path(layout).read_text() == "dy_scrape"
+    assert monitoring.token_path(layout).stat().st_mode & 0o777 == 0o600
+    monitoring.unregister_dockyard(layout)
+    assert json.loads(monitoring.targets_path(layout).read_text()) == []
+    assert monitoring.token_path(layout).read_text() == ""
+
+
+def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
+    metric = monitoring.kwok_cadvisor()
+    assert metric["spec"]["path"] == "/metrics/nodes/{nodeName}/metrics/cadvisor"
+    by_name = {m["name"]: m for m in metric["spec"]["metrics"]}
+    assert set(by_name) == SIXTEEN
+    for name, m in by_name.items():
+        labels = [label["name"] for label in m["labels"]]
+        if name.startswith("container_network_"):
+            assert (m["dimension"], m["kind"]) == ("pod", "counter")
+            assert labels == ["container", "interface", "namespace", "pod"]
+            assert m["value"].endswith(") * pod.SinceSecond()")  # monotonic: the rate is fixed at creation
+        else:
+            assert m["dimension"] == "container"
+            assert labels == ["container", "namespace", "pod"]
+    # A missing annotation falls back to a default instead of failing the whole metric.
+    rss = by_name["container_memory_rss"]["value"]
+    assert '"metrics.dockyard.io/memory-rss" in pod.metadata.annotations ?' in rss
+
+
+def test_a_named_sandbox_labels_its_series_with_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKYARD_SANDBOXES_DIR", str(tmp_path))
+    assert monitoring.cluster_name(Layout(tmp_path / "idc-b")) == "idc-b"
+    assert monitoring.cluster_name(Layout(tmp_path / "elsewhere" / "sandbox")) == "local"
+
+
+def test_a_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ComponentError, match="install Debian's prometheus"):
+        monitoring.check_installed(str(tmp_path / "prometheus"))
