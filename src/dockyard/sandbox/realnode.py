@@ -548,8 +548,8 @@ def running_in(root: Path) -> bool:
 
 
 def _any_running(layout: Layout) -> bool:
-    names = [f"containerd-{k}" for k in range(MAX_REAL_NODES + 4)] + [f"kubelet-{k}" for k in range(MAX_REAL_NODES + 4)]
-    return any(processes.find(layout.pid_file(n), marker=str(layout.root)) for n in [*names, "kube-proxy"])
+    pid_files = [*layout.run.glob("containerd-*.pid"), *layout.run.glob("kubelet-*.pid"), layout.pid_file("kube-proxy")]
+    return any(processes.find(f, marker=str(layout.root)) for f in pid_files)
 
 
 # -- up ---------------------------------------------------------------------------------------------
