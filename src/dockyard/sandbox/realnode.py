@@ -518,9 +518,7 @@ def components(layout: Layout, binaries: Binaries, count: int | None = None) -> 
     if n:
         healthz = (state.get("kube_proxy_ports") or [0, 0])[0]
         argv = [str(binaries.kube_proxy), f"--config={kube_proxy_path(layout)}", "--v=1"]
-        # Alive when its health server answers at all: right after the kubelet restarted, its /livez
-        # was seen answering 503 for more than 15 s while it served fine; restarting it would not help.
-        out.append(Component("kube-proxy", healthz, argv, _http_answers(f"http://127.0.0.1:{healthz}/livez")))
+        out.append(Component("kube-proxy", healthz, argv, _http_ok(f"http://127.0.0.1:{healthz}/livez")))
     return out
 
 
@@ -540,17 +538,6 @@ def _http_ok(url: str) -> Callable[[], bool]:
             return httpx.get(url, timeout=2.0).status_code == 200
         except httpx.HTTPError:
             return False
-
-    return probe
-
-
-def _http_answers(url: str) -> Callable[[], bool]:
-    def probe() -> bool:
-        try:
-            httpx.get(url, timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return True
 
     return probe
 
@@ -603,10 +590,12 @@ def ensure(
     for node in nodes:
         _write_node_files(layout, ports, pki, node, node_ip)
     proxy_healthz, proxy_metrics = state["kube_proxy_ports"]
-    kube_proxy_path(layout).write_text(
+    # kube-proxy watches its config file and exits when it is written: write it only when it changes.
+    _write_changed(
+        kube_proxy_path(layout),
         yaml.safe_dump(
             kube_proxy_config(layout, hostname=nodes[0].name, healthz_port=proxy_healthz, metrics_port=proxy_metrics)
-        )
+        ),
     )
     started: list[str] = []
     by_name = {c.name: c for c in components(layout, binaries, count)}
@@ -669,6 +658,15 @@ def _write_node_files(layout: Layout, ports: Ports, pki: Pki, node: RealNode, no
     (dirs.cni_conf / "10-dockyard.conflist").write_text(json.dumps(cni_conflist(node, dirs), indent=2))
     config = kubelet_config(node, dirs, ca=pki.ca_cert, node_ip=node_ip, cgroup=cgroup_root(layout))
     dirs.kubelet_config.write_text(yaml.safe_dump(config))
+
+
+def _write_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    path.write_text(text)
 
 
 def _running_healthy(layout: Layout, comp: Component, grace: float = 15.0) -> bool:
