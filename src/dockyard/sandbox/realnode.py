@@ -548,8 +548,8 @@ def running_in(root: Path) -> bool:
 
 
 def _any_running(layout: Layout) -> bool:
-    names = [f"containerd-{k}" for k in range(MAX_REAL_NODES + 4)] + [f"kubelet-{k}" for k in range(MAX_REAL_NODES + 4)]
-    return any(processes.find(layout.pid_file(n), marker=str(layout.root)) for n in [*names, "kube-proxy"])
+    pid_files = [*layout.run.glob("containerd-*.pid"), *layout.run.glob("kubelet-*.pid"), layout.pid_file("kube-proxy")]
+    return any(processes.find(f, marker=str(layout.root)) for f in pid_files)
 
 
 # -- up ---------------------------------------------------------------------------------------------
@@ -590,10 +590,12 @@ def ensure(
     for node in nodes:
         _write_node_files(layout, ports, pki, node, node_ip)
     proxy_healthz, proxy_metrics = state["kube_proxy_ports"]
-    kube_proxy_path(layout).write_text(
+    # kube-proxy watches its config file and exits when it is written: write it only when it changes.
+    _write_changed(
+        kube_proxy_path(layout),
         yaml.safe_dump(
             kube_proxy_config(layout, hostname=nodes[0].name, healthz_port=proxy_healthz, metrics_port=proxy_metrics)
-        )
+        ),
     )
     started: list[str] = []
     by_name = {c.name: c for c in components(layout, binaries, count)}
@@ -656,6 +658,15 @@ def _write_node_files(layout: Layout, ports: Ports, pki: Pki, node: RealNode, no
     (dirs.cni_conf / "10-dockyard.conflist").write_text(json.dumps(cni_conflist(node, dirs), indent=2))
     config = kubelet_config(node, dirs, ca=pki.ca_cert, node_ip=node_ip, cgroup=cgroup_root(layout))
     dirs.kubelet_config.write_text(yaml.safe_dump(config))
+
+
+def _write_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    path.write_text(text)
 
 
 def _running_healthy(layout: Layout, comp: Component, grace: float = 15.0) -> bool:

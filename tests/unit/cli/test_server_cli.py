@@ -66,3 +66,33 @@ def load_settings_from(config: Path, env: dict[str, str]) -> Settings:
         for key, value in env.items():
             patch.setenv(key, value)
         return Settings()
+
+
+@pytest.mark.parametrize(
+    ("problem", "owner", "running", "count", "said"),
+    [
+        (None, None, False, 1, ""),  # the machine can: one real node
+        ("a real node needs root", None, False, 0, "no real node: a real node needs root; going on"),
+        (None, "/other", True, 0, "no real node: the sandbox in /other runs this machine's real node"),
+        (None, "/other", False, 1, ""),  # a stale marker: taken over
+        (None, "/mine", True, 1, ""),  # this sandbox already has it
+    ],
+)
+def test_dockyard_up_starts_a_real_node_when_the_machine_can(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    problem: str | None,
+    owner: str | None,
+    running: bool,
+    count: int,
+    said: str,
+) -> None:
+    from dockyard.cli.server import _real_nodes_here
+    from dockyard.sandbox import realnode
+    from dockyard.sandbox.layout import Layout
+
+    monkeypatch.setattr(realnode, "host_problem", lambda: problem)
+    monkeypatch.setattr(realnode, "owner", lambda: Path(owner) if owner else None)
+    monkeypatch.setattr(realnode, "running_in", lambda _root: running)
+    assert _real_nodes_here(Layout(Path("/mine"))) == count
+    assert said in capsys.readouterr().out
