@@ -42,6 +42,7 @@ from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import default_topology
 from tests.integration.harness import postgres
 from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.realnodes import RealNodes, web_image
 from tests.integration.harness.sandboxes import SANDBOX_NODES, SECOND_SANDBOX_NODES, Sandbox, free_port
 from tests.integration.harness.servers import NO_SOURCES, InProcess, in_process, settings
 from tests.integration.harness.tokens import ADMIN
@@ -82,6 +83,20 @@ def sandbox(run_dir: Path) -> Iterator[Sandbox]:
     finally:
         cluster.down(layout)
         shutil.rmtree(layout.root, ignore_errors=True)
+
+
+@pytest.fixture
+def real_nodes(sandbox: Sandbox) -> RealNodes:
+    """One real node (kubelet + containerd + kube-proxy) in the main sandbox, started the first time a
+    test asks for it (tests that do not ask never pay for it) and checked (``up`` is idempotent: a
+    second or so) for every later one; the sandbox's teardown (``down``) stops it and puts the host
+    back. Fails, saying why, where the machine cannot run one (not root, a package missing) or
+    another sandbox on the machine already runs real nodes."""
+    result = cluster.up(sandbox.layout, ports=sandbox.ports, real_nodes=1)
+    names = result.real_nodes
+    assert names, "the sandbox started no real node"
+    pool = names[0].rsplit("-", 1)[0]
+    return RealNodes(sandbox=sandbox, names=names, pool=pool, web_image=web_image(sandbox))
 
 
 @pytest.fixture(scope="session")

@@ -108,6 +108,10 @@ def up(
     edge_admin_port: Annotated[int | None, typer.Option(help="edge load balancer admin API port [2019]")] = None,
     prometheus_port: Annotated[int | None, typer.Option(help="Prometheus port [9090]")] = None,
     alertmanager_port: Annotated[int | None, typer.Option(help="Alertmanager port [9093]")] = None,
+    real_nodes: Annotated[
+        int | None,
+        typer.Option("--real-nodes", help="Real nodes (kubelet + containerd) beside the KWOK ones [recorded; 0]"),
+    ] = None,
 ) -> None:
     """Start the sandbox (idempotent: what already runs is left alone, what is missing is started)."""
     from dockyard.sandbox import cluster
@@ -139,8 +143,15 @@ def up(
         ports = _ports(layout, {k: v for k, v in given.items() if v is not None})
         if ports is None and name is not None and layout.read_state() is None:
             ports = Ports.pick_free()  # a named sandbox runs beside others: its own free ports
+        if real_nodes is not None and real_nodes < 0:
+            raise SandboxError(f"--real-nodes must be 0 or more (got {real_nodes})")
         result = cluster.up(
-            layout, ports=ports, topology=wanted, labels=chosen, progress=lambda m: err().print(f"[dim]{m}[/dim]")
+            layout,
+            ports=ports,
+            topology=wanted,
+            labels=chosen,
+            real_nodes=real_nodes,
+            progress=lambda m: err().print(f"[dim]{m}[/dim]"),
         )
     except SandboxError as e:
         fail(e)
@@ -148,6 +159,7 @@ def up(
     console().print(
         f"sandbox{' ' + name if name else ''} up in {layout.root}: started {started}; "
         f"{result.nodes} nodes ({result.nodes_created} created, {result.nodes_deleted} deleted)"
+        + (f"; real nodes: {', '.join(result.real_nodes)}" if result.real_nodes else "")
     )
     console().print(f"kubeconfig: {layout.kubeconfig}")
 
@@ -168,13 +180,15 @@ def down(
     name: NameOption = None,
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the sandbox directory (data, PKI, logs)")] = False,
 ) -> None:
-    """Stop the sandbox's own processes (by pid); with --purge, delete its directory too."""
-    from dockyard.sandbox import cluster
+    """Stop the sandbox's own processes (by pid) and its real nodes (the host put back as it was);
+    with --purge, delete its directory too."""
+    from dockyard.sandbox import cluster, realnode
 
     layout = _layout_or_fail(directory, name)
     stopped = cluster.down(layout)
     console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
     if purge and layout.root.exists():
+        realnode.purge(layout)  # unmounts before deleting, never crossing into a mount
         shutil.rmtree(layout.root)
         console().print(f"deleted {layout.root}")
 
@@ -279,5 +293,7 @@ def build() -> None:
         "kubectl",
         "kwok",
         "metrics_server",
+        "kubelet",
+        "kube_proxy",
     ):
         console().print(f"{name.replace('_', '-')}: {getattr(found, name)}")

@@ -10,6 +10,7 @@ import typer
 from dockyard.cli.errors import fail
 
 if TYPE_CHECKING:
+    from dockyard.sandbox.layout import Layout
     from dockyard.services.platform import Platform
     from dockyard.settings import Settings
 
@@ -67,10 +68,12 @@ def up(
     layout = Layout(default_dir().absolute())
     try:
         wanted = resolve_topology(nodes, topology)
-        result = sandbox.up(layout, topology=wanted, progress=lambda m: print(f"  {m}", flush=True))
+        real = _real_nodes_here(layout)
+        result = sandbox.up(layout, topology=wanted, real_nodes=real, progress=lambda m: print(f"  {m}", flush=True))
     except SandboxError as e:
         fail(e)
-    print(f"sandbox: {result.nodes} nodes; kubeconfig {layout.kubeconfig}", flush=True)
+    real_names = f"; real nodes {', '.join(result.real_nodes)}" if result.real_nodes else ""
+    print(f"sandbox: {result.nodes} nodes{real_names}; kubeconfig {layout.kubeconfig}", flush=True)
     if settings.edge_admin_url is None:  # the sandbox's Caddy is the edge load balancer
         edge_admin = Ports.from_dict((layout.read_state() or {}).get("ports", {})).edge_admin
         settings = settings.model_copy(update={"edge_admin_url": f"http://127.0.0.1:{edge_admin}"})
@@ -80,6 +83,21 @@ def up(
     except DomainError as e:
         fail(e)
     _serve(settings)
+
+
+def _real_nodes_here(layout: Layout) -> int:
+    """1 when this machine can run a real node (root, containerd, runc, CNI plugins) and no other
+    sandbox runs one; else 0, saying why."""
+    from dockyard.sandbox import realnode
+
+    problem = realnode.host_problem()
+    other = realnode.owner()
+    if problem is None and other is not None and other != layout.root and realnode.running_in(other):
+        problem = f"the sandbox in {other} runs this machine's real node"
+    if problem:
+        print(f"  no real node: {problem}; going on with KWOK nodes only", flush=True)
+        return 0
+    return 1
 
 
 @db.command("upgrade")

@@ -34,6 +34,7 @@ class PodRecord:
     created: float  # Unix time
     reason: str  # why it is not running well: a waiting/terminated reason, or the scheduler's
     deleting: bool
+    container_id: str = ""  # the runtime's id of its (first) container, e.g. containerd://<64 hex>; KWOK: ""
 
     @property
     def key(self) -> GroupKey:

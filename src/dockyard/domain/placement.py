@@ -167,7 +167,9 @@ def pod_placement(
     """The pod spec fields for ``placement``: nothing for none. Spread ``by: business`` without a
     business id spreads the group's instances. ``dedicated`` (the application's pool is dedicated to it,
     :func:`dedicated_value`) adds the toleration of that taint and the nodeSelector on that label;
-    ``cpu_model`` is the model chosen for the application, used when the placement says ``auto``."""
+    ``cpu_model`` is the model chosen for the application, used when the placement says ``auto``.
+    A placement naming a pool also tolerates that pool's taint (``dockyard.io/pool=<pool>:NoSchedule``):
+    any pool is reserved for the groups that name it by tainting its nodes so (the sandbox's real pool is)."""
     fields: dict[str, Any] = {}
     if dedicated:
         fields["nodeSelector"] = {DEDICATED_LABEL: dedicated}
@@ -180,6 +182,8 @@ def pod_placement(
     selector = {k: v for k, v in ((POOL_LABEL, placement.pool), (CPU_MODEL_LABEL, model)) if v}
     if selector:
         fields["nodeSelector"] = {**fields.get("nodeSelector", {}), **selector}
+    if placement.pool:
+        fields["tolerations"] = [*fields.get("tolerations", []), pool_toleration(placement.pool)]
     if placement.priority:
         fields["priorityClassName"] = PRIORITIES[placement.priority][0]
     spread = placement.spread
@@ -204,6 +208,11 @@ def pod_placement(
             }
         ]
     return fields
+
+
+def pool_toleration(pool: str) -> dict[str, str]:
+    """The toleration of the taint that reserves ``pool`` for the groups naming it."""
+    return {"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}
 
 
 def priority_classes() -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ Contract of :func:`up`: idempotent. Components already running and healthy are l
 ones are started, and nothing is started before every input (topology, ports, binaries) has been
 checked; if a component then fails to become healthy, the ones this call started are stopped again.
 Nodes are reconciled with the topology: missing ones created, extra ones deleted, existing ones kept.
+Real nodes (:mod:`dockyard.sandbox.realnode`) are started last, when asked for (``real_nodes``, then
+recorded); :func:`down` stops them first, while the apiserver can still drain them.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import processes
+from dockyard.sandbox import processes, realnode
 from dockyard.sandbox.base_image import ensure_base_image
-from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, ensure_binaries
+from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, cached_binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
 from dockyard.sandbox.errors import ComponentError, PortInUseError, SandboxError
 from dockyard.sandbox.layout import Layout, Ports
@@ -50,6 +52,7 @@ class UpResult:
     nodes_created: int
     nodes_deleted: int
     nodes: int
+    real_nodes: tuple[str, ...] = ()
 
 
 def up(
@@ -60,16 +63,19 @@ def up(
     progress: Progress | None = None,
     wait_timeout: float = 300.0,
     labels: dict[str, str] | None = None,
+    real_nodes: int | None = None,
 ) -> UpResult:
     """Start what is missing of the sandbox in ``layout`` and reconcile its nodes with ``topology``.
     ``labels`` (idc, provider, region) are recorded in its state for ``sandbox list`` and for
-    registering it as a Dockyard cluster; None keeps the recorded ones."""
+    registering it as a Dockyard cluster; None keeps the recorded ones. ``real_nodes``: how many real
+    nodes to run (None keeps the recorded number; :class:`~dockyard.sandbox.realnode.RealNodeError`
+    when the machine cannot or another sandbox runs them)."""
     say = progress or (lambda _m: None)
     existed = layout.root.exists()
     with _locked(layout):
         fresh = not layout.state_file.exists()
         try:
-            return _up_locked(layout, ports, topology, say, wait_timeout, labels)
+            return _up_locked(layout, ports, topology, say, wait_timeout, labels, real_nodes)
         except BaseException:
             if fresh and not existed:  # a first `up` that failed leaves nothing behind
                 shutil.rmtree(layout.root, ignore_errors=True)
@@ -83,8 +89,10 @@ def _up_locked(
     say: Progress,
     wait_timeout: float,
     labels: dict[str, str] | None,
+    real_nodes: int | None,
 ) -> UpResult:
     state = layout.read_state() or {}
+    real_count = int(state.get("real_nodes", 0)) if real_nodes is None else real_nodes
     labels = dict(state.get("labels", {})) if labels is None else labels
     ports = _choose_ports(layout, state, ports)
     if topology is None:
@@ -118,8 +126,27 @@ def _up_locked(
             processes.stop(layout.pid_file(name), marker=marker)
         raise
     # Recorded only once it all worked, so a later plain `up` never reuses a rejected topology.
-    layout.write_state({"ports": asdict(ports), "topology": topology.model_dump(by_alias=True), "labels": labels})
-    return UpResult(started=started, nodes_created=created, nodes_deleted=deleted, nodes=topology.node_count)
+    record = {"ports": asdict(ports), "topology": topology.model_dump(by_alias=True), "labels": labels}
+    layout.write_state({**record, "real_nodes": int(state.get("real_nodes", 0))})
+    try:
+        real_started, real_names = realnode.ensure(
+            layout, ports, binaries, pki, topology=topology, count=real_count, progress=say
+        )
+        if real_names:
+            asyncio.run(realnode.wait_ready(layout, real_names, wait_timeout))
+    except realnode.RealNodeError:
+        raise  # nothing was started
+    except BaseException:
+        realnode.stop(layout, binaries)  # what this call started, and the host put back
+        raise
+    layout.write_state({**record, "real_nodes": real_count})
+    return UpResult(
+        started=started + real_started,
+        nodes_created=created,
+        nodes_deleted=deleted,
+        nodes=topology.node_count,
+        real_nodes=tuple(real_names),
+    )
 
 
 def _start(layout: Layout, comp: Component, say: Progress) -> None:
@@ -144,6 +171,7 @@ def down(layout: Layout) -> list[str]:
         return []
     stopped = []
     with _locked(layout):
+        stopped += realnode.stop(layout, cached_binaries())
         for name in reversed(COMPONENTS):
             if processes.stop(layout.pid_file(name), marker=str(layout.root)):
                 stopped.append(name)
@@ -157,6 +185,7 @@ def status(layout: Layout) -> list[ComponentStatus]:
         raise SandboxError(f"no sandbox in {layout.root}; start one with `dockyard sandbox up`")
     ports = Ports.from_dict(state.get("ports", {}))
     comps = components(layout, ports, Binaries.unbuilt(), Pki(layout.pki))
+    comps += realnode.components(layout, Binaries.unbuilt())
     out = []
     for comp in comps:
         running = processes.find(layout.pid_file(comp.name), marker=str(layout.root))

@@ -114,6 +114,8 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 f"--proxy-client-key-file={p(FRONT_PROXY_CLIENT + '.key')}",
                 f"--kubelet-client-certificate={admin[0]}",
                 f"--kubelet-client-key={admin[1]}",
+                # A real node's name does not resolve: dial its InternalIP first (KWOK nodes answer too).
+                "--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP",
                 "--profiling=false",
             ],
             _https_ok(f"https://127.0.0.1:{ports.apiserver}/readyz", ca=pki.ca_cert, cert=admin),

@@ -38,6 +38,7 @@ def _pod_json(name: str, *, group: str = "prod", ready: bool = True, **status: A
                     "imageID": "",
                     "ready": ready,
                     "restartCount": 2,
+                    "containerID": "containerd://4f2a",
                     "state": {"running": {}},
                 }
             ],
@@ -64,6 +65,7 @@ def test_slim_keeps_what_an_instance_list_shows() -> None:
         created=1795392000.0,
         reason="",
         deleting=False,
+        container_id="containerd://4f2a",  # a real node's runtime id; KWOK's pods have none
     )
 
 

@@ -278,3 +278,26 @@ def test_spare_is_what_place_would_still_fit(
 ) -> None:
     got = spare(nodes, PodList(pods), s, replacing=GROUP, limit=limit)
     assert got == expected
+
+
+REAL = Taint("dockyard.io/pool", "idc-a-real", "NoSchedule")
+
+
+@pytest.mark.parametrize(
+    ("placement", "fits", "on"),
+    [
+        # naming the tainted pool: its toleration is rendered, the real node counts
+        ({"pool": "idc-a-real"}, 1, {"real-0": 1}),
+        # another pool, or none: the reserved node never counts
+        ({"pool": "a"}, 2, {"n0": 1, "n1": 1}),
+        (None, 2, {"n0": 1, "n1": 1}),
+    ],
+)
+def test_a_tainted_pool_counts_only_for_groups_naming_it(
+    placement: dict[str, str] | None, fits: int, on: dict[str, int]
+) -> None:
+    nodes = [node("n0", cpu=1000), node("n1", cpu=1000), node("real-0", pool="idc-a-real", cpu=1000, taints=(REAL,))]
+    spec = parse_spec({"image": "r/web:1", "flavor": "small", "instances": 3, "placement": placement})
+    made = deployment(GroupRef("shop", "web", "prod"), 1, spec)
+    result = place(nodes, PodList([]), shape_of("shop", made["spec"]["template"]), 3)
+    assert (result.fits, result.nodes) == (fits, on)

@@ -61,8 +61,15 @@ def test_bad_placement_names_the_field(raw: Any, field: str) -> None:
         (
             Placement(pool="p1", cpu_model="m1"),
             "",
-            {"nodeSelector": {"dockyard.io/pool": "p1", "dockyard.io/cpu-model": "m1"}},
+            {
+                "nodeSelector": {"dockyard.io/pool": "p1", "dockyard.io/cpu-model": "m1"},
+                # naming a pool tolerates the taint that reserves it (the sandbox's real pool is one)
+                "tolerations": [
+                    {"key": "dockyard.io/pool", "operator": "Equal", "value": "p1", "effect": "NoSchedule"}
+                ],
+            },
         ),
+        (Placement(cpu_model="m1"), "", {"nodeSelector": {"dockyard.io/cpu-model": "m1"}}),  # no pool: no toleration
         (
             Placement(spread=Spread("node", True, "group")),
             "b-1",

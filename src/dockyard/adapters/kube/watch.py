@@ -79,6 +79,7 @@ def slim(pod: wire.Pod) -> PodRecord:
         created=meta.creationTimestamp.timestamp() if meta.creationTimestamp else 0.0,
         reason=reason,
         deleting=meta.deletionTimestamp is not None,
+        container_id=next((c.containerID for c in statuses if c.containerID), ""),
     )
 
 

@@ -74,6 +74,7 @@ class ContainerState(msgspec.Struct):
 class ContainerStatus(msgspec.Struct):
     state: ContainerState | None = None
     restartCount: int | None = None
+    containerID: str | None = None
 
 
 class Resources(msgspec.Struct):

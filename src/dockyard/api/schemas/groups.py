@@ -93,6 +93,7 @@ class InstanceOut(BaseModel):
     reason: str
     deleting: bool
     cluster: str = ""
+    container_id: str = ""
 
     @classmethod
     def of(cls, p: PodRecord, now: float, *, cluster: str = "") -> InstanceOut:
@@ -110,6 +111,7 @@ class InstanceOut(BaseModel):
             age_seconds=max(0, int(now - p.created)) if p.created else 0,
             reason=p.reason,
             deleting=p.deleting,
+            container_id=p.container_id,
         )
 
 

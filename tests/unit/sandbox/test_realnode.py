@@ -1,0 +1,146 @@
+"""Real nodes' plan and configurations, and the host cleanup's parsing: pure, no host touched."""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dockyard.sandbox.hostclean import chains_by_table, cleanup_script, normalized_rules
+from dockyard.sandbox.layout import Layout
+from dockyard.sandbox.realnode import (
+    NodeDirs,
+    cni_conflist,
+    containerd_config,
+    host_cpu_model,
+    kube_proxy_config,
+    kubelet_config,
+    plan_nodes,
+)
+from dockyard.sandbox.topology import default_topology
+
+TOPOLOGY = default_topology(4)
+
+
+def nodes(count: int = 2) -> list:  # type: ignore[type-arg]
+    return plan_nodes(TOPOLOGY, count, sid="abc123", ports=[(20250, 20248), (20251, 20249)][:count], cpu_model="m")
+
+
+def test_real_nodes_are_labelled_like_fake_ones_in_a_tainted_pool_of_their_own() -> None:
+    first, second = nodes()
+    assert (first.name, first.pool) == ("idc-a-real-0000", "idc-a-real")
+    assert first.labels == {
+        "topology.kubernetes.io/zone": "idc-a",
+        "dockyard.io/idc": "idc-a",
+        "dockyard.io/cpu-model": "m",
+        "dockyard.io/pool": "idc-a-real",
+        "dockyard.io/runtime": "real",
+    }
+    assert "dockyard.io/sandbox-node" not in first.labels  # the fake-node reconciler must leave it alone
+    assert first.taint == {"key": "dockyard.io/pool", "value": "idc-a-real", "effect": "NoSchedule"}
+    # Pod subnets outside the fake nodes' and the services' ranges; bridges named per sandbox (≤ 15).
+    for node in (first, second):
+        net = ipaddress.ip_network(node.subnet)
+        assert not net.overlaps(ipaddress.ip_network("10.128.0.0/9"))
+        assert not net.overlaps(ipaddress.ip_network("10.96.0.0/16"))
+        assert len(node.bridge) <= 15
+    assert first.subnet != second.subnet
+    assert first.bridge != second.bridge
+    assert (first.gateway, first.kubelet_port) == ("10.64.0.1", 20250)
+
+
+def test_containerd_keeps_everything_in_the_node_directory() -> None:
+    dirs = NodeDirs(Path("/sb/realnodes"), 0)
+    config = tomllib.loads(containerd_config(dirs, pause="127.0.0.1:5000/dockyard/pause:busybox"))
+    assert config["root"].startswith("/sb/realnodes/0/")
+    assert config["state"].startswith("/sb/realnodes/0/")
+    assert config["grpc"]["address"] == "/sb/realnodes/0/containerd/containerd.sock"
+    assert config["plugins"]["io.containerd.internal.v1.opt"]["path"].startswith("/sb/realnodes/0/")
+    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["restrict_oom_score_adj"] is True  # root here lacks CAP_SYS_RESOURCE
+    assert cri["netns_mounts_under_state_dir"] is True
+    assert cri["tolerate_missing_hugetlb_controller"] is True
+    assert cri["sandbox_image"] == "127.0.0.1:5000/dockyard/pause:busybox"
+    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
+    assert cri["cni"]["conf_dir"] == "/sb/realnodes/0/cni/net.d"
+    assert cri["registry"]["config_path"] == "/sb/realnodes/0/containerd/certs.d"
+
+
+def test_kubelet_and_cni_configs() -> None:
+    node = nodes(1)[0]
+    dirs = NodeDirs(Path("/sb/realnodes"), 0)
+    kubelet = kubelet_config(node, dirs, ca=Path("/sb/pki/ca.crt"), node_ip="192.0.2.2", cgroup="dockyard-abc123")
+    assert kubelet["failCgroupV1"] is False
+    assert (kubelet["cgroupDriver"], kubelet["cgroupRoot"]) == ("cgroupfs", "/dockyard-abc123")
+    assert kubelet["authentication"]["x509"]["clientCAFile"] == "/sb/pki/ca.crt"
+    assert kubelet["authorization"]["mode"] == "Webhook"
+    assert kubelet["registerWithTaints"] == [node.taint]
+    assert (kubelet["clusterDNS"], kubelet["clusterDomain"]) == (["10.96.0.10"], "cluster.local")
+    assert kubelet["containerRuntimeEndpoint"] == "unix:///sb/realnodes/0/containerd/containerd.sock"
+    assert kubelet["podLogsDir"] == "/sb/realnodes/0/pod-logs"
+    bridge = cni_conflist(node, dirs)["plugins"][0]
+    assert (bridge["type"], bridge["bridge"], bridge["ipam"]["type"]) == ("bridge", node.bridge, "host-local")
+    assert bridge["ipam"]["ranges"] == [[{"subnet": "10.64.0.0/24", "gateway": "10.64.0.1"}]]
+    proxy = kube_proxy_config(Layout(Path("/sb")), hostname=node.name, healthz_port=1, metrics_port=2)
+    assert proxy["mode"] == "iptables"
+    assert proxy["conntrack"]["maxPerCore"] == 0  # host conntrack sysctls stay as they are
+    assert proxy["iptables"]["localhostNodePorts"] is False  # no route_localnet=1
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "label"),
+    [
+        ("model name\t: Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz\n", "intel-xeon-platinum-8375c-cpu-2-90ghz"),
+        ("model name\t: AMD EPYC 7742 64-Core Processor\n", "amd-epyc-7742-64-core-processor"),
+        ("processor\t: 0\n", "unknown"),
+    ],
+)
+def test_host_cpu_model_is_a_label_value(cpuinfo: str, label: str) -> None:
+    assert host_cpu_model(cpuinfo) == label
+
+
+SAVED = """# Generated by iptables-nft-save
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-OLD - [0:0]
+-A INPUT -j KUBE-FIREWALL
+-A INPUT -s 10.0.0.1/32 -j ACCEPT
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -j DROP
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:CNI-abc - [0:0]
+-A POSTROUTING -s 10.64.0.5/32 -m comment --comment "name: \\"dockyard\\" id: \\"x\\"" -j CNI-abc
+-A CNI-abc -d 10.64.0.0/24 -j ACCEPT
+COMMIT
+"""
+
+
+def test_cleanup_deletes_only_the_new_own_chains_and_the_jumps_to_them() -> None:
+    before = {"filter": ["INPUT", "FORWARD", "OUTPUT", "KUBE-OLD"]}
+    scripts = cleanup_script(SAVED, before)
+    assert scripts["filter"].splitlines() == [
+        "*filter",
+        "-D INPUT -j KUBE-FIREWALL",
+        "-F KUBE-FIREWALL",
+        "-X KUBE-FIREWALL",
+        "COMMIT",
+    ]
+    nat = scripts["nat"].splitlines()
+    assert nat[1].startswith('-D POSTROUTING -s 10.64.0.5/32 -m comment --comment "name: \\"dockyard\\"')
+    assert nat[1].endswith("-j CNI-abc")
+    assert nat[2:] == ["-F CNI-abc", "-X CNI-abc", "COMMIT"]
+    assert chains_by_table(SAVED)["nat"] == ["PREROUTING", "POSTROUTING", "CNI-abc"]
+    assert cleanup_script(SAVED, chains_by_table(SAVED)) == {}  # nothing new: nothing to do
+
+
+def test_normalized_rules_treat_an_emptied_table_as_none() -> None:
+    emptied = "*filter\n:INPUT ACCEPT [5:10]\n:OUTPUT ACCEPT [1:2]\nCOMMIT\n"
+    assert normalized_rules(emptied) == normalized_rules("")
+    assert normalized_rules(SAVED)[:2] == ["*filter", ":INPUT ACCEPT"]
