@@ -221,9 +221,20 @@ class _Steps:
         assert found is not None
         return found
 
-    async def _take(self, command: str) -> bool:
+    async def _take(self, action: Action) -> bool:
+        """Take the command ``action`` consumes; an abort is recorded ``aborting`` in the same write,
+        so the release never reads as running between the two (its edge share would bounce back)."""
+        assert action.take is not None
         async with self.platform.db.unit_of_work() as uow:
-            return await uow.releases.take_command(self.plan.operation.id, command)
+            taken = await uow.releases.take_command(self.plan.operation.id, action.take)
+            if taken and isinstance(action, Abort):
+                await uow.releases.record(
+                    self.plan.operation.id,
+                    status="aborting",
+                    error=action.reason,
+                    entry=_entry("aborting", action.reason),
+                )
+            return taken
 
     async def drive(self) -> tuple[str, str]:
         """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``. Each turn: load the release,
@@ -232,7 +243,7 @@ class _Steps:
         while True:
             release = await self._load()
             action = next_action(release, observed, dt.datetime.now(dt.UTC))
-            if action.take is not None and not await self._take(action.take):
+            if action.take is not None and not await self._take(action):
                 continue  # the command went meanwhile (another runner, or a new one): decide again
             try:
                 ended = await self._act(release, action)
@@ -415,7 +426,8 @@ class _Steps:
     async def _abort(self, why: str) -> tuple[str, str]:
         """Stable back to the full count, canary removed; retried while the apiserver is away."""
         release = await self._load()
-        await _record(self.platform, release.id, status="aborting", error=why, entry=_entry("aborting", why))
+        if release.status != "aborting":  # a failed check (an abort command was recorded when taken)
+            await _record(self.platform, release.id, status="aborting", error=why, entry=_entry("aborting", why))
         tries = 0
         while True:
             try:
