@@ -55,6 +55,7 @@ async def of_system(platform: Platform, by: Principal, system: str, *, expired: 
 
 async def expire(platform: Platform, by: Principal, system: str, silence_id: str) -> None:
     authorize(by, "deploy", system)
+    await _system_exists(platform, system)  # a missing system is 404 whether or not Alertmanager answers
     mine = {s.id: s for s in await _all(platform) if s.system == system}
     if silence_id not in mine:
         raise NotFound(f"system {system!r} has no silence {silence_id!r}")

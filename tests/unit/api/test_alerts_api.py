@@ -222,3 +222,12 @@ def test_another_system_sees_none_of_it(world: TestClient, receivers: tuple[Http
     assert len(ok(world.get(f"{S}/alerts", headers=viewer)).json()) == 1
     assert world.post(f"{S}/channels/robot/test", headers=viewer).status_code == 403
     assert dt.datetime.now(dt.UTC)  # (the alert's history is the system's alone)
+
+
+def test_silences_of_a_missing_system_are_404_before_asking_alertmanager(world: TestClient) -> None:
+    # This world has no Alertmanager: a system that does not exist is still a 404, never a 503.
+    for method in ("GET", "DELETE"):
+        path = "/api/v1/systems/nosuch/silences" + ("/abc" if method == "DELETE" else "")
+        answer = world.request(method, path, headers=AUTH)
+        assert answer.status_code == 404, (method, answer.text)
+    assert world.delete(f"{S}/silences/abc", headers=AUTH).status_code == 503
