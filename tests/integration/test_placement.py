@@ -88,10 +88,21 @@ async def test_eleven_instances_with_hard_spread_on_ten_nodes_the_preview_says_s
         spec = {**V1, "instances": 11, "placement": {"pool": pool.name, "spread": {"level": "node", "hard": True}}}
 
         preview = (await api.http.post(f"{api.group}/preview", json={"spec": spec})).json()
-        expected = (
-            f"0/{total} nodes are available: 10 node(s) didn't match pod anti-affinity rules, "
-            f"{total - 10} node(s) didn't match Pod's node affinity/selector."
+        # Other tainted nodes (the sandbox's real node, once a test has added it) fail on their taint
+        # first, as the scheduler's TaintToleration filter runs before NodeAffinity.
+        nodes = await kube.list("v1", "Node")
+        tainted = sum(
+            1
+            for n in nodes
+            if any(t.get("effect") in ("NoSchedule", "NoExecute") for t in n.get("spec", {}).get("taints") or [])
         )
+        reasons = {
+            "node(s) didn't match pod anti-affinity rules": 10,
+            "node(s) didn't match Pod's node affinity/selector": total - 10 - tainted,
+            "node(s) had untolerated taint(s)": tainted,
+        }
+        listed = sorted(f"{count} {reason}" for reason, count in reasons.items() if count)
+        expected = f"0/{total} nodes are available: {', '.join(listed)}."
         assert (preview["fits"], preview["pending"]) == (10, 1)
         (cluster,) = preview["clusters"]
         assert cluster["message"] == expected
