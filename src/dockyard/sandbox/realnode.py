@@ -169,18 +169,25 @@ def host_cpu_model(cpuinfo: str) -> str:
 
 
 def plan_nodes(
-    topology: Topology, count: int, *, sid: str, ports: list[tuple[int, int]], cpu_model: str
+    topology: Topology,
+    count: int,
+    *,
+    sid: str,
+    ports: list[tuple[int, int]],
+    cpu_model: str,
+    where: tuple[str, str] | None = None,
 ) -> list[RealNode]:
-    """The ``count`` real nodes of a sandbox (pure): in the first pool's IDC and zone, pool
-    ``<idc>-real``; ``ports`` gives each its kubelet and healthz ports."""
+    """The ``count`` real nodes of a sandbox (pure): in IDC and zone ``where`` (default: the first
+    pool's), pool ``<idc>-real``; ``ports`` gives each its kubelet and healthz ports."""
     first = topology.pools[0]
-    pool = f"{first.idc}-real"
+    idc, zone = where or (first.idc, first.zone or first.idc)
+    pool = f"{idc}-real"
     nodes = []
     for k in range(count):
         name = f"{pool}-{k:04d}"
         labels = {
-            "topology.kubernetes.io/zone": first.zone or first.idc,
-            "dockyard.io/idc": first.idc,
+            "topology.kubernetes.io/zone": zone,
+            "dockyard.io/idc": idc,
             "dockyard.io/cpu-model": cpu_model,
             POOL_LABEL: pool,
             RUNTIME_LABEL: "real",
@@ -437,8 +444,24 @@ def _nodes(layout: Layout, topology: Topology, count: int) -> tuple[list[RealNod
         ports += [(fresh[2 * i], fresh[2 * i + 1]) for i in range(extra)]
     proxy = state.get("kube_proxy_ports") or _free_ports(2)
     cpu = host_cpu_model(Path("/proc/cpuinfo").read_text())
-    nodes = plan_nodes(topology, count, sid=sandbox_id(layout), ports=[(a, b) for a, b in ports], cpu_model=cpu)
-    new_state = {"count": count, "kubelet_ports": [list(p) for p in ports], "kube_proxy_ports": list(proxy)}
+    # The nodes keep the IDC and zone they were made in: a later topology whose first pool differs
+    # must not rename a running kubelet's node (its name is its identity).
+    first = topology.pools[0]
+    where = tuple(state.get("where") or (first.idc, first.zone or first.idc))
+    nodes = plan_nodes(
+        topology,
+        count,
+        sid=sandbox_id(layout),
+        ports=[(a, b) for a, b in ports],
+        cpu_model=cpu,
+        where=(where[0], where[1]),
+    )
+    new_state = {
+        "count": count,
+        "kubelet_ports": [list(p) for p in ports],
+        "kube_proxy_ports": list(proxy),
+        "where": list(where),
+    }
     return nodes, new_state
 
 

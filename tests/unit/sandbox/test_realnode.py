@@ -144,3 +144,19 @@ def test_normalized_rules_treat_an_emptied_table_as_none() -> None:
     emptied = "*filter\n:INPUT ACCEPT [5:10]\n:OUTPUT ACCEPT [1:2]\nCOMMIT\n"
     assert normalized_rules(emptied) == normalized_rules("")
     assert normalized_rules(SAVED)[:2] == ["*filter", ":INPUT ACCEPT"]
+
+
+def test_a_real_node_keeps_its_idc_when_the_topology_changes(tmp_path: Path) -> None:
+    import json
+
+    from dockyard.sandbox import realnode
+    from dockyard.sandbox.topology import Pool, Topology
+
+    layout = Layout(tmp_path / "sandbox")
+    (nodes_before,), state = realnode._nodes(layout, TOPOLOGY, 1)
+    realnode.real_dir(layout).mkdir(parents=True)
+    (realnode.real_dir(layout) / "state.json").write_text(json.dumps(state))
+    other = Pool(name="edge", count=2, idc="idc-c", cpuModel="arm")
+    (nodes_after,), _ = realnode._nodes(layout, Topology(pools=[other, *TOPOLOGY.pools]), 1)
+    assert nodes_before.name == nodes_after.name == "idc-a-real-0000"  # a running kubelet's node is not renamed
+    assert nodes_after.labels["dockyard.io/idc"] == "idc-a"
