@@ -3,7 +3,11 @@ containers on the sandbox's real node: v2 ``[gray 1, pause, weight 50%, pause, 1
 group. At each pause 1,000 requests through the balancer see the expected share of v2 (±5 %): a third
 at the first pause (no weight yet: by instance counts), half at the second; promote → only v2 answers,
 rollback → only v1; and not one request fails, while a steady load runs through every step (the
-canary coming up, the weight, the stable version going, the hand-back, the rollback)."""
+canary coming up, the weight, the stable version going, the hand-back, the rollback).
+
+And a release that aborts by itself: v2's readiness probe never passes (its path does not exist), so
+the step's canary is not Ready within the release's step deadline; the release ends ``aborted`` with
+nobody asking, the canary goes, and v1 answers every request through the edge all along."""
 
 from __future__ import annotations
 
@@ -261,4 +265,72 @@ async def test_weight_steps_split_real_requests_at_the_edge(
     print(  # the run's numbers (pytest -s)
         f"requests answered {sum(traffic.answers.values())}, failed 0, closed unanswered at a Caddy reload "
         f"{len(traffic.closed)}, route changes seen {len(reloads.at)}"
+    )
+
+
+# The release's own step deadline (the default, DEFAULT_STEP_DEADLINE, is 300 s): short, so it aborts soon.
+STEP_DEADLINE = 20
+
+
+async def test_a_version_never_ready_aborts_its_release_by_itself_and_v1_answers_throughout(
+    edge_api: Api, real_nodes: RealNodes, sandbox: Sandbox
+) -> None:
+    api = edge_api
+    admin = f"http://127.0.0.1:{sandbox.ports.edge_admin}"
+    host = f"prod.web.{api.system}.dockyard.internal"
+    await api.act("deploy", {"spec": real_spec(real_nodes, "web v1"), "deadline_seconds": 120})
+    assert (await api.http.put(f"{api.group}/edge", json={})).status_code == 200
+    await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+
+    with Reloads(admin, host) as reloads, Traffic(f"http://127.0.0.1:{sandbox.ports.edge}/index.html", host) as traffic:
+        await asyncio.sleep(2)  # the steady load sees v1 before the release
+        # v2 answers "web v2" too, but its readiness probe asks for a page that does not exist (404).
+        readiness = {"port": 8080, "path": "/no-such-page.html", "period_seconds": 1}
+        changes = {"config_files": {"index.html": "web v2\n"}, "readiness": readiness}
+        body = {"changes": changes, "steps": ["gray 1", "pause", "100%"], "step_deadline_seconds": STEP_DEADLINE}
+        started_at = time.monotonic()
+        started = await api.http.post(f"{api.group}/releases", json=body)
+        assert started.status_code == 202, started.text
+        release = started.json()
+
+        # The canary instance runs (a real container, answering) but never turns Ready.
+        async def canary_running() -> dict[str, Any] | Not:
+            items = (await api.http.get(f"{api.group}/instances")).json()["items"]
+            mine = [i for i in items if i["version"] == "2"]
+            return mine[0] if len(mine) == 1 and mine[0]["phase"] == "Running" else Not(items)
+
+        canary = await eventually(canary_running, "the v2 instance running", timeout=STEP_DEADLINE)
+        assert not canary["ready"]
+
+        # Nobody steers it: past the step deadline the release aborts by itself, naming readiness.
+        aborted = await api.release_when(release["id"], "aborted", timeout=STEP_DEADLINE + 60)
+        to_abort = time.monotonic() - started_at
+        assert aborted["step"] == 0
+        assert f"0/1 instances of version 2 ready after {STEP_DEADLINE}s" in aborted["error"], aborted["error"]
+        assert to_abort >= STEP_DEADLINE
+
+        # The v2 instance is gone; v1 keeps its three instances, all in the balancer's route.
+        async def v2_gone() -> list[dict[str, Any]] | Not:
+            items = (await api.http.get(f"{api.group}/instances")).json()["items"]
+            versions = Counter(i["version"] for i in items)
+            ready_v1 = sum(1 for i in items if i["version"] == "1" and i["ready"])
+            return items if versions == Counter({"1": 3}) and ready_v1 == 3 else Not(items)
+
+        await eventually(v2_gone, "the v2 instance gone, three v1 Ready", timeout=60)
+        gone_at = time.monotonic() - started_at
+        await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+        assert (await traffic.measure()) == Counter({"web v1": REQUESTS})
+        await asyncio.sleep(2)  # the steady load goes on after the canary went
+
+    # Every request answered by v1; the few Caddy closed unanswered met one of its reloads.
+    assert traffic.failures == [], traffic.failures[:20]
+    unexplained = [t for t in traffic.closed if not reloads.near(t)]
+    assert unexplained == [], f"{len(unexplained)} requests closed unanswered away from any Caddy reload"
+    assert traffic.answers["web v2"] == 0
+    steady = traffic.answers["web v1"] - REQUESTS
+    assert steady > 200, f"only {steady} steady requests went through the release"
+    print(  # the run's numbers (pytest -s)
+        f"aborted by itself {to_abort:.1f}s after the start (step deadline {STEP_DEADLINE}s), v2 instance gone at "
+        f"{gone_at:.1f}s; requests answered by v1 {traffic.answers['web v1']}, wrong 0, closed unanswered at a "
+        f"Caddy reload {len(traffic.closed)}, route changes seen {len(reloads.at)}; error: {aborted['error']!r}"
     )
