@@ -197,7 +197,16 @@ def test_up_with_another_topology_creates_and_deletes_nodes(sandbox: Sandbox) ->
         ["edge-0000", "idc-c", "8", "dedicated", "True"],
         ["edge-0001", "idc-c", "8", "dedicated", "True"],
     ]
-    cidrs = _kubectl(sandbox, "get", "nodes", "--no-headers", "-o", "custom-columns=C:.spec.podCIDR").split()
+    cidrs = _kubectl(
+        sandbox,
+        "get",
+        "nodes",
+        "--no-headers",
+        "-l",
+        "dockyard.io/sandbox-node",
+        "-o",
+        "custom-columns=C:.spec.podCIDR",
+    ).split()
     assert len(cidrs) == SANDBOX_NODES + 2
     assert len(set(cidrs)) == len(cidrs), "every node needs a pod CIDR of its own"
     # Back to the topology the other tests expect: the two edge nodes go.
