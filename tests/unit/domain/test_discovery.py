@@ -19,25 +19,10 @@ from dockyard.domain.discovery import (
 )
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import GroupPath
+from tests.unit.records import pod_record
 
 PROD = GroupPath("shop", "web", "prod")
-BASE = PodRecord(
-    namespace="shop",
-    name="web-prod-1",
-    uid="u",
-    app="web",
-    group="prod",
-    version="1",
-    phase="Running",
-    ready=True,
-    restarts=0,
-    pod_ip="10.128.0.5",
-    host_ip="127.0.0.1",
-    node="n1",
-    created=0.0,
-    reason="",
-    deleting=False,
-)
+BASE = pod_record()
 
 
 def pod(**changes: object) -> PodRecord:

@@ -18,28 +18,13 @@ from dockyard.domain.live import PodRecord
 from dockyard.domain.model import Group, GroupCluster, GroupPath
 from dockyard.services import discovery, ports
 from dockyard.services.platform import BuildConfig, Config, Platform
+from tests.unit.records import pod_record
 from tests.unit.services.test_ports import FakeDatabase, Store, Unused
 
 ADMIN = Principal("root", admin=True)
 PROD = GroupPath("shop", "web", "prod")
 NAME = "prod.web.shop.dockyard.internal"
-POD = PodRecord(
-    namespace="shop",
-    name="web-prod-a",
-    uid="u",
-    app="web",
-    group="prod",
-    version="1",
-    phase="Running",
-    ready=True,
-    restarts=0,
-    pod_ip="10.128.0.5",
-    host_ip="127.0.0.1",
-    node="n1",
-    created=0.0,
-    reason="",
-    deleting=False,
-)
+POD = pod_record(name="web-prod-a")
 
 
 @dataclass
