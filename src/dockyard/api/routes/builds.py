@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas.builds import BuildIn, BuildLogOut, BuildOut, GcIn, GcOut, ImageOut, LogLine
+from dockyard.api.settle import settled
 from dockyard.domain.access import Principal
 from dockyard.domain.model import AppPath
 from dockyard.services import builds, images
@@ -91,7 +92,7 @@ async def build_logs(
 
 async def _events(platform: Platform, caller: Principal, app: AppPath, build_id: str, after: int) -> AsyncIterator[str]:
     while True:
-        build, lines = await builds.log_lines(platform, caller, app, build_id, after=after)
+        build, lines = await settled(builds.log_lines(platform, caller, app, build_id, after=after))
         for seq, text in lines:
             after = seq
             yield f"id: {seq}\ndata: {text}\n\n"

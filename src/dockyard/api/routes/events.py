@@ -31,6 +31,7 @@ from dockyard.api.routes.groups import group_out
 from dockyard.api.schemas.groups import GroupOut, InstanceOut, InstancesOut
 from dockyard.api.schemas.operations import OperationOut
 from dockyard.api.schemas.releases import ReleaseOut
+from dockyard.api.settle import settled
 from dockyard.domain.access import Principal
 from dockyard.domain.errors import DomainError
 from dockyard.domain.model import GroupPath
@@ -89,8 +90,8 @@ async def _stream(
         await asyncio.sleep(EVERY)
         try:
             if time.monotonic() - checked > RECHECK:
-                caller, checked = await authenticate(platform, token), time.monotonic()
-            now = await snapshot(platform, caller, group)
+                caller, checked = await settled(authenticate(platform, token)), time.monotonic()
+            now = await settled(snapshot(platform, caller, group))
         except DomainError as e:
             yield _event("error", json.dumps({"code": e.code, "message": str(e)}))
             return
