@@ -70,6 +70,12 @@ CASES: list[tuple[str, dict[str, Any], PodRecord]] = [
     ("terminated", {"metadata": META, "status": {"phase": "Failed", "containerStatuses": [
         {"restartCount": 0, "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}},
      _with(phase="Failed", reason="OOMKilled")),
+    ("running, readiness probe not passed", {"metadata": META, "status": {"phase": "Running", "containerStatuses": [
+        {"restartCount": 0, "ready": False, "state": {"running": {"startedAt": "2026-11-23T00:01:00Z"}}}]}},
+     _with(phase="Running", reason="running, not ready: its readiness probe has not passed")),
+    ("running and ready: no reason", {"metadata": META, "status": {"phase": "Running", "containerStatuses": [
+        {"restartCount": 0, "ready": True, "state": {"running": {"startedAt": "2026-11-23T00:01:00Z"}}}]}},
+     _with(phase="Running")),
     ("being deleted", {"metadata": {**META, "deletionTimestamp": "2026-11-23T00:05:00Z"}}, _with(deleting=True)),
     ("fields it does not read are skipped, whatever they hold",
      {"metadata": {**META, "managedFields": [{"manager": "kubelet", "fieldsV1": {"f:status": {}}}],

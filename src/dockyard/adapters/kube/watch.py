@@ -46,6 +46,7 @@ GROUP_LABEL = "dockyard.io/group"
 APP_LABEL = "dockyard.io/app"
 VERSION_LABEL = "dockyard.io/version"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
+NOT_READY = "running, not ready: its readiness probe has not passed"
 
 
 def slim(pod: wire.Pod) -> PodRecord:
@@ -61,6 +62,10 @@ def slim(pod: wire.Pod) -> PodRecord:
             reason = state.waiting.reason
         elif state and state.terminated and state.terminated.reason:
             reason = state.terminated.reason
+        elif state and state.running and c.ready is False and not reason:
+            # Running but not ready: the kubelet holds a running container back only for its
+            # readiness (or startup) probe, so a release that gives up can name the cause.
+            reason = NOT_READY
     for cond in conditions:
         if cond.type == "PodScheduled" and cond.status == "False":
             reason = cond.message or cond.reason or "Unschedulable"

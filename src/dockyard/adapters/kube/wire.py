@@ -66,13 +66,19 @@ class Reason(msgspec.Struct):
     reason: str | None = None
 
 
+class Running(msgspec.Struct):
+    startedAt: str | None = None
+
+
 class ContainerState(msgspec.Struct):
     waiting: Reason | None = None
     terminated: Reason | None = None
+    running: Running | None = None
 
 
 class ContainerStatus(msgspec.Struct):
     state: ContainerState | None = None
+    ready: bool | None = None
     restartCount: int | None = None
     containerID: str | None = None
 
