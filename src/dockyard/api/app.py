@@ -23,6 +23,7 @@ from dockyard.api.routes import (
     clusters,
     edge,
     events,
+    flavors,
     gc,
     groups,
     identity,
@@ -32,6 +33,7 @@ from dockyard.api.routes import (
     operations,
     releases,
     systems,
+    templates,
 )
 from dockyard.bootstrap import Server
 from dockyard.services.health import readiness
@@ -69,6 +71,8 @@ def create_app(server: Server) -> FastAPI:
         alert_rules,
         alerts,
         metrics,
+        flavors,
+        templates,
         export,
     ):
         app.include_router(module.router)
