@@ -18,9 +18,9 @@ async def list_flavors(platform: PlatformDep, caller: Caller) -> list[FlavorOut]
     return [FlavorOut.of(f) for f in await svc.list_flavors(platform, caller)]
 
 
-@router.get("/flavors/{name}", tags=["flavors"])
-async def get_flavor(name: str, platform: PlatformDep, caller: Caller) -> FlavorOut:
-    return FlavorOut.of(await svc.get_flavor(platform, caller, name))
+@router.get("/flavors/{flavor}", tags=["flavors"])
+async def get_flavor(flavor: str, platform: PlatformDep, caller: Caller) -> FlavorOut:
+    return FlavorOut.of(await svc.get_flavor(platform, caller, flavor))
 
 
 @router.post("/flavors", tags=["flavors"], status_code=status.HTTP_201_CREATED)
@@ -29,15 +29,15 @@ async def create_flavor(body: FlavorIn, platform: PlatformDep, caller: Caller) -
     return FlavorOut.of(await svc.create_flavor(platform, caller, body.raw()))
 
 
-@router.put("/flavors/{name}", tags=["flavors"])
-async def update_flavor(name: str, body: FlavorIn, platform: PlatformDep, caller: Caller) -> FlavorOut:
+@router.put("/flavors/{flavor}", tags=["flavors"])
+async def update_flavor(flavor: str, body: FlavorIn, platform: PlatformDep, caller: Caller) -> FlavorOut:
     """Replace a flavor (platform admins). Taking CPU, memory, an extended resource, a cluster or a
     pool away from a flavor groups use is refused (409, ``details.groups`` names them); versions
     already made keep their size."""
-    return FlavorOut.of(await svc.update_flavor(platform, caller, name, body.raw() | {"name": body.name or name}))
+    return FlavorOut.of(await svc.update_flavor(platform, caller, flavor, body.raw() | {"name": body.name or flavor}))
 
 
-@router.delete("/flavors/{name}", tags=["flavors"], status_code=status.HTTP_204_NO_CONTENT)
-async def delete_flavor(name: str, platform: PlatformDep, caller: Caller) -> None:
+@router.delete("/flavors/{flavor}", tags=["flavors"], status_code=status.HTTP_204_NO_CONTENT)
+async def delete_flavor(flavor: str, platform: PlatformDep, caller: Caller) -> None:
     """Delete a flavor no group uses (platform admins); 409 naming the groups otherwise."""
-    await svc.delete_flavor(platform, caller, name)
+    await svc.delete_flavor(platform, caller, flavor)

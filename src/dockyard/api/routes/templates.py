@@ -52,33 +52,35 @@ async def list_templates(platform: PlatformDep, caller: Caller) -> list[Template
     return await _list(platform, caller, "")
 
 
-@router.get("/templates/{name}", tags=["templates"])
-async def get_template(name: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION) -> TemplateOut:
+@router.get("/templates/{template}", tags=["templates"])
+async def get_template(
+    template: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
+) -> TemplateOut:
     """A platform template's version (default: latest) and the numbers of all its versions."""
-    return await _get(platform, caller, "", name, version)
+    return await _get(platform, caller, "", template, version)
 
 
-@router.post("/templates/{name}/versions", tags=["templates"], status_code=status.HTTP_201_CREATED)
-async def add_template_version(name: str, body: TemplateIn, platform: PlatformDep, caller: Caller) -> TemplateOut:
+@router.post("/templates/{template}/versions", tags=["templates"], status_code=status.HTTP_201_CREATED)
+async def add_template_version(template: str, body: TemplateIn, platform: PlatformDep, caller: Caller) -> TemplateOut:
     """Add the next version of a platform template (1 for a new name; platform admins). Groups made
     from older versions change only when they deploy it (see ``adoption``)."""
-    return await _add(platform, caller, "", name, body)
+    return await _add(platform, caller, "", template, body)
 
 
-@router.post("/templates/{name}/render", tags=["templates"])
-async def render_template(name: str, body: RenderIn, platform: PlatformDep, caller: Caller) -> RenderOut:
+@router.post("/templates/{template}/render", tags=["templates"])
+async def render_template(template: str, body: RenderIn, platform: PlatformDep, caller: Caller) -> RenderOut:
     """The version spec a platform template makes with these parameters; a bad parameter is 422 on
     ``parameters.NAME``. Nothing is stored."""
-    return await _render(platform, caller, "", name, body)
+    return await _render(platform, caller, "", template, body)
 
 
-@router.get("/templates/{name}/adoption", tags=["templates"])
+@router.get("/templates/{template}/adoption", tags=["templates"])
 async def template_adoption(
-    name: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
+    template: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
 ) -> AdoptionOut:
     """Dry run: for each group made from the template that the caller may see, what deploying this
     version with the group's recorded parameters would change."""
-    return await _adoption(platform, caller, "", name, version)
+    return await _adoption(platform, caller, "", template, version)
 
 
 # a system's ------------------------------------------------------------------------------------
@@ -88,30 +90,30 @@ async def list_system_templates(system: str, platform: PlatformDep, caller: Call
     return await _list(platform, caller, system)
 
 
-@router.get("/systems/{system}/templates/{name}", tags=["templates"])
+@router.get("/systems/{system}/templates/{template}", tags=["templates"])
 async def get_system_template(
-    system: str, name: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
+    system: str, template: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
 ) -> TemplateOut:
-    return await _get(platform, caller, system, name, version)
+    return await _get(platform, caller, system, template, version)
 
 
-@router.post("/systems/{system}/templates/{name}/versions", tags=["templates"], status_code=status.HTTP_201_CREATED)
+@router.post("/systems/{system}/templates/{template}/versions", tags=["templates"], status_code=status.HTTP_201_CREATED)
 async def add_system_template_version(
-    system: str, name: str, body: TemplateIn, platform: PlatformDep, caller: Caller
+    system: str, template: str, body: TemplateIn, platform: PlatformDep, caller: Caller
 ) -> TemplateOut:
     """Add the next version of one of the system's templates (its owners)."""
-    return await _add(platform, caller, system, name, body)
+    return await _add(platform, caller, system, template, body)
 
 
-@router.post("/systems/{system}/templates/{name}/render", tags=["templates"])
+@router.post("/systems/{system}/templates/{template}/render", tags=["templates"])
 async def render_system_template(
-    system: str, name: str, body: RenderIn, platform: PlatformDep, caller: Caller
+    system: str, template: str, body: RenderIn, platform: PlatformDep, caller: Caller
 ) -> RenderOut:
-    return await _render(platform, caller, system, name, body)
+    return await _render(platform, caller, system, template, body)
 
 
-@router.get("/systems/{system}/templates/{name}/adoption", tags=["templates"])
+@router.get("/systems/{system}/templates/{template}/adoption", tags=["templates"])
 async def system_template_adoption(
-    system: str, name: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
+    system: str, template: str, platform: PlatformDep, caller: Caller, version: int | None = _VERSION
 ) -> AdoptionOut:
-    return await _adoption(platform, caller, system, name, version)
+    return await _adoption(platform, caller, system, template, version)
