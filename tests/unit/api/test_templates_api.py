@@ -102,3 +102,14 @@ def test_template_versions_are_numbered_after_the_built_in_one_and_checked(clien
     assert client.post("/api/v1/templates/x/versions", json=again, headers=viewer).status_code == 403
     assert client.post("/api/v1/systems/shop/templates/x/versions", json=again, headers=viewer).status_code == 403
     assert client.get("/api/v1/systems/other/templates", headers=viewer).status_code == 404
+
+
+def test_a_release_takes_a_template_too_never_ignoring_it(client: TestClient) -> None:
+    body = {"template": {"name": "nginx-static", "parameters": {"instances": 1}}, "strategy": "rolling"}
+    started = client.post(f"{GROUP}/releases", json=body, headers=AUTH)
+    assert started.status_code == 202, started.text
+    version = ok(client.get(f"{GROUP}/versions/1", headers=AUTH)).json()
+    assert version["spec"]["template"]["name"] == "nginx-static"
+    both = {"template": body["template"], "changes": {"instances": 2}}
+    refused = client.post(f"{GROUP.replace('prod', 'canary')}/releases", json=both, headers=AUTH)
+    assert refused.status_code == 422, refused.text
