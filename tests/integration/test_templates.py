@@ -211,3 +211,32 @@ async def test_templates_and_flavors_are_authorized(passive_server: InProcess) -
     mine = await http.post(f"{group}/versions", json=foreign, headers=owner)
     assert mine.status_code == 201, mine.text
     assert mine.json()["spec"]["template"]["owner"] == "acme"
+
+
+@pytest.mark.both_databases
+async def test_an_orchestration_makes_its_groups_all_or_nothing_and_deploys_them(api: Api, kube: KubeCluster) -> None:
+    http = api.http
+    body = {
+        "orchestration": "web-worker-static",
+        "repository": "registry.local/shop/site",
+        "parameters": {"image": IMAGE, "worker_image": "registry.local/shop/worker:1", "instances": 1},
+    }
+    # Three groups, one of whose names is taken in the application: nothing of it is made.
+    taken = {"name": "worker", "environment": "test", "cluster": "local"}
+    assert (await http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=taken)).status_code == 201
+    refused = await http.post(f"/api/v1/systems/{api.system}/apps/web/orchestrate", json=body)
+    assert refused.status_code == 409, refused.text
+    groups = (await http.get(f"/api/v1/systems/{api.system}/apps/web/groups")).json()
+    assert sorted(g["name"] for g in groups) == ["prod", "worker"]
+    assert len((await http.get(api.path("worker") + "/versions")).json()) == 0
+
+    # A new application: made with its three groups, each deployed from its template.
+    made = await http.post(f"/api/v1/systems/{api.system}/apps/site/orchestrate", json=body)
+    assert made.status_code == 201, made.text
+    for group in made.json()["groups"]:
+        done = await api.wait({"id": group["operation"]})
+        assert (done["status"], done["error"]) == ("succeeded", ""), done
+    deployment = await kube.get("apps/v1", "Deployment", "site-worker", namespace=api.system)
+    assert deployment["spec"]["replicas"] == 1
+    version = (await http.get(api.path("static", app="site") + "/versions/1")).json()
+    assert version["spec"]["template"]["name"] == "nginx-static"

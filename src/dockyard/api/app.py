@@ -31,6 +31,7 @@ from dockyard.api.routes import (
     members,
     metrics,
     operations,
+    orchestrations,
     releases,
     systems,
     templates,
@@ -73,6 +74,7 @@ def create_app(server: Server) -> FastAPI:
         metrics,
         flavors,
         templates,
+        orchestrations,
         export,
     ):
         app.include_router(module.router)

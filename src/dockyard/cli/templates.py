@@ -186,3 +186,44 @@ def _typed(api: Client, system: str | None, name: str, version: int | None, give
         elif kinds.get(key) == "bool" and value.lower() in ("true", "false"):
             values[key] = value.lower() == "true"
     return values
+
+
+@templates.command("orchestrations")
+def template_orchestrations(output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
+    """Orchestration templates: an application of several groups from component templates."""
+    columns = [
+        ("NAME", k("name")),
+        ("GROUPS", lambda o: ", ".join(f"{g['name']} ({g['template']})" for g in o["groups"])),
+        (
+            "PARAMETERS",
+            lambda o: ", ".join(p["name"] + ("" if p["default"] is not None else "*") for p in o["parameters"]),
+        ),
+        ("DESCRIPTION", k("description")),
+    ]
+    with client(server, token) as api:
+        show(api.get("/api/v1/orchestrations"), output, columns)
+
+
+@templates.command("orchestrate")
+def template_orchestrate(
+    name: str,
+    target: Annotated[str, typer.Argument(metavar="SYSTEM/APP")],
+    param: Params = None,
+    repository: Annotated[str, typer.Option(help="The application's image repository, when it is made")] = "",
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Make SYSTEM/APP (when new) and every group of the orchestration template, each with its first
+    version and a deploy of it — all or nothing (the system's owners)."""
+    system, app = split(target, 2, "SYSTEM/APP")
+    values: dict[str, Any] = dict(pairs(param or [], "--param"))
+    with client(server, token) as api:
+        found = {o["name"]: o for o in api.get("/api/v1/orchestrations")}.get(name)
+        kinds = {p["name"]: p["type"] for p in (found or {}).get("parameters", [])}
+        for key, value in values.items():
+            if kinds.get(key) == "int" and value.lstrip("-").isdigit():
+                values[key] = int(value)
+        body = {"orchestration": name, "repository": repository, "parameters": values}
+        made = api.post(f"/api/v1/systems/{segment(system)}/apps/{segment(app)}/orchestrate", body)
+    show(made["groups"], output, [("GROUP", k("group")), ("VERSION", k("version")), ("DEPLOY", k("operation"))])

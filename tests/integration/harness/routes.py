@@ -29,6 +29,10 @@ TEMPLATE = {
     "body": {"image": "${image}", "flavor": "small", "instances": 1},
 }
 RENDER = {"parameters": {"image": "registry.local/web:1"}}
+ORCHESTRATE = {
+    "orchestration": "web-worker-static",
+    "parameters": {"image": "registry.local/web:1", "worker_image": "registry.local/worker:1", "instances": 0},
+}
 G = f"{A}/groups/{{group}}"
 RULES: dict[str, Rule] = {
     "POST /api/v1/login": Rule(
@@ -169,4 +173,6 @@ RULES: dict[str, Rule] = {
         "system", body=RENDER, allowed=frozenset({200, 404})
     ),
     "GET /api/v1/systems/{system}/templates/{template}/adoption": Rule("system", allowed=frozenset({200, 404})),
+    "GET /api/v1/orchestrations": Rule("user"),
+    f"POST {A}/orchestrate": Rule("system", "owner", body=ORCHESTRATE),
 }

@@ -113,3 +113,50 @@ def test_a_release_takes_a_template_too_never_ignoring_it(client: TestClient) ->
     both = {"template": body["template"], "changes": {"instances": 2}}
     refused = client.post(f"{GROUP.replace('prod', 'canary')}/releases", json=both, headers=AUTH)
     assert refused.status_code == 422, refused.text
+
+
+ORCHESTRATE = {
+    "orchestration": "web-worker-static",
+    "repository": "registry.local/shop/site",
+    "parameters": {"image": IMAGE, "worker_image": "registry.local/shop/worker:1", "cluster": "far"},
+}
+
+
+def test_an_orchestration_makes_an_application_of_several_groups_all_or_nothing(client: TestClient) -> None:
+    listed = ok(client.get("/api/v1/orchestrations", headers=AUTH)).json()
+    assert [o["name"] for o in listed] == ["web-worker-static"]
+    made = ok(client.post("/api/v1/systems/shop/apps/site/orchestrate", json=ORCHESTRATE, headers=AUTH), 201).json()
+    assert made["created_application"] is True
+    assert [(g["group"], g["version"]) for g in made["groups"]] == [
+        ("shop/site/web", 1),
+        ("shop/site/worker", 1),
+        ("shop/site/static", 1),
+    ]
+    worker = ok(client.get("/api/v1/systems/shop/apps/site/groups/worker/versions/1", headers=AUTH)).json()
+    assert worker["spec"]["template"]["name"] == "python-worker"
+
+    # A second application where one of the three names is taken: nothing of it is made.
+    ok(
+        client.post(
+            "/api/v1/systems/shop/apps", json={"name": "site2", "repository": "registry.local/s2"}, headers=AUTH
+        ),
+        201,
+    )
+    taken = {"name": "worker", "environment": "test", "cluster": "far"}
+    ok(client.post("/api/v1/systems/shop/apps/site2/groups", json=taken, headers=AUTH), 201)
+    refused = client.post("/api/v1/systems/shop/apps/site2/orchestrate", json=ORCHESTRATE, headers=AUTH)
+    assert refused.status_code == 409, refused.text
+    groups = ok(client.get("/api/v1/systems/shop/apps/site2/groups", headers=AUTH)).json()
+    assert [g["name"] for g in groups] == ["worker"]
+    # A new application whose last group cannot be made (a cluster that does not exist): no application.
+    nowhere = {**ORCHESTRATE, "parameters": {**ORCHESTRATE["parameters"], "cluster": "nowhere"}}
+    failed = client.post("/api/v1/systems/shop/apps/site3/orchestrate", json=nowhere, headers=AUTH)
+    assert failed.status_code in (404, 422), failed.text
+    assert client.get("/api/v1/systems/shop/apps/site3", headers=AUTH).status_code == 404
+    bad = {**ORCHESTRATE, "parameters": {**ORCHESTRATE["parameters"], "instances": -1}}
+    wrong = client.post("/api/v1/systems/shop/apps/site4/orchestrate", json=bad, headers=AUTH)
+    assert (wrong.status_code, wrong.json()["details"]["field"]) == (422, "parameters.instances")
+    viewer = user(client, "val", system="shop")
+    assert (
+        client.post("/api/v1/systems/shop/apps/site5/orchestrate", json=ORCHESTRATE, headers=viewer).status_code == 403
+    )
