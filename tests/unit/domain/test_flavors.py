@@ -176,3 +176,20 @@ def test_a_spec_may_repeat_its_flavors_size_but_not_choose_another() -> None:
 def test_a_version_of_a_flavor_since_deleted_still_loads_with_its_size() -> None:
     made = parse_spec({**SPEC, "flavor": "gpu-small"}, catalog={"gpu-small": parse_flavor(GPU)})
     assert load_spec(made.to_data()).resources()["limits"]["nvidia.com/gpu"] == "1"
+
+
+def test_the_namespace_limit_range_caps_containers_at_the_catalogs_largest_not_the_built_in_one() -> None:
+    from dockyard.domain.model import Quota
+    from dockyard.domain.render import GroupRef, system_objects
+
+    def cap(largest: Size | None) -> dict[str, str]:
+        limits = next(
+            o for o in system_objects(GroupRef("shop", "web", "prod"), Quota(), largest) if o["kind"] == "LimitRange"
+        )
+        return dict(limits["spec"]["limits"][0]["max"])
+
+    assert cap(None) == {"cpu": "8000m", "memory": "16384Mi"}  # as before: the built-in xlarge
+    assert cap(ceiling([*(f.size for f in CATALOG.values()), Size(32000, 8192)])) == {
+        "cpu": "32000m",
+        "memory": "16384Mi",
+    }
