@@ -128,6 +128,10 @@ async def test_a_flavor_added_is_usable_at_once_and_one_in_use_cannot_shrink_or_
     ).status_code == 409
     await api.act("deploy", {"spec": {**MINIMAL, "flavor": "mini"}})
     assert await _resources(kube, api.system) == {"cpu": "100m", "memory": "64Mi"}
+    # The alert rules measure against the size the version recorded (read out of its JSON).
+    metrics = (await http.get("/metrics")).text
+    labels = f'app="web",group="prod",resource="cpu",system="{api.system}"'
+    assert f"dockyard_group_flavor{{{labels}}} 0.1" in metrics
 
     group = f"{api.system}/web/prod"
     for response in (
