@@ -126,6 +126,8 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 build_id=world.build,
                 grant_id=world.grant,
                 name="local",
+                flavor="no-such-flavor",
+                template="java-web",
                 pool="no-such-pool",
                 user="bystander" if "/members/" in template else "me",
                 token_id=str(uuid.uuid4()),

@@ -56,6 +56,8 @@ async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(passive
                 build_id=b_operation,
                 user="alice",
                 name="local",
+                flavor="no-such-flavor",
+                template="java-web",
                 rule="rss",
                 alert_id=1,
                 silence_id="00000000-0000-0000-0000-000000000000",

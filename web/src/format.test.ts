@@ -9,6 +9,13 @@ describe("format", () => {
     ["custom", "custom"],
   ])("flavor %s", (name, label) => expect(flavorLabel(name)).toBe(label));
 
+  it("labels a flavor by the size a version recorded, not the built-in one", () => {
+    expect(flavorLabel("small", { cpu_millis: 2000, memory_mib: 2048 })).toBe("small · 2C2048M");
+    expect(flavorLabel("gpu", { cpu_millis: 4000, memory_mib: 16384, extended: { "nvidia.com/gpu": 1 } })).toBe(
+      "gpu · 4C16384M +1 nvidia.com/gpu",
+    );
+  });
+
   it.each([
     [0, "0s"],
     [59, "59s"],

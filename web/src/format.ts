@@ -7,12 +7,20 @@ const FLAVORS: Record<string, [number, number]> = {
   xlarge: [8000, 16384],
 };
 
-/** "small · 1C1024M" (the platform's flavors; an unknown one shows its name only). */
-export function flavorLabel(name: string): string {
-  const f = FLAVORS[name];
+/** The size a version recorded, or a catalog flavor's (see docs/flavors.md). */
+export interface Size {
+  cpu_millis: number;
+  memory_mib: number;
+  extended?: Record<string, number>;
+}
+
+/** "small · 1C1024M": with ``size`` (what a version recorded, or the catalog's entry) that size;
+ * without, the built-in flavors' (an unknown one shows its name only). */
+export function flavorLabel(name: string, size?: Size): string {
+  const f = size ? [size.cpu_millis, size.memory_mib] : FLAVORS[name];
   if (!f) return name;
-  const cores = f[0] % 1000 === 0 ? String(f[0] / 1000) : String(f[0] / 1000);
-  return `${name} · ${cores}C${f[1]}M`;
+  const extra = Object.entries(size?.extended ?? {}).map(([r, n]) => ` +${n} ${r}`).join("");
+  return `${name} · ${f[0] / 1000}C${f[1]}M${extra}`;
 }
 
 export const FLAVOR_NAMES = Object.keys(FLAVORS);

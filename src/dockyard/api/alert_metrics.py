@@ -2,8 +2,9 @@
 
 - ``dockyard_alert_threshold{system,app,group,rule}``: every group's resolved threshold of each
   enabled built-in rule (none: the rule is disabled there);
-- ``dockyard_group_flavor{system,app,group,resource}``: the current version's flavor, ``cpu`` in cores
-  and ``memory`` in bytes (requests equal limits), what "a share of the flavor" is measured against;
+- ``dockyard_group_flavor{system,app,group,resource}``: the current version's flavor as the version
+  recorded it, ``cpu`` in cores and ``memory`` in bytes (requests equal limits), what "a share of the
+  flavor" is measured against;
 - ``dockyard_group_instances{system,app,group,state}``: ``wanted`` (the database) and ``ready``
   (the watch caches); ``dockyard_group_releases_aborted_recent``: releases aborted in 30 minutes;
 - per instance (``cluster,namespace,pod,system,app,group``, from the watch caches):
@@ -76,10 +77,11 @@ class AlertInputs(Collector):
             restarts.add_metric(labels, float(pod.restarts))
         for g in self.inputs.groups:
             key = (g.system, g.app, g.group)
-            found = CATALOG.get(g.flavor or "")
-            if found is not None:
-                flavor.add_metric([*key, "cpu"], found.cpu_millis / 1000)
-                flavor.add_metric([*key, "memory"], found.memory_mib * 1024 * 1024)
+            builtin = CATALOG.get(g.flavor or "")
+            size = g.size or ((builtin.cpu_millis, builtin.memory_mib) if builtin else None)
+            if g.flavor and size is not None:
+                flavor.add_metric([*key, "cpu"], size[0] / 1000)
+                flavor.add_metric([*key, "memory"], size[1] * 1024 * 1024)
             instances.add_metric([*key, "wanted"], g.wanted)
             instances.add_metric([*key, "ready"], ready.get(key, 0))
             aborted.add_metric(list(key), g.aborted_recently)

@@ -23,6 +23,7 @@ from dockyard.api.routes import (
     clusters,
     edge,
     events,
+    flavors,
     gc,
     groups,
     identity,
@@ -30,8 +31,10 @@ from dockyard.api.routes import (
     members,
     metrics,
     operations,
+    orchestrations,
     releases,
     systems,
+    templates,
 )
 from dockyard.bootstrap import Server
 from dockyard.services.health import readiness
@@ -69,6 +72,9 @@ def create_app(server: Server) -> FastAPI:
         alert_rules,
         alerts,
         metrics,
+        flavors,
+        templates,
+        orchestrations,
         export,
     ):
         app.include_router(module.router)

@@ -21,6 +21,7 @@ from dockyard.domain.errors import (
     DomainError,
     Forbidden,
     Hidden,
+    InUse,
     InvalidInput,
     NotFound,
     NotGranted,
@@ -131,6 +132,8 @@ def install(app: FastAPI) -> None:
         details = (
             {"field": exc.field, **getattr(exc, "details", {})} if isinstance(exc, (InvalidInput, NotGranted)) else {}
         )
+        if isinstance(exc, InUse):
+            details = dict(exc.details)
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
         return JSONResponse(error_body(exc.code, str(exc), details), status_code=status, headers=headers)

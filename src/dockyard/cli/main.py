@@ -58,6 +58,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("alerts", "alerts"),
     "alert-rules": ("alerts", "rules"),
     "channels": ("alerts", "channels"),
+    "flavor": ("flavors", "flavors"),
+    "template": ("templates", "templates"),
     "db": ("server", "db"),
 }
 

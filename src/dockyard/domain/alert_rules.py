@@ -95,7 +95,8 @@ class Override:
 class GroupFacts:
     """What the rules compare with, of one group, from the database: the instances it wants (over
     every cluster), its current version's flavor (None before a first version) and how many of its
-    releases were aborted recently."""
+    releases were aborted recently. ``size``: the ``(cpu_millis, memory_mib)`` the version recorded
+    (None for a version stored before sizes were: its flavor is a built-in one)."""
 
     system: str
     app: str
@@ -103,6 +104,7 @@ class GroupFacts:
     wanted: int
     flavor: str | None
     aborted_recently: int
+    size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ DomainError
 ├── NotFound       the thing asked for does not exist                 → 404
 │   └── Hidden     …or the caller may not see it (an authorization denial, audited as one)
 ├── Conflict       the request collides with the current state        → 409
+│   └── InUse      …a thing in use by groups (``details``: the groups)
 ├── Unauthenticated  no valid credentials came with the request         → 401
 ├── Forbidden      the caller may see the target but not do this      → 403
 │   └── NotGranted …a production location its system holds no grant for (``field`` names it)
@@ -38,6 +39,16 @@ class Hidden(NotFound):
 
 class Conflict(DomainError):
     code = "conflict"
+
+
+class InUse(Conflict):
+    """A change refused because groups use the thing (a flavor): ``details`` names them."""
+
+    code = "in_use"
+
+    def __init__(self, message: str, groups: list[str]) -> None:
+        super().__init__(message)
+        self.details = {"groups": groups}
 
 
 class Unauthenticated(DomainError):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.domain.edge import DRAIN_SECONDS
-from dockyard.domain.flavors import CATALOG
+from dockyard.domain.flavors import BUILTIN, Size, ceiling
 from dockyard.domain.model import GroupPath, Quota
 from dockyard.domain.placement import pod_placement
 from dockyard.domain.versions import BASELINE, CONFIG_DIR, RESTRICTED, Probe, VersionSpec
@@ -115,20 +115,21 @@ _KUBE_DNS = {
 }
 
 
-def system_objects(ref: GroupRef, quota: Quota) -> list[dict[str, Any]]:
+def system_objects(ref: GroupRef, quota: Quota, largest: Size | None = None) -> list[dict[str, Any]]:
     """The objects in the system's namespace that are the system's, not a group's: its LimitRange,
     NetworkPolicies and, when the quota sets a limit, its ResourceQuota.
 
-    The LimitRange gives containers made by hand in the namespace the smallest flavor by default and
-    caps any container at the largest flavor, so nothing there runs unbounded.
+    The LimitRange gives containers made by hand in the namespace the smallest built-in flavor by
+    default and caps any container at ``largest`` (the catalog's most CPU and most memory; default: the
+    built-in catalog's), so nothing there runs unbounded and every flavor of the catalog fits.
 
     The NetworkPolicies deny every pod of the namespace all traffic in and out, then allow DNS
     queries to the cluster's DNS (``k8s-app: kube-dns`` in ``kube-system``, UDP and TCP 53) and any
     traffic between pods of the namespace. Traffic from or to other systems, the cluster's nodes and
     the outside stays denied (where the cluster's network plugin enforces NetworkPolicies).
     """
-    smallest = min(CATALOG.values(), key=lambda f: f.cpu_millis)
-    largest = max(CATALOG.values(), key=lambda f: f.cpu_millis)
+    smallest = min(BUILTIN, key=lambda f: f.cpu_millis).size
+    largest = largest or ceiling(f.size for f in BUILTIN)
 
     def meta(name: str) -> dict[str, Any]:
         return {"name": name, "namespace": ref.namespace, "labels": {"dockyard.io/system": ref.system, **MANAGED_BY}}
@@ -253,7 +254,7 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
     container: dict[str, Any] = {
         "name": "app",
         "image": spec.image,
-        "resources": spec.flavor_spec.resources(),
+        "resources": spec.resources(),
         "env": [{"name": k, "value": v} for k, v in spec.env] + secret_env,
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in spec.ports],
         "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}],

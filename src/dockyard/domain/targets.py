@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.flavors import Flavor
 from dockyard.domain.versions import MAX_VERSION, Sealer, VersionSpec, parse_spec
 
 DEFAULT_FLAVOR = "small"
@@ -58,8 +59,19 @@ class Changes:
     build: str | None = None
 
 
-Target = ExistingVersion | WholeSpec | Changes
-NewSpec = WholeSpec | Changes
+@dataclass(frozen=True)
+class FromTemplate:
+    """A component template's ``version`` (None: its latest) rendered with ``parameters``: the
+    platform's template ``name``, or the group's system's when ``system`` is set (domain/templates.py)."""
+
+    name: str
+    parameters: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    version: int | None = None
+    system: str = ""
+
+
+Target = ExistingVersion | WholeSpec | Changes | FromTemplate
+NewSpec = WholeSpec | Changes | FromTemplate
 
 
 def parse_target(
@@ -67,13 +79,16 @@ def parse_target(
     version: Any = None,
     spec: Any = None,
     changes: Any = None,
+    template: Any = None,
 ) -> Target:
-    """Exactly one of ``version``, ``spec`` or ``changes`` (the others None) as a :data:`Target`;
-    :class:`InvalidInput` naming the field otherwise."""
-    if sum(x is not None for x in (version, spec, changes)) != 1:
-        raise InvalidInput("version", "give exactly one of version, spec or changes")
+    """Exactly one of ``version``, ``spec``, ``changes`` or ``template`` (the others None) as a
+    :data:`Target`; :class:`InvalidInput` naming the field otherwise."""
+    if sum(x is not None for x in (version, spec, changes, template)) != 1:
+        raise InvalidInput("version", "give exactly one of version, spec, changes or template")
     if version is not None:
         return ExistingVersion(version)
+    if template is not None:
+        return parse_template_ref(template)
     if spec is not None:
         raw, build = _without_build(spec, "spec")
         return WholeSpec(raw, build)
@@ -81,13 +96,39 @@ def parse_target(
     return Changes(raw, build)
 
 
-def parse_new_spec(*, spec: Any = None, changes: Any = None) -> NewSpec:
-    """Exactly one of ``spec`` or ``changes``: what makes a new version (never an existing one)."""
-    if (spec is None) == (changes is None):
-        raise InvalidInput("spec", "give either a whole spec or changes to the latest version")
-    found = parse_target(spec=spec, changes=changes)
+def parse_new_spec(*, spec: Any = None, changes: Any = None, template: Any = None) -> NewSpec:
+    """Exactly one of ``spec``, ``changes`` or ``template``: what makes a new version (never an
+    existing one)."""
+    if sum(x is not None for x in (spec, changes, template)) != 1:
+        raise InvalidInput("spec", "give either a whole spec or changes to the latest version (or a template)")
+    found = parse_target(spec=spec, changes=changes, template=template)
     assert not isinstance(found, ExistingVersion)
     return found
+
+
+def parse_template_ref(raw: Any) -> FromTemplate:
+    """``{name, version?, system?, parameters?}`` as a :class:`FromTemplate`; :class:`InvalidInput` on
+    ``template.…`` otherwise (parameters are checked against the template later)."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("template", "template must be an object: name, version, system, parameters")
+    unknown = sorted(set(raw) - {"name", "version", "system", "parameters"})
+    if unknown:
+        raise InvalidInput(f"template.{unknown[0]}", f"unknown field {unknown[0]!r}")
+    name, system, version = raw.get("name"), raw.get("system") or "", raw.get("version")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("template.name", "template.name is required")
+    if not isinstance(system, str):
+        raise InvalidInput("template.system", "template.system must be a system's name")
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION
+    ):
+        raise InvalidInput("template.version", f"template.version must be a version number (got {version!r})")
+    parameters = raw.get("parameters")
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, Mapping):
+        raise InvalidInput("parameters", "parameters must be an object of name: value")
+    return FromTemplate(name=name, parameters=dict(parameters), version=version, system=system)
 
 
 def check_version(version: Any) -> int:
@@ -97,26 +138,36 @@ def check_version(version: Any) -> int:
     return version
 
 
-def make_spec(target: NewSpec, *, latest: VersionSpec | None, image: str | None, seal: Sealer) -> VersionSpec:
+def make_spec(
+    target: NewSpec,
+    *,
+    latest: VersionSpec | None,
+    image: str | None,
+    seal: Sealer,
+    catalog: Mapping[str, Flavor] | None = None,
+) -> VersionSpec:
     """The checked spec ``target`` makes.
 
     ``latest`` is the group's latest version's spec (None: the group has none yet); ``image`` is the
     image of ``target.build`` (None when it names no build). Changes apply to ``latest``, or to
     :data:`FIRST_VERSION_DEFAULTS` for a group's first version, which must then get an image (from the
     changes or the build): :class:`InvalidInput` on ``image`` otherwise. Secret env values given are
-    sealed with ``seal``; changes without ``secret_env`` keep the latest version's, still sealed.
+    sealed with ``seal``; changes without ``secret_env`` keep the latest version's, still sealed. The
+    flavor's size is the one it has in ``catalog`` (default: the built-in one) now.
     """
+    if isinstance(target, FromTemplate):
+        raise ValueError("a template target is rendered by domain/templates.py, with its template")
     if (target.build is None) != (image is None):
         raise ValueError("image is the image of the target's build, and only then")
     extra = {"image": image} if image is not None else {}
     if isinstance(target, WholeSpec):
-        return parse_spec({**target.spec, **extra}, seal=seal)
+        return parse_spec({**target.spec, **extra}, seal=seal, catalog=catalog)
     changes = {**target.changes, **extra}
     if latest is not None:
-        return latest.with_changes(seal=seal, **changes)
+        return latest.with_changes(seal=seal, catalog=catalog, **changes)
     if changes.get("image") in (None, ""):
         raise InvalidInput("image", "the group has no version yet: its first version needs an image or a build")
-    return parse_spec({**FIRST_VERSION_DEFAULTS, **changes}, seal=seal)
+    return parse_spec({**FIRST_VERSION_DEFAULTS, **changes}, seal=seal, catalog=catalog)
 
 
 def _without_build(raw: Any, where: str) -> tuple[Mapping[str, Any], str | None]:

@@ -10,6 +10,12 @@ hands each value to a sealing function (the platform's key: the domain never see
 is the stored form (tokens included, for the database only); :meth:`VersionSpec.masked` is what anyone
 may see: each secret as ``<secret:FINGERPRINT-PREFIX>``, which tells a changed value from an unchanged
 one without showing either. Errors about secret values name the variable, never its value.
+
+``size`` is what the flavor gave when the version was made (from the catalog passed as ``catalog``, by
+default the built-in one); it is stored with the version and never looked up again, so a version keeps
+its resources whatever the catalog becomes. A spec given by a user may repeat the size its flavor has
+now (as the API shows it) but no other. ``template`` records the component template version and the
+parameters that made the version (domain/templates.py); it is set by the platform, never by a user.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 
 from dockyard.domain import names
 from dockyard.domain.errors import InvalidInput
-from dockyard.domain.flavors import Flavor, flavor
+from dockyard.domain.flavors import Flavor, Size, flavor, parse_size
 from dockyard.domain.placement import Placement, parse_placement
 
 MAX_INSTANCES = 500
@@ -51,6 +57,31 @@ class SealedValue:
 
 
 Sealer = Callable[[str], SealedValue]
+
+
+@dataclass(frozen=True)
+class TemplateOrigin:
+    """The component template version that made a version, with the parameters it was given (defaults
+    filled in). ``owner`` is ``""`` for a platform template, else the system that owns it."""
+
+    name: str
+    version: int
+    parameters: tuple[tuple[str, Any], ...] = ()
+    owner: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        return {"owner": self.owner, "name": self.name, "version": self.version, "parameters": dict(self.parameters)}
+
+    @classmethod
+    def from_data(cls, raw: Any) -> TemplateOrigin:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("parameters", {}), Mapping):
+            raise InvalidInput("template", "a stored template origin must be an object")
+        return cls(
+            name=str(raw.get("name", "")),
+            version=int(raw.get("version", 0)),
+            parameters=tuple(sorted(dict(raw.get("parameters") or {}).items())),
+            owner=str(raw.get("owner", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -86,10 +117,18 @@ class VersionSpec:
     run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
     secret_env: tuple[tuple[str, SealedValue], ...] = ()
     placement: Placement | None = None  # where its instances may run (domain/placement.py)
+    size: Size | None = None  # the flavor's size when the version was made; None: the built-in flavor's
+    template: TemplateOrigin | None = None  # the template version and parameters that made it, if any
 
     @property
     def flavor_spec(self) -> Flavor:
-        return flavor("flavor", self.flavor)
+        """The flavor as this version has it: its recorded size (the built-in catalog's without one)."""
+        size = self.size or flavor("flavor", self.flavor).size
+        return Flavor(self.flavor, size.cpu_millis, size.memory_mib, size.extended)
+
+    def resources(self) -> dict[str, dict[str, str]]:
+        """The container's requests and limits (equal): the size the version was made with."""
+        return self.flavor_spec.resources()
 
     def to_data(self) -> dict[str, Any]:
         """The stored form, which :func:`load_spec` reads back to an equal spec. It holds the sealed
@@ -113,26 +152,63 @@ class VersionSpec:
         data["readiness"] = asdict(self.readiness) if self.readiness else None
         data["liveness"] = asdict(self.liveness) if self.liveness else None
         data["placement"] = asdict(self.placement) if self.placement else None
+        data["size"] = self.flavor_spec.size.to_data()
+        data["template"] = self.template.to_data() if self.template else None
         return data
 
-    def with_changes(self, *, seal: Sealer | None = None, **changes: Any) -> VersionSpec:
+    def with_changes(
+        self, *, seal: Sealer | None = None, catalog: Mapping[str, Flavor] | None = None, **changes: Any
+    ) -> VersionSpec:
         """A new spec with ``changes`` applied and checked like user input. Secret env vars are kept,
-        still sealed, unless ``changes`` has ``secret_env``, which replaces them all (sealed by ``seal``)."""
+        still sealed, unless ``changes`` has ``secret_env``, which replaces them all (sealed by ``seal``).
+
+        The size is kept when the flavor stays and no ``catalog`` is given (a scale: a copy with another
+        instance count); otherwise it is the flavor's in ``catalog`` (default: the built-in one). The
+        template origin is kept only when the changes touch nothing but ``instances``."""
+        changes = dict(changes)
+        given_size = changes.pop("size", None)
+        if changes.pop("template", None) is not None:
+            raise InvalidInput("template", "a template origin is set by deploying a template, not by changes")
+        merged = {k: v for k, v in self._plain().items() if k not in ("size", "template")} | changes
+        keep = catalog is None and merged.get("flavor") == self.flavor
+        size = self.flavor_spec.size if keep else None
+        origin = self.template if set(changes) <= {"instances"} else None
         if "secret_env" not in changes:
-            spec = _spec({**self._plain(), **changes}, [name for name, _ in self.secret_env])
-            return replace(spec, secret_env=self.secret_env)
-        pending = _secret_env_input(changes.pop("secret_env") or {}, seal)
-        return _sealed(_spec({**self._plain(), **changes}, [name for name, _ in pending]), pending, seal)
+            spec = _spec(merged, [name for name, _ in self.secret_env], catalog=catalog, size=size)
+            spec = replace(spec, secret_env=self.secret_env)
+        else:
+            pending = _secret_env_input(merged.pop("secret_env") or {}, seal)
+            spec = _sealed(_spec(merged, [name for name, _ in pending], catalog=catalog, size=size), pending, seal)
+        _same_size(given_size, spec)
+        return replace(spec, template=origin)
 
 
-def parse_spec(raw: Mapping[str, Any], *, seal: Sealer | None = None) -> VersionSpec:
+def parse_spec(
+    raw: Mapping[str, Any], *, seal: Sealer | None = None, catalog: Mapping[str, Flavor] | None = None
+) -> VersionSpec:
     """Check and normalise a version spec given by a user; raises :class:`InvalidInput` for the first
-    bad field. Secret env values are sealed with ``seal`` (a spec with some needs one), once all is checked."""
+    bad field. Secret env values are sealed with ``seal`` (a spec with some needs one), once all is checked.
+    The flavor is looked up in ``catalog`` (default: the built-in one) and its size recorded; a ``size``
+    given must be that one; a ``template`` given must be null (only the platform sets it)."""
     if not isinstance(raw, Mapping):
         raise InvalidInput("spec", "a version spec must be an object")
+    if raw.get("template") is not None:
+        raise InvalidInput("template", "a template origin is set by deploying a template, not in a spec")
     pending = _secret_env_input(raw.get("secret_env") or {}, seal)
-    rest = {k: v for k, v in raw.items() if k != "secret_env"}
-    return _sealed(_spec(rest, [name for name, _ in pending]), pending, seal)
+    rest = {k: v for k, v in raw.items() if k not in ("secret_env", "size", "template")}
+    spec = _sealed(_spec(rest, [name for name, _ in pending], catalog=catalog), pending, seal)
+    _same_size(raw.get("size"), spec)
+    return spec
+
+
+def _same_size(given: Any, spec: VersionSpec) -> None:
+    """A size given with a spec (as the API shows it) must be the one its flavor gives."""
+    if given is not None and parse_size(given) != spec.size:
+        assert spec.size is not None
+        raise InvalidInput(
+            "size",
+            f"size comes from the flavor: {spec.flavor!r} is now {spec.flavor_spec.label}; leave size out",
+        )
 
 
 def load_spec(data: Mapping[str, Any]) -> VersionSpec:
@@ -145,8 +221,11 @@ def load_spec(data: Mapping[str, Any]) -> VersionSpec:
         if not isinstance(value, Mapping) or not isinstance(value.get("sealed"), str):
             raise InvalidInput(f"secret_env.{name}", "a stored secret value must be sealed")
         secrets.append((name, SealedValue(token=value["sealed"], fingerprint=str(value.get("fingerprint", "")))))
-    spec = _spec({k: v for k, v in data.items() if k != "secret_env"}, [name for name, _ in secrets])
-    return replace(spec, secret_env=tuple(secrets))
+    rest = {k: v for k, v in data.items() if k not in ("secret_env", "size", "template")}
+    size = parse_size(data["size"]) if data.get("size") is not None else None
+    spec = _spec(rest, [name for name, _ in secrets], size=size)
+    origin = TemplateOrigin.from_data(data["template"]) if data.get("template") is not None else None
+    return replace(spec, secret_env=tuple(secrets), template=origin)
 
 
 def _sealed(spec: VersionSpec, pending: list[tuple[str, str]], seal: Sealer | None) -> VersionSpec:
@@ -156,10 +235,18 @@ def _sealed(spec: VersionSpec, pending: list[tuple[str, str]], seal: Sealer | No
     return replace(spec, secret_env=tuple((name, seal(value)) for name, value in pending))
 
 
-def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
-    """Every field but ``secret_env`` checked (empty in the result), and no name both in env and in
-    ``secret_names``."""
-    unknown = sorted(set(raw) - {f for f in VersionSpec.__dataclass_fields__ if f != "secret_env"})
+def _spec(
+    raw: Mapping[str, Any],
+    secret_names: list[str],
+    *,
+    catalog: Mapping[str, Flavor] | None = None,
+    size: Size | None = None,
+) -> VersionSpec:
+    """Every field but ``secret_env``, ``size`` and ``template`` checked (``secret_env`` empty in the
+    result), and no name both in env and in ``secret_names``. ``size``: the one to keep; None: the
+    flavor's in ``catalog`` (default: the built-in one)."""
+    own = {f for f in VersionSpec.__dataclass_fields__ if f not in ("secret_env", "size", "template")}
+    unknown = sorted(set(raw) - own)
     if unknown:
         raise InvalidInput(unknown[0], f"unknown field {unknown[0]!r}")
     ports = _ports(raw.get("ports") or [])
@@ -169,9 +256,12 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
     both = sorted({k for k, _ in env} & set(secret_names))
     if both:
         raise InvalidInput(f"secret_env.{both[0]}", f"{both[0]} is in env and in secret_env: give it in one only")
+    if size is None:
+        size = flavor("flavor", _required(raw, "flavor"), catalog).size
     return VersionSpec(
         image=names.image("image", _required(raw, "image")),
-        flavor=flavor("flavor", _required(raw, "flavor")).name,
+        flavor=names.dns_label("flavor", _required(raw, "flavor")),
+        size=size,
         instances=_int(raw, "instances", 0, MAX_INSTANCES, required=True),
         ports=ports,
         env=env,

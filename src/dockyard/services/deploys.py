@@ -29,6 +29,7 @@ from contextlib import asynccontextmanager
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.failures import DatabaseConflict
+from dockyard.domain.flavors import check_offered
 from dockyard.domain.model import Group, GroupPath, Operation
 from dockyard.domain.operations import (
     DEFAULT_DEADLINE,
@@ -38,7 +39,7 @@ from dockyard.domain.operations import (
     ScaleParams,
 )
 from dockyard.domain.targets import ExistingVersion, Target
-from dockyard.domain.versions import MAX_INSTANCES
+from dockyard.domain.versions import MAX_INSTANCES, VersionSpec
 from dockyard.services import images, placement, release_runner, rollouts, targets
 from dockyard.services import where as locating
 from dockyard.services.applications import found_group
@@ -83,7 +84,9 @@ async def start_deploy(
         if action == "deploy" and not force:
             placement.check_fits(platform, planned, resolved.number, resolved.spec)
         version = await targets.save(uow, found, resolved, by=by.name, reason=reason)
-        await _check_location(uow, found, version)
+        clusters = await _check_location(uow, found, version)
+        if resolved.new:
+            await _check_offered(uow, resolved.spec, clusters)
         operation = pending(action, by, group, DeployParams(version, deadline_seconds))
         await uow.operations.add(operation)
     return operation
@@ -169,16 +172,23 @@ async def start_delete_group(platform: Platform, by: Principal, *, group: GroupP
     return operation
 
 
-async def _check_location(uow: UnitOfWork, group: Group, number: int) -> None:
+async def _check_offered(uow: UnitOfWork, spec: VersionSpec, clusters: tuple[str, ...]) -> None:
+    """A new version's flavor is offered in its clusters and pool (domain/flavors.check_offered)."""
+    found = await uow.flavors.get(spec.flavor)
+    if found is not None:
+        check_offered(found, clusters=clusters, pool=spec.placement.pool if spec.placement else None)
+
+
+async def _check_location(uow: UnitOfWork, group: Group, number: int) -> tuple[str, ...]:
     """The version's clusters exist and, in production, are granted (services/where.py); raises
-    :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field."""
+    :class:`NotFound`, :class:`InvalidInput` or :class:`NotGranted` naming the field. Returns them."""
     version = await uow.versions.get(group.path, number)
     if version is None:
         raise NotFound(f"version {number} does not exist in group {group.name!r}")
     application = await uow.applications.get(group.path.app_path)
     if application is None:
         raise NotFound(f"application {group.app!r} does not exist in {group.system!r}")
-    await locating.clusters_of(uow, group, application, version.spec)
+    return (await locating.clusters_of(uow, group, application, version.spec)).clusters
 
 
 def pending(action: str, by: Principal, group: GroupPath, params: OperationParams) -> Operation:

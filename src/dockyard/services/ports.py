@@ -38,6 +38,7 @@ from dockyard.domain.audit import AuditEntry, AuditQuery, Head
 from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.edge import EdgeRoute, EdgeWrite
+from dockyard.domain.flavors import Flavor
 from dockyard.domain.images import Manifest, RegistryAuth
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.location import Grant, Location
@@ -57,6 +58,7 @@ from dockyard.domain.model import (
 from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
 from dockyard.domain.silences import Matcher
+from dockyard.domain.templates import Template
 from dockyard.domain.versions import VersionSpec
 
 OnLine = Callable[[str], None]  # told each line a tool prints
@@ -732,6 +734,43 @@ class Silencer(Protocol):
         """End a silence now."""
 
 
+class Flavors(Protocol):
+    """The platform's flavor catalog."""
+
+    async def all(self) -> list[Flavor]:
+        """The catalog, smallest first."""
+
+    async def get(self, name: str) -> Flavor | None: ...
+
+    async def add(self, flavor: Flavor, *, by: str) -> None:
+        """Add a flavor; a name taken is a database conflict."""
+
+    async def update(self, flavor: Flavor, *, by: str) -> bool:
+        """Replace the flavor of that name; False if there is none."""
+
+    async def delete(self, name: str) -> bool: ...
+
+    async def users(self, name: str) -> list[str]:
+        """``system/app/group`` of the groups whose current or latest version has the flavor."""
+
+
+class Templates(Protocol):
+    """Versions of component templates (immutable), the platform's (owner "") and systems'."""
+
+    async def latest(self, owner: str) -> list[Template]:
+        """The latest version of each of the owner's templates, by name."""
+
+    async def versions(self, owner: str, name: str) -> list[Template]: ...
+
+    async def get(self, owner: str, name: str, version: int) -> Template | None: ...
+
+    async def add(self, template: Template, *, by: str) -> None:
+        """Store a new version; a number taken is a database conflict."""
+
+    async def users(self, owner: str, name: str) -> list[Version]:
+        """The current version of every group made from the template (any of its versions)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction's repositories (see :class:`Database`)."""
 
@@ -785,3 +824,9 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> Alerts: ...
+
+    @property
+    def flavors(self) -> Flavors: ...
+
+    @property
+    def templates(self) -> Templates: ...

@@ -34,6 +34,7 @@ from dockyard.domain.failures import (
     ClusterUnavailable,
     SealFailure,
 )
+from dockyard.domain.flavors import BUILTIN, Size, ceiling
 from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
 from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
@@ -68,6 +69,7 @@ class Plan:
     deadline_at: float
     group: Group | None = None
     application: Application | None = None
+    largest: Size | None = None  # the flavor catalog's most CPU and memory: the namespace's LimitRange cap
 
     @property
     def force(self) -> bool:
@@ -198,9 +200,13 @@ async def plan_operation(platform: Platform, operation_id: str) -> Plan | Operat
         if group is None or app is None or system is None or (number and version is None):
             raise NotFound(f"the target of operation {op.id} no longer exists")
         ref = await placement.group_ref(uow, op.path, group.cluster)
+        sizes = [f.size for f in await uow.flavors.all()]
     deadline_at = op.started_at.timestamp() + deadline_seconds(op.params)
     spec = version.spec if version else None
-    return Plan(op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app)
+    largest = ceiling([*sizes, *(f.size for f in BUILTIN), *([spec.flavor_spec.size] if spec else [])])
+    return Plan(
+        op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app, largest
+    )
 
 
 async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
@@ -349,7 +355,7 @@ async def _write_system(kube: ClusterClient, plan: Plan, *, trust: bool) -> None
         await _write_namespace(kube, ref, lambda groups: groups | {ref.workload}, deploying=True)
     elif not (trust and _remembered_without(kube, ref)):
         await _write_namespace(kube, ref, lambda groups: groups, deploying=True)
-    system = system_objects(ref, plan.quota)
+    system = system_objects(ref, plan.quota, plan.largest)
     for manifest in system:
         await (kube.ensure(manifest) if trust else kube.apply(manifest, remember=True))
     if not any(o["kind"] == "ResourceQuota" for o in system):

@@ -23,6 +23,16 @@ class Rule:
 
 
 A = "/api/v1/systems/{system}/apps/{app}"
+TEMPLATE = {
+    "description": "the matrix's",
+    "parameters": [{"name": "image", "type": "image", "description": "the image"}],
+    "body": {"image": "${image}", "flavor": "small", "instances": 1},
+}
+RENDER = {"parameters": {"image": "registry.local/web:1"}}
+ORCHESTRATE = {
+    "orchestration": "web-worker-static",
+    "parameters": {"image": "registry.local/web:1", "worker_image": "registry.local/worker:1", "instances": 0},
+}
 G = f"{A}/groups/{{group}}"
 RULES: dict[str, Rule] = {
     "POST /api/v1/login": Rule(
@@ -142,4 +152,27 @@ RULES: dict[str, Rule] = {
     f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),
     f"GET {G}/metrics": Rule("app", allowed=frozenset({200, 503})),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
+    # The flavor catalog: {flavor} is a name no flavor has, so nothing of the catalog changes.
+    "GET /api/v1/flavors": Rule("user"),
+    "GET /api/v1/flavors/{flavor}": Rule("user", allowed=frozenset({404})),
+    "POST /api/v1/flavors": Rule("platform", body={"name": "f-{world}", "cpu_millis": 100, "memory_mib": 128}),
+    "PUT /api/v1/flavors/{flavor}": Rule(
+        "platform", body={"cpu_millis": 100, "memory_mib": 128}, allowed=frozenset({404})
+    ),
+    "DELETE /api/v1/flavors/{flavor}": Rule("platform", allowed=frozenset({404})),
+    # Templates: {template} is the built-in java-web; a system has none of that name until its POST.
+    "GET /api/v1/templates": Rule("user"),
+    "GET /api/v1/templates/{template}": Rule("user"),
+    "POST /api/v1/templates/{template}/versions": Rule("platform", body=TEMPLATE),
+    "POST /api/v1/templates/{template}/render": Rule("user", body=RENDER, allowed=frozenset({200})),
+    "GET /api/v1/templates/{template}/adoption": Rule("user"),
+    "GET /api/v1/systems/{system}/templates": Rule("system"),
+    "GET /api/v1/systems/{system}/templates/{template}": Rule("system", allowed=frozenset({200, 404})),
+    "POST /api/v1/systems/{system}/templates/{template}/versions": Rule("system", "owner", body=TEMPLATE),
+    "POST /api/v1/systems/{system}/templates/{template}/render": Rule(
+        "system", body=RENDER, allowed=frozenset({200, 404})
+    ),
+    "GET /api/v1/systems/{system}/templates/{template}/adoption": Rule("system", allowed=frozenset({200, 404})),
+    "GET /api/v1/orchestrations": Rule("user"),
+    f"POST {A}/orchestrate": Rule("system", "owner", body=ORCHESTRATE),
 }

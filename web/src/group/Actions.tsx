@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert, Button, Form, Input, InputNumber, Modal, Select, Space } from "antd";
 import { api, must } from "../api/client";
 import { formField, type ApiError } from "../api/errors";
@@ -25,6 +25,13 @@ export default function Actions(props: { path: GroupPath; snap: Snapshot; latest
   const [scaleForm] = Form.useForm();
   const [open, setOpen] = useState<"deploy" | "scale" | null>(null);
   const [pending, setPending] = useState<Pending>();
+  const [flavors, setFlavors] = useState(FLAVOR_NAMES.map((f) => ({ value: f, label: flavorLabel(f) })));
+  useEffect(() => {
+    // The platform's catalog (admins add flavors); the built-in names until it answers.
+    void api.GET("/api/v1/flavors").then(({ data }) => {
+      if (data?.length) setFlavors(data.map((f) => ({ value: f.name, label: flavorLabel(f.name, f) })));
+    });
+  }, []);
   const p = { params: { path: props.path } };
   const status = props.snap.group.status;
   const busy = !!status?.operation;
@@ -85,7 +92,7 @@ export default function Actions(props: { path: GroupPath; snap: Snapshot; latest
             <Input data-testid="deploy-image" />
           </Form.Item>
           <Form.Item name="flavor" label={t("deploy.flavor")}>
-            <Select options={FLAVOR_NAMES.map((f) => ({ value: f, label: flavorLabel(f) }))} />
+            <Select options={flavors} data-testid="deploy-flavor" />
           </Form.Item>
           <Form.Item name="instances" label={t("deploy.instances")}>
             <InputNumber min={0} data-testid="deploy-instances" />

@@ -1,9 +1,9 @@
 import { Card, Collapse, Descriptions, Empty, Tag, Typography } from "antd";
-import { flavorLabel } from "../format";
+import { flavorLabel, type Size } from "../format";
 import { useT } from "../i18n";
 import type { Spec, Version } from "./types";
 
-const SHOWN = ["image", "flavor", "instances", "env", "config_files"];
+const SHOWN = ["image", "flavor", "size", "instances", "env", "config_files"];
 
 /** The running version: number (marked latest), instances, flavor, image, config files, the rest. */
 export default function VersionCard({ version, latest, ready }: { version?: Version; latest: number; ready: string }) {
@@ -24,7 +24,7 @@ export default function VersionCard({ version, latest, ready }: { version?: Vers
     >
       <Descriptions size="small" column={2}>
         <Descriptions.Item label={t("group.instances")}><span data-testid="card-instances">{ready}</span></Descriptions.Item>
-        <Descriptions.Item label={t("group.flavor")}>{flavorLabel(String(spec.flavor))}</Descriptions.Item>
+        <Descriptions.Item label={t("group.flavor")}>{flavorLabel(String(spec.flavor), spec.size as Size | undefined)}</Descriptions.Item>
         <Descriptions.Item label={t("group.image")} span={2}><Typography.Text code>{spec.image}</Typography.Text></Descriptions.Item>
         <Descriptions.Item label={t("group.env")} span={2}>
           {Object.entries(spec.env ?? {}).map(([k, v]) => <Tag key={k}>{`${k}=${v}`}</Tag>)}

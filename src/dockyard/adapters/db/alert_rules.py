@@ -118,7 +118,7 @@ class AlertRules:
 
     async def group_facts(self, *, aborted_since: dt.datetime) -> list[GroupFacts]:
         """Every group's wanted instances, current flavor and releases aborted since ``aborted_since``,
-        in three queries (the flavor read out of the version's JSON, not the whole spec)."""
+        in three queries (the flavor and its recorded size read out of the version's JSON, not the whole spec)."""
         wanted = (
             select(GroupClusterRow.group_id, func.sum(GroupClusterRow.instances).label("wanted"))
             .group_by(GroupClusterRow.group_id)
@@ -132,6 +132,8 @@ class AlertRules:
                     GroupRow.name,
                     wanted.c.wanted,
                     VersionRow.spec["flavor"].as_string(),
+                    VersionRow.spec[("size", "cpu_millis")].as_integer(),
+                    VersionRow.spec[("size", "memory_mib")].as_integer(),
                 )
                 .join(ApplicationRow, ApplicationRow.system_id == SystemRow.id)
                 .join(GroupRow, GroupRow.application_id == ApplicationRow.id)
@@ -152,7 +154,10 @@ class AlertRules:
                 )
             ).all()
         }
-        return [GroupFacts(s, a, g, int(w or 0), f or None, aborted.get((s, a, g), 0)) for s, a, g, w, f in rows]
+        return [
+            GroupFacts(s, a, g, int(w or 0), f or None, aborted.get((s, a, g), 0), (cpu, mem) if cpu and mem else None)
+            for s, a, g, w, f, cpu, mem in rows
+        ]
 
     async def group_paths(self, system: str | None = None) -> list[tuple[str, str, str]]:
         """``(system, app, group)`` of every group (of ``system``), in one query."""

@@ -22,6 +22,7 @@ from dockyard.adapters.db.audit import AuditTrail
 from dockyard.adapters.db.builds import Builds
 from dockyard.adapters.db.clusters import ClusterRepository
 from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailableError
+from dockyard.adapters.db.flavors import Flavors
 from dockyard.adapters.db.groups import Groups
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
@@ -33,6 +34,7 @@ from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.sessions import Sessions
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
+from dockyard.adapters.db.templates import Templates
 from dockyard.adapters.db.versions import Versions
 
 
@@ -40,7 +42,8 @@ class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
-    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``)."""
+    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), the flavor
+    catalog (``flavors``) and component templates (``templates``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -60,6 +63,8 @@ class UnitOfWork:
         self.locations = LocationGrants(session)
         self.alert_rules = AlertRules(session)
         self.alerts = Alerts(session)
+        self.flavors = Flavors(session)
+        self.templates = Templates(session)
 
 
 class Database:

@@ -498,3 +498,37 @@ class NotificationRow(Base):
     error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FlavorRow(Base):
+    """A flavor of the platform's catalog (seeded with the built-in ones by migration 0019)."""
+
+    __tablename__ = "flavors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    cpu_millis: Mapped[int] = mapped_column(Integer)
+    memory_mib: Mapped[int] = mapped_column(Integer)
+    extended: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    clusters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pools: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class TemplateVersionRow(Base):
+    """One version of a component template, immutable: the platform's (``owner`` "") or a system's."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("owner", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(63), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    version: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

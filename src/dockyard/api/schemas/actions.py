@@ -13,8 +13,8 @@ class PreviewIn(VersionIn):
     version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
 
     def target(self) -> Target:
-        """What to deploy: the version, the spec or the changes (exactly one), parsed once here."""
-        return parse_target(version=self.version, spec=self.spec, changes=self.changes)
+        """What to deploy: the version, the spec, the changes or a template (exactly one), parsed once here."""
+        return parse_target(version=self.version, spec=self.spec, changes=self.changes, template=self.template)
 
 
 class DeployIn(PreviewIn):

@@ -30,8 +30,8 @@ class ReleaseIn(VersionIn):
     )
 
     def target(self) -> Target:
-        """What to release: the version, the spec or the changes (exactly one), parsed once here."""
-        return parse_target(version=self.version, spec=self.spec, changes=self.changes)
+        """What to release: the version, the spec, the changes or a template (exactly one), parsed once here."""
+        return parse_target(version=self.version, spec=self.spec, changes=self.changes, template=self.template)
 
 
 class PromoteIn(BaseModel):

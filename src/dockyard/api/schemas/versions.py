@@ -16,11 +16,17 @@ from dockyard.domain.targets import NewSpec, parse_new_spec
 class VersionIn(In):
     spec: dict[str, Any] | None = Field(default=None, description=SPEC_DOC)
     changes: dict[str, Any] | None = Field(default=None, description="changes to the latest version's spec")
+    template: dict[str, Any] | None = Field(
+        default=None,
+        description="a component template: {name, version (default: latest), system (a system's own; default: "
+        "the platform's), parameters {name: value}}",
+    )
     reason: str = ""
 
     def new_spec(self) -> NewSpec:
-        """What makes the new version: the whole spec or the changes (exactly one), parsed once here."""
-        return parse_new_spec(spec=self.spec, changes=self.changes)
+        """What makes the new version: the whole spec, the changes or a template (exactly one), parsed
+        once here."""
+        return parse_new_spec(spec=self.spec, changes=self.changes, template=self.template)
 
 
 class VersionOut(BaseModel):
