@@ -20,6 +20,7 @@ subclass them.
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
 - DNS: :class:`DnsRecords` (the global names' records files).
 - Alerting: :class:`Notifier` (webhook POSTs, e-mail) and :class:`Silencer` (Alertmanager's silences).
+- Inspection: :class:`ControlPlaneReader` (a cluster's control plane through its apiserver).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from dockyard.domain.builds import Build
 from dockyard.domain.clusters import Cluster
 from dockyard.domain.edge import EdgeRoute, EdgeWrite
 from dockyard.domain.images import Manifest, RegistryAuth
+from dockyard.domain.inspection import Change, ControlPlane, Finding, Run
+from dockyard.domain.inspection_schedule import Schedule
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.location import Grant, Location
 from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
@@ -166,6 +169,13 @@ class LiveView(Protocol):
 
     def watch_health(self) -> list[WatchHealth]:
         """Each watched cluster's watches: connected or not, and how long since they last heard anything."""
+
+
+class ControlPlaneReader(Protocol):
+    """What the inspection reads of a cluster's control plane through its apiserver; never raises:
+    what could not be read is ``None`` in the answer with a detail saying why."""
+
+    async def control_plane(self, cluster: Cluster) -> ControlPlane: ...
 
 
 # --- DNS --------------------------------------------------------------------------------------------
@@ -705,6 +715,48 @@ class Alerts(Protocol):
         """Record an attempt (sent, retry at ``retry_at``, or failed for good); False without the lease."""
 
 
+class Inspections(Protocol):
+    """Inspection runs with their reports, the platform's schedule, the database's size."""
+
+    async def schedule(self) -> Schedule:
+        """The schedule as set (the default one, ``next_at`` None, if never set)."""
+
+    async def set_schedule(self, schedule: Schedule) -> None: ...
+
+    async def advance(self, seen: dt.datetime | None, to: dt.datetime | None) -> bool:
+        """Move the schedule's ``next_at`` from ``seen`` to ``to`` unless another server did; True if
+        this call did (it then owns slot ``seen``'s run)."""
+
+    async def start(self, *, trigger: str, by: str, clusters: Sequence[str], now: dt.datetime) -> int:
+        """Record a run as running; its id."""
+
+    async def finish(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        result: str,
+        counts: dict[str, int],
+        findings: Sequence[Finding],
+        changes: Sequence[Change],
+        previous_id: int | None,
+        error: str,
+        now: dt.datetime,
+    ) -> None: ...
+
+    async def get(self, run_id: int) -> Run | None: ...
+
+    async def runs(self, *, limit: int = 50) -> list[Run]:
+        """Newest first, without findings."""
+
+    async def last_done(self, *, before: int | None = None) -> Run | None: ...
+
+    async def abandon(self, *, started_before: dt.datetime, now: dt.datetime) -> int:
+        """End as failed the runs left running since before ``started_before``."""
+
+    async def database_bytes(self) -> int: ...
+
+
 class Notifier(Protocol):
     """Sends notifications out: ``NotifyFailure`` when the receiver cannot be reached or refuses
     (its message never holds a secret nor the body)."""
@@ -785,3 +837,6 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> Alerts: ...
+
+    @property
+    def inspections(self) -> Inspections: ...
