@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("alerts", "alerts"),
     "alert-rules": ("alerts", "rules"),
     "channels": ("alerts", "channels"),
+    "inspect": ("inspections", "inspect"),
     "db": ("server", "db"),
 }
 
