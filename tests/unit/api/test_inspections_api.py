@@ -20,7 +20,7 @@ from dockyard.services.platform import Platform
 from tests.receivers import HttpReceiver, http_receiver
 from tests.unit.api.alerting_world import AUTH, ok, user, world_client
 
-I = "/api/v1/inspections"
+BASE = "/api/v1/inspections"
 SECRET = "inspection-channel-secret-0123"
 
 
@@ -60,15 +60,16 @@ def wait(check: Any, what: str, timeout: float = 20.0) -> None:
 def test_a_run_reports_each_check_with_evidence_and_tells_a_failure_once(world: TestClient, hook: HttpReceiver) -> None:
     channel = {"name": "ops", "kind": "webhook", "target": hook.url, "secret": SECRET}
     ok(world.post("/api/v1/systems/shop/channels", json=channel, headers=AUTH), 201)
-    ok(world.put(f"{I}/schedule", json={"notify_system": "shop"}, headers=AUTH))
+    ok(world.put(f"{BASE}/schedule", json={"notify_system": "shop"}, headers=AUTH))
 
-    first = ok(world.post(I, json={}, headers=AUTH), 201).json()
+    first = ok(world.post(BASE, json={}, headers=AUTH), 201).json()
     assert (first["status"], first["result"], first["trigger"], first["requested_by"]) == (
         "done", "failed", "manual", "admin"
     )  # fmt: skip
     found = by_key(first)
     apiserver = found[("far", "apiserver")]
-    assert apiserver["result"] == "failed" and apiserver["since"] is not None
+    assert apiserver["result"] == "failed"
+    assert apiserver["since"] is not None
     assert "not ready" in apiserver["summary"]
     assert found[("far", "nodes-ready")]["result"] == "failed"  # the watch caches never listed
     assert found[("(dockyard)", "audit-chain")]["result"] == "ok"
@@ -79,33 +80,36 @@ def test_a_run_reports_each_check_with_evidence_and_tells_a_failure_once(world: 
     failed = sorted(k for k, f in found.items() if f["result"] == "failed")
     wait(lambda: len(inspection_posts(hook)) >= len(failed), "every failure told")
 
-    second = ok(world.post(I, json={}, headers=AUTH), 201).json()
+    second = ok(world.post(BASE, json={}, headers=AUTH), 201).json()
     assert second["previous_id"] == first["id"]
     assert second["changes"] == []
     assert by_key(second)[("far", "apiserver")]["since"] == apiserver["since"]  # the same episode
     time.sleep(3.0)  # notifier rounds: nothing more arrives for the same failures
     assert inspection_posts(hook) == sorted((c, k, "firing") for c, k in failed)
 
-    listed = ok(world.get(I, headers=AUTH)).json()
+    listed = ok(world.get(BASE, headers=AUTH)).json()
     assert [r["id"] for r in listed] == [second["id"], first["id"]]
     assert listed[0]["findings"] == []
-    diff = ok(world.get(f"{I}/{second['id']}/diff", headers=AUTH)).json()
+    diff = ok(world.get(f"{BASE}/{second['id']}/diff", headers=AUTH)).json()
     assert diff == {"run": second["id"], "against": first["id"], "changes": []}
     alerts = ok(world.get("/api/v1/systems/shop/alerts", headers=AUTH)).json()
     assert {a["labels"]["check"] for a in alerts} == {k for _, k in failed}
 
 
 def test_a_run_of_one_cluster_and_what_changed(world: TestClient) -> None:
-    whole = ok(world.post(I, json={}, headers=AUTH), 201).json()
-    one = ok(world.post(I, json={"clusters": ["far"]}, headers=AUTH), 201).json()
+    whole = ok(world.post(BASE, json={}, headers=AUTH), 201).json()
+    one = ok(world.post(BASE, json={"clusters": ["far"]}, headers=AUTH), 201).json()
     assert {f["cluster"] for f in one["findings"]} == {"far"}
     assert one["changes"] == []  # compared with the same cluster of the whole run only
     # against an explicit older run, and a run with nothing before it
-    assert ok(world.get(f"{I}/{one['id']}/diff", params={"against": whole["id"]}, headers=AUTH)).json()["changes"] == []
-    assert ok(world.get(f"{I}/{whole['id']}/diff", headers=AUTH)).json()["against"] is None
-    bad = world.post(I, json={"clusters": ["nowhere"]}, headers=AUTH)
-    assert bad.status_code == 422 and bad.json()["details"]["field"] == "cluster"
-    assert world.get(f"{I}/999999", headers=AUTH).status_code == 404
+    assert (
+        ok(world.get(f"{BASE}/{one['id']}/diff", params={"against": whole["id"]}, headers=AUTH)).json()["changes"] == []
+    )
+    assert ok(world.get(f"{BASE}/{whole['id']}/diff", headers=AUTH)).json()["against"] is None
+    bad = world.post(BASE, json={"clusters": ["nowhere"]}, headers=AUTH)
+    assert bad.status_code == 422
+    assert bad.json()["details"]["field"] == "cluster"
+    assert world.get(f"{BASE}/999999", headers=AUTH).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -120,45 +124,46 @@ def test_a_run_of_one_cluster_and_what_changed(world: TestClient) -> None:
 def test_a_bad_schedule_is_refused_naming_the_field_and_changes_nothing(
     world: TestClient, body: dict[str, Any], field: str
 ) -> None:
-    before = ok(world.get(f"{I}/schedule", headers=AUTH)).json()
-    answer = world.put(f"{I}/schedule", json=body, headers=AUTH)
+    before = ok(world.get(f"{BASE}/schedule", headers=AUTH)).json()
+    answer = world.put(f"{BASE}/schedule", json=body, headers=AUTH)
     assert answer.status_code == 422, answer.text
     assert field in answer.text
-    assert ok(world.get(f"{I}/schedule", headers=AUTH)).json() == before
+    assert ok(world.get(f"{BASE}/schedule", headers=AUTH)).json() == before
 
 
 def test_the_schedule_defaults_to_17_30_and_is_changed_by_admins(world: TestClient) -> None:
-    default = ok(world.get(f"{I}/schedule", headers=AUTH)).json()
+    default = ok(world.get(f"{BASE}/schedule", headers=AUTH)).json()
     assert (default["cron"], default["timezone"], default["enabled"]) == ("30 17 * * *", "UTC", True)
     assert default["next_at"].endswith(("17:30:00Z", "17:30:00+00:00"))
-    made = ok(world.put(f"{I}/schedule", json={"cron": "30 17 * * *", "timezone": "Asia/Shanghai"}, headers=AUTH))
+    made = ok(world.put(f"{BASE}/schedule", json={"cron": "30 17 * * *", "timezone": "Asia/Shanghai"}, headers=AUTH))
     assert made.json()["next_at"].endswith(("09:30:00Z", "09:30:00+00:00"))
     assert made.json()["changed_by"] == "admin"
-    off = ok(world.put(f"{I}/schedule", json={"enabled": False}, headers=AUTH)).json()
+    off = ok(world.put(f"{BASE}/schedule", json={"enabled": False}, headers=AUTH)).json()
     assert off["next_at"] is None
 
 
 def test_only_admins_inspect(world: TestClient) -> None:
     owner = user(world, "olive", system="shop", role="owner")
     for method, path, body in (
-        ("GET", I, None), ("POST", I, {}), ("GET", f"{I}/schedule", None),
-        ("PUT", f"{I}/schedule", {"cron": "* * * * *"}), ("GET", f"{I}/1", None), ("GET", f"{I}/1/diff", None),
+        ("GET", BASE, None), ("POST", BASE, {}), ("GET", f"{BASE}/schedule", None),
+        ("PUT", f"{BASE}/schedule", {"cron": "* * * * *"}), ("GET", f"{BASE}/1", None), ("GET", f"{BASE}/1/diff", None),
     ):  # fmt: skip
         answer = world.request(method, path, json=body, headers=owner)
         assert answer.status_code == 403, (method, path, answer.text)
-    assert world.get(I).status_code == 401
+    assert world.get(BASE).status_code == 401
 
 
 def test_a_scheduled_slot_runs_once_whoever_looks(world: TestClient) -> None:
     platform: Platform = world.app.state.platform  # type: ignore[attr-defined]
     portal = world.portal  # type: ignore[attr-defined]
-    ok(world.put(f"{I}/schedule", json={"cron": "30 17 * * *", "timezone": "UTC"}, headers=AUTH))
-    due = dt.datetime.fromisoformat(ok(world.get(f"{I}/schedule", headers=AUTH)).json()["next_at"])
+    ok(world.put(f"{BASE}/schedule", json={"cron": "30 17 * * *", "timezone": "UTC"}, headers=AUTH))
+    due = dt.datetime.fromisoformat(ok(world.get(f"{BASE}/schedule", headers=AUTH)).json()["next_at"])
     assert portal.call(lambda: inspection.tick(platform, now=due - dt.timedelta(seconds=1))) is None
     ran = portal.call(lambda: inspection.tick(platform, now=due + dt.timedelta(seconds=5)))
-    assert ran is not None and ran.trigger == "schedule" and ran.status == "done"
+    assert ran is not None
+    assert (ran.trigger, ran.status) == ("schedule", "done")
     # a second server looking at the same moment finds the slot taken
     assert portal.call(lambda: inspection.tick(platform, now=due + dt.timedelta(seconds=6))) is None
-    schedule = ok(world.get(f"{I}/schedule", headers=AUTH)).json()
+    schedule = ok(world.get(f"{BASE}/schedule", headers=AUTH)).json()
     assert dt.datetime.fromisoformat(schedule["next_at"]) == due + dt.timedelta(days=1)
-    assert [r["trigger"] for r in ok(world.get(I, headers=AUTH)).json()] == ["schedule"]
+    assert [r["trigger"] for r in ok(world.get(BASE, headers=AUTH)).json()] == ["schedule"]

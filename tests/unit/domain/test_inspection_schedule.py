@@ -12,21 +12,25 @@ from dockyard.domain.inspection_schedule import DEFAULT_CRON, check, next_run
 UTC = dt.UTC
 
 
+def at(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
 @pytest.mark.parametrize(
     ("cron", "zone", "after", "expected"),
     [
-        (DEFAULT_CRON, "UTC", dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC), dt.datetime(2026, 12, 2, 17, 30, tzinfo=UTC)),
-        (DEFAULT_CRON, "UTC", dt.datetime(2026, 12, 2, 17, 30, tzinfo=UTC), dt.datetime(2026, 12, 3, 17, 30, tzinfo=UTC)),
+        (DEFAULT_CRON, "UTC", at(2026, 12, 2, 9, 0), at(2026, 12, 2, 17, 30)),
+        (DEFAULT_CRON, "UTC", at(2026, 12, 2, 17, 30), at(2026, 12, 3, 17, 30)),
         # 17:30 in Shanghai (UTC+8) is 09:30 UTC
-        (DEFAULT_CRON, "Asia/Shanghai", dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
-         dt.datetime(2026, 12, 2, 9, 30, tzinfo=UTC)),
-        (DEFAULT_CRON, "Asia/Shanghai", dt.datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
-         dt.datetime(2026, 12, 3, 9, 30, tzinfo=UTC)),
+        (DEFAULT_CRON, "Asia/Shanghai", at(2026, 12, 2, 9, 0),
+         at(2026, 12, 2, 9, 30)),
+        (DEFAULT_CRON, "Asia/Shanghai", at(2026, 12, 2, 10, 0),
+         at(2026, 12, 3, 9, 30)),
         # Berlin: 17:30 is 16:30 UTC in winter, 15:30 UTC in summer
-        (DEFAULT_CRON, "Europe/Berlin", dt.datetime(2026, 3, 28, 18, 0, tzinfo=UTC),
-         dt.datetime(2026, 3, 29, 15, 30, tzinfo=UTC)),
-        ("*/15 * * * *", "UTC", dt.datetime(2026, 12, 2, 9, 1, tzinfo=UTC), dt.datetime(2026, 12, 2, 9, 15, tzinfo=UTC)),
-        ("0 6 * * 1", "UTC", dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC), dt.datetime(2026, 12, 7, 6, 0, tzinfo=UTC)),
+        (DEFAULT_CRON, "Europe/Berlin", at(2026, 3, 28, 18, 0),
+         at(2026, 3, 29, 15, 30)),
+        ("*/15 * * * *", "UTC", at(2026, 12, 2, 9, 1), at(2026, 12, 2, 9, 15)),
+        ("0 6 * * 1", "UTC", at(2026, 12, 2, 9, 0), at(2026, 12, 7, 6, 0)),
     ],
 )  # fmt: skip
 def test_next_run(cron: str, zone: str, after: dt.datetime, expected: dt.datetime) -> None:
