@@ -1,0 +1,141 @@
+"""Inspection against the sandbox: a run reports the real control plane and the KWOK nodes ok; a
+node given a node-problem-detector condition (its status patched, as NPD does) fails the kernel check,
+a channel of the notify system is told once however many runs see it, and told resolved when it
+clears; the diff shows each change. On SQLite and PostgreSQL: the runs and the alerts are rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lightkube.resources.core_v1 import Node
+
+from dockyard.adapters.kube.client import KubeCluster
+from dockyard.services.inspection import ALERT_NAME
+from tests.integration.harness.client import register_cluster
+from tests.integration.harness.sandboxes import Sandbox
+from tests.integration.harness.servers import InProcess, in_process, settings
+from tests.integration.harness.tokens import ADMIN
+from tests.integration.harness.waiting import Not, eventually
+from tests.receivers import HttpReceiver, http_receiver
+
+BASE = "/api/v1/inspections"
+SECRET = "inspection-integration-secret-77"
+CONTROL_PLANE = ("apiserver", "etcd", "certificates", "controller-manager-scheduler", "metrics-api")
+
+
+@pytest.fixture
+def hook() -> Iterator[HttpReceiver]:
+    with http_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def server(
+    sandbox: Sandbox, database_url: str, tmp_path: Path, hook: HttpReceiver
+) -> AsyncIterator[tuple[InProcess, str]]:
+    """A server (executor on: the notifier runs) with the sandbox as cluster ``local`` and a system
+    whose webhook channel is told of failed checks."""
+    async with in_process(settings(database_url, tmp_path), headers=ADMIN) as running:
+        await register_cluster(running.http, sandbox)
+        system = f"ops-{uuid.uuid4().hex[:8]}"
+        assert (await running.http.post("/api/v1/systems", json={"name": system})).status_code == 201
+        channel = {"name": "pager", "kind": "webhook", "target": hook.url, "secret": SECRET}
+        assert (await running.http.post(f"/api/v1/systems/{system}/channels", json=channel)).status_code == 201
+        made = await running.http.put(f"{BASE}/schedule", json={"notify_system": system})
+        assert made.status_code == 200, made.text
+        yield running, system
+
+
+def local(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["check"]: f for f in run["findings"] if f["cluster"] == "local"}
+
+
+async def inspect_once(running: InProcess) -> dict[str, Any]:
+    answer = await running.http.post(BASE, json={"clusters": ["local"]})
+    assert answer.status_code == 201, answer.text
+    run: dict[str, Any] = answer.json()
+    return run
+
+
+def told(hook: HttpReceiver, check: str) -> list[str]:
+    out = []
+    for post in hook.posts:
+        sent = json.loads(post.body)
+        alert = sent.get("alert") or {}
+        if alert.get("name") == ALERT_NAME and alert["labels"].get("check") == check:
+            out.append(sent["kind"])
+    return out
+
+
+@pytest.mark.both_databases
+async def test_a_kernel_condition_fails_the_check_is_told_once_and_the_diff_shows_it(
+    server: tuple[InProcess, str], kube: KubeCluster, hook: HttpReceiver
+) -> None:
+    running, _ = server
+
+    async def healthy() -> dict[str, Any] | Not:
+        run = await inspect_once(running)
+        found = local(run)
+        return run if found["nodes-ready"]["result"] == "ok" and found["kernel"]["result"] == "ok" else Not(found)
+
+    first = await eventually(healthy, "a run seeing the sandbox's nodes", timeout=60)
+    found = local(first)
+    bad = {k: (f["result"], f["summary"]) for k, f in found.items() if f["result"] != "ok"}
+    assert bad == {}, bad
+    for check in CONTROL_PLANE:
+        assert found[check]["result"] == "ok", found[check]
+    assert found["etcd"]["evidence"]["db_bytes"] > 0
+    assert found["certificates"]["evidence"]["days_left"] > 30
+    assert found["nodes-ready"]["evidence"]["nodes"] >= 20
+
+    nodes = await kube.list("v1", "Node", labels={"type": "kwok"})
+    name = sorted(n["metadata"]["name"] for n in nodes)[0]
+    problem = {"type": "KernelDeadlock", "status": "True", "reason": "DockerHung",
+               "message": "task docker:7 blocked for more than 120 seconds."}  # fmt: skip
+    await kube.client.patch(Node.Status, name, {"status": {"conditions": [problem]}})
+    try:
+
+        async def failing() -> dict[str, Any] | Not:
+            run = await inspect_once(running)
+            kernel = local(run)["kernel"]
+            return run if kernel["result"] == "failed" else Not(kernel)
+
+        second = await eventually(failing, "the kernel check failing", timeout=30)
+        kernel = local(second)["kernel"]
+        assert name in kernel["summary"]
+        assert kernel["evidence"]["nodes"][name] == [
+            {"type": "KernelDeadlock", "reason": "DockerHung", "message": problem["message"]}
+        ]
+        assert {"cluster": "local", "check": "kernel", "before": "ok", "after": "failed",
+                "summary": kernel["summary"]} in second["changes"]  # fmt: skip
+        await eventually(lambda: told(hook, "kernel") == ["firing"] or Not(told(hook, "kernel")), "told", timeout=30)
+
+        third = await inspect_once(running)  # still failing: the same episode, told no more
+        assert local(third)["kernel"]["since"] == kernel["since"]
+        assert all(c["check"] != "kernel" for c in third["changes"])
+        await asyncio.sleep(3)  # notifier rounds
+        assert told(hook, "kernel") == ["firing"]
+        diff = (await running.http.get(f"{BASE}/{third['id']}/diff", params={"against": first["id"]})).json()
+        assert [(c["check"], c["before"], c["after"]) for c in diff["changes"] if c["cluster"] == "local"] == [
+            ("kernel", "ok", "failed")
+        ]
+    finally:
+        cleared = {**problem, "status": "False", "reason": "KernelHasNoDeadlock", "message": "kernel has no deadlock"}
+        await kube.client.patch(Node.Status, name, {"status": {"conditions": [cleared]}})
+
+    async def recovered() -> dict[str, Any] | Not:
+        run = await inspect_once(running)
+        kernel = local(run)["kernel"]
+        return run if kernel["result"] == "ok" else Not(kernel)
+
+    fourth = await eventually(recovered, "the kernel check ok again", timeout=30)
+    assert ("kernel", "failed", "ok") in [(c["check"], c["before"], c["after"]) for c in fourth["changes"]]
+    await eventually(
+        lambda: told(hook, "kernel") == ["firing", "resolved"] or Not(told(hook, "kernel")), "told resolved", timeout=30
+    )
