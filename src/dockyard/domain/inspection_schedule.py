@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from functools import cache
 
 from croniter import croniter
 
@@ -36,18 +37,28 @@ def check(cron: str, timezone: str, notify_system: str) -> None:
     """InvalidInput naming ``cron``, ``timezone`` or ``notify_system`` when one cannot be used."""
     if not isinstance(cron, str) or len(cron) > 100 or len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise InvalidInput("cron", "must be a cron expression of 5 fields (minute hour day month weekday)")
+    try:
+        croniter(cron, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).get_next(dt.datetime)
+    except (ValueError, KeyError) as e:  # croniter's errors are ValueErrors
+        raise InvalidInput("cron", "names no time that exists (e.g. the 31st of February)") from e
     zone(timezone)
     if notify_system:
         system_name("notify_system", notify_system)
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def zone(name: str) -> zoneinfo.ZoneInfo:
-    if not isinstance(name, str) or not name or len(name) > 64:
-        raise InvalidInput("timezone", "must be an IANA time zone such as UTC or Asia/Shanghai")
+    """The IANA zone ``name`` (only names of the zone database: never a path)."""
+    if not isinstance(name, str) or name not in _zones():
+        raise InvalidInput("timezone", f"unknown time zone {str(name)[:64]!r} (an IANA name such as Asia/Shanghai)")
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
-        raise InvalidInput("timezone", f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from e
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as e:
+        raise InvalidInput("timezone", f"time zone {name!r} cannot be loaded") from e
 
 
 def next_run(cron: str, timezone: str, *, after: dt.datetime) -> dt.datetime:

@@ -47,9 +47,12 @@ def test_next_run(cron: str, zone: str, after: dt.datetime, expected: dt.datetim
         ("30 17 * * * *", "UTC", "", "cron"),  # six fields (seconds) are not offered
         ("@daily; rm -rf", "UTC", "", "cron"),
         ("", "UTC", "", "cron"),
+        ("0 0 31 2 *", "UTC", "", "cron"),  # never
         (DEFAULT_CRON, "Mars/Olympus", "", "timezone"),
         (DEFAULT_CRON, "", "", "timezone"),
         (DEFAULT_CRON, "../../etc/passwd", "", "timezone"),
+        (DEFAULT_CRON, "America", "", "timezone"),  # a directory of the zone database
+        (DEFAULT_CRON, "a\x00b", "", "timezone"),
         (DEFAULT_CRON, "UTC", "Not A System", "notify_system"),
         (DEFAULT_CRON, "UTC", "kube-system", "notify_system"),
     ],
