@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
@@ -13,6 +13,7 @@ from dockyard.api.schemas.inspections import ChangeOut, DiffOut, RunIn, RunOut, 
 from dockyard.services import inspection
 
 router = APIRouter(prefix="/api/v1/inspections", responses=ERRORS, tags=["inspections"])
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an inspection run's id")]
 
 
 @router.get("")
@@ -50,17 +51,19 @@ async def put_schedule(body: ScheduleIn, platform: PlatformDep, caller: Caller) 
 
 
 @router.get("/{run_id}")
-async def show_run(run_id: int, platform: PlatformDep, caller: Caller) -> RunOut:
+async def show_run(run_id: RunId, platform: PlatformDep, caller: Caller) -> RunOut:
     """A run with its report: each check's result per cluster, the evidence, what changed."""
     return RunOut.of(await inspection.show(platform, caller, run_id))
 
 
 @router.get("/{run_id}/diff")
 async def diff_runs(
-    run_id: int,
+    run_id: RunId,
     platform: PlatformDep,
     caller: Caller,
-    against: Annotated[int | None, Query(description="the older run (default: the one before)")] = None,
+    against: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="the older run (default: the one before)")
+    ] = None,
 ) -> DiffOut:
     """The checks whose result differs between run ``against`` and run ``run_id``."""
     newer, older, changes = await inspection.compare(platform, caller, run_id, against=against)
