@@ -52,6 +52,7 @@ from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.notifications import run_notifier
 from dockyard.services.platform import AlertConfig, BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
+from dockyard.services.remediation import run_remediation
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -328,6 +329,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
             asyncio.create_task(run_builds(platform, lease=lease)),
             asyncio.create_task(run_notifier(platform)),
             asyncio.create_task(run_inspection_schedule(platform)),
+            asyncio.create_task(run_remediation(platform)),
         ]
     try:
         yield platform

@@ -32,6 +32,7 @@ from dockyard.api.routes import (
     metrics,
     operations,
     releases,
+    remediation,
     systems,
 )
 from dockyard.bootstrap import Server
@@ -72,6 +73,7 @@ def create_app(server: Server) -> FastAPI:
         metrics,
         export,
         inspections,
+        remediation,
     ):
         app.include_router(module.router)
 

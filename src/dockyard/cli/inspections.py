@@ -148,3 +148,82 @@ def schedule(
             }
             current = client.put(f"{BASE}/schedule", body)
     show(current, output, _SCHEDULE)
+
+
+# --- remediation -------------------------------------------------------------------------------------
+
+REMEDIATION = "/api/v1/remediation"
+_POLICY = [
+    ("mode", _k("mode")),
+    ("paused", _k("paused")),
+    ("max share of a pool", _k("max_share")),
+    ("quiet seconds", _k("quiet_seconds")),
+    ("changed by", lambda p: p["changed_by"] or "-"),
+]
+_PLANNED = [("CLUSTER", _k("cluster")), ("NODE", _k("node")), ("ACTION", _k("kind")), ("WHY", _k("reason"))]
+_HISTORY = [
+    ("AT", _k("at")),
+    ("CLUSTER", _k("cluster")),
+    ("NODE", _k("node")),
+    ("ACTION", _k("kind")),
+    ("REASON", _k("reason")),
+    ("MODE", _k("mode")),
+    ("OUTCOME", _k("outcome")),
+]
+
+
+@inspect.command("remediation")
+def remediation_policy(
+    mode: Annotated[str | None, typer.Option(help="off, dry-run or on")] = None,
+    paused: Annotated[bool | None, typer.Option("--pause/--resume", help="the platform-wide pause switch")] = None,
+    max_share: Annotated[float | None, typer.Option(help="at most this share of a pool at once, e.g. 0.49")] = None,
+    quiet: Annotated[float | None, typer.Option(help="seconds a problem stays clear before giving a node back")] = None,
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Show the remediation policy; with options, change them (the rest is kept)."""
+    with _client(server, token) as client:
+        current = client.get(REMEDIATION)
+        if mode is not None or paused is not None or max_share is not None or quiet is not None:
+            body = {
+                "mode": mode if mode is not None else current["mode"],
+                "paused": paused if paused is not None else current["paused"],
+                "max_share": max_share if max_share is not None else current["max_share"],
+                "quiet_seconds": quiet if quiet is not None else current["quiet_seconds"],
+            }
+            current = client.put(REMEDIATION, body)
+    show(current, output, _POLICY)
+
+
+@inspect.command("plan")
+def remediation_plan(output: OutputOpt = Format.table, server: ServerOpt = None, token: TokenOpt = None) -> None:
+    """What remediation would do now (nothing is changed): nodes to take or give back, and held ones."""
+    with _client(server, token) as client:
+        plans = client.get(f"{REMEDIATION}/plan")
+    if output.structured:
+        show(plans, output)
+        return
+    rows = [{"cluster": p["cluster"], **a} for p in plans for a in p["actions"]]
+    rows += [
+        {"cluster": p["cluster"], "node": h["node"], "kind": "held", "reason": h["why"]}
+        for p in plans
+        for h in p["held"]
+    ]
+    if not rows:
+        print("nothing to do: no node has a problem, none to give back")
+        return
+    show(rows, output, _PLANNED)
+
+
+@inspect.command("history")
+def remediation_history(
+    node: Annotated[str | None, typer.Option(help="only this node")] = None,
+    cluster: Annotated[str | None, typer.Option(help="only this cluster")] = None,
+    output: OutputOpt = Format.table,
+    server: ServerOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """What remediation did, would have done (dry run) or held back, newest first."""
+    with _client(server, token) as client:
+        show(client.get(f"{REMEDIATION}/history", node=node, cluster=cluster), output, _HISTORY)

@@ -90,6 +90,8 @@ class Platform:
     edge_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when notifications are queued, so this process's notifier sends them at once.
     notifications_added: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the remediation policy changes, so this process's remediation acts at once (pause: stops).
+    remediation_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def seal_value(self, value: str) -> SealedValue:
         """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""

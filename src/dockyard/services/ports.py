@@ -59,6 +59,7 @@ from dockyard.domain.model import (
 )
 from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
+from dockyard.domain.remediation import Policy, Record
 from dockyard.domain.silences import Matcher
 from dockyard.domain.versions import VersionSpec
 
@@ -757,6 +758,25 @@ class Inspections(Protocol):
     async def database_bytes(self) -> int: ...
 
 
+class Remediations(Protocol):
+    """The remediation policy, the lease of applying it, and each node's remediation history."""
+
+    async def policy(self) -> Policy: ...
+
+    async def set_policy(self, policy: Policy, *, now: dt.datetime) -> None: ...
+
+    async def claim(self, runner: str, *, seconds: float, now: dt.datetime) -> bool:
+        """Take or renew the lease of applying the policy; False if another runner holds it."""
+
+    async def record(
+        self, cluster: str, node: str, *, kind: str, reason: str, mode: str, outcome: str, now: dt.datetime
+    ) -> None: ...
+
+    async def history(
+        self, *, cluster: str | None = None, node: str | None = None, limit: int = 200
+    ) -> list[Record]: ...
+
+
 class Notifier(Protocol):
     """Sends notifications out: ``NotifyFailure`` when the receiver cannot be reached or refuses
     (its message never holds a secret nor the body)."""
@@ -840,3 +860,6 @@ class UnitOfWork(Protocol):
 
     @property
     def inspections(self) -> Inspections: ...
+
+    @property
+    def remediations(self) -> Remediations: ...

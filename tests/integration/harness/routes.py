@@ -142,6 +142,10 @@ RULES: dict[str, Rule] = {
     "PUT /api/v1/inspections/schedule": Rule("platform", body={"cron": "30 17 * * *", "timezone": "UTC"}),
     "GET /api/v1/inspections/{run_id}": Rule("platform", allowed=frozenset({200, 404})),
     "GET /api/v1/inspections/{run_id}/diff": Rule("platform", allowed=frozenset({200, 404})),
+    "GET /api/v1/remediation": Rule("platform"),
+    "PUT /api/v1/remediation": Rule("platform", body={"mode": "off"}),
+    "GET /api/v1/remediation/plan": Rule("platform"),
+    "GET /api/v1/remediation/history": Rule("platform"),
     # Dockyard's own metrics: the scrape token or a platform admin.
     "GET /metrics": Rule("platform"),
     # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.

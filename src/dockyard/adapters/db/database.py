@@ -31,6 +31,7 @@ from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
+from dockyard.adapters.db.remediation import Remediations
 from dockyard.adapters.db.sessions import Sessions
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
@@ -41,7 +42,8 @@ class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
-    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), ``inspections``."""
+    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), and the nodes'
+    health (``inspections``, ``remediations``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.alert_rules = AlertRules(session)
         self.alerts = Alerts(session)
         self.inspections = Inspections(session)
+        self.remediations = Remediations(session)
 
 
 class Database:

@@ -534,3 +534,34 @@ class InspectionScheduleRow(Base):
     next_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RemediationPolicyRow(Base):
+    """The platform's remediation policy (one row, id 1) and the lease of the server applying it."""
+
+    __tablename__ = "remediation_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    max_share: Mapped[float] = mapped_column(Float)
+    quiet_seconds: Mapped[float] = mapped_column(Float)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RemediationActionRow(Base):
+    """What remediation did (or, in dry-run, would have done, or held back) to a node: its history."""
+
+    __tablename__ = "remediation_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63), index=True)
+    node: Mapped[str] = mapped_column(String(253))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    mode: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

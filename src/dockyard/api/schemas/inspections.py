@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from dockyard.api.schemas.common import In
 from dockyard.domain.inspection import Change, Finding, Run
 from dockyard.domain.inspection_schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, Schedule
+from dockyard.domain.remediation import Plan, Policy, Record
 
 
 class FindingOut(BaseModel):
@@ -109,4 +110,77 @@ class ScheduleOut(BaseModel):
             next_at=s.next_at,
             changed_by=s.changed_by,
             changed_at=s.changed_at,
+        )
+
+
+class PolicyIn(In):
+    mode: str = Field(default="off", description="off | dry-run (record what would be done) | on")
+    paused: bool = Field(default=False, description="the platform-wide pause switch: nothing is taken nor given back")
+    max_share: float = Field(default=0.49, description="at most this share of a pool taken at once (at least 1 node)")
+    quiet_seconds: float = Field(
+        default=300.0, description="how long a problem stays clear before the node is given back"
+    )
+
+
+class PolicyOut(BaseModel):
+    mode: str
+    paused: bool
+    max_share: float
+    quiet_seconds: float
+    changed_by: str
+
+    @classmethod
+    def of(cls, p: Policy) -> PolicyOut:
+        return cls(
+            mode=p.mode, paused=p.paused, max_share=p.max_share, quiet_seconds=p.quiet_seconds, changed_by=p.changed_by
+        )
+
+
+class PlannedOut(BaseModel):
+    node: str
+    kind: str = Field(description="take (cordon and taint) | give-back")
+    reason: str
+
+
+class HeldOut(BaseModel):
+    node: str
+    problem: str
+    why: str
+
+
+class PlanOut(BaseModel):
+    cluster: str
+    actions: list[PlannedOut]
+    held: list[HeldOut]
+
+    @classmethod
+    def of(cls, cluster: str, p: Plan) -> PlanOut:
+        return cls(
+            cluster=cluster,
+            actions=[PlannedOut(node=a.node, kind=a.kind, reason=a.reason) for a in p.actions],
+            held=[HeldOut(node=h.node, problem=h.problem, why=h.why) for h in p.held],
+        )
+
+
+class RecordOut(BaseModel):
+    id: int
+    cluster: str
+    node: str
+    kind: str = Field(description="take | give-back | held")
+    reason: str
+    mode: str
+    outcome: str
+    at: dt.datetime
+
+    @classmethod
+    def of(cls, r: Record) -> RecordOut:
+        return cls(
+            id=r.id,
+            cluster=r.cluster,
+            node=r.node,
+            kind=r.kind,
+            reason=r.reason,
+            mode=r.mode,
+            outcome=r.outcome,
+            at=r.at,
         )
