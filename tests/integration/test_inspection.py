@@ -1,7 +1,9 @@
 """Inspection against the sandbox: a run reports the real control plane and the KWOK nodes ok; a
 node given a node-problem-detector condition (its status patched, as NPD does) fails the kernel check,
 a channel of the notify system is told once however many runs see it, and told resolved when it
-clears; the diff shows each change. On SQLite and PostgreSQL: the runs and the alerts are rows."""
+clears; the diff shows each change (on SQLite and PostgreSQL: the runs and the alerts are rows).
+Remediation takes only its share of a pool's nodes given the condition at once, reports the rest,
+holds still while paused and gives nodes back once the condition has cleared."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import pytest
 from lightkube.resources.core_v1 import Node
 
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.domain.placement import POOL_LABEL
+from dockyard.domain.remediation import TAINT_KEY
 from dockyard.services.inspection import ALERT_NAME
 from tests.integration.harness.client import register_cluster
 from tests.integration.harness.sandboxes import Sandbox
@@ -25,6 +29,7 @@ from tests.integration.harness.waiting import Not, eventually
 from tests.receivers import HttpReceiver, http_receiver
 
 BASE = "/api/v1/inspections"
+R = "/api/v1/remediation"
 SECRET = "inspection-integration-secret-77"
 CONTROL_PLANE = ("apiserver", "etcd", "certificates", "controller-manager-scheduler", "metrics-api")
 
@@ -139,3 +144,67 @@ async def test_a_kernel_condition_fails_the_check_is_told_once_and_the_diff_show
     await eventually(
         lambda: told(hook, "kernel") == ["firing", "resolved"] or Not(told(hook, "kernel")), "told resolved", timeout=30
     )
+
+
+def _taken(nodes: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        n["metadata"]["name"]
+        for n in nodes
+        if n["spec"].get("unschedulable") and any(t["key"] == TAINT_KEY for t in n["spec"].get("taints") or [])
+    )
+
+
+async def test_remediation_takes_only_the_pools_share_the_pause_holds_it_and_gives_back(
+    server: tuple[InProcess, str], kube: KubeCluster
+) -> None:
+    running, _ = server
+    nodes = await kube.list("v1", "Node", labels={"type": "kwok"})
+    pools: dict[str, list[str]] = {}
+    for n in nodes:
+        pools.setdefault(n["metadata"]["labels"][POOL_LABEL], []).append(n["metadata"]["name"])
+    pool, members = max(pools.items(), key=lambda p: len(p[1]))
+    sick = sorted(members)[: max(2, round(0.3 * len(members)))]  # 30 % of the pool at once
+    allowed = max(1, int(0.2 * len(members)))
+    assert len(sick) > allowed
+    policy = {"mode": "on", "max_share": 0.2, "quiet_seconds": 2.0}
+    assert (await running.http.put(R, json=policy)).status_code == 200
+
+    async def pool_taken() -> list[str]:
+        return _taken(await kube.list("v1", "Node", labels={POOL_LABEL: pool}))
+
+    problem = {"type": "KernelDeadlock", "status": "True", "reason": "DockerHung", "message": "blocked"}
+    cleared = {"type": "KernelDeadlock", "status": "False", "reason": "KernelHasNoDeadlock", "message": "ok"}
+    try:
+        for name in sick:
+            await kube.client.patch(Node.Status, name, {"status": {"conditions": [problem]}})
+        taken = await eventually(
+            lambda: _when(pool_taken, lambda t: len(t) == allowed), "the pool's share taken", timeout=60
+        )
+        assert set(taken) <= set(sick)
+        await asyncio.sleep(12)  # another round: never more than the share
+        assert await pool_taken() == taken
+        held = [n for n in sick if n not in taken]
+        plans = (await running.http.get(f"{R}/plan")).json()
+        reported = {h["node"]: h["why"] for p in plans for h in p["held"]}
+        assert all(f"at most {allowed} at once" in reported[n] for n in held), reported
+        history = (await running.http.get(f"{R}/history", params={"cluster": "local"})).json()
+        assert {h["node"] for h in history if h["kind"] == "held"} >= set(held)
+
+        # The pause switch: a node that recovers stays taken while paused, and is given back on resume.
+        assert (await running.http.put(R, json={**policy, "paused": True})).status_code == 200
+        await kube.client.patch(Node.Status, taken[0], {"status": {"conditions": [cleared]}})
+        await asyncio.sleep(15)  # past the quiet period, over a round
+        assert taken[0] in await pool_taken()
+        assert (await running.http.put(R, json=policy)).status_code == 200
+        await eventually(lambda: _when(pool_taken, lambda t: taken[0] not in t), "given back on resume", timeout=40)
+    finally:
+        for name in sick:
+            await kube.client.patch(Node.Status, name, {"status": {"conditions": [cleared]}})
+        await running.http.put(R, json={**policy, "quiet_seconds": 0.0})
+        await eventually(lambda: _when(pool_taken, lambda t: t == []), "every node given back", timeout=60)
+        await running.http.put(R, json={"mode": "off"})
+
+
+async def _when(read: Any, ok: Any) -> Any:
+    seen = await read()
+    return seen if ok(seen) else Not(seen)
