@@ -207,4 +207,4 @@ async def test_remediation_takes_only_the_pools_share_the_pause_holds_it_and_giv
 
 async def _when(read: Any, ok: Any) -> Any:
     seen = await read()
-    return seen if ok(seen) else Not(seen)
+    return (seen or True) if ok(seen) else Not(seen)
