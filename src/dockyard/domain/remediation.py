@@ -173,3 +173,47 @@ class Record:
     mode: str
     outcome: str
     at: dt.datetime
+
+
+# --- Moving instances off taken nodes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A Dockyard instance as the instance cache shows it: its group (``system/app/group``), node,
+    and whether it is ready or being deleted."""
+
+    namespace: str
+    name: str
+    group: str
+    node: str
+    ready: bool
+    deleting: bool
+
+
+def evictions(
+    taken: set[str], instances: Sequence[Instance], *, unavailable: int = 1
+) -> tuple[list[Instance], list[tuple[Instance, str]]]:
+    """Which instances on ``taken`` nodes to evict now, and which wait (with why): per group, at most
+    ``unavailable`` instances may be not ready at once (being deleted or not yet ready counts), so a
+    group never drops below its ready count minus that budget; the replacement must be ready before
+    the next one goes. Instances are taken in name order."""
+    by_group: dict[str, list[Instance]] = {}
+    for i in instances:
+        by_group.setdefault(i.group, []).append(i)
+    evict: list[Instance] = []
+    held: list[tuple[Instance, str]] = []
+    for group in sorted(by_group):
+        members = sorted(by_group[group], key=lambda i: i.name)
+        down = sum(1 for i in members if i.deleting or not i.ready)
+        for i in members:
+            if i.node not in taken or i.deleting:
+                continue
+            if not i.ready:  # already down: moving it costs the group nothing
+                evict.append(i)
+            elif down < unavailable:
+                evict.append(i)
+                down += 1
+            else:
+                held.append((i, f"group {group}: {down} instance(s) not ready, {unavailable} allowed"))
+    return evict, held

@@ -97,6 +97,9 @@ class ClusterClient(Protocol):
     async def create(self, manifest: dict[str, Any]) -> bool:
         """Create ``manifest`` as given; False if it already existed."""
 
+    async def evict(self, name: str, *, namespace: str) -> bool:
+        """Evict a pod through the Eviction API; False when a disruption budget refuses it now."""
+
     async def delete(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> bool:
         """Delete one object; False if it was already gone."""
 

@@ -38,12 +38,14 @@ from dockyard.domain.remediation import (
     CORDONED_BY,
     TAINT_KEY,
     Action,
+    Instance,
     NodeState,
     Plan,
     Policy,
     Record,
     check_policy,
     clear_since,
+    evictions,
     plan,
     problem_of,
 )
@@ -124,7 +126,7 @@ class Remediator:
     platform: Platform
     me: str = field(default_factory=runner_id)
     clear: dict[str, dict[str, float]] = field(default_factory=dict)  # cluster → node → clear since
-    told: dict[tuple[str, str], str] = field(default_factory=dict)  # (cluster, node) → the last thing recorded
+    told: dict[tuple[str, str, str], str] = field(default_factory=dict)  # the last thing recorded of each
 
     async def round(self, *, now: float | None = None) -> dict[str, Plan]:
         """One round on every cluster whose caches have listed; the plans acted on ({} without the lease)."""
@@ -153,7 +155,40 @@ class Remediator:
                 await self._note(c.name, action.node, action.kind, action.reason, current.mode, outcome, stamp)
             for held in made.held:
                 await self._note(c.name, held.node, "held", held.problem, current.mode, held.why, stamp)
+            if current.mode != "off" and not current.paused:
+                await self._move_off(c.name, made, current.mode, stamp)
         return plans
+
+    async def _move_off(self, cluster: str, made: Plan, mode: str, at: dt.datetime) -> None:
+        """Evict the instances on taken nodes, each group within its budget (the Deployment's
+        controller starts their replacements elsewhere: the node is cordoned and tainted)."""
+        taken = {
+            n.name for n in self.platform.live.capacity(cluster).nodes if any(t.key == TAINT_KEY for t in n.taints)
+        }
+        taken |= {a.node for a in made.actions if a.kind == "take"}
+        if not taken:
+            return
+        instances = [
+            Instance(p.namespace, p.name, "/".join(p.key), p.node, p.ready, p.deleting)
+            for p in self.platform.live.instances(cluster)
+        ]
+        evict, waiting = evictions(taken, instances)
+        for i in evict:
+            outcome = "planned (dry-run)"
+            if mode == "on":
+                outcome = await self._evict(cluster, i)
+            await self._note(cluster, i.node, "evict", f"{i.namespace}/{i.name}", mode, outcome, at, about=i.name)
+        for i, why in waiting:
+            await self._note(cluster, i.node, "held", f"evict {i.namespace}/{i.name}", mode, why, at, about=i.name)
+
+    async def _evict(self, cluster: str, instance: Instance) -> str:
+        found = self.platform.clusters.get(cluster)
+        if found is None:
+            return "no client for the cluster"
+        try:
+            return "done" if await found.evict(instance.name, namespace=instance.namespace) else "refused by a budget"
+        except Failure as e:
+            return f"failed: {e}"[:500]
 
     async def _apply(self, cluster: str, action: Action) -> str:
         found = self.platform.clusters.get(cluster)
@@ -171,13 +206,23 @@ class Remediator:
         return "done"
 
     async def _note(
-        self, cluster: str, node: str, kind: str, reason: str, mode: str, outcome: str, at: dt.datetime
+        self,
+        cluster: str,
+        node: str,
+        kind: str,
+        reason: str,
+        mode: str,
+        outcome: str,
+        at: dt.datetime,
+        *,
+        about: str = "",
     ) -> None:
         """Record a line of the node's history and the audit trail, unless it says what was last said."""
         said = f"{kind}|{reason}|{mode}|{outcome}"
-        if self.told.get((cluster, node)) == said:
+        key = (cluster, node, about)  # about: the instance an eviction line is of ("" the node itself)
+        if self.told.get(key) == said:
             return
-        self.told[(cluster, node)] = said
+        self.told[key] = said
         async with self.platform.db.unit_of_work() as uow:
             await uow.remediations.record(cluster, node, kind=kind, reason=reason, mode=mode, outcome=outcome, now=at)
         record = new_record(

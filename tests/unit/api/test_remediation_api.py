@@ -16,12 +16,13 @@ from fastapi.testclient import TestClient
 
 from dockyard.adapters.kube.capacity import UsageIndex
 from dockyard.domain.capacity import NodeInfo, Taint
-from dockyard.domain.live import Capacity
+from dockyard.domain.live import Capacity, PodRecord
 from dockyard.domain.placement import POOL_LABEL
 from dockyard.domain.remediation import CORDONED_BY, TAINT_KEY
 from dockyard.services.platform import Platform
 from dockyard.services.remediation import Remediator
 from tests.unit.api.alerting_world import AUTH, ok, user, world_client
+from tests.unit.records import pod_record
 
 R = "/api/v1/remediation"
 SICK = (("KernelDeadlock", "DockerHung", "task docker:7 blocked"),)
@@ -34,6 +35,8 @@ class FakeNodes:
     infos: dict[str, NodeInfo] = field(default_factory=dict)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     writes: int = 0
+    pods: list[PodRecord] = field(default_factory=list)
+    evicted: list[str] = field(default_factory=list)
 
     def add(self, name: str, *, sick: bool) -> None:
         self.infos[name] = NodeInfo(
@@ -64,6 +67,14 @@ class FakeNodes:
         taints = tuple(Taint(t["key"], t.get("value", ""), t["effect"]) for t in spec.get("taints") or [])
         self.infos[name] = replace(self.infos[name], taints=taints, unschedulable=bool(spec.get("unschedulable")))
         return manifest
+
+    def instances(self, cluster: str) -> list[PodRecord]:
+        return list(self.pods)
+
+    async def evict(self, name: str, *, namespace: str) -> bool:
+        self.evicted.append(name)
+        self.pods = [replace(p, deleting=True) if p.name == name else p for p in self.pods]
+        return True
 
     def heal(self, name: str) -> None:
         self.infos[name] = replace(self.infos[name], problems=())
@@ -190,3 +201,34 @@ def test_only_admins(world: tuple[TestClient, FakeNodes, Remediator]) -> None:
     for method, path in (("GET", R), ("PUT", R), ("GET", f"{R}/plan"), ("GET", f"{R}/history")):
         answer = client.request(method, path, json={"mode": "on"} if method == "PUT" else None, headers=owner)
         assert answer.status_code == 403, (method, path)
+
+
+def test_instances_on_taken_nodes_move_off_one_per_group_at_a_time(
+    world: tuple[TestClient, FakeNodes, Remediator],
+) -> None:
+    client, nodes, remediator = world
+    portal = client.portal  # type: ignore[attr-defined]
+    # group web/prod: 3 instances, two on sick node-0; group web/canary: 1 on node-1; api on a healthy node
+    nodes.pods = [
+        pod_record(name="prod-a", app="web", group="prod", node="node-0", ready=True),
+        pod_record(name="prod-b", app="web", group="prod", node="node-0", ready=True),
+        pod_record(name="prod-c", app="web", group="prod", node="node-8", ready=True),
+        pod_record(name="canary-a", app="web", group="canary", node="node-1", ready=True),
+        pod_record(name="api-a", app="api", group="prod", node="node-9", ready=True),
+    ]
+    ok(client.put(R, json={"mode": "on"}, headers=AUTH))
+    portal.call(lambda: remediator.round(now=1000.0))
+    assert nodes.evicted == ["canary-a", "prod-a"]  # one per group
+    portal.call(lambda: remediator.round(now=1010.0))
+    assert nodes.evicted == ["canary-a", "prod-a"]  # prod-a's replacement is not ready yet: prod-b waits
+    # the replacement is up (prod-a gone, a new one ready on a healthy node)
+    nodes.pods = [p for p in nodes.pods if p.name not in ("prod-a", "canary-a")]
+    nodes.pods.append(pod_record(name="prod-d", app="web", group="prod", node="node-7", ready=True))
+    portal.call(lambda: remediator.round(now=1020.0))
+    assert nodes.evicted == ["canary-a", "prod-a", "prod-b"]
+    history = ok(client.get(f"{R}/history", params={"node": "node-0"}, headers=AUTH)).json()
+    assert [(h["kind"], h["reason"]) for h in history if h["kind"] == "evict"] == [
+        ("evict", f"{nodes.pods[1].namespace}/prod-b"),
+        ("evict", f"{nodes.pods[0].namespace}/prod-a"),
+    ]
+    assert any(h["kind"] == "held" and "prod-b" in h["reason"] for h in history)

@@ -7,11 +7,13 @@ import pytest
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.remediation import (
     Action,
+    Instance,
     NodeState,
     Policy,
     budget,
     check_policy,
     clear_since,
+    evictions,
     plan,
     problem_of,
     taint_value,
@@ -152,3 +154,28 @@ def test_a_bad_policy_names_its_field(mode: str, share: float, quiet: float, fie
     with pytest.raises(InvalidInput) as e:
         check_policy(mode, share, quiet)
     assert e.value.field == field
+
+
+def inst(name: str, node: str, *, group: str = "shop/web/prod", ready: bool = True, deleting: bool = False) -> Instance:
+    return Instance("shop", name, group, node, ready, deleting)
+
+
+@pytest.mark.parametrize(
+    ("instances", "evicted", "waiting"),
+    [
+        ([inst("a", "ok1")], [], []),  # nothing on a taken node
+        ([inst("a", "sick"), inst("b", "ok1")], ["a"], []),
+        ([inst("a", "sick"), inst("b", "sick"), inst("c", "ok1")], ["a"], ["b"]),  # one at a time per group
+        ([inst("a", "sick"), inst("b", "ok1", ready=False)], [], ["a"]),  # the group already has one down
+        ([inst("a", "sick"), inst("b", "ok1", deleting=True)], [], ["a"]),  # an eviction in flight
+        ([inst("a", "sick", deleting=True), inst("b", "sick")], [], ["b"]),
+        ([inst("a", "sick", ready=False), inst("b", "sick")], ["a"], ["b"]),  # a not-ready one goes first, costs none
+        ([inst("a", "sick"), inst("x", "sick", group="shop/api/prod")], ["x", "a"], []),  # groups apart, by name
+    ],
+)
+def test_evictions_keep_each_group_within_its_budget(
+    instances: list[Instance], evicted: list[str], waiting: list[str]
+) -> None:
+    go, wait = evictions({"sick"}, instances)
+    assert [i.name for i in go] == evicted
+    assert [i.name for i, _ in wait] == waiting

@@ -244,6 +244,23 @@ class KubeCluster:
             return False
         return True
 
+    async def evict(self, name: str, *, namespace: str) -> bool:
+        """Ask the Eviction API to evict a pod (its PodDisruptionBudgets are honoured); False when a
+        budget refuses it now (429), True when it is evicted or already gone."""
+        body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace}}
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/eviction"
+        try:
+            response = await self._raw.post(path, json=body)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"POST {path}: {type(e).__name__}: {e}".rstrip(": ")) from e
+        if response.status_code == 429:
+            return False
+        if response.status_code == 404:
+            return True
+        if response.status_code >= 400:
+            raise _body_error(f"POST {path}", response.status_code, response.content)
+        return True
+
     async def _writing(self, namespace: str, fn: Callable[[], Awaitable[T]]) -> T:
         """``fn``'s write, after which, if it fails, nothing of ``namespace`` is remembered."""
         try:
