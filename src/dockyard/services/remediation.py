@@ -133,6 +133,10 @@ class Remediator:
         at = time.time() if now is None else now
         stamp = dt.datetime.fromtimestamp(at, dt.UTC)
         async with self.platform.db.unit_of_work() as uow:
+            current = await uow.remediations.policy()
+        if current.mode == "off":  # nothing to apply nor record: no lease taken, nothing written
+            return {}
+        async with self.platform.db.unit_of_work() as uow:
             if not await uow.remediations.claim(self.me, seconds=LEASE, now=stamp):
                 return {}
             current = await uow.remediations.policy()

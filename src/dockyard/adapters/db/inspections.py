@@ -137,9 +137,12 @@ class Inspections:
     async def abandon(self, *, started_before: dt.datetime, now: dt.datetime) -> int:
         """End as failed the runs still running that started before ``started_before`` (their server
         died mid-run); how many."""
+        stale = InspectionRunRow.status == "running", InspectionRunRow.started_at < started_before
+        if await self._session.scalar(select(InspectionRunRow.id).where(*stale).limit(1)) is None:
+            return 0  # the usual case: no write (each server looks every 30 s)
         result = await self._session.execute(
             update(InspectionRunRow)
-            .where(InspectionRunRow.status == "running", InspectionRunRow.started_at < started_before)
+            .where(*stale)
             .values(status="failed", error="interrupted: its server stopped mid-run", finished_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
