@@ -176,7 +176,7 @@ async def run_inspection_schedule(platform: Platform, *, poll: float = 30.0, clo
     while True:
         try:
             await tick(platform, now=clock())
-        except DomainError as e:
+        except (DomainError, Failure) as e:  # the database away, two servers creating the schedule at once
             log.warning("inspection schedule: %s", e)
         await asyncio.sleep(poll)
 
