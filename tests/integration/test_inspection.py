@@ -91,9 +91,16 @@ async def test_a_kernel_condition_fails_the_check_is_told_once_and_the_diff_show
 
     first = await eventually(healthy, "a run seeing the sandbox's nodes", timeout=60)
     found = local(first)
+    # The sandbox runs its controller-manager and scheduler without leader election, on ports picked
+    # for the test run: the apiserver's probe of their default ports cannot reach them, which the
+    # check reports as a warning (a failure needs a leader lease that stopped being renewed).
+    components = found.pop("controller-manager-scheduler")
+    assert components["result"] in ("ok", "warning"), components
+    if components["result"] == "warning":
+        assert "no leader lease" in components["summary"]
     bad = {k: (f["result"], f["summary"]) for k, f in found.items() if f["result"] != "ok"}
     assert bad == {}, bad
-    for check in CONTROL_PLANE:
+    for check in CONTROL_PLANE[:3] + CONTROL_PLANE[4:]:
         assert found[check]["result"] == "ok", found[check]
     assert found["etcd"]["evidence"]["db_bytes"] > 0
     assert found["certificates"]["evidence"]["days_left"] > 30

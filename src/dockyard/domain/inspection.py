@@ -67,11 +67,23 @@ class NodeFacts:
 
 @dataclass(frozen=True)
 class Component:
-    """A control-plane component's health as the apiserver reports it (``componentstatuses``)."""
+    """A control-plane component's health as the apiserver tells it: by ``componentstatuses``
+    (``healthy``, ``message``: the apiserver's probe of the component's *default* port on its own
+    host), and for a leader-elected one by its Lease in kube-system (``lease_age``: seconds since its
+    last renewal, ``lease_seconds``: its duration), which holds wherever the component listens."""
 
     name: str
     healthy: bool
     message: str = ""
+    lease_age: float | None = None
+    lease_seconds: float | None = None
+
+    @property
+    def renewing(self) -> bool | None:
+        """Whether its leader lease is being renewed (None: it has none)."""
+        if self.lease_age is None:
+            return None
+        return self.lease_age <= 2 * (self.lease_seconds or 15.0)
 
 
 @dataclass(frozen=True)
@@ -257,7 +269,9 @@ def check_etcd(facts: ClusterFacts, limits: Limits) -> Finding:
 
 
 def check_components(facts: ClusterFacts, limits: Limits) -> Finding:
-    """The controller-manager and the scheduler, as the apiserver's ``componentstatuses`` tell."""
+    """The controller-manager and the scheduler: a leader lease being renewed is healthy, one not
+    renewed failed; without a lease, ``componentstatuses`` decides, but its probe of the default
+    port can only warn (the component may listen on another port: the apiserver cannot tell)."""
     c = facts.control
     name = "controller-manager-scheduler"
     if c.components is None:
@@ -267,11 +281,29 @@ def check_components(facts: ClusterFacts, limits: Limits) -> Finding:
     wanted = ("controller-manager", "scheduler")
     seen = {x.name: x for x in c.components}
     missing = [w for w in wanted if w not in seen]
-    bad = [seen[w] for w in wanted if w in seen and not seen[w].healthy]
-    evidence = {"components": {x.name: {"healthy": x.healthy, "message": x.message} for x in c.components}}
-    if bad:
+    stale = [seen[w] for w in wanted if w in seen and seen[w].renewing is False]
+    probed = [seen[w] for w in wanted if w in seen and seen[w].renewing is None and not seen[w].healthy]
+    evidence = {
+        "components": {
+            x.name: {"healthy": x.healthy, "message": x.message, "lease_age": x.lease_age} for x in c.components
+        }
+    }
+    if stale:
         return Finding(
-            name, facts.cluster, "failed", "unhealthy: " + "; ".join(f"{x.name}: {x.message}" for x in bad), evidence
+            name,
+            facts.cluster,
+            "failed",
+            "leader lease not renewed: " + "; ".join(f"{x.name} ({x.lease_age:.0f}s ago)" for x in stale),
+            evidence,
+        )
+    if probed:
+        return Finding(
+            name,
+            facts.cluster,
+            "warning",
+            "no leader lease, and the apiserver's probe of the default "
+            "port fails: " + "; ".join(f"{x.name}: {x.message}" for x in probed),
+            evidence,
         )
     if missing:
         return Finding(name, facts.cluster, "warning", "not reported: " + ", ".join(missing), evidence)

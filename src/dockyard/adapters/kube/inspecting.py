@@ -28,6 +28,7 @@ from dockyard.domain.inspection import Component, ControlPlane
 
 # etcd's database size as the apiserver measures it: the name since 1.28, then the one before.
 DB_SIZE_SERIES = ("apiserver_storage_size_bytes", "apiserver_storage_db_total_size_in_bytes")
+LEASES = {"controller-manager": "kube-controller-manager", "scheduler": "kube-scheduler"}  # leader election
 METRICS_APISERVICE = "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io"
 
 
@@ -99,7 +100,26 @@ class ControlPlaneReader:
                     healthy = c.get("status") == "True"
                     message = str(c.get("error") or c.get("message") or "")[:300]
             out.append(Component(name, healthy, message))
+        for i, component in enumerate(out):
+            lease = LEASES.get(component.name)
+            if lease is None:
+                continue
+            age, seconds = await self._lease(client, lease)
+            if age is not None:
+                out[i] = Component(component.name, component.healthy, component.message, age, seconds)
         return tuple(sorted(out, key=lambda c: c.name))
+
+    async def _lease(self, client: KubeCluster, name: str) -> tuple[float | None, float | None]:
+        """Seconds since the component's leader lease was renewed, and its duration (None: no lease)."""
+        path = f"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/{name}"
+        try:
+            spec = (await asyncio.wait_for(client.get_json(path), self._timeout)).get("spec") or {}
+            renewed = dt.datetime.fromisoformat(str(spec["renewTime"]).replace("Z", "+00:00"))
+        except (KubeError, TimeoutError, ValueError, KeyError):
+            return None, None
+        seconds = spec.get("leaseDurationSeconds")
+        age = (dt.datetime.now(dt.UTC) - renewed.astimezone(dt.UTC)).total_seconds()
+        return max(0.0, age), float(seconds) if isinstance(seconds, int | float) else None
 
     async def _db_size(self, client: KubeCluster, details: dict[str, str]) -> float | None:
         try:
