@@ -184,9 +184,15 @@ async def test_remediation_takes_only_the_pools_share_the_pause_holds_it_and_giv
     try:
         for name in sick:
             await kube.client.patch(Node.Status, name, {"status": {"conditions": [problem]}})
-        taken = await eventually(
-            lambda: _when(pool_taken, lambda t: len(t) == allowed), "the pool's share taken", timeout=60
-        )
+
+        async def share_taken() -> list[str] | Not:
+            seen = await pool_taken()
+            if len(seen) == allowed:
+                return seen
+            history = (await running.http.get(f"{R}/history", params={"cluster": "local"})).json()
+            return Not({"taken": seen, "history": history[:10]})
+
+        taken = await eventually(share_taken, "the pool's share taken", timeout=60)
         assert set(taken) <= set(sick)
         await asyncio.sleep(12)  # another round: never more than the share
         assert await pool_taken() == taken

@@ -31,6 +31,7 @@ from typing import Any
 from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.audit import new_record
 from dockyard.domain.capacity import NodeInfo
+from dockyard.domain.clusters import Cluster
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.failures import ClusterConflict, Failure
 from dockyard.domain.placement import POOL_LABEL
@@ -153,61 +154,58 @@ class Remediator:
             for action in made.actions:
                 outcome = "planned (dry-run)"
                 if current.mode == "on":
-                    outcome = await self._apply(c.name, action)
+                    outcome = await self._apply(c, action)
                     if action.kind == "give-back" and outcome == "done":
                         self.clear[c.name].pop(action.node, None)
                 await self._note(c.name, action.node, action.kind, action.reason, current.mode, outcome, stamp)
             for held in made.held:
                 await self._note(c.name, held.node, "held", held.problem, current.mode, held.why, stamp)
             if current.mode != "off" and not current.paused:
-                await self._move_off(c.name, made, current.mode, stamp)
+                await self._move_off(c, made, current.mode, stamp)
         return plans
 
-    async def _move_off(self, cluster: str, made: Plan, mode: str, at: dt.datetime) -> None:
+    async def _move_off(self, cluster: Cluster, made: Plan, mode: str, at: dt.datetime) -> None:
         """Evict the instances on taken nodes, each group within its budget (the Deployment's
         controller starts their replacements elsewhere: the node is cordoned and tainted)."""
         taken = {
-            n.name for n in self.platform.live.capacity(cluster).nodes if any(t.key == TAINT_KEY for t in n.taints)
+            n.name for n in self.platform.live.capacity(cluster.name).nodes if any(t.key == TAINT_KEY for t in n.taints)
         }
         taken |= {a.node for a in made.actions if a.kind == "take"}
         if not taken:
             return
         instances = [
             Instance(p.namespace, p.name, "/".join(p.key), p.node, p.ready, p.deleting)
-            for p in self.platform.live.instances(cluster)
+            for p in self.platform.live.instances(cluster.name)
         ]
         evict, waiting = evictions(taken, instances)
         for i in evict:
             outcome = "planned (dry-run)"
             if mode == "on":
                 outcome = await self._evict(cluster, i)
-            await self._note(cluster, i.node, "evict", f"{i.namespace}/{i.name}", mode, outcome, at, about=i.name)
+            await self._note(cluster.name, i.node, "evict", f"{i.namespace}/{i.name}", mode, outcome, at, about=i.name)
         for i, why in waiting:
-            await self._note(cluster, i.node, "held", f"evict {i.namespace}/{i.name}", mode, why, at, about=i.name)
+            await self._note(cluster.name, i.node, "held", f"evict {i.namespace}/{i.name}", mode, why, at, about=i.name)
 
-    async def _evict(self, cluster: str, instance: Instance) -> str:
-        found = self.platform.clusters.get(cluster)
-        if found is None:
-            return "no client for the cluster"
+    async def _apply(self, cluster: Cluster, action: Action) -> str:
         try:
-            return "done" if await found.evict(instance.name, namespace=instance.namespace) else "refused by a budget"
-        except Failure as e:
-            return f"failed: {e}"[:500]
-
-    async def _apply(self, cluster: str, action: Action) -> str:
-        found = self.platform.clusters.get(cluster)
-        if found is None:
-            return "no client for the cluster"
-        try:
-            node = await found.get("v1", "Node", action.node)
+            client = await self.platform.clusters.client(cluster)
+            node = await client.get("v1", "Node", action.node)
             changed = _taken(node, action.reason) if action.kind == "take" else _given_back(node)
             if changed is not None:
-                await found.replace(changed)
+                await client.replace(changed)
         except ClusterConflict:
             return "conflict: the node changed meanwhile (next round)"
         except Failure as e:
             return f"failed: {e}"[:500]
         return "done"
+
+    async def _evict(self, cluster: Cluster, instance: Instance) -> str:
+        try:
+            client = await self.platform.clusters.client(cluster)
+            evicted = await client.evict(instance.name, namespace=instance.namespace)
+        except Failure as e:
+            return f"failed: {e}"[:500]
+        return "done" if evicted else "refused by a budget"
 
     async def _note(
         self,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from dockyard.adapters.kube.capacity import UsageIndex
 from dockyard.domain.capacity import NodeInfo, Taint
+from dockyard.domain.clusters import Cluster
 from dockyard.domain.live import Capacity, PodRecord
 from dockyard.domain.placement import POOL_LABEL
 from dockyard.domain.remediation import CORDONED_BY, TAINT_KEY
@@ -84,8 +85,9 @@ class FakeNodes:
 class FakeClusters:
     nodes: FakeNodes
 
-    def get(self, name: str) -> FakeNodes | None:
-        return self.nodes if name == "far" else None
+    async def client(self, cluster: Cluster) -> FakeNodes:
+        assert cluster.name == "far"
+        return self.nodes
 
 
 @pytest.fixture
