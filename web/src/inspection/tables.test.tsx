@@ -29,7 +29,7 @@ describe("inspection tables", () => {
     const open = vi.fn();
     render(<RunsTable runs={[run]} open={open} />);
     expect(screen.getByTestId("inspection-runs").textContent).toContain("1 / 1 / 1");
-    fireEvent.click(screen.getByText("schedule", { selector: "td" }));
+    fireEvent.click(screen.getAllByText("schedule", { selector: "td" })[0]);
     expect(open).toHaveBeenCalledWith(7);
   });
 });

@@ -52,7 +52,7 @@ export default function Inspections() {
   }
   useEffect(() => {
     if (me?.admin) void load();
-  }, [me?.admin]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [me?.admin]);
 
   if (me && !me.admin) return <Alert type="info" message={t("inspection.forbidden")} />;
   return (
@@ -76,9 +76,9 @@ export default function Inspections() {
             { key: "at", label: t("inspection.started"), children: when(shown.started_at) },
             { key: "status", label: t("inspection.status"), children: shown.error ? `${shown.status}: ${shown.error}` : shown.status },
           ]} />
-          <FindingsTable findings={shown.findings} />
+          <FindingsTable findings={shown.findings ?? []} />
           <Typography.Title level={5} style={{ marginTop: 16 }}>{t("inspection.changes", { id: shown.previous_id ?? "-" })}</Typography.Title>
-          <ChangesTable changes={shown.changes} />
+          <ChangesTable changes={shown.changes ?? []} />
         </Card>
       )}
     </Space>
