@@ -33,6 +33,7 @@ from dockyard.adapters.db.database import Database
 from dockyard.adapters.dns import RecordsDirectory
 from dockyard.adapters.edge.caddy import CaddyEdge
 from dockyard.adapters.kube.errors import KubeError
+from dockyard.adapters.kube.inspecting import ControlPlaneReader
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
 from dockyard.adapters.notify import Notifier, SmtpSettings
@@ -47,9 +48,11 @@ from dockyard.services import identity as identity_service
 from dockyard.services.build_runner import run_builds
 from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
+from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.notifications import run_notifier
 from dockyard.services.platform import AlertConfig, BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
+from dockyard.services.remediation import run_remediation
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -268,6 +271,7 @@ async def start(settings: Settings) -> Platform:
         close=close,
         metrics=prometheus,
         scrape_token=scrape_token(settings),
+        control_plane=ControlPlaneReader(clusters, timeout=settings.cluster_health_timeout),
     )
 
 
@@ -324,6 +328,8 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
             asyncio.create_task(run_executor(platform, lease=lease)),
             asyncio.create_task(run_builds(platform, lease=lease)),
             asyncio.create_task(run_notifier(platform)),
+            asyncio.create_task(run_inspection_schedule(platform)),
+            asyncio.create_task(run_remediation(platform)),
         ]
     try:
         yield platform

@@ -133,6 +133,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 token_id=str(uuid.uuid4()),
                 rule="rss",
                 alert_id=1,
+                run_id=1,
                 silence_id="00000000-0000-0000-0000-000000000000",
             )
             body = rule.body

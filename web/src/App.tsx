@@ -16,6 +16,7 @@ import AppPage from "./pages/AppPage";
 import GroupPage from "./group/GroupPage";
 import Tokens from "./pages/Tokens";
 import Audit from "./pages/Audit";
+import Inspections from "./pages/Inspections";
 import Crumbs from "./components/Crumbs";
 
 function initialLang(): Lang {
@@ -57,7 +58,7 @@ export default function App() {
   }
 
   const mayAudit = !!me && (me.admin || Object.values(me.roles).includes("owner"));
-  const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : "overview";
+  const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : location.pathname.startsWith("/inspections") ? "inspections" : "overview";
   return (
     <I18nContext.Provider value={i18n}>
       <ConfigProvider locale={lang === "zh" ? zhCN : enUS} theme={{ token: { motion: !reducedMotion } }}>
@@ -77,6 +78,7 @@ export default function App() {
                     { key: "overview", label: <Link to="/">{t("nav.overview")}</Link> },
                     { key: "tokens", label: <Link to="/tokens">{t("nav.tokens")}</Link> },
                     ...(mayAudit ? [{ key: "audit", label: <Link to="/audit">{t("nav.audit")}</Link> }] : []),
+                    ...(me?.admin ? [{ key: "inspections", label: <Link to="/inspections">{t("nav.inspections")}</Link> }] : []),
                   ]}
                 />
               )}
@@ -102,6 +104,7 @@ export default function App() {
                     <Route path="/" element={<Overview />} />
                     <Route path="/tokens" element={<Tokens />} />
                     <Route path="/audit" element={<Audit />} />
+                    <Route path="/inspections" element={<Inspections />} />
                     <Route path="/systems/:system" element={<SystemPage />} />
                     <Route path="/systems/:system/alerts" element={<AlertsPage />} />
                     <Route path="/systems/:system/apps/:app" element={<AppPage />} />

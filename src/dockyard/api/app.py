@@ -27,12 +27,14 @@ from dockyard.api.routes import (
     gc,
     groups,
     identity,
+    inspections,
     locations,
     members,
     metrics,
     operations,
     orchestrations,
     releases,
+    remediation,
     systems,
     templates,
 )
@@ -76,6 +78,8 @@ def create_app(server: Server) -> FastAPI:
         templates,
         orchestrations,
         export,
+        inspections,
+        remediation,
     ):
         app.include_router(module.router)
 

@@ -60,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "channels": ("alerts", "channels"),
     "flavor": ("flavors", "flavors"),
     "template": ("templates", "templates"),
+    "inspect": ("inspections", "inspect"),
     "db": ("server", "db"),
 }
 

@@ -94,6 +94,12 @@ class Toleration:
         return self.key == taint.key and self.value == taint.value
 
 
+def is_problem(condition: str, status: str) -> bool:
+    """Whether a node condition of this type and status is a problem: ``Ready`` not ``True``, any
+    other (pressure, node-problem-detector's ``KernelDeadlock``…) ``True``."""
+    return status != "True" if condition == "Ready" else status == "True"
+
+
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
     """A node as the preview sees it (see the module docstring for what is kept)."""
@@ -106,6 +112,10 @@ class NodeInfo:
     cpu_millis: int  # allocatable
     memory: int  # allocatable, bytes
     pods: int  # allocatable
+    # Conditions that are problems, as (type, reason, message): Ready not True, any other True
+    # (pressure, node-problem-detector's); () for a healthy node, so it costs nothing there.
+    problems: tuple[tuple[str, str, str], ...] = ()
+    kubelet: str = ""  # status.nodeInfo.kubeletVersion
 
     def label(self, key: str) -> str | None:
         for k, v in self.labels:

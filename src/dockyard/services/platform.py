@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.domain.access import Principal
+from dockyard.domain.inspection import Limits
 from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
 from dockyard.services import ports
@@ -44,6 +45,7 @@ class Config:
     alerts: AlertConfig = field(default_factory=AlertConfig)
     cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
     image_keep: int = 5  # registry gc's default: versions kept per group
+    inspection: Limits = field(default_factory=Limits)  # the inspection checks' thresholds
 
 
 async def _nothing() -> None:
@@ -72,6 +74,8 @@ class Platform:
     metrics: ports.Metrics | None = None
     # The read-only bearer token Prometheus scrapes /metrics with (see api/export.py).
     scrape_token: str = field(default="", repr=False)
+    # What the inspection reads of each cluster's control plane (None: control planes not inspected).
+    control_plane: ports.ControlPlaneReader | None = None
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
@@ -86,6 +90,8 @@ class Platform:
     edge_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when notifications are queued, so this process's notifier sends them at once.
     notifications_added: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the remediation policy changes, so this process's remediation acts at once (pause: stops).
+    remediation_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def seal_value(self, value: str) -> SealedValue:
         """A secret env value as version specs hold it: sealed, with its keyed fingerprint."""

@@ -20,6 +20,7 @@ subclass them.
 - Secrets: :class:`SecretBox` (seal, open, derive, fingerprint).
 - DNS: :class:`DnsRecords` (the global names' records files).
 - Alerting: :class:`Notifier` (webhook POSTs, e-mail) and :class:`Silencer` (Alertmanager's silences).
+- Inspection: :class:`ControlPlaneReader` (a cluster's control plane through its apiserver).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from dockyard.domain.clusters import Cluster
 from dockyard.domain.edge import EdgeRoute, EdgeWrite
 from dockyard.domain.flavors import Flavor
 from dockyard.domain.images import Manifest, RegistryAuth
+from dockyard.domain.inspection import Change, ControlPlane, Finding, Run
+from dockyard.domain.inspection_schedule import Schedule
 from dockyard.domain.live import Capacity, Connection, DeploymentRecord, PlacedInstance, PodRecord, WatchHealth
 from dockyard.domain.location import Grant, Location
 from dockyard.domain.login import Failures, SessionRecord, TokenRecord, UserRecord
@@ -57,6 +60,7 @@ from dockyard.domain.model import (
 )
 from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
+from dockyard.domain.remediation import Policy, Record
 from dockyard.domain.silences import Matcher
 from dockyard.domain.templates import Template
 from dockyard.domain.versions import VersionSpec
@@ -94,6 +98,9 @@ class ClusterClient(Protocol):
 
     async def create(self, manifest: dict[str, Any]) -> bool:
         """Create ``manifest`` as given; False if it already existed."""
+
+    async def evict(self, name: str, *, namespace: str) -> bool:
+        """Evict a pod through the Eviction API; False when a disruption budget refuses it now."""
 
     async def delete(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> bool:
         """Delete one object; False if it was already gone."""
@@ -168,6 +175,13 @@ class LiveView(Protocol):
 
     def watch_health(self) -> list[WatchHealth]:
         """Each watched cluster's watches: connected or not, and how long since they last heard anything."""
+
+
+class ControlPlaneReader(Protocol):
+    """What the inspection reads of a cluster's control plane through its apiserver; never raises:
+    what could not be read is ``None`` in the answer with a detail saying why."""
+
+    async def control_plane(self, cluster: Cluster) -> ControlPlane: ...
 
 
 # --- DNS --------------------------------------------------------------------------------------------
@@ -707,6 +721,67 @@ class Alerts(Protocol):
         """Record an attempt (sent, retry at ``retry_at``, or failed for good); False without the lease."""
 
 
+class Inspections(Protocol):
+    """Inspection runs with their reports, the platform's schedule, the database's size."""
+
+    async def schedule(self) -> Schedule:
+        """The schedule as set (the default one, ``next_at`` None, if never set)."""
+
+    async def set_schedule(self, schedule: Schedule) -> None: ...
+
+    async def advance(self, seen: dt.datetime | None, to: dt.datetime | None) -> bool:
+        """Move the schedule's ``next_at`` from ``seen`` to ``to`` unless another server did; True if
+        this call did (it then owns slot ``seen``'s run)."""
+
+    async def start(self, *, trigger: str, by: str, clusters: Sequence[str], now: dt.datetime) -> int:
+        """Record a run as running; its id."""
+
+    async def finish(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        result: str,
+        counts: dict[str, int],
+        findings: Sequence[Finding],
+        changes: Sequence[Change],
+        previous_id: int | None,
+        error: str,
+        now: dt.datetime,
+    ) -> None: ...
+
+    async def get(self, run_id: int) -> Run | None: ...
+
+    async def runs(self, *, limit: int = 50) -> list[Run]:
+        """Newest first, without findings."""
+
+    async def last_done(self, *, before: int | None = None) -> Run | None: ...
+
+    async def abandon(self, *, started_before: dt.datetime, now: dt.datetime) -> int:
+        """End as failed the runs left running since before ``started_before``."""
+
+    async def database_bytes(self) -> int: ...
+
+
+class Remediations(Protocol):
+    """The remediation policy, the lease of applying it, and each node's remediation history."""
+
+    async def policy(self) -> Policy: ...
+
+    async def set_policy(self, policy: Policy, *, now: dt.datetime) -> None: ...
+
+    async def claim(self, runner: str, *, seconds: float, now: dt.datetime) -> bool:
+        """Take or renew the lease of applying the policy; False if another runner holds it."""
+
+    async def record(
+        self, cluster: str, node: str, *, kind: str, reason: str, mode: str, outcome: str, now: dt.datetime
+    ) -> None: ...
+
+    async def history(
+        self, *, cluster: str | None = None, node: str | None = None, limit: int = 200
+    ) -> list[Record]: ...
+
+
 class Notifier(Protocol):
     """Sends notifications out: ``NotifyFailure`` when the receiver cannot be reached or refuses
     (its message never holds a secret nor the body)."""
@@ -830,3 +905,7 @@ class UnitOfWork(Protocol):
 
     @property
     def templates(self) -> Templates: ...
+    def inspections(self) -> Inspections: ...
+
+    @property
+    def remediations(self) -> Remediations: ...

@@ -145,6 +145,17 @@ RULES: dict[str, Rule] = {
     ),
     "DELETE /api/v1/systems/{system}/silences/{silence_id}": Rule("system", "developer", allowed=frozenset({503})),
     "GET /api/v1/gc": Rule("platform"),
+    # Inspection: platform admins only (the report covers shared infrastructure and Dockyard itself).
+    "GET /api/v1/inspections": Rule("platform"),
+    "POST /api/v1/inspections": Rule("platform", body={"clusters": ["local"]}),
+    "GET /api/v1/inspections/schedule": Rule("platform"),
+    "PUT /api/v1/inspections/schedule": Rule("platform", body={"cron": "30 17 * * *", "timezone": "UTC"}),
+    "GET /api/v1/inspections/{run_id}": Rule("platform", allowed=frozenset({200, 404})),
+    "GET /api/v1/inspections/{run_id}/diff": Rule("platform", allowed=frozenset({200, 404})),
+    "GET /api/v1/remediation": Rule("platform"),
+    "PUT /api/v1/remediation": Rule("platform", body={"mode": "off"}),
+    "GET /api/v1/remediation/plan": Rule("platform"),
+    "GET /api/v1/remediation/history": Rule("platform"),
     # Dockyard's own metrics: the scrape token or a platform admin.
     "GET /metrics": Rule("platform"),
     # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.

@@ -25,12 +25,14 @@ from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailab
 from dockyard.adapters.db.flavors import Flavors
 from dockyard.adapters.db.groups import Groups
 from dockyard.adapters.db.identity import Identities
+from dockyard.adapters.db.inspections import Inspections
 from dockyard.adapters.db.keys import KeyChecks
 from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
 from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
+from dockyard.adapters.db.remediation import Remediations
 from dockyard.adapters.db.sessions import Sessions
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
@@ -43,7 +45,8 @@ class UnitOfWork:
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
     (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), the flavor
-    catalog (``flavors``) and component templates (``templates``)."""
+    catalog (``flavors``), component templates (``templates``) and the nodes' health (``inspections``,
+    ``remediations``)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -65,6 +68,8 @@ class UnitOfWork:
         self.alerts = Alerts(session)
         self.flavors = Flavors(session)
         self.templates = Templates(session)
+        self.inspections = Inspections(session)
+        self.remediations = Remediations(session)
 
 
 class Database:

@@ -532,3 +532,68 @@ class TemplateVersionRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+class InspectionRunRow(Base):
+    """An inspection run and its report (domain/inspection.py): findings and changes as JSON lists."""
+
+    __tablename__ = "inspection_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(100))
+    clusters: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    result: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    findings: Mapped[list[Any]] = mapped_column(JSON)
+    changes: Mapped[list[Any]] = mapped_column(JSON)
+    previous_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str] = mapped_column(Text)
+
+
+class InspectionScheduleRow(Base):
+    """The platform's inspection schedule (one row, id 1); ``next_at`` is moved on by the one server
+    that takes a due run (a conditional update: of several servers exactly one wins each slot)."""
+
+    __tablename__ = "inspection_schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    notify_system: Mapped[str] = mapped_column(String(63))
+    next_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RemediationPolicyRow(Base):
+    """The platform's remediation policy (one row, id 1) and the lease of the server applying it."""
+
+    __tablename__ = "remediation_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    max_share: Mapped[float] = mapped_column(Float)
+    quiet_seconds: Mapped[float] = mapped_column(Float)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RemediationActionRow(Base):
+    """What remediation did (or, in dry-run, would have done, or held back) to a node: its history."""
+
+    __tablename__ = "remediation_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63), index=True)
+    node: Mapped[str] = mapped_column(String(253))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    mode: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

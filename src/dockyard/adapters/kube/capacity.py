@@ -31,6 +31,7 @@ from dockyard.domain.capacity import (
     Taint,
     Usage,
     byte_count,
+    is_problem,
     label_key,
     millis,
     requested,
@@ -64,7 +65,19 @@ def slim_node(node: wire.Node) -> NodeInfo:
         cpu_millis=millis(allocatable.get("cpu")),
         memory=byte_count(allocatable.get("memory")),
         pods=int(millis(allocatable.get("pods")) // 1000),
+        problems=_shared(_problems(conditions)),
+        kubelet=sys.intern((status.nodeInfo.kubeletVersion or "") if status and status.nodeInfo else ""),
     )
+
+
+def _problems(conditions: list[wire.Condition]) -> tuple[tuple[str, str, str], ...]:
+    """The conditions that are problems: Ready not True, any other True (messages cut to 200)."""
+    out = []
+    for c in conditions:
+        kind, status = c.type or "", c.status or ""
+        if is_problem(kind, status):
+            out.append((sys.intern(kind), sys.intern(c.reason or ""), (c.message or "")[:200]))
+    return tuple(out)
 
 
 def slim_usage(pod: wire.Pod) -> Usage:

@@ -129,6 +129,31 @@ class KubeCluster:
             return Health(ok=True, detail="ready")
         return Health(ok=False, detail=f"/readyz answered {response.status_code}")
 
+    async def probe(self, path: str) -> tuple[int, str]:
+        """GET ``path`` and return its status code and text (at most 64 KiB) whatever the status;
+        :class:`KubeUnavailableError` if the apiserver cannot be reached (the inspection's reads)."""
+        try:
+            response = await self._raw.get(path)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"GET {path}: {type(e).__name__}: {e}".rstrip(": ")) from e
+        return response.status_code, response.text[:65536]
+
+    async def lines(self, path: str, prefixes: tuple[str, ...]) -> list[str]:
+        """GET ``path`` (a text body such as ``/metrics``) and keep only the lines starting with one
+        of ``prefixes``, reading it as it streams (the apiserver's /metrics runs to megabytes)."""
+        try:
+            async with self._raw.stream("GET", path) as response:
+                if response.status_code >= 400:
+                    raise _body_error(f"GET {path}", response.status_code, await response.aread())
+                return [line async for line in response.aiter_lines() if line.startswith(prefixes)]
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"GET {path}: {type(e).__name__}: {e}".rstrip(": ")) from e
+
+    @property
+    def server(self) -> str:
+        """The apiserver's URL as the kubeconfig names it."""
+        return str(self._config.cluster.server)
+
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET an API path (e.g. ``/apis/metrics.k8s.io/v1beta1/pods``) and return its JSON."""
         try:
@@ -217,6 +242,23 @@ class KubeCluster:
             await self._writing(_namespace_of(manifest), lambda: self._client.create(obj))
         except KubeConflictError:
             return False
+        return True
+
+    async def evict(self, name: str, *, namespace: str) -> bool:
+        """Ask the Eviction API to evict a pod (its PodDisruptionBudgets are honoured); False when a
+        budget refuses it now (429), True when it is evicted or already gone."""
+        body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace}}
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/eviction"
+        try:
+            response = await self._raw.post(path, json=body)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"POST {path}: {type(e).__name__}: {e}".rstrip(": ")) from e
+        if response.status_code == 429:
+            return False
+        if response.status_code == 404:
+            return True
+        if response.status_code >= 400:
+            raise _body_error(f"POST {path}", response.status_code, response.content)
         return True
 
     async def _writing(self, namespace: str, fn: Callable[[], Awaitable[T]]) -> T:

@@ -155,9 +155,14 @@ class NodeSpec(msgspec.Struct):
     taints: list[Taint] | None = None
 
 
+class NodeSystemInfo(msgspec.Struct):
+    kubeletVersion: str | None = None
+
+
 class NodeStatus(msgspec.Struct):
     allocatable: dict[str, Any] | None = None
     conditions: list[Condition] | None = None
+    nodeInfo: NodeSystemInfo | None = None
 
 
 class Node(msgspec.Struct):

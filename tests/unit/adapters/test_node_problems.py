@@ -1,0 +1,53 @@
+"""The node cache keeps a node's problem conditions and kubelet version (for the inspection), and
+nothing for a healthy node's conditions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from dockyard.adapters.kube import wire
+from dockyard.adapters.kube.capacity import slim_node
+
+
+def node(conditions: list[dict[str, Any]], **status: Any) -> wire.Node:
+    body = {"metadata": {"name": "n1"}, "status": {"conditions": conditions, **status}}
+    return msgspec.json.decode(msgspec.json.encode(body), type=wire.Node)
+
+
+HEALTHY = [
+    {"type": "Ready", "status": "True", "reason": "KubeletReady"},
+    {"type": "MemoryPressure", "status": "False"},
+    {"type": "KernelDeadlock", "status": "False", "reason": "KernelHasNoDeadlock"},
+]
+
+
+def test_a_healthy_node_keeps_no_condition_and_its_kubelet_version() -> None:
+    record = slim_node(node(HEALTHY, nodeInfo={"kubeletVersion": "v1.34.1", "osImage": "ignored"}))
+    assert record.problems == ()
+    assert record.kubelet == "v1.34.1"
+    assert record.ready
+
+
+def test_problems_are_kept_with_reason_and_a_short_message() -> None:
+    sick = [
+        {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown", "message": "Kubelet stopped posting"},
+        {"type": "DiskPressure", "status": "True", "reason": "KubeletHasDiskPressure", "message": ""},
+        {"type": "ReadonlyFilesystem", "status": "True", "reason": "FilesystemIsReadOnly", "message": "x" * 500},
+        {"type": "KernelDeadlock", "status": "False"},
+    ]
+    record = slim_node(node(sick))
+    assert [(t, r) for t, r, _ in record.problems] == [
+        ("Ready", "NodeStatusUnknown"),
+        ("DiskPressure", "KubeletHasDiskPressure"),
+        ("ReadonlyFilesystem", "FilesystemIsReadOnly"),
+    ]
+    assert len(record.problems[2][2]) == 200
+    assert not record.ready
+    assert record.kubelet == ""
+
+
+def test_equal_problem_sets_share_one_tuple() -> None:
+    sick = [{"type": "KernelDeadlock", "status": "True", "reason": "DockerHung", "message": "m"}]
+    assert slim_node(node(sick)).problems is slim_node(node(sick)).problems
