@@ -26,11 +26,11 @@ def test_the_config_routes_by_the_hosts_map_over_a_pool_of_checked_backends(tmp_
     assert f"var(txn.host),map({tmp_path / 'hosts.map'})" in text
     assert "http-request return status 404" in text
     assert [line for line in text.splitlines() if line.startswith("backend ")] == [
-        "backend edge_0",
-        "backend edge_1",
-        "backend edge_2",
+        "backend edge_0 from pool",
+        "backend edge_1 from pool",
+        "backend edge_2 from pool",
     ]
-    assert f'uri-lf "%[be_name,map({tmp_path / "health.map"},/)]"' in text
+    assert text.count(f'uri-lf "%[be_name,map({tmp_path / "health.map"},/)]"') == 1  # in `defaults pool`
     for wanted in ("hdr Retry-After 1", "if { nbsrv eq 0 }", "retries 3", "option redispatch 1"):
         assert wanted in text
     assert "expose-fd" not in text  # nothing here ever reloads HAProxy
