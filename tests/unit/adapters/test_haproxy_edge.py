@@ -118,6 +118,13 @@ PLANS = [
     ),
     pytest.param(
         [ROUTE],
+        replace(HELD, doubled=frozenset({HOST})),
+        [f"set map /s/hosts.map {HOST} edge_0"],
+        (0, 1, 0),
+        id="a host two replicas mapped at once: every entry to the backend kept",
+    ),
+    pytest.param(
+        [ROUTE],
         replace(
             HELD, servers={"edge_0": {**HELD.servers["edge_0"], "10.250.0.9:8080": up("10.250.0.9:8080", maint=True)}}
         ),

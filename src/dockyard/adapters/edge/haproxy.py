@@ -79,12 +79,14 @@ class Server:
 @dataclass(frozen=True)
 class Held:
     """What HAProxy holds: the hosts map (host → backend), the health map (backend → path), the pool's
-    backends in order, and each backend's servers by name."""
+    backends in order, each backend's servers by name, and the hosts the hosts map holds more than
+    once with different backends (two replicas adding the same new group at once)."""
 
     hosts: Mapping[str, str]
     health: Mapping[str, str]
     backends: tuple[str, ...]
     servers: Mapping[str, Mapping[str, Server]] = field(default_factory=dict)
+    doubled: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,9 @@ def plan(routes: Iterable[EdgeRoute], held: Held, *, hosts_map: str, health_map:
         if route.host not in held.hosts or held.hosts[route.host] != backend:
             commands.append(f"add map {hosts_map} {route.host} {backend}")
             added += 1
+        elif route.host in held.doubled:  # every entry of the host to the backend kept
+            commands.append(f"set map {hosts_map} {route.host} {backend}")
+            changed += 1
         elif len(commands) > before:
             changed += 1
     return Plan(tuple(commands), added=added, changed=changed, removed=removed)
@@ -208,10 +213,18 @@ def parse_map(text: str) -> dict[str, str]:
     """``show map <map>``'s entries (``<ref> <key> <value>`` lines): key → value (the first of a key
     held twice)."""
     entries: dict[str, str] = {}
+    for key, value in map_entries(text):
+        entries.setdefault(key, value)
+    return entries
+
+
+def map_entries(text: str) -> list[tuple[str, str]]:
+    """``show map <map>``'s entries in order, a key held twice twice."""
+    entries = []
     for line in text.splitlines():
         parts = line.split(" ", 2)
         if len(parts) == 3 and parts[0].startswith("0x"):
-            entries.setdefault(parts[1], parts[2])
+            entries.append((parts[1], parts[2]))
     return entries
 
 
@@ -288,10 +301,12 @@ class HAProxyEdge:
         backends = parse_backends(await self.command("show backend"))
         if not backends:
             raise EdgeError(f"the edge load balancer has no {BACKEND_PREFIX}<n> backends for Dockyard's routes")
-        hosts = parse_map(await self.command(f"show map {maps[HOSTS_MAP]}"))
+        entries = map_entries(await self.command(f"show map {maps[HOSTS_MAP]}"))
+        hosts = dict(reversed(entries))  # the first entry of a key
+        doubled = frozenset(k for k, v in entries if hosts[k] != v)
         health = parse_map(await self.command(f"show map {maps[HEALTH_MAP]}"))
         servers = parse_servers(await self.command("show servers state"), backends)
-        return maps, Held(hosts, health, backends, servers)
+        return maps, Held(hosts, health, backends, servers, doubled)
 
     async def aclose(self) -> None:
         """Nothing held between calls (a connection per command)."""
