@@ -23,12 +23,14 @@ and Dockyard's edge sync writes them all again (it reads back what HAProxy holds
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import httpx
 
 from dockyard.sandbox import processes
+from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 
 NAME = "haproxy"
@@ -121,6 +123,15 @@ def config(layout: Layout, ports: Ports, *, slots: int = SLOTS) -> str:
             'string "no instance of this group is ready\\n" if { nbsrv eq 0 }',
         ]
     return "\n".join(lines) + "\n"
+
+
+def check_installed(binary: str = BINARY) -> None:
+    """:class:`ComponentError` saying how to install HAProxy when ``binary`` is missing."""
+    if not os.access(binary, os.X_OK):
+        raise ComponentError(
+            f"{binary} is missing: install Debian's haproxy (apt-get install -y --no-install-recommends haproxy; "
+            "scripts/setup does) and stop its service (service haproxy stop)"
+        )
 
 
 def argv(layout: Layout, haproxy: str = BINARY) -> list[str]:

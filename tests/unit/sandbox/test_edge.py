@@ -12,6 +12,7 @@ import pytest
 from dockyard.sandbox import edge
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.components import PORT_OF, components
+from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import Pki
 
@@ -60,3 +61,8 @@ def test_haproxy_is_a_component_started_in_the_foreground_from_its_config(tmp_pa
     assert haproxy.argv == ["/usr/sbin/haproxy", "-db", "-f", str(tmp_path / "haproxy.cfg")]
     assert haproxy.port == 8480
     assert (PORT_OF["haproxy"], PORT_OF["haproxy metrics"]) == ("edge", "edge_admin")
+
+
+def test_a_missing_haproxy_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ComponentError, match="apt-get install -y --no-install-recommends haproxy"):
+        edge.check_installed(str(tmp_path / "haproxy"))
