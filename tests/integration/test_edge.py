@@ -377,7 +377,7 @@ async def test_a_groups_edge_route_follows_its_instances(edge_api: Api, sandbox:
         assert (await api.http.get(f"{api.group}/edge")).json()["enabled"] is False
     closed = [f for f in load.failures if not f.startswith("404 ")]
     assert closed == [], closed[:20]
-    assert len(load.failures) > 100  # the 404s: the load ran
+    assert len(load.failures) > 20  # the 404s: the load ran
 
 
 async def _absent(routed: Any) -> bool:

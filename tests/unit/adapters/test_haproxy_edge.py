@@ -109,12 +109,28 @@ PLANS = [
         [replace(ROUTE, upstreams=(Upstream(1, "10.250.0.1:8080", 1), Upstream(2, "10.250.0.3:8080", 1)))],
         HELD,
         [
+            "set server edge_0/10.250.0.3:8080 weight 1",
             "set server edge_0/10.250.0.2:8080 state maint",  # drained at once, deleted when idle
             "del server edge_0/10.250.0.2:8080",
-            "set server edge_0/10.250.0.3:8080 weight 1",
         ],
         (0, 1, 0),
         id="an instance gone and a weight step",
+    ),
+    pytest.param(
+        [replace(ROUTE, upstreams=(Upstream(2, "10.250.0.4:8080", 1),))],
+        HELD,
+        [
+            f"add server edge_0/10.250.0.4:8080 10.250.0.4:8080 weight 1 {CHECK}",
+            "enable health edge_0/10.250.0.4:8080",
+            "enable server edge_0/10.250.0.4:8080",
+            *[
+                c
+                for i in (1, 2, 3)
+                for c in (f"set server edge_0/10.250.0.{i}:8080 state maint", f"del server edge_0/10.250.0.{i}:8080")
+            ],
+        ],
+        (0, 1, 0),
+        id="every instance replaced: the new one in before the old ones go (never none: a 503)",
     ),
     pytest.param(
         [ROUTE],

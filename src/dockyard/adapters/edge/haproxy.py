@@ -12,8 +12,9 @@ the same shape, see docs/edge.md):
   (``add server edge_3/10.250.0.7:8080 10.250.0.7:8080 weight W check port P inter 1s fall 2 rise 2``,
   then ``enable health`` or ``disable health``, then ``enable server``: a dynamic server starts in
   maintenance), their weights set with ``set server … weight``, a gone instance put in maintenance at
-  once (no new request; those in flight end) and deleted with ``del server`` — when HAProxy refuses
-  because connections are still attached, the deletion is retried at the next sync;
+  once — after the new servers are in, so a backend never has none — (no new request; those in flight
+  end) and deleted with ``del server``; when HAProxy refuses because connections are still attached,
+  the deletion is retried at the next sync;
 - the **health map** (``health.map``): backend → the readiness path its checks GET (``http-check send
   … uri-lf %[be_name,map(health.map,/)]``), on each server's ``check port``.
 
@@ -164,12 +165,9 @@ def plan(routes: Iterable[EdgeRoute], held: Held, *, hosts_map: str, health_map:
 
 
 def _server_commands(backend: str, held: Mapping[str, Server], wanted: Mapping[str, Server]) -> list[str]:
+    """New servers and changes first, servers going last: a backend whose instances are all replaced
+    never has none in between (a 503)."""
     commands: list[str] = []
-    for name, server in sorted(held.items()):
-        if name not in wanted:
-            if not server.maint:
-                commands.append(f"set server {backend}/{name} state maint")
-            commands.append(f"del server {backend}/{name}")
     for name, want in sorted(wanted.items()):
         path = f"{backend}/{name}"
         has = held.get(name)
@@ -189,6 +187,11 @@ def _server_commands(backend: str, held: Mapping[str, Server], wanted: Mapping[s
             commands.append(f"set server {path} weight {want.weight}")
         if has.maint:
             commands.append(f"set server {path} state ready")
+    for name, server in sorted(held.items()):
+        if name not in wanted:
+            if not server.maint:
+                commands.append(f"set server {backend}/{name} state maint")
+            commands.append(f"del server {backend}/{name}")
     return commands
 
 
