@@ -1,14 +1,14 @@
-"""Request latency through the edge load balancer (Caddy, configured through its admin API) vs
+"""Request latency through the edge load balancer (HAProxy, configured through its runtime API) vs
 straight to an instance, same run, same instances: 10,000 sequential GETs each way on keep-alive
 connections, in alternating blocks of 500 so both sides see the same machine load.
 
     .venv/bin/python -m bench.realnode.edge [--requests 10000]
 
 Alone (this command), the instances are three plain HTTP servers of the bench's own on 127.0.0.1–3
-behind a Caddy of its own (the sandbox's binary and start-up config, on free ports). As a section of
+behind an HAProxy of its own (the sandbox's configuration, on free ports). As a section of
 ``bench/real_node.py`` (:func:`run`), they are three pods on the sandbox's real node (busybox httpd),
-deployed by Dockyard, and the Caddy is the sandbox's. The route is the one Dockyard computes
-(domain/edge.py) and writes (adapters/edge/caddy.py). Prints a Markdown table for docs/benchmarks.md.
+deployed by Dockyard, and the HAProxy is the sandbox's. The route is the one Dockyard computes
+(domain/edge.py) and writes (adapters/edge/haproxy.py). Prints a Markdown table for docs/benchmarks.md.
 Not a test: nothing here asserts a time.
 """
 
@@ -28,13 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from dockyard.adapters.edge.caddy import CaddyEdge
+from dockyard.adapters.edge.haproxy import HAProxyEdge
 from dockyard.domain.edge import EdgeEntry, EdgeRoute, edge_route, global_name
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import GroupPath
 from dockyard.domain.versions import parse_spec
-from dockyard.sandbox import edge, processes
-from dockyard.sandbox.binaries import ensure_binaries
+from dockyard.sandbox import edge
 from dockyard.sandbox.layout import Layout, Ports
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ def measure(lb: Callable[[], httpx.Response], direct: Callable[[], httpx.Respons
     """Latencies (ms) of ``requests`` calls of each, in alternating blocks; failures counted."""
     samples: dict[str, list[float]] = {"lb": [], "direct": []}
     failed = {"lb": 0, "direct": 0}
-    for _ in range(5):  # warm the connections and Caddy's pools
+    for _ in range(5):  # warm the connections and HAProxy's
         lb(), direct()
     done = 0
     while done < requests:
@@ -93,7 +92,7 @@ def table(result: dict[str, Any], requests: int, what: str) -> str:
             "",
             "| path | p50 (ms) | p99 (ms) | failed |",
             "|---|---|---|---|",
-            f"| through the edge (Caddy, Host = global name) | {lb[0]:.3f} | {lb[1]:.3f} | {lb[2]} |",
+            f"| through the edge (HAProxy, Host = global name) | {lb[0]:.3f} | {lb[1]:.3f} | {lb[2]} |",
             f"| straight to an instance | {direct[0]:.3f} | {direct[1]:.3f} | {direct[2]} |",
             f"| **added by the edge** | **{lb[0] - direct[0]:.3f}** | **{lb[1] - direct[1]:.3f}** | |",
         ]
@@ -108,11 +107,11 @@ def _through(edge_url: str, host: str, direct_url: str, requests: int) -> dict[s
         return measure(lambda: via.get("/index.html"), lambda: straight.get("/index.html"), requests)
 
 
-# --- alone: local backends and a Caddy of the bench's own -------------------------------------------
+# --- alone: local backends and an HAProxy of the bench's own ----------------------------------------
 
 
 class _Backend(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: the bench's client and Caddy reuse their connections
+    protocol_version = "HTTP/1.1"  # keep-alive: the bench's client and HAProxy reuse their connections
     # One write per answer, sent at once: headers and body in two small writes meet Nagle's algorithm
     # and the client's delayed ACK (40 ms a request).
     wbufsize = -1
@@ -134,36 +133,33 @@ def alone(requests: int) -> str:
         layout = Layout(Path(tmp))
         layout.make_dirs()
         ports = Ports.pick_free()
-        edge.write_config(layout, ports)
-        processes.start(
-            edge.argv(layout, ensure_binaries().caddy),
-            pid_file=layout.pid_file(edge.NAME),
-            log_file=layout.log(edge.NAME),
-            env=edge.env(layout),
-        )
+        edge.start_own(layout, ports)
         servers: list[ThreadingHTTPServer] = []
         try:
             port = Ports.pick_free().registry  # a port free on loopback
             ips = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
             for ip in ips:
-                server = ThreadingHTTPServer((ip, port), _Backend)
+                server = _Quiet((ip, port), _Backend)
                 threading.Thread(target=server.serve_forever, daemon=True).start()
                 servers.append(server)
             group = GroupPath("bench", "web", "edge")
-            admin = f"http://127.0.0.1:{ports.edge_admin}"
-            _wait(lambda: httpx.get(f"{admin}/config/", timeout=1).status_code == 200)
-            asyncio.run(_apply(admin, _route(group, port, ips)))
+            asyncio.run(_apply(str(edge.runtime_socket(layout)), _route(group, port, ips)))
             result = _through(f"http://127.0.0.1:{ports.edge}", global_name(group), f"http://{ips[0]}:{port}", requests)
         finally:
             for server in servers:
                 server.shutdown()
                 server.server_close()
-            processes.stop(layout.pid_file(edge.NAME), marker=str(layout.root))
-    return table(result, requests, "3 local HTTP servers (Python http.server) behind a Caddy of the bench's own")
+            edge.stop_own(layout)
+    return table(result, requests, "3 local HTTP servers (Python http.server) behind an HAProxy of the bench's own")
 
 
-async def _apply(admin: str, route: EdgeRoute) -> None:
-    balancer = CaddyEdge(admin)
+class _Quiet(ThreadingHTTPServer):
+    def handle_error(self, *_: Any) -> None:
+        pass  # HAProxy's health checks and idle connections end with a reset: no traceback for each
+
+
+async def _apply(runtime: str, route: EdgeRoute) -> None:
+    balancer = HAProxyEdge(runtime)
     try:
         await balancer.apply([route])
     finally:
@@ -200,9 +196,9 @@ def run(ctx: Context, requests: int = 10_000) -> str:
         pods = [p for p in api.get(f"{group_url}/instances").json()["items"] if p["ready"]]
     ips = [p["pod_ip"] for p in pods]
     group = GroupPath(system, APP, "g")
-    asyncio.run(_apply(f"http://127.0.0.1:{ctx.ports.edge_admin}", _route(group, 8080, ips)))
+    asyncio.run(_apply(str(edge.runtime_socket(ctx.layout)), _route(group, 8080, ips)))
     result = _through(f"http://127.0.0.1:{ctx.ports.edge}", global_name(group), f"http://{ips[0]}:8080", requests)
-    return table(result, requests, "3 busybox httpd pods on the sandbox's real node behind the sandbox's Caddy")
+    return table(result, requests, "3 busybox httpd pods on the sandbox's real node behind the sandbox's HAProxy")
 
 
 def main() -> None:

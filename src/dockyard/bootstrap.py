@@ -31,7 +31,7 @@ from dockyard.adapters.alertmanager import Alertmanager
 from dockyard.adapters.builder import Buildah
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.dns import RecordsDirectory
-from dockyard.adapters.edge.caddy import CaddyEdge
+from dockyard.adapters.edge.haproxy import HAProxyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.inspecting import ControlPlaneReader
 from dockyard.adapters.kube.live import LiveState
@@ -242,7 +242,7 @@ async def start(settings: Settings) -> Platform:
         raise
     kubeconfig_of = kubeconfig_reader(box)
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
-    edge = CaddyEdge(settings.edge_admin_url, server=settings.edge_server) if settings.edge_admin_url else None
+    edge = HAProxyEdge(settings.edge_runtime) if settings.edge_runtime else None
     prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
 
     async def close() -> None:

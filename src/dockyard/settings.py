@@ -86,11 +86,11 @@ class Settings(BaseSettings):
         default_factory=list, description="registry hosts spoken to over plain HTTP (loopback ones always are)"
     )
     image_keep: int = Field(default=5, ge=1, le=1000, description="registry gc's default: versions kept per group")
-    edge_admin_url: str | None = Field(
+    edge_runtime: str | None = Field(
         default=None,
-        description="the edge load balancer's admin API (Caddy), e.g. http://127.0.0.1:2019; unset: no edge",
+        description="the edge load balancer's runtime API (HAProxy's stats socket at level admin): a unix "
+        "socket path, e.g. .sandbox/haproxy.sock, or host:port; unset: no edge",
     )
-    edge_server: str = Field(default="edge", description="the Caddy HTTP server whose routes Dockyard owns")
     dns_records_dir: Path | None = Field(
         default=None,
         description="where the global names' records files go (the DNS server's hosts files); unset: no "

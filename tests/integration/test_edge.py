@@ -1,12 +1,14 @@
-"""The edge load balancer: the real Caddy, configured only through its admin API.
+"""The edge load balancer: the real HAProxy (Debian's 2.6), configured only through its runtime API.
 
-- Against a Caddy of the test's own (the sandbox's binary, its start-up config) with real upstreams
-  (plain HTTP servers on 127.0.0.1–3, the backends, not a fake balancer): weighted shares, the Host
-  with or without a port, per-host metrics, active health checks on the readiness path, a closing
-  upstream costing no request, 503 with no instance, 404 for other hosts, a restarted Caddy written again.
+- Against an HAProxy of the test's own (the sandbox's configuration) with real upstreams (plain HTTP
+  servers on 127.0.0.1–3, the backends, not a fake balancer): weighted shares, the Host with or
+  without a port, requests per instance from the Prometheus exporter, health checks on the readiness
+  path, a closing upstream costing no request, 503 with no instance, 404 for other hosts, a
+  restarted HAProxy written again, and **0 failed requests** for a keep-alive client that never
+  retries while instances come and go, weights change and other groups' hosts are added and removed.
 - Through a Dockyard server on the sandbox: a group's edge entry makes a route that follows its
-  instances (KWOK pods: their IPs carry no traffic, the routes are what is checked here; traffic to
-  real pods is in test_edge_real.py once the real node is there).
+  instances (KWOK pods: their IPs carry no traffic, the routes are what is checked here, and that the
+  sync's writes close no client connection; traffic to real pods is in test_edge_real.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -26,17 +27,17 @@ from typing import Any
 import httpx
 import pytest
 
-from dockyard.adapters.edge.caddy import CaddyEdge, route_id
+from dockyard.adapters.edge.haproxy import HAProxyEdge
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.discovery import global_name
-from dockyard.domain.edge import EdgeEntry, EdgeWrite, edge_route
+from dockyard.domain.edge import EdgeEntry, EdgeRoute, EdgeWrite, Upstream, edge_route
 from dockyard.domain.live import PodRecord
 from dockyard.domain.model import GroupPath
 from dockyard.domain.versions import parse_spec
-from dockyard.sandbox import edge, processes
-from dockyard.sandbox.binaries import ensure_binaries
+from dockyard.sandbox import edge
 from dockyard.sandbox.layout import Layout, Ports
 from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.edge import held_route, plain_async_client, plain_client
 from tests.integration.harness.sandboxes import Sandbox, free_port
 from tests.integration.harness.servers import in_process, settings
 from tests.integration.harness.specs import TINY
@@ -48,50 +49,45 @@ HOST = global_name(GROUP)
 
 
 @dataclass
-class Caddy:
+class HAProxy:
     layout: Layout
     ports: Ports
-    binary: Path
 
     @property
-    def admin(self) -> str:
-        return f"http://127.0.0.1:{self.ports.edge_admin}"
+    def runtime(self) -> str:
+        return str(edge.runtime_socket(self.layout))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports.edge}"
 
+    @property
+    def metrics(self) -> str:
+        return f"http://127.0.0.1:{self.ports.edge_admin}/metrics"
+
     def start(self) -> None:
-        edge.write_config(self.layout, self.ports)
-        processes.start(
-            edge.argv(self.layout, self.binary),
-            pid_file=self.layout.pid_file(edge.NAME),
-            log_file=self.layout.log(edge.NAME),
-            env=edge.env(self.layout),
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.admin}/config/", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"caddy did not start; see {self.layout.log(edge.NAME)}")
+        edge.start_own(self.layout, self.ports)
 
     def stop(self) -> None:
-        processes.stop(self.layout.pid_file(edge.NAME), marker=str(self.layout.root))
+        edge.stop_own(self.layout)
 
 
 @pytest.fixture
-def caddy(tmp_path: Path) -> Iterator[Caddy]:
-    """A Caddy of the test's own, as the sandbox starts it (its config, its environment)."""
+def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
+    """An HAProxy of the test's own, as the sandbox starts it (its configuration, empty maps)."""
     layout = Layout(tmp_path / "edge")
     layout.make_dirs()
-    started = Caddy(layout, Ports.pick_free(), ensure_binaries().caddy)
+    started = HAProxy(layout, Ports.pick_free())
     started.start()
     yield started
     started.stop()
+
+
+class _Quiet(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, *_: Any) -> None:
+        pass  # HAProxy resets idle connections and health checks: no traceback for each
 
 
 class Backend:
@@ -102,6 +98,8 @@ class Backend:
         backend = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive between HAProxy and the instance too
+
             def do_GET(self) -> None:
                 if self.path == "/ready":
                     code, body = (200, b"ok\n") if backend.ready else (503, b"not ready\n")
@@ -116,7 +114,7 @@ class Backend:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((ip, port), Handler)
+        self.server = _Quiet((ip, port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -168,8 +166,46 @@ def counter(metrics: str, name: str, **labels: str) -> float:
     return total
 
 
-async def test_caddy_balances_checks_and_drains_through_its_admin_api(
-    caddy: Caddy, backends: tuple[int, dict[str, Backend]]
+class Load:
+    """GETs through the edge from one thread (``pause`` seconds apart: 0 as fast as it goes) on one
+    keep-alive connection, never retried; every answer's body or failure kept."""
+
+    def __init__(self, url: str, host: str, pause: float = 0.0) -> None:
+        self.url, self.host, self.pause = url, host, pause
+        self.answers: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with plain_client(self.url, headers={"Host": self.host}) as http:
+            while not self._stop.wait(self.pause):
+                try:
+                    got = http.get("/")
+                except httpx.HTTPError as e:
+                    self.failures.append(f"{type(e).__name__}: {e}")
+                    continue
+                if got.status_code == 200:
+                    self.answers[got.text.strip()] += 1
+                else:
+                    self.failures.append(f"{got.status_code} {got.text[:80]!r}")
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+async def backend_of(haproxy: HAProxy, host: str) -> str:
+    _, held = await HAProxyEdge(haproxy.runtime).read()
+    return held.hosts[host]
+
+
+async def test_haproxy_balances_checks_and_drains_through_its_runtime_api(
+    haproxy: HAProxy, backends: tuple[int, dict[str, Backend]]
 ) -> None:
     port, backend = backends
     spec = parse_spec(
@@ -183,59 +219,101 @@ async def test_caddy_balances_checks_and_drains_through_its_admin_api(
     )
     pods = [pod("p1", 1, "127.0.0.1"), pod("p2", 1, "127.0.0.2"), pod("p3", 2, "127.0.0.3")]
     route = edge_route(GROUP, EdgeEntry(), instances=pods, versions={1: spec, 2: spec}, new_version=2, share=50)
-    balancer = CaddyEdge(caddy.admin)
-    async with httpx.AsyncClient(base_url=caddy.url, timeout=10) as http:
-        try:
-            assert await balancer.apply([route]) == EdgeWrite(full=True)
-            assert await balancer.apply([route]) == EdgeWrite()  # idempotent
+    balancer = HAProxyEdge(haproxy.runtime, verify_every=0.0)
+    async with plain_async_client(haproxy.url) as http:
+        first = await balancer.apply([route])
+        assert (first.added, first.full) == (1, True)
+        assert first.commands == 3 * 3 + 2  # add, enable health, enable per server; the health path; the host
+        assert await balancer.apply([route]) == EdgeWrite()  # idempotent: read back, nothing sent
+        assert await held_route(haproxy.runtime, HOST) == [
+            (f"127.0.0.1:{port}", 1),
+            (f"127.0.0.2:{port}", 1),
+            (f"127.0.0.3:{port}", 2),
+        ]
 
-            # Weighted shares: v2 has one instance of three and half of the requests.
-            before = (await http.get(f"{caddy.admin}/metrics")).text
-            answers = Counter()
-            for i in range(1000):
-                host = HOST if i % 2 else f"{HOST}:{caddy.ports.edge}"  # with or without the port
-                got = await http.get("/", headers={"Host": host})
-                assert got.status_code == 200, got.text
-                answers[got.text.strip().split("-")[0]] += 1
-            assert abs(answers["v2"] - 500) <= 50, answers
-            after = (await http.get(f"{caddy.admin}/metrics")).text
-            labels = {"server": edge.SERVER, "handler": "reverse_proxy", "host": HOST}
-            assert (
-                counter(after, "caddy_http_requests_total", **labels)
-                - counter(before, "caddy_http_requests_total", **labels)
-                == 1000
-            )
-            assert counter(after, "caddy_http_request_duration_seconds_count", code="200", **labels) >= 1000
+        # Weighted shares: v2 has one instance of three and half of the requests.
+        before = (await http.get(haproxy.metrics)).text
+        answers: Counter[str] = Counter()
+        for i in range(1000):
+            host = HOST if i % 2 else f"{HOST.upper()}:{haproxy.ports.edge}"  # any case, with or without the port
+            got = await http.get("/", headers={"Host": host})
+            assert got.status_code == 200, got.text
+            answers[got.text.strip().split("-")[0]] += 1
+        assert abs(answers["v2"] - 500) <= 50, answers
+        # Requests per instance: the exporter's per-server 2xx responses.
+        after = (await http.get(haproxy.metrics)).text
+        be = await backend_of(haproxy, HOST)
+        per_server = {
+            name: counter(after, "haproxy_server_http_responses_total", proxy=be, server=name, code="2xx")
+            - counter(before, "haproxy_server_http_responses_total", proxy=be, server=name, code="2xx")
+            for name in (f"127.0.0.{i}:{port}" for i in (1, 2, 3))
+        }
+        assert sum(per_server.values()) == 1000, per_server
+        assert abs(per_server[f"127.0.0.3:{port}"] - 500) <= 50, per_server
 
-            # Other hosts: 404; a group with no instance ready: 503.
-            assert (await http.get("/", headers={"Host": "nobody.example"})).status_code == 404
-            empty = edge_route(
-                GroupPath("shop", "api", "prod"), EdgeEntry(), instances=[], versions={}, new_version=None
-            )
-            assert (await balancer.apply([route, empty])).added == 1
-            assert (await http.get("/", headers={"Host": empty.host})).status_code == 503
+        # Other hosts: 404; a group with no instance ready: 503 with Retry-After.
+        assert (await http.get("/", headers={"Host": "nobody.example"})).status_code == 404
+        empty = edge_route(GroupPath("shop", "api", "prod"), EdgeEntry(), instances=[], versions={}, new_version=None)
+        assert (await balancer.apply([route, empty])).added == 1
+        none = await http.get("/", headers={"Host": empty.host})
+        assert (none.status_code, none.headers.get("retry-after")) == (503, "1")
 
-            # Active health checks on the readiness path: p2 not ready → no request reaches it.
-            backend["p2"].ready = False
-            await asyncio.sleep(2.5)  # checks run every second
-            hits = backend["p2"].hits
-            for _ in range(200):
-                assert (await http.get("/", headers={"Host": HOST})).status_code == 200
-            assert backend["p2"].hits == hits
-
-            # An upstream that goes away costs no request: refused connections are tried on another.
-            backend["p1"].close()
-            codes = Counter([(await http.get("/", headers={"Host": HOST})).status_code for _ in range(200)])
-            assert codes == Counter({200: 200}), codes
-
-            # A restarted Caddy comes back with its start-up config; the next sync writes it all again.
-            caddy.stop()
-            caddy.start()
-            assert (await http.get("/", headers={"Host": HOST})).status_code == 404
-            assert (await balancer.apply([route, empty])).full
+        # Health checks on the readiness path: p2 not ready → no request reaches it.
+        backend["p2"].ready = False
+        await asyncio.sleep(3.0)  # checks every second, down after two failures
+        hits = backend["p2"].hits
+        for _ in range(200):
             assert (await http.get("/", headers={"Host": HOST})).status_code == 200
-        finally:
-            await balancer.aclose()
+        assert backend["p2"].hits == hits
+        backend["p2"].ready = True
+
+        # An upstream that goes away costs no request: refused connections are tried on another.
+        backend["p1"].close()
+        codes = Counter([(await http.get("/", headers={"Host": HOST})).status_code for _ in range(200)])
+        assert codes == Counter({200: 200}), codes
+
+        # A restarted HAProxy comes back with empty maps; the next sync writes it all again.
+        haproxy.stop()
+        haproxy.start()
+    async with plain_async_client(haproxy.url) as http:
+        assert (await http.get("/", headers={"Host": HOST})).status_code == 404
+        again = await balancer.apply([route, empty])
+        assert again.full
+        assert again.added == 2
+        assert (await http.get("/", headers={"Host": HOST})).status_code == 200
+
+
+async def test_instances_weights_and_hosts_change_under_load_and_no_request_fails(
+    haproxy: HAProxy, backends: tuple[int, dict[str, Backend]]
+) -> None:
+    """The point of the runtime API: no change closes a client connection. A keep-alive client that
+    never retries sends as fast as it goes while 60 syncs move instances in and out (added, drained
+    into maintenance, deleted), change weights, and add and remove a second group's host."""
+    port, backend = backends
+    addresses = {name: f"{b.server.server_address[0]}:{port}" for name, b in backend.items()}
+    balancer = HAProxyEdge(haproxy.runtime, verify_every=0.0)
+    other = GroupPath("shop", "api", "prod")
+
+    def routes(i: int) -> list[EdgeRoute]:
+        chosen = [("p1", "p2"), ("p1", "p2", "p3"), ("p2", "p3"), ("p1", "p3"), ("p3",)][i % 5]
+        upstreams = tuple(Upstream(1, addresses[n], 1 + (i + k) % 4) for k, n in enumerate(chosen))
+        made = [EdgeRoute(GROUP, HOST, upstreams, None)]
+        if i % 3 == 0:
+            made.append(EdgeRoute(other, global_name(other), upstreams, None))
+        return made
+
+    await balancer.apply(routes(0))
+    with Load(haproxy.url, HOST) as load:
+        await asyncio.sleep(0.3)
+        for i in range(1, 61):
+            await balancer.apply(routes(i))
+            await asyncio.sleep(0.1)
+    sent = balancer.sent
+    print(f"\n{sum(load.answers.values())} answers {dict(load.answers)}, {len(load.failures)} failed; {sent} commands")
+    assert load.failures == [], load.failures[:20]
+    assert sum(load.answers.values()) > 500
+    assert set(load.answers) == {"v1-p1", "v1-p2", "v2-p3"}
+    assert sent > 60
 
 
 # --- through a Dockyard server on the sandbox -------------------------------------------------------
@@ -243,9 +321,9 @@ async def test_caddy_balances_checks_and_drains_through_its_admin_api(
 
 @pytest.fixture
 async def edge_api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
-    """A server in-process whose edge is the sandbox's Caddy, with cluster ``local`` and a group."""
+    """A server in-process whose edge is the sandbox's HAProxy, with cluster ``local`` and a group."""
     system = f"edge-{uuid.uuid4().hex[:8]}"
-    config = settings(database_url, tmp_path, edge_admin_url=f"http://127.0.0.1:{sandbox.ports.edge_admin}")
+    config = settings(database_url, tmp_path, edge_runtime=str(edge.runtime_socket(sandbox.layout)))
     async with in_process(config, headers=ADMIN) as server:
         await register_cluster(server.http, sandbox, labels={"idc": "local"})
         await create_group(server.http, system, business_id="b-1")
@@ -255,7 +333,7 @@ async def edge_api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_p
 
 async def test_a_groups_edge_route_follows_its_instances(edge_api: Api, sandbox: Sandbox) -> None:
     api = edge_api
-    admin = f"http://127.0.0.1:{sandbox.ports.edge_admin}"
+    runtime = str(edge.runtime_socket(sandbox.layout))
     spec = {**TINY, "readiness": {"port": 8080, "path": "/healthz"}}
     await api.act("deploy", {"spec": spec})
     host = f"prod.web.{api.system}.dockyard.internal"
@@ -265,37 +343,41 @@ async def test_a_groups_edge_route_follows_its_instances(edge_api: Api, sandbox:
         return {f"{p['pod_ip']}:8080" for p in pods if p["ready"] and not p["deleting"]}
 
     async def routed() -> set[str] | None:
-        async with httpx.AsyncClient(base_url=admin) as http:
-            got = await http.get(f"/id/{route_id(host)}")
-        if got.status_code != 200:
-            return None
-        return {u["dial"] for u in got.json()["handle"][0].get("upstreams", [])}
+        held = await held_route(runtime, host)
+        return None if held is None else {address for address, _ in held}
 
-    entry = await api.http.put(f"{api.group}/edge", json={})
-    assert entry.status_code == 200, entry.text
-    shown = entry.json()
-    assert (shown["host"], shown["enabled"], shown["port"], shown["health_path"]) == (host, True, "", "/healthz")
-    ips = await live_ips()
-    assert len(ips) == 3
-    assert {u["address"] for u in shown["upstreams"]} == ips
+    # The sync's writes close no client connection: a keep-alive client asks for a host nobody
+    # serves (its 404 keeps the connection) all along, and never sees a connection closed.
+    edge_url = f"http://127.0.0.1:{sandbox.ports.edge}"
+    with Load(edge_url, "nobody.example", pause=0.01) as load:
+        entry = await api.http.put(f"{api.group}/edge", json={})
+        assert entry.status_code == 200, entry.text
+        shown = entry.json()
+        assert (shown["host"], shown["enabled"], shown["port"], shown["health_path"]) == (host, True, "", "/healthz")
+        ips = await live_ips()
+        assert len(ips) == 3
+        assert {u["address"] for u in shown["upstreams"]} == ips
 
-    async def route_is(wanted: set[str]) -> set[str] | Not:
-        got = await routed()
-        return got if got == wanted else Not(got)
+        async def route_is(wanted: set[str]) -> set[str] | Not:
+            got = await routed()
+            return got if got == wanted else Not(got)
 
-    await eventually(lambda: route_is(ips), "the route to hold the 3 instances", timeout=5)
-    await api.act("scale", {"instances": 1})
-    one = await live_ips()
-    assert len(one) == 1
-    await eventually(lambda: route_is(one), "the route to follow the scale-in", timeout=5)
+        await eventually(lambda: route_is(ips), "the route to hold the 3 instances", timeout=5)
+        await api.act("scale", {"instances": 1})
+        one = await live_ips()
+        assert len(one) == 1
+        await eventually(lambda: route_is(one), "the route to follow the scale-in", timeout=5)
 
-    bad = await api.http.put(f"{api.group}/edge", json={"port": "grpc"})
-    assert bad.status_code == 422, bad.text
-    assert bad.json()["details"]["field"] == "port"
+        bad = await api.http.put(f"{api.group}/edge", json={"port": "grpc"})
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["details"]["field"] == "port"
 
-    assert (await api.http.delete(f"{api.group}/edge")).status_code == 204
-    await eventually(lambda: _absent(routed), "the route to go", timeout=5)
-    assert (await api.http.get(f"{api.group}/edge")).json()["enabled"] is False
+        assert (await api.http.delete(f"{api.group}/edge")).status_code == 204
+        await eventually(lambda: _absent(routed), "the route to go", timeout=5)
+        assert (await api.http.get(f"{api.group}/edge")).json()["enabled"] is False
+    closed = [f for f in load.failures if not f.startswith("404 ")]
+    assert closed == [], closed[:20]
+    assert len(load.failures) > 20  # the 404s: the load ran
 
 
 async def _absent(routed: Any) -> bool:

@@ -1,19 +1,15 @@
 """The edge load balancer in front of real instances: a group of three busybox httpd pods on the
-sandbox's real node answers through the sandbox's Caddy by its global name (the body names the
-version), and a rolling update to v2 under continuous load (20 requests/s) loses no request to
-routing: no request reaches an instance that is gone or not ready (preStop sleep + readiness + the
-sync dropping deleted instances at once + retries).
-
-What it does NOT show: zero failed requests. Every write of the routes reloads Caddy's configuration,
-and a reload under load resets or drops the odd connection (a Caddy 2.11.9 property, reproduced with
-local backends: see docs/edge.md). The test counts the writes (Caddy's admin request counter, which
-reloads do not reset) and allows at most one failed request per write; it prints both, and p50/p99
-through the edge and straight to a pod."""
+sandbox's real node answers through the sandbox's HAProxy by its global name (the body names the
+version), and a rolling update to v2 under continuous load (20 requests/s on one keep-alive
+connection, never retried) fails **no request**: no request reaches an instance that is gone or not
+ready (preStop sleep + readiness + the sync putting a deleted instance in maintenance at once +
+retries on a refused connection), and no route change closes a client connection (HAProxy takes
+them through its runtime API, without a reload). It prints the runtime commands the sync sent, and
+p50/p99 through the edge and straight to a pod."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import threading
 import time
@@ -25,9 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dockyard.adapters.edge.caddy import route_id
+from dockyard.adapters.edge.haproxy import HAProxyEdge
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.sandbox import edge
 from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.edge import held_route, plain_client
 from tests.integration.harness.realnodes import RealNodes, real_spec
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import in_process, settings
@@ -42,7 +40,7 @@ async def edge_api(
     real_nodes: RealNodes, sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path
 ) -> AsyncIterator[Api]:
     system = f"edger-{uuid.uuid4().hex[:8]}"
-    config = settings(database_url, tmp_path, edge_admin_url=f"http://127.0.0.1:{sandbox.ports.edge_admin}")
+    config = settings(database_url, tmp_path, edge_runtime=str(edge.runtime_socket(sandbox.layout)))
     async with in_process(config, headers=ADMIN) as server:
         await register_cluster(server.http, sandbox, labels={"idc": "local"})
         await create_group(server.http, system, business_id="b-1")
@@ -51,14 +49,9 @@ async def edge_api(
 
 
 class Load:
-    """GETs through the edge at ``rate`` per second from a thread, each on a connection of its own;
-    every answer's status or error kept.
-
-    A connection of its own because every write of the routes reloads Caddy's configuration, which
-    closes its idle keep-alive connections: a client that sends on one at that instant sees it closed
-    without an answer (Go's and browsers' clients retry such an idempotent request by themselves;
-    httpx does not). That is a property of keep-alive across Caddy reloads, recorded in docs/edge.md,
-    not a request the edge lost; this test is about the routing: readiness, draining, retries."""
+    """GETs through the edge at ``rate`` per second from a thread, on one keep-alive connection that
+    httpx never retries (a request on a connection closed under it is a failure); every answer's
+    status or error kept."""
 
     def __init__(self, url: str, host: str, rate: float = 20.0) -> None:
         self.url, self.host, self.period = url, host, 1.0 / rate
@@ -68,8 +61,7 @@ class Load:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        fresh = httpx.Limits(max_keepalive_connections=0)
-        with httpx.Client(base_url=self.url, headers={"Host": self.host}, timeout=10, limits=fresh) as http:
+        with plain_client(self.url, headers={"Host": self.host}) as http:
             next_at = time.monotonic()
             while not self._stop.is_set():
                 try:
@@ -90,17 +82,6 @@ class Load:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
-
-
-async def admin_writes(admin: str) -> float:
-    """How many configuration writes Caddy's admin API has taken (each one a reload)."""
-    async with httpx.AsyncClient(base_url=admin) as http:
-        text = (await http.get("/metrics")).text
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("caddy_admin_http_requests_total{") and re.search(r'method="(PATCH|PUT|POST|DELETE)"', line):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def latencies(url: str, headers: dict[str, str], n: int = 1000) -> tuple[float, float]:
@@ -124,13 +105,12 @@ async def test_real_instances_answer_through_the_edge_and_a_rolling_update_fails
     host = entry.json()["host"]
     assert host == f"prod.web.{api.system}.dockyard.internal"
     edge_url = f"http://127.0.0.1:{sandbox.ports.edge}"
-    admin = f"http://127.0.0.1:{sandbox.ports.edge_admin}"
+    runtime = str(edge.runtime_socket(sandbox.layout))
 
     async def three_upstreams() -> list[str] | Not:
-        async with httpx.AsyncClient(base_url=admin) as http:
-            got = await http.get(f"/id/{route_id(host)}")
-        dials = [u["dial"] for u in got.json()["handle"][0].get("upstreams", [])] if got.status_code == 200 else []
-        return dials if len(dials) == 3 else Not(got.text[:300])
+        held = await held_route(runtime, host)
+        dials = [address for address, _ in held or []]
+        return dials if len(dials) == 3 else Not(held)
 
     dials = await eventually(three_upstreams, "the route to hold the three real instances", timeout=10)
     async with httpx.AsyncClient(base_url=edge_url, headers={"Host": host}) as http:
@@ -144,7 +124,9 @@ async def test_real_instances_answer_through_the_edge_and_a_rolling_update_fails
         f"straight to a pod p50 {straight[0]:.2f} p99 {straight[1]:.2f}"
     )
 
-    writes_before = await admin_writes(admin)
+    balancer = api.platform.edge
+    assert isinstance(balancer, HAProxyEdge)
+    sent_before = balancer.sent
     with Load(edge_url, host) as load:
         await asyncio.sleep(1)
         await api.act("deploy", {"spec": real_spec(real_nodes, "v2", termination_grace_seconds=GRACE)}, timeout=240)
@@ -156,13 +138,13 @@ async def test_real_instances_answer_through_the_edge_and_a_rolling_update_fails
 
         await eventually(only_v2, "only v2 to answer through the edge", timeout=60)
         await asyncio.sleep(GRACE)  # the old instances' whole termination, under load
-    writes = await admin_writes(admin) - writes_before
+    sent = balancer.sent - sent_before
     print(
         f"rolling update under load: {sum(load.answers.values())} answers {dict(load.answers)}, "
-        f"{len(load.failures)} failed {load.failures}, {writes:.0f} route writes (Caddy reloads)"
+        f"{len(load.failures)} failed {load.failures}, {sent} runtime commands (no reload)"
     )
-    assert writes > 0
-    assert len(load.failures) <= writes, load.failures
+    assert sent > 0
+    assert load.failures == [], load.failures
     assert load.answers["v1"] > 0
     assert load.answers["v2"] > 0
     assert sum(load.answers.values()) >= 20 * 10

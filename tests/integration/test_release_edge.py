@@ -1,9 +1,10 @@
-"""A gray release with a weight step, through the edge load balancer (the sandbox's Caddy) to real
+"""A gray release with a weight step, through the edge load balancer (the sandbox's HAProxy) to real
 containers on the sandbox's real node: v2 ``[gray 1, pause, weight 50%, pause, 100%]`` of a 3-instance
 group. At each pause 1,000 requests through the balancer see the expected share of v2 (±5 %): a third
 at the first pause (no weight yet: by instance counts), half at the second; promote → only v2 answers,
 rollback → only v1; and not one request fails, while a steady load runs through every step (the
-canary coming up, the weight, the stable version going, the hand-back, the rollback).
+canary coming up, the weight, the stable version going, the hand-back, the rollback). Every client
+here keeps its connection alive and never retries: a connection closed unanswered is a failure.
 
 And a release that aborts by itself: v2's readiness probe never passes (its path does not exist), so
 the step's canary is not Ready within the release's step deadline; the release ends ``aborted`` with
@@ -23,9 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from dockyard.adapters.edge.caddy import route_id
 from dockyard.adapters.kube.client import KubeCluster
+from dockyard.sandbox import edge
 from tests.integration.harness.client import Api, create_group, register_cluster
+from tests.integration.harness.edge import held_route, plain_client
 from tests.integration.harness.realnodes import RealNodes, real_spec
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import in_process, settings
@@ -40,9 +42,9 @@ GRACE = 7
 
 @pytest.fixture
 async def edge_api(sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path) -> AsyncIterator[Api]:
-    """A server in-process whose edge load balancer is the sandbox's Caddy, with cluster ``local``."""
+    """A server in-process whose edge load balancer is the sandbox's HAProxy, with cluster ``local``."""
     system = f"weigh-{uuid.uuid4().hex[:8]}"
-    config = settings(database_url, tmp_path, edge_admin_url=f"http://127.0.0.1:{sandbox.ports.edge_admin}")
+    config = settings(database_url, tmp_path, edge_runtime=str(edge.runtime_socket(sandbox.layout)))
     async with in_process(config, headers=ADMIN) as server:
         await register_cluster(server.http, sandbox, labels={"idc": "local"})
         await create_group(server.http, system, business_id="b-1")
@@ -54,19 +56,14 @@ class Traffic:
     """Requests through the edge for the group's host, from a thread of their own (the server runs in
     the test's event loop): a steady background load between measurements, and :meth:`measure`'s
     bursts. Every answer is counted by the version in its body; anything else is a failure: a wrong
-    answer (another status, a 502/503, a wrong body, no connection), or a connection Caddy closed
-    without answering (``closed``, with its time).
-
-    Caddy applies every route change by reloading its configuration, and a request that meets the
-    reload on a closing connection is closed unanswered (measured without Dockyard: 2 of 891 requests
-    over 40 config changes, fresh connections or keep-alive alike; see docs/model.md). Those are the
-    balancer's, not the release's: the test tells them apart by time (:class:`Reloads`)."""
+    answer (another status, a 502/503, a wrong body, no connection), or a connection closed without
+    an answer (also kept in ``closed``, with its time)."""
 
     def __init__(self, url: str, host: str) -> None:
         self.url = url
         self.host = host
         self.failures: list[str] = []
-        self.closed: list[float] = []
+        self.closed: list[str] = []
         self.answers: Counter[str] = Counter()
         self._steady = threading.Event()
         self._stop = threading.Event()
@@ -76,10 +73,10 @@ class Traffic:
     def _one(self, client: httpx.Client) -> str | None:
         try:
             got = client.get(self.url, headers={"Host": self.host})
-        except (httpx.RemoteProtocolError, httpx.ReadError):  # closed unanswered
+        except (httpx.RemoteProtocolError, httpx.ReadError) as e:  # closed unanswered
+            failure = f"closed unanswered: {type(e).__name__}: {e}"
             with self._lock:
-                self.closed.append(time.monotonic())
-            return None
+                self.closed.append(f"{time.strftime('%H:%M:%S')} {failure}")
         except httpx.HTTPError as e:
             failure = f"{type(e).__name__}: {e}"
         else:
@@ -127,57 +124,13 @@ class Traffic:
             self._steady.set()
 
 
-class Reloads:
-    """When Caddy's configuration changed: the group's route polled every 50 ms from the admin API (a
-    poll the reload itself closed counts as a change too)."""
-
-    def __init__(self, admin: str, host: str) -> None:
-        self.url = f"{admin}/id/{route_id(host)}"
-        self.at: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        last = None
-        with _client() as client:
-            while not self._stop.wait(0.05):
-                try:
-                    now = client.get(self.url).text
-                except httpx.HTTPError:
-                    now = None
-                if now != last or now is None:
-                    self.at.append(time.monotonic())
-                last = now
-
-    def near(self, moment: float, within: float = 1.0) -> bool:
-        return any(abs(moment - t) <= within for t in self.at)
-
-    def __enter__(self) -> Reloads:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=15)
-
-
 def _client() -> httpx.Client:
-    return httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    return plain_client()
 
 
-async def _route(admin: str, host: str) -> list[tuple[str, int]]:
-    """Caddy's route for ``host`` as it holds it: ``(pod IP:port, weight)`` per upstream."""
-    try:
-        async with httpx.AsyncClient(base_url=admin) as http:
-            got = await http.get(f"/id/{route_id(host)}")
-    except (httpx.RemoteProtocolError, httpx.ReadError):  # a reload closed the poll: look again
-        return []
-    if got.status_code != 200:
-        return []
-    handler = got.json()["handle"][0]
-    dials = [u["dial"] for u in handler.get("upstreams", [])]
-    weights = handler.get("load_balancing", {}).get("selection_policy", {}).get("weights") or [1] * len(dials)
-    return list(zip(dials, weights, strict=True))
+async def _route(runtime: str, host: str) -> list[tuple[str, int]]:
+    """HAProxy's route for ``host`` as it holds it: ``(pod IP:port, weight)`` per server in service."""
+    return await held_route(runtime, host) or []
 
 
 async def _serving(api: Api) -> dict[str, str]:
@@ -186,12 +139,12 @@ async def _serving(api: Api) -> dict[str, str]:
     return {f"{i['pod_ip']}:8080": i["version"] for i in items if i["ready"] and not i["deleting"]}
 
 
-async def _balancer_at(api: Api, admin: str, host: str, *, v2: float, instances: dict[str, int]) -> None:
-    """Wait until Caddy routes to exactly the serving instances (``instances``: how many of each
+async def _balancer_at(api: Api, runtime: str, host: str, *, v2: float, instances: dict[str, int]) -> None:
+    """Wait until HAProxy routes to exactly the serving instances (``instances``: how many of each
     version) and gives v2 the ``v2`` share of the weights."""
 
     async def there() -> list[tuple[str, int]] | Not:
-        route = await _route(admin, host)
+        route = await _route(runtime, host)
         serving = await _serving(api)
         versions = Counter(serving.get(dial, "?") for dial, _ in route)
         total = sum(w for _, w in route)
@@ -212,14 +165,14 @@ async def test_weight_steps_split_real_requests_at_the_edge(
     edge_api: Api, real_nodes: RealNodes, sandbox: Sandbox
 ) -> None:
     api = edge_api
-    admin = f"http://127.0.0.1:{sandbox.ports.edge_admin}"
+    runtime = str(edge.runtime_socket(sandbox.layout))
     host = f"prod.web.{api.system}.dockyard.internal"
     v1 = real_spec(real_nodes, "web v1", termination_grace_seconds=GRACE)
     await api.act("deploy", {"spec": v1, "deadline_seconds": 120})
     assert (await api.http.put(f"{api.group}/edge", json={})).status_code == 200
-    await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+    await _balancer_at(api, runtime, host, v2=0.0, instances={"1": 3})
 
-    with Reloads(admin, host) as reloads, Traffic(f"http://127.0.0.1:{sandbox.ports.edge}/index.html", host) as traffic:
+    with Traffic(f"http://127.0.0.1:{sandbox.ports.edge}/index.html", host) as traffic:
         changes = {"config_files": {"index.html": "web v2\n"}}
         steps = ["gray 1", "pause", "weight 50%", "pause", "100%"]
         body: dict[str, Any] = {"changes": changes, "steps": steps, "step_deadline_seconds": 120}
@@ -231,40 +184,38 @@ async def test_weight_steps_split_real_requests_at_the_edge(
         # First pause: gray 1, no weight: requests follow the instance counts, a third to v2.
         first = await api.release_when(release["id"], "paused", step=1, timeout=180)
         assert first["edge_share"] is None
-        await _balancer_at(api, admin, host, v2=1 / 3, instances={"1": 2, "2": 1})
+        await _balancer_at(api, runtime, host, v2=1 / 3, instances={"1": 2, "2": 1})
         _assert_share(await traffic.measure(), 1 / 3)
 
         # Second pause: weight 50%: half the requests to the one v2 instance, whatever the counts.
         assert (await api.http.post(promote, json={})).status_code == 200
         second = await api.release_when(release["id"], "paused", step=3)
         assert second["edge_share"] == 50
-        await _balancer_at(api, admin, host, v2=0.5, instances={"1": 2, "2": 1})
+        await _balancer_at(api, runtime, host, v2=0.5, instances={"1": 2, "2": 1})
         _assert_share(await traffic.measure(), 0.5)
 
         # Promote to the end: only v2 answers.
         assert (await api.http.post(promote, json={})).status_code == 200
         done = await api.release_when(release["id"], "succeeded", timeout=180)
         assert done["edge_share"] == 100
-        await _balancer_at(api, admin, host, v2=1.0, instances={"2": 3})
+        await _balancer_at(api, runtime, host, v2=1.0, instances={"2": 3})
         assert (await traffic.measure()) == Counter({"web v2": REQUESTS})
 
         # Rollback: only v1 answers.
         await api.act("rollback", {"version": 1, "deadline_seconds": 120}, timeout=180)
-        await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+        await _balancer_at(api, runtime, host, v2=0.0, instances={"1": 3})
         assert (await traffic.measure()) == Counter({"web v1": REQUESTS})
         await asyncio.sleep(GRACE)  # the last v2 containers stop: the steady load sees it through
 
-    # Every request answered, and answered right; the few Caddy closed unanswered met one of its reloads.
+    # Every request answered, and answered right: none failed, no connection closed unanswered.
     assert traffic.failures == [], traffic.failures[:20]
-    unexplained = [t for t in traffic.closed if not reloads.near(t)]
-    assert unexplained == [], f"{len(unexplained)} requests closed unanswered away from any Caddy reload"
+    assert traffic.closed == []
     steady = sum(traffic.answers.values()) - 4 * REQUESTS
     assert steady > 200, f"only {steady} steady requests went through the steps"
     assert traffic.answers["web v1"] > 0
     assert traffic.answers["web v2"] > 0
     print(  # the run's numbers (pytest -s)
-        f"requests answered {sum(traffic.answers.values())}, failed 0, closed unanswered at a Caddy reload "
-        f"{len(traffic.closed)}, route changes seen {len(reloads.at)}"
+        f"requests answered {sum(traffic.answers.values())} {dict(traffic.answers)}, failed 0, closed unanswered 0"
     )
 
 
@@ -276,13 +227,13 @@ async def test_a_version_never_ready_aborts_its_release_by_itself_and_v1_answers
     edge_api: Api, real_nodes: RealNodes, sandbox: Sandbox
 ) -> None:
     api = edge_api
-    admin = f"http://127.0.0.1:{sandbox.ports.edge_admin}"
+    runtime = str(edge.runtime_socket(sandbox.layout))
     host = f"prod.web.{api.system}.dockyard.internal"
     await api.act("deploy", {"spec": real_spec(real_nodes, "web v1"), "deadline_seconds": 120})
     assert (await api.http.put(f"{api.group}/edge", json={})).status_code == 200
-    await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+    await _balancer_at(api, runtime, host, v2=0.0, instances={"1": 3})
 
-    with Reloads(admin, host) as reloads, Traffic(f"http://127.0.0.1:{sandbox.ports.edge}/index.html", host) as traffic:
+    with Traffic(f"http://127.0.0.1:{sandbox.ports.edge}/index.html", host) as traffic:
         await asyncio.sleep(2)  # the steady load sees v1 before the release
         # v2 answers "web v2" too, but its readiness probe asks for a page that does not exist (404).
         readiness = {"port": 8080, "path": "/no-such-page.html", "period_seconds": 1}
@@ -318,19 +269,18 @@ async def test_a_version_never_ready_aborts_its_release_by_itself_and_v1_answers
 
         await eventually(v2_gone, "the v2 instance gone, three v1 Ready", timeout=60)
         gone_at = time.monotonic() - started_at
-        await _balancer_at(api, admin, host, v2=0.0, instances={"1": 3})
+        await _balancer_at(api, runtime, host, v2=0.0, instances={"1": 3})
         assert (await traffic.measure()) == Counter({"web v1": REQUESTS})
         await asyncio.sleep(2)  # the steady load goes on after the canary went
 
-    # Every request answered by v1; the few Caddy closed unanswered met one of its reloads.
+    # Every request answered by v1: none failed, no connection closed unanswered.
     assert traffic.failures == [], traffic.failures[:20]
-    unexplained = [t for t in traffic.closed if not reloads.near(t)]
-    assert unexplained == [], f"{len(unexplained)} requests closed unanswered away from any Caddy reload"
+    assert traffic.closed == []
     assert traffic.answers["web v2"] == 0
     steady = traffic.answers["web v1"] - REQUESTS
     assert steady > 200, f"only {steady} steady requests went through the release"
     print(  # the run's numbers (pytest -s)
         f"aborted by itself {to_abort:.1f}s after the start (step deadline {STEP_DEADLINE}s), v2 instance gone at "
-        f"{gone_at:.1f}s; requests answered by v1 {traffic.answers['web v1']}, wrong 0, closed unanswered at a "
-        f"Caddy reload {len(traffic.closed)}, route changes seen {len(reloads.at)}; error: {aborted['error']!r}"
+        f"{gone_at:.1f}s; requests answered by v1 {traffic.answers['web v1']}, wrong 0, closed unanswered 0; "
+        f"error: {aborted['error']!r}"
     )

@@ -106,7 +106,7 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "metrics-server": sandbox.ports.metrics_server,
         "registry": sandbox.ports.registry,
         "coredns": sandbox.ports.dns,
-        "caddy": sandbox.ports.edge,
+        "haproxy": sandbox.ports.edge,
         "alertmanager": sandbox.ports.alertmanager,
         "prometheus": sandbox.ports.prometheus,
     }

@@ -105,7 +105,9 @@ def up(
     registry_port: Annotated[int | None, typer.Option(help="image registry port [5000]")] = None,
     dns_port: Annotated[int | None, typer.Option(help="CoreDNS port [1053]")] = None,
     edge_port: Annotated[int | None, typer.Option(help="edge load balancer HTTP port [8480]")] = None,
-    edge_admin_port: Annotated[int | None, typer.Option(help="edge load balancer admin API port [2019]")] = None,
+    edge_admin_port: Annotated[
+        int | None, typer.Option(help="edge load balancer (HAProxy) Prometheus exporter port [2019]")
+    ] = None,
     prometheus_port: Annotated[int | None, typer.Option(help="Prometheus port [9090]")] = None,
     alertmanager_port: Annotated[int | None, typer.Option(help="Alertmanager port [9093]")] = None,
     dns_ready_port: Annotated[int | None, typer.Option(help="CoreDNS readiness port [8181]")] = None,

@@ -54,7 +54,7 @@ def up(
     port: Annotated[int | None, typer.Option(help="Port of the API server [8080]")] = None,
 ) -> None:
     """Start the sandbox, register it as cluster `local`, and run the server in the foreground (with the
-    sandbox's Caddy as the edge load balancer unless DOCKYARD_EDGE_ADMIN_URL names another, publishing
+    sandbox's HAProxy as the edge load balancer unless DOCKYARD_EDGE_RUNTIME names another, publishing
     the global names to the sandbox's CoreDNS unless DOCKYARD_DNS_RECORDS_DIR says elsewhere)."""
     import asyncio
 
@@ -64,10 +64,10 @@ def up(
     from dockyard.cli.kubeconfigs import read_kubeconfig
     from dockyard.cli.sandbox import resolve_topology
     from dockyard.domain.errors import DomainError
-    from dockyard.sandbox import alerting, dns, monitoring
+    from dockyard.sandbox import alerting, dns, edge, monitoring
     from dockyard.sandbox import cluster as sandbox
     from dockyard.sandbox.errors import SandboxError
-    from dockyard.sandbox.layout import Layout, Ports, default_dir
+    from dockyard.sandbox.layout import Layout, default_dir
 
     settings = load_settings(port=port)
     layout = Layout(default_dir().absolute())
@@ -87,9 +87,8 @@ def up(
         fail(e)
     real_names = f"; real nodes {', '.join(result.real_nodes)}" if result.real_nodes else ""
     print(f"sandbox: {result.nodes} nodes{real_names}; kubeconfig {layout.kubeconfig}", flush=True)
-    if settings.edge_admin_url is None:  # the sandbox's Caddy is the edge load balancer
-        edge_admin = Ports.from_dict((layout.read_state() or {}).get("ports", {})).edge_admin
-        settings = settings.model_copy(update={"edge_admin_url": f"http://127.0.0.1:{edge_admin}"})
+    if settings.edge_runtime is None:  # the sandbox's HAProxy is the edge load balancer
+        settings = settings.model_copy(update={"edge_runtime": str(edge.runtime_socket(layout))})
     kubeconfig = read_kubeconfig(layout.kubeconfig)
     try:
         asyncio.run(_register_local(settings, kubeconfig))

@@ -37,7 +37,7 @@ from dockyard.domain.model import GroupPath
 from dockyard.domain.versions import VersionSpec
 
 # How long an instance being deleted keeps serving before its container is told to stop: the edge
-# drops it within about a second of the deletion (watch → sync → admin API), in-flight requests end.
+# drops it within about a second of the deletion (watch → sync → runtime API), in-flight requests end.
 DRAIN_SECONDS = 5
 
 
@@ -158,13 +158,15 @@ def check_entry_port(entry: EdgeEntry, spec: VersionSpec | None) -> None:
 
 @dataclass(frozen=True)
 class EdgeWrite:
-    """What one sync wrote to the balancer: routes added, changed and removed one by one, or
-    ``full`` (every route written at once: it held something else than what Dockyard last wrote)."""
+    """What one sync wrote to the balancer: routes added, changed and removed, ``full`` when it held
+    something else than what Dockyard last wrote (a restarted balancer: everything written again), and
+    how many ``commands`` it took."""
 
     added: int = 0
     changed: int = 0
     removed: int = 0
     full: bool = False
+    commands: int = 0
 
     @property
     def wrote(self) -> bool:

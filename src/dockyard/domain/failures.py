@@ -21,7 +21,7 @@ Failure
 │   └── BuildStepFailed       a step exited non-zero (``step`` names it, ``code`` is its exit code)
 ├── SourceFailure             a source could not be cloned or checked out
 ├── EdgeFailure               the edge load balancer did not take its routes
-│   └── EdgeUnavailable       its admin API cannot be reached (or a proxy in front says it is away)
+│   └── EdgeUnavailable       its runtime API cannot be reached (or does not answer in time)
 ├── MetricsFailure            the metrics store (Prometheus' HTTP API) did not answer as asked
 │   └── MetricsUnavailable    it cannot be reached, times out or answers 5xx
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens

@@ -21,7 +21,7 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import dns, monitoring, processes, realnode
+from dockyard.sandbox import dns, edge, monitoring, processes, realnode
 from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, cached_binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
@@ -218,6 +218,8 @@ def _check_inputs(ports: Ports, missing: set[str]) -> None:
     _check_ports_free(ports, missing)
     if "prometheus" in missing:
         monitoring.check_installed()
+    if edge.NAME in missing:
+        edge.check_installed()
 
 
 def _check_ports_free(ports: Ports, missing: set[str]) -> None:

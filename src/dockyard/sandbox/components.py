@@ -48,8 +48,8 @@ PORT_OF = {
     "kwok": "kwok",
     "metrics-server": "metrics_server",
     "registry": "registry",
-    "caddy": "edge",
-    "caddy admin": "edge_admin",
+    "haproxy": "edge",
+    "haproxy metrics": "edge_admin",
     "coredns": "dns",
     "coredns ready": "dns_ready",
     "coredns metrics": "dns_metrics",
@@ -219,9 +219,9 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
         Component(
             edge.NAME,
             ports.edge,
-            edge.argv(layout, binaries.caddy),
-            _http_ok(f"http://127.0.0.1:{ports.edge_admin}/config/"),
-            edge.env(layout),
+            edge.argv(layout),
+            _http_ok(f"http://127.0.0.1:{ports.edge_admin}/ready"),
+            edge.env(),
         ),
         Component(
             "coredns",

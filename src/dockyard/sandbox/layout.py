@@ -29,8 +29,8 @@ class Ports:
     metrics_server: int = 4443
     registry: int = 5000
     dns: int = 1053  # CoreDNS: the cluster's DNS and the global names (also on the node IP, for pods)
-    edge: int = 8480  # the edge load balancer's HTTP listener (Caddy)
-    edge_admin: int = 2019  # Caddy's admin API, where Dockyard configures routes
+    edge: int = 8480  # the edge load balancer's HTTP listener (HAProxy)
+    edge_admin: int = 2019  # HAProxy's Prometheus exporter (/metrics); its runtime API is a unix socket
     prometheus: int = 9090
     alertmanager: int = 9093
     dns_ready: int = 8181  # CoreDNS's readiness (its health probe), loopback

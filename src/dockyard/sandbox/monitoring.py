@@ -187,6 +187,8 @@ def config(layout: Layout, ports: Ports) -> dict[str, Any]:
                 "authorization": {"type": "Bearer", "credentials_file": str(token_path(layout))},
                 "file_sd_configs": [{"files": [str(targets_path(layout))], "refresh_interval": INTERVAL}],
             },
+            # The edge load balancer's (HAProxy's) exporter: requests per backend and per instance.
+            {"job_name": "edge", "static_configs": [{"targets": [f"127.0.0.1:{ports.edge_admin}"]}]},
         ],
     }
 

@@ -54,7 +54,8 @@ def test_prometheus_accepts_the_generated_config(tmp_path: Path) -> None:
 def test_scrape_jobs_label_every_kubelet_series_alike(tmp_path: Path) -> None:
     config = monitoring.config(_layout(tmp_path), Ports())
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
-    assert set(jobs) == {"kwok-cadvisor", "kubelet-cadvisor", "kubelet-resource", "dockyard"}
+    assert set(jobs) == {"kwok-cadvisor", "kubelet-cadvisor", "kubelet-resource", "dockyard", "edge"}
+    assert jobs["edge"]["static_configs"] == [{"targets": ["127.0.0.1:2019"]}]
     for name in ("kwok-cadvisor", "kubelet-cadvisor", "kubelet-resource"):
         relabels = jobs[name]["relabel_configs"]
         assert {"target_label": "job", "replacement": "kubelet"} in relabels

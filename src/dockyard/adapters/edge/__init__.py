@@ -1,1 +1,1 @@
-"""The edge load balancer: Caddy through its admin API (caddy.py)."""
+"""The edge load balancer: HAProxy through its runtime API (haproxy.py)."""
