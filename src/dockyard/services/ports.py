@@ -905,6 +905,8 @@ class UnitOfWork(Protocol):
 
     @property
     def templates(self) -> Templates: ...
+
+    @property
     def inspections(self) -> Inspections: ...
 
     @property

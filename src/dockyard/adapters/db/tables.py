@@ -532,6 +532,8 @@ class TemplateVersionRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class InspectionRunRow(Base):
     """An inspection run and its report (domain/inspection.py): findings and changes as JSON lists."""
 
