@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.domain import names
+from dockyard.domain.autoscale import Policy, check_instances, parse_policy
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.flavors import Flavor, flavor
 from dockyard.domain.placement import Placement, parse_placement
@@ -86,6 +87,7 @@ class VersionSpec:
     run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
     secret_env: tuple[tuple[str, SealedValue], ...] = ()
     placement: Placement | None = None  # where its instances may run (domain/placement.py)
+    autoscale: Policy | None = None  # how the autoscaler sizes it (domain/autoscale.py); instances: the start
 
     @property
     def flavor_spec(self) -> Flavor:
@@ -113,6 +115,7 @@ class VersionSpec:
         data["readiness"] = asdict(self.readiness) if self.readiness else None
         data["liveness"] = asdict(self.liveness) if self.liveness else None
         data["placement"] = asdict(self.placement) if self.placement else None
+        data["autoscale"] = asdict(self.autoscale) if self.autoscale else None
         return data
 
     def with_changes(self, *, seal: Sealer | None = None, **changes: Any) -> VersionSpec:
@@ -169,10 +172,13 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
     both = sorted({k for k, _ in env} & set(secret_names))
     if both:
         raise InvalidInput(f"secret_env.{both[0]}", f"{both[0]} is in env and in secret_env: give it in one only")
+    instances = _int(raw, "instances", 0, MAX_INSTANCES, required=True)
+    autoscale = parse_policy(raw.get("autoscale"))
+    check_instances(autoscale, instances)
     return VersionSpec(
         image=names.image("image", _required(raw, "image")),
         flavor=flavor("flavor", _required(raw, "flavor")).name,
-        instances=_int(raw, "instances", 0, MAX_INSTANCES, required=True),
+        instances=instances,
         ports=ports,
         env=env,
         config_files=_config_files(raw.get("config_files") or {}),
@@ -183,6 +189,7 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
         security=security,
         run_as_user=run_as_user,
         placement=parse_placement(raw.get("placement")),
+        autoscale=autoscale,
     )
 
 
@@ -195,10 +202,10 @@ def diff(old: VersionSpec, new: VersionSpec) -> dict[str, tuple[Any, Any]]:
 
 def _flat(spec: VersionSpec) -> dict[str, Any]:
     data = spec.masked()
-    per_key = ("env", "config_files", "secret_env")
+    per_key = ("env", "config_files", "secret_env", "autoscale")
     out = {k: v for k, v in data.items() if k not in per_key}
     for section in per_key:
-        out.update({f"{section}.{k}": v for k, v in data[section].items()})
+        out.update({f"{section}.{k}": v for k, v in (data[section] or {}).items()})
     return out
 
 
