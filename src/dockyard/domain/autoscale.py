@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from dockyard.domain.errors import InvalidInput
@@ -188,14 +188,6 @@ def _step(raw: Any, where: str, default: Step) -> Step:
     )
 
 
-def check_instances(policy: Policy | None, instances: int) -> None:
-    """A version's ``instances`` (its count before any decision) lies within its policy's bounds."""
-    if policy is not None and not policy.min <= instances <= policy.max:
-        raise InvalidInput(
-            "instances", f"instances ({instances}) must be within the autoscale bounds {policy.min}..{policy.max}"
-        )
-
-
 def effective_instances(spec_instances: int, policy: Policy | None, recorded: int | None) -> int:
     """How many instances a version runs: ``spec_instances`` without a policy; with one, the group's
     ``recorded`` count (None or 0: none yet, the spec's) clamped to ``[min, max]``."""
@@ -203,6 +195,15 @@ def effective_instances(spec_instances: int, policy: Policy | None, recorded: in
         return spec_instances
     start = recorded if recorded else spec_instances
     return clamp(start, policy)
+
+
+def manual(policy: Policy, instances: int) -> dict[str, Any] | None:
+    """The policy (stored form) of a version made by a manual scale to ``instances``: the count asked
+    for becomes ``min`` (``max`` raised to it if needed), a floor the autoscaler may go above; a scale
+    to 0 stops the group and turns the policy off (None)."""
+    if instances == 0:
+        return None
+    return {**asdict(policy), "min": instances, "max": max(policy.max, instances)}
 
 
 def clamp(count: int, policy: Policy) -> int:

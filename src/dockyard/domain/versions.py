@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.domain import names
-from dockyard.domain.autoscale import Policy, check_instances, parse_policy
+from dockyard.domain.autoscale import Policy, parse_policy
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.flavors import Flavor, flavor
 from dockyard.domain.placement import Placement, parse_placement
@@ -87,7 +87,7 @@ class VersionSpec:
     run_as_user: int | None = None  # None: the platform's default under restricted, the image's under baseline
     secret_env: tuple[tuple[str, SealedValue], ...] = ()
     placement: Placement | None = None  # where its instances may run (domain/placement.py)
-    autoscale: Policy | None = None  # how the autoscaler sizes it (domain/autoscale.py); instances: the start
+    autoscale: Policy | None = None  # how the autoscaler sizes it (domain/autoscale.py)
 
     @property
     def flavor_spec(self) -> Flavor:
@@ -172,13 +172,10 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
     both = sorted({k for k, _ in env} & set(secret_names))
     if both:
         raise InvalidInput(f"secret_env.{both[0]}", f"{both[0]} is in env and in secret_env: give it in one only")
-    instances = _int(raw, "instances", 0, MAX_INSTANCES, required=True)
-    autoscale = parse_policy(raw.get("autoscale"))
-    check_instances(autoscale, instances)
     return VersionSpec(
         image=names.image("image", _required(raw, "image")),
         flavor=flavor("flavor", _required(raw, "flavor")).name,
-        instances=instances,
+        instances=_int(raw, "instances", 0, MAX_INSTANCES, required=True),
         ports=ports,
         env=env,
         config_files=_config_files(raw.get("config_files") or {}),
@@ -189,7 +186,7 @@ def _spec(raw: Mapping[str, Any], secret_names: list[str]) -> VersionSpec:
         security=security,
         run_as_user=run_as_user,
         placement=parse_placement(raw.get("placement")),
-        autoscale=autoscale,
+        autoscale=parse_policy(raw.get("autoscale")),
     )
 
 

@@ -96,12 +96,13 @@ def test_bad_policies_name_the_field(raw: Any, field: str) -> None:
     assert caught.value.field == field
 
 
-def test_the_spec_instances_lie_within_the_bounds() -> None:
-    with pytest.raises(InvalidInput) as caught:
-        parse_spec(
-            {"image": "r/a:1", "flavor": "small", "instances": 1, "autoscale": {"min": 2, "max": 3, "signals": REQ}}
-        )
-    assert caught.value.field == "instances"
+def test_the_spec_instances_are_the_start_clamped_into_the_bounds() -> None:
+    spec = parse_spec(
+        {"image": "r/a:1", "flavor": "small", "instances": 1, "autoscale": {"min": 2, "max": 3, "signals": REQ}}
+    )
+    assert effective_instances(spec.instances, spec.autoscale, None) == 2
+    # A cluster's share may be below min: a copy with it is still a spec.
+    assert spec.with_changes(instances=1).instances == 1
 
 
 def test_the_policy_is_diffed_field_by_field() -> None:

@@ -25,6 +25,7 @@ from dockyard.adapters.db.errors import DatabaseConflictError, DatabaseUnavailab
 from dockyard.adapters.db.groups import Groups
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.leases import Leases
 from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
@@ -40,7 +41,7 @@ class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
-    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``)."""
+    (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), named ``leases``."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.locations = LocationGrants(session)
         self.alert_rules = AlertRules(session)
         self.alerts = Alerts(session)
+        self.leases = Leases(session)
 
 
 class Database:

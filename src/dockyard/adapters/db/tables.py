@@ -498,3 +498,14 @@ class NotificationRow(Base):
     error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LeaseRow(Base):
+    """A named lease (``autoscale:<system>/<app>/<group>``): which server holds it until when, so one
+    replica at a time decides for a group (adapters/db/leases.py)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
