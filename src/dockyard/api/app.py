@@ -19,6 +19,7 @@ from dockyard.api.routes import (
     alert_rules,
     alerts,
     audit,
+    autoscale,
     builds,
     clusters,
     edge,
@@ -69,6 +70,7 @@ def create_app(server: Server) -> FastAPI:
         alert_rules,
         alerts,
         metrics,
+        autoscale,
         export,
     ):
         app.include_router(module.router)
