@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alert-rules": ("alerts", "rules"),
     "channels": ("alerts", "channels"),
     "db": ("server", "db"),
+    "autoscale": ("autoscale", "autoscale"),
 }
 
 
