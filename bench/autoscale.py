@@ -89,7 +89,7 @@ def main() -> None:
     q = best(queries, args.repeat)
     p = best(parsed_every_round, args.repeat)
     print(f"{args.groups} groups, 2 signals × 21 points each; {platform.python_version()}; actions {actions}")
-    print("| one round, CPU (best of %d) | value |" % args.repeat)
+    print(f"| one round, CPU (best of {args.repeat}) | value |")
     print("|---|---|")
     print(f"| decisions only | {d * 1000:.1f} ms ({d / args.groups * 1e6:.1f} µs a group) |")
     print(f"| PromQL built | {q * 1000:.1f} ms |")
