@@ -15,6 +15,7 @@ from dockyard.domain.autoscale import (
     decide,
     effective_instances,
     load_query,
+    manual,
     parse_policy,
     split_counts,
     wanted,
@@ -287,3 +288,19 @@ def test_effective_instances(spec: int, policy_: Policy | None, recorded: int | 
 def test_split_in_proportion_to_spare_room(total: int, room: dict[str, int], expected: dict[str, int]) -> None:
     assert split_counts(total, room) == expected
     assert sum(split_counts(total, room).values()) == total
+
+
+@pytest.mark.parametrize(
+    ("instances", "expected"),
+    [(6, (6, 20)), (1, (1, 20)), (30, (30, 30)), (0, None)],
+)
+def test_a_manual_scale_makes_the_count_the_floor(instances: int, expected: tuple[int, int] | None) -> None:
+    made = manual(policy(), instances)
+    if expected is None:
+        assert made is None
+        return
+    assert made is not None
+    parsed = parse_policy(made)
+    assert parsed is not None
+    assert (parsed.min, parsed.max) == expected
+    assert parsed.signals == policy().signals

@@ -16,9 +16,9 @@ from dockyard.domain.audit import GENESIS, AuditEntry, Head
 from dockyard.domain.failures import MetricsUnavailable
 from dockyard.domain.metrics import Series
 from dockyard.domain.model import Group, GroupCluster, GroupPath, Operation, System, Version
-from dockyard.domain.operations import AutoscaleParams, ReleaseParams
+from dockyard.domain.operations import AutoscaleParams, DeployParams, ReleaseParams, ScaleParams
 from dockyard.domain.versions import parse_spec
-from dockyard.services import autoscale
+from dockyard.services import autoscale, rollouts
 from dockyard.services.platform import AutoscaleConfig, BuildConfig, Config, Platform
 
 PATH = GroupPath("shop", "web", "prod")
@@ -193,3 +193,21 @@ async def test_a_round_decides_only_for_groups_whose_lease_it_holds() -> None:
     mine = Store()
     (outcome,) = await autoscale.run_round(platform(mine, 100.0), runner="me", now=NOW)
     assert outcome.acted == mine.operations[0].id
+
+
+@pytest.mark.parametrize(
+    ("params", "spec", "expected"),
+    [
+        (AutoscaleParams(3, instances=7, was=12), SPEC, 7),  # the autoscaler's count
+        (ReleaseParams(3), SPEC, 12),  # keeps the recorded 8 + 4
+        (
+            DeployParams(3),
+            SPEC.with_changes(autoscale={"min": 14, "max": 20, "signals": [{"signal": "cpu", "baseline": 1}]}),
+            14,
+        ),
+        (DeployParams(3), SPEC.with_changes(autoscale=None), 2),  # no policy: the spec's own
+        (ScaleParams(3, instances=5), SPEC, 5),  # a manual scale's
+    ],
+)
+def test_what_an_operation_brings_is_sized_by_the_policy(params: Any, spec: Any, expected: int) -> None:
+    assert rollouts.sized(spec, params, GROUP).instances == expected
