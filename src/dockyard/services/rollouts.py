@@ -325,7 +325,8 @@ async def apply_version(kube: ClusterClient, plan: Plan, box: SecretBox, *, serv
 
 async def _apply_once(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None, trust: bool) -> int:
     assert plan.spec is not None
-    if plan.current == plan.number and not plan.force:
+    # An autoscale operation brings the running version at another count: it always writes.
+    if plan.current == plan.number and not plan.force and plan.operation.action != "autoscale":
         live = rollout(await _deployment(kube, plan.ref))
         if live.version == str(plan.number):
             return 0  # already there: no write at all
