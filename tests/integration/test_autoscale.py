@@ -148,7 +148,7 @@ async def test_load_scales_a_group_up_and_down_and_no_data_freezes_it(
                 steps = [e["changes"]["instances"] for e in entries["items"]]  # newest first
                 # As rate1m follows the load down, the decisions step down with it: 12 → … → 2.
                 assert steps[0]["to"] == 2, steps
-                assert {"from": 12, "to": steps[-1]["to"]} in steps or any(s["from"] == 12 for s in steps), steps
+                assert any(step["from"] == 12 for step in steps), steps
 
                 # A manual scale to 4: runs 4 and becomes the floor (the load alone asks for 2).
                 scaled = await api.post(f"{path}/scale", json={"instances": 4})
