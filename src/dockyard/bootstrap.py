@@ -45,12 +45,13 @@ from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.images import RegistryAuth, split_reference
 from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
+from dockyard.services.autoscale import run_autoscaler
 from dockyard.services.build_runner import run_builds
 from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
 from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.notifications import run_notifier
-from dockyard.services.platform import AlertConfig, BuildConfig, Config, Platform
+from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform
 from dockyard.services.ports import OnLine
 from dockyard.services.remediation import run_remediation
 from dockyard.settings import Settings
@@ -82,6 +83,13 @@ def config(settings: Settings) -> Config:
         alerts=AlertConfig(
             webhook_token_sha256=hashlib.sha256(webhook_token.encode()).hexdigest() if webhook_token else "",
             silence_max_seconds=settings.silence_max_hours * 3600.0,
+        ),
+        autoscale=AutoscaleConfig(
+            every=settings.autoscale_every,
+            lease=max(settings.lease_seconds, 3 * settings.autoscale_every),
+            step=settings.autoscale_step,
+            stale_seconds=settings.autoscale_stale_seconds,
+            requests_series=settings.autoscale_requests_series,
         ),
     )
 
@@ -331,6 +339,8 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
             asyncio.create_task(run_inspection_schedule(platform)),
             asyncio.create_task(run_remediation(platform)),
         ]
+    if settings.executor and settings.autoscale:
+        tasks.append(asyncio.create_task(run_autoscaler(platform)))
     try:
         yield platform
     finally:

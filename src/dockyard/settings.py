@@ -122,6 +122,17 @@ class Settings(BaseSettings):
         "metrics_token_file if unset",
     )
     metrics_token_file: Path = Field(default_factory=lambda: _state_dir() / "metrics-token")
+    autoscale: bool = Field(default=True, description="run the autoscaler in this process (docs/autoscaling.md)")
+    autoscale_every: float = Field(default=15.0, ge=1, le=3600, description="seconds between autoscale decisions")
+    autoscale_step: float = Field(default=15.0, ge=1, le=600, description="seconds between the points it reads")
+    autoscale_stale_seconds: float = Field(
+        default=60.0, ge=5, le=3600, description="a signal whose newest point is older freezes the count"
+    )
+    autoscale_requests_series: str = Field(
+        default="dockyard_requests_total",
+        pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
+        description="the per-instance request counter the requests signal reads",
+    )
 
     @field_validator("database_url")
     @classmethod

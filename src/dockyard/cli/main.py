@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "template": ("templates", "templates"),
     "inspect": ("inspections", "inspect"),
     "db": ("server", "db"),
+    "autoscale": ("autoscale", "autoscale"),
 }
 
 

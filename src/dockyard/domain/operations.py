@@ -2,7 +2,8 @@
 
 Every operation records what it was asked to do: a ``deploy`` / ``rollback`` / ``reconcile`` the
 version and its progress deadline (:class:`DeployParams`), a ``scale`` also the new instance count
-(:class:`ScaleParams`), a ``release`` its strategy, step deadline, restart limit and how long a
+(:class:`ScaleParams`), an ``autoscale`` the count the autoscaler decided and why
+(:class:`AutoscaleParams`), a ``release`` its strategy, step deadline, restart limit and how long a
 blue-green release keeps the old set (:class:`ReleaseParams`), a ``delete-group`` nothing
 (:class:`DeleteGroupParams`); immediate changes recorded for history name what they made
 (:class:`CreateGroupParams`, :class:`CreateVersionParams`) or nothing (:class:`NoParams`).
@@ -47,6 +48,15 @@ class ScaleParams(DeployParams):
 
 
 @dataclass(frozen=True)
+class AutoscaleParams(ScaleParams):
+    """``autoscale``: the running version at ``instances`` decided by the autoscaler, from ``was``,
+    ``why`` the numbers (domain/autoscale.py). No new version: the count is the group's state."""
+
+    was: int = 0
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class ReleaseParams:
     """``release``: the new version and how the release goes (see services/releases.py)."""
 
@@ -86,7 +96,14 @@ class NoParams:
 
 
 OperationParams = (
-    DeployParams | ScaleParams | ReleaseParams | DeleteGroupParams | CreateGroupParams | CreateVersionParams | NoParams
+    DeployParams
+    | ScaleParams
+    | AutoscaleParams
+    | ReleaseParams
+    | DeleteGroupParams
+    | CreateGroupParams
+    | CreateVersionParams
+    | NoParams
 )
 RunParams = DeployParams | ReleaseParams | DeleteGroupParams  # what the executor runs
 
@@ -95,12 +112,15 @@ _KINDS: dict[str, type[OperationParams]] = {
     "rollback": DeployParams,
     "reconcile": DeployParams,
     "scale": ScaleParams,
+    "autoscale": AutoscaleParams,
     "release": ReleaseParams,
     "delete-group": DeleteGroupParams,
     "create-group": CreateGroupParams,
     "create-version": CreateVersionParams,
 }
-_INTS = frozenset({"version", "deadline_seconds", "instances", "step_deadline_seconds", "max_restarts", "keep_seconds"})
+_INTS = frozenset(
+    {"version", "deadline_seconds", "instances", "step_deadline_seconds", "max_restarts", "keep_seconds", "was"}
+)
 
 
 def to_data(params: OperationParams) -> dict[str, Any]:
@@ -127,7 +147,7 @@ def parse_params(action: str, data: Mapping[str, Any]) -> OperationParams:
     else:
         values.pop("split", None)
         values.pop("away", None)
-    if kind in (DeployParams, ScaleParams, ReleaseParams, CreateVersionParams):
+    if kind in (DeployParams, ScaleParams, AutoscaleParams, ReleaseParams, CreateVersionParams):
         values.setdefault("version", 0)  # a target that no longer exists: the runner says so
     if kind is CreateGroupParams:
         values.setdefault("environment", "")

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.domain import names
+from dockyard.domain.autoscale import Policy, parse_policy
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.flavors import Flavor, Size, flavor, parse_size
 from dockyard.domain.placement import Placement, parse_placement
@@ -119,6 +120,7 @@ class VersionSpec:
     placement: Placement | None = None  # where its instances may run (domain/placement.py)
     size: Size | None = None  # the flavor's size when the version was made; None: the built-in flavor's
     template: TemplateOrigin | None = None  # the template version and parameters that made it, if any
+    autoscale: Policy | None = None  # how the autoscaler sizes it (domain/autoscale.py)
 
     @property
     def flavor_spec(self) -> Flavor:
@@ -154,6 +156,7 @@ class VersionSpec:
         data["placement"] = asdict(self.placement) if self.placement else None
         data["size"] = self.flavor_spec.size.to_data()
         data["template"] = self.template.to_data() if self.template else None
+        data["autoscale"] = asdict(self.autoscale) if self.autoscale else None
         return data
 
     def with_changes(
@@ -273,6 +276,7 @@ def _spec(
         security=security,
         run_as_user=run_as_user,
         placement=parse_placement(raw.get("placement")),
+        autoscale=parse_policy(raw.get("autoscale")),
     )
 
 
@@ -285,10 +289,10 @@ def diff(old: VersionSpec, new: VersionSpec) -> dict[str, tuple[Any, Any]]:
 
 def _flat(spec: VersionSpec) -> dict[str, Any]:
     data = spec.masked()
-    per_key = ("env", "config_files", "secret_env")
+    per_key = ("env", "config_files", "secret_env", "autoscale")
     out = {k: v for k, v in data.items() if k not in per_key}
     for section in per_key:
-        out.update({f"{section}.{k}": v for k, v in data[section].items()})
+        out.update({f"{section}.{k}": v for k, v in (data[section] or {}).items()})
     return out
 
 

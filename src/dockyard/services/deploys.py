@@ -26,6 +26,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from dockyard.domain import autoscale
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.failures import DatabaseConflict
@@ -46,7 +47,7 @@ from dockyard.services.applications import found_group
 from dockyard.services.platform import Platform
 from dockyard.services.ports import UnitOfWork
 
-ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release")
+ACTIONS = ("deploy", "rollback", "scale", "reconcile", "delete-group", "release", "autoscale")
 
 
 def check_deadline(seconds: int, field: str = "deadline_seconds") -> None:
@@ -111,6 +112,7 @@ async def start_scale(
 ) -> Operation:
     """Record a new version (the running one with ``instances``) and a pending ``scale`` to it; during
     a gray or blue-green release, give the release the new total instead and return its operation.
+    An autoscaled group's new version has that count as its policy's ``min`` (none at 0: turned off).
     Scaling out beyond what fits is :class:`DoesNotFit`, unless ``force``."""
     authorize(by, "deploy", group.system, group.app)
     check_deadline(deadline_seconds)
@@ -131,14 +133,20 @@ async def start_scale(
             raise Conflict(f"group {group.group!r} runs no version yet: deploy one first")
         running = await uow.versions.get(group, found.current_version)
         assert running is not None
-        if running.spec.instances == instances:
+        policy = running.spec.autoscale
+        recorded = sum(p.instances for p in found.clusters)
+        was = autoscale.effective_instances(running.spec.instances, policy, recorded or None)
+        if was == instances and policy is None:
             raise Conflict(f"group {group.group!r} already runs {instances} instances")
-        made = running.spec.with_changes(instances=instances)
-        if instances > running.spec.instances and not force:
+        if policy is None:
+            made = running.spec.with_changes(instances=instances)
+        else:  # the count asked for becomes the policy's floor (domain/autoscale.manual)
+            made = running.spec.with_changes(instances=instances, autoscale=autoscale.manual(policy, instances))
+        if instances > was and not force:
             number = (found.latest_version or 0) + 1
             planned = await placement.plan(platform, uow, found, number, made, pin=False)
             placement.check_fits(platform, planned, number, made)
-        reason = f"scale from {running.spec.instances} to {instances} instances"
+        reason = f"scale from {was} to {instances} instances"
         number = (await uow.versions.add(group, made, by=by.name, reason=reason)).number
         await _check_location(uow, found, number)
         operation = pending("scale", by, group, ScaleParams(number, deadline_seconds, instances=instances))

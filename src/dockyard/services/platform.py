@@ -40,9 +40,23 @@ class AlertConfig:
 
 
 @dataclass(frozen=True)
+class AutoscaleConfig:
+    """What the autoscaler reads (services/autoscale.py): how often it decides, how long a group's
+    lease lasts, the step of its Prometheus reads, when a signal is stale (the count then freezes),
+    and the counter series of the ``requests`` signal."""
+
+    every: float = 15.0
+    lease: float = 45.0
+    step: float = 15.0
+    stale_seconds: float = 60.0
+    requests_series: str = "dockyard_requests_total"
+
+
+@dataclass(frozen=True)
 class Config:
     builds: BuildConfig
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    autoscale: AutoscaleConfig = field(default_factory=AutoscaleConfig)
     cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
     image_keep: int = 5  # registry gc's default: versions kept per group
     inspection: Limits = field(default_factory=Limits)  # the inspection checks' thresholds

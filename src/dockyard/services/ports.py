@@ -677,6 +677,16 @@ class AlertRules(Protocol):
         """Every group's wanted instances, current flavor and releases aborted since then."""
 
 
+class Leases(Protocol):
+    """Named leases, one holder at a time (adapters/db/leases.py)."""
+
+    async def claim(self, name: str, holder: str, *, seconds: float) -> bool:
+        """Take or renew ``name`` for ``holder``; False while another holder's lease runs."""
+        ...
+
+    async def release(self, name: str, holder: str) -> None: ...
+
+
 class Alerts(Protocol):
     """Alert history, notification channels and the notifications to send, per system."""
 
@@ -911,3 +921,6 @@ class UnitOfWork(Protocol):
 
     @property
     def remediations(self) -> Remediations: ...
+
+    @property
+    def leases(self) -> Leases: ...

@@ -406,7 +406,10 @@ class _Steps:
         """The group's own workload moves to the new version at full count; then the canary goes. A
         release scaled meanwhile ends on a copy of the new version with the new count."""
         plan = replace(self.plan, deadline_at=time.time() + _deadline(self.plan), current=release.stable_version)
-        if release.total != self.new.instances:
+        if release.total != self.new.instances and self.new.autoscale is not None:
+            # Autoscaled: the count is the group's state, not a version (domain/autoscale.py).
+            plan = replace(plan, spec=replace(self.new, instances=release.total))
+        elif release.total != self.new.instances:
             scaled = self.new.with_changes(instances=release.total)
             reason = f"release {release.id}: scaled to {release.total} instances during the release"
             async with self.platform.db.unit_of_work() as uow:

@@ -19,10 +19,12 @@ version). Such a release cannot be scaled meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from dockyard.domain.access import Principal, authorize
+from dockyard.domain.autoscale import effective_instances
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
 from dockyard.domain.model import AppPath, Group, GroupPath
@@ -95,7 +97,10 @@ async def start_release(
         if strategy == "blue-green" and not new.spec.ports:
             raise InvalidInput("strategy", "a blue-green release switches the group's Service: the version needs ports")
         await targets.save(uow, found, new, by=by.name, reason=reason)
-        clusters = await _clusters(uow, found, new.spec, strategy)
+        recorded = sum(p.instances for p in found.clusters)
+        sized = effective_instances(new.spec.instances, new.spec.autoscale, recorded or None)
+        new_spec = new.spec if sized == new.spec.instances else dataclasses.replace(new.spec, instances=sized)
+        clusters = await _clusters(uow, found, new_spec, strategy)
         operation = deploys.pending(
             "release",
             by,
@@ -118,7 +123,7 @@ async def start_release(
             strategy=strategy,
             stable_version=found.current_version,
             new_version=new.number,
-            total=clusters[0]["instances"] if clusters else new.spec.instances,
+            total=clusters[0]["instances"] if clusters else new_spec.instances,
             clusters=clusters,
             steps=tuple(str(s) for s in parsed) if strategy != "blue-green" else BLUE_GREEN_STEPS,
             step=0,

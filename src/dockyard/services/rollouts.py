@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dockyard.domain.autoscale import effective_instances
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import InvalidInput, NotFound, Unavailable
 from dockyard.domain.failures import (
@@ -36,7 +37,7 @@ from dockyard.domain.failures import (
 )
 from dockyard.domain.flavors import BUILTIN, Size, ceiling
 from dockyard.domain.model import Application, AppPath, Group, Operation, Quota
-from dockyard.domain.operations import DeployParams, ReleaseParams, deadline_seconds
+from dockyard.domain.operations import DeployParams, OperationParams, ReleaseParams, ScaleParams, deadline_seconds
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.render import SYSTEM_LIMITS, GroupRef, baseline_groups, namespace, render, system_objects
 from dockyard.domain.rollout import Rollout, rollout, why_not_ready
@@ -202,11 +203,23 @@ async def plan_operation(platform: Platform, operation_id: str) -> Plan | Operat
         ref = await placement.group_ref(uow, op.path, group.cluster)
         sizes = [f.size for f in await uow.flavors.all()]
     deadline_at = op.started_at.timestamp() + deadline_seconds(op.params)
-    spec = version.spec if version else None
+    spec = sized(version.spec, op.params, group) if version else None
     largest = ceiling([*sizes, *(f.size for f in BUILTIN), *([spec.flavor_spec.size] if spec else [])])
     return Plan(
         op, ref, group.cluster, system.quota, number, spec, group.current_version, deadline_at, group, app, largest
     )
+
+
+def sized(spec: VersionSpec, params: OperationParams, group: Group) -> VersionSpec:
+    """``spec`` at the count the operation brings: a scale's (manual or the autoscaler's) as asked; a
+    version with an autoscale policy keeps the group's recorded count within the policy's bounds
+    (domain/autoscale.py: the count is state, not a version); else the spec's own."""
+    if isinstance(params, ScaleParams):
+        count = params.instances
+    else:
+        recorded = sum(p.instances for p in group.clusters)
+        count = effective_instances(spec.instances, spec.autoscale, recorded or None)
+    return spec if count == spec.instances else replace(spec, instances=count)
 
 
 async def deploy_and_wait(platform: Platform, plan: Plan) -> str:
@@ -318,7 +331,8 @@ async def apply_version(kube: ClusterClient, plan: Plan, box: SecretBox, *, serv
 
 async def _apply_once(kube: ClusterClient, plan: Plan, box: SecretBox, *, service: bool | None, trust: bool) -> int:
     assert plan.spec is not None
-    if plan.current == plan.number and not plan.force:
+    # An autoscale operation brings the running version at another count: it always writes.
+    if plan.current == plan.number and not plan.force and plan.operation.action != "autoscale":
         live = rollout(await _deployment(kube, plan.ref))
         if live.version == str(plan.number):
             return 0  # already there: no write at all

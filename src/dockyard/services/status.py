@@ -10,10 +10,11 @@ own state says ``unreachable``), without hiding the others.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockyard.domain.access import Principal, authorize
+from dockyard.domain.autoscale import effective_instances
 from dockyard.domain.drift import workload_drift
 from dockyard.domain.errors import NotFound
 from dockyard.domain.live import PodRecord
@@ -76,6 +77,10 @@ async def group_status(platform: Platform, by: Principal, group: GroupPath) -> t
         if found is None:
             raise NotFound(f"group {group.group!r} does not exist in {group.app_path}")
         version = await uow.versions.get(group, found.current_version) if found.current_version else None
+        if version is not None and version.spec.autoscale is not None:
+            recorded = sum(p.instances for p in found.clusters)
+            sized = effective_instances(version.spec.instances, version.spec.autoscale, recorded or None)
+            version = replace(version, spec=replace(version.spec, instances=sized))
         where = parts(found, version.spec.instances if version else 0)
         refs = {p.cluster: await placement.group_ref(uow, group, p.cluster) for p in where}
     wanted = version.spec.instances if version else 0

@@ -102,6 +102,11 @@ RULES: dict[str, Rule] = {
     f"GET {G}/edge": Rule("app"),
     f"PUT {G}/edge": Rule("app", "developer", body={"port": "http"}),
     f"DELETE {G}/edge": Rule("app", "developer"),
+    f"GET {G}/autoscale": Rule("app"),
+    f"PUT {G}/autoscale": Rule(
+        "app", "developer", body={"policy": {"min": 1, "max": 3, "signals": [{"signal": "cpu", "baseline": 0.5}]}}
+    ),
+    f"DELETE {G}/autoscale": Rule("app", "developer"),
     f"POST {A}/builds": Rule("app", "developer", body={"commit": "abc1234"}),  # source: the app's last build's
     f"GET {A}/builds": Rule("app"),
     f"GET {A}/builds/{{build_id}}": Rule("app"),

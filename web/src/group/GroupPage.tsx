@@ -11,6 +11,7 @@ import { can } from "../permissions";
 import ErrorAlert from "../components/ErrorAlert";
 import OperationsTable from "../components/OperationsTable";
 import Actions from "./Actions";
+import AutoscaleTab from "./AutoscaleTab";
 import ConfigTab from "./ConfigTab";
 import InstancesTable from "./InstancesTable";
 import MetricsTab from "./MetricsTab";
@@ -117,6 +118,7 @@ export default function GroupPage() {
             { key: "config", label: <span data-testid="tab-config">{t("tab.config")}</span>, children: <ConfigTab path={path} latest={latest} deploy={deploy} busy={!!st.operation} /> },
             { key: "releases", label: <span data-testid="tab-releases">{t("tab.releases")}</span>, children: <Releases path={path} release={snap.release} deploy={deploy} /> },
             { key: "metrics", label: <span data-testid="tab-metrics">{t("tab.metrics")}</span>, children: <MetricsTab path={path} /> },
+            { key: "autoscale", label: <span data-testid="tab-autoscale">{t("tab.autoscale")}</span>, children: <AutoscaleTab path={path} /> },
             // Slots for the capabilities other issues are building: each gets its own component here.
             { key: "builds", label: t("tab.builds"), children: <Empty description={t("slot.builds")} /> },
             { key: "placement", label: t("tab.placement"), children: <Empty description={t("slot.placement")} /> },

@@ -27,6 +27,7 @@ from dockyard.adapters.db.groups import Groups
 from dockyard.adapters.db.identity import Identities
 from dockyard.adapters.db.inspections import Inspections
 from dockyard.adapters.db.keys import KeyChecks
+from dockyard.adapters.db.leases import Leases
 from dockyard.adapters.db.locations import LocationGrants
 from dockyard.adapters.db.members import Members
 from dockyard.adapters.db.operations import OperationLog
@@ -46,7 +47,7 @@ class UnitOfWork:
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
     (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), the flavor
     catalog (``flavors``), component templates (``templates``) and the nodes' health (``inspections``,
-    ``remediations``)."""
+    ``remediations``), named ``leases``."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.templates = Templates(session)
         self.inspections = Inspections(session)
         self.remediations = Remediations(session)
+        self.leases = Leases(session)
 
 
 class Database:

@@ -599,3 +599,14 @@ class RemediationActionRow(Base):
     mode: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str] = mapped_column(String(500))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LeaseRow(Base):
+    """A named lease (``autoscale:<system>/<app>/<group>``): which server holds it until when, so one
+    replica at a time decides for a group (adapters/db/leases.py)."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(250), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,213 @@
+"""The autoscaler's turn for one group on fakes of its ports: it records an ``autoscale`` operation of
+the running version (no new version) and an audit entry, freezes without data, never overtakes an
+operation, gives a release under way its new total, and a round skips groups whose lease it lacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+from dockyard.domain.audit import GENESIS, AuditEntry, Head
+from dockyard.domain.failures import MetricsUnavailable
+from dockyard.domain.metrics import Series
+from dockyard.domain.model import Group, GroupCluster, GroupPath, Operation, System, Version
+from dockyard.domain.operations import AutoscaleParams, DeployParams, ReleaseParams, ScaleParams
+from dockyard.domain.versions import parse_spec
+from dockyard.services import autoscale, rollouts
+from dockyard.services.platform import AutoscaleConfig, BuildConfig, Config, Platform
+
+PATH = GroupPath("shop", "web", "prod")
+NOW = 100_000.0
+SPEC = parse_spec(
+    {
+        "image": "r.local/shop/web:1",
+        "flavor": "tiny",
+        "instances": 2,
+        "autoscale": {"min": 2, "max": 20, "signals": [{"signal": "requests", "baseline": 50}]},
+    }
+)
+GROUP = Group("shop", "web", "prod", "prod", "a", 3, 3, (GroupCluster("a", 8, 3), GroupCluster("b", 4, 3)))
+
+
+class FakeMetrics:
+    def __init__(self, load: float | None) -> None:
+        self.load = load
+        self.queries: list[str] = []
+
+    async def query_range(self, promql: str, *, start: float, end: float, step: float) -> list[Series]:
+        self.queries.append(promql)
+        if self.load is None:
+            raise MetricsUnavailable("Prometheus at http://p cannot be reached")
+        points = [(t, self.load) for t in range(int(start), int(end) + 1, int(step))]
+        return [Series({}, [(float(t), v) for t, v in points])]
+
+
+@dataclass
+class Store:
+    active: Operation | None = None
+    release_total: int | None = None  # a release under way that takes a total (None: none)
+    operations: list[Operation] = field(default_factory=list)
+    audited: list[Any] = field(default_factory=list)
+    totals: list[tuple[str, int, str]] = field(default_factory=list)
+    leases: dict[str, str] = field(default_factory=dict)
+
+
+class FakeDb:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[Any]:
+        store = self.store
+
+        class Operations:
+            async def active(self, path: GroupPath) -> Operation | None:
+                return store.active
+
+            async def add(self, operation: Operation) -> None:
+                store.operations.append(operation)
+
+        class Releases:
+            async def get(self, release_id: str) -> Any:
+                if store.release_total is None:
+                    return None
+                return type("R", (), {"id": release_id, "total": store.release_total})()
+
+            async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
+                store.totals.append((release_id, total, by))
+                return True
+
+        class Groups:
+            async def get(self, path: GroupPath) -> Group | None:
+                return GROUP
+
+            async def of_app(self, app: Any) -> list[Group]:
+                return [GROUP]
+
+        class Versions:
+            async def get(self, path: GroupPath, number: int) -> Version:
+                return Version("shop", "web", "prod", number, SPEC, "t", dt.datetime.now(dt.UTC))
+
+        class Audit:
+            async def lock_head(self) -> Head:
+                return Head(0, GENESIS)
+
+            async def append(self, entry: AuditEntry) -> None:
+                store.audited.append(entry.record)
+
+        class Leases:
+            async def claim(self, name: str, holder: str, *, seconds: float) -> bool:
+                return store.leases.setdefault(name, holder) == holder
+
+        class Systems:
+            async def all(self) -> list[System]:
+                return [System("shop")]
+
+        class Applications:
+            async def of_system(self, system: str) -> list[Any]:
+                return [type("A", (), {"path": PATH.app_path})()]
+
+        class Uow:
+            operations, releases, groups, versions, audit = Operations(), Releases(), Groups(), Versions(), Audit()
+            leases, systems, applications = Leases(), Systems(), Applications()
+
+        yield Uow()
+
+
+def platform(store: Store, load: float | None) -> Platform:
+    config = Config(builds=BuildConfig(work_dir=cast(Any, None)), autoscale=AutoscaleConfig(step=5.0))
+    return cast(
+        Platform,
+        type(
+            "P",
+            (),
+            {
+                "db": FakeDb(store),
+                "metrics": FakeMetrics(load),
+                "config": config,
+                "operations_added": _Event(),
+                "releases_steered": _Event(),
+            },
+        )(),
+    )
+
+
+class _Event:
+    def set(self) -> None:
+        pass
+
+
+async def test_a_decision_records_an_autoscale_operation_of_the_running_version_and_an_audit_entry() -> None:
+    store = Store()
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.decision is not None
+    assert outcome.decision.desired == 2
+    (op,) = store.operations
+    assert (op.action, op.actor) == ("autoscale", "autoscaler")
+    assert isinstance(op.params, AutoscaleParams)
+    assert (op.params.version, op.params.instances, op.params.was) == (3, 2, 12)  # no new version
+    assert "requests 100 requests/s vs 50 per instance" in op.params.why
+    (record,) = store.audited
+    assert (record.actor, record.action, record.changes) == (
+        "autoscaler",
+        "autoscale",
+        {"instances": {"from": 12, "to": 2}},
+    )
+
+
+@pytest.mark.parametrize("load", [None, 600.0])
+async def test_no_data_freezes_and_steady_load_holds(load: float | None) -> None:
+    store = Store()
+    outcome = await autoscale.decide_and_act(platform(store, load), GROUP, SPEC, now=NOW)
+    assert outcome.decision is not None
+    assert outcome.decision.action == ("freeze" if load is None else "hold")
+    assert store.operations == []
+    assert store.audited == []
+
+
+async def test_an_operation_under_way_is_never_overtaken() -> None:
+    store = Store(active=Operation("op-1", "deploy", "ann", "shop", "web", "prod", ReleaseParams(3)))
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.decision is None
+    assert "not overtaken" in outcome.note
+    assert store.operations == []
+
+
+async def test_a_release_under_way_takes_the_new_total() -> None:
+    store = Store(active=Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4)), release_total=2)
+    outcome = await autoscale.decide_and_act(platform(store, 600.0), GROUP, SPEC, now=NOW)
+    assert outcome.acted == "rel-1"
+    assert store.totals == [("rel-1", 12, "autoscaler")]
+    assert store.operations == []
+    assert store.audited[0].changes == {"instances": {"from": 2, "to": 12}}
+
+
+async def test_a_round_decides_only_for_groups_whose_lease_it_holds() -> None:
+    store = Store(leases={f"autoscale:{PATH}": "other-server"})
+    assert await autoscale.run_round(platform(store, 100.0), runner="me", now=NOW) == []
+    mine = Store()
+    (outcome,) = await autoscale.run_round(platform(mine, 100.0), runner="me", now=NOW)
+    assert outcome.acted == mine.operations[0].id
+
+
+@pytest.mark.parametrize(
+    ("params", "spec", "expected"),
+    [
+        (AutoscaleParams(3, instances=7, was=12), SPEC, 7),  # the autoscaler's count
+        (ReleaseParams(3), SPEC, 12),  # keeps the recorded 8 + 4
+        (
+            DeployParams(3),
+            SPEC.with_changes(autoscale={"min": 14, "max": 20, "signals": [{"signal": "cpu", "baseline": 1}]}),
+            14,
+        ),
+        (DeployParams(3), SPEC.with_changes(autoscale=None), 2),  # no policy: the spec's own
+        (ScaleParams(3, instances=5), SPEC, 5),  # a manual scale's
+    ],
+)
+def test_what_an_operation_brings_is_sized_by_the_policy(params: Any, spec: Any, expected: int) -> None:
+    assert rollouts.sized(spec, params, GROUP).instances == expected
