@@ -2,7 +2,7 @@
 (one row, with its lease) and what remediation did to nodes
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
