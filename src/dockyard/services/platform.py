@@ -14,6 +14,7 @@ from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
 from dockyard.services import ports
 from dockyard.services.generations import GenerationCache
+from dockyard.services.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Platform:
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
     groups: GenerationCache[Group] = field(default_factory=GenerationCache)
+    # Groups a chart found a moment ago (services/metrics.py): a chart polled every few seconds does
+    # not read the model's generation each time.
+    charted_groups: Recent = field(default_factory=Recent)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a release is given a command, so this process's release runners act at once.
