@@ -33,10 +33,13 @@ class BuildConfig:
 @dataclass(frozen=True)
 class AlertConfig:
     """What the alerting use cases read: the SHA-256 of the credential Alertmanager presents to the
-    webhook ("": none configured, every call is refused) and the longest silence."""
+    webhook ("": none configured, every call is refused), the longest silence and the internal networks
+    channels may reach."""
 
     webhook_token_sha256: str = ""
     silence_max_seconds: float = 7 * 24 * 3600.0
+    # Internal networks webhook channels may still reach (domain/egress.py); none: only global addresses.
+    channel_allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
