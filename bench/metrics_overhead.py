@@ -8,7 +8,8 @@ time: ``--series`` per-instance series of ``--points`` points, labelled as the r
 them) and a ``dockyard server`` child process on a fresh SQLite database whose model holds the group.
 The group chart (per instance, the last hour, 30 s step) is read through Dockyard ``--requests`` times
 over one keep-alive connection, and the same query straight from the stand-in as often, interleaved in
-rounds so that the machine's other work falls on both alike. With ``--baseline-src`` a second server
+rounds so that the machine's other work falls on both alike; each server's CPU time (utime + stime)
+per request is reported too, which the machine's load does not change. With ``--baseline-src`` a second server
 runs the Dockyard source found there (``PYTHONPATH``) on the same database and is measured in the same
 rounds. Prints a Markdown table. Not a test: nothing here asserts a time.
 
@@ -126,6 +127,11 @@ def _server(root: Path, name: str, env: dict[str, str], src: str | None) -> tupl
     raise SystemExit(f"{name} did not start; see {root / name}.log")
 
 
+def _cpu_ms(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -200,7 +206,14 @@ def main() -> None:
             process, url = _server(root, "baseline", env, args.baseline_src)
             processes.append(process)
             targets["baseline"] = (url, path, auth)
+        pids = {"dockyard": processes[1].pid, "baseline": processes[-1].pid if args.baseline_src else 0}
+        idle = {name: _cpu_ms(pid) for name, pid in pids.items() if pid}
+        time.sleep(5.0)
+        idle = {name: (_cpu_ms(pids[name]) - used) / 5.0 for name, used in idle.items()}  # ms per s, idle
+        print(f"idle CPU, ms per second: {idle}", flush=True)
+        cpu = {name: _cpu_ms(pid) for name, pid in pids.items() if pid}
         samples = asyncio.run(_measure(targets, args.requests))
+        cpu = {name: (_cpu_ms(pids[name]) - used) / (args.requests + 20) for name, used in cpu.items()}
     finally:
         for process in processes:
             process.terminate()
@@ -209,13 +222,14 @@ def main() -> None:
     direct = samples["direct"]
     shape = f"{args.series} series × {args.points} points, {args.requests} requests each"
     print(f"group chart, {shape}, {os.cpu_count()} cores:\n")
-    print("| path | p50 | p99 | added p50 / p99 |\n|---|---|---|---|")
+    print("| path | p50 | p99 | added p50 / p99 | server CPU per request |\n|---|---|---|---|---|")
     for name, taken in samples.items():
         p50, p99 = statistics.median(taken), _pct(taken, 0.99)
         added = (
             "—" if name == "direct" else f"{p50 - statistics.median(direct):.2f} / {p99 - _pct(direct, 0.99):.2f} ms"
         )
-        print(f"| {name} | {p50:.2f} ms | {p99:.2f} ms | {added} |")
+        used = f"{cpu[name]:.2f} ms" if name in cpu else "—"
+        print(f"| {name} | {p50:.2f} ms | {p99:.2f} ms | {added} | {used} |")
 
 
 if __name__ == "__main__":
