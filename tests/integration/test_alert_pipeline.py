@@ -169,9 +169,10 @@ HOLD = 80  # seconds the process holds it: longer than firing may take (45 s)
 
 
 def holder(system: str, name: str, nodes: RealNodes, hold: int) -> dict[str, Any]:
-    """An instance of shop/web/prod on the real node whose shell holds ``HELD_MIB`` MiB in a variable for
-    ``hold`` seconds, then exits (the memory goes with it); the container then sleeps."""
-    fill = f"x=$(yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c {HELD_MIB * 2**20}); sleep {hold}"
+    """An instance of shop/web/prod on the real node where ``dd`` holds a ``HELD_MIB`` MiB buffer (filled
+    from /dev/zero, so resident) while it waits to write it to ``sleep``, which never reads: for ``hold``
+    seconds, then the pipe closes and dd exits (its memory goes with it); the container then sleeps."""
+    fill = f"dd if=/dev/zero bs={HELD_MIB * 2**20} count=1 2>/dev/null | sleep {hold}; exec sleep 3600"
     pod = hog(system)
     pod["metadata"] = {**pod["metadata"], "name": name, "annotations": {}}
     pod["spec"] = {
@@ -181,11 +182,7 @@ def holder(system: str, name: str, nodes: RealNodes, hold: int) -> dict[str, Any
         "terminationGracePeriodSeconds": 1,
     }
     pod["spec"]["containers"] = [
-        {
-            **pod["spec"]["containers"][0],
-            "image": nodes.web_image,
-            "command": ["sh", "-c", f"sh -c '{fill}'; exec sleep 3600"],
-        }
+        {**pod["spec"]["containers"][0], "image": nodes.web_image, "command": ["sh", "-c", fill]}
     ]
     return pod
 
