@@ -83,6 +83,7 @@ def config(settings: Settings) -> Config:
         alerts=AlertConfig(
             webhook_token_sha256=hashlib.sha256(webhook_token.encode()).hexdigest() if webhook_token else "",
             silence_max_seconds=settings.silence_max_hours * 3600.0,
+            channel_allowed_networks=tuple(settings.channel_allowed_networks),
         ),
         autoscale=AutoscaleConfig(
             every=settings.autoscale_every,

@@ -6,6 +6,7 @@ Settings are built once by the entry point and passed down explicitly; nothing r
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +106,11 @@ class Settings(BaseSettings):
         "webhook refuses every call",
     )
     silence_max_hours: float = Field(default=168.0, gt=0, le=8760, description="the longest a silence may last")
+    channel_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="internal networks webhook channels may still reach, comma-separated (loopback, link-local "
+        "and private addresses are refused otherwise: SSRF)",
+    )
     smtp_host: str = Field(default="", description="SMTP server for e-mail channels; empty: e-mail is off")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "dockyard@localhost"
@@ -149,12 +155,24 @@ class Settings(BaseSettings):
         return url.rstrip("/")
 
     @field_validator(
-        "secret_key_old", "build_source_roots", "build_blocked_networks", "registry_plain_http", mode="before"
+        "secret_key_old",
+        "build_source_roots",
+        "build_blocked_networks",
+        "registry_plain_http",
+        "channel_allowed_networks",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("channel_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for raw in value:
+            ipaddress.ip_network(raw, strict=False)  # ValueError: pydantic names the field
         return value
 
     @classmethod

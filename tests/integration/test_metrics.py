@@ -307,3 +307,92 @@ async def test_a_real_node_instance_has_the_same_series(
             assert (labels["pod"], labels["app"], labels["group"], labels["idc"]) == ("p1", "web", "prod", IDC)
         finally:
             await kube.delete("v1", "Namespace", system)
+
+
+KWOK_INSTANCES = 1000
+SPREAD = (("web", "prod"), ("web", "gray"), ("api", "prod"))  # where the fake instances go, in turn
+
+
+async def test_a_thousand_fake_instances_and_a_real_one_are_measured_and_add_up(
+    sandbox: Sandbox, server: ServerProcess, real_nodes: RealNodes, kube: KubeCluster
+) -> None:
+    """1,000 KWOK instances (bound to the fake nodes in turn) and one real container on the real node:
+    every one has every per-instance series within 30 s of all being Ready, and every level of every
+    metric is the sum of the level below at the same timestamp."""
+    system = f"k{uuid.uuid4().hex[:8]}"
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=60.0) as api,
+        httpx.AsyncClient(base_url=prometheus_url(sandbox), timeout=60.0) as prom,
+    ):
+        await register_cluster(api, sandbox, labels={"idc": IDC})
+        await create_group(api, system, app="web", group="prod")
+        base = f"/api/v1/systems/{system}"
+        await create(
+            api,
+            (f"{base}/apps/web/groups", {"name": "gray", "environment": "prod", "cluster": "local"}),
+            (f"{base}/apps", {"name": "api", "repository": "registry.local/shop/api"}),
+            (f"{base}/apps/api/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
+        )
+        await kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": system}})
+        try:
+            nodes = sorted(
+                n["metadata"]["name"]
+                for n in await kube.list("v1", "Node")
+                if n["metadata"]["name"] not in real_nodes.names
+            )
+            pods = []
+            for i in range(KWOK_INSTANCES):
+                app, group = SPREAD[i % len(SPREAD)]
+                labels = {"dockyard.io/app": app, "dockyard.io/group": group, "dockyard.io/version": "1"}
+                pods.append(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "metadata": {"name": f"f{i:04d}", "namespace": system, "labels": labels,
+                                     "annotations": {"metrics.dockyard.io/receive-bytes": str(1000 + i)}},
+                        "spec": {"nodeName": nodes[i % len(nodes)], "terminationGracePeriodSeconds": 0,
+                                 "containers": [{"name": app, "image": "registry.local/shop/web:1"}]},
+                    }
+                )  # fmt: skip
+            real = _pod(system, "p1")
+            real["metadata"]["name"] = "real"
+            real["spec"] = {
+                "nodeSelector": {"kubernetes.io/hostname": real_nodes.names[0]},
+                "tolerations": [{"key": "dockyard.io/pool", "value": real_nodes.pool, "effect": "NoSchedule"}],
+                "terminationGracePeriodSeconds": 1,
+                "containers": [{"name": "web", "image": real_nodes.web_image, "command": ["sleep", "3600"]}],
+            }
+            await kube.apply(real)
+            await kube.create_many(pods, concurrency=16)
+            wanted = {p["metadata"]["name"] for p in pods} | {"real"}
+
+            async def all_ready() -> float | Not:
+                listed = await kube.list("v1", "Pod", namespace=system)
+                done = {p["metadata"]["name"] for p in listed if condition(p)}
+                return time.monotonic() if done >= wanted else Not(f"{len(done & wanted)} of {len(wanted)} Ready")
+
+            ready_at = await eventually(all_ready, "every instance Ready", timeout=300.0, interval=2.0)
+
+            async def every_series() -> float | Not:
+                selector = f'namespace="{system}",job="kubelet",metrics_path="/metrics/cadvisor"'
+                found = await promql(prom, f"count by (pod, __name__) ({{{selector}}})", time.time())
+                seen = {(r["metric"]["pod"], r["metric"]["__name__"]) for r in found}
+                missing = {(p, m.source) for p in wanted for m in METRICS.values()} - seen
+                return time.monotonic() if not missing else Not(f"{len(missing)} missing, e.g. {sorted(missing)[:3]}")
+
+            arrived = await eventually(every_series, "every instance's series", timeout=60.0, interval=2.0)
+            print(f"\n{len(wanted)} instances: every series {arrived - ready_at:.1f} s after all were Ready")
+            assert arrived - ready_at <= 30.0
+
+            # Every instance is in the roll-up (the join table has them all), then the levels add up.
+            async def joined() -> bool | Not:
+                rows = await promql(prom, f'count(instance:container_memory_rss:sum{{system="{system}"}})', time.time())
+                have = int(float(rows[0]["value"][1])) if rows else 0
+                return have == len(wanted) or Not(have)
+
+            await eventually(joined, "every instance in the roll-up", timeout=60.0, interval=2.0)
+            at = time.time() - 3.0
+            for metric in METRICS.values():
+                await _levels_add_up(prom, metric.recorded, at)
+        finally:
+            await kube.delete("v1", "Namespace", system)

@@ -104,7 +104,7 @@ def _up_locked(
     binaries = ensure_binaries(progress=say)
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
-    prometheus_changed = _write_configs(layout, ports, pki, labels)
+    prometheus_changed = _write_configs(layout, ports, pki, labels, nodes=topology.node_count)
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
@@ -152,12 +152,12 @@ def _up_locked(
     )
 
 
-def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str]) -> bool:
+def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str], *, nodes: int) -> bool:
     """Every component's configuration files; True if Prometheus' changed (it is told to reload)."""
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
     write_configs(layout, ports)
     dns.write_config(layout, ports, idc=labels.get("idc", ""))
-    return monitoring.write_config(layout, ports)
+    return monitoring.write_config(layout, ports, nodes=nodes)
 
 
 def _start(layout: Layout, comp: Component, say: Progress) -> None:

@@ -36,6 +36,12 @@ from dockyard.sandbox.layout import Layout, Ports, sandboxes_dir
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"  # Debian's prometheus 2.42 (scripts/setup)
 INTERVAL = "5s"  # scrape and rule evaluation: short, for the sandbox (production: 15–30 s)
+# KWOK's fake cAdvisor evaluates 13 CEL expressions per pod on every scrape of a node: at 1,000 nodes /
+# 30,000 pods every 5 s, a 2-core machine running the control plane too answered none of the 1,000
+# scrapes within 5 s (docs/benchmarks.md). Above BIG_SANDBOX fake nodes they are scraped every 15 s
+# with a 14 s timeout: the newest point is then at most ~20 s old.
+BIG_SANDBOX = 200
+BIG_INTERVAL, BIG_TIMEOUT = "15s", "14s"
 KWOK_METRIC = "dockyard-cadvisor"
 ANNOTATION_PREFIX = "metrics.dockyard.io/"
 # The pod annotations a fake pod's per-instance rates come from, with their defaults: CPU (cores)
@@ -126,8 +132,14 @@ def argv(layout: Layout, ports: Ports) -> list[str]:
     ]
 
 
-def config(layout: Layout, ports: Ports) -> dict[str, Any]:
-    """The generated ``prometheus.yml`` (see the module's docstring)."""
+def kwok_scrape(nodes: int) -> dict[str, str]:
+    """The ``kwok-cadvisor`` job's own interval and timeout for a sandbox of ``nodes`` fake nodes (none:
+    the global 5 s; see :data:`BIG_SANDBOX`)."""
+    return {"scrape_interval": BIG_INTERVAL, "scrape_timeout": BIG_TIMEOUT} if nodes > BIG_SANDBOX else {}
+
+
+def config(layout: Layout, ports: Ports, *, nodes: int = 0) -> dict[str, Any]:
+    """The generated ``prometheus.yml`` (see the module's docstring); ``nodes``: how many fake nodes."""
     cluster = cluster_name(layout)
     pki = layout.pki
     kubelet_labels: list[dict[str, Any]] = [
@@ -163,6 +175,7 @@ def config(layout: Layout, ports: Ports) -> dict[str, Any]:
         "scrape_configs": [
             {
                 "job_name": "kwok-cadvisor",
+                **kwok_scrape(nodes),
                 "http_sd_configs": [
                     {"url": f"http://127.0.0.1:{ports.kwok}/discovery/prometheus", "refresh_interval": INTERVAL}
                 ],
@@ -193,8 +206,9 @@ def config(layout: Layout, ports: Ports) -> dict[str, Any]:
     }
 
 
-def write_config(layout: Layout, ports: Ports) -> bool:
-    """Write the configuration (and the empty places Dockyard fills in); True if it changed."""
+def write_config(layout: Layout, ports: Ports, *, nodes: int = 0) -> bool:
+    """Write the configuration (and the empty places Dockyard fills in) for ``nodes`` fake nodes; True
+    if it changed."""
     root = directory(layout)
     for d in (root, root / "data", targets_path(layout).parent, extra_rules_dir(layout)):
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -203,7 +217,7 @@ def write_config(layout: Layout, ports: Ports) -> bool:
     for path in (targets_path(layout), nodes_path(layout)):
         if not path.exists():
             path.write_text("[]\n")
-    text = yaml.safe_dump(config(layout, ports), sort_keys=False)
+    text = yaml.safe_dump(config(layout, ports, nodes=nodes), sort_keys=False)
     path = config_path(layout)
     if path.exists() and path.read_text() == text:
         return False

@@ -4,6 +4,9 @@ Contracts: listing needs ``read`` on the system; adding, removing and sending a 
 ``manage`` (its owner). A webhook channel's secret (16 to 200 characters, given by the owner) is
 sealed at rest and never shown again: answers say only whether one is set. Two channels of one name
 in a system: 409. A test is sent at once through the same job as alerts and its outcome answered.
+A webhook whose host is or resolves to an internal address (loopback, link-local, private) is refused
+(422 naming ``target``) unless the administrator allowed its network (``channel_allowed_networks``;
+services/egress.py): no SSRF through a channel.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import datetime as dt
 from dockyard.domain.access import Principal, authorize
 from dockyard.domain.alerts import Channel, Delivery, check_channel
 from dockyard.domain.errors import InvalidInput, NotFound
-from dockyard.services import notifications
+from dockyard.services import egress, notifications
 from dockyard.services.platform import Platform
 from dockyard.services.workers import runner_id
 
@@ -26,6 +29,9 @@ async def add(
     if checked_kind == "webhook":
         if not isinstance(secret, str) or not 16 <= len(secret) <= 200:
             raise InvalidInput("secret", "a webhook channel needs a secret of 16 to 200 characters to sign with")
+        problem = await egress.webhook_problem(platform, target)
+        if problem:
+            raise InvalidInput("target", f"{problem}: webhooks may not reach internal networks")
         sealed = platform.box.seal(secret)
     elif secret:
         raise InvalidInput("secret", "only webhook channels have a secret")

@@ -84,17 +84,23 @@ def _store(platform: Platform) -> ports.Metrics:
 
 async def _exists(platform: Platform, scope: Scope) -> None:
     if scope.group is not None and scope.app is not None:
-        # A group chart is what a console polls: the group from the process's cache while the model's
-        # generation is unchanged (services/generations.py), as the group's status reads it.
+        # A group chart is what a console polls: a group found by a chart less than 2 s ago is taken to
+        # exist without a read (a group deleted meanwhile shows what the store holds, or an empty chart,
+        # for those 2 s: authorization never depends on it); else the group from the process's cache while
+        # the model's generation is unchanged (services/generations.py), as the group's status reads it.
         path = GroupPath(scope.system, scope.app, scope.group)
+        if platform.charted_groups.seen(path):
+            return
         generation = await platform.db.generation("model")
         if platform.groups.get(path, generation=generation) is not None:
+            platform.charted_groups.add(path)
             return
         async with platform.db.unit_of_work() as uow:
             group = await uow.groups.get(path)
         if group is None:
             raise NotFound(f"group {scope.group!r} does not exist in {scope.system}/{scope.app}")
         platform.groups.put(path, group, generation=generation)
+        platform.charted_groups.add(path)
         return
     async with platform.db.unit_of_work() as uow:
         if scope.app is not None:

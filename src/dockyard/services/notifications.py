@@ -6,7 +6,9 @@ Each notification is a row: claimed by lease, sent, then marked sent, or retried
 then failed. A server that dies mid-send leaves the lease to lapse and another (or the restarted one)
 sends it: a notification is never lost, and is sent twice only if a server dies between the
 receiver's answer and the commit (receivers de-duplicate by ``X-Dockyard-Delivery``). Webhook bodies
-are signed with the channel's secret, opened only to sign; errors recorded never hold it.
+are signed with the channel's secret, opened only to sign; errors recorded never hold it. A webhook
+whose host resolves to an internal address at send time (services/egress.py) is not sent: the attempt
+fails with that reason.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from dockyard.domain.alerts import MAX_ATTEMPTS, SIGNATURE_HEADER, backoff, email_message, payload, sign
 from dockyard.domain.failures import Failure
+from dockyard.services import egress
 from dockyard.services.platform import Platform
 from dockyard.services.workers import Look, run_leased, runner_id
 
@@ -69,6 +72,9 @@ async def deliver(platform: Platform, notification_id: int, runner: str) -> None
         if platform.notifier is None:
             raise _NoNotifier("notifications are not configured in this server")
         if channel.kind == "webhook":
+            problem = await egress.webhook_problem(platform, channel.target)
+            if problem:
+                raise _Refused(f"{problem}: not sent (webhooks may not reach internal networks)")
             body = payload(alert, delivery.kind, system=channel.system, channel=channel.name)
             signature = sign(platform.box.open(channel.secret), body)
             headers = {SIGNATURE_HEADER: signature, "X-Dockyard-Delivery": str(delivery.id)}
@@ -88,4 +94,8 @@ async def deliver(platform: Platform, notification_id: int, runner: str) -> None
 
 
 class _NoNotifier(Failure):
+    pass
+
+
+class _Refused(Failure):
     pass

@@ -15,6 +15,7 @@ from dockyard.domain.model import Group
 from dockyard.domain.versions import SealedValue
 from dockyard.services import ports
 from dockyard.services.generations import GenerationCache
+from dockyard.services.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,13 @@ class BuildConfig:
 @dataclass(frozen=True)
 class AlertConfig:
     """What the alerting use cases read: the SHA-256 of the credential Alertmanager presents to the
-    webhook ("": none configured, every call is refused) and the longest silence."""
+    webhook ("": none configured, every call is refused), the longest silence and the internal networks
+    channels may reach."""
 
     webhook_token_sha256: str = ""
     silence_max_seconds: float = 7 * 24 * 3600.0
+    # Internal networks webhook channels may still reach (domain/egress.py); none: only global addresses.
+    channel_allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class Platform:
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)
     groups: GenerationCache[Group] = field(default_factory=GenerationCache)
+    # Groups a chart found a moment ago (services/metrics.py): a chart polled every few seconds does
+    # not read the model's generation each time.
+    charted_groups: Recent = field(default_factory=Recent)
     # Set when an operation is recorded, so this process's executor starts it at once, not at its next poll.
     operations_added: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a release is given a command, so this process's release runners act at once.

@@ -41,6 +41,7 @@ def settings(database_url: str, state: Path, **overrides: Any) -> Settings:
         "admin_token": ADMIN_TOKEN,
         "admin_token_file": state / "admin-token",
         "metrics_token_file": state / "metrics-token",
+        "channel_allowed_networks": ["127.0.0.0/8"],  # the tests' receivers listen on loopback
         **overrides,
     }
     return Settings(**values)
@@ -78,6 +79,7 @@ def process_env(database_url: str, state: Path, **extra: str) -> dict[str, str]:
         "DOCKYARD_DATABASE_URL": database_url,
         "DOCKYARD_ADMIN_TOKEN": ADMIN_TOKEN,
         "DOCKYARD_STATE_DIR": str(state),
+        "DOCKYARD_CHANNEL_ALLOWED_NETWORKS": "127.0.0.0/8",  # the tests' receivers listen on loopback
         **extra,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import httpx
 import pytest
@@ -85,4 +86,41 @@ async def test_unreachable_is_unavailable() -> None:
     prom = _answer(httpx.MockTransport(refuse))
     with pytest.raises(MetricsUnavailable, match="cannot be reached: ConnectError"):
         await prom.targets()
+    await prom.aclose()
+
+
+async def test_values_prometheus_writes_as_strings_become_floats_infinities_included() -> None:
+    """The fast decoder reads "0.25", "NaN" and "-Inf"; "+Inf" (which it refuses) is read the slow way."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        last = request.url.params["query"]
+        values = [[1, "0.25"], [2, "NaN"], [3, "-Inf"], [4.5, last]]
+        data = {"resultType": "matrix", "result": [{"metric": {"pod": "a"}, "values": values}, {"values": []}]}
+        return httpx.Response(200, json={"status": "success", "data": data})
+
+    prom = _answer(httpx.MockTransport(handle))
+    for last, value in (("1e-7", 1e-7), ("+Inf", math.inf)):
+        got = await prom.query_range(last, start=0.0, end=60.0, step=30.0)
+        assert [s.labels for s in got] == [{"pod": "a"}, {}]
+        points = got[0].points
+        assert points[0] == (1.0, 0.25)
+        assert math.isnan(points[1][1])
+        assert points[2] == (3.0, -math.inf)
+        assert points[3] == (4.5, value)
+    await prom.aclose()
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        [{"metric": {"pod": "a"}, "values": [[1, "x"]]}],  # a value that is no number
+        [{"metric": {"pod": "a"}}],  # an instant query's item without its value
+        {"not": "a list"},
+    ],
+)
+async def test_a_result_that_cannot_be_read_is_the_stores_fault(result: object) -> None:
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    prom = _answer(httpx.MockTransport(lambda _r: httpx.Response(200, json=body)))
+    with pytest.raises(PrometheusUnavailable, match="not a query's result"):
+        await prom.query("x", at=0.0)
     await prom.aclose()

@@ -42,7 +42,8 @@ def world_client(tmp_path: Path, **settings: object) -> Iterator[TestClient]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}",
         admin_token=TOKEN,
         admin_token_file=tmp_path / "admin-token",
-        **{"executor": False, **settings},  # type: ignore[arg-type]
+        # The receivers listen on loopback: allowed here as an administrator would (SSRF guard).
+        **{"executor": False, "channel_allowed_networks": ["127.0.0.0/8"], **settings},  # type: ignore[arg-type]
     )
     with TestClient(create_app(bootstrap.server(config)), raise_server_exceptions=False) as c:
         ok(c.put("/api/v1/clusters/far", json={"name": "far", "kubeconfig": KUBECONFIG}, headers=AUTH), 201)

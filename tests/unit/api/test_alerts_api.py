@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,48 @@ def test_channel_input_is_checked(world: TestClient) -> None:
     assert world.post(f"{S}/channels", json=mail, headers=AUTH).status_code == 409
     assert world.delete(f"{S}/channels/oncall", headers=AUTH).status_code == 204
     assert world.delete(f"{S}/channels/oncall", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1:9/hook",  # loopback (allowed in this world: see below)
+        "http://localhost/hook",
+        "http://169.254.169.254/latest/meta-data",  # the clouds' metadata service
+        "http://10.0.0.5/hook",
+        "http://192.168.1.1/hook",
+        "http://[::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://[::ffff:172.16.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_a_webhook_into_internal_networks_is_refused(tmp_path: Path, target: str) -> None:
+    for world in world_client(tmp_path, channel_allowed_networks=[]):
+        sent = {"name": "x", "kind": "webhook", "target": target, "secret": CHANNEL_SECRET}
+        answer = world.post(f"{S}/channels", json=sent, headers=AUTH)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["details"]["field"] == "target"
+        assert "internal" in answer.json()["message"] or "loopback" in answer.json()["message"]
+        assert world.get(f"{S}/channels", headers=AUTH).json() == []
+
+
+def test_an_allowed_network_is_reached_and_a_refused_one_is_not_sent_to(
+    world: TestClient, receivers: tuple[HttpReceiver, SmtpSink]
+) -> None:
+    """The world allows 127.0.0.0/8 (as the administrator's setting would): the loopback receiver is
+    told; a channel whose host is refused when it is sent to (as after a DNS change) is not."""
+    hook, _ = receivers
+    channels(world, hook)
+    robot = ok(world.post(f"{S}/channels/robot/test", headers=AUTH)).json()
+    assert robot["state"] == "sent"
+    platform = world.app.state.platform
+    platform.config = replace(platform.config, alerts=replace(platform.config.alerts, channel_allowed_networks=()))
+    before = len(hook.posts)
+    refused = ok(world.post(f"{S}/channels/robot/test", headers=AUTH)).json()
+    assert refused["state"] != "sent"
+    assert "internal" in refused["error"]
+    assert len(hook.posts) == before
 
 
 def test_another_system_sees_none_of_it(world: TestClient, receivers: tuple[HttpReceiver, SmtpSink]) -> None:

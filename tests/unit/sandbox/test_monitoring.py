@@ -37,6 +37,21 @@ def test_config_is_written_once_and_rewritten_only_when_it_changes(tmp_path: Pat
     assert json.loads(monitoring.targets_path(layout).read_text()) == []
 
 
+def test_fake_nodes_of_a_big_sandbox_are_scraped_less_often(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+
+    def kwok_job(nodes: int) -> dict[str, object]:
+        jobs = monitoring.config(layout, Ports(), nodes=nodes)["scrape_configs"]
+        return next(j for j in jobs if j["job_name"] == "kwok-cadvisor")
+
+    assert "scrape_interval" not in kwok_job(20)  # the global 5 s
+    assert "scrape_interval" not in kwok_job(monitoring.BIG_SANDBOX)
+    big = kwok_job(1000)
+    assert (big["scrape_interval"], big["scrape_timeout"]) == ("15s", "14s")
+    assert monitoring.write_config(layout, Ports(), nodes=20) is True
+    assert monitoring.write_config(layout, Ports(), nodes=1000) is True  # a bigger sandbox: rewritten
+
+
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is missing: install Debian's prometheus package")
 def test_prometheus_accepts_the_generated_config(tmp_path: Path) -> None:
     layout = _layout(tmp_path)

@@ -19,6 +19,7 @@ from dockyard.domain.model import AppPath
 from dockyard.services import applications
 from dockyard.services.metrics import chart
 from dockyard.services.platform import Platform
+from dockyard.services.recent import Recent
 from dockyard.settings import Settings
 
 ADMIN = Principal("admin", admin=True)
@@ -148,3 +149,56 @@ async def test_bad_parameters_and_an_unreachable_store(platform: Platform) -> No
             step=None,
             now=1.0,
         )
+
+
+async def test_a_group_charted_a_moment_ago_is_not_read_again(platform: Platform) -> None:
+    """A polled group chart reads the model's generation once per 2 s, not on every request."""
+    reads: list[str] = []
+    real = platform.db.generation
+
+    async def counting(name: str) -> int:
+        reads.append(name)
+        return await real(name)
+
+    store = Store([Series({"pod": "a"}, [(1.0, 0.5)])])
+    polled = replace(platform, metrics=store)
+    polled.db.generation = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(3):
+            await chart(
+                polled,
+                ADMIN,
+                Scope("shop", "web", "prod"),
+                level="instance",
+                metric="cpu",
+                range_="1h",
+                step="30s",
+                now=5000.0,
+            )
+        assert reads == ["model"]
+        polled.charted_groups = Recent(ttl=0.0)  # the moment has passed
+        await chart(
+            polled,
+            ADMIN,
+            Scope("shop", "web", "prod"),
+            level="instance",
+            metric="cpu",
+            range_="1h",
+            step="30s",
+            now=5000.0,
+        )
+        assert reads == ["model", "model"]
+        # A group never found is not remembered: still 404.
+        with pytest.raises(NotFound):
+            await chart(
+                polled,
+                ADMIN,
+                Scope("shop", "web", "nope"),
+                level="instance",
+                metric="cpu",
+                range_=None,
+                step=None,
+                now=5000.0,
+            )
+    finally:
+        del polled.db.generation
