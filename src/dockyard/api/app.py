@@ -26,6 +26,7 @@ from dockyard.api.routes import (
     gc,
     groups,
     identity,
+    instances,
     locations,
     members,
     metrics,
@@ -70,6 +71,7 @@ def create_app(server: Server) -> FastAPI:
         alerts,
         metrics,
         export,
+        instances,
     ):
         app.include_router(module.router)
 

@@ -71,6 +71,10 @@ RULES: dict[str, Rule] = {
     f"DELETE {G}": Rule("app", "owner"),
     f"GET {G}/instances": Rule("app"),
     f"GET {G}/dns": Rule("app"),
+    # No instance runs in the matrix's world (no executor): a caller let through gets 404 for the name.
+    f"POST {G}/instances/{{instance}}/restart": Rule("app", "developer", allowed=frozenset({404})),
+    f"GET {G}/instances/{{instance}}/logs": Rule("app", allowed=frozenset({404})),
+    f"GET {G}/instances/{{instance}}/events": Rule("app", allowed=frozenset({404})),
     f"GET {G}/events": Rule("app", query={"once": "true"}),  # one snapshot, then the stream ends
     f"GET {G}/versions": Rule("app"),
     f"POST {G}/versions": Rule("app", "developer", body={"changes": {"instances": 2}}),
