@@ -1,8 +1,8 @@
 """`dockyard instance`: one instance of a group — restart it, its log's tail, its events.
 
-    dockyard instance restart shop/web/prod web-prod-7d9c-x2x4z     # delete its pod; the group starts another
-    dockyard instance logs shop/web/prod web-prod-7d9c-x2x4z --tail 100 [--previous]
-    dockyard instance events shop/web/prod web-prod-7d9c-x2x4z
+dockyard instance restart shop/web/prod web-prod-7d9c-x2x4z     # delete its pod; the group starts another
+dockyard instance logs shop/web/prod web-prod-7d9c-x2x4z --tail 100 [--previous]
+dockyard instance events shop/web/prod web-prod-7d9c-x2x4z
 """
 
 from __future__ import annotations
