@@ -56,3 +56,19 @@ async def test_restart_an_instance_and_read_its_events_and_log(api: Api) -> None
     trail = (await api.http.get("/api/v1/audit", params={"system": api.system})).json()["items"]
     restarts = [e for e in trail if e["action"] == "restart_instance"]
     assert {(e["target"].get("instance"), e["status"]) for e in restarts} == {(victim, 200), (victim, 404)}
+
+
+async def test_the_system_page_lists_every_group_with_its_state_version_and_instances(api: Api) -> None:
+    canary = {"name": "canary", "environment": "test", "cluster": "local"}
+    made = await api.http.post(f"/api/v1/systems/{api.system}/apps/web/groups", json=canary)
+    assert made.status_code == 201, made.text
+    await api.act("deploy", {"spec": {**SPEC, "instances": 1}})
+    await _ready(api, 1)
+    listed = await api.http.get(f"/api/v1/systems/{api.system}/groups")
+    assert listed.status_code == 200, listed.text
+    rows = {(g["app"], g["name"]): g for g in listed.json()}
+    assert list(rows) == [("web", "canary"), ("web", "prod")]
+    prod = rows[("web", "prod")]
+    assert (prod["current_version"], prod["status"]["state"], prod["status"]["ready"]) == (1, "healthy", 1)
+    assert rows[("web", "canary")]["status"]["state"] == "not-deployed"
+    assert (await api.http.get("/api/v1/systems/no-such-system/groups")).status_code == 404

@@ -32,6 +32,7 @@ from dockyard.api.routes import (
     metrics,
     operations,
     releases,
+    system_groups,
     systems,
 )
 from dockyard.bootstrap import Server
@@ -72,6 +73,7 @@ def create_app(server: Server) -> FastAPI:
         metrics,
         export,
         instances,
+        system_groups,
     ):
         app.include_router(module.router)
 

@@ -53,6 +53,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/systems/{system}": Rule("system"),
     "DELETE /api/v1/systems/{system}": Rule("system", "admin"),
     "GET /api/v1/systems/{system}/operations": Rule("system"),
+    "GET /api/v1/systems/{system}/groups": Rule("system"),
     "POST /api/v1/systems/{system}/apps": Rule("system", "owner", body={"name": "api", "repository": "r.local/api"}),
     "GET /api/v1/systems/{system}/apps": Rule("system"),
     "GET /api/v1/systems/{system}/apps/{app}": Rule("app"),
