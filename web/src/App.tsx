@@ -16,6 +16,7 @@ import AppPage from "./pages/AppPage";
 import GroupPage from "./group/GroupPage";
 import Tokens from "./pages/Tokens";
 import Audit from "./pages/Audit";
+import ClusterPage from "./clusters/ClusterPage";
 import Crumbs from "./components/Crumbs";
 
 function initialLang(): Lang {
@@ -102,6 +103,7 @@ export default function App() {
                     <Route path="/" element={<Overview />} />
                     <Route path="/tokens" element={<Tokens />} />
                     <Route path="/audit" element={<Audit />} />
+                    <Route path="/clusters/:name" element={<ClusterPage />} />
                     <Route path="/systems/:system" element={<SystemPage />} />
                     <Route path="/systems/:system/alerts" element={<AlertsPage />} />
                     <Route path="/systems/:system/apps/:app" element={<AppPage />} />
