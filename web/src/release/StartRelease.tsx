@@ -143,7 +143,7 @@ export default function StartRelease(props: {
                         aria-label={`${t("release.step")} ${i + 1} N`}
                         data-testid={`step-value-${i}`}
                         onChange={(v) => change(i, { ...s, value: v ?? undefined })}
-                        addonAfter={s.kind === "percent" || s.kind === "weight" ? "%" : s.kind === "pauseFor" ? "min" : undefined}
+                        suffix={s.kind === "percent" || s.kind === "weight" ? "%" : s.kind === "pauseFor" ? "min" : undefined}
                       />
                     )}
                     <Button icon={<DeleteOutlined />} aria-label={`remove ${i + 1}`} onClick={() => setSteps(steps.filter((_, j) => j !== i))} />
@@ -161,7 +161,7 @@ export default function StartRelease(props: {
               size="small"
               data-testid="step-preview"
               pagination={false}
-              rowKey={(_, i) => String(i)}
+              rowKey="i"
               dataSource={preview.map((p, i) => ({ ...p, i: i + 1 }))}
               columns={[
                 { title: "#", dataIndex: "i", width: 40 },
