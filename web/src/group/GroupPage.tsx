@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "react";
-import { Alert, Badge, Button, Card, Col, Descriptions, Empty, Progress, Row, Space, Tabs, Tag, Typography } from "antd";
+import { Alert, Badge, Button, Card, Col, Descriptions, Progress, Row, Space, Tabs, Tag, Typography } from "antd";
 import { useParams } from "react-router-dom";
 import { api, must } from "../api/client";
 import { subscribe } from "../api/events";
@@ -11,6 +11,7 @@ import { can } from "../permissions";
 import ErrorAlert from "../components/ErrorAlert";
 import OperationsTable from "../components/OperationsTable";
 import BuildsTab from "../builds/BuildsTab";
+import PlacementTab from "../placement/PlacementTab";
 import StartRelease from "../release/StartRelease";
 import Actions from "./Actions";
 import ConfigTab from "./ConfigTab";
@@ -135,7 +136,7 @@ export default function GroupPage() {
               children: <BuildsTab path={path} deploy={deploy} busy={!!st.operation} latest={latest} onRelease={(build) => setReleasing({ build })} />,
             },
             // Slots for the capabilities other issues are building: each gets its own component here.
-            { key: "placement", label: t("tab.placement"), children: <Empty description={t("slot.placement")} /> },
+            { key: "placement", label: <span data-testid="tab-placement">{t("tab.placement")}</span>, children: <PlacementTab path={path} snap={snap} versions={list} /> },
           ]}
         />
       </Card>
