@@ -27,7 +27,7 @@ export default function PlacementTab(props: { path: GroupPath; snap: Snapshot; v
     setError(undefined);
     setBusy(true);
     try {
-      setPreview(await must(api.POST("/api/v1/systems/{system}/apps/{app}/groups/{group}/preview", { params: { path: props.path }, body: previewBody(values) })));
+      setPreview(await must(api.POST("/api/v1/systems/{system}/apps/{app}/groups/{group}/preview", { params: { path: props.path }, body: previewBody(values, g.current_version) })));
     } catch (e) {
       const err = asApiError(e);
       const field = err.field?.replace(/^changes\./, "");
@@ -61,9 +61,9 @@ export default function PlacementTab(props: { path: GroupPath; snap: Snapshot; v
         />
       </Card>
       <Card size="small" title={t("placement.preview")}>
-        <Form form={form} layout="inline" name="preview" onFinish={run} initialValues={{ version: g.current_version ?? undefined }}>
+        <Form form={form} layout="inline" name="preview" onFinish={run}>
           <Form.Item name="version" label={t("group.version")}>
-            <Select allowClear style={{ width: 140 }} placeholder={t("placement.latest")} options={props.versions.map((v) => ({ value: v.number, label: `v${v.number}` }))} data-testid="preview-version" />
+            <Select allowClear style={{ width: 140 }} placeholder={g.current_version ? `v${g.current_version}` : t("placement.latest")} options={props.versions.map((v) => ({ value: v.number, label: `v${v.number}` }))} data-testid="preview-version" />
           </Form.Item>
           <Form.Item name="instances" label={t("group.instances")}>
             <InputNumber min={0} max={500} data-testid="preview-instances" />

@@ -29,9 +29,10 @@ describe("the placement preview", () => {
     expect(topNodes({ a: 1, b: 3, c: 2 }, 2)).toEqual({ shown: [["b", 3], ["c", 2]], more: 1 });
   });
 
-  it("asks for a version, or the latest with changes", () => {
-    expect(previewBody({ version: 3 })).toEqual({ version: 3 });
-    expect(previewBody({ instances: 50, flavor: "large" })).toEqual({ changes: { instances: 50, flavor: "large" } });
+  it("asks for the latest with changes, else the version chosen, else the running one", () => {
+    expect(previewBody({ version: 3 }, 2)).toEqual({ version: 3 });
+    expect(previewBody({}, 2)).toEqual({ version: 2 });
+    expect(previewBody({ version: 3, instances: 50, flavor: "large" }, 2)).toEqual({ changes: { instances: 50, flavor: "large" } });
   });
 
   it("renders each cluster's verdict with the scheduler's reasons and message", () => {

@@ -32,11 +32,12 @@ export function topNodes(nodes: Record<string, number>, limit = 5): { shown: [st
   return { shown: all.slice(0, limit), more: Math.max(0, all.length - limit) };
 }
 
-/** The body of a preview: an existing version, or the latest one with other instances or flavor. */
-export function previewBody(form: { version?: number; instances?: number; flavor?: string }): Schemas["PreviewIn"] {
-  if (form.version) return { version: form.version };
+/** The body of a preview: the latest version with other instances or flavor when either is given,
+ * else the version chosen (by default the one running). */
+export function previewBody(form: { version?: number; instances?: number; flavor?: string }, current?: number | null): Schemas["PreviewIn"] {
   const changes: Record<string, unknown> = {};
   if (form.instances !== undefined && form.instances !== null) changes.instances = form.instances;
   if (form.flavor) changes.flavor = form.flavor;
-  return { changes };
+  if (Object.keys(changes).length) return { changes };
+  return { version: form.version ?? current ?? undefined };
 }
