@@ -17,6 +17,12 @@ def state_dir() -> Path:
     return Path(os.environ.get("DOCKYARD_STATE_DIR", Path.home() / ".local" / "state" / "dockyard"))
 
 
+def sources_dir() -> Path:
+    """Where ``dockyard up`` lets builds take ``file://`` sources from: ``~/.local/share/dockyard/sources``
+    (a local git repository there is a build source, with no git server; see docs/builds.md)."""
+    return Path.home() / ".local" / "share" / "dockyard" / "sources"
+
+
 def config_file() -> Path:
     """``$DOCKYARD_CONFIG``, else ``~/.config/dockyard/config.yaml``."""
     return Path(os.environ.get("DOCKYARD_CONFIG", Path.home() / ".config" / "dockyard" / "config.yaml"))

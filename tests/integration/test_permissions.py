@@ -135,6 +135,7 @@ async def test_every_endpoint_answers_every_caller_as_the_matrix_says(
                 alert_id=1,
                 run_id=1,
                 silence_id="00000000-0000-0000-0000-000000000000",
+                instance="web-prod-0",
             )
             body = rule.body
             if body == "cluster":

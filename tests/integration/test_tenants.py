@@ -61,6 +61,7 @@ async def test_a_tenant_sees_nothing_of_another_and_every_try_is_audited(passive
                 rule="rss",
                 alert_id=1,
                 silence_id="00000000-0000-0000-0000-000000000000",
+                instance="web-prod-0",
             )
             query = {k: v.format(system=b) if isinstance(v, str) else v for k, v in rule.query.items()}
             body = rule.body if isinstance(rule.body, dict) else None

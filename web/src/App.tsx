@@ -17,6 +17,7 @@ import GroupPage from "./group/GroupPage";
 import Tokens from "./pages/Tokens";
 import Audit from "./pages/Audit";
 import Inspections from "./pages/Inspections";
+import ClusterPage from "./clusters/ClusterPage";
 import Crumbs from "./components/Crumbs";
 
 function initialLang(): Lang {
@@ -105,6 +106,7 @@ export default function App() {
                     <Route path="/tokens" element={<Tokens />} />
                     <Route path="/audit" element={<Audit />} />
                     <Route path="/inspections" element={<Inspections />} />
+                    <Route path="/clusters/:name" element={<ClusterPage />} />
                     <Route path="/systems/:system" element={<SystemPage />} />
                     <Route path="/systems/:system/alerts" element={<AlertsPage />} />
                     <Route path="/systems/:system/apps/:app" element={<AppPage />} />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, filterInstances, flavorLabel, specDiff } from "./format";
+import { age, filterInstances, flavorLabel, shortContainerId, specDiff } from "./format";
 import { formField, toApiError } from "./api/errors";
 
 describe("format", () => {
@@ -63,4 +63,15 @@ describe("API errors", () => {
     ["ports[1].port", undefined],
     [undefined, undefined],
   ])("maps field %s to the form's %s", (field, name) => expect(formField(field, ["image", "flavor", "instances"])).toBe(name));
+});
+
+describe("shortContainerId", () => {
+  it.each([
+    ["containerd://3f2a9c1e5b7d4aa0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4", "3f2a9c1e5b7d4"],
+    ["docker://abc", "abc"],
+    ["", ""],
+    [null, ""],
+  ])("%s → %s", (id, short) => {
+    expect(shortContainerId(id)).toBe(short);
+  });
 });

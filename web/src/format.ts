@@ -84,3 +84,9 @@ export function filterInstances<T extends Row>(rows: T[], text: string): T[] {
     [r.name, r.node, r.pod_ip, r.host_ip, r.phase, r.version].some((v) => v.toLowerCase().includes(q)),
   );
 }
+
+/** "containerd://3f2a9c1e5b7d…" → "3f2a9c1e5b7d4" (13 characters, as `crictl ps` shows it); "" → "". */
+export function shortContainerId(id: string | null | undefined): string {
+  if (!id) return "";
+  return id.replace(/^[a-z]+:\/\//, "").slice(0, 13);
+}

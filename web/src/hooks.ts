@@ -34,7 +34,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       live = false;
     };
   }, [run, tick]);
-  return { data, error, loading, reload: () => setTick((n) => n + 1) };
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload };
 }
 
 export function asApiError(e: unknown): ApiError {

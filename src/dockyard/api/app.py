@@ -29,6 +29,7 @@ from dockyard.api.routes import (
     groups,
     identity,
     inspections,
+    instances,
     locations,
     members,
     metrics,
@@ -36,6 +37,7 @@ from dockyard.api.routes import (
     orchestrations,
     releases,
     remediation,
+    system_groups,
     systems,
     templates,
 )
@@ -82,6 +84,8 @@ def create_app(server: Server) -> FastAPI:
         export,
         inspections,
         remediation,
+        instances,
+        system_groups,
     ):
         app.include_router(module.router)
 

@@ -113,7 +113,11 @@ _INSTANCE_COLUMNS = [
     ("AGE", lambda i: age(i["age_seconds"])),
     ("REASON", lambda i: i["reason"] or ("terminating" if i["deleting"] else "")),
 ]
-_INSTANCE_WIDE = [("CLUSTER", lambda i: i.get("cluster") or "-"), ("CREATED", k("created_at"))]
+_INSTANCE_WIDE = [
+    ("CONTAINER", lambda i: (i.get("container_id") or "-").split("://")[-1][:13]),  # as `crictl ps` shows it
+    ("CLUSTER", lambda i: i.get("cluster") or "-"),
+    ("CREATED", k("created_at")),
+]
 
 
 def instances(

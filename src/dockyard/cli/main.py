@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("deploys", "rollback"),
     "reconcile": ("deploys", "reconcile"),
     "instances": ("groups", "instances"),
+    "instance": ("instances", "instance"),
     "versions": ("groups", "versions"),
     "diff": ("groups", "diff"),
     "history": ("operations", "history"),

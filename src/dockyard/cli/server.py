@@ -69,7 +69,7 @@ def up(
     from dockyard.sandbox.errors import SandboxError
     from dockyard.sandbox.layout import Layout, default_dir
 
-    settings = load_settings(port=port)
+    settings = with_local_sources(load_settings(port=port))
     layout = Layout(default_dir().absolute())
     if settings.dns_records_dir is None:  # the global names go to the sandbox's CoreDNS
         settings = settings.model_copy(update={"dns_records_dir": dns.records_dir(layout)})
@@ -109,6 +109,21 @@ def up(
         }
     )
     _serve(settings)
+
+
+def with_local_sources(settings: Settings) -> Settings:
+    """``dockyard up``'s builds may also take ``file://`` sources from the local sources directory
+    (:func:`dockyard.local_paths.sources_dir`, created 0700 if missing), so a first build needs no git
+    server. Only that directory is added: every other ``file://`` path and every SSRF refusal stays.
+    ``dockyard server`` allows no ``file://`` source unless ``build_source_roots`` says so."""
+    from dockyard.local_paths import sources_dir
+
+    sources = sources_dir()
+    sources.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if str(sources) in settings.build_source_roots:
+        return settings
+    print(f"  builds: file:// sources under {sources}", flush=True)
+    return settings.model_copy(update={"build_source_roots": [*settings.build_source_roots, str(sources)]})
 
 
 def _real_nodes_here(layout: Layout) -> int:

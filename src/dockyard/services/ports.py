@@ -113,6 +113,12 @@ class ClusterClient(Protocol):
     async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         """One object; ``ClusterNotFound`` if it does not exist."""
 
+    async def pod_log(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
+        """The last ``tail_lines`` lines of a pod's (first) container's log, or of its previous run."""
+
+    async def pod_events(self, namespace: str, name: str) -> tuple[dict[str, Any], ...]:
+        """The Events whose object is the pod ``name`` (any uid), as JSON."""
+
 
 class Health(Protocol):
     """An apiserver's readiness, and why not (never a credential)."""

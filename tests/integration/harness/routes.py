@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/systems/{system}": Rule("system"),
     "DELETE /api/v1/systems/{system}": Rule("system", "admin"),
     "GET /api/v1/systems/{system}/operations": Rule("system"),
+    "GET /api/v1/systems/{system}/groups": Rule("system"),
     "POST /api/v1/systems/{system}/apps": Rule("system", "owner", body={"name": "api", "repository": "r.local/api"}),
     "GET /api/v1/systems/{system}/apps": Rule("system"),
     "GET /api/v1/systems/{system}/apps/{app}": Rule("app"),
@@ -81,6 +82,10 @@ RULES: dict[str, Rule] = {
     f"DELETE {G}": Rule("app", "owner"),
     f"GET {G}/instances": Rule("app"),
     f"GET {G}/dns": Rule("app"),
+    # No instance runs in the matrix's world (no executor): a caller let through gets 404 for the name.
+    f"POST {G}/instances/{{instance}}/restart": Rule("app", "developer", allowed=frozenset({404})),
+    f"GET {G}/instances/{{instance}}/logs": Rule("app", allowed=frozenset({404})),
+    f"GET {G}/instances/{{instance}}/events": Rule("app", allowed=frozenset({404})),
     f"GET {G}/events": Rule("app", query={"once": "true"}),  # one snapshot, then the stream ends
     f"GET {G}/versions": Rule("app"),
     f"POST {G}/versions": Rule("app", "developer", body={"changes": {"instances": 2}}),

@@ -96,3 +96,20 @@ def test_dockyard_up_starts_a_real_node_when_the_machine_can(
     monkeypatch.setattr(realnode, "running_in", lambda _root: running)
     assert _real_nodes_here(Layout(Path("/mine"))) == count
     assert said in capsys.readouterr().out
+
+
+def test_dockyard_up_lets_builds_take_sources_from_the_local_sources_directory_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dockyard.cli.server import with_local_sources
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    sources = tmp_path / ".local" / "share" / "dockyard" / "sources"
+    given = Settings(build_source_roots=["/srv/git"])
+    local = with_local_sources(given)
+    assert local.build_source_roots == ["/srv/git", str(sources)]
+    assert sources.is_dir()
+    assert sources.stat().st_mode & 0o777 == 0o700
+    assert with_local_sources(local).build_source_roots == local.build_source_roots  # added once
+    assert given.build_source_roots == ["/srv/git"]  # `dockyard server` is unchanged
+    assert Settings().build_source_roots == []  # no file:// at all by default

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "react";
-import { Alert, Badge, Card, Col, Descriptions, Empty, Progress, Row, Space, Tabs, Tag, Typography } from "antd";
+import { Alert, Badge, Button, Card, Col, Descriptions, Progress, Row, Space, Tabs, Tag, Typography } from "antd";
 import { useParams } from "react-router-dom";
 import { api, must } from "../api/client";
 import { subscribe } from "../api/events";
@@ -10,6 +10,9 @@ import { useT, type Key } from "../i18n";
 import { can } from "../permissions";
 import ErrorAlert from "../components/ErrorAlert";
 import OperationsTable from "../components/OperationsTable";
+import BuildsTab from "../builds/BuildsTab";
+import PlacementTab from "../placement/PlacementTab";
+import StartRelease from "../release/StartRelease";
 import Actions from "./Actions";
 import AutoscaleTab from "./AutoscaleTab";
 import ConfigTab from "./ConfigTab";
@@ -31,6 +34,8 @@ export default function GroupPage() {
   const [snap, setSnap] = useState<Snapshot>();
   const [connected, setConnected] = useState(false);
   const [streamError, setStreamError] = useState<ApiError>();
+  const [tab, setTab] = useState("instances");
+  const [releasing, setReleasing] = useState<{ build?: string }>();
   useEffect(() => {
     setSnap(undefined);
     const url = `/api/v1/systems/${encodeURIComponent(system)}/apps/${encodeURIComponent(app)}/groups/${encodeURIComponent(group)}/events`;
@@ -79,7 +84,14 @@ export default function GroupPage() {
             <Badge status={connected ? "processing" : "default"} text={connected ? t("common.live") : t("common.reconnecting")} data-testid="live" />
           </Space>
         }
-        extra={<Actions path={path} snap={snap} latest={latest} deploy={deploy} />}
+        extra={
+          <Space>
+            <Actions path={path} snap={snap} latest={latest} deploy={deploy} />
+            {deploy.allowed && (
+              <Button disabled={!!st.operation || !latest} onClick={() => setReleasing({})} data-testid="release-start">{t("release.start")}</Button>
+            )}
+          </Space>
+        }
       >
         <ErrorAlert error={streamError} />
         {st.stale && <Alert type="warning" showIcon title={t("common.stale")} style={{ marginBottom: 12 }} />}
@@ -110,21 +122,38 @@ export default function GroupPage() {
       </Row>
       <Card>
         <Tabs
-          defaultActiveKey="instances"
+          activeKey={tab}
+          onChange={setTab}
           items={[
-            { key: "instances", label: <span data-testid="tab-instances">{`${t("tab.instances")} (${snap.instances.items.length})`}</span>, children: <InstancesTable items={snap.instances.items} /> },
+            { key: "instances", label: <span data-testid="tab-instances">{`${t("tab.instances")} (${snap.instances.items.length})`}</span>, children: <InstancesTable items={snap.instances.items} path={path} deploy={deploy} /> },
             { key: "versions", label: <span data-testid="tab-versions">{t("tab.versions")}</span>, children: <VersionHistory path={path} versions={list} current={g.current_version ?? null} deploy={deploy} busy={!!st.operation} /> },
             { key: "operations", label: <span data-testid="tab-operations">{t("tab.operations")}</span>, children: <OperationsTable items={snap.operations} /> },
             { key: "config", label: <span data-testid="tab-config">{t("tab.config")}</span>, children: <ConfigTab path={path} latest={latest} deploy={deploy} busy={!!st.operation} /> },
             { key: "releases", label: <span data-testid="tab-releases">{t("tab.releases")}</span>, children: <Releases path={path} release={snap.release} deploy={deploy} /> },
             { key: "metrics", label: <span data-testid="tab-metrics">{t("tab.metrics")}</span>, children: <MetricsTab path={path} /> },
             { key: "autoscale", label: <span data-testid="tab-autoscale">{t("tab.autoscale")}</span>, children: <AutoscaleTab path={path} /> },
+            {
+              key: "builds",
+              label: <span data-testid="tab-builds">{t("tab.builds")}</span>,
+              children: <BuildsTab path={path} deploy={deploy} busy={!!st.operation} latest={latest} onRelease={(build) => setReleasing({ build })} />,
+            },
             // Slots for the capabilities other issues are building: each gets its own component here.
-            { key: "builds", label: t("tab.builds"), children: <Empty description={t("slot.builds")} /> },
-            { key: "placement", label: t("tab.placement"), children: <Empty description={t("slot.placement")} /> },
+            { key: "placement", label: <span data-testid="tab-placement">{t("tab.placement")}</span>, children: <PlacementTab path={path} snap={snap} versions={list} /> },
           ]}
         />
       </Card>
+      <StartRelease
+        open={!!releasing}
+        path={path}
+        latest={latest}
+        versions={list}
+        current={g.current_version}
+        build={releasing?.build}
+        close={(started) => {
+          setReleasing(undefined);
+          if (started) setTab("releases");
+        }}
+      />
     </Space>
   );
 }

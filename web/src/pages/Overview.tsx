@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Card, Col, Input, Row, Space, Table, Tag } from "antd";
 import { Link } from "react-router-dom";
 import { api, must, type Schemas } from "../api/client";
@@ -7,6 +7,9 @@ import { useT } from "../i18n";
 import ErrorAlert from "../components/ErrorAlert";
 import OperationsTable from "../components/OperationsTable";
 import CreateDialog from "../components/CreateDialog";
+import CapacityTable from "../clusters/CapacityTable";
+
+const CAPACITY_EVERY_MS = 10_000;
 
 async function recentOperations(systems: Schemas["SystemOut"][]): Promise<Schemas["OperationOut"][]> {
   const lists = await Promise.all(
@@ -24,6 +27,15 @@ export default function Overview() {
   const clusters = useLoad(() => must(api.GET("/api/v1/clusters")), []);
   const systems = useLoad(() => must(api.GET("/api/v1/systems")), []);
   const ops = useLoad(() => (systems.data ? recentOperations(systems.data) : Promise.resolve([])), [systems.data]);
+  const capacity = useLoad(
+    () => Promise.all((clusters.data ?? []).map((c) => must(api.GET("/api/v1/clusters/{name}/status", { params: { path: { name: c.name } } })))),
+    [clusters.data],
+  );
+  const { reload } = capacity;
+  useEffect(() => {
+    const timer = setInterval(reload, CAPACITY_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const shown = (systems.data ?? []).filter((s) => s.name.includes(q.trim()));
   return (
     <Row gutter={[16, 16]}>
@@ -37,7 +49,7 @@ export default function Overview() {
             loading={clusters.loading}
             dataSource={clusters.data ?? []}
             columns={[
-              { title: t("common.name"), dataIndex: "name" },
+              { title: t("common.name"), dataIndex: "name", render: (n: string) => <Link to={`/clusters/${encodeURIComponent(n)}`}>{n}</Link> },
               {
                 title: t("overview.state"),
                 dataIndex: "connected",
@@ -46,6 +58,12 @@ export default function Overview() {
               { title: t("overview.labels"), dataIndex: "labels", render: (l: Record<string, string>) => Object.entries(l).map(([k, v]) => <Tag key={k}>{`${k}=${v}`}</Tag>) },
             ]}
           />
+        </Card>
+      </Col>
+      <Col span={24}>
+        <Card title={t("capacity.title")}>
+          <ErrorAlert error={capacity.error} />
+          <CapacityTable items={capacity.data ?? []} />
         </Card>
       </Col>
       <Col span={24}>

@@ -1,12 +1,15 @@
-import { useState } from "react";
-import { Card, Input, Space, Table } from "antd";
+import { useEffect, useState } from "react";
+import { Card, Input, Space, Table, Tag } from "antd";
 import { Link, useParams } from "react-router-dom";
 import { api, must } from "../api/client";
 import { useLoad, useMe } from "../hooks";
-import { useT } from "../i18n";
+import { useT, type Key } from "../i18n";
 import { can } from "../permissions";
 import ErrorAlert from "../components/ErrorAlert";
 import CreateDialog from "../components/CreateDialog";
+
+const GROUPS_EVERY_MS = 5000;
+const STATE_COLOR: Record<string, string> = { healthy: "green", progressing: "blue", degraded: "red", drifted: "orange" };
 
 export default function SystemPage() {
   const { t } = useT();
@@ -14,8 +17,16 @@ export default function SystemPage() {
   const me = useMe();
   const [q, setQ] = useState("");
   const apps = useLoad(() => must(api.GET("/api/v1/systems/{system}/apps", { params: { path: { system } } })), [system]);
+  const groups = useLoad(() => must(api.GET("/api/v1/systems/{system}/groups", { params: { path: { system } } })), [system]);
+  const { reload } = groups;
+  useEffect(() => {
+    const timer = setInterval(reload, GROUPS_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const shown = (apps.data ?? []).filter((a) => a.name.includes(q.trim()));
+  const link = (app: string, group: string) => `/systems/${encodeURIComponent(system)}/apps/${encodeURIComponent(app)}/groups/${encodeURIComponent(group)}`;
   return (
+    <Space orientation="vertical" size="middle" style={{ width: "100%" }}>
     <Card
       title={`${system} · ${t("system.apps")}`}
       extra={
@@ -51,5 +62,25 @@ export default function SystemPage() {
         ]}
       />
     </Card>
+    <Card title={`${system} · ${t("system.groups")}`}>
+      <ErrorAlert error={groups.error} />
+      <Table
+        data-testid="system-groups"
+        rowKey={(g) => `${g.app}/${g.name}`}
+        size="small"
+        pagination={{ pageSize: 50, hideOnSinglePage: true }}
+        dataSource={(groups.data ?? []).filter((g) => `${g.app}/${g.name}`.includes(q.trim()))}
+        columns={[
+          { title: t("group.app"), dataIndex: "app" },
+          { title: t("common.name"), dataIndex: "name", render: (n: string, g) => <Link to={link(g.app, n)}>{n}</Link> },
+          { title: t("group.environment"), dataIndex: "environment" },
+          { title: t("group.cluster"), key: "clusters", render: (_: unknown, g) => (g.clusters?.length ? g.clusters.map((c) => c.cluster).join(", ") : g.cluster) },
+          { title: t("overview.state"), key: "state", render: (_: unknown, g) => g.status && <Tag color={STATE_COLOR[g.status.state]} data-testid={`state-${g.app}-${g.name}`}>{t(`state.${g.status.state}` as Key)}</Tag> },
+          { title: t("group.version"), key: "version", render: (_: unknown, g) => (g.current_version ? `v${g.current_version}${g.latest_version !== g.current_version ? ` (v${g.latest_version})` : ""}` : "-") },
+          { title: t("group.instances"), key: "instances", render: (_: unknown, g) => g.status && `${g.status.ready} / ${g.status.wanted}` },
+        ]}
+      />
+    </Card>
+    </Space>
   );
 }

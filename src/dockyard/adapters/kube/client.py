@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx2
 import yaml
@@ -325,6 +326,28 @@ class KubeCluster:
     async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         res = _resource(api_version, kind)
         return _dump(await _call(lambda: self._client.get(res, name, namespace=namespace)))
+
+    async def pod_log(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
+        """``pods/log``: the last ``tail_lines`` lines of the pod's (first) container, with timestamps."""
+        params = {"tailLines": str(tail_lines), "timestamps": "true"}
+        if previous:
+            params["previous"] = "true"
+        path = f"/api/v1/namespaces/{_segment(namespace)}/pods/{_segment(name)}/log"
+        body = await self.get_bytes(path, params)
+        return body.decode(errors="replace")
+
+    async def pod_events(self, namespace: str, name: str) -> tuple[dict[str, Any], ...]:
+        """The Events about pod ``name``, selected by the apiserver (``fieldSelector``)."""
+        selector = f"involvedObject.kind=Pod,involvedObject.name={name}"
+        body = await self.get_bytes(
+            f"/api/v1/namespaces/{_segment(namespace)}/events", {"fieldSelector": selector, "limit": "500"}
+        )
+        items = json.loads(body).get("items") or []
+        return tuple(item for item in items if isinstance(item, dict))
+
+
+def _segment(name: str) -> str:
+    return quote(name, safe="")
 
 
 async def _call(fn: Callable[[], Awaitable[T]]) -> T:

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { api } from "../api/client";
+import { ApiFailure } from "../api/errors";
+import StartRelease from "./StartRelease";
+
+const path = { system: "shop", app: "web", group: "prod" };
+const build = { id: "b0000001-aaaa", status: "succeeded", ref_kind: "branch", ref: "main", commit: "3f2a9c1e5b7d4aa0", image: "r/web@sha256:1" };
+
+afterEach(() => vi.restoreAllMocks());
+
+function open() {
+  vi.spyOn(api, "GET").mockResolvedValue({ data: [build], error: undefined, response: new Response("[]") } as never);
+  const close = vi.fn();
+  render(<StartRelease open path={path} latest={{ image: "r/web:1", instances: 4 }} versions={[]} build={build.id} close={close} />);
+  return close;
+}
+const previewRows = () => within(screen.getByTestId("step-preview")).getAllByRole("row").slice(1).map((r) => Array.from(r.querySelectorAll("td")).map((c) => c.textContent));
+
+describe("starting a release", () => {
+  it("shows the instances of each version every step runs before it starts", async () => {
+    open();
+    expect(await screen.findByText("Instances per step")).toBeTruthy();
+    expect(previewRows()).toEqual([
+      ["1", "gray 1", "1", "3", "by instance counts"],
+      ["2", "pause", "1", "3", "by instance counts"],
+      ["3", "100%", "4", "0", "by instance counts"],
+    ]);
+  });
+
+  it("says what is wrong with the steps under them, and refuses to start", async () => {
+    open();
+    fireEvent.click((await screen.findAllByRole("button", { name: "remove 3" }))[0]);
+    expect(await screen.findByText("The last step that sets instances must be 100%")).toBeTruthy();
+    expect(screen.getByText("A release cannot end with a pause")).toBeTruthy();
+    expect((document.getElementById("release-start-ok") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("sends the build and the steps, and puts the server's refusal under the step it names", async () => {
+    const post = vi.spyOn(api, "POST").mockRejectedValueOnce(new ApiFailure({ status: 422, code: "invalid_input", message: "a share is from 1% to 100%", field: "steps[2]" }));
+    open();
+    await screen.findByText("Instances per step");
+    await waitFor(() => expect((document.getElementById("release-start-ok") as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(document.getElementById("release-start-ok")!);
+    await waitFor(() => expect(post).toHaveBeenCalledTimes(1));
+    expect(post.mock.calls[0][1]).toEqual({ params: { path }, body: { changes: { build: build.id }, strategy: "gray", steps: ["gray 1", "pause", "100%"] } });
+    expect(await screen.findByText("a share is from 1% to 100%")).toBeTruthy();
+  });
+});
