@@ -34,6 +34,7 @@ from dockyard.adapters.dns import RecordsDirectory
 from dockyard.adapters.edge.caddy import CaddyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.live import LiveState
+from dockyard.adapters.kube.logs import PodLogReader
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
 from dockyard.adapters.notify import Notifier, SmtpSettings
 from dockyard.adapters.prometheus import Prometheus
@@ -268,6 +269,7 @@ async def start(settings: Settings) -> Platform:
         close=close,
         metrics=prometheus,
         scrape_token=scrape_token(settings),
+        logs=PodLogReader(clusters),
     )
 
 

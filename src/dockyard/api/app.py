@@ -27,6 +27,7 @@ from dockyard.api.routes import (
     groups,
     identity,
     locations,
+    logs,
     members,
     metrics,
     operations,
@@ -70,6 +71,7 @@ def create_app(server: Server) -> FastAPI:
         alerts,
         metrics,
         export,
+        logs,
     ):
         app.include_router(module.router)
 

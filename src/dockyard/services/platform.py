@@ -72,6 +72,8 @@ class Platform:
     metrics: ports.Metrics | None = None
     # The read-only bearer token Prometheus scrapes /metrics with (see api/export.py).
     scrape_token: str = field(default="", repr=False)
+    # Instances' logs through each cluster's apiserver (None: not wired, e.g. in unit tests).
+    logs: ports.PodLogs | None = None
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)

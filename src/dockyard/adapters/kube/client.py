@@ -164,7 +164,44 @@ class KubeCluster:
         try:
             if response.status_code >= 400:
                 raise _body_error(f"watch {path}", response.status_code, await response.aread())
-            yield _lines(response, path)
+            yield _lines(response, f"watch {path}")
+        finally:
+            await response.aclose()
+
+    @asynccontextmanager
+    async def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        follow: bool,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+    ) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a container's log (``pods/log`` with ``timestamps=true``) and yield its lines, each
+        ``<RFC3339Nano> <text>``, until the server ends it (with ``follow``: when the container stops,
+        or never for a KWOK pod). A pod that does not exist is :class:`KubeNotFoundError`, a log the
+        node cannot serve (a container not started yet, KWOK without a ``Logs`` for it) a
+        :class:`KubeApiError`, transport errors :class:`KubeUnavailableError`."""
+        params = {"container": container, "timestamps": "true"}
+        if follow:
+            params["follow"] = "true"
+        if since_time is not None:
+            params["sinceTime"] = since_time
+        if tail_lines is not None:
+            params["tailLines"] = str(tail_lines)
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        timeout = httpx2.Timeout(self._timeout.connect, read=None if follow else self._timeout.read)
+        request = self._raw.build_request("GET", path, params=params, timeout=timeout)
+        try:
+            response = await self._raw.send(request, stream=True)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"logs of {namespace}/{pod}: {type(e).__name__}: {e}") from e
+        try:
+            if response.status_code >= 400:
+                raise _body_error(f"logs of {namespace}/{pod}", response.status_code, await response.aread())
+            yield _lines(response, f"logs of {namespace}/{pod}")
         finally:
             await response.aclose()
 
@@ -300,7 +337,7 @@ async def _lines(response: httpx2.Response, path: str) -> AsyncIterator[str]:
         async for line in response.aiter_lines():
             yield line
     except httpx2.HTTPError as e:
-        raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+        raise KubeUnavailableError(f"{path}: {type(e).__name__}: {e}") from e
 
 
 def _body_error(what: str, code: int, body: bytes) -> KubeError:
