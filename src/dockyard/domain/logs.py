@@ -241,7 +241,9 @@ def merge(reads: Iterable[Iterable[LogLine]]) -> Iterator[LogLine]:
 def last(lines: Iterable[LogLine], tail: int | None) -> list[LogLine]:
     """The last ``tail`` lines (all of them for ``None``)."""
     kept = list(lines)
-    return kept if tail is None else kept[len(kept) - tail :] if tail else []
+    if tail is None:
+        return kept
+    return kept[max(0, len(kept) - tail) :] if tail else []
 
 
 class Reorder:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import alerting, dns, edge, monitoring
+from dockyard.sandbox import alerting, dns, edge, kwoklogs, monitoring
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -187,6 +187,7 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 "--v=WARN",
                 f"--config={layout.kwok_config}",
                 *[f"--config={c}" for c in binaries.kwok_configs],
+                kwoklogs.KWOK_FLAG,
             ],
             _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),
         ),

@@ -30,6 +30,7 @@ from lightkube.config.client_adapter import AsyncClient as raw_async_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ConfigError, LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
+from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 
 from dockyard.adapters.kube.applied import ABSENT, Applied, digest, key_of
 from dockyard.adapters.kube.errors import (
@@ -440,6 +441,19 @@ def _load(manifest: dict[str, Any]) -> Any:
 def _dump(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
     return out
+
+
+def define_kind(api_version: str, kind: str, plural: str, *, namespaced: bool) -> None:
+    """Teach the clients a custom resource's kind (a CRD's), so :meth:`KubeCluster.apply` and the
+    other methods accept its manifests; defining it again is harmless."""
+    group, _, version = api_version.rpartition("/")
+    try:
+        codecs.resource_registry.load(api_version, kind)
+        return
+    except LoadResourceError:
+        pass
+    make = create_namespaced_resource if namespaced else create_global_resource
+    make(group, version, kind, plural)
 
 
 def _resource(api_version: str, kind: str) -> Any:
