@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from dockyard.services import status
 from dockyard.services.platform import Platform
 from dockyard.services.ports import PodLogs
 
+log = logging.getLogger(__name__)
 CONTAINER = "app"  # the instance's container (domain/render.py)
 HOLD = 0.3  # seconds a followed line waits for older lines of other instances
 TICK = 0.1  # seconds between looks at what the readers read
@@ -187,38 +189,61 @@ async def recent(
     return last(shown, tail), cursor.encode()
 
 
+def looker(
+    platform: Platform,
+    group: GroupPath,
+    wanted: LogFilter,
+    *,
+    authenticate: Callable[[], Coroutine[Any, Any, Principal]],
+    guard: Guard = _plain,
+) -> Callable[[], Awaitable[list[Source]]]:
+    """A :class:`Follow`'s ``look``: the caller authenticated again every :data:`RECHECK` seconds
+    (a revoked token or role ends the stream), then :func:`sources`; each read through ``guard``."""
+    caller: Principal | None = None
+    checked = 0.0
+
+    async def look() -> list[Source]:
+        nonlocal caller, checked
+        now = time.monotonic()
+        if caller is None or now - checked >= RECHECK:
+            caller, checked = await guard(authenticate()), now
+        return await guard(sources(platform, caller, group, wanted))
+
+    return look
+
+
+def reader(platform: Platform) -> PodLogs:
+    """The platform's log port; ``InvalidInput`` if this server has none."""
+    return _logs(platform)
+
+
 class Follow:
     """One client's stream of a group's logs (see the module's docstring); iterate :meth:`events`."""
 
     def __init__(
         self,
-        platform: Platform,
-        group: GroupPath,
+        logs: PodLogs,
+        look: Callable[[], Awaitable[list[Source]]],
         *,
         wanted: LogFilter,
         after: dict[str, Mark],
         tail: int | None,
-        authenticate: Callable[[], Coroutine[Any, Any, Principal]],
-        guard: Guard = _plain,
         hold: float = HOLD,
         keepalive: float = KEEPALIVE,
         max_seconds: float = MAX_SECONDS,
     ) -> None:
-        self._platform = platform
-        self._logs = _logs(platform)
-        self._group = group
+        """``look``: the group's instances the filter wants now (raising ``DomainError`` when the
+        group or the caller's right is gone), called every :data:`EVERY` seconds."""
+        self._logs = logs
+        self._look_up = look
         self._wanted = wanted
         self._cursor = Cursor(dict(after))
         self._resumed = bool(after)
         self._tail = tail
-        self._authenticate = authenticate
-        self._guard = guard
         self._hold = int(hold * NS)
         self._keepalive = keepalive
         self._max_seconds = max_seconds
         self._queue: asyncio.Queue[LogLine] = asyncio.Queue(QUEUE)
-        self._caller: Principal | None = None
-        self._checked = 0.0
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._sources: dict[str, Source] = {}
         self._gone: dict[str, float] = {}  # key: when it left the caches
@@ -263,14 +288,10 @@ class Follow:
                 yield Event("keepalive")
 
     async def _look(self) -> list[Source]:
-        """Re-check the caller now and then, read the group's instances from the caches; the new
-        ones, and note the ones gone (their readers stop :data:`GONE_GRACE` seconds later)."""
+        """The group's instances now: the new ones; the ones gone are noted (their readers stop
+        :data:`GONE_GRACE` seconds later)."""
         now = time.monotonic()
-        if self._caller is None or now - self._checked >= RECHECK:
-            self._caller, self._checked = await self._guard(self._authenticate()), now
-        present = {
-            s.key: s for s in await self._guard(sources(self._platform, self._caller, self._group, self._wanted))
-        }
+        present = {s.key: s for s in await self._look_up()}
         for key in self._sources:
             if key not in present and key not in self._gone:
                 self._gone[key] = now
@@ -337,5 +358,7 @@ class Follow:
                 return  # the pod is gone
             except ClusterFailure:
                 pass  # not servable yet, or the apiserver is away: ask again
+            except Exception:  # a bug must not silence an instance for the rest of the stream
+                log.warning("reading the log of %s failed", source.key, exc_info=True)
             tail = None
             await asyncio.sleep(RETRY)

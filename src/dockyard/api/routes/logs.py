@@ -123,15 +123,8 @@ async def _answer(
         return LogsOut(lines=[LogLineOut.of(line) for line in lines], cursor=cursor)
     first = await logs.sources(platform, caller, path, wanted)
     token = request.headers.get("authorization", "").partition(" ")[2]
-    stream = logs.Follow(
-        platform,
-        path,
-        wanted=wanted,
-        after=marks,
-        tail=tail,
-        authenticate=lambda: authenticate(platform, token),
-        guard=settled,
-    )
+    look = logs.looker(platform, path, wanted, authenticate=lambda: authenticate(platform, token), guard=settled)
+    stream = logs.Follow(logs.reader(platform), look, wanted=wanted, after=marks, tail=tail)
     return StreamingResponse(
         _events(stream, first),
         media_type="text/event-stream",
