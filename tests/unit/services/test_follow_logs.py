@@ -102,8 +102,9 @@ class FakeLogs:
                         raise ClusterUnavailable("the proxy closed the stream")
             if not follow:
                 return
+            seen = position
             async with self.changed:
-                await self.changed.wait_for(lambda: position < len(self.lines[pod]))
+                await self.changed.wait_for(lambda: seen < len(self.lines[pod]))
 
 
 class Group:
@@ -191,7 +192,9 @@ async def test_an_instance_that_starts_later_is_attached_from_its_first_line() -
     group.pods.append(pod("web-new", version="2"))
     got = await collect(stream, 3, kinds=("line", "attach"))
     await stream.aclose()
-    assert got[0].kind == "attach" and got[0].source and got[0].source.pod.name == "web-new"
+    assert got[0].kind == "attach"
+    assert got[0].source
+    assert got[0].source.pod.name == "web-new"
     assert [(e.line.text, e.line.version) for e in got[1:] if e.line] == [("new0", "2"), ("new1", "2"), ("new2", "2")]
     assert ("web-new", None, None) in fake.opened  # its whole log, not a tail
 
@@ -207,7 +210,8 @@ async def test_an_instance_gone_ends_after_its_last_lines_and_leaves_the_resume_
     async with asyncio.timeout(5):
         end = await anext(e async for e in stream if e.kind == "end")
     await stream.aclose()
-    assert end.source and end.source.pod.name == "web-b"
+    assert end.source
+    assert end.source.pod.name == "web-b"
     assert set(decode_cursor(end.cursor)) == {"local/web-a"}
 
 
