@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -250,7 +250,7 @@ class Follow:
         self._finished: dict[str, int] = {}  # key: when its reader ended (ns, monotonic)
         self._reorder = Reorder(self._hold)
 
-    async def events(self, first: list[Source]) -> AsyncIterator[Event]:
+    async def events(self, first: list[Source]) -> AsyncGenerator[Event, None]:
         """The stream, starting with the instances ``first`` (read by the caller, authorized)."""
         try:
             async for event in self._run(first):
@@ -262,7 +262,7 @@ class Follow:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
-    async def _run(self, first: list[Source]) -> AsyncIterator[Event]:
+    async def _run(self, first: list[Source]) -> AsyncGenerator[Event, None]:
         started = last_sent = last_look = time.monotonic()
         for source in first:
             yield self._attach(source, initial=True)

@@ -5,7 +5,7 @@ repeated, instances attached later, ``end`` for one gone, readers reopening a cu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
@@ -102,9 +102,8 @@ class FakeLogs:
                         raise ClusterUnavailable("the proxy closed the stream")
             if not follow:
                 return
-            seen = position
             async with self.changed:
-                await self.changed.wait_for(lambda: seen < len(self.lines[pod]))
+                await self.changed.wait_for(lambda at=position: at < len(self.lines[pod]))  # type: ignore[misc]
 
 
 class Group:
@@ -252,11 +251,11 @@ async def test_an_idle_stream_sends_keep_alives() -> None:
     assert kinds == ["attach", "keepalive", "keepalive"]
 
 
-async def _first(stream: AsyncIterator[Event], n: int) -> AsyncIterator[Event]:
+async def _first(stream: AsyncGenerator[Event, None], n: int) -> AsyncIterator[Event]:
     count = 0
     async for event in stream:
         yield event
         count += 1
         if count == n:
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
             return
