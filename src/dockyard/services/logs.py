@@ -172,7 +172,8 @@ async def recent(
     found = await sources(platform, caller, group, wanted)
     per_instance = None if after or wanted.text else tail
     reads = await asyncio.gather(*(_read_once(logs, s, after.get(s.key), wanted, per_instance) for s in found))
-    cursor = Cursor({k: m for k, m in after.items() if k in {s.key for s in found}})
+    # An instance read without a line yet is marked at time 0: asked again, its whole log is new.
+    cursor = Cursor({s.key: after.get(s.key, Mark(0, 0)) for s in found})
     shown: list[LogLine] = []
     if after:
         for line in merge(reads):
