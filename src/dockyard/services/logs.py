@@ -61,6 +61,7 @@ KEEPALIVE = 15.0
 MAX_SECONDS = 3600.0
 QUEUE = 10_000  # lines read ahead of the client: readers wait beyond this
 DEFAULT_TAIL = 100
+READ_AT_ONCE = 32  # instances' logs a JSON answer reads at once
 T = TypeVar("T")
 
 
@@ -171,7 +172,13 @@ async def recent(
     logs = _logs(platform)
     found = await sources(platform, caller, group, wanted)
     per_instance = None if after or wanted.text else tail
-    reads = await asyncio.gather(*(_read_once(logs, s, after.get(s.key), wanted, per_instance) for s in found))
+    gate = asyncio.Semaphore(READ_AT_ONCE)
+
+    async def read(source: Source) -> list[LogLine]:
+        async with gate:
+            return await _read_once(logs, source, after.get(source.key), wanted, per_instance)
+
+    reads = await asyncio.gather(*(read(s) for s in found))
     # An instance read without a line yet is marked at time 0: asked again, its whole log is new.
     cursor = Cursor({s.key: after.get(s.key, Mark(0, 0)) for s in found})
     shown: list[LogLine] = []
