@@ -36,8 +36,10 @@ MAX_TAIL = 10_000
 DEFAULT_LIMIT = MAX_TAIL  # lines of one answer after a resume point
 MAX_TEXT = 200  # characters of a text filter
 _FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
-# A cursor entry: cluster/instance@<nanoseconds, base 36>.<count>; names are DNS names (a-z, 0-9, '-', '.').
-_ENTRY = re.compile(r"^([a-z0-9][a-z0-9.-]{0,252})/([a-z0-9][a-z0-9.-]{0,252})@([0-9a-z]{1,14})\.([0-9]{1,9})$")
+# A cursor entry: <shared prefix length>:<rest of the key>@<nanoseconds, base 36>.<count>; a key is
+# cluster/instance, both DNS names (a-z, 0-9, '-', '.').
+_ENTRY = re.compile(r"\A([0-9]{1,3}):([a-z0-9./-]{0,507})@([0-9a-z]{1,14})\.([0-9]{1,9})\Z")
+_KEY = re.compile(r"\A[a-z0-9][a-z0-9.-]{0,252}/[a-z0-9][a-z0-9.-]{0,252}\Z")
 MAX_CURSOR = 64 * 1024  # characters of an encoded cursor
 
 
@@ -77,26 +79,60 @@ class Mark:
 
 @dataclass
 class Cursor:
-    """A stream's resume point: a :class:`Mark` per instance key (``cluster/instance``)."""
+    """A stream's resume point: a :class:`Mark` per instance key (``cluster/instance``). Encoding it
+    after every line costs one entry's formatting and a join (entries are kept formatted)."""
 
     marks: dict[str, Mark] = field(default_factory=dict)
+    _keys: list[str] | None = field(default=None, init=False, repr=False)
+    _heads: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _entries: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def sent(self, line: LogLine) -> None:
-        mark = self.marks.get(line.key)
-        self.marks[line.key] = mark.after(line.time) if mark else Mark(line.time, 1)
+        key = line.key
+        mark = self.marks.get(key)
+        if mark is None:
+            self._keys = None  # a new instance: the keys' order and front coding change
+        self.marks[key] = mark.after(line.time) if mark else Mark(line.time, 1)
+        self._entries.pop(key, None)
 
     def keep(self, keys: Iterable[str]) -> None:
         """Forget the marks of instances not in ``keys`` (gone: their logs cannot be read again)."""
         wanted = set(keys)
         self.marks = {k: m for k, m in self.marks.items() if k in wanted}
+        self._keys = None
 
     def encode(self) -> str:
-        return encode_cursor(self.marks)
+        if self._keys is None:
+            self._keys = sorted(self.marks)
+            self._heads = _front_coded(self._keys)
+            self._entries = {}
+        entries = self._entries
+        for key in self._keys:
+            if key not in entries:
+                mark = self.marks[key]
+                entries[key] = f"{self._heads[key]}@{_base36(mark.time)}.{mark.count}"
+        return ",".join(entries[k] for k in self._keys)
+
+
+def _front_coded(keys: list[str]) -> dict[str, str]:
+    """Each sorted key as ``<length of the prefix shared with the key before>:<the rest>``."""
+    heads, before = {}, ""
+    for key in keys:
+        shared = 0
+        for a, b in zip(before, key, strict=False):
+            if a != b:
+                break
+            shared += 1
+        heads[key] = f"{shared}:{key[shared:]}"
+        before = key
+    return heads
 
 
 def encode_cursor(marks: Mapping[str, Mark]) -> str:
-    """``cluster/instance@<time base 36>.<count>`` entries joined by ``,``, in key order."""
-    return ",".join(f"{k}@{_base36(m.time)}.{m.count}" for k, m in sorted(marks.items()))
+    """The marks in key order, joined by ``,``: each ``<shared>:<rest>@<time base 36>.<count>``, its
+    key being the first ``shared`` characters of the key before it followed by ``rest`` (group
+    instances share long name prefixes)."""
+    return Cursor(dict(marks)).encode()
 
 
 def decode_cursor(text: str, *, field_name: str = "after") -> dict[str, Mark]:
@@ -106,12 +142,17 @@ def decode_cursor(text: str, *, field_name: str = "after") -> dict[str, Mark]:
     if len(text) > MAX_CURSOR:
         raise InvalidInput(field_name, f"{field_name} is longer than {MAX_CURSOR} characters")
     marks: dict[str, Mark] = {}
+    before = ""
     for entry in text.split(","):
         found = _ENTRY.match(entry)
-        if found is None:
+        if found is None or int(found.group(1)) > len(before):
             raise InvalidInput(field_name, f"{field_name} is not a resume point this server gave")
-        cluster, instance, time, count = found.groups()
-        marks[f"{cluster}/{instance}"] = Mark(int(time, 36), int(count))
+        shared, rest, time, count = found.groups()
+        key = before[: int(shared)] + rest
+        if _KEY.match(key) is None or key <= before:
+            raise InvalidInput(field_name, f"{field_name} is not a resume point this server gave")
+        marks[key] = Mark(int(time, 36), int(count))
+        before = key
     return marks
 
 

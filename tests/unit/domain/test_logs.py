@@ -109,9 +109,27 @@ def test_since_time(mark: Mark | None, since: int | None, expected: str | None) 
 def test_a_cursor_round_trips_through_its_text() -> None:
     marks = {"local/web-7d9f-abcde": Mark(T0 + 17, 3), "idc-b/web-7d9f-xyz12": Mark(T0, 1)}
     text = encode_cursor(marks)
-    assert text == f"idc-b/web-7d9f-xyz12@{_b36(T0)}.1,local/web-7d9f-abcde@{_b36(T0 + 17)}.3"
+    assert text == f"0:idc-b/web-7d9f-xyz12@{_b36(T0)}.1,0:local/web-7d9f-abcde@{_b36(T0 + 17)}.3"
     assert decode_cursor(text) == marks
     assert decode_cursor("") == {}
+
+
+def test_a_cursor_writes_the_prefix_instances_share_once() -> None:
+    marks = {f"local/web-prod-7d9f8c6b5-{n:05d}": Mark(n, 1) for n in range(3)}
+    marks["local/web-prod-5c4b3a2-00001"] = Mark(0, 0)
+    text = encode_cursor(marks)
+    assert text == "0:local/web-prod-5c4b3a2-00001@0.0,15:7d9f8c6b5-00000@0.1,29:1@1.1,29:2@2.1"
+    assert decode_cursor(text) == marks
+
+
+def test_a_cursor_kept_formatted_encodes_like_one_made_anew() -> None:
+    cursor = Cursor()
+    rng = random.Random(7)
+    for n in range(500):
+        cursor.sent(line(T0 + rng.randrange(5), f"web-{rng.randrange(30)}", cluster=rng.choice(["a", "b"])))
+        if n % 97 == 0:
+            cursor.keep(k for k in list(cursor.marks) if not k.endswith("-3"))
+        assert cursor.encode() == encode_cursor(cursor.marks)
 
 
 def _b36(n: int) -> str:
