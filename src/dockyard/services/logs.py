@@ -61,6 +61,7 @@ KEEPALIVE = 15.0
 MAX_SECONDS = 3600.0
 QUEUE = 10_000  # lines read ahead of the client: readers wait beyond this
 DEFAULT_TAIL = 100
+CLOCK_MARGIN = 1.0  # seconds: "from now" starts this much earlier
 READ_AT_ONCE = 32  # instances' logs a JSON answer reads at once
 T = TypeVar("T")
 
@@ -179,8 +180,10 @@ async def recent(
             return await _read_once(logs, source, after.get(source.key), wanted, per_instance)
 
     reads = await asyncio.gather(*(read(s) for s in found))
-    # An instance read without a line yet is marked at time 0: asked again, its whole log is new.
-    cursor = Cursor({s.key: after.get(s.key, Mark(0, 0)) for s in found})
+    # An instance read without a line yet is marked at time 0 (asked again, its whole log is new);
+    # with tail=0, at the time of this read: only what comes after is new.
+    unread = _now_mark() if tail == 0 and not after else Mark(0, 0)
+    cursor = Cursor({s.key: after.get(s.key, unread) for s in found})
     shown: list[LogLine] = []
     if after:
         for line in merge(reads):
@@ -195,6 +198,12 @@ async def recent(
         cursor.sent(line)
     shown = [line for line in merged if wanted.wants(line)]
     return last(shown, tail), cursor.encode()
+
+
+def _now_mark() -> Mark:
+    """A mark a little before now (:data:`CLOCK_MARGIN`: a node's clock may lag Dockyard's): lines
+    from then on are new."""
+    return Mark(time.time_ns() - int(CLOCK_MARGIN * NS), 0)
 
 
 def looker(
@@ -337,6 +346,8 @@ class Follow:
         there from the start, and its whole log for one that came later or on a resumed stream."""
         mark = self._cursor.marks.get(source.key)
         tail = self._tail if initial and not self._resumed and mark is None else None
+        if tail == 0:  # nothing of the log as it is: from now on (a reopened read must not go back)
+            mark, tail = _now_mark(), None
         self._sources[source.key] = source
         self._readers[source.key] = asyncio.create_task(self._read(source, mark, tail), name=f"logs-{source.key}")
         return Event("attach", source=source)

@@ -5,6 +5,7 @@ repeated, instances attached later, ``end`` for one gone, readers reopening a cu
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -93,13 +94,15 @@ class FakeLogs:
         sent, cut = 0, self.cuts.pop(0) if self.cuts else None
         while True:
             while position < len(self.lines[pod]):
+                if cut is not None and sent >= cut:
+                    raise ClusterUnavailable("the proxy closed the stream")
                 at, text = self.lines[pod][position]
                 position += 1
                 if start is None or at >= start:
                     yield f"{format_time(at)} {text}"
                     sent += 1
-                    if cut is not None and sent >= cut:
-                        raise ClusterUnavailable("the proxy closed the stream")
+            if cut is not None and sent >= cut:
+                raise ClusterUnavailable("the proxy closed the stream")
             if not follow:
                 return
             async with self.changed:
@@ -259,3 +262,18 @@ async def _first(stream: AsyncGenerator[Event, None], n: int) -> AsyncIterator[E
         if count == n:
             await stream.aclose()
             return
+
+
+async def test_tail_zero_shows_only_new_lines_even_after_the_log_is_reopened() -> None:
+    fake, group = FakeLogs(), Group("web-a")
+    old = parse_time(format_time(time.time_ns())) - 60 * NS
+    for i in range(3):
+        await fake.write("web-a", old + i, f"old{i}")
+    fake.cuts = [0, 0]  # the first two reads are cut at once
+    stream = follow(fake, group, tail=0).events(await group.look())
+    await asyncio.sleep(0.3)
+    await fake.write("web-a", time.time_ns(), "new")
+    got = await collect(stream, 1)
+    await stream.aclose()
+    assert [e.line.text for e in got if e.line] == ["new"]
+    assert len(fake.opened) >= 3
