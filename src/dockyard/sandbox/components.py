@@ -293,7 +293,13 @@ def write_configs(layout: Layout, ports: Ports) -> None:
     kwok = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokConfiguration",
-        "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
+        "options": {
+            "podPlayStageParallelism": 32,
+            "nodePlayStageParallelism": 16,
+            "nodeLeaseParallelism": 16,
+            # pods/log of KWOK pods (its Logs resources): a configuration file leaves it off otherwise.
+            "enableDebuggingHandlers": True,
+        },
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
     layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()]))
