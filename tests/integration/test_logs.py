@@ -58,7 +58,7 @@ class Writers:
         self.tasks: list[asyncio.Task[None]] = []
         self.stop = asyncio.Event()
 
-    async def start(self, pod: str, *, lines: int, every: float = 0.03) -> None:
+    async def start(self, pod: str, *, lines: int, every: float = 0.05) -> None:
         path = await kwoklogs.attach(self.kube, self.root, self.namespace, pod)
         self.tasks.append(asyncio.create_task(self._write(path, pod, lines, every)))
 
@@ -94,7 +94,7 @@ async def test_a_followed_group_survives_cuts_attaches_new_instances_and_ends_go
     for pod in first:
         await writers.start(pod, lines=300)
     received, stop = Received(), asyncio.Event()
-    async with served(made.app) as base, cutting_proxy(base, seconds=2.0) as (proxied, cuts):
+    async with served(made.app) as base, cutting_proxy(base, seconds=1.0) as (proxied, cuts):
         reader = asyncio.create_task(
             follow(proxied, f"{api.group}/logs", headers=ADMIN, params={"since": started}, received=received, stop=stop)
         )
@@ -209,7 +209,7 @@ async def test_a_real_container_s_lines_follow_with_cuts_and_no_loss(
     item = (await api.http.get(f"{api.group}/instances")).json()["items"][0]
     received, stop = Received(), asyncio.Event()
     sent: dict[int, float] = {}
-    async with served(made.app) as base, cutting_proxy(base, seconds=2.0) as (proxied, cuts):
+    async with served(made.app) as base, cutting_proxy(base, seconds=1.0) as (proxied, cuts):
         reader = asyncio.create_task(
             follow(
                 proxied,

@@ -92,11 +92,13 @@ class Source:
 @dataclass(frozen=True)
 class Event:
     """What a following stream says: ``line`` (with ``line`` and ``cursor``), ``attach``, ``end``
-    (with ``source`` and, for ``end``, ``cursor``), ``error`` (``code``, ``message``), or ``keepalive``."""
+    (with ``source``, or ``gone`` for an instance gone before a reconnect, and ``cursor``), ``error``
+    (``code``, ``message``), or ``keepalive``."""
 
     kind: str
     line: LogLine | None = None
     source: Source | None = None
+    gone: tuple[str, str] | None = None  # (cluster, instance) of an ``end`` told on reconnecting
     cursor: str = ""
     code: str = ""
     message: str = ""
@@ -281,6 +283,11 @@ class Follow:
 
     async def _run(self, first: list[Source]) -> AsyncGenerator[Event, None]:
         started = last_sent = last_look = time.monotonic()
+        for key in sorted(set(self._cursor.marks) - {s.key for s in first}):
+            # Gone while the client was away (its resume point still had it): it ended.
+            self._cursor.keep(k for k in self._cursor.marks if k != key)
+            cluster, _, instance = key.partition("/")
+            yield Event("end", gone=(cluster, instance), cursor=self._cursor.encode())
         for source in first:
             yield self._attach(source, initial=True)
         while time.monotonic() - started < self._max_seconds:

@@ -277,3 +277,18 @@ async def test_tail_zero_shows_only_new_lines_even_after_the_log_is_reopened() -
     await stream.aclose()
     assert [e.line.text for e in got if e.line] == ["new"]
     assert len(fake.opened) >= 3
+
+
+async def test_a_reconnect_ends_at_once_the_instances_of_its_resume_point_gone_meanwhile() -> None:
+    fake, group = FakeLogs(), Group("web-a", "web-b")
+    await fake.write("web-a", T0, "a0")
+    await fake.write("web-b", T0 + 1, "b0")
+    first = follow(fake, group).events(await group.look())
+    got = await collect(first, 2)
+    await first.aclose()
+    group.pods = [p for p in group.pods if p.name != "web-b"]
+    again = follow(fake, group, after=decode_cursor(got[-1].cursor)).events(await group.look())
+    end = await anext(again)
+    await again.aclose()
+    assert (end.kind, end.gone) == ("end", ("local", "web-b"))
+    assert set(decode_cursor(end.cursor)) == {"local/web-a"}

@@ -9,7 +9,8 @@ lines written since it, and the resume point after them. With ``follow=true``: s
   there now, then any that starts later, a release's new ones);
 - ``line`` ``{time, cluster, instance, version, text}``, its ``id`` the resume point after it: a
   client reconnecting with ``Last-Event-ID`` (or ``after``) gets every later line once;
-- ``end`` ``{cluster, instance, version}`` (with an ``id`` too) when an instance is gone;
+- ``end`` ``{cluster, instance, version}`` (with an ``id`` too) when an instance is gone (also at
+  once on a reconnect for an instance of the resume point that went meanwhile; ``version`` is then "");
 - ``error`` ``{code, message}`` if the group disappears or the caller loses the right (checked every
   few seconds), which ends the stream;
 - a comment line when nothing was sent for 15 s, so idle proxies keep the connection.
@@ -137,8 +138,12 @@ async def _events(stream: logs.Follow, first: list[logs.Source]) -> AsyncIterato
         if event.kind == "line" and event.line is not None:
             data = LogLineOut.of(event.line).model_dump_json()
             yield f"id: {event.cursor}\nevent: line\ndata: {data}\n\n".encode()
-        elif event.kind in ("attach", "end") and event.source is not None:
-            data = LogInstanceOut.of(event.source).model_dump_json()
+        elif event.kind in ("attach", "end") and (event.source is not None or event.gone is not None):
+            if event.source is not None:
+                data = LogInstanceOut.of(event.source).model_dump_json()
+            else:
+                cluster, instance = event.gone or ("", "")
+                data = LogInstanceOut(cluster=cluster, instance=instance, version="").model_dump_json()
             head = f"id: {event.cursor}\n" if event.kind == "end" else ""
             yield f"{head}event: {event.kind}\ndata: {data}\n\n".encode()
         elif event.kind == "error":
