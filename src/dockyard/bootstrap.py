@@ -35,6 +35,7 @@ from dockyard.adapters.edge.haproxy import HAProxyEdge
 from dockyard.adapters.kube.errors import KubeError
 from dockyard.adapters.kube.inspecting import ControlPlaneReader
 from dockyard.adapters.kube.live import LiveState
+from dockyard.adapters.kube.logs import PodLogReader
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
 from dockyard.adapters.notify import Notifier, SmtpSettings
 from dockyard.adapters.prometheus import Prometheus
@@ -281,6 +282,7 @@ async def start(settings: Settings) -> Platform:
         metrics=prometheus,
         scrape_token=scrape_token(settings),
         control_plane=ControlPlaneReader(clusters, timeout=settings.cluster_health_timeout),
+        logs=PodLogReader(clusters),
     )
 
 

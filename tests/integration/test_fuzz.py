@@ -53,8 +53,10 @@ def test_no_5xx_and_every_answer_matches_the_schema(served: str) -> None:
     does not work with pytest 9), and every failure is collected with its operation's label."""
     schema = schemathesis.openapi.from_url(f"{served}/openapi.json")
     failures: list[str] = []
-    # The group's event stream runs until the client leaves (tested in test_console.py).
-    operations = [r.ok() for r in schema.get_all_operations() if not r.ok().path.endswith("/events")]
+    # The group's event stream runs until the client leaves (tested in test_console.py); so does a
+    # followed log (follow=true: tested in test_logs.py).
+    streams = ("/events", "/groups/{group}/logs", "/instances/{name}/logs")
+    operations = [r.ok() for r in schema.get_all_operations() if not r.ok().path.endswith(streams)]
     for operation in operations:
 
         @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))

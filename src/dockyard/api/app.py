@@ -31,6 +31,7 @@ from dockyard.api.routes import (
     inspections,
     instances,
     locations,
+    logs,
     members,
     metrics,
     operations,
@@ -86,6 +87,7 @@ def create_app(server: Server) -> FastAPI:
         remediation,
         instances,
         system_groups,
+        logs,
     ):
         app.include_router(module.router)
 

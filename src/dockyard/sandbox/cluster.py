@@ -21,7 +21,7 @@ from typing import Any
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import dns, edge, monitoring, processes, realnode
+from dockyard.sandbox import dns, edge, kwoklogs, monitoring, processes, realnode
 from dockyard.sandbox.base_image import ensure_base_image
 from dockyard.sandbox.binaries import KUBERNETES_VERSION, Binaries, cached_binaries, ensure_binaries
 from dockyard.sandbox.components import COMPONENTS, PORT_OF, Component, components, write_configs
@@ -298,7 +298,8 @@ async def _bootstrap(layout: Layout, ports: Ports, topology: Topology, wait_time
 
 
 async def _release_node_leases(layout: Layout) -> None:
-    """Drop the node leases a previous KWOK held, so a restarted one takes the nodes over at once.
+    """Drop the node leases a previous KWOK held, so a restarted one takes the nodes over at once;
+    and install the CRDs of the fake instances' logs KWOK watches (:mod:`.kwoklogs`).
 
     KWOK names itself anew on every start and would otherwise wait for each lease to expire (120 s);
     meanwhile its nodes' pods would not progress. Node status heartbeats cover the gap.
@@ -306,8 +307,9 @@ async def _release_node_leases(layout: Layout) -> None:
     try:
         async with KubeCluster(layout.kubeconfig, timeout=30.0) as kube:
             await kube.delete_all("coordination.k8s.io/v1", "Lease", namespace="kube-node-lease")
-    except KubeError as e:
-        raise ComponentError(f"cannot release the node leases before starting kwok: {e}") from e
+            await kwoklogs.ensure_crds(kube)  # KWOK watches Logs and ClusterLogs from its start
+    except (KubeError, TimeoutError) as e:
+        raise ComponentError(f"cannot prepare the cluster for kwok (node leases, Logs CRDs): {e}") from e
 
 
 async def _wait_nodes_ready(kube: KubeCluster, names: set[str], timeout: float) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import alerting, dns, edge, monitoring
+from dockyard.sandbox import alerting, dns, edge, kwoklogs, monitoring
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -187,6 +187,7 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 "--v=WARN",
                 f"--config={layout.kwok_config}",
                 *[f"--config={c}" for c in binaries.kwok_configs],
+                kwoklogs.KWOK_FLAG,
             ],
             _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),
         ),
@@ -292,7 +293,13 @@ def write_configs(layout: Layout, ports: Ports) -> None:
     kwok = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
         "kind": "KwokConfiguration",
-        "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 16, "nodeLeaseParallelism": 16},
+        "options": {
+            "podPlayStageParallelism": 32,
+            "nodePlayStageParallelism": 16,
+            "nodeLeaseParallelism": 16,
+            # pods/log of KWOK pods (its Logs resources): a configuration file leaves it off otherwise.
+            "enableDebuggingHandlers": True,
+        },
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
     layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()]))

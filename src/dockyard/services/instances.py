@@ -46,7 +46,7 @@ async def log_tail(
     cluster, pod = await _instance(platform, by, group, name)
     kube = await _client(platform, cluster)
     try:
-        text = await kube.pod_log(pod.namespace, pod.name, tail_lines=tail, previous=previous)
+        text = await kube.pod_log_tail(pod.namespace, pod.name, tail_lines=tail, previous=previous)
     except ClusterNotFound as e:
         raise NotFound(f"instance {name!r} does not exist in group {group}") from e
     except ClusterRefused as e:  # e.g. its container has not started, or has no previous run

@@ -94,6 +94,8 @@ class Platform:
     scrape_token: str = field(default="", repr=False)
     # What the inspection reads of each cluster's control plane (None: control planes not inspected).
     control_plane: ports.ControlPlaneReader | None = None
+    # Instances' logs through each cluster's apiserver (None: not wired, e.g. in unit tests).
+    logs: ports.PodLogs | None = None
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)

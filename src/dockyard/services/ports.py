@@ -12,8 +12,9 @@ database's ``DatabaseConflict`` and ``DatabaseUnavailable``; ``RegistryFailure``
 subclass them.
 
 - Database: :class:`Database` opens a :class:`UnitOfWork` holding one repository per topic.
-- Clusters: :class:`ClusterClients` (one open :class:`ClusterClient` per registered cluster) and
-  :class:`LiveView` (the watch caches: connections, instances, Deployments, capacity).
+- Clusters: :class:`ClusterClients` (one open :class:`ClusterClient` per registered cluster),
+  :class:`LiveView` (the watch caches: connections, instances, Deployments, capacity) and
+  :class:`PodLogs` (instances' logs through ``pods/log``).
 - The edge: :class:`EdgeBalancer` (the load balancer's routes, one per group with an edge entry).
 - Images and builds: :class:`Registries` (a :class:`Registry` client per repository),
   :class:`Builder` (build, run a script, push, forget) and :class:`Sources` (git checkouts).
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -113,7 +114,7 @@ class ClusterClient(Protocol):
     async def get(self, api_version: str, kind: str, name: str, *, namespace: str | None = None) -> dict[str, Any]:
         """One object; ``ClusterNotFound`` if it does not exist."""
 
-    async def pod_log(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
+    async def pod_log_tail(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
         """The last ``tail_lines`` lines of a pod's (first) container's log, or of its previous run."""
 
     async def pod_events(self, namespace: str, name: str) -> tuple[dict[str, Any], ...]:
@@ -144,6 +145,26 @@ class ClusterClients(Protocol):
 
     async def health(self, clusters: list[Cluster], *, timeout: float) -> Mapping[str, Health]:
         """Each cluster's apiserver readiness, all asked at once, each bounded by ``timeout`` seconds."""
+
+
+class PodLogs(Protocol):
+    """Instances' logs through their cluster's apiserver (``pods/log``); a pod that is gone is
+    ``ClusterNotFound``, a log the node cannot serve ``ClusterRefused``, an apiserver away
+    ``ClusterUnavailable``."""
+
+    def read(
+        self,
+        cluster: Cluster,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        follow: bool,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[str]]:
+        """One container's log lines, each ``<RFC3339Nano> <text>``, from ``since_time`` (RFC 3339,
+        whole seconds) or its last ``tail_lines``; with ``follow`` until the container stops."""
 
 
 class LiveView(Protocol):

@@ -44,7 +44,7 @@ class FakeKube:
         self.deleted.append(key)
         return True
 
-    async def pod_log(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
+    async def pod_log_tail(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
         if self.fail:
             raise self.fail
         self.asked.append(("log", namespace, name, tail_lines, previous))

@@ -31,6 +31,7 @@ from lightkube.config.client_adapter import AsyncClient as raw_async_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.core.exceptions import ConfigError, LoadResourceError
 from lightkube.core.resource import NamespacedResource, Resource
+from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 
 from dockyard.adapters.kube.applied import ABSENT, Applied, digest, key_of
 from dockyard.adapters.kube.errors import (
@@ -190,7 +191,44 @@ class KubeCluster:
         try:
             if response.status_code >= 400:
                 raise _body_error(f"watch {path}", response.status_code, await response.aread())
-            yield _lines(response, path)
+            yield _lines(response, f"watch {path}")
+        finally:
+            await response.aclose()
+
+    @asynccontextmanager
+    async def pod_log(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: str,
+        follow: bool,
+        since_time: str | None = None,
+        tail_lines: int | None = None,
+    ) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a container's log (``pods/log`` with ``timestamps=true``) and yield its lines, each
+        ``<RFC3339Nano> <text>``, until the server ends it (with ``follow``: when the container stops,
+        or never for a KWOK pod). A pod that does not exist is :class:`KubeNotFoundError`, a log the
+        node cannot serve (a container not started yet, KWOK without a ``Logs`` for it) a
+        :class:`KubeApiError`, transport errors :class:`KubeUnavailableError`."""
+        params = {"container": container, "timestamps": "true"}
+        if follow:
+            params["follow"] = "true"
+        if since_time is not None:
+            params["sinceTime"] = since_time
+        if tail_lines is not None:
+            params["tailLines"] = str(tail_lines)
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+        timeout = httpx2.Timeout(self._timeout.connect, read=None if follow else self._timeout.read)
+        request = self._raw.build_request("GET", path, params=params, timeout=timeout)
+        try:
+            response = await self._raw.send(request, stream=True)
+        except httpx2.HTTPError as e:
+            raise KubeUnavailableError(f"logs of {namespace}/{pod}: {type(e).__name__}: {e}") from e
+        try:
+            if response.status_code >= 400:
+                raise _body_error(f"logs of {namespace}/{pod}", response.status_code, await response.aread())
+            yield _lines(response, f"logs of {namespace}/{pod}")
         finally:
             await response.aclose()
 
@@ -327,7 +365,7 @@ class KubeCluster:
         res = _resource(api_version, kind)
         return _dump(await _call(lambda: self._client.get(res, name, namespace=namespace)))
 
-    async def pod_log(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
+    async def pod_log_tail(self, namespace: str, name: str, *, tail_lines: int, previous: bool = False) -> str:
         """``pods/log``: the last ``tail_lines`` lines of the pod's (first) container, with timestamps."""
         params = {"tailLines": str(tail_lines), "timestamps": "true"}
         if previous:
@@ -365,7 +403,7 @@ async def _lines(response: httpx2.Response, path: str) -> AsyncIterator[str]:
         async for line in response.aiter_lines():
             yield line
     except httpx2.HTTPError as e:
-        raise KubeUnavailableError(f"watch {path}: {type(e).__name__}: {e}") from e
+        raise KubeUnavailableError(f"{path}: {type(e).__name__}: {e}") from e
 
 
 def _body_error(what: str, code: int, body: bytes) -> KubeError:
@@ -468,6 +506,19 @@ def _load(manifest: dict[str, Any]) -> Any:
 def _dump(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
     return out
+
+
+def define_kind(api_version: str, kind: str, plural: str, *, namespaced: bool) -> None:
+    """Teach the clients a custom resource's kind (a CRD's), so :meth:`KubeCluster.apply` and the
+    other methods accept its manifests; defining it again is harmless."""
+    group, _, version = api_version.rpartition("/")
+    try:
+        codecs.resource_registry.load(api_version, kind)
+        return
+    except LoadResourceError:
+        pass
+    make = create_namespaced_resource if namespaced else create_global_resource
+    make(group, version, kind, plural)
 
 
 def _resource(api_version: str, kind: str) -> Any:

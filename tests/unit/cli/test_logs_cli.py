@@ -1,0 +1,66 @@
+"""`dockyard logs`: what it asks and prints, and following by resume points (no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dockyard.cli.logs import line_text
+from dockyard.cli.main import app
+from tests.unit.cli.conftest import FakeApi
+
+PATH = "/api/v1/systems/shop/apps/web/groups/prod/logs"
+
+
+def _line(text: str, instance: str = "web-a") -> dict[str, Any]:
+    return {
+        "time": "2026-12-02T14:00:00.000000001Z",
+        "cluster": "local",
+        "instance": instance,
+        "version": "3",
+        "text": text,
+    }
+
+
+def test_a_line_prints_with_its_time_instance_version_and_cluster() -> None:
+    assert line_text(_line("GET / 200")) == "2026-12-02T14:00:00.000000001Z web-a [v3 @local] GET / 200"
+
+
+def test_logs_asks_with_the_filters_and_prints_the_lines(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[dict[str, Any]] = []
+    monkeypatch.setattr(api, "get", lambda path, **params: asked.append(params) or api.request("GET", path))
+    api.answers[("GET", PATH)] = {"lines": [_line("one"), _line("two", "web-b")], "cursor": "local/web-a@1.1"}
+    done = CliRunner().invoke(
+        app, ["logs", "shop/web/prod", "--grep", '{app="x"} | .*', "--instance", "web-a", "--since", "15m"]
+    )
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [line_text(_line("one")), line_text(_line("two", "web-b"))]
+    assert asked == [{"instance": ["web-a"], "version": None, "since": "15m", "tail": None, "text": '{app="x"} | .*'}]
+
+
+def test_follow_asks_again_from_each_resume_point_until_ctrl_c(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[dict[str, Any]] = []
+    monkeypatch.setattr(api, "get", lambda path, **params: asked.append(params) or api.request("GET", path))
+    api.in_turn(
+        "GET",
+        PATH,
+        {"lines": [_line("one")], "cursor": "c1"},
+        {"lines": [], "cursor": "c1"},
+        {"lines": [_line("two")], "cursor": "c2"},
+    )
+    sleeps = iter([None, None, KeyboardInterrupt()])
+
+    def sleep(_seconds: float) -> None:
+        raised = next(sleeps)
+        if raised is not None:
+            raise raised
+
+    monkeypatch.setattr("time.sleep", sleep)
+    done = CliRunner().invoke(app, ["logs", "shop/web/prod", "-f", "--tail", "5"])
+    assert done.exit_code == 0, done.output
+    assert [x.split("] ")[1] for x in done.output.splitlines()] == ["one", "two"]
+    assert [a.get("after") for a in asked] == [None, "c1", "c1"]
+    assert asked[0]["tail"] == 5
+    assert asked[1]["tail"] is None
