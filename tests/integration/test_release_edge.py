@@ -258,6 +258,7 @@ async def test_a_version_never_ready_aborts_its_release_by_itself_and_v1_answers
         to_abort = time.monotonic() - started_at
         assert aborted["step"] == 0
         assert f"0/1 instances of version 2 ready after {STEP_DEADLINE}s" in aborted["error"], aborted["error"]
+        assert "readiness probe has not passed" in aborted["error"], aborted["error"]  # the cause named
         assert to_abort >= STEP_DEADLINE
 
         # The v2 instance is gone; v1 keeps its three instances, all in the balancer's route.
