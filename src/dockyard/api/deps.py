@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dockyard.domain.access import Principal
@@ -35,3 +35,7 @@ async def get_caller(
 
 
 Caller = Annotated[Principal, Depends(get_caller)]
+
+# A row's id in a URL: the databases' integer columns are 32-bit on PostgreSQL and SQLite refuses
+# larger Python ints outright (a 500 schemathesis found), so anything out of range is 422 here.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an id as the API gave it")]

@@ -105,7 +105,6 @@ RULES: dict[str, Rule] = {
     f"POST {G}/releases/{{release_id}}/resume": Rule("app", "developer"),
     f"POST {G}/releases/{{release_id}}/abort": Rule("app", "developer"),
     f"GET {G}/logs": Rule("app"),  # no instances: no lines
-    f"GET {G}/instances/{{name}}/logs": Rule("app", allowed=frozenset({404})),  # "local" is no instance
     f"GET {G}/edge": Rule("app"),
     f"PUT {G}/edge": Rule("app", "developer", body={"port": "http"}),
     f"DELETE {G}/edge": Rule("app", "developer"),

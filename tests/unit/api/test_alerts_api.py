@@ -137,6 +137,12 @@ def test_alerts_are_told_once_each_and_resolved_too(
     assert CHANNEL_SECRET not in audit.text
 
 
+def test_an_alert_id_out_of_the_databases_range_is_422_not_a_crash(world: TestClient) -> None:
+    answer = world.get(f"{S}/alerts/16935399040526749696", headers=AUTH)  # schemathesis: SQLite overflowed
+    assert (answer.status_code, answer.json()["details"]["field"]) == (422, "alert_id"), answer.text
+    assert world.get(f"{S}/alerts/2147483647", headers=AUTH).status_code == 404
+
+
 def test_a_new_episode_of_the_same_alert_is_told_again(
     world: TestClient, receivers: tuple[HttpReceiver, SmtpSink]
 ) -> None:

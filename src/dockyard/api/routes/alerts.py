@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.deps import Caller, PlatformDep, RowId
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas.alerts import (
     AlertOut,
@@ -56,7 +56,7 @@ async def list_alerts(
 
 
 @router.get(f"{S}/alerts/{{alert_id}}")
-async def show_alert(system: str, alert_id: int, platform: PlatformDep, caller: Caller) -> AlertOut:
+async def show_alert(system: str, alert_id: RowId, platform: PlatformDep, caller: Caller) -> AlertOut:
     return AlertOut.of(await alerts.show(platform, caller, system, alert_id))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from dockyard.api.deps import Caller, PlatformDep
+from dockyard.api.deps import Caller, PlatformDep, RowId
 from dockyard.api.errors import ERRORS
 from dockyard.api.schemas.applications import ApplicationOut
 from dockyard.api.schemas.locations import GrantIn, GrantOut, LocationIn
@@ -28,13 +28,13 @@ async def request_grant(system: str, body: GrantIn, platform: PlatformDep, calle
 
 
 @router.post("/locations/{grant_id}/approve")
-async def approve_grant(system: str, grant_id: int, platform: PlatformDep, caller: Caller) -> GrantOut:
+async def approve_grant(system: str, grant_id: RowId, platform: PlatformDep, caller: Caller) -> GrantOut:
     """Platform admins only: the system's production groups may run there from now on."""
     return GrantOut.of(await locations.decide(platform, caller, system, grant_id, "approve"))
 
 
 @router.post("/locations/{grant_id}/revoke")
-async def revoke_grant(system: str, grant_id: int, platform: PlatformDep, caller: Caller) -> GrantOut:
+async def revoke_grant(system: str, grant_id: RowId, platform: PlatformDep, caller: Caller) -> GrantOut:
     """Platform admins only: no new deploy of a production group there (what runs keeps running)."""
     return GrantOut.of(await locations.decide(platform, caller, system, grant_id, "revoke"))
 
