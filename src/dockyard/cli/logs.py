@@ -13,6 +13,7 @@ pattern), matched by the server.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Annotated, Any
 
@@ -46,21 +47,23 @@ def logs(
     if grep:
         params["text"] = grep
     with client(server, token) as api:
-        cursor = show(api, group_path(target), params)
+        cursor, shown = show(api, group_path(target), params)
         if not follow:
+            if not shown:  # say so: an empty output looks like a hang or a failure
+                print(f"no log lines of {target} (its instances have written none that match)", file=sys.stderr)
             return
         try:
             while True:
                 time.sleep(FOLLOW_EVERY)
-                cursor = show(api, group_path(target), {**params, "since": None, "tail": None, "after": cursor})
+                cursor, _ = show(api, group_path(target), {**params, "since": None, "tail": None, "after": cursor})
         except KeyboardInterrupt:
             return
 
 
-def show(api: Client, path: str, params: dict[str, Any]) -> str:
-    """Print one answer's lines; the resume point after them."""
+def show(api: Client, path: str, params: dict[str, Any]) -> tuple[str, int]:
+    """Print one answer's lines; the resume point after them and how many were printed."""
     got = api.get(f"{path}/logs", **params)
     for line in got["lines"]:
         print(line_text(line), flush=True)
     cursor: str = got["cursor"]
-    return cursor or params.get("after") or ""
+    return cursor or params.get("after") or "", len(got["lines"])

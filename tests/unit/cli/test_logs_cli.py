@@ -40,6 +40,14 @@ def test_logs_asks_with_the_filters_and_prints_the_lines(api: FakeApi, monkeypat
     assert asked == [{"instance": ["web-a"], "version": None, "since": "15m", "tail": None, "text": '{app="x"} | .*'}]
 
 
+def test_no_line_says_so_on_stderr_and_succeeds(api: FakeApi) -> None:
+    api.answers[("GET", PATH)] = {"lines": [], "cursor": ""}
+    done = CliRunner().invoke(app, ["logs", "shop/web/prod"])
+    assert done.exit_code == 0
+    assert done.stdout == ""
+    assert done.stderr == "no log lines of shop/web/prod (its instances have written none that match)\n"
+
+
 def test_follow_asks_again_from_each_resume_point_until_ctrl_c(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[dict[str, Any]] = []
     monkeypatch.setattr(api, "get", lambda path, **params: asked.append(params) or api.request("GET", path))
