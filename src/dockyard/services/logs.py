@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from dockyard.domain.access import Principal
 from dockyard.domain.clusters import Cluster
-from dockyard.domain.errors import DomainError, InvalidInput, NotFound
+from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.failures import ClusterFailure, ClusterNotFound
 from dockyard.domain.live import PodRecord
 from dockyard.domain.logs import (
@@ -124,13 +124,6 @@ async def sources(platform: Platform, caller: Principal, group: GroupPath, wante
 async def _clusters(platform: Platform) -> dict[str, Cluster]:
     async with platform.db.unit_of_work() as uow:
         return {c.name: c for c in await uow.clusters.all()}
-
-
-async def check_instance(platform: Platform, caller: Principal, group: GroupPath, instance: str) -> None:
-    """``NotFound`` unless ``instance`` is one of the group's instances now."""
-    pods, _ = await status.instances(platform, caller, group)
-    if not any(p.name == instance for _, p in pods):
-        raise NotFound(f"instance {instance!r} is not one of {group.group!r}'s")
 
 
 async def _read_once(
