@@ -30,6 +30,9 @@ ETCD_VERSION = "v3.6.5"
 KWOK_VERSION = "v0.8.0"
 METRICS_SERVER_VERSION = "v0.9.0"
 COREDNS_VERSION = "v1.14.7"
+# The newest tag the proxy here serves (v1.34.0 and v1.36.0; v1.35.x are refused); its go.mod asks
+# for Go 1.26.5 and has no replace, so `go install` builds it with the machine's Go.
+NODE_PROBLEM_DETECTOR_VERSION = "v1.36.0"
 
 MIN_GO = (1, 26, 4)  # metrics-server v0.9.0's go.mod; kwok v0.8.0 needs 1.26.0
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
@@ -65,12 +68,13 @@ class Binaries:
     kubelet: Path
     kube_proxy: Path
     coredns: Path
+    node_problem_detector: Path
 
     @classmethod
     def unbuilt(cls) -> Binaries:
         """Placeholder paths, for code that needs component names and ports but runs nothing."""
         p = Path("/nonexistent")
-        return cls(p, p, p, p, p, p, p, (), p, p, p)
+        return cls(p, p, p, p, p, p, p, (), p, p, p, p)
 
 
 def cache_root() -> Path:
@@ -106,6 +110,8 @@ def _units() -> list[tuple[str, str, Callable[[Path, Path, Path], None]]]:
         ("kubernetes", KUBERNETES_VERSION, _build_kubernetes),
         ("kubernetes-node", KUBERNETES_VERSION, _build_kubernetes_node),
         ("coredns", COREDNS_VERSION, _build_coredns),
+        # Its own unit: a cache from before it stays valid, and only real nodes run it.
+        ("node-problem-detector", NODE_PROBLEM_DETECTOR_VERSION, _build_node_problem_detector),
     ]
 
 
@@ -123,6 +129,7 @@ def _binaries(dirs: dict[str, Path]) -> Binaries:
         kubelet=node / "kubelet",
         kube_proxy=node / "kube-proxy",
         coredns=dirs["coredns"] / "coredns",
+        node_problem_detector=dirs["node-problem-detector"] / "node-problem-detector",
     )
 
 
@@ -352,3 +359,29 @@ def _build_metrics_server(go: Path, work: Path, out: Path) -> None:
 def _build_coredns(go: Path, work: Path, out: Path) -> None:
     # CoreDNS' main package is its module root and its go.mod has no replace: `go install` works.
     _go_install(go, work, out, f"github.com/coredns/coredns@{COREDNS_VERSION}")
+
+
+def _build_node_problem_detector(go: Path, work: Path, out: Path) -> None:
+    # Not `go install …@version`: that also reads the module's version list (for deprecations), which
+    # the proxy here refuses for this module. A wrapper module requiring the exact version needs no
+    # list. Without the `journald` build tag the journald plugin (cgo, libsystemd) is left out; the
+    # sandbox uses the `filelog` plugin.
+    log = _log_for(work)
+    env = _go_env()
+    (work / "go.mod").write_text(
+        "module dockyard.local/sandbox/node-problem-detector\n\ngo 1.26.5\n\n"
+        f"require k8s.io/node-problem-detector {NODE_PROBLEM_DETECTOR_VERSION}\n\n"
+        f"tool {_NPD_PACKAGE}\n"
+    )
+    (work / "go.sum").unlink(missing_ok=True)
+    _run([str(go), "mod", "tidy"], cwd=work, log=log, env=env)
+    ldflags = f"-s -w -X k8s.io/node-problem-detector/pkg/version.version={NODE_PROBLEM_DETECTOR_VERSION}"
+    _run(
+        [str(go), "build", "-trimpath", "-ldflags", ldflags, "-o", str(out / "node-problem-detector"), _NPD_PACKAGE],
+        cwd=work,
+        log=log,
+        env=env,
+    )
+
+
+_NPD_PACKAGE = "k8s.io/node-problem-detector/cmd/nodeproblemdetector"

@@ -77,6 +77,7 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
         ("kubernetes", binaries.KUBERNETES_VERSION),
         ("kubernetes-node", binaries.KUBERNETES_VERSION),
         ("coredns", binaries.COREDNS_VERSION),
+        ("node-problem-detector", binaries.NODE_PROBLEM_DETECTOR_VERSION),
     ]:
         entry = cache / "bin" / f"{unit}-{version}"
         entry.mkdir(parents=True)
@@ -86,6 +87,8 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
     found = binaries.ensure_binaries()
     assert found.kube_apiserver == cache / "bin" / f"kubernetes-{binaries.KUBERNETES_VERSION}" / "kube-apiserver"
     assert found.kubelet == cache / "bin" / f"kubernetes-node-{binaries.KUBERNETES_VERSION}" / "kubelet"
+    npd = cache / "bin" / f"node-problem-detector-{binaries.NODE_PROBLEM_DETECTOR_VERSION}" / "node-problem-detector"
+    assert found.node_problem_detector == npd
 
 
 @pytest.mark.parametrize(
