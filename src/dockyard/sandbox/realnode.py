@@ -42,7 +42,7 @@ import yaml
 
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.errors import KubeError
-from dockyard.sandbox import hostclean, hostnet, processes
+from dockyard.sandbox import hostclean, hostnet, problemdetector, processes
 from dockyard.sandbox.base_image import ensure_pause_image, pause_image, registry_address
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.components import Component
@@ -443,6 +443,9 @@ def _nodes(layout: Layout, topology: Topology, count: int) -> tuple[list[RealNod
         fresh = _free_ports(2 * extra)
         ports += [(fresh[2 * i], fresh[2 * i + 1]) for i in range(extra)]
     proxy = state.get("kube_proxy_ports") or _free_ports(2)
+    npd = [int(p) for p in state.get("npd_ports", [])][:count]
+    if len(npd) < count:
+        npd += _free_ports(count - len(npd))
     cpu = host_cpu_model(Path("/proc/cpuinfo").read_text())
     # The nodes keep the IDC and zone they were made in: a later topology whose first pool differs
     # must not rename a running kubelet's node (its name is its identity).
@@ -460,6 +463,7 @@ def _nodes(layout: Layout, topology: Topology, count: int) -> tuple[list[RealNod
         "count": count,
         "kubelet_ports": [list(p) for p in ports],
         "kube_proxy_ports": list(proxy),
+        "npd_ports": npd,
         "where": list(where),
     }
     return nodes, new_state
@@ -525,8 +529,8 @@ def _release(layout: Layout) -> None:
 
 
 def components(layout: Layout, binaries: Binaries, count: int | None = None) -> list[Component]:
-    """The real nodes' processes in start order (containerd and kubelet per node, then kube-proxy),
-    as recorded in the sandbox's state; argv are empty when read only for status."""
+    """The real nodes' processes in start order (containerd, kubelet and node-problem-detector per
+    node, then kube-proxy), as recorded in the sandbox's state; argv are empty when read only for status."""
     state = read_state(layout)
     n = state.get("count", 0) if count is None else count
     out: list[Component] = []
@@ -538,6 +542,11 @@ def components(layout: Layout, binaries: Binaries, count: int | None = None) -> 
             Component(f"containerd-{k}", 0, [CONTAINERD, "--config", str(dirs.containerd_config)], _ctr_ok(dirs))
         )
         out.append(Component(f"kubelet-{k}", kubelet_port, [], _http_ok(f"http://127.0.0.1:{healthz}/healthz")))
+        npd = state.get("npd_ports", [])
+        if k < len(npd):  # a sandbox whose real node started before NPD was part of it gets one at `up`
+            out.append(
+                Component(f"{problemdetector.NAME}-{k}", npd[k], [], _http_ok(f"http://127.0.0.1:{npd[k]}/healthz"))
+            )
     if n:
         healthz = (state.get("kube_proxy_ports") or [0, 0])[0]
         argv = [str(binaries.kube_proxy), f"--config={kube_proxy_path(layout)}", "--v=1"]
@@ -571,7 +580,12 @@ def running_in(root: Path) -> bool:
 
 
 def _any_running(layout: Layout) -> bool:
-    pid_files = [*layout.run.glob("containerd-*.pid"), *layout.run.glob("kubelet-*.pid"), layout.pid_file("kube-proxy")]
+    pid_files = [
+        *layout.run.glob("containerd-*.pid"),
+        *layout.run.glob("kubelet-*.pid"),
+        *layout.run.glob(f"{problemdetector.NAME}-*.pid"),
+        layout.pid_file("kube-proxy"),
+    ]
     return any(processes.find(f, marker=str(layout.root)) for f in pid_files)
 
 
@@ -628,6 +642,14 @@ def ensure(
         argv = {
             f"containerd-{node.index}": by_name[f"containerd-{node.index}"].argv,
             f"kubelet-{node.index}": kubelet_argv(binaries, node, dirs, kubeconfig=layout.kubeconfig, node_ip=node_ip),
+            f"{problemdetector.NAME}-{node.index}": problemdetector.argv(
+                binaries.node_problem_detector,
+                node=node.name,
+                config=problemdetector.config_path(base, node.index),
+                kubeconfig=layout.kubeconfig,
+                apiserver_port=ports.apiserver,
+                port=state["npd_ports"][node.index],
+            ),
         }
         for name, command in argv.items():
             comp = by_name[name]
@@ -679,6 +701,11 @@ def _write_node_files(layout: Layout, ports: Ports, pki: Pki, node: RealNode, no
     hosts.mkdir(parents=True, exist_ok=True)
     (hosts / "hosts.toml").write_text(registry_hosts(registry))
     (dirs.cni_conf / "10-dockyard.conflist").write_text(json.dumps(cni_conflist(node, dirs), indent=2))
+    kern_log = problemdetector.log_path(real_dir(layout), node.index)
+    kern_log.touch(exist_ok=True)
+    npd_config = problemdetector.config_path(real_dir(layout), node.index)
+    npd_config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    npd_config.write_text(json.dumps(problemdetector.kernel_monitor(kern_log), indent=2))
     config = kubelet_config(node, dirs, ca=pki.ca_cert, node_ip=node_ip, cgroup=cgroup_root(layout))
     dirs.kubelet_config.write_text(yaml.safe_dump(config))
 
@@ -754,8 +781,9 @@ def stop(layout: Layout, binaries: Binaries | None) -> list[str]:
             check=False,
         )
     for k in range(max(count, 1)):
-        if processes.stop(layout.pid_file(f"kubelet-{k}"), marker=marker):
-            stopped.append(f"kubelet-{k}")
+        for name in (f"{problemdetector.NAME}-{k}", f"kubelet-{k}"):
+            if processes.stop(layout.pid_file(name), marker=marker):
+                stopped.append(name)
     _kill_pods(layout)
     for k in range(max(count, 1)):
         if processes.stop(layout.pid_file(f"containerd-{k}"), marker=marker):
