@@ -1,7 +1,7 @@
 """What Dockyard made that nothing owns any more (pure): the resource pool's garbage.
 
 - an object labelled ``app.kubernetes.io/managed-by: dockyard`` with ``dockyard.io/app`` and
-  ``/group`` labels (a Deployment, Service, ConfigMap, Secret) whose group is not in the database;
+  ``/group`` labels (a Deployment, Service, ConfigMap, Secret, PodDisruptionBudget) whose group is not in the database;
 - a namespace labelled ``dockyard.io/system`` and managed by Dockyard whose system is gone (its
   objects are reported with it, not one by one);
 - a node tainted or labelled ``dockyard.io/dedicated`` that no dedication of its pool explains
@@ -22,7 +22,7 @@ MANAGED = ("app.kubernetes.io/managed-by", "dockyard")
 
 @dataclass(frozen=True)
 class Leftover:
-    kind: str  # Deployment | Service | ConfigMap | Secret | Namespace | Node
+    kind: str  # Deployment | Service | ConfigMap | Secret | PodDisruptionBudget | Namespace | Node
     namespace: str
     name: str
     reason: str

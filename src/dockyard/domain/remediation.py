@@ -29,6 +29,7 @@ from typing import Literal
 
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.inspection import KUBELET_CONDITIONS
+from dockyard.domain.render import DISRUPTION_BUDGET
 
 TAINT_KEY = "dockyard.io/problem"
 CORDONED_BY = "dockyard.io/cordoned-by"  # annotation: Dockyard cordoned the node (so it may uncordon it)
@@ -192,12 +193,14 @@ class Instance:
 
 
 def evictions(
-    taken: set[str], instances: Sequence[Instance], *, unavailable: int = 1
+    taken: set[str], instances: Sequence[Instance], *, unavailable: int = DISRUPTION_BUDGET
 ) -> tuple[list[Instance], list[tuple[Instance, str]]]:
     """Which instances on ``taken`` nodes to evict now, and which wait (with why): per group, at most
     ``unavailable`` instances may be not ready at once (being deleted or not yet ready counts), so a
     group never drops below its ready count minus that budget; the replacement must be ready before
-    the next one goes. Instances are taken in name order."""
+    the next one goes. Instances are taken in name order. The group's PodDisruptionBudget (the same
+    budget, :func:`~dockyard.domain.render.disruption_budget`) makes the Eviction API hold to it too,
+    also against evictions that are not Dockyard's."""
     by_group: dict[str, list[Instance]] = {}
     for i in instances:
         by_group.setdefault(i.group, []).append(i)

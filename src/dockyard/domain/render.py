@@ -11,6 +11,8 @@ For system ``s``, application ``a``, group ``g``, version ``n`` in namespace ``s
   (``secretKeyRef``: the Deployment never holds a secret value); requests equal limits (Guaranteed QoS);
   its pods meet the Pod Security Standard the version names (:func:`pod_security`); a version with
   ports drains for a few seconds before its container is stopped (:func:`drain_seconds`);
+- PodDisruptionBudget ``a-g`` selecting the group, ``maxUnavailable`` :data:`DISRUPTION_BUDGET`: an
+  eviction (Dockyard's remediation, ``kubectl drain``) never takes a group below its count minus that;
 - Service ``a-g`` selecting the group (not the version), when the version has ports.
 Every object carries the labels ``dockyard.io/system``, ``/app``, ``/group`` (but the ServiceAccount,
 which is the application's) and ``app.kubernetes.io/managed-by: dockyard``; the Deployment's selector
@@ -34,6 +36,9 @@ from dockyard.domain.placement import pod_placement
 from dockyard.domain.versions import BASELINE, CONFIG_DIR, RESTRICTED, Probe, VersionSpec
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "dockyard"}
+# How many of a group's instances may be down at once because of a voluntary disruption (an eviction:
+# remediation moving instances off a sick node, a drain by hand). The same budget remediation keeps.
+DISRUPTION_BUDGET = 1
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,7 @@ def render(
     if spec.secret_env:
         objects.append(_secret(ref, version, values))
     objects.append(deployment(ref, version, spec))
+    objects.append(disruption_budget(ref))
     if spec.ports:
         objects.append(_service(ref, spec))
     return objects
@@ -298,6 +304,23 @@ def deployment(ref: GroupRef, version: int, spec: VersionSpec) -> dict[str, Any]
                     ],
                 },
             },
+        },
+    }
+
+
+def disruption_budget(ref: GroupRef, max_unavailable: int = DISRUPTION_BUDGET) -> dict[str, Any]:
+    """The group's PodDisruptionBudget: the Eviction API refuses (429) an eviction that would leave
+    more than ``max_unavailable`` of its instances not ready, whichever version or track (a canary
+    too) they run. Unhealthy instances may always be evicted (``AlwaysAllow``): moving one that is
+    already down costs the group nothing, and a crashing instance must not block a drain."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata(ref, ref.workload),
+        "spec": {
+            "maxUnavailable": max_unavailable,
+            "selector": {"matchLabels": ref.selector()},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
         },
     }
 

@@ -23,7 +23,13 @@ from dockyard.services.platform import Platform
 from dockyard.services.ports import ClusterClient
 
 MANAGED = {"app.kubernetes.io/managed-by": "dockyard"}
-KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "Secret"))
+KINDS = (
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("policy/v1", "PodDisruptionBudget"),
+)
 API_VERSIONS = {kind: version for version, kind in KINDS}
 
 

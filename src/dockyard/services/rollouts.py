@@ -316,7 +316,8 @@ async def apply_version(kube: ClusterClient, plan: Plan, box: SecretBox, *, serv
     Secret, and dropped with the rendered objects.
 
     Writes that would change nothing are left out, but never by a reconcile, which writes
-    everything: the namespace, the system's objects and the application's ServiceAccount when the
+    everything: the namespace, the system's objects, the application's ServiceAccount and the group's
+    PodDisruptionBudget when the
     client wrote the same content in the last :data:`~dockyard.adapters.kube.client.REMEMBER`
     seconds (one deploy per system and process writes them, the others find them remembered);
     the Service of a version without ports is deleted only when ``service`` (whether the Service
@@ -347,6 +348,9 @@ async def _apply_once(kube: ClusterClient, plan: Plan, box: SecretBox, *, servic
     generation = 0
     for manifest in objects:
         if manifest["kind"] == "ServiceAccount":
+            continue
+        if manifest["kind"] == "PodDisruptionBudget":  # the same for every version of the group
+            await (kube.ensure(manifest) if trust else kube.apply(manifest, remember=True))
             continue
         applied = await kube.apply(manifest)
         if manifest["kind"] == "Deployment":
@@ -480,6 +484,7 @@ async def _delete(platform: Platform, plan: Plan) -> str:
             kube = await cluster_client(platform, plan.cluster)
             await kube.delete("apps/v1", "Deployment", plan.ref.workload, namespace=plan.ref.namespace)
             await kube.delete("v1", "Service", plan.ref.workload, namespace=plan.ref.namespace)
+            await kube.delete("policy/v1", "PodDisruptionBudget", plan.ref.workload, namespace=plan.ref.namespace)
             for kind in ("ConfigMap", "Secret"):
                 for found in await kube.list("v1", kind, namespace=plan.ref.namespace, labels=plan.ref.selector()):
                     await kube.delete("v1", kind, found["metadata"]["name"], namespace=plan.ref.namespace)

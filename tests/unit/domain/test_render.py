@@ -1,9 +1,21 @@
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dockyard.domain.model import Quota
-from dockyard.domain.render import GroupRef, baseline_groups, namespace, pod_security, render, system_objects
+from dockyard.domain.render import (
+    DISRUPTION_BUDGET,
+    GroupRef,
+    baseline_groups,
+    disruption_budget,
+    namespace,
+    pod_security,
+    render,
+    system_objects,
+)
 from dockyard.domain.versions import parse_spec
 
 REF = GroupRef(system="shop", app="web", group="prod", business_id="b-1001")
@@ -29,7 +41,8 @@ def _by_kind(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_objects_live_in_the_system_namespace_with_the_group_labels() -> None:
     objects = render(REF, 7, SPEC)
-    assert [o["kind"] for o in objects] == ["ServiceAccount", "ConfigMap", "Deployment", "Service"]
+    kinds = ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget", "Service"]
+    assert [o["kind"] for o in objects] == kinds
     app_labels = {
         "dockyard.io/system": "shop",
         "dockyard.io/app": "web",
@@ -103,9 +116,45 @@ def test_the_service_selects_every_version_of_the_group() -> None:
     assert service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
 
 
+GOLDEN = Path(__file__).parent / "golden" / "render"
+
+
+def test_the_disruption_budget_matches_its_golden_render() -> None:
+    """Rewrite with DOCKYARD_UPDATE_GOLDEN=1 after a deliberate change."""
+    rendered = _by_kind(render(REF, 7, SPEC))["PodDisruptionBudget"]
+    golden = GOLDEN / "pod-disruption-budget.json"
+    if os.environ.get("DOCKYARD_UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(rendered, indent=2, sort_keys=True) + "\n")
+    assert rendered == json.loads(golden.read_text())
+
+
+@pytest.mark.parametrize(
+    ("group", "max_unavailable", "name", "selector"),
+    [
+        (REF, DISRUPTION_BUDGET, "web-prod", {"dockyard.io/app": "web", "dockyard.io/group": "prod"}),
+        (GroupRef("shop", "api", "canary"), 1, "api-canary", {"dockyard.io/app": "api", "dockyard.io/group": "canary"}),
+        (GroupRef("ops", "db", "main"), 2, "db-main", {"dockyard.io/app": "db", "dockyard.io/group": "main"}),
+    ],
+)
+def test_the_disruption_budget_selects_the_whole_group(
+    group: GroupRef, max_unavailable: int, name: str, selector: dict[str, str]
+) -> None:
+    budget = disruption_budget(group, max_unavailable)
+    assert (budget["apiVersion"], budget["metadata"]["name"], budget["metadata"]["namespace"]) == (
+        "policy/v1",
+        name,
+        group.system,
+    )
+    assert budget["spec"]["maxUnavailable"] == max_unavailable
+    # The Deployment's selector: every version and track of the group, never another group's pods.
+    assert budget["spec"]["selector"] == {"matchLabels": selector} == {"matchLabels": group.selector()}
+    assert budget["metadata"]["labels"]["dockyard.io/group"] == group.group
+
+
 def test_no_ports_no_service_and_rendering_is_deterministic() -> None:
     bare = SPEC.with_changes(ports=[], readiness=None, liveness=None)
-    assert [o["kind"] for o in render(REF, 1, bare)] == ["ServiceAccount", "ConfigMap", "Deployment"]
+    kinds = ["ServiceAccount", "ConfigMap", "Deployment", "PodDisruptionBudget"]
+    assert [o["kind"] for o in render(REF, 1, bare)] == kinds
     assert render(REF, 7, SPEC) == render(REF, 7, SPEC)
 
 

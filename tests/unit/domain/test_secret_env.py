@@ -127,7 +127,8 @@ def test_render_puts_the_values_in_an_immutable_secret_the_deployment_references
     box = Box()
     spec = parse_spec(BASE, seal=box.seal)
     objects = render(REF, 4, spec, box.values(spec))
-    assert [o["kind"] for o in objects] == ["ServiceAccount", "ConfigMap", "Secret", "Deployment"]
+    kinds = ["ServiceAccount", "ConfigMap", "Secret", "Deployment", "PodDisruptionBudget"]
+    assert [o["kind"] for o in objects] == kinds
     secret = objects[2]
     assert secret["metadata"]["name"] == "web-prod-v4"
     assert secret["metadata"]["labels"]["dockyard.io/version"] == "4"

@@ -30,6 +30,7 @@ SYSTEM_WRITES = Counter(
     | {"apply networkpolicies": 3, "delete resourcequotas": 1, "apply serviceaccounts": 1}
 )
 GROUP_WRITES = Counter({"apply configmaps": 1, "apply deployments": 1})
+BUDGET = Counter({"apply poddisruptionbudgets": 1})  # a group's first deploy by this client
 
 
 def plan(
@@ -48,11 +49,12 @@ async def api() -> FakeApiServer:
 async def test_the_first_deploy_of_a_system_writes_its_objects_the_next_ones_only_their_own(api: FakeApiServer) -> None:
     async with api.client() as kube:
         await apply_version(kube, plan("g1", 1), BOX)
-        assert api.take() == SYSTEM_WRITES + GROUP_WRITES + Counter({"delete services": 1})
+        assert api.take() == SYSTEM_WRITES + GROUP_WRITES + BUDGET + Counter({"delete services": 1})
         await apply_version(kube, plan("g1", 2, current=1), BOX, service=False)  # a second version
         assert api.take() == GROUP_WRITES
         await apply_version(kube, plan("g2", 1), BOX, service=False)  # another group of the system
-        assert api.take() == GROUP_WRITES
+        assert api.take() == GROUP_WRITES + BUDGET
+    assert api.objects[("poddisruptionbudgets", "shop", "web-g2")]["spec"]["maxUnavailable"] == 1
     assert api.objects[("serviceaccounts", "shop", "app-web")]["automountServiceAccountToken"] is False
     assert {k[2] for k in api.objects if k[0] == "networkpolicies"} == {
         "dockyard-default-deny",
@@ -88,6 +90,7 @@ async def test_reconcile_writes_everything_again(api: FakeApiServer) -> None:
                 | {"delete resourcequotas": 1, "apply serviceaccounts": 1, "delete services": 1}
             )
             + GROUP_WRITES
+            + BUDGET
         )
         # What reconcile wrote is remembered as well: the next deploy writes only the group's objects.
         await apply_version(kube, plan("g1", 2, current=1), BOX, service=False)
@@ -117,7 +120,7 @@ async def test_the_system_objects_are_written_again_when_they_change_or_are_forg
         api.take()
         quota = Plan(**{**plan("g2", 1).__dict__, "quota": Quota(cpu_millis=4000)})
         await apply_version(kube, quota, BOX, service=False)
-        assert api.take() == Counter({"apply resourcequotas": 1}) + GROUP_WRITES
+        assert api.take() == Counter({"apply resourcequotas": 1}) + GROUP_WRITES + BUDGET
         clock[0] = 61.0  # past what a client trusts: another replica may have changed them since
         await apply_version(kube, plan("g3", 1), BOX, service=False)
         sent = api.take()
@@ -135,7 +138,7 @@ async def test_a_group_that_needs_baseline_always_reads_the_namespace(api: FakeA
         assert annotations == {"dockyard.io/baseline-groups": "web-legacy"}
         # Another restricted group does not write the namespace again, and keeps legacy's record.
         await apply_version(kube, plan("g2", 1), BOX, service=False)
-        assert api.take() == GROUP_WRITES
+        assert api.take() == GROUP_WRITES + BUDGET
 
 
 async def test_a_hundred_groups_deployed_at_once_send_fewer_requests_than_kubectl_apply(api: FakeApiServer) -> None:
@@ -143,13 +146,15 @@ async def test_a_hundred_groups_deployed_at_once_send_fewer_requests_than_kubect
     async with api.client() as kube:
         await asyncio.gather(*(apply_version(kube, plan(g, 1), BOX, service=False) for g in groups))
     sent = api.take()
-    assert sent == SYSTEM_WRITES + Counter({"apply configmaps": 100, "apply deployments": 100})
+    assert sent == SYSTEM_WRITES + Counter(
+        {"apply configmaps": 100, "apply deployments": 100, "apply poddisruptionbudgets": 100}
+    )
     # kubectl apply -f of the same List: a GET then a create (or nothing, when unchanged) of each item.
     items = [namespace(GroupRef("shop", "web", "g1")), *system_objects(GroupRef("shop", "web", "g1"), Quota())]
     for g in groups:
         items += render(GroupRef("shop", "web", g), 1, SPEC)
     kubectl = len(items) + len({(o["kind"], o["metadata"]["name"]) for o in items})
-    assert sent.total() == 210
+    assert sent.total() == 310  # 3 per group (ConfigMap, Deployment, PodDisruptionBudget) + the system's 10
     assert sent.total() <= kubectl / 2, (sent.total(), kubectl)
 
 
