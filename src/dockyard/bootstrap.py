@@ -340,7 +340,7 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
             asyncio.create_task(run_builds(platform, lease=lease)),
             asyncio.create_task(run_notifier(platform)),
             asyncio.create_task(run_inspection_schedule(platform)),
-            asyncio.create_task(run_remediation(platform)),
+            asyncio.create_task(run_remediation(platform, poll=settings.remediation_every)),
         ]
     if settings.executor and settings.autoscale:
         tasks.append(asyncio.create_task(run_autoscaler(platform)))

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
         "metrics_token_file if unset",
     )
     metrics_token_file: Path = Field(default_factory=lambda: _state_dir() / "metrics-token")
+    remediation_every: float = Field(
+        default=10.0, ge=0.2, le=3600, description="seconds between remediation rounds (docs/inspection.md)"
+    )
     autoscale: bool = Field(default=True, description="run the autoscaler in this process (docs/autoscaling.md)")
     autoscale_every: float = Field(default=15.0, ge=1, le=3600, description="seconds between autoscale decisions")
     autoscale_step: float = Field(default=15.0, ge=1, le=600, description="seconds between the points it reads")
