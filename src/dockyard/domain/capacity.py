@@ -116,6 +116,10 @@ class NodeInfo:
     # (pressure, node-problem-detector's); () for a healthy node, so it costs nothing there.
     problems: tuple[tuple[str, str, str], ...] = ()
     kubelet: str = ""  # status.nodeInfo.kubeletVersion
+    # The images the kubelet reports (status.images: its largest 50 by default, so at least this
+    # many bytes) and the allocatable ephemeral-storage, in bytes; 0 when not reported (KWOK nodes).
+    images: int = 0
+    ephemeral: int = 0
 
     def label(self, key: str) -> str | None:
         for k, v in self.labels:

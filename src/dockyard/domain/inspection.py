@@ -63,6 +63,8 @@ class NodeFacts:
     cpu_requested: int = 0
     memory_requested: int = 0
     pods_requested: int = 0
+    images: int = 0  # bytes of the images the kubelet reports (status.images)
+    ephemeral: int = 0  # allocatable ephemeral-storage, bytes (0: not reported)
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ class Limits:
     etcd_db_failed_bytes: float = 6 * 1024**3  # etcd's default quota is 2 GiB, its recommended most 8
     requested_warning: float = 0.85  # share of a node's allocatable requested
     requested_failed: float = 1.0
+    # Images' share of a node's allocatable ephemeral-storage; the kubelet's image garbage collection
+    # starts at 85 % of the image filesystem (imageGCHighThresholdPercent), evictions soon after.
+    images_warning: float = 0.70
+    images_failed: float = 0.85
     kubelet_minor_skew: int = 3  # a kubelet may be this many minors older than the apiserver
     watch_lag_warning: float = 120.0
     watch_lag_failed: float = 600.0
@@ -489,6 +495,45 @@ def check_requested(facts: ClusterFacts, limits: Limits) -> Finding:
     return Finding(name, facts.cluster, "ok", "every node has room", evidence)
 
 
+def check_images(facts: ClusterFacts, limits: Limits) -> Finding:
+    """Images near the disk's limit: the images a node's kubelet reports against its allocatable
+    ephemeral-storage (the node's filesystem, which holds the images unless the runtime has a
+    filesystem of its own). Nodes that report neither (KWOK's) are counted as not reporting."""
+    name = "images-disk"
+    if facts.nodes is None:
+        return _finding(name, facts.cluster, "warning", "unknown: the watch caches have not listed")
+    shares = sorted(((n.images / n.ephemeral, n.name) for n in facts.nodes if n.ephemeral > 0), reverse=True)
+    silent = sum(1 for n in facts.nodes if n.ephemeral <= 0)
+    failed = [(s, n) for s, n in shares if s >= limits.images_failed]
+    high = [(s, n) for s, n in shares if limits.images_warning <= s < limits.images_failed]
+    evidence = {
+        "reporting": len(shares),
+        "not_reporting": silent,
+        "largest": [f"{n}={s:.2f}" for s, n in shares[:MAX_LISTED]],
+    }
+    if failed:
+        return Finding(
+            name,
+            facts.cluster,
+            "failed",
+            f"{len(failed)} node(s) with images over {limits.images_failed:.0%} of their disk: "
+            + ", ".join(n for _, n in failed[:MAX_LISTED]),
+            evidence,
+        )
+    if high:
+        return Finding(
+            name,
+            facts.cluster,
+            "warning",
+            f"{len(high)} node(s) with images over {limits.images_warning:.0%} of their disk: "
+            + ", ".join(n for _, n in high[:MAX_LISTED]),
+            evidence,
+        )
+    if not shares:
+        return Finding(name, facts.cluster, "ok", "no node reports its disk (ephemeral-storage)", evidence)
+    return Finding(name, facts.cluster, "ok", f"images below {limits.images_warning:.0%} of every disk", evidence)
+
+
 def check_terminating(facts: ClusterFacts, limits: Limits) -> Finding:
     name = "terminating"
     if not facts.terminating:
@@ -521,6 +566,7 @@ CLUSTER_CHECKS: dict[str, ClusterCheck] = {
     "kernel": check_kernel,
     "kubelet-skew": check_kubelet_versions,
     "allocatable": check_requested,
+    "images-disk": check_images,
     "terminating": check_terminating,
     "watch": check_watch,
 }  # and "certificates" (needs the time: see :func:`inspect_cluster`)

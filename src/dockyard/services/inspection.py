@@ -313,6 +313,8 @@ async def gather_cluster(platform: Platform, cluster: Cluster) -> ClusterFacts:
                     cpu_requested=cpu,
                     memory_requested=memory,
                     pods_requested=pods,
+                    images=n.images,
+                    ephemeral=n.ephemeral,
                 )
             )
     terminating = tuple(f"{p.namespace}/{p.name}" for p in platform.live.instances(cluster.name) if p.deleting)

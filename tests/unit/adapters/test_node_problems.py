@@ -51,3 +51,11 @@ def test_problems_are_kept_with_reason_and_a_short_message() -> None:
 def test_equal_problem_sets_share_one_tuple() -> None:
     sick = [{"type": "KernelDeadlock", "status": "True", "reason": "DockerHung", "message": "m"}]
     assert slim_node(node(sick)).problems is slim_node(node(sick)).problems
+
+
+def test_the_images_and_the_ephemeral_storage_a_kubelet_reports_are_kept_as_bytes() -> None:
+    images = [{"names": ["a:1"], "sizeBytes": 300_000_000}, {"names": ["b:1"], "sizeBytes": 200_000_000}, {"names": []}]
+    record = slim_node(node(HEALTHY, images=images, allocatable={"ephemeral-storage": "10Gi", "cpu": "2"}))
+    assert (record.images, record.ephemeral) == (500_000_000, 10 * 1024**3)
+    kwok = slim_node(node(HEALTHY, allocatable={"cpu": "32"}))  # KWOK's nodes report neither
+    assert (kwok.images, kwok.ephemeral) == (0, 0)

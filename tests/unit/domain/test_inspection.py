@@ -32,6 +32,7 @@ from dockyard.domain.inspection import (
     check_components,
     check_database,
     check_etcd,
+    check_images,
     check_kernel,
     check_kubelet_versions,
     check_metrics_api,
@@ -53,6 +54,7 @@ from dockyard.domain.inspection import (
 
 NOW = dt.datetime(2026, 12, 2, 17, 30, tzinfo=dt.UTC)
 LIMITS = Limits()
+GIB = 1024**3
 HEALTHY = (Component("controller-manager", True, "ok"), Component("etcd-0", True, "ok"), Component("scheduler", True))
 CONTROL = ControlPlane(
     ready=True,
@@ -134,6 +136,16 @@ def control(**kw: object) -> ControlPlane:
         (check_requested, cluster(nodes=(node(cpu_requested=3600),)), "warning", "over 85%"),
         (check_requested, cluster(nodes=(node(pods_requested=110),)), "warning", "fully requested"),
         (check_requested, cluster(nodes=(node(cpu_millis=0, cpu_requested=10),)), "warning", "fully requested"),
+        (check_images, cluster(), "ok", "no node reports"),  # KWOK nodes: neither images nor ephemeral-storage
+        (check_images, cluster(nodes=(node(images=GIB, ephemeral=10 * GIB),)), "ok", "below 70%"),
+        (check_images, cluster(nodes=(node(images=7 * GIB, ephemeral=10 * GIB),)), "warning",
+         "over 70% of their disk: n1"),
+        (check_images, cluster(nodes=(node(images=int(8.5 * GIB), ephemeral=10 * GIB),
+                                      node("n2", images=7 * GIB, ephemeral=10 * GIB))), "failed",
+         "85% of their disk: n1"),
+        (check_images, cluster(nodes=(node(images=3 * GIB, ephemeral=2 * GIB),)), "failed", "1 node(s)"),
+        (check_images, cluster(nodes=(node(images=GIB),)), "ok", "no node reports"),
+        (check_images, ClusterFacts("c1", CONTROL, None), "warning", "not listed"),
         (check_terminating, cluster(), "ok", "no instance"),
         (check_terminating, cluster(terminating=("shop/web-1",)), "warning", "1 instance"),
         (check_watch, cluster(), "ok", "connected"),

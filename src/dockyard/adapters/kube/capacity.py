@@ -67,6 +67,8 @@ def slim_node(node: wire.Node) -> NodeInfo:
         pods=int(millis(allocatable.get("pods")) // 1000),
         problems=_shared(_problems(conditions)),
         kubelet=sys.intern((status.nodeInfo.kubeletVersion or "") if status and status.nodeInfo else ""),
+        images=sum(i.sizeBytes or 0 for i in (status.images if status else None) or []),
+        ephemeral=byte_count(allocatable.get("ephemeral-storage")),
     )
 
 

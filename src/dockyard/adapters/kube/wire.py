@@ -159,10 +159,15 @@ class NodeSystemInfo(msgspec.Struct):
     kubeletVersion: str | None = None
 
 
+class ContainerImage(msgspec.Struct):
+    sizeBytes: int | None = None
+
+
 class NodeStatus(msgspec.Struct):
     allocatable: dict[str, Any] | None = None
     conditions: list[Condition] | None = None
     nodeInfo: NodeSystemInfo | None = None
+    images: list[ContainerImage] | None = None
 
 
 class Node(msgspec.Struct):
