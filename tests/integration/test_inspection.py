@@ -3,11 +3,14 @@ node given a node-problem-detector condition (its status patched, as NPD does) f
 a channel of the notify system is told once however many runs see it, and told resolved when it
 clears; the diff shows each change (on SQLite and PostgreSQL: the runs and the alerts are rows).
 Remediation takes only its share of a pool's nodes given the condition at once, reports the rest,
-holds still while paused and gives nodes back once the condition has cleared."""
+holds still while paused (a node falling sick meanwhile is not taken) and gives nodes back once the
+condition has cleared. A scheduled run at its (injected) time is made once, reports a stopped apiserver
+of a second cluster as failed and tells it; the next one shows it back."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +23,8 @@ from lightkube.resources.core_v1 import Node
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.domain.placement import POOL_LABEL
 from dockyard.domain.remediation import TAINT_KEY
+from dockyard.sandbox import cluster, processes
+from dockyard.services import inspection
 from dockyard.services.inspection import ALERT_NAME
 from tests.integration.harness.client import register_cluster
 from tests.integration.harness.sandboxes import Sandbox
@@ -171,6 +176,8 @@ async def test_remediation_takes_only_the_pools_share_the_pause_holds_it_and_giv
         pools.setdefault(n["metadata"]["labels"][POOL_LABEL], []).append(n["metadata"]["name"])
     pool, members = max(pools.items(), key=lambda p: len(p[1]))
     sick = sorted(members)[: max(2, round(0.3 * len(members)))]  # 30 % of the pool at once
+    other_pool = sorted(p for p in pools if p != pool)[0]
+    late = sorted(pools[other_pool])[0]  # falls sick while paused
     allowed = max(1, int(0.2 * len(members)))
     assert len(sick) > allowed
     policy = {"mode": "on", "max_share": 0.2, "quiet_seconds": 2.0}
@@ -206,18 +213,81 @@ async def test_remediation_takes_only_the_pools_share_the_pause_holds_it_and_giv
         # The pause switch: a node that recovers stays taken while paused, and is given back on resume.
         assert (await running.http.put(R, json={**policy, "paused": True})).status_code == 200
         await kube.client.patch(Node.Status, taken[0], {"status": {"conditions": [cleared]}})
+        await kube.client.patch(Node.Status, late, {"status": {"conditions": [problem]}})
         await asyncio.sleep(15)  # past the quiet period, over a round
         assert taken[0] in await pool_taken()
+        assert _taken(await kube.list("v1", "Node", labels={POOL_LABEL: other_pool})) == []  # stopped at once
+        plans = (await running.http.get(f"{R}/plan")).json()
+        assert {h["node"]: h["why"] for p in plans for h in p["held"]}.get(late) == "remediation is paused"
         assert (await running.http.put(R, json=policy)).status_code == 200
         await eventually(lambda: _when(pool_taken, lambda t: taken[0] not in t), "given back on resume", timeout=40)
     finally:
-        for name in sick:
+        for name in [*sick, late]:
             await kube.client.patch(Node.Status, name, {"status": {"conditions": [cleared]}})
         await running.http.put(R, json={**policy, "quiet_seconds": 0.0})
         await eventually(lambda: _when(pool_taken, lambda t: t == []), "every node given back", timeout=60)
+        await eventually(lambda: _when(lambda: _everywhere(kube), lambda t: t == []), "none taken", timeout=60)
         await running.http.put(R, json={"mode": "off"})
+
+
+async def _everywhere(kube: KubeCluster) -> list[str]:
+    return _taken(await kube.list("v1", "Node", labels={"type": "kwok"}))
 
 
 async def _when(read: Any, ok: Any) -> Any:
     seen = await read()
     return (seen or True) if ok(seen) else Not(seen)
+
+
+async def test_a_scheduled_run_at_its_time_reports_once_a_stopped_apiserver_fails_and_is_told(
+    server: tuple[InProcess, str], second_sandbox: Sandbox, hook: HttpReceiver
+) -> None:
+    """The schedule's clock injected: two servers looking at the slot make one run; the second
+    cluster's apiserver, stopped before it, fails the ``apiserver`` check there and is told through
+    the channel; the next day's run, with the apiserver back, shows the change."""
+    running, _ = server
+    await register_cluster(running.http, second_sandbox, name="b")
+    made = await running.http.put(f"{BASE}/schedule", json={"cron": "30 17 * * *", "timezone": "UTC", "enabled": True})
+    assert made.status_code == 200, made.text
+    due = dt.datetime.fromisoformat((await running.http.get(f"{BASE}/schedule")).json()["next_at"])
+    layout = second_sandbox.layout
+
+    def told_b() -> list[str]:
+        sent = [json.loads(p.body) for p in hook.posts]
+        return [
+            s["kind"]
+            for s in sent
+            if (s.get("alert") or {}).get("name") == ALERT_NAME
+            and s["alert"]["labels"].get("cluster") == "b"
+            and s["alert"]["labels"].get("check") == "apiserver"
+        ]
+
+    assert processes.stop(layout.pid_file("kube-apiserver"), marker=str(layout.root))
+    try:
+        ran = await inspection.tick(running.platform, now=due + dt.timedelta(seconds=1))
+        assert await inspection.tick(running.platform, now=due + dt.timedelta(seconds=2)) is None  # taken
+        assert ran is not None
+        assert ran.trigger == "schedule"
+        listed = (await running.http.get(BASE)).json()
+        assert [r["trigger"] for r in listed] == ["schedule"]
+        first = (await running.http.get(f"{BASE}/{ran.id}")).json()
+        on_b = {f["check"]: f for f in first["findings"] if f["cluster"] == "b"}
+        assert on_b["apiserver"]["result"] == "failed", on_b["apiserver"]
+        assert first["result"] == "failed"
+        await eventually(lambda: told_b() == ["firing"] or Not(told_b()), "the stopped apiserver told", timeout=30)
+    finally:
+        await asyncio.to_thread(cluster.up, layout, ports=second_sandbox.ports)  # waits until it answers
+    following = await inspection.tick(running.platform, now=due + dt.timedelta(days=1, seconds=1))
+    assert following is not None
+    assert following.trigger == "schedule"
+    second = (await running.http.get(f"{BASE}/{following.id}")).json()
+    assert ("b", "apiserver", "failed", "ok") in [
+        (c["cluster"], c["check"], c["before"], c["after"]) for c in second["changes"]
+    ], second["changes"]
+    diff = (await running.http.get(f"{BASE}/{following.id}/diff", params={"against": ran.id})).json()
+    assert ("b", "apiserver", "failed", "ok") in [
+        (c["cluster"], c["check"], c["before"], c["after"]) for c in diff["changes"]
+    ]
+    await eventually(
+        lambda: told_b() == ["firing", "resolved"] or Not(told_b()), "the apiserver told resolved", timeout=30
+    )
