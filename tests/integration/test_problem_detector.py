@@ -139,8 +139,13 @@ async def test_an_ext4_error_in_the_kernel_log_takes_the_real_node_out_and_gives
         times["taint"] = time.monotonic() - start
         assert _ours(node) == "Ext4Error"
         assert node["spec"]["unschedulable"] is True
-        events = await kube.list("v1", "Event", namespace="default")
-        assert any(e.get("reason") == "Ext4Error" and e["involvedObject"]["name"] == name for e in events)
+
+        async def event() -> bool | Not:  # the temporary rule's Event, beside the condition
+            events = await kube.list("v1", "Event", namespace="default")
+            found = [e for e in events if e["involvedObject"].get("name") == name and e.get("reason") == "Ext4Error"]
+            return True if found else Not([e.get("reason") for e in events][-10:])
+
+        await eventually(event, "NPD's Ext4Error Event", timeout=30)
 
         async def moved() -> list[str] | Not:
             seen = await kube.list("v1", "Pod", namespace=api.system, labels=selector)
