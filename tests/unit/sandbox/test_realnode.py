@@ -160,3 +160,23 @@ def test_a_real_node_keeps_its_idc_when_the_topology_changes(tmp_path: Path) -> 
     (nodes_after,), _ = realnode._nodes(layout, Topology(pools=[other, *TOPOLOGY.pools]), 1)
     assert nodes_before.name == nodes_after.name == "idc-a-real-0000"  # a running kubelet's node is not renamed
     assert nodes_after.labels["dockyard.io/idc"] == "idc-a"
+
+
+def test_each_real_node_has_a_problem_detector_after_its_kubelet_on_a_recorded_port(tmp_path: Path) -> None:
+    import json
+
+    from dockyard.sandbox import realnode
+    from dockyard.sandbox.binaries import Binaries
+
+    layout = Layout(tmp_path / "sandbox")
+    _, state = realnode._nodes(layout, TOPOLOGY, 1)
+    assert len(state["npd_ports"]) == 1
+    realnode.real_dir(layout).mkdir(parents=True)
+    (realnode.real_dir(layout) / "state.json").write_text(json.dumps(state))
+    names = [c.name for c in realnode.components(layout, Binaries.unbuilt())]
+    assert names == ["containerd-0", "kubelet-0", "node-problem-detector-0", "kube-proxy"]
+    assert realnode._nodes(layout, TOPOLOGY, 1)[1]["npd_ports"] == state["npd_ports"]  # kept across `up`s
+    # A sandbox whose real node started before NPD was part of it: no NPD listed until the next `up`.
+    del state["npd_ports"]
+    (realnode.real_dir(layout) / "state.json").write_text(json.dumps(state))
+    assert "node-problem-detector-0" not in [c.name for c in realnode.components(layout, Binaries.unbuilt())]
