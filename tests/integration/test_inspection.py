@@ -245,9 +245,10 @@ async def test_a_scheduled_run_at_its_time_reports_once_a_stopped_apiserver_fail
     """The schedule's clock injected: two servers looking at the slot make one run; the second
     cluster's apiserver, stopped before it, fails the ``apiserver`` check there and is told through
     the channel; the next day's run, with the apiserver back, shows the change."""
-    running, _ = server
+    running, system = server
     await register_cluster(running.http, second_sandbox, name="b")
-    made = await running.http.put(f"{BASE}/schedule", json={"cron": "30 17 * * *", "timezone": "UTC", "enabled": True})
+    wanted = {"cron": "30 17 * * *", "timezone": "UTC", "enabled": True, "notify_system": system}  # PUT replaces all
+    made = await running.http.put(f"{BASE}/schedule", json=wanted)
     assert made.status_code == 200, made.text
     due = dt.datetime.fromisoformat((await running.http.get(f"{BASE}/schedule")).json()["next_at"])
     layout = second_sandbox.layout
