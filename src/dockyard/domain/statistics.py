@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
-from dockyard.domain.capacity import NodeInfo, PodShape, Usage
+from dockyard.domain.capacity import APP_LABEL, GROUP_LABEL, NodeInfo, PodShape, Usage
 from dockyard.domain.errors import InvalidInput
 from dockyard.domain.fit import PodList, place
 
@@ -317,8 +317,9 @@ def without_nodes(
 
     The displaced instances are placed group by group (higher priority first, then by name) with the
     scheduler's filters (:func:`~dockyard.domain.fit.place`), each group on the room the ones before it
-    left. A group's shape comes from ``shapes`` (its Deployment's template), else from the pods' own
-    requests. Only pods with an application and group label are counted as groups."""
+    left. A group's shape comes from ``shapes`` (its Deployment's template), else from its pods' own
+    requests, labels and required anti-affinity (no node selector nor tolerations). Only pods with an
+    application and group label are counted as groups."""
     gone = set(lost)
     remaining = [n for n in nodes if n.name not in gone]
     staying = [p for p in pods if p.node not in gone or not p.node]
@@ -331,10 +332,11 @@ def without_nodes(
         moving = displaced[key]
         shape = shapes.get(key) or PodShape(
             namespace=key[0],
-            labels={},
+            labels={APP_LABEL: key[1], GROUP_LABEL: key[2]},
             cpu_millis=max(p.cpu_millis for p in moving),
             memory=max(p.memory for p in moving),
             priority=moving[0].priority,
+            anti_affinity=(moving[0].anti,) if moving[0].anti else (),
         )
         fit = place(remaining, PodList(staying), shape, len(moving))
         answers.append(Displaced(*key, instances=len(moving), fit=fit.fits, reason=fit.message))
