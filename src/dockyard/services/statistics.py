@@ -46,6 +46,7 @@ LEASE = "statistics"
 CPU_SERIES = "instance:container_cpu_usage_seconds:rate1m"
 MEMORY_SERIES = "instance:container_memory_working_set_bytes:sum"
 MAX_DAYS = 400  # a report covers at most this many days
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(9000, 1, 1)  # the days a report may name
 SETTLE = 2.0  # seconds after a step's end before it is sampled (Prometheus' last evaluation)
 
 # --- The sampler -------------------------------------------------------------------------------------
@@ -176,6 +177,9 @@ class Report:
 def period(first: dt.date | None, last: dt.date | None, *, today: dt.date) -> tuple[dt.date, dt.date]:
     """The days of a report: default the last 30 days to ``today``; ``first`` after ``last`` or a
     period beyond :data:`MAX_DAYS` is :class:`InvalidInput`."""
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InvalidInput(name, f"{name} must be a day from {EARLIEST} to {LATEST} (got {day})")
     last = last or today
     first = first or last - dt.timedelta(days=29)
     if first > last:
