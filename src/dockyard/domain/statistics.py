@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
@@ -63,7 +63,28 @@ class Amounts:
     unmeasured: int = 0  # instance-seconds without a measurement (billed as requested)
 
     def __add__(self, other: Amounts) -> Amounts:
-        return Amounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Amounts)))
+        return Amounts(
+            self.cpu_requested + other.cpu_requested,
+            self.cpu_used + other.cpu_used,
+            self.cpu_billed + other.cpu_billed,
+            self.memory_requested + other.memory_requested,
+            self.memory_used + other.memory_used,
+            self.memory_billed + other.memory_billed,
+            self.seconds + other.seconds,
+            self.unmeasured + other.unmeasured,
+        )
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return (
+            self.cpu_requested,
+            self.cpu_used,
+            self.cpu_billed,
+            self.memory_requested,
+            self.memory_used,
+            self.memory_billed,
+            self.seconds,
+            self.unmeasured,
+        )
 
     @property
     def cpu_efficiency(self) -> float | None:
@@ -194,10 +215,14 @@ def cost_of(amounts: Amounts, price: Price) -> Decimal:
 
 def price_rows(rows: Iterable[Row], prices: Sequence[Price]) -> list[Row]:
     """Daily per-cluster group rows with their cost (None where the cluster has no price that day)."""
+    in_force: dict[tuple[str, dt.date], Price | None] = {}
     priced = []
     for row in rows:
         assert row.day is not None
-        price = price_on(prices, row.cluster, row.day)
+        key = (row.cluster, row.day)
+        if key not in in_force:
+            in_force[key] = price_on(prices, row.cluster, row.day)
+        price = in_force[key]
         cost = cost_of(row.amounts, price) if price is not None else None
         priced.append(Row(row.day, *row.key, amounts=row.amounts, cost=cost))
     return priced
@@ -218,17 +243,24 @@ def roll_up(rows: Iterable[Row], level: Level, *, daily: bool = False, by_cluste
     keys = LEVEL_KEYS[level]
     if by_cluster and "cluster" not in keys:
         keys = (*keys, "idc", "cluster")
-    sums: dict[tuple[object, ...], Row] = {}
+    keys = tuple(dict.fromkeys(keys))
+    sums: dict[tuple[object, ...], list[int]] = {}
+    costs: dict[tuple[object, ...], Decimal | None] = {}
     for row in rows:
-        values = {k: getattr(row, k) for k in keys}
-        day = row.day if daily else None
-        key = (day, *values.values())
+        key = (row.day if daily else None, *(getattr(row, k) for k in keys))
         found = sums.get(key)
         if found is None:
-            sums[key] = Row(day, amounts=row.amounts, cost=row.cost, **values)
+            sums[key] = list(row.amounts.as_tuple())
+            costs[key] = row.cost
         else:
-            sums[key] = Row(day, amounts=found.amounts + row.amounts, cost=_add_cost(found.cost, row.cost), **values)
-    return sorted(sums.values(), key=lambda r: (r.day or dt.date.min, r.key))
+            for i, value in enumerate(row.amounts.as_tuple()):
+                found[i] += value
+            costs[key] = _add_cost(costs[key], row.cost)
+    made = [
+        Row(key[0], amounts=Amounts(*totals), cost=costs[key], **dict(zip(keys, key[1:], strict=True)))  # type: ignore[arg-type]
+        for key, totals in sums.items()
+    ]
+    return sorted(made, key=lambda r: (r.day or dt.date.min, r.key))
 
 
 def low_efficiency(
@@ -236,16 +268,18 @@ def low_efficiency(
 ) -> set[tuple[str, str, str]]:
     """Groups (system, app, group) whose CPU efficiency was below ``threshold`` on each of their last
     ``days`` days with requests (and that have at least that many)."""
-    by_group: dict[tuple[str, str, str], dict[dt.date, Amounts]] = {}
+    by_group: dict[tuple[str, str, str], dict[dt.date, list[int]]] = {}
     for row in daily_group_rows:
         assert row.day is not None
         days_of = by_group.setdefault((row.system, row.app, row.group), {})
-        days_of[row.day] = days_of.get(row.day, Amounts()) + row.amounts
+        cpu = days_of.setdefault(row.day, [0, 0])
+        cpu[0] += row.amounts.cpu_requested
+        cpu[1] += row.amounts.cpu_used
     low = set()
     for group, by_day in by_group.items():
-        effs = [a.cpu_efficiency for _, a in sorted(by_day.items()) if a.cpu_requested]
+        effs = [used / requested for _, (requested, used) in sorted(by_day.items()) if requested]
         last = effs[-days:]
-        if len(last) == days and all(e is not None and e < threshold for e in last):
+        if len(last) == days and all(e < threshold for e in last):
             low.add(group)
     return low
 

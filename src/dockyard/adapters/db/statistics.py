@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import ClusterPriceRow, StatGroupDayRow, StatInstanceDayRow, StatTickRow
 from dockyard.domain.statistics import Amounts, Price, Row
 
 _AMOUNTS = tuple(Amounts.__dataclass_fields__)
+_INSTANCE_KEY = ("day", "cluster", "system", "instance")
+_GROUP_KEY = ("day", "cluster", "system", "app", "group")
 
 
 def _amounts(row: StatGroupDayRow | StatInstanceDayRow) -> Amounts:
@@ -35,35 +37,35 @@ class Statistics:
         """Record the step starting at ``at`` and add its rows to their days (see the module)."""
         self._session.add(StatTickRow(at=at, step=step, instances=len(instances), measured=measured, runner=runner))
         await self._session.flush()
-        for row in instances:
-            where: tuple[Any, ...] = (
-                StatInstanceDayRow.day == row.day,
-                StatInstanceDayRow.cluster == row.cluster,
-                StatInstanceDayRow.system == row.system,
-                StatInstanceDayRow.instance == row.instance,
-            )
-            await self._add(StatInstanceDayRow, where, row, instance=row.instance, app=row.app, group=row.group)
-        for row in groups:
-            where = (
-                StatGroupDayRow.day == row.day,
-                StatGroupDayRow.cluster == row.cluster,
-                StatGroupDayRow.system == row.system,
-                StatGroupDayRow.app == row.app,
-                StatGroupDayRow.group == row.group,
-            )
-            await self._add(StatGroupDayRow, where, row, app=row.app, group=row.group)
+        await self._add(StatInstanceDayRow, _INSTANCE_KEY, instances)
+        await self._add(StatGroupDayRow, _GROUP_KEY, groups)
 
-    async def _add(self, table: Any, where: tuple[Any, ...], row: Row, **keys: str) -> None:
-        values = {name: getattr(table, name) + getattr(row.amounts, name) for name in _AMOUNTS}
-        done = await self._session.execute(
-            update(table).where(*where).values(**values).execution_options(synchronize_session=False)
-        )
-        if not done.rowcount:  # type: ignore[attr-defined]
-            amounts = {name: getattr(row.amounts, name) for name in _AMOUNTS}
-            self._session.add(
-                table(day=row.day, cluster=row.cluster, system=row.system, idc=row.idc, **keys, **amounts)
+    async def _add(self, entity: Any, key: tuple[str, ...], rows: Sequence[Row]) -> None:
+        """Add ``rows`` to their rows of ``entity`` (by the columns ``key``): one read of the keys
+        there are, then one executemany of increments and one of inserts."""
+        if not rows:
+            return
+        table = entity.__table__
+        columns = [table.c[name] for name in key]
+        days = sorted({r.day for r in rows if r.day is not None})
+        there = {tuple(found) for found in await self._session.execute(select(*columns).where(table.c.day.in_(days)))}
+        increments, inserts = [], []
+        for row in rows:
+            values = {name: getattr(row, name) for name in (*key, "app", "group", "idc")}
+            amounts = dict(zip(_AMOUNTS, row.amounts.as_tuple(), strict=True))
+            if tuple(values[name] for name in key) in there:
+                increments.append({**{f"k_{n}": values[n] for n in key}, **{f"a_{n}": v for n, v in amounts.items()}})
+            else:
+                inserts.append({**values, **amounts})
+        if increments:
+            statement = (
+                update(table)
+                .where(*(table.c[n] == bindparam(f"k_{n}") for n in key))
+                .values({n: table.c[n] + bindparam(f"a_{n}") for n in _AMOUNTS})
             )
-            await self._session.flush()
+            await self._session.execute(statement, increments)
+        if inserts:
+            await self._session.execute(insert(table), inserts)
 
     async def steps(self, *, since: int, until: int) -> list[tuple[int, int, bool]]:
         """The steps recorded with a start in [since, until): (start, step, measured), in order."""
@@ -76,11 +78,13 @@ class Statistics:
 
     async def group_days(self, *, first: dt.date, last: dt.date, systems: Sequence[str] | None = None) -> list[Row]:
         """Group rows of the days ``first`` to ``last`` (inclusive), of ``systems`` only when given."""
-        query = select(StatGroupDayRow).where(StatGroupDayRow.day >= first, StatGroupDayRow.day <= last)
+        t = StatGroupDayRow
+        amounts = [getattr(t, name) for name in _AMOUNTS]
+        query = select(t.day, t.system, t.app, t.group, t.cluster, t.idc, *amounts).where(t.day >= first, t.day <= last)
         if systems is not None:
-            query = query.where(StatGroupDayRow.system.in_(list(systems)))
-        rows = (await self._session.scalars(query)).all()
-        return [Row(r.day, r.system, r.app, r.group, r.cluster, r.idc, amounts=_amounts(r)) for r in rows]
+            query = query.where(t.system.in_(list(systems)))
+        found = await self._session.execute(query)  # columns, not ORM objects: a report reads thousands
+        return [Row(r[0], r[1], r[2], r[3], r[4], r[5], amounts=Amounts(*r[6:])) for r in found.all()]
 
     async def instance_days(self, *, first: dt.date, last: dt.date, system: str, app: str, group: str) -> list[Row]:
         """One group's instance rows of the days ``first`` to ``last`` (inclusive)."""
