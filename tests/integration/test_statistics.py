@@ -136,7 +136,13 @@ async def test_a_day_of_known_requests_and_rates_is_counted_exactly_and_adds_up(
             (f"{base}/apps/api/groups", {"name": "prod", "environment": "prod", "cluster": "local"}),
         )
         await create_group(api, other)
-        config = settings(database_url, tmp_path / "in-process", prometheus_url=prom_url, executor=False)
+        config = settings(
+            database_url,
+            tmp_path / "in-process",
+            prometheus_url=prom_url,
+            executor=False,
+            secret_key_file=tmp_path / "secret-key",  # the server process's key: one database, one key
+        )
         (tmp_path / "in-process").mkdir()
         async with in_process(config, headers=ADMIN) as local:
             for namespace, pods in ((system, PODS), (other, OTHER)):
