@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import signal
@@ -244,7 +245,7 @@ async def test_noise_gives_no_action_and_a_stopped_prometheus_freezes_the_count_
     system = f"as{uuid.uuid4().hex[:8]}"
     policy = {**POLICY, "tolerance": 0.1}
     rng = random.Random(8)
-    pid = int(sandbox.layout.pid_file("prometheus").read_text().strip())
+    pid = int(json.loads(sandbox.layout.pid_file("prometheus").read_text())["pid"])
     async with httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api:
         await register_cluster(api, sandbox)
         path = await create_group(api, system)
