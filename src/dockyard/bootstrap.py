@@ -52,9 +52,10 @@ from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
 from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.notifications import run_notifier
-from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform
+from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, StatisticsConfig
 from dockyard.services.ports import OnLine
 from dockyard.services.remediation import run_remediation
+from dockyard.services.statistics import run_sampler
 from dockyard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ def config(settings: Settings) -> Config:
             step=settings.autoscale_step,
             stale_seconds=settings.autoscale_stale_seconds,
             requests_series=settings.autoscale_requests_series,
+        ),
+        statistics=StatisticsConfig(
+            step=settings.statistics_step, lease=max(settings.lease_seconds, 3.0 * settings.statistics_step)
         ),
     )
 
@@ -344,6 +348,8 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
         ]
     if settings.executor and settings.autoscale:
         tasks.append(asyncio.create_task(run_autoscaler(platform)))
+    if settings.executor and settings.statistics:
+        tasks.append(asyncio.create_task(run_sampler(platform)))
     try:
         yield platform
     finally:

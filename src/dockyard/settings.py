@@ -137,11 +137,24 @@ class Settings(BaseSettings):
     autoscale_stale_seconds: float = Field(
         default=60.0, ge=5, le=3600, description="a signal whose newest point is older freezes the count"
     )
+    statistics: bool = Field(
+        default=True, description="run the resource statistics sampler in this process (docs/statistics.md)"
+    )
+    statistics_step: int = Field(
+        default=60, ge=1, le=3600, description="seconds between statistics samples; must divide a day (86400)"
+    )
     autoscale_requests_series: str = Field(
         default="dockyard_requests_total",
         pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
         description="the per-instance request counter the requests signal reads",
     )
+
+    @field_validator("statistics_step")
+    @classmethod
+    def _step_divides_a_day(cls, step: int) -> int:
+        if 86400 % step:
+            raise ValueError(f"statistics_step must divide 86400 (got {step})")
+        return step
 
     @field_validator("database_url")
     @classmethod

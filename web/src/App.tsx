@@ -17,6 +17,7 @@ import GroupPage from "./group/GroupPage";
 import Tokens from "./pages/Tokens";
 import Audit from "./pages/Audit";
 import Inspections from "./pages/Inspections";
+import Statistics from "./pages/Statistics";
 import ClusterPage from "./clusters/ClusterPage";
 import Crumbs from "./components/Crumbs";
 
@@ -59,7 +60,7 @@ export default function App() {
   }
 
   const mayAudit = !!me && (me.admin || Object.values(me.roles).includes("owner"));
-  const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : location.pathname.startsWith("/inspections") ? "inspections" : "overview";
+  const selected = location.pathname.startsWith("/tokens") ? "tokens" : location.pathname.startsWith("/audit") ? "audit" : location.pathname.startsWith("/inspections") ? "inspections" : location.pathname.startsWith("/statistics") ? "statistics" : "overview";
   return (
     <I18nContext.Provider value={i18n}>
       <ConfigProvider locale={lang === "zh" ? zhCN : enUS} theme={{ token: { motion: !reducedMotion } }}>
@@ -78,6 +79,7 @@ export default function App() {
                   items={[
                     { key: "overview", label: <Link to="/">{t("nav.overview")}</Link> },
                     { key: "tokens", label: <Link to="/tokens">{t("nav.tokens")}</Link> },
+                    { key: "statistics", label: <Link to="/statistics">{t("nav.statistics")}</Link> },
                     ...(mayAudit ? [{ key: "audit", label: <Link to="/audit">{t("nav.audit")}</Link> }] : []),
                     ...(me?.admin ? [{ key: "inspections", label: <Link to="/inspections">{t("nav.inspections")}</Link> }] : []),
                   ]}
@@ -106,6 +108,7 @@ export default function App() {
                     <Route path="/tokens" element={<Tokens />} />
                     <Route path="/audit" element={<Audit />} />
                     <Route path="/inspections" element={<Inspections />} />
+                    <Route path="/statistics" element={<Statistics />} />
                     <Route path="/clusters/:name" element={<ClusterPage />} />
                     <Route path="/systems/:system" element={<SystemPage />} />
                     <Route path="/systems/:system/alerts" element={<AlertsPage />} />

@@ -38,6 +38,7 @@ from dockyard.api.routes import (
     orchestrations,
     releases,
     remediation,
+    statistics,
     system_groups,
     systems,
     templates,
@@ -88,6 +89,7 @@ def create_app(server: Server) -> FastAPI:
         instances,
         system_groups,
         logs,
+        statistics,
     ):
         app.include_router(module.router)
 

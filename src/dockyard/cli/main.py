@@ -65,6 +65,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "inspect": ("inspections", "inspect"),
     "db": ("server", "db"),
     "autoscale": ("autoscale", "autoscale"),
+    "stats": ("stats", "stats"),
 }
 
 

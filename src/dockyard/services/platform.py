@@ -57,10 +57,20 @@ class AutoscaleConfig:
 
 
 @dataclass(frozen=True)
+class StatisticsConfig:
+    """What the statistics sampler reads (services/statistics.py): its step (seconds, dividing a day)
+    and how long its lease lasts."""
+
+    step: int = 60
+    lease: float = 180.0
+
+
+@dataclass(frozen=True)
 class Config:
     builds: BuildConfig
     alerts: AlertConfig = field(default_factory=AlertConfig)
     autoscale: AutoscaleConfig = field(default_factory=AutoscaleConfig)
+    statistics: StatisticsConfig = field(default_factory=StatisticsConfig)
     cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
     image_keep: int = 5  # registry gc's default: versions kept per group
     inspection: Limits = field(default_factory=Limits)  # the inspection checks' thresholds

@@ -63,6 +63,7 @@ from dockyard.domain.operations import OperationParams
 from dockyard.domain.release import Release
 from dockyard.domain.remediation import Policy, Record
 from dockyard.domain.silences import Matcher
+from dockyard.domain.statistics import Price, Row
 from dockyard.domain.templates import Template
 from dockyard.domain.versions import VersionSpec
 
@@ -714,6 +715,27 @@ class Leases(Protocol):
     async def release(self, name: str, holder: str) -> None: ...
 
 
+class Statistics(Protocol):
+    """Resource statistics: sampled steps, daily rows, prices (adapters/db/statistics.py)."""
+
+    async def add_step(
+        self, *, at: int, step: int, measured: bool, runner: str, instances: Sequence[Row], groups: Sequence[Row]
+    ) -> None:
+        """Record the step starting at ``at`` (a step recorded already: a database conflict) and add
+        its rows to their days."""
+        ...
+
+    async def steps(self, *, since: int, until: int) -> list[tuple[int, int, bool]]: ...
+
+    async def group_days(self, *, first: dt.date, last: dt.date, systems: Sequence[str] | None = None) -> list[Row]: ...
+
+    async def instance_days(self, *, first: dt.date, last: dt.date, system: str, app: str, group: str) -> list[Row]: ...
+
+    async def prices(self) -> list[Price]: ...
+
+    async def set_price(self, price: Price, *, by: str) -> None: ...
+
+
 class Alerts(Protocol):
     """Alert history, notification channels and the notifications to send, per system."""
 
@@ -951,3 +973,6 @@ class UnitOfWork(Protocol):
 
     @property
     def leases(self) -> Leases: ...
+
+    @property
+    def statistics(self) -> Statistics: ...

@@ -113,6 +113,16 @@ RULES: dict[str, Rule] = {
         "app", "developer", body={"policy": {"min": 1, "max": 3, "signals": [{"signal": "cpu", "baseline": 0.5}]}}
     ),
     f"DELETE {G}/autoscale": Rule("app", "developer"),
+    "GET /api/v1/statistics": Rule("user"),
+    "GET /api/v1/statistics/growth": Rule("user"),
+    "GET /api/v1/systems/{system}/statistics": Rule("system"),
+    f"GET {A}/statistics": Rule("app"),
+    f"GET {G}/statistics": Rule("app"),
+    "GET /api/v1/clusters/{name}/statistics/without-nodes": Rule("platform", allowed=frozenset({200, 422})),
+    "GET /api/v1/prices": Rule("user"),
+    "PUT /api/v1/clusters/{name}/price": Rule(
+        "platform", body={"core_hour": "0.05", "gib_hour": "0.005"}, allowed=frozenset({200, 404})
+    ),
     f"POST {A}/builds": Rule("app", "developer", body={"commit": "abc1234"}),  # source: the app's last build's
     f"GET {A}/builds": Rule("app"),
     f"GET {A}/builds/{{build_id}}": Rule("app"),

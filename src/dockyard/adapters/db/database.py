@@ -35,6 +35,7 @@ from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.remediation import Remediations
 from dockyard.adapters.db.sessions import Sessions
+from dockyard.adapters.db.statistics import Statistics
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
 from dockyard.adapters.db.templates import Templates
@@ -47,7 +48,7 @@ class UnitOfWork:
     (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
     (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), the flavor
     catalog (``flavors``), component templates (``templates``) and the nodes' health (``inspections``,
-    ``remediations``), named ``leases``."""
+    ``remediations``), named ``leases``, resource ``statistics``."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.clusters = ClusterRepository(session)
@@ -72,6 +73,7 @@ class UnitOfWork:
         self.inspections = Inspections(session)
         self.remediations = Remediations(session)
         self.leases = Leases(session)
+        self.statistics = Statistics(session)
 
 
 class Database:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -610,3 +611,70 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(250), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class _StatAmounts:
+    """The amounts of domain/statistics.py ``Amounts``, exact integers (milli-core-seconds, byte-seconds)."""
+
+    cpu_requested: Mapped[int] = mapped_column(BigInteger)
+    cpu_used: Mapped[int] = mapped_column(BigInteger)
+    cpu_billed: Mapped[int] = mapped_column(BigInteger)
+    memory_requested: Mapped[int] = mapped_column(BigInteger)
+    memory_used: Mapped[int] = mapped_column(BigInteger)
+    memory_billed: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[int] = mapped_column(BigInteger)
+    unmeasured: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatTickRow(Base):
+    """A statistics step that was sampled (its start, Unix seconds): its row makes a step count once
+    across replicas."""
+
+    __tablename__ = "stat_ticks"
+
+    at: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    step: Mapped[int] = mapped_column(Integer)
+    instances: Mapped[int] = mapped_column(Integer)
+    measured: Mapped[bool] = mapped_column(Boolean)
+    runner: Mapped[str] = mapped_column(String(100))
+
+
+class StatInstanceDayRow(_StatAmounts, Base):
+    """One instance's amounts of one day (UTC) in one cluster."""
+
+    __tablename__ = "stat_instance_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(253), primary_key=True)
+    app: Mapped[str] = mapped_column(String(63))
+    group: Mapped[str] = mapped_column(String(63))
+    idc: Mapped[str] = mapped_column(String(63))
+
+
+class StatGroupDayRow(_StatAmounts, Base):
+    """One group's amounts of one day (UTC) in one cluster: the sum of its instances' rows, kept
+    in the same transaction (what reports read)."""
+
+    __tablename__ = "stat_group_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    system: Mapped[str] = mapped_column(String(63), primary_key=True)
+    app: Mapped[str] = mapped_column(String(63), primary_key=True)
+    group: Mapped[str] = mapped_column(String(63), primary_key=True)
+    idc: Mapped[str] = mapped_column(String(63))
+
+
+class ClusterPriceRow(Base):
+    """A cluster's prices from a day on (decimal text, per core-hour and per GiB-hour)."""
+
+    __tablename__ = "cluster_prices"
+
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    since: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    core_hour: Mapped[str] = mapped_column(String(40))
+    gib_hour: Mapped[str] = mapped_column(String(40))
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
