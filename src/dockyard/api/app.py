@@ -38,10 +38,12 @@ from dockyard.api.routes import (
     orchestrations,
     releases,
     remediation,
+    sso,
     system_groups,
     systems,
     templates,
 )
+from dockyard.api.routes.sso import LoginState
 from dockyard.bootstrap import Server
 from dockyard.services.health import readiness
 
@@ -59,6 +61,7 @@ def create_app(server: Server) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     exporter = app.state.exporter = Exporter()
+    app.add_middleware(LoginState)
     app.add_middleware(LatencyMiddleware, exporter=exporter)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
     for module in (
@@ -88,6 +91,7 @@ def create_app(server: Server) -> FastAPI:
         instances,
         system_groups,
         logs,
+        sso,
     ):
         app.include_router(module.router)
 
