@@ -30,13 +30,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+from tests.integration.harness.idp import CLIENT_ID, CLIENT_SECRET, running_idp
 
 from dockyard import bootstrap
 from dockyard.adapters.oidc import Provider
 from dockyard.api.app import create_app
 from dockyard.services.signin import access_subject, issue_access
 from dockyard.settings import Settings
-from tests.integration.harness.idp import CLIENT_ID, CLIENT_SECRET, running_idp
 
 TOKEN = "dy_" + "b" * 40
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -104,29 +104,30 @@ async def _requests(tmp: Path, issuer: str, id_token: str, n: int) -> dict[str, 
     )
     app = create_app(bootstrap.server(settings))
     results: dict[str, tuple[float, float]] = {}
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(mounts={BASE: httpx.ASGITransport(app=app)}, base_url=BASE) as http:
-            await http.post("/api/v1/users", json={"name": "olga", "password": "a long and fine passphrase"}, headers=ADMIN)
-            made = await http.post("/api/v1/users/olga/tokens", json={"name": "bench"}, headers=ADMIN)
-            login = await http.post("/api/v1/login", json={"user": "olga", "password": "a long and fine passphrase"})
-            start = await http.get(f"/auth/login?next={quote('/')}")
-            back = await http.post(start.headers["location"], data={"sub": "bench"})
-            await http.get(back.headers["location"])
-            cookie = {"Cookie": f"dockyard_session={http.cookies['dockyard_session']}"}
-            http.cookies.clear()
-            credentials = {
-                "provider ID token": {"Authorization": f"Bearer {id_token}"},
-                "console session cookie": cookie,
-                "local JWT access token": {"Authorization": f"Bearer {login.json()['access_token']}"},
-                "local API token": {"Authorization": f"Bearer {made.json()['token']}"},
-            }
-            for name, headers in credentials.items():
+    password = "a long and fine passphrase"  # noqa: S105 - a bench user
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(mounts={BASE: transport}, base_url=BASE) as http:
+        await http.post("/api/v1/users", json={"name": "olga", "password": password}, headers=ADMIN)
+        made = await http.post("/api/v1/users/olga/tokens", json={"name": "bench"}, headers=ADMIN)
+        login = await http.post("/api/v1/login", json={"user": "olga", "password": password})
+        start = await http.get(f"/auth/login?next={quote('/')}")
+        back = await http.post(start.headers["location"], data={"sub": "bench"})
+        await http.get(back.headers["location"])
+        cookie = {"Cookie": f"dockyard_session={http.cookies['dockyard_session']}"}
+        http.cookies.clear()
+        credentials = {
+            "provider ID token": {"Authorization": f"Bearer {id_token}"},
+            "console session cookie": cookie,
+            "local JWT access token": {"Authorization": f"Bearer {login.json()['access_token']}"},
+            "local API token": {"Authorization": f"Bearer {made.json()['token']}"},
+        }
+        for name, headers in credentials.items():
 
-                async def call(headers: dict[str, str] = headers) -> None:
-                    answer = await http.get("/api/v1/users/me", headers=headers)
-                    assert answer.status_code == 200, answer.text
+            async def call(headers: dict[str, str] = headers) -> None:
+                answer = await http.get("/api/v1/users/me", headers=headers)
+                assert answer.status_code == 200, answer.text
 
-                results[f"GET /api/v1/users/me, {name}"] = await _timed_async(n, call)
+            results[f"GET /api/v1/users/me, {name}"] = await _timed_async(n, call)
     return results
 
 
