@@ -38,12 +38,14 @@ from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.logs import PodLogReader
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
 from dockyard.adapters.notify import Notifier, SmtpSettings
+from dockyard.adapters.oidc import Provider
 from dockyard.adapters.prometheus import Prometheus
 from dockyard.adapters.registry import Registry
 from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.images import RegistryAuth, split_reference
+from dockyard.domain.sso import parse_role_map
 from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.autoscale import run_autoscaler
@@ -53,6 +55,7 @@ from dockyard.services.executor import run_executor
 from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.notifications import run_notifier
 from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, StatisticsConfig
+from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, SsoConfig
 from dockyard.services.ports import OnLine
 from dockyard.services.remediation import run_remediation
 from dockyard.services.statistics import run_sampler
@@ -239,12 +242,37 @@ class Sources:
 # --- The platform -----------------------------------------------------------------------------------
 
 
+def sso_config(settings: Settings) -> SsoConfig | None:
+    """Single sign-on from the settings; None when no issuer is set. Refuses (``InvalidInput`` naming
+    the setting) a half configuration and a role map it cannot read."""
+    if not settings.oidc_issuer:
+        return None
+    for name in ("oidc_client_id", "oidc_redirect_url"):
+        if not getattr(settings, name):
+            raise InvalidInput(name, f"{name} must be set when oidc_issuer is (single sign-on)")
+    if settings.oidc_client_secret is None:
+        raise InvalidInput("oidc_client_secret", "oidc_client_secret must be set when oidc_issuer is")
+    return SsoConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value(),
+        redirect_url=settings.oidc_redirect_url,
+        scopes=settings.oidc_scopes,
+        groups_claim=settings.oidc_groups_claim,
+        username_claim=settings.oidc_username_claim,
+        role_map=parse_role_map(settings.oidc_role_map, admin_groups=settings.oidc_admin_groups),
+        session_seconds=settings.oidc_session_hours * 3600.0,
+        secure_cookies=settings.oidc_secure_cookies,
+    )
+
+
 async def start(settings: Settings) -> Platform:
     """Open the secret box (its key must exist: see :func:`ensure_secret_key`) and the database
     (migrating it if ``auto_migrate``), check the key is the database's and seal the kubeconfigs
     still registered by path; then an empty cluster pool and no watches (``Platform.watch`` starts
     them)."""
     box = open_box(settings)
+    sso = sso_config(settings)
     db = Database(settings.database_url)
     try:
         if settings.auto_migrate:
@@ -258,8 +286,11 @@ async def start(settings: Settings) -> Platform:
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
     edge = HAProxyEdge(settings.edge_runtime) if settings.edge_runtime else None
     prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
+    idp = Provider(sso.issuer, audience=settings.oidc_audience or sso.client_id) if sso else None
 
     async def close() -> None:
+        if idp is not None:
+            await idp.aclose()
         if edge is not None:
             await edge.aclose()
         await live.aclose()
@@ -287,6 +318,8 @@ async def start(settings: Settings) -> Platform:
         scrape_token=scrape_token(settings),
         control_plane=ControlPlaneReader(clusters, timeout=settings.cluster_health_timeout),
         logs=PodLogReader(clusters),
+        sso=sso,
+        idp=idp,
     )
 
 

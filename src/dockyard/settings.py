@@ -155,6 +155,37 @@ class Settings(BaseSettings):
         if 86400 % step:
             raise ValueError(f"statistics_step must divide 86400 (got {step})")
         return step
+    oidc_issuer: str = Field(
+        default="",
+        description="single sign-on: the OpenID Connect provider's issuer URL (its discovery document is "
+        "<issuer>/.well-known/openid-configuration); empty: SSO is off",
+    )
+    oidc_client_id: str = Field(default="", description="the client id Dockyard is registered with at the provider")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="that client's secret")
+    oidc_redirect_url: str = Field(
+        default="",
+        description="where the provider sends the browser back: this server's /auth/callback as users reach it "
+        "(e.g. https://dockyard.example.com/auth/callback)",
+    )
+    oidc_scopes: str = Field(default="openid profile email", description="scopes asked for at login")
+    oidc_audience: str = Field(
+        default="", description="the audience bearer tokens from the provider must hold (default: the client id)"
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="the claim holding the groups (a dotted path reaches nested claims)"
+    )
+    oidc_username_claim: str = Field(default="preferred_username", description="the claim naming the person")
+    oidc_admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="provider groups whose members are platform admins, comma-separated"
+    )
+    oidc_role_map: str = Field(
+        default="",
+        description="provider groups to roles: GROUP=SYSTEM:ROLE or GROUP=SYSTEM/APP:ROLE, comma-separated",
+    )
+    oidc_session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="how long a console session lasts")
+    oidc_secure_cookies: bool = Field(
+        default=True, description="mark the session cookie Secure (turn off only for plain-HTTP development)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -162,6 +193,13 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return url
+
+    @field_validator("oidc_issuer", "oidc_redirect_url")
+    @classmethod
+    def _optional_http_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/") if url else url
 
     @field_validator("prometheus_url")
     @classmethod
@@ -176,6 +214,7 @@ class Settings(BaseSettings):
         "build_blocked_networks",
         "registry_plain_http",
         "channel_allowed_networks",
+        "oidc_admin_groups",
         mode="before",
     )
     @classmethod

@@ -33,6 +33,14 @@ export default function App() {
   const location = useLocation();
   useEffect(() => onSession(setSession), []);
   useEffect(() => {
+    // Back from single sign-on: the server's session cookie is there (scripts cannot see it), /auth/me tells.
+    if (loadSession()) return;
+    fetch("/auth/me").then(
+      (r) => r.ok && saveSession({ access: "", refresh: "", sso: true }),
+      () => undefined,
+    );
+  }, []);
+  useEffect(() => {
     if (!session) {
       setMe(null);
       return;
@@ -55,7 +63,8 @@ export default function App() {
 
   async function logout() {
     const s = loadSession();
-    if (s) await api.POST("/api/v1/logout", { body: { refresh_token: s.refresh } }).catch(() => undefined);
+    if (s?.sso) await fetch("/auth/logout", { method: "POST" }).catch(() => undefined);
+    else if (s) await api.POST("/api/v1/logout", { body: { refresh_token: s.refresh } }).catch(() => undefined);
     saveSession(null);
   }
 

@@ -39,10 +39,12 @@ from dockyard.api.routes import (
     releases,
     remediation,
     statistics,
+    sso,
     system_groups,
     systems,
     templates,
 )
+from dockyard.api.routes.sso import LoginState
 from dockyard.bootstrap import Server
 from dockyard.services.health import readiness
 
@@ -60,6 +62,7 @@ def create_app(server: Server) -> FastAPI:
     app = FastAPI(title="Dockyard", version=__version__, lifespan=lifespan)
     errors.install(app)
     exporter = app.state.exporter = Exporter()
+    app.add_middleware(LoginState)
     app.add_middleware(LatencyMiddleware, exporter=exporter)
     app.add_middleware(AuditMiddleware)  # outermost: it sees every answer, the body limit's too
     for module in (
@@ -90,6 +93,7 @@ def create_app(server: Server) -> FastAPI:
         system_groups,
         logs,
         statistics,
+        sso,
     ):
         app.include_router(module.router)
 

@@ -8,9 +8,13 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dockyard.domain.access import Principal
+from dockyard.domain.errors import Unauthenticated
 from dockyard.services.identity import authenticate
 from dockyard.services.platform import Platform
 
+SESSION_COOKIE = "dockyard_session"
+CONSOLE_HEADER = "X-Dockyard-Console"  # cookie-authenticated changes must carry it: forms of other sites cannot
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="a personal API token: Authorization: Bearer dy_...")
 
 
@@ -27,9 +31,16 @@ async def get_caller(
     platform: PlatformDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of a request, from its bearer token; 401 without a valid one. Also kept on
+    """The caller of a request, from its bearer token, else the console's single sign-on session
+    cookie; 401 without a valid one. A change (not GET/HEAD/OPTIONS) authenticated by the cookie
+    must carry the ``X-Dockyard-Console`` header (cross-site request forgery). Also kept on
     ``request.state.principal`` for the audit trail."""
-    principal = await authenticate(platform, credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    if token is None and (cookie := request.cookies.get(SESSION_COOKIE)):
+        if request.method not in _SAFE and not request.headers.get(CONSOLE_HEADER):
+            raise Unauthenticated(f"a change made with the session cookie needs the {CONSOLE_HEADER} header")
+        token = cookie
+    principal = await authenticate(platform, token)
     request.state.principal = principal
     return principal
 

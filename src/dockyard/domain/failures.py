@@ -27,8 +27,9 @@ Failure
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens
 ├── DnsFailure                the DNS records could not be written
 ├── NotifyFailure             a notification could not be delivered (webhook receiver, SMTP server)
-└── AlertmanagerFailure       Alertmanager cannot be reached or refused a request
-    └── AlertmanagerRefused   it answered 4xx (``status`` kept; the message is Alertmanager's)
+├── AlertmanagerFailure       Alertmanager cannot be reached or refused a request
+│   └── AlertmanagerRefused   it answered 4xx (``status`` kept; the message is Alertmanager's)
+└── IdentityProviderFailure   the OIDC identity provider's discovery document or keys cannot be had
 
 Messages never hold a credential, a key, a token or a plaintext.
 """
@@ -140,3 +141,7 @@ class AlertmanagerRefused(AlertmanagerFailure):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class IdentityProviderFailure(Failure):
+    """The identity provider's discovery document or signing keys cannot be fetched or read."""

@@ -21,6 +21,7 @@ from dockyard.domain.access import Principal, require_admin
 from dockyard.domain.errors import InvalidInput, Unauthenticated
 from dockyard.domain.login import TokenRecord, UserRecord, check_password
 from dockyard.domain.names import dns_label, text
+from dockyard.services import sso
 from dockyard.services.platform import Platform
 from dockyard.services.sessions import access_key
 from dockyard.services.signin import access_subject, hash_password, verify_password
@@ -95,19 +96,26 @@ def _new_private(path: Path, content: str) -> Path:
 
 
 async def authenticate(platform: Platform, token: str | None) -> Principal:
-    """The caller holding ``token``: a personal API token (``dy_...``) or an access token (JWT).
+    """The caller holding ``token``: a personal API token (``dy_...``), an access token (JWT), a
+    single sign-on session (``dys_...``) or, with SSO on, a JWT signed by the identity provider (see
+    :mod:`dockyard.services.sso`).
 
     Each call reads the identity generation; the principal itself comes from the process's cache
     when nothing about identity changed since it was loaded (see :mod:`dockyard.services.generations`),
     so a revocation is refused on the next request, here or on any other replica."""
     if not token or len(token) > 4096:
         raise Unauthenticated(_NO_TOKEN)
+    if token.startswith(sso.SESSION_PREFIX):
+        return await sso.session_principal(platform, token)
     now = dt.datetime.now(dt.UTC)
     token_hash, user = (
         (_hash(token), None) if token.startswith(PREFIX) else ("", access_subject(access_key(platform), token))
     )
     if not token_hash and not user:
-        raise Unauthenticated(_NO_TOKEN)
+        from_provider = await sso.bearer_principal(platform, token)
+        if from_provider is None:
+            raise Unauthenticated(_NO_TOKEN)
+        return from_provider
     key = f"token:{token_hash}" if token_hash else f"user:{user}"
     generation = await platform.db.generation("identity")
     cached = platform.principals.get(key, generation=generation, now=now)

@@ -12,6 +12,7 @@ from pathlib import Path
 from dockyard.domain.access import Principal
 from dockyard.domain.inspection import Limits
 from dockyard.domain.model import Group
+from dockyard.domain.sso import RoleMap
 from dockyard.domain.versions import SealedValue
 from dockyard.services import ports
 from dockyard.services.generations import GenerationCache
@@ -63,6 +64,21 @@ class StatisticsConfig:
 
     step: int = 60
     lease: float = 180.0
+class SsoConfig:
+    """Single sign-on through an OpenID Connect provider (services/sso.py, api/routes/sso.py): where
+    it is, Dockyard's client there, which claims name the person and the groups, what groups map to,
+    and how long a console session lasts."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_url: str = ""
+    scopes: str = "openid profile email"
+    groups_claim: str = "groups"
+    username_claim: str = "preferred_username"
+    role_map: RoleMap = field(default_factory=RoleMap)
+    session_seconds: float = 12 * 3600.0
+    secure_cookies: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,9 @@ class Platform:
     control_plane: ports.ControlPlaneReader | None = None
     # Instances' logs through each cluster's apiserver (None: not wired, e.g. in unit tests).
     logs: ports.PodLogs | None = None
+    # Single sign-on (None: off) and the provider whose bearer tokens it accepts.
+    sso: SsoConfig | None = None
+    idp: ports.IdentityProvider | None = None
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)

@@ -621,6 +621,29 @@ class Sessions(Protocol):
     async def clear_failures(self, key: str) -> None: ...
 
 
+class SsoSessions(Protocol):
+    """Console sessions of people signed in through the identity provider: the cookie's SHA-256, who,
+    and their groups (kept here, never in the cookie)."""
+
+    async def add(
+        self, *, token_hash: str, user: str, groups: Sequence[str], now: dt.datetime, expires_at: dt.datetime
+    ) -> None: ...
+
+    async def live(self, token_hash: str, now: dt.datetime) -> tuple[str, list[str]] | None:
+        """The user and groups of a session neither expired nor ended; None otherwise."""
+
+    async def end(self, token_hash: str, now: dt.datetime) -> None:
+        """End a session (nothing if there is none); expired and ended sessions are purged too."""
+
+
+class IdentityProvider(Protocol):
+    """The OpenID Connect provider single sign-on trusts."""
+
+    async def claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a JWT the provider signed for Dockyard (signature by its current keys, issuer,
+        audience, expiry checked); None for any other token, whatever the reason."""
+
+
 class AuditTrail(Protocol):
     """The audit trail: a hash chain of entries."""
 
@@ -943,6 +966,9 @@ class UnitOfWork(Protocol):
 
     @property
     def sessions(self) -> Sessions: ...
+
+    @property
+    def sso_sessions(self) -> SsoSessions: ...
 
     @property
     def audit(self) -> AuditTrail: ...

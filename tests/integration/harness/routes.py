@@ -41,6 +41,11 @@ RULES: dict[str, Rule] = {
     "POST /api/v1/login/refresh": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({401})),
     "POST /api/v1/logout": Rule("public", body={"refresh_token": "dyr_" + "x" * 43}, allowed=frozenset({204})),
     "GET /healthz": Rule("public"),
+    "GET /api/v1/auth/sso": Rule("public"),
+    "GET /auth/login": Rule("public", allowed=frozenset({404})),  # single sign-on is off in the matrix
+    "GET /auth/callback": Rule("public", allowed=frozenset({404})),
+    "POST /auth/logout": Rule("public", allowed=frozenset({204})),
+    "GET /auth/me": Rule("user"),
     "GET /readyz": Rule("public", allowed=frozenset({200, 503})),
     "GET /api/v1/users": Rule("platform"),
     "POST /api/v1/users": Rule("platform", body={"name": "newcomer-{world}"}),

@@ -14,6 +14,10 @@ let refreshing: Promise<boolean> | null = null;
 export async function refreshSession(): Promise<boolean> {
   const s = loadSession();
   if (!s) return false;
+  if (s.sso) {
+    saveSession(null); // the cookie's session ended: sign in again
+    return false;
+  }
   refreshing ??= (async () => {
     const r = await fetch("/api/v1/login/refresh", {
       method: "POST",
@@ -50,6 +54,12 @@ const auth: Middleware = {
   async onRequest({ request }) {
     if (request.url.includes("/api/v1/login")) return request;
     let s = loadSession();
+    if (s?.sso) {
+      // The session cookie goes by itself; this header marks the change as the console's own (CSRF).
+      request.headers.set("X-Dockyard-Console", "1");
+      copies.set(request, request.clone());
+      return request;
+    }
     if (s && expiresIn(s.access) < 30 && (await refreshSession())) s = loadSession();
     if (s) request.headers.set("Authorization", `Bearer ${s.access}`);
     copies.set(request, request.clone());
@@ -59,6 +69,7 @@ const auth: Middleware = {
     const copy = copies.get(request);
     if (response.status !== 401 || !copy || request.url.includes("/api/v1/login")) return response;
     if (!(await refreshSession())) return response;
+    if (loadSession()?.sso) return response;
     copy.headers.set("Authorization", `Bearer ${loadSession()!.access}`);
     return options.fetch(copy);
   },

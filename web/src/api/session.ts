@@ -1,8 +1,10 @@
 // The signed-in session: access + refresh token, kept in sessionStorage (this tab only, gone when
-// it closes). Never in a URL, never in localStorage.
+// it closes). Never in a URL, never in localStorage. A single sign-on session (`sso`) holds no token:
+// its credential is the server's HttpOnly cookie, which scripts cannot read.
 export interface Session {
   access: string;
   refresh: string;
+  sso?: boolean;
 }
 
 const KEY = "dockyard.session";
@@ -14,7 +16,7 @@ export function loadSession(): Session | null {
   if (!raw) return null;
   try {
     const s = JSON.parse(raw) as Session;
-    return s.access && s.refresh ? s : null;
+    return (s.access && s.refresh) || s.sso ? s : null;
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { Button, Card, Form, Input } from "antd";
+import { useEffect, useState } from "react";
+import { Button, Card, Divider, Form, Input } from "antd";
 import { api } from "../api/client";
 import { saveSession } from "../api/session";
 import { toApiError, type ApiError } from "../api/errors";
@@ -11,6 +11,13 @@ export default function Login() {
   const [form] = Form.useForm();
   const [error, setError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);
+  const [ssoUrl, setSsoUrl] = useState<string | null>(null);
+  useEffect(() => {
+    api.GET("/api/v1/auth/sso").then(
+      ({ data }) => setSsoUrl(data?.enabled && data.login_url ? data.login_url : null),
+      () => setSsoUrl(null),
+    );
+  }, []);
   async function submit(values: { user: string; password: string }) {
     setBusy(true);
     setError(undefined);
@@ -37,6 +44,18 @@ export default function Login() {
           {t("login.submit")}
         </Button>
       </Form>
+      {ssoUrl && (
+        <>
+          <Divider plain>{t("login.or")}</Divider>
+          <Button
+            block
+            href={`${ssoUrl}?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}
+            data-testid="login-sso"
+          >
+            {t("login.sso")}
+          </Button>
+        </>
+      )}
     </Card>
   );
 }

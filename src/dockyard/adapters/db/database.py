@@ -36,6 +36,7 @@ from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.remediation import Remediations
 from dockyard.adapters.db.sessions import Sessions
 from dockyard.adapters.db.statistics import Statistics
+from dockyard.adapters.db.sso import SsoSessions
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
 from dockyard.adapters.db.templates import Templates
@@ -45,7 +46,7 @@ from dockyard.adapters.db.versions import Versions
 class UnitOfWork:
     """One transaction's repositories, by topic: the application model (``systems``,
     ``applications``, ``groups``, ``versions``), ``operations`` and ``releases``, ``builds``, identity
-    (``identities``, ``keys``, ``members``, ``sessions``), ``audit``, and where things run
+    (``identities``, ``keys``, ``members``, ``sessions``, ``sso_sessions``), ``audit``, and where things run
     (``clusters``, ``placements``, ``locations``), alerting (``alert_rules``, ``alerts``), the flavor
     catalog (``flavors``), component templates (``templates``) and the nodes' health (``inspections``,
     ``remediations``), named ``leases``, resource ``statistics``."""
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.keys = KeyChecks(session)
         self.members = Members(session)
         self.sessions = Sessions(session)
+        self.sso_sessions = SsoSessions(session)
         self.audit = AuditTrail(session)
         self.placements = Placements(session)
         self.locations = LocationGrants(session)

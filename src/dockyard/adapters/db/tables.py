@@ -261,6 +261,21 @@ class SessionRow(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class SsoSessionRow(Base):
+    """A console session of someone signed in through the identity provider: the cookie's SHA-256,
+    the name and the groups the provider gave (the cookie holds neither)."""
+
+    __tablename__ = "sso_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user: Mapped[str] = mapped_column(String(100))
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class LoginFailureRow(Base):
     """Failed logins of one key (``user:NAME`` or ``source:ADDRESS``) in the current window."""
 
