@@ -30,6 +30,7 @@ ETCD_VERSION = "v3.6.5"
 KWOK_VERSION = "v0.8.0"
 METRICS_SERVER_VERSION = "v0.9.0"
 COREDNS_VERSION = "v1.14.7"
+VICTORIALOGS_VERSION = "v1.52.2"
 
 MIN_GO = (1, 26, 4)  # metrics-server v0.9.0's go.mod; kwok v0.8.0 needs 1.26.0
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
@@ -65,12 +66,13 @@ class Binaries:
     kubelet: Path
     kube_proxy: Path
     coredns: Path
+    victoria_logs: Path
 
     @classmethod
     def unbuilt(cls) -> Binaries:
         """Placeholder paths, for code that needs component names and ports but runs nothing."""
         p = Path("/nonexistent")
-        return cls(p, p, p, p, p, p, p, (), p, p, p)
+        return cls(p, p, p, p, p, p, p, (), p, p, p, p)
 
 
 def cache_root() -> Path:
@@ -106,6 +108,7 @@ def _units() -> list[tuple[str, str, Callable[[Path, Path, Path], None]]]:
         ("kubernetes", KUBERNETES_VERSION, _build_kubernetes),
         ("kubernetes-node", KUBERNETES_VERSION, _build_kubernetes_node),
         ("coredns", COREDNS_VERSION, _build_coredns),
+        ("victoria-logs", VICTORIALOGS_VERSION, _build_victoria_logs),
     ]
 
 
@@ -123,6 +126,7 @@ def _binaries(dirs: dict[str, Path]) -> Binaries:
         kubelet=node / "kubelet",
         kube_proxy=node / "kube-proxy",
         coredns=dirs["coredns"] / "coredns",
+        victoria_logs=dirs["victoria-logs"] / "victoria-logs",
     )
 
 
@@ -352,3 +356,8 @@ def _build_metrics_server(go: Path, work: Path, out: Path) -> None:
 def _build_coredns(go: Path, work: Path, out: Path) -> None:
     # CoreDNS' main package is its module root and its go.mod has no replace: `go install` works.
     _go_install(go, work, out, f"github.com/coredns/coredns@{COREDNS_VERSION}")
+
+
+def _build_victoria_logs(go: Path, work: Path, out: Path) -> None:
+    # The log store (docs/logs.md); its go.mod has no replace, so `go install` of the app works.
+    _go_install(go, work, out, f"github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@{VICTORIALOGS_VERSION}")
