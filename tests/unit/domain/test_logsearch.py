@@ -112,7 +112,8 @@ def test_the_text_stays_inside_its_filter() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
         query = logsql(Search(G, text=text))
         head = '_stream:{system="shop",app="web",group="prod"} _msg:*'
-        assert query.startswith(head) and query.endswith("*" + TAIL)
+        assert query.startswith(head)
+        assert query.endswith("*" + TAIL)
         assert go_unquote(query[len(head) : -len("*" + TAIL)]) == text
 
 
