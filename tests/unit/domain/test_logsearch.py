@@ -51,7 +51,7 @@ TAIL = " | sort by (_time desc) | limit 1000"
         ("a:b", '"a:b"'),
         ("`raw`", '"`raw`"'),
         ("'single'", "\"'single'\""),
-        ("i(x) ~\"re\" !y -z", r'"i(x) ~\"re\" !y -z"'),
+        ('i(x) ~"re" !y -z', r'"i(x) ~\"re\" !y -z"'),
     ],
 )
 def test_literal(text: str, quoted: str) -> None:
