@@ -139,10 +139,12 @@ def _one_of(field: str, values: frozenset[str]) -> str:
 
 
 def logsql(wanted: Search) -> str:
-    """The LogsQL of ``wanted``: the group's streams, then the filters, the newest ``limit`` lines.
-    Times go as the query's ``start``/``end`` parameters (:func:`time_range`), not in LogsQL."""
+    """The LogsQL of ``wanted``: the group's streams, the time range (:func:`time_filter`), then the
+    filters, the newest ``limit`` lines."""
     g = wanted.group
     parts = [f"_stream:{{system={literal(g.system)},app={literal(g.app)},group={literal(g.group)}}}"]
+    if wanted.since is not None or wanted.until is not None:
+        parts.append(time_filter(wanted.since, wanted.until))
     if wanted.instances:
         parts.append(_one_of("instance", wanted.instances))
     if wanted.versions:
@@ -154,14 +156,16 @@ def logsql(wanted: Search) -> str:
     return " ".join(parts) + f" | sort by (_time desc) | limit {wanted.limit}"
 
 
-def time_range(wanted: Search) -> dict[str, str]:
-    """The query's ``start`` (inclusive) and ``end`` parameters, RFC 3339 with nanoseconds."""
-    out: dict[str, str] = {}
-    if wanted.since is not None:
-        out["start"] = format_time(wanted.since)
-    if wanted.until is not None:
-        out["end"] = format_time(wanted.until - 1)  # the store's end is inclusive
-    return out
+def time_filter(since: int | None, until: int | None) -> str:
+    """``_time`` from ``since`` (inclusive) until ``until`` (exclusive), RFC 3339 with nanoseconds
+    (in LogsQL: the store's ``start``/``end`` parameters find nothing when they are equal)."""
+    if since is not None and until is not None:
+        return f"_time:[{format_time(since)}, {format_time(until)})"
+    if since is not None:
+        return f"_time:>={format_time(since)}"
+    if until is not None:
+        return f"_time:<{format_time(until)}"
+    return ""
 
 
 def last_mark_query(cluster: str, instance: str) -> str:

@@ -16,7 +16,7 @@ from dockyard.domain.access import Principal, authorize
 from dockyard.domain.errors import NotFound, Unavailable
 from dockyard.domain.failures import LogStoreFailure
 from dockyard.domain.logs import LogLine, parse_time
-from dockyard.domain.logsearch import Search, Stored, logsql, time_range
+from dockyard.domain.logsearch import Search, Stored, logsql
 from dockyard.services.platform import Platform
 
 
@@ -35,7 +35,7 @@ async def search(platform: Platform, caller: Principal, wanted: Search) -> Found
     if platform.logstore is None:
         raise Unavailable("no log store is configured: set DOCKYARD_LOGSTORE_URL")
     try:
-        rows = await platform.logstore.query(logsql(wanted), params=time_range(wanted))
+        rows = await platform.logstore.query(logsql(wanted))
     except LogStoreFailure as e:
         raise Unavailable(f"the log store cannot answer: {e}") from e
     found: list[tuple[int, str, str, int, Stored]] = []

@@ -149,6 +149,7 @@ class Shipper:
         wait = RETRY
         while True:
             skip = Resumed(mark)
+            read_any = False
             try:
                 async with self._logs().read(
                     source.cluster,
@@ -166,15 +167,17 @@ class Shipper:
                         mark = mark.after(at) if mark else Mark(at, 1)
                         line = LogLine(at, source.cluster.name, pod.name, pod.version, text)
                         await self._queue.put(record(line, group, mark=mark))
-                        wait = RETRY
+                        read_any = True
             except ClusterNotFound:
                 return  # the pod is gone: its log with it
             except ClusterFailure:
-                # Not servable yet (starting; a KWOK pod without Logs), or the apiserver away: ask
-                # again, less often the longer it lasts (thousands of pods without a log).
-                wait = min(wait * 2, PATIENCE)
+                pass
             except Exception:  # a bug must not stop an instance's shipping for good
                 log.warning("shipping the log of %s failed", source.key, exc_info=True)
+            # A stream that was cut after some lines is reopened at once; a log that cannot be read
+            # (not servable yet: a container starting, a KWOK pod without Logs; the apiserver away) is
+            # asked again less often the longer it lasts (thousands of pods without a log).
+            wait = RETRY if read_any else min(wait * 2, PATIENCE)
             await asyncio.sleep(wait)
 
     async def _write(self) -> None:

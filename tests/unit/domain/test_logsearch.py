@@ -20,7 +20,7 @@ from dockyard.domain.logsearch import (
     logsql,
     record,
     search,
-    time_range,
+    time_filter,
 )
 from dockyard.domain.model import GroupPath
 
@@ -131,8 +131,14 @@ def test_search_from_a_request() -> None:
         until=NOW - 300 * NS,
         limit=DEFAULT_LIMIT,
     )
-    assert time_range(wanted) == {"start": "2026-12-02T13:45:00.000000000Z", "end": "2026-12-02T13:54:59.999999999Z"}
-    assert time_range(search(G, now=NOW)) == {}
+    assert logsql(wanted) == (
+        '_stream:{system="shop",app="web",group="prod"} '
+        "_time:[2026-12-02T13:45:00.000000000Z, 2026-12-02T13:55:00.000000000Z) "
+        'instance:in("i-1") version:in("2") level:in("error") _msg:*"boom"*' + TAIL
+    )
+    assert time_filter(NOW, None) == "_time:>=2026-12-02T14:00:00.000000000Z"
+    assert time_filter(None, NOW + 1) == "_time:<2026-12-02T14:00:00.000000001Z"
+    assert time_filter(None, None) == ""
 
 
 @pytest.mark.parametrize(
