@@ -92,6 +92,12 @@ def ensure_binaries(*, progress: Progress | None = None) -> Binaries:
     return _binaries(dirs)
 
 
+def ensure_victoria_logs(*, progress: Progress | None = None) -> Path:
+    """The log store's binary alone (for benchmarks that need no cluster), built if missing."""
+    unit = _ensure_unit(cache_root(), "victoria-logs", VICTORIALOGS_VERSION, _build_victoria_logs, progress or print)
+    return unit / "victoria-logs"
+
+
 def cached_binaries() -> Binaries | None:
     """The pinned binaries if all are already built, else ``None``; never builds."""
     dirs = {unit: cache_root() / "bin" / f"{unit}-{version}" for unit, version, _ in _units()}
