@@ -5,14 +5,15 @@ One server ships at a time: the one holding lease :data:`LEASE` (adapters/db/lea
 every :data:`RENEW` seconds; a server that loses it stops its readers, the next holder resumes.
 
 - **Which instances**: every instance in the watch caches (all groups, all clusters), looked at every
-  :data:`EVERY` seconds (skipped while a cluster's cache revision is unchanged). An instance gone
-  from the caches keeps its reader :data:`GONE_GRACE` seconds, for its last lines.
+  :data:`EVERY` seconds. An instance gone from the caches keeps its reader :data:`GONE_GRACE`
+  seconds, for its last lines.
 - **Resuming without a duplicate**: a reader first asks the store for the instance's newest stored
   line: its ``_time`` and ``n`` are the instance's :class:`~dockyard.domain.logs.Mark` (see
   :mod:`dockyard.domain.logsearch`); it reads the log from that mark's second and skips what the
   store has (:class:`~dockyard.domain.logs.Resumed`), exactly as a live stream resumes. A reader
-  whose stream ends reopens from its own mark. A store it cannot ask is asked again every
-  :data:`RETRY` seconds: nothing is read before the mark is known.
+  whose stream ends after some lines reopens from its own mark :data:`RETRY` seconds later; one
+  whose log cannot be read asks again after doubling waits up to :data:`PATIENCE`. A store it
+  cannot ask is asked again every :data:`RETRY` seconds: nothing is read before the mark is known.
 - **Writing**: lines wait at most ``config.logship.every`` seconds and are written in batches of at
   most ``config.logship.batch``; a write that fails is tried again (the readers wait once
   :data:`QUEUE` lines are pending). A write that timed out after the store took it is written again:
