@@ -10,7 +10,9 @@ import dataclasses
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +25,10 @@ from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.logstore import argv
 from dockyard.services import logship
 from dockyard.services.logship import Shipper
+from tests.integration.harness.client import create_group
 from tests.integration.harness.sandboxes import free_port
+from tests.integration.harness.servers import in_process, settings
+from tests.integration.harness.tokens import ADMIN, user_with_token
 from tests.unit.services.test_follow_logs import FakeLogs, pod
 from tests.unit.services.test_log_shipper import Live, platform, until
 
@@ -128,3 +133,57 @@ async def test_shippers_cut_and_replaced_store_every_line_once(
         seqs = sorted(int(r["_msg"].split("seq=")[1]) for r in rows)
         assert seqs == list(range(total)), f"{name}: {len(seqs)} stored, {len(seqs) - len(set(seqs))} twice"
     assert second.shipped.lines == len(names) * total // 2  # the second read nothing the first had stored
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: not-a-real-token}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
+
+
+async def test_the_search_route_reads_the_store_for_the_groups_readers_only(
+    store: VictoriaLogs, store_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """The API over a real store, without a cluster (a registered one that cannot be reached)."""
+    group = GroupPath(f"route-{uuid.uuid4().hex[:6]}", "web", "prod")
+    base = time.time_ns() - 30 * NS
+    await store.insert(
+        [
+            _line(group, "web-prod-gone", base, "ERROR payment failed order=42"),
+            _line(group, "web-prod-gone", base + 1, f"echo {NASTY[0]}"),
+            _line(group, "web-prod-2", base + 2, "INFO ok order=43"),
+        ]
+    )
+    await store.flush()
+    config = settings(database_url, tmp_path, logstore_url=store_url)
+    async with in_process(config, headers=ADMIN) as made:
+        put = await made.http.put("/api/v1/clusters/local", json={"name": "local", "kubeconfig": KUBECONFIG})
+        assert put.status_code in (200, 201), put.text
+        path = await create_group(made.http, group.system)
+        got = (await made.http.get(f"{path}/logs/search", params={"q": "order="})).json()
+        assert [(line["instance"], line["level"], line["text"]) for line in got["lines"]] == [
+            ("web-prod-gone", "error", "ERROR payment failed order=42"),
+            ("web-prod-2", "info", "INFO ok order=43"),
+        ]
+        assert got["more"] is False
+        literal = (await made.http.get(f"{path}/logs/search", params={"q": NASTY[0]})).json()["lines"]
+        assert [line["text"] for line in literal] == [f"echo {NASTY[0]}"]
+        assert (await made.http.get(f"{path}/logs/search", params={"level": "error"})).json()["lines"][0][
+            "instance"
+        ] == "web-prod-gone"
+        bad = await made.http.get(f"{path}/logs/search", params={"limit": 0})
+        assert (bad.status_code, bad.json()["details"]["field"]) == (422, "limit")
+        other = f"other-{uuid.uuid4().hex[:6]}"
+        await create_group(made.http, other)
+        name = f"viewer-{uuid.uuid4().hex[:6]}"
+        viewer = await user_with_token(made.http, name)
+        member = await made.http.put(f"/api/v1/systems/{other}/members/{name}", json={"role": "viewer"})
+        assert member.status_code in (200, 201), member.text
+        for q in ("", NASTY[0], f'x" or _stream:{{system="{group.system}"}}'):
+            hidden = await made.http.get(f"{path}/logs/search", params={"q": q}, headers=viewer)
+            assert hidden.status_code == 404, hidden.text
+        mine = await made.http.get(f"/api/v1/systems/{other}/apps/web/groups/prod/logs/search", headers=viewer)
+        assert (mine.status_code, mine.json()["lines"]) == (200, [])
