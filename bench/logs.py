@@ -1,6 +1,14 @@
-"""What Dockyard's live-log merging costs per line, by how many instances a stream follows.
+"""What Dockyard's live-log merging costs per line, and the log store's ingest and search.
 
     .venv/bin/python -m bench.logs --lines 200000
+    .venv/bin/python -m bench.logs --store 1000000      # VictoriaLogs: ingest, search p50/p99, bytes per line
+    .venv/bin/python -m bench.logs --kwok 1000          # shipper: 1,000 KWOK instances into the store
+
+``--store N`` starts the sandbox's VictoriaLogs binary alone (a temporary directory, a free port),
+writes N lines of 1,000 instances of 10 groups through Dockyard's adapter (the shipper's records, in
+batches of 5,000), then times searches as Dockyard's search makes them (``domain/logsearch.logsql``):
+a word in one group, a rare text, a level, one instance, with and without a time range; and reports
+the store's memory and disk per stored line. ``--kwok N`` is in ``bench/logship.py``'s docstring.
 
 Pure, in-process (no cluster): for streams following 1, 20, 200 and 1,000 instances, each line goes
 through what a followed stream does to it — the reorder buffer (push, then let go in time order), the
@@ -13,6 +21,7 @@ measured by tests/integration/test_logs.py, which prints it. Not a test: nothing
 from __future__ import annotations
 
 import argparse
+import asyncio
 import platform
 import random
 import time
@@ -54,7 +63,20 @@ def _resume(lines: list[LogLine]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--store", type=int, default=0, help="lines to store in VictoriaLogs and search")
+    parser.add_argument("--kwok", type=int, default=0, help="KWOK instances whose logs the shipper stores")
+    parser.add_argument("--seconds", type=float, default=30.0, help="--kwok: how long the instances write")
     args = parser.parse_args()
+    if args.store:
+        from bench.logstore import run
+
+        asyncio.run(run(args.store))
+        return
+    if args.kwok:
+        from bench.logship import run as ship
+
+        asyncio.run(ship(args.kwok, seconds=args.seconds))
+        return
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, {args.lines} lines\n")
     print("| instances followed | stream: lines/s (one core) | event id bytes | resumed read's skip: lines/s |")
     print("|---|---|---|---|")

@@ -37,6 +37,7 @@ from dockyard.adapters.kube.inspecting import ControlPlaneReader
 from dockyard.adapters.kube.live import LiveState
 from dockyard.adapters.kube.logs import PodLogReader
 from dockyard.adapters.kube.pool import ClusterPool, KubeconfigOf
+from dockyard.adapters.logstore import VictoriaLogs
 from dockyard.adapters.notify import Notifier, SmtpSettings
 from dockyard.adapters.oidc import Provider
 from dockyard.adapters.prometheus import Prometheus
@@ -46,6 +47,7 @@ from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.images import RegistryAuth, split_reference
 from dockyard.domain.sso import parse_role_map
+from dockyard.domain.logsearch import STREAM_FIELDS
 from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.autoscale import run_autoscaler
@@ -53,9 +55,11 @@ from dockyard.services.build_runner import run_builds
 from dockyard.services.edge import run_edge
 from dockyard.services.executor import run_executor
 from dockyard.services.inspection import run_inspection_schedule
+from dockyard.services.logship import RENEW, run_shipper
 from dockyard.services.notifications import run_notifier
 from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, StatisticsConfig
 from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, SsoConfig
+from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, LogShipConfig, Platform
 from dockyard.services.ports import OnLine
 from dockyard.services.remediation import run_remediation
 from dockyard.services.statistics import run_sampler
@@ -100,6 +104,7 @@ def config(settings: Settings) -> Config:
         statistics=StatisticsConfig(
             step=settings.statistics_step, lease=max(settings.lease_seconds, 3.0 * settings.statistics_step)
         ),
+        logship=LogShipConfig(ship=settings.logs_ship, lease=max(settings.lease_seconds, 3 * RENEW)),
     )
 
 
@@ -287,6 +292,11 @@ async def start(settings: Settings) -> Platform:
     edge = HAProxyEdge(settings.edge_runtime) if settings.edge_runtime else None
     prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
     idp = Provider(sso.issuer, audience=settings.oidc_audience or sso.client_id) if sso else None
+    logstore = (
+        VictoriaLogs(settings.logstore_url, stream_fields=STREAM_FIELDS, timeout=settings.logstore_timeout)
+        if settings.logstore_url
+        else None
+    )
 
     async def close() -> None:
         if idp is not None:
@@ -296,6 +306,8 @@ async def start(settings: Settings) -> Platform:
         await live.aclose()
         await clusters.aclose()
         await prometheus.aclose()
+        if logstore is not None:
+            await logstore.aclose()
         await db.dispose()
 
     registry_password = settings.registry_password.get_secret_value() if settings.registry_password else ""
@@ -320,6 +332,7 @@ async def start(settings: Settings) -> Platform:
         logs=PodLogReader(clusters),
         sso=sso,
         idp=idp,
+        logstore=logstore,
     )
 
 
@@ -378,6 +391,8 @@ async def _running(settings: Settings) -> AsyncIterator[Platform]:
             asyncio.create_task(run_notifier(platform)),
             asyncio.create_task(run_inspection_schedule(platform)),
             asyncio.create_task(run_remediation(platform, poll=settings.remediation_every)),
+            asyncio.create_task(run_remediation(platform)),
+            asyncio.create_task(run_shipper(platform)),
         ]
     if settings.executor and settings.autoscale:
         tasks.append(asyncio.create_task(run_autoscaler(platform)))

@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         description="the Prometheus whose HTTP API the metrics charts read (the sandbox's by default)",
     )
     prometheus_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per Prometheus request")
+    logstore_url: str = Field(
+        default="",
+        description="the log store (VictoriaLogs) the shipper writes and the log search reads, e.g. "
+        "http://127.0.0.1:9428 (the sandbox's); empty: no log history (docs/logs.md)",
+    )
+    logstore_timeout: float = Field(default=10.0, gt=0, le=300, description="seconds per log store request")
+    logs_ship: bool = Field(default=True, description="run the log shipper in this process (under a lease)")
     metrics_token: SecretStr | None = Field(
         default=None,
         description="the read-only bearer token Prometheus scrapes /metrics with; generated into "
@@ -202,8 +209,11 @@ class Settings(BaseSettings):
         return url.rstrip("/") if url else url
 
     @field_validator("prometheus_url")
+    @field_validator("prometheus_url", "logstore_url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
+    def _http_url(cls, url: str, info: ValidationInfo) -> str:
+        if info.field_name == "logstore_url" and url == "":
+            return url
         if not url.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return url.rstrip("/")

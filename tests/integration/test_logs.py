@@ -21,6 +21,7 @@ from dockyard.domain.logs import format_time, parse_time
 from dockyard.sandbox import kwoklogs
 from tests.integration.harness.client import Api, create_group, register_cluster
 from tests.integration.harness.logstreams import Received, cutting_proxy, follow, served
+from tests.integration.harness.realnodes import RealNodes, http_get, real_spec
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import InProcess, in_process, settings
 from tests.integration.harness.specs import TINY
@@ -198,3 +199,54 @@ async def test_the_last_lines_filters_and_another_tenant(
     ):
         bad = await api.http.get(f"{api.group}/logs", params=params)
         assert (bad.status_code, bad.json()["details"]["field"]) == (422, field), bad.text
+
+
+async def test_a_real_container_s_lines_reach_a_followed_stream_within_1_5_s(
+    server: tuple[Api, InProcess], real_nodes: RealNodes
+) -> None:
+    """busybox ``httpd -v`` logs one ``<ip>:<port>: response:<code>`` line per request (the URL only
+    with ``-vv``: the earlier attempt filtered on the URL and could never see a line). Each request's
+    line is matched to it by order; its latency is from the request to the line's arrival in the
+    group's followed stream (``?instance=``), through a proxy cutting the stream every second."""
+    api, made = server
+    await api.act("deploy", {"spec": real_spec(real_nodes, "logs v1", instances=1), "deadline_seconds": 120})
+    item = (await api.http.get(f"{api.group}/instances")).json()["items"][0]
+    received, stop = Received(), asyncio.Event()
+    sent: list[float] = []
+    count = 40
+    async with served(made.app) as base, cutting_proxy(base, seconds=1.0) as (proxied, cuts):
+        params = {"instance": item["name"], "text": "response:404", "tail": 0}
+        reader = asyncio.create_task(
+            follow(proxied, f"{api.group}/logs", headers=ADMIN, params=params, received=received, stop=stop)
+        )
+        await eventually(lambda: _attached(received), "the stream attached to the instance", timeout=30)
+        await asyncio.sleep(1.5)
+        for n in range(count):
+            sent.append(time.time())
+            status, _ = await asyncio.to_thread(http_get, item["pod_ip"], 8080, f"/seq-{n}")
+            assert status == 404
+            await asyncio.sleep(0.25)
+
+        async def all_read() -> int | Not:
+            got = len(received.lines())
+            return got if got >= count else Not(got)
+
+        await eventually(all_read, "every request's line", timeout=60)
+        stop.set()
+        reader.cancel()
+    lines = [(data, at) for kind, data, at in received.events if kind == "line"]
+    assert len(lines) == count, "no line lost nor repeated across the cuts"
+    assert cuts[0] >= 2
+    latencies = sorted(at - sent[n] for n, (_, at) in enumerate(lines))
+    written = sorted(at - parse_time(data["time"]) / 1e9 for data, at in lines)
+    p95 = statistics.quantiles(latencies, n=20)[18]
+    print(
+        f"\nfollow (real container): {count} lines, {cuts[0]} cuts, 0 lost, 0 repeated; request→stream "
+        f"p50 {statistics.median(latencies):.3f}s p95 {p95:.3f}s; runtime's timestamp→stream "
+        f"p50 {statistics.median(written):.3f}s p95 {statistics.quantiles(written, n=20)[18]:.3f}s"
+    )
+    assert p95 < 1.5
+
+
+async def _attached(received: Received) -> bool | Not:
+    return True if received.kinds("attach") else Not(received.connections)

@@ -109,6 +109,7 @@ def test_status_command_lists_every_component_healthy(sandbox: Sandbox) -> None:
         "haproxy": sandbox.ports.edge,
         "alertmanager": sandbox.ports.alertmanager,
         "prometheus": sandbox.ports.prometheus,
+        "victoria-logs": sandbox.ports.logs,
     }
     assert sorted(rows) == sorted(COMPONENTS)
     for name, (_, state, pid, port, log) in rows.items():

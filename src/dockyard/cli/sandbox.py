@@ -112,6 +112,7 @@ def up(
     alertmanager_port: Annotated[int | None, typer.Option(help="Alertmanager port [9093]")] = None,
     dns_ready_port: Annotated[int | None, typer.Option(help="CoreDNS readiness port [8181]")] = None,
     dns_metrics_port: Annotated[int | None, typer.Option(help="CoreDNS metrics port [9153]")] = None,
+    logs_port: Annotated[int | None, typer.Option(help="log store (VictoriaLogs) port [9428]")] = None,
     real_nodes: Annotated[
         int | None,
         typer.Option("--real-nodes", help="Real nodes (kubelet + containerd) beside the KWOK ones [recorded; 0]"),
@@ -139,6 +140,7 @@ def up(
         "alertmanager": alertmanager_port,
         "dns_ready": dns_ready_port,
         "dns_metrics": dns_metrics_port,
+        "logs": logs_port,
     }
     layout = _layout_or_fail(directory, name)
     try:

@@ -64,10 +64,10 @@ def up(
     from dockyard.cli.kubeconfigs import read_kubeconfig
     from dockyard.cli.sandbox import resolve_topology
     from dockyard.domain.errors import DomainError
-    from dockyard.sandbox import alerting, dns, edge, monitoring
+    from dockyard.sandbox import alerting, dns, edge, logstore, monitoring
     from dockyard.sandbox import cluster as sandbox
     from dockyard.sandbox.errors import SandboxError
-    from dockyard.sandbox.layout import Layout, default_dir
+    from dockyard.sandbox.layout import Layout, Ports, default_dir
 
     settings = with_local_sources(load_settings(port=port))
     layout = Layout(default_dir().absolute())
@@ -87,6 +87,9 @@ def up(
         fail(e)
     real_names = f"; real nodes {', '.join(result.real_nodes)}" if result.real_nodes else ""
     print(f"sandbox: {result.nodes} nodes{real_names}; kubeconfig {layout.kubeconfig}", flush=True)
+    if not settings.logstore_url:  # the sandbox's VictoriaLogs keeps the logs' history
+        ports = Ports.from_dict((layout.read_state() or {}).get("ports", {}))
+        settings = settings.model_copy(update={"logstore_url": logstore.url(ports)})
     if settings.edge_runtime is None:  # the sandbox's HAProxy is the edge load balancer
         settings = settings.model_copy(update={"edge_runtime": str(edge.runtime_socket(layout))})
     kubeconfig = read_kubeconfig(layout.kubeconfig)

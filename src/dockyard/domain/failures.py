@@ -24,6 +24,8 @@ Failure
 │   └── EdgeUnavailable       its runtime API cannot be reached (or does not answer in time)
 ├── MetricsFailure            the metrics store (Prometheus' HTTP API) did not answer as asked
 │   └── MetricsUnavailable    it cannot be reached, times out or answers 5xx
+├── LogStoreFailure           the log store (VictoriaLogs' HTTP API) refused a query or a write
+│   └── LogStoreUnavailable   it cannot be reached, times out or answers 5xx
 ├── SealFailure               a key that is not a key, or a sealed value no configured key opens
 ├── DnsFailure                the DNS records could not be written
 ├── NotifyFailure             a notification could not be delivered (webhook receiver, SMTP server)
@@ -126,6 +128,14 @@ class MetricsFailure(Failure):
 
 
 class MetricsUnavailable(MetricsFailure):
+    pass
+
+
+class LogStoreFailure(Failure):
+    pass
+
+
+class LogStoreUnavailable(LogStoreFailure):
     pass
 
 

@@ -33,6 +33,7 @@ COREDNS_VERSION = "v1.14.7"
 # The newest tag the proxy here serves (v1.34.0 and v1.36.0; v1.35.x are refused); its go.mod asks
 # for Go 1.26.5 and has no replace, so `go install` builds it with the machine's Go.
 NODE_PROBLEM_DETECTOR_VERSION = "v1.36.0"
+VICTORIALOGS_VERSION = "v1.52.2"
 
 MIN_GO = (1, 26, 4)  # metrics-server v0.9.0's go.mod; kwok v0.8.0 needs 1.26.0
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
@@ -69,6 +70,7 @@ class Binaries:
     kube_proxy: Path
     coredns: Path
     node_problem_detector: Path
+    victoria_logs: Path
 
     @classmethod
     def unbuilt(cls) -> Binaries:
@@ -94,6 +96,12 @@ def ensure_binaries(*, progress: Progress | None = None) -> Binaries:
     return _binaries(dirs)
 
 
+def ensure_victoria_logs(*, progress: Progress | None = None) -> Path:
+    """The log store's binary alone (for benchmarks that need no cluster), built if missing."""
+    unit = _ensure_unit(cache_root(), "victoria-logs", VICTORIALOGS_VERSION, _build_victoria_logs, progress or print)
+    return unit / "victoria-logs"
+
+
 def cached_binaries() -> Binaries | None:
     """The pinned binaries if all are already built, else ``None``; never builds."""
     dirs = {unit: cache_root() / "bin" / f"{unit}-{version}" for unit, version, _ in _units()}
@@ -112,6 +120,7 @@ def _units() -> list[tuple[str, str, Callable[[Path, Path, Path], None]]]:
         ("coredns", COREDNS_VERSION, _build_coredns),
         # Its own unit: a cache from before it stays valid, and only real nodes run it.
         ("node-problem-detector", NODE_PROBLEM_DETECTOR_VERSION, _build_node_problem_detector),
+        ("victoria-logs", VICTORIALOGS_VERSION, _build_victoria_logs),
     ]
 
 
@@ -130,6 +139,7 @@ def _binaries(dirs: dict[str, Path]) -> Binaries:
         kube_proxy=node / "kube-proxy",
         coredns=dirs["coredns"] / "coredns",
         node_problem_detector=dirs["node-problem-detector"] / "node-problem-detector",
+        victoria_logs=dirs["victoria-logs"] / "victoria-logs",
     )
 
 
@@ -385,3 +395,6 @@ def _build_node_problem_detector(go: Path, work: Path, out: Path) -> None:
 
 
 _NPD_PACKAGE = "k8s.io/node-problem-detector/cmd/nodeproblemdetector"
+def _build_victoria_logs(go: Path, work: Path, out: Path) -> None:
+    # The log store (docs/logs.md); its go.mod has no replace, so `go install` of the app works.
+    _go_install(go, work, out, f"github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@{VICTORIALOGS_VERSION}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from dockyard.sandbox import alerting, dns, edge, kwoklogs, monitoring
+from dockyard.sandbox import alerting, dns, edge, kwoklogs, logstore, monitoring
 from dockyard.sandbox.binaries import Binaries
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import FRONT_PROXY_CLIENT, Pki
@@ -37,6 +37,7 @@ COMPONENTS = (
     "coredns",
     "prometheus",
     "alertmanager",
+    "victoria-logs",
 )
 # Which field of Ports each listening socket uses, keyed "<component>[ <role>]".
 PORT_OF = {
@@ -55,6 +56,7 @@ PORT_OF = {
     "coredns metrics": "dns_metrics",
     "prometheus": "prometheus",
     "alertmanager": "alertmanager",
+    "victoria-logs": "logs",
 }
 REGISTRY_BINARY = "/usr/bin/docker-registry"  # Debian's docker-registry (distribution), see scripts/setup
 
@@ -241,6 +243,12 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
             ports.alertmanager,
             alerting.argv(layout, ports),
             _http_ok(f"http://127.0.0.1:{ports.alertmanager}/-/ready"),
+        ),
+        Component(
+            "victoria-logs",
+            ports.logs,
+            logstore.argv(layout, ports, binaries.victoria_logs),
+            _http_ok(f"http://127.0.0.1:{ports.logs}/health"),
         ),
     ]
 

@@ -35,6 +35,7 @@ class Ports:
     alertmanager: int = 9093
     dns_ready: int = 8181  # CoreDNS's readiness (its health probe), loopback
     dns_metrics: int = 9153  # CoreDNS's Prometheus metrics, loopback
+    logs: int = 9428  # the log store (VictoriaLogs), loopback
 
     def __post_init__(self) -> None:
         values = asdict(self)

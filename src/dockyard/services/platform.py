@@ -79,6 +79,14 @@ class SsoConfig:
     role_map: RoleMap = field(default_factory=RoleMap)
     session_seconds: float = 12 * 3600.0
     secure_cookies: bool = True
+class LogShipConfig:
+    """What the log shipper reads (services/logship.py): whether this process ships, how long its
+    lease lasts, how many lines a write holds at most and how long a line waits to be written."""
+
+    ship: bool = True
+    lease: float = 30.0
+    batch: int = 5000
+    every: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class Config:
     cluster_health_timeout: float = 3.0  # seconds, per cluster, for readiness
     image_keep: int = 5  # registry gc's default: versions kept per group
     inspection: Limits = field(default_factory=Limits)  # the inspection checks' thresholds
+    logship: LogShipConfig = field(default_factory=LogShipConfig)
 
 
 async def _nothing() -> None:
@@ -125,6 +134,8 @@ class Platform:
     # Single sign-on (None: off) and the provider whose bearer tokens it accepts.
     sso: SsoConfig | None = None
     idp: ports.IdentityProvider | None = None
+    # The log store the shipper writes and the log search reads (None: no history, no search).
+    logstore: ports.LogStore | None = None
     # Reads kept while the database's generations are unchanged (see services/generations.py):
     # who holds which bearer token, and groups by (system, application, name).
     principals: GenerationCache[Principal] = field(default_factory=GenerationCache)

@@ -168,6 +168,21 @@ class PodLogs(Protocol):
         whole seconds) or its last ``tail_lines``; with ``follow`` until the container stops."""
 
 
+class LogStore(Protocol):
+    """The log store (VictoriaLogs): the shipper's records in, LogsQL queries out (the queries are
+    made by :mod:`dockyard.domain.logsearch`); errors are ``LogStoreFailure``, unreachable
+    ``LogStoreUnavailable``."""
+
+    async def insert(self, records: Sequence[Mapping[str, str]]) -> None:
+        """Store ``records`` (``_time``, ``_msg`` and fields); returns once all were accepted."""
+
+    async def query(self, logsql: str, *, params: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+        """The rows of ``logsql`` (``params``: ``start``/``end``), each a mapping of field to text."""
+
+    async def flush(self) -> None:
+        """Make every record stored so far searchable at once."""
+
+
 class LiveView(Protocol):
     """The watch caches of every registered cluster; reads never block nor call an apiserver."""
 

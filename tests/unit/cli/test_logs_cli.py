@@ -72,3 +72,47 @@ def test_follow_asks_again_from_each_resume_point_until_ctrl_c(api: FakeApi, mon
     assert [a.get("after") for a in asked] == [None, "c1", "c1"]
     assert asked[0]["tail"] == 5
     assert asked[1]["tail"] is None
+
+
+def test_history_searches_the_store_with_the_same_filters(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(api, "get", lambda path, **params: asked.append((path, params)) or api.request("GET", path))
+    api.answers[("GET", PATH + "/search")] = {"lines": [{**_line("boom"), "level": "error"}], "more": True}
+    done = CliRunner().invoke(
+        app,
+        ["logs", "shop/web/prod", "--history", "--grep", '"x" | stats', "--level", "error", "--since", "2d"],
+    )
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines() == [line_text(_line("boom"))]
+    assert "older lines match too" in done.stderr
+    assert asked == [
+        (
+            PATH + "/search",
+            {
+                "q": '"x" | stats',
+                "instance": None,
+                "version": None,
+                "level": ["error"],
+                "since": "2d",
+                "until": None,
+                "limit": None,
+            },
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--history", "-f"], ["--history", "--tail", "5"], ["--level", "error"], ["--until", "1h"], ["--limit", "3"]],
+)
+def test_history_options_go_together(api: FakeApi, args: list[str]) -> None:
+    done = CliRunner().invoke(app, ["logs", "shop/web/prod", *args])
+    assert done.exit_code == 1
+    assert done.stderr.startswith("error: ")
+
+
+def test_history_without_matches_says_so(api: FakeApi) -> None:
+    api.answers[("GET", PATH + "/search")] = {"lines": [], "more": False}
+    done = CliRunner().invoke(app, ["logs", "shop/web/prod", "--history"])
+    assert done.exit_code == 0
+    assert done.stderr == "no stored log lines of shop/web/prod match\n"

@@ -78,6 +78,7 @@ def test_cached_units_are_not_rebuilt(tmp_path: Path, monkeypatch: pytest.Monkey
         ("kubernetes-node", binaries.KUBERNETES_VERSION),
         ("coredns", binaries.COREDNS_VERSION),
         ("node-problem-detector", binaries.NODE_PROBLEM_DETECTOR_VERSION),
+        ("victoria-logs", binaries.VICTORIALOGS_VERSION),
     ]:
         entry = cache / "bin" / f"{unit}-{version}"
         entry.mkdir(parents=True)

@@ -17,6 +17,9 @@ lines written since it, and the resume point after them. With ``follow=true``: s
 
 Filters: ``instance`` and ``version`` (repeatable), ``text`` (a plain, case-sensitive substring),
 ``since`` (RFC 3339 or a duration such as ``15m``), ``tail`` (per group, 0..10000).
+
+``GET …/groups/{g}/logs/search``: the group's stored history in the log store (see
+services/logsearch.py), authorized the same way; ``q`` is a plain text, never the store's language.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from fastapi.responses import StreamingResponse
 
 from dockyard.api.deps import Caller, PlatformDep
 from dockyard.api.errors import ERRORS
-from dockyard.api.schemas.logs import LogInstanceOut, LogLineOut, LogsOut
+from dockyard.api.schemas.logs import LogInstanceOut, LogLineOut, LogSearchOut, LogsOut, StoredLineOut
 from dockyard.api.settle import settled
 from dockyard.domain.access import Principal
 from dockyard.domain.logs import DEFAULT_LIMIT, LogFilter, check_tail, decode_cursor, log_filter
+from dockyard.domain.logsearch import search as make_search
 from dockyard.domain.model import GroupPath
-from dockyard.services import logs
+from dockyard.services import logs, logsearch
 from dockyard.services.identity import authenticate
 from dockyard.services.platform import Platform
 
@@ -78,6 +82,38 @@ async def group_logs(
     wanted = log_filter(instances=instance or (), versions=version or (), text=text, since=since, now=time.time_ns())
     path = GroupPath(system, app, group)
     return await _answer(request, platform, caller, path, wanted, follow, tail, after or last_event_id)
+
+
+@router.get("/{group}/logs/search", response_model=LogSearchOut)
+async def search_logs(
+    system: str,
+    app: str,
+    group: str,
+    platform: PlatformDep,
+    caller: Caller,
+    q: Annotated[str, Query(description="Only lines containing this text (plain, case-sensitive; never a query)")] = "",
+    instance: InstanceQ = None,
+    version: VersionQ = None,
+    level: Annotated[list[str] | None, Query(description="Only these levels: error, warn, info, debug")] = None,
+    since: SinceQ = None,
+    until: Annotated[str | None, Query(description="Before this RFC 3339 time or this long ago (15m)")] = None,
+    limit: Annotated[int | None, Query(description="The newest N matching lines (1..10000, default 1000)")] = None,
+) -> LogSearchOut:
+    """The group's stored log history (instances gone included, for the store's retention): the newest
+    matching lines, in time order."""
+    wanted = make_search(
+        GroupPath(system, app, group),
+        q=q,
+        instances=instance or (),
+        versions=version or (),
+        levels=level or (),
+        since=since,
+        until=until,
+        limit=limit,
+        now=time.time_ns(),
+    )
+    found = await logsearch.search(platform, caller, wanted)
+    return LogSearchOut(lines=[StoredLineOut.of(s) for s in found.lines], more=found.more)
 
 
 async def _answer(

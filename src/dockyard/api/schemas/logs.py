@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from dockyard.domain.logs import LogLine
+from dockyard.domain.logsearch import Stored
 from dockyard.services.logs import Source
 
 
@@ -41,3 +42,34 @@ class LogsOut(BaseModel):
 
     lines: list[LogLineOut]
     cursor: str
+
+
+class StoredLineOut(BaseModel):
+    """A stored line found by a search: as :class:`LogLineOut`, with its level ("" if none was seen)."""
+
+    time: str
+    cluster: str
+    instance: str
+    version: str
+    level: str
+    text: str
+
+    @classmethod
+    def of(cls, stored: Stored) -> StoredLineOut:
+        line = stored.line
+        return cls(
+            time=line.timestamp,
+            cluster=line.cluster,
+            instance=line.instance,
+            version=line.version,
+            level=stored.level,
+            text=line.text,
+        )
+
+
+class LogSearchOut(BaseModel):
+    """The newest ``limit`` matching lines, in time order; ``more``: older ones matched too (narrow
+    the search, or move ``until`` back to the first line's time)."""
+
+    lines: list[StoredLineOut]
+    more: bool
