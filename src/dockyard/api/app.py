@@ -18,6 +18,7 @@ from dockyard.api.export import Exporter, LatencyMiddleware
 from dockyard.api.routes import (
     alert_rules,
     alerts,
+    apm,
     audit,
     autoscale,
     builds,
@@ -82,6 +83,7 @@ def create_app(server: Server) -> FastAPI:
         alert_rules,
         alerts,
         metrics,
+        apm,
         flavors,
         templates,
         orchestrations,

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("operations", "history"),
     "top": ("metrics", "top"),
     "metrics": ("metrics", "metrics"),
+    "apm": ("apm", "apm"),
     "logs": ("logs", "logs"),
     "sandbox": ("sandbox", "app"),
     "token": ("identity", "tokens"),

@@ -2,6 +2,8 @@
 
     dockyard release start shop/web/prod --image r/web:2 --steps "gray 2,pause,50%,pause,100%" [--follow|--no-wait]
     dockyard release start shop/web/prod --image r/web:2 --steps "gray 1,pause,weight 50%,pause,100%"
+    dockyard release start shop/web/prod --image r/web:2 --steps "gray 1,analyze p99;error_ratio,100%" \
+        --analysis interval_seconds=30 --analysis passes=3
     dockyard release status shop/web/prod [ID] [--watch]
     dockyard release promote shop/web/prod [ID] [--full]
     dockyard release pause|resume|abort shop/web/prod [ID]
@@ -16,6 +18,7 @@ release ends; the command exits 1 if it ends aborted or failed.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from pathlib import Path
@@ -52,6 +55,10 @@ def start(
     ] = "100%",
     strategy: Annotated[str, typer.Option(help="gray, blue-green or rolling")] = "gray",
     keep: Annotated[int, typer.Option(help="blue-green: seconds the old set is kept after the switch")] = 300,
+    analysis: Annotated[
+        list[str] | None,
+        typer.Option(help="How 'analyze' steps judge, FIELD=VALUE: interval_seconds, passes, min_requests, p99_ratio…"),
+    ] = None,
     step_deadline: Annotated[int, typer.Option(help="Seconds a step may take before the release aborts")] = 300,
     reason: str = "",
     follow: Annotated[bool, typer.Option("--follow", help="Show the release live until it ends")] = False,
@@ -65,7 +72,10 @@ def start(
         fail("give --follow or --no-wait, not both")
     body: dict[str, Any] = {"strategy": strategy, "reason": reason, "step_deadline_seconds": step_deadline}
     if strategy == "gray":
-        body["steps"] = [s.strip() for s in steps.split(",") if s.strip()]
+        # ';' joins the checks of one 'analyze' step, since ',' separates the steps.
+        body["steps"] = [s.strip().replace(";", ",") for s in steps.split(",") if s.strip()]
+    if analysis:
+        body["analysis"] = _analysis(analysis)
     if strategy == "blue-green":
         body["keep_seconds"] = keep
     changes = {k: v for k, v in (("image", image), ("build", build), ("flavor", flavor)) if v is not None}
@@ -80,6 +90,20 @@ def start(
             _watch(api, target, release["id"])
         elif not no_wait:
             _wait(api, target, release["id"])
+
+
+def _analysis(items: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not math.isfinite(number):
+            fail(f"--analysis takes FIELD=NUMBER, like interval_seconds=30 (got {item!r})")
+        out[name.strip()] = int(number) if number.is_integer() else number
+    return out
 
 
 @app.command("list")

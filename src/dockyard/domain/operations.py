@@ -66,6 +66,8 @@ class ReleaseParams:
     step_deadline_seconds: int = DEFAULT_STEP_DEADLINE
     max_restarts: int = DEFAULT_MAX_RESTARTS
     keep_seconds: int = DEFAULT_KEEP
+    # How the release's ``analyze`` steps judge (domain/apm.py ``Policy`` as data); None: the defaults.
+    analysis: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ _INTS = frozenset(
 def to_data(params: OperationParams) -> dict[str, Any]:
     """The stored form: a JSON object of the fields, a deploy's ``split`` and ``away`` only once split."""
     data = {f.name: getattr(params, f.name) for f in fields(params)}
+    if isinstance(params, ReleaseParams) and params.analysis is None:
+        del data["analysis"]  # stored as before analysis existed
     if isinstance(params, DeployParams):
         if params.split is None:
             del data["split"], data["away"]

@@ -4,7 +4,9 @@ A gray release runs the new version as its own workload (the canary) beside the 
 behind the group's Service. Steps are written as text: ``gray N`` (N instances of the new version),
 ``P%`` (that share of the group's instances, rounded up), ``weight P%`` (the edge load balancer sends
 P% of the group's requests to the new version, whatever the instance counts), ``pause`` (wait for
-``promote``) or ``pause 30s`` / ``pause 5m`` / ``pause 2h`` (continue by itself). The last instance
+``promote``) or ``pause 30s`` / ``pause 5m`` / ``pause 2h`` (continue by itself), or ``analyze`` /
+``analyze p99,error_ratio`` (judge the canary against the stable version on those checks, interval by
+interval, as the release's analysis policy says: :mod:`dockyard.domain.apm`). The last instance
 step must be ``100%``; the group's count stays the total throughout (stable = total - new).
 
 Rules of the steps: instance steps may not lower the new version's share of instances; weights may go
@@ -24,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dockyard.domain.apm import DEFAULT_CHECKS, Check, parse_checks
 from dockyard.domain.errors import InvalidInput
 
 STRATEGIES = ("gray", "rolling", "blue-green")
@@ -34,9 +37,10 @@ _GRAY = re.compile(r"^gray\s+(\d{1,4})$")
 _PERCENT = re.compile(r"^(\d{1,3})%$")
 _PAUSE = re.compile(r"^pause(?:\s+(\d{1,6})([smh]))?$")
 _WEIGHT = re.compile(r"^weight\s+(\d{1,3})%$")
-_KINDS = "'gray N', 'P%', 'weight P%', 'pause' or 'pause 5m'"
+_ANALYZE = re.compile(r"^analyze(?:\s+([a-z0-9_, ]{1,80}))?$")
+_KINDS = "'gray N', 'P%', 'weight P%', 'pause', 'pause 5m' or 'analyze p99,error_ratio'"
 
-Kind = Literal["instances", "percent", "weight", "pause"]
+Kind = Literal["instances", "percent", "weight", "pause", "analysis"]
 # Steps that set instance counts (``weight`` and ``pause`` set none).
 INSTANCE_KINDS = ("instances", "percent")
 # Where a release ended (else it is progressing, paused, waiting or aborting).
@@ -45,13 +49,17 @@ ENDED = ("succeeded", "aborted", "failed")
 
 @dataclass(frozen=True)
 class Step:
-    """One step: ``instances`` N, ``percent`` P, ``weight`` P (percent of requests), or ``pause`` for
-    ``value`` seconds (None: until promoted). ``str`` gives the text :func:`parse_steps` reads back."""
+    """One step: ``instances`` N, ``percent`` P, ``weight`` P (percent of requests), ``pause`` for
+    ``value`` seconds (None: until promoted), or ``analysis`` of ``checks``. ``str`` gives the text
+    :func:`parse_steps` reads back."""
 
     kind: Kind
     value: int | None
+    checks: tuple[Check, ...] = ()
 
     def __str__(self) -> str:
+        if self.kind == "analysis":
+            return f"analyze {','.join(self.checks)}"
         if self.kind == "instances":
             return f"gray {self.value}"
         if self.kind == "percent":
@@ -83,6 +91,7 @@ def parse_steps(raw: object) -> tuple[Step, ...]:
     if not counted or counted[-1] != Step("percent", 100):
         raise InvalidInput("steps", "the last step that sets instances must be '100%'")
     last = final_step(steps)
+    _check_analyses(steps, last)
     for i, step in enumerate(steps):
         if step.kind != "weight":
             continue
@@ -97,6 +106,18 @@ def parse_steps(raw: object) -> tuple[Step, ...]:
     if steps[-1].kind == "pause":
         raise InvalidInput(f"steps[{len(steps) - 1}]", "a release cannot end with a pause")
     return steps
+
+
+def _check_analyses(steps: tuple[Step, ...], last: int) -> None:
+    """An analysis judges a canary against the stable version: it needs an instance step before it and
+    comes before the last ``100%`` (so a release never ends with one)."""
+    for i, step in enumerate(steps):
+        if step.kind != "analysis":
+            continue
+        if not any(s.sets_instances for s in steps[:i]):
+            raise InvalidInput(f"steps[{i}]", "an analysis needs a canary to judge: put 'gray N' or 'P%' first")
+        if i > last:
+            raise InvalidInput(f"steps[{i}]", "an analysis after the last '100%' has no stable version to compare")
 
 
 def _step(field: str, item: object) -> Step:
@@ -125,6 +146,9 @@ def _step(field: str, item: object) -> Step:
         if not 1 <= seconds <= MAX_PAUSE:
             raise InvalidInput(field, "a pause lasts from 1s to 7 days")
         return Step("pause", seconds)
+    if match := _ANALYZE.fullmatch(text):
+        checks = parse_checks(match.group(1), field) if match.group(1) else DEFAULT_CHECKS
+        return Step("analysis", None, checks)
     raise InvalidInput(field, f"unknown step {item[:40]!r}: use {_KINDS}")
 
 
@@ -240,7 +264,7 @@ def _share_here(release: Release) -> int | None:
     """:func:`edge_share` in the cluster under way, while the release has not succeeded."""
     if release.status in NO_SHARE or release.command == "abort":
         return 0
-    entries = _this_cluster(release.ledger)
+    entries = this_cluster(release.ledger)
     last = final_step(release.parsed_steps)
     if any(e.get("event") == "step" and e.get("index") == last for e in entries):
         return 100
@@ -248,7 +272,7 @@ def _share_here(release: Release) -> int | None:
     return int(weights[-1]["weight"]) if weights else None
 
 
-def _this_cluster(ledger: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+def this_cluster(ledger: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
     """The ledger's entries since the cluster under way began (all of them on one cluster)."""
     begun = max((i + 1 for i, e in enumerate(ledger) if e.get("event") == "cluster-done"), default=0)
     return ledger[begun:]

@@ -16,8 +16,10 @@ Order of the decision, first match wins:
    :class:`Retire`; else :class:`Nap`;
 5. gray: ``promote --full`` → :class:`PromoteFull`; at a pause step: a scale meanwhile →
    :class:`Rescale`, ``promote`` → :class:`Advance`, a timed pause not begun → :class:`StartPause`,
-   one that has run out (and not paused) → :class:`Advance`, else :class:`Nap`; paused at an instance
-   or weight step → :class:`Nap`; a weight step → :class:`SetWeight` (done at once: the edge load
+   one that has run out (and not paused) → :class:`Advance`, else :class:`Nap`; paused at an instance,
+   weight or analysis step → :class:`Nap`; an analysis step (:func:`_at_analysis`): a failed interval
+   recorded → :class:`Abort`, ``promote`` or enough passing intervals → :class:`Advance`, else
+   :class:`Analyze` (the next interval); a weight step → :class:`SetWeight` (done at once: the edge load
    balancer reads the share from the release, :func:`dockyard.domain.release.edge_share`); else
    :class:`ScaleStep` (``promote`` is dropped at both: a running step goes on by itself).
 
@@ -37,8 +39,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from dockyard.domain.apm import Check, Policy, progress
 from dockyard.domain.errors import Conflict
-from dockyard.domain.release import ENDED, Release, Step, final_step, split
+from dockyard.domain.release import ENDED, Release, Step, final_step, split, this_cluster
 
 # The defaults of a release's parameters (step deadline, restart limit, keep time) live with them in
 # domain/operations.py (ReleaseParams); here the bounds and shapes the steps themselves use.
@@ -136,9 +139,22 @@ class Advance:
     """A pause ends (``event``: ``promote`` or ``pause-ended`` after ``seconds``): record ``step``, progressing."""
 
     step: int
-    event: Literal["promote", "pause-ended"]
+    event: Literal["promote", "pause-ended", "analysis-passed"]
     seconds: int | None = None
     take: Command | None = None
+
+
+@dataclass(frozen=True)
+class Analyze:
+    """An analysis step's next interval: in ``wait`` seconds (0: now) judge the canary against the
+    stable version on ``checks`` over the last interval and record the verdict with its numbers
+    (inconclusive records ``paused``, saying why; pass or fail ``progressing``: enough fails in a row
+    abort at the next decision)."""
+
+    step: int
+    checks: tuple[Check, ...]
+    wait: float
+    take: None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +213,7 @@ Action = (
     | Rescale
     | StartPause
     | Advance
+    | Analyze
     | Nap
     | ScaleStep
     | SetWeight
@@ -218,8 +235,9 @@ def backoff(tries: int) -> float:
     return float(min(POLL * 2 ** max(tries - 1, 0), MAX_BACKOFF))
 
 
-def next_action(release: Release, observed: Observed, now: dt.datetime) -> Action:
-    """What the runner of a gray or blue-green release does next (see the module docstring)."""
+def next_action(release: Release, observed: Observed, now: dt.datetime, *, policy: Policy | None = None) -> Action:
+    """What the runner of a gray or blue-green release does next (see the module docstring); ``policy``:
+    how its analysis steps judge (default :class:`~dockyard.domain.apm.Policy`)."""
     if observed.away:
         return WaitForCluster(backoff(observed.tries), record=release.status != "waiting")
     if release.status in ENDED:
@@ -229,10 +247,10 @@ def next_action(release: Release, observed: Observed, now: dt.datetime) -> Actio
         return Abort(why, take=None if release.status == "aborting" else "abort")
     if release.strategy == "blue-green":
         return _blue_green(release, now)
-    return _gray(release, now)
+    return _gray(release, now, policy or Policy())
 
 
-def _gray(release: Release, now: dt.datetime) -> Action:
+def _gray(release: Release, now: dt.datetime, policy: Policy) -> Action:
     steps = release.parsed_steps
     if release.command == "full":
         return PromoteFull(final_step(steps))
@@ -241,6 +259,8 @@ def _gray(release: Release, now: dt.datetime) -> Action:
         return _at_pause(release, step, now)
     if release.paused:
         return Nap("paused", "paused") if release.status != "paused" else Nap()
+    if step.kind == "analysis":
+        return _at_analysis(release, step, now, policy)
     take: Command | None = "promote" if release.command == "promote" else None
     if step.kind == "weight":
         assert step.value is not None
@@ -269,6 +289,39 @@ def _at_pause(release: Release, step: Step, now: dt.datetime) -> Action:
     return Nap("paused") if release.status != "paused" else Nap()
 
 
+def analysis_entries(release: Release) -> list[dict[str, Any]]:
+    """The verdicts recorded at the release's current step (in the cluster under way)."""
+    return [e for e in this_cluster(release.ledger) if e.get("event") == "analysis" and e.get("index") == release.step]
+
+
+def _at_analysis(release: Release, step: Step, now: dt.datetime, policy: Policy) -> Action:
+    """``policy.failures`` failed intervals in a row → abort (:func:`~dockyard.domain.apm.progress`);
+    ``promote`` skips the analysis; ``policy.passes`` passing intervals → the next step; else the next interval, due
+    ``interval_seconds`` after the last thing the ledger recorded (the step before, or a verdict)."""
+    verdicts = analysis_entries(release)
+    where = progress([str(e.get("verdict")) for e in verdicts], policy)
+    if where == "abort":
+        return Abort(f"analysis failed at step {release.step + 1}: {verdicts[-1].get('reason', '')}")
+    if release.command == "promote":
+        return Advance(release.step + 1, "promote", take="promote")
+    if where == "advance":
+        return Advance(release.step + 1, "analysis-passed")
+    last = _last_at(release.ledger)
+    wait = 0.0 if last is None else (last + dt.timedelta(seconds=policy.interval_seconds) - now).total_seconds()
+    return Analyze(release.step, step.checks, max(0.0, wait))
+
+
+def _last_at(ledger: Sequence[dict[str, Any]]) -> dt.datetime | None:
+    for entry in reversed(ledger):
+        at = entry.get("at")
+        if isinstance(at, str):
+            try:
+                return dt.datetime.fromisoformat(at)
+            except ValueError:
+                continue
+    return None
+
+
 def _blue_green(release: Release, now: dt.datetime) -> Action:
     if release.step == 0:
         return Switch(release.total)
@@ -289,9 +342,10 @@ def check_command(release: Release, command: str) -> None:
         raise Conflict("a rolling release has no steps to steer")
     if command == "promote":
         step = release.parsed_steps[release.step]
-        if not release.active or step.kind != "pause":
+        if not release.active or step.kind not in ("pause", "analysis"):
             raise Conflict(
-                f"release {release.id} does not wait at a pause (it is {release.status}); nothing to promote"
+                f"release {release.id} does not wait at a pause (it is {release.status}) or an analysis; "
+                "nothing to promote"
             )
 
 

@@ -14,7 +14,9 @@ Everything here is generated on every ``sandbox up``; nothing is edited by hand:
   the sandbox is registered under: ``local``, or a named sandbox's name) from the scrape config, as
   kube-prometheus labels them, so the same rules serve both kinds of node.
 - :func:`kwok_cadvisor` is the KWOK ``Metric`` that makes each fake pod emit the 16 per-instance
-  cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation.
+  cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation, and
+  the request-duration histogram real instances export (:data:`dockyard.domain.apm.HISTOGRAM`, over
+  :data:`ROUTES`), at the requests/s, error ratio and slow share set by :data:`APM_ANNOTATIONS`.
 
 A running Prometheus whose generated configuration changed is told to reload by SIGHUP, by pid.
 """
@@ -22,6 +24,7 @@ A running Prometheus whose generated configuration changed is told to reload by 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 from pathlib import Path
@@ -29,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from dockyard.domain.apm import BUCKETS, HISTOGRAM
 from dockyard.monitoring import rules_dir
 from dockyard.sandbox import alerting, processes
 from dockyard.sandbox.errors import ComponentError
@@ -74,7 +78,22 @@ KEPT_SERIES = (
     "container_cpu_usage_seconds_total|container_memory_(usage|working_set|rss|cache)(_bytes)?|"
     "container_network_(receive|transmit)_(bytes|packets|packets_dropped|errors)_total|"
     "container_spec_memory_limit_bytes|container_spec_cpu_quota|"
-    "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)"
+    "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)|"
+    f"{HISTOGRAM}_(bucket|count|sum)"
+)
+# A fake instance's requests (the histogram's emulation), from its annotations at creation: requests
+# per second, the share that answers 5xx (fast), the share of the others that is slow, and how slow.
+APM_ANNOTATIONS: dict[str, tuple[float, str]] = {
+    "requests": (10.0, "requests per second"),
+    "error-ratio": (0.0, "share of requests answered 500"),
+    "slow-fraction": (0.02, "share of the /api routes' successful requests that is slow"),
+    "slow-seconds": (0.25, "how long a slow request takes (a bucket bound: 0.1, 0.25, 0.5, 1, 2.5, 5, 10)"),
+}
+# (method, route, share of the requests, the fast requests' latency bucket, may be slow)
+ROUTES: tuple[tuple[str, str, float, float, bool], ...] = (
+    ("GET", "/api/orders", 0.6, 0.05, True),
+    ("POST", "/api/orders", 0.3, 0.1, True),
+    ("GET", "/healthz", 0.1, 0.01, False),
 )
 
 
@@ -348,9 +367,80 @@ def kwok_cadvisor() -> dict[str, Any]:
                 "value": f"{_quantity_or(name, _quantity_literal(default))} * pod.SinceSecond()",
             }
         )
+    metrics.extend(kwok_requests())
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Metric",
         "metadata": {"name": KWOK_METRIC},
         "spec": {"path": "/metrics/nodes/{nodeName}/metrics/cadvisor", "metrics": metrics},
     }
+
+
+def _number(name: str) -> str:
+    """The pod's annotation ``name`` as a double, else its default (never fails: a failing expression
+    makes KWOK drop the whole metric)."""
+    default = APM_ANNOTATIONS[name][0]
+    key = f'"{ANNOTATION_PREFIX}{name}"'
+    return f"({key} in pod.metadata.annotations ? double({_annotation(name)}) : {default!r})"
+
+
+def kwok_requests() -> list[dict[str, Any]]:
+    """The emulated request-duration histogram of each fake pod, one per route of :data:`ROUTES` and
+    code (``200``; ``500`` for the routes that may fail): per bucket, ``seconds since creation ×
+    requests/s × the route's share × the code's share × the share of the bucket`` (KWOK sums them up).
+    Fast requests fall in the route's own bucket; the slow share in the bucket bounded by
+    ``slow-seconds``; errors are fast."""
+    since, rps = "pod.SinceSecond()", _number("requests")
+    errors, slow, slow_at = _number("error-ratio"), _number("slow-fraction"), _number("slow-seconds")
+    out: list[dict[str, Any]] = []
+    for method, route, share, fast, may_be_slow in ROUTES:
+        for code in ("200", "500") if may_be_slow else ("200",):
+            of_code = errors if code == "500" else f"(1.0 - {errors})"
+            buckets = []
+            below = 0.0
+            for le in BUCKETS:
+                terms = []
+                if below < fast <= le:
+                    terms.append(f"(1.0 - {slow})" if may_be_slow and code == "200" else "1.0")
+                if may_be_slow and code == "200":
+                    terms.append(f"(({slow_at} > {below!r} && {slow_at} <= {le!r}) ? {slow} : 0.0)")
+                value = f"{since} * {rps} * {share!r} * {of_code} * ({' + '.join(terms)})" if terms else "0.0"
+                buckets.append({"le": le, "value": value})
+                below = le
+            out.append(
+                {
+                    "name": HISTOGRAM,
+                    "help": "Duration of HTTP server requests in seconds (emulated by KWOK).",
+                    "kind": "histogram",
+                    "dimension": "pod",
+                    "labels": [
+                        {"name": "namespace", "value": "pod.metadata.namespace"},
+                        {"name": "pod", "value": "pod.metadata.name"},
+                        {"name": "method", "value": f'"{method}"'},
+                        {"name": "route", "value": f'"{route}"'},
+                        {"name": "code", "value": f'"{code}"'},
+                    ],
+                    "buckets": buckets,
+                }
+            )
+    return out
+
+
+def emulated_rates(annotations: dict[str, str]) -> dict[tuple[str, str, str], list[tuple[float, float]]]:
+    """What :func:`kwok_requests` makes a pod with ``annotations`` emit, as per-second cumulative
+    buckets (``+Inf`` last) per ``(method, route, code)``: the reference tests compare Prometheus with."""
+    value = {k: float(annotations.get(ANNOTATION_PREFIX + k, d)) for k, (d, _) in APM_ANNOTATIONS.items()}
+    out: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for method, route, share, fast, may_be_slow in ROUTES:
+        for code in ("200", "500") if may_be_slow else ("200",):
+            rate = value["requests"] * share * (value["error-ratio"] if code == "500" else 1 - value["error-ratio"])
+            slow = value["slow-fraction"] if may_be_slow and code == "200" else 0.0
+            running, below, buckets = 0.0, 0.0, []
+            for le in BUCKETS:
+                running += rate * ((1 - slow) if below < fast <= le else 0.0)
+                running += rate * (slow if below < value["slow-seconds"] <= le else 0.0)
+                buckets.append((le, running))
+                below = le
+            buckets.append((math.inf, running))
+            out[(method, route, code)] = buckets
+    return out

@@ -155,3 +155,8 @@ async def backlog(platform: Platform) -> Backlog:
     for build in builds:
         queue[build.status] = queue.get(build.status, 0) + 1
     return Backlog(ops, queue)
+
+
+# What the APM tables share with the charts (services/apm.py).
+metrics_store = _store
+scope_exists = _exists

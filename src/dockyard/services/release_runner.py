@@ -25,8 +25,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from dockyard.domain import apm
 from dockyard.domain.errors import InvalidInput, NotFound
-from dockyard.domain.failures import ClusterFailure, ClusterNotFound, ClusterUnavailable
+from dockyard.domain.failures import ClusterFailure, ClusterNotFound, ClusterUnavailable, MetricsFailure
 from dockyard.domain.model import GroupPath, Operation
 from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
@@ -36,6 +37,7 @@ from dockyard.domain.release_steps import (
     Abort,
     Action,
     Advance,
+    Analyze,
     Ended,
     Nap,
     Observed,
@@ -56,6 +58,7 @@ from dockyard.domain.release_steps import (
 from dockyard.domain.render import GroupRef, canary, canary_name, deployment, pinned_service, render
 from dockyard.domain.rollout import ready_instances
 from dockyard.domain.versions import VersionSpec
+from dockyard.services import apm as apm_service
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
 from dockyard.services.ports import ClusterClient
@@ -240,9 +243,10 @@ class _Steps:
         """Run to the end; ``("succeeded", "")`` or ``("aborted", why)``. Each turn: load the release,
         decide (:func:`next_action`), take the action's command (none left: decide again), act."""
         observed = Observed()
+        policy = apm.parse_policy(_params(self.plan).analysis)
         while True:
             release = await self._load()
-            action = next_action(release, observed, dt.datetime.now(dt.UTC))
+            action = next_action(release, observed, dt.datetime.now(dt.UTC), policy=policy)
             if action.take is not None and not await self._take(action):
                 continue  # the command went meanwhile (another runner, or a new one): decide again
             try:
@@ -268,18 +272,15 @@ class _Steps:
                 return await self._abort(reason)
             case WaitForCluster():
                 await self._wait_for_cluster(release, action)
-            case PromoteFull(step=step):
-                await _record(self.platform, release.id, step=step, entry=_entry("promote", full=True))
+            case PromoteFull() | StartPause() | Advance():
+                await self._move(release, action)
             case Rescale(new=new, stable=stable):
                 checks = await self._apply_split(new, stable)
                 await _record(self.platform, release.id, entry=_entry("scaled", new=new, stable=stable, checks=checks))
-            case StartPause(until=until):
-                await _record(self.platform, release.id, status="paused", pause_until=until)
-            case Advance(step=step, event=event, seconds=seconds):
-                entry = _entry(event, seconds=seconds) if event == "pause-ended" else _entry(event)
-                await _record(self.platform, release.id, step=step, status="progressing", pause_until=None, entry=entry)
             case Nap():
                 await self._nap(release, action)
+            case Analyze():
+                await self._analyze(release, action)
             case ScaleStep():
                 return await self._scale_step(release, action)
             case SetWeight():
@@ -289,6 +290,17 @@ class _Steps:
             case Retire(event=event):
                 return await self._retire(release, event)
         return None
+
+    async def _move(self, release: Release, action: PromoteFull | StartPause | Advance) -> None:
+        """Record where the release goes: ``promote --full``, a timed pause begun, a step advanced."""
+        match action:
+            case PromoteFull(step=step):
+                await _record(self.platform, release.id, step=step, entry=_entry("promote", full=True))
+            case StartPause(until=until):
+                await _record(self.platform, release.id, status="paused", pause_until=until)
+            case Advance(step=step, event=event, seconds=seconds):
+                entry = _entry(event, seconds=seconds) if event == "pause-ended" else _entry(event)
+                await _record(self.platform, release.id, step=step, status="progressing", pause_until=None, entry=entry)
 
     async def _scale_step(self, release: Release, step: ScaleStep) -> tuple[str, str] | None:
         if step.progressing:
@@ -308,6 +320,44 @@ class _Steps:
         await _record(self.platform, release.id, entry=entry)
         await self._hand_back(release)
         return "succeeded", ""
+
+    async def _analyze(self, release: Release, action: Analyze) -> None:
+        """One interval of an analysis step: wait for it (a command given meanwhile wakes the runner,
+        which then decides again), judge the canary against the stable version, record the verdict
+        with its numbers. Inconclusive (no or too little data, the metrics store away) records
+        ``paused`` and says why; pass and fail ``progressing`` (the decision aborts after enough fails
+        in a row, :func:`dockyard.domain.apm.progress`)."""
+        if action.wait > 0:
+            steered = self.platform.releases_steered
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(steered.wait(), min(action.wait, POLL))
+            steered.clear()
+            return
+        policy = apm.parse_policy(_params(self.plan).analysis)
+        assert release.stable_version is not None
+        try:
+            canary, stable = await apm_service.versions_sample(
+                self.platform,
+                self.ref.path,
+                cluster=self.plan.cluster,
+                canary=self.plan.number,
+                stable=release.stable_version,
+                window=float(policy.interval_seconds),
+                now=time.time(),
+            )
+            judgement = apm.judge(action.checks, policy, canary=canary, stable=stable)
+        except MetricsFailure as e:
+            judgement = apm.unreachable(str(e))
+        entry = _entry(
+            "analysis",
+            step=str(release.parsed_steps[action.step]),
+            index=action.step,
+            verdict=judgement.verdict,
+            reason=judgement.reason,
+            numbers=judgement.numbers,
+        )
+        status = "paused" if judgement.verdict == "inconclusive" else "progressing"
+        await _record(self.platform, release.id, status=status, entry=entry)
 
     async def _set_weight(self, release: Release, step: SetWeight) -> None:
         """A weight step is done once recorded: the edge load balancer reads the share from the release

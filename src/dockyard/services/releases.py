@@ -24,6 +24,7 @@ import datetime as dt
 from typing import Any
 
 from dockyard.domain.access import Principal, authorize
+from dockyard.domain.apm import parse_policy
 from dockyard.domain.autoscale import effective_instances
 from dockyard.domain.errors import Conflict, InvalidInput, NotFound
 from dockyard.domain.location import distribute
@@ -74,12 +75,14 @@ async def start_release(
     step_deadline_seconds: int = DEFAULT_STEP_DEADLINE,
     max_restarts: int = DEFAULT_MAX_RESTARTS,
     keep_seconds: int = DEFAULT_KEEP,
+    analysis: dict[str, Any] | None = None,
     reason: str = "",
 ) -> Release:
     authorize(by, "deploy", group.system, group.app)
     if strategy not in STRATEGIES:
         raise InvalidInput("strategy", f"strategy must be one of {', '.join(STRATEGIES)}")
     parsed = parse_steps(steps if steps is not None else ["100%"])
+    policy = parse_policy(analysis) if analysis is not None else None
     if strategy != "gray" and steps is not None:
         raise InvalidInput("steps", f"a {strategy} release has no steps; only gray releases do")
     if isinstance(keep_seconds, bool) or not isinstance(keep_seconds, int) or not 0 <= keep_seconds <= MAX_KEEP:
@@ -112,6 +115,7 @@ async def start_release(
                 step_deadline_seconds=step_deadline_seconds,
                 max_restarts=max_restarts,
                 keep_seconds=keep_seconds,
+                analysis=policy.to_data() if policy is not None else None,
             ),
         )
         await uow.operations.add(operation)

@@ -190,6 +190,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/systems/{system}/metrics": Rule("system", allowed=frozenset({200, 503})),
     f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),
     f"GET {G}/metrics": Rule("app", allowed=frozenset({200, 503})),
+    f"GET {G}/apm": Rule("app", allowed=frozenset({200, 503})),
     "POST /api/v1/gc": Rule("platform", body={"confirm": False}, allowed=frozenset({422})),
     # The flavor catalog: {flavor} is a name no flavor has, so nothing of the catalog changes.
     "GET /api/v1/flavors": Rule("user"),

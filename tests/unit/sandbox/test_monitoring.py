@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.domain import apm
 from dockyard.sandbox import monitoring
 from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
@@ -105,7 +106,7 @@ def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> No
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
     metric = monitoring.kwok_cadvisor()
     assert metric["spec"]["path"] == "/metrics/nodes/{nodeName}/metrics/cadvisor"
-    by_name = {m["name"]: m for m in metric["spec"]["metrics"]}
+    by_name = {m["name"]: m for m in metric["spec"]["metrics"] if m["name"] != apm.HISTOGRAM}
     assert set(by_name) == SIXTEEN
     for name, m in by_name.items():
         labels = [label["name"] for label in m["labels"]]
@@ -119,6 +120,32 @@ def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> Non
     # A missing annotation falls back to a default instead of failing the whole metric.
     rss = by_name["container_memory_rss"]["value"]
     assert '"metrics.dockyard.io/memory-rss" in pod.metadata.annotations ?' in rss
+
+
+def test_the_fake_instances_emit_the_request_histogram_of_real_ones() -> None:
+    histograms = [m for m in monitoring.kwok_cadvisor()["spec"]["metrics"] if m["name"] == apm.HISTOGRAM]
+    assert len(histograms) == 5  # three routes, two of which answer 500 too
+    for m in histograms:
+        assert (m["kind"], m["dimension"]) == ("histogram", "pod")
+        assert [label["name"] for label in m["labels"]] == ["namespace", "pod", *apm.HISTOGRAM_LABELS]
+        assert [b["le"] for b in m["buckets"]] == list(apm.BUCKETS)
+    assert monitoring.KEPT_SERIES.endswith(f"{apm.HISTOGRAM}_(bucket|count|sum)")
+
+
+@pytest.mark.parametrize(
+    ("annotations", "p99"),
+    [
+        ({}, 0.1 + 0.15 * (0.99 * 10 - 9.82) / 0.18),  # 1.8 % of the requests slow in (0.1, 0.25]
+        ({"metrics.dockyard.io/slow-seconds": "0.5"}, 0.25 + 0.25 * (0.99 * 10 - 9.82) / 0.18),
+        ({"metrics.dockyard.io/slow-fraction": "0"}, 0.05 + 0.05 * (0.99 * 10 - 6.88 - 0.12) / 3.0),
+    ],
+)
+def test_the_emulated_rates_give_the_p99_they_are_set_for(annotations: dict[str, str], p99: float) -> None:
+    total: dict[float, float] = {}
+    for buckets in monitoring.emulated_rates(annotations).values():
+        for le, count in buckets:
+            total[le] = total.get(le, 0.0) + count
+    assert apm.quantile(0.99, sorted(total.items())) == pytest.approx(p99)
 
 
 def test_a_named_sandbox_labels_its_series_with_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

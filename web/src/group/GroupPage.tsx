@@ -18,6 +18,7 @@ import AutoscaleTab from "./AutoscaleTab";
 import ConfigTab from "./ConfigTab";
 import InstancesTable from "./InstancesTable";
 import MetricsTab from "./MetricsTab";
+import PerformanceTab from "./PerformanceTab";
 import Releases from "./Releases";
 import VersionCard from "./VersionCard";
 import VersionHistory from "./VersionHistory";
@@ -131,6 +132,7 @@ export default function GroupPage() {
             { key: "config", label: <span data-testid="tab-config">{t("tab.config")}</span>, children: <ConfigTab path={path} latest={latest} deploy={deploy} busy={!!st.operation} /> },
             { key: "releases", label: <span data-testid="tab-releases">{t("tab.releases")}</span>, children: <Releases path={path} release={snap.release} deploy={deploy} /> },
             { key: "metrics", label: <span data-testid="tab-metrics">{t("tab.metrics")}</span>, children: <MetricsTab path={path} /> },
+            { key: "performance", label: <span data-testid="tab-performance">{t("tab.performance")}</span>, children: <PerformanceTab path={path} /> },
             { key: "autoscale", label: <span data-testid="tab-autoscale">{t("tab.autoscale")}</span>, children: <AutoscaleTab path={path} /> },
             {
               key: "builds",

@@ -30,6 +30,7 @@ async def start_release(
         step_deadline_seconds=body.step_deadline_seconds,
         max_restarts=body.max_restarts,
         keep_seconds=body.keep_seconds,
+        analysis=body.analysis.model_dump(exclude_none=True) if body.analysis is not None else None,
         reason=body.reason,
     )
     return ReleaseOut.of(made)

@@ -12,6 +12,23 @@ from dockyard.domain.release import Release, edge_share, split
 from dockyard.domain.targets import Target, parse_target
 
 
+class AnalysisIn(BaseModel):
+    """How the release's ``analyze`` steps judge the canary against the stable version (docs/apm.md)."""
+
+    interval_seconds: int | None = Field(default=None, ge=15, le=3600, description="one verdict every (default 30)")
+    passes: int | None = Field(default=None, ge=1, le=20, description="passing intervals to go on (default 3)")
+    failures: int | None = Field(default=None, ge=1, le=20, description="failing intervals in a row that abort (2)")
+    min_requests: int | None = Field(
+        default=None, ge=1, description="requests each side needs in an interval, else inconclusive (default 2000)"
+    )
+    p99_ratio: float | None = Field(default=None, ge=1, le=100, description="canary p99 / stable p99 allowed (1.5)")
+    error_increase: float | None = Field(
+        default=None, ge=0, le=1, description="error ratio the canary may add (default 0.01)"
+    )
+    restarts_increase: int | None = Field(default=None, ge=0, le=1000, description="restarts it may add (1)")
+    usage_ratio: float | None = Field(default=None, ge=1, le=100, description="CPU or rss / stable's (1.5)")
+
+
 class ReleaseIn(VersionIn):
     version: int | None = Field(default=None, ge=1, description="an existing version; or give spec or changes")
     strategy: Literal["gray", "rolling", "blue-green"] = "gray"
@@ -28,6 +45,7 @@ class ReleaseIn(VersionIn):
     keep_seconds: int = Field(
         default=300, ge=0, le=86400, description="blue-green: how long the old set is kept after the switch"
     )
+    analysis: AnalysisIn | None = Field(default=None, description="gray: how 'analyze' steps judge")
 
     def target(self) -> Target:
         """What to release: the version, the spec, the changes or a template (exactly one), parsed once here."""
