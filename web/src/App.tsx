@@ -3,6 +3,7 @@ import { Button, ConfigProvider, Layout, Menu, Space, Typography } from "antd";
 import enUS from "antd/locale/en_US";
 import zhCN from "antd/locale/zh_CN";
 import { Link, Route, Routes, useLocation } from "react-router-dom";
+import PageBoundary from "./components/PageBoundary";
 import { I18nContext, translate, type Lang } from "./i18n";
 import { loadSession, onSession, saveSession, type Session } from "./api/session";
 import { api, must } from "./api/client";
@@ -108,17 +109,19 @@ export default function App() {
               ) : (
                 <>
                   <Crumbs />
-                  <Routes>
-                    <Route path="/" element={<Overview />} />
-                    <Route path="/tokens" element={<Tokens />} />
-                    <Route path="/audit" element={<Audit />} />
-                    <Route path="/inspections" element={<Inspections />} />
-                    <Route path="/clusters/:name" element={<ClusterPage />} />
-                    <Route path="/systems/:system" element={<SystemPage />} />
-                    <Route path="/systems/:system/alerts" element={<AlertsPage />} />
-                    <Route path="/systems/:system/apps/:app" element={<AppPage />} />
-                    <Route path="/systems/:system/apps/:app/groups/:group" element={<GroupPage />} />
-                  </Routes>
+                  <PageBoundary title={t("common.pageError")} retry={t("common.retry")} route={location.pathname}>
+                    <Routes>
+                      <Route path="/" element={<Overview />} />
+                      <Route path="/tokens" element={<Tokens />} />
+                      <Route path="/audit" element={<Audit />} />
+                      <Route path="/inspections" element={<Inspections />} />
+                      <Route path="/clusters/:name" element={<ClusterPage />} />
+                      <Route path="/systems/:system" element={<SystemPage />} />
+                      <Route path="/systems/:system/alerts" element={<AlertsPage />} />
+                      <Route path="/systems/:system/apps/:app" element={<AppPage />} />
+                      <Route path="/systems/:system/apps/:app/groups/:group" element={<GroupPage />} />
+                    </Routes>
+                  </PageBoundary>
                 </>
               )}
             </Layout.Content>
