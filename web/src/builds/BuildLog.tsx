@@ -33,7 +33,11 @@ export default function BuildLog(props: { system: string; app: string; id?: stri
     );
     return () => sub.close();
   }, [system, app, id, ended]);
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: "end" }), [state.lines.length]);
+  // A block body: Chromium's scrollIntoView returns a promise, and an effect's return value is its
+  // cleanup — React would call the promise on the next line and the whole console would go blank.
+  useEffect(() => {
+    void bottom.current?.scrollIntoView?.({ block: "end" });
+  }, [state.lines.length]);
   return (
     <Drawer
       open={!!id}

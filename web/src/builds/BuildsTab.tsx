@@ -71,8 +71,8 @@ export default function BuildsTab(props: { path: GroupPath; deploy: Verdict; bus
             <Form.Item name="source" label={t("build.source")} rules={[{ required: !remembered, message: t("common.required") }]} style={{ minWidth: 420 }}>
               <Input placeholder="file:///… https://… ssh://…" data-testid="build-source" />
             </Form.Item>
-            <Form.Item name="refKind" aria-label={t("build.ref")}>
-              <Select style={{ width: 110 }} options={(["branch", "commit", "tag"] as const).map((k) => ({ value: k, label: t(`build.refKind.${k}` as Key) }))} data-testid="build-ref-kind" />
+            <Form.Item name="refKind">
+              <Select aria-label={t("build.refKindLabel")} style={{ width: 110 }} options={(["branch", "commit", "tag"] as const).map((k) => ({ value: k, label: t(`build.refKind.${k}` as Key) }))} data-testid="build-ref-kind" />
             </Form.Item>
             <Form.Item name="ref" label={t("build.ref")} rules={[{ required: true, message: t("common.required") }]}>
               <Input style={{ width: 200 }} data-testid="build-ref" />

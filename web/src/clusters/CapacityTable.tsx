@@ -3,10 +3,10 @@ import { Link } from "react-router-dom";
 import { useT } from "../i18n";
 import { cores, gib, poolRows, usageStatus, usedPercent, type ClusterStatus } from "./capacity";
 
-function Usage({ percent, text }: { percent: number; text: string }) {
+function Usage({ percent, text, label }: { percent: number; text: string; label: string }) {
   return (
     <Space orientation="vertical" size={0} style={{ width: 160 }}>
-      <Progress percent={Math.min(percent, 100)} size="small" status={usageStatus(percent)} format={() => `${percent}%`} />
+      <Progress percent={Math.min(percent, 100)} size="small" status={usageStatus(percent)} format={() => `${percent}%`} aria-label={`${label} ${percent}%`} />
       <Typography.Text type="secondary" style={{ fontSize: 12 }}>{text}</Typography.Text>
     </Space>
   );
@@ -35,8 +35,8 @@ export default function CapacityTable({ items, linked = true }: { items: Cluster
               { title: t("capacity.pool"), dataIndex: "pool" },
               { title: t("capacity.cpuModel"), dataIndex: "cpuModel" },
               { title: t("capacity.nodes"), key: "nodes", render: (_: unknown, r) => `${r.ready} / ${r.nodes}` },
-              { title: t("capacity.cpu"), dataIndex: "cpu", render: (p: number, r) => <Usage percent={p} text={`${cores(r.status.requested, r.status.allocatable)} ${t("capacity.cores")}`} /> },
-              { title: t("capacity.memory"), dataIndex: "memory", render: (p: number, r) => <Usage percent={p} text={`${gib(r.status.requested, r.status.allocatable)} GiB`} /> },
+              { title: t("capacity.cpu"), dataIndex: "cpu", render: (p: number, r) => <Usage percent={p} label={t("capacity.cpu")} text={`${cores(r.status.requested, r.status.allocatable)} ${t("capacity.cores")}`} /> },
+              { title: t("capacity.memory"), dataIndex: "memory", render: (p: number, r) => <Usage percent={p} label={t("capacity.memory")} text={`${gib(r.status.requested, r.status.allocatable)} GiB`} /> },
             ]}
           />
         ),
@@ -55,8 +55,8 @@ export default function CapacityTable({ items, linked = true }: { items: Cluster
           ),
         },
         { title: t("capacity.pods"), key: "pods", render: (_: unknown, c) => `${c.pods}${c.pending ? ` (${t("capacity.pending", { n: c.pending })})` : ""}` },
-        { title: t("capacity.cpu"), key: "cpu", render: (_: unknown, c) => <Usage percent={usedPercent(c.requested.cpu_millis, c.allocatable.cpu_millis)} text={`${cores(c.requested, c.allocatable)} ${t("capacity.cores")}`} /> },
-        { title: t("capacity.memory"), key: "mem", render: (_: unknown, c) => <Usage percent={usedPercent(c.requested.memory_mib, c.allocatable.memory_mib)} text={`${gib(c.requested, c.allocatable)} GiB`} /> },
+        { title: t("capacity.cpu"), key: "cpu", render: (_: unknown, c) => <Usage percent={usedPercent(c.requested.cpu_millis, c.allocatable.cpu_millis)} label={t("capacity.cpu")} text={`${cores(c.requested, c.allocatable)} ${t("capacity.cores")}`} /> },
+        { title: t("capacity.memory"), key: "mem", render: (_: unknown, c) => <Usage percent={usedPercent(c.requested.memory_mib, c.allocatable.memory_mib)} label={t("capacity.memory")} text={`${gib(c.requested, c.allocatable)} GiB`} /> },
       ]}
     />
   );

@@ -110,7 +110,7 @@ export default function GroupPage() {
         {active && (
           <div data-testid="progress">
             <Typography.Text>{`${active.action} · ${active.status} · ${t("action.progress", { ready: st.ready, wanted: st.wanted })}`}</Typography.Text>
-            <Progress percent={st.wanted ? Math.round((100 * Math.min(st.ready, st.wanted)) / st.wanted) : 100} status="active" />
+            <Progress percent={st.wanted ? Math.round((100 * Math.min(st.ready, st.wanted)) / st.wanted) : 100} status="active" aria-label={t("action.progress", { ready: st.ready, wanted: st.wanted })} />
           </div>
         )}
         {!!st.drift?.length && <Alert type="warning" showIcon title={t("group.drift")} description={st.drift.map((d) => `${d.field}: ${JSON.stringify(d.expected)} → ${JSON.stringify(d.live)}`).join("; ")} />}

@@ -7,6 +7,8 @@ import { useT } from "../i18n";
 import { can } from "../permissions";
 import ErrorAlert from "../components/ErrorAlert";
 import CreateDialog from "../components/CreateDialog";
+import TemplateDialog from "../templates/TemplateDialog";
+import { templateTarget, type Template } from "../templates/templates";
 
 export default function AppPage() {
   const { t } = useT();
@@ -16,6 +18,16 @@ export default function AppPage() {
   const path = { system, app };
   const groups = useLoad(() => must(api.GET("/api/v1/systems/{system}/apps/{app}/groups", { params: { path } })), [system, app]);
   const clusters = useLoad(() => must(api.GET("/api/v1/clusters")), []);
+  const manage = can(me, "manage", system, app).allowed;
+  const templates = useLoad(
+    async () => (manage ? [...(await must(api.GET("/api/v1/templates"))), ...(await must(api.GET("/api/v1/systems/{system}/templates", { params: { path: { system } } })))] : []),
+    [system, manage],
+  );
+  const flavors = useLoad(() => (manage ? must(api.GET("/api/v1/flavors")) : Promise.resolve([])), [manage]);
+  const render = (tpl: Template, parameters: Record<string, unknown>) =>
+    tpl.system
+      ? must(api.POST("/api/v1/systems/{system}/templates/{template}/render", { params: { path: { system: tpl.system, template: tpl.name } }, body: { version: tpl.version, parameters } }))
+      : must(api.POST("/api/v1/templates/{template}/render", { params: { path: { template: tpl.name } }, body: { version: tpl.version, parameters } }));
   const shown = (groups.data ?? []).filter((g) => (g.name + g.environment + g.cluster).includes(q.trim()));
   const base = `/systems/${encodeURIComponent(system)}/apps/${encodeURIComponent(app)}/groups/`;
   return (
@@ -24,7 +36,20 @@ export default function AppPage() {
       extra={
         <Space>
           <Input.Search placeholder={t("common.search")} allowClear onChange={(e) => setQ(e.target.value)} />
-          {can(me, "manage", system, app).allowed && (
+          {manage && (
+            <TemplateDialog
+              templates={templates.data ?? []}
+              clusters={(clusters.data ?? []).map((c) => c.name)}
+              flavors={(flavors.data ?? []).map((f) => f.name)}
+              check={render}
+              createGroup={(g) => must(api.POST("/api/v1/systems/{system}/apps/{app}/groups", { params: { path }, body: g }))}
+              deploy={(group, tpl, parameters) =>
+                must(api.POST("/api/v1/systems/{system}/apps/{app}/groups/{group}/deploy", { params: { path: { ...path, group } }, body: { template: templateTarget(tpl, parameters) } }))
+              }
+              done={groups.reload}
+            />
+          )}
+          {manage && (
             <CreateDialog
               testid="create-group"
               title={t("group.create")}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { render, screen, within } from "@testing-library/react";
+import { I18nContext, translate } from "../i18n";
 import { previewBody, reasonRows, topNodes, verdict, type ClusterFit } from "./preview";
 import PreviewResult from "./PreviewResult";
 
@@ -55,5 +56,29 @@ describe("the placement preview", () => {
     expect(within(a).getByText("all fit")).toBeTruthy();
     expect(within(a).getByText("n-1 × 4")).toBeTruthy();
     expect(screen.getByTestId("preview-total").textContent).toBe("6 / 12 fit, 6 pending");
+  });
+
+  it("renders the reasons in Chinese, and a cluster it could not ask as not synced", () => {
+    const zh = { lang: "zh" as const, setLang: () => undefined, t: (k: Parameters<typeof translate>[1], v?: Record<string, string | number>) => translate("zh", k, v) };
+    render(
+      <I18nContext.Provider value={zh}>
+        <PreviewResult
+          preview={{
+            wanted: 8, fits: 2, pending: 6,
+            clusters: [
+              fit({ cluster: "idc-c", wanted: 4, fits: 2, pending: 2, nodes: { a: 1, b: 1, c: 0, d: 0, e: 0, f: 0, g: 0 }, reasons: { "node(s) didn't match Pod's node affinity/selector": 5, "Insufficient memory": 2 }, preempted: 1 }),
+              fit({ cluster: "idc-d", connected: false, wanted: 4, fits: 0, pending: 4 }),
+            ],
+          }}
+        />
+      </I18nContext.Provider>,
+    );
+    const c = screen.getByTestId("preview-idc-c");
+    expect(within(c).getByText("部分可调度")).toBeTruthy();
+    const tags = Array.from(c.querySelectorAll(".ant-tag-orange")).map((e) => e.textContent).slice(1); // the first is the verdict
+    expect(tags).toEqual(["node(s) didn't match Pod's node affinity/selector × 5", "Insufficient memory × 2"]);
+    expect(within(c).getByText(translate("zh", "placement.preempts", { n: 1 }))).toBeTruthy();
+    expect(within(screen.getByTestId("preview-idc-d")).getByText(translate("zh", "placement.unknown"))).toBeTruthy();
+    expect(screen.getByTestId("preview-total").textContent).toBe(translate("zh", "placement.total", { fits: 2, wanted: 8, pending: 6 }));
   });
 });

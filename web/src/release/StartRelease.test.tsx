@@ -44,6 +44,22 @@ describe("starting a release", () => {
     fireEvent.click(document.getElementById("release-start-ok")!);
     await waitFor(() => expect(post).toHaveBeenCalledTimes(1));
     expect(post.mock.calls[0][1]).toEqual({ params: { path }, body: { changes: { build: build.id }, strategy: "gray", steps: ["gray 1", "pause", "100%"] } });
-    expect(await screen.findByText("a share is from 1% to 100%")).toBeTruthy();
+    expect(await screen.findByText("a share is from 1% to 100%", {}, { timeout: 10_000 })).toBeTruthy(); // slow under load
+  });
+
+  it("recomputes the instances per step as the steps are edited", { timeout: 180_000 }, async () => {
+    open();
+    await screen.findByText("Instances per step");
+    fireEvent.change(screen.getByTestId("step-value-0").querySelector("input") ?? screen.getByTestId("step-value-0"), { target: { value: "3" } });
+    await waitFor(() => expect(previewRows()[0]).toEqual(["1", "gray 3", "3", "1", "by instance counts"]));
+    fireEvent.click(screen.getByTestId("step-add")); // a 4th step: 100% again after 100% is refused, but the preview follows
+    await waitFor(() => expect(previewRows()).toHaveLength(4));
+    expect(previewRows()[3]).toEqual(["4", "100%", "4", "0", "by instance counts"]);
+    fireEvent.click(screen.getAllByRole("button", { name: "remove 4" })[0]);
+    fireEvent.click(screen.getAllByRole("button", { name: "remove 1" })[0]); // [pause, 100%]: nothing moves before 100%
+    await waitFor(() => expect(previewRows()).toEqual([
+      ["1", "pause", "0", "4", "by instance counts"],
+      ["2", "100%", "4", "0", "by instance counts"],
+    ]));
   });
 });
