@@ -46,8 +46,8 @@ from dockyard.adapters.secretbox import SecretBox, SecretBoxError
 from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import DomainError, InvalidInput
 from dockyard.domain.images import RegistryAuth, split_reference
-from dockyard.domain.sso import parse_role_map
 from dockyard.domain.logsearch import STREAM_FIELDS
+from dockyard.domain.sso import parse_role_map
 from dockyard.services import credentials, discovery, keys
 from dockyard.services import identity as identity_service
 from dockyard.services.autoscale import run_autoscaler
@@ -57,9 +57,16 @@ from dockyard.services.executor import run_executor
 from dockyard.services.inspection import run_inspection_schedule
 from dockyard.services.logship import RENEW, run_shipper
 from dockyard.services.notifications import run_notifier
-from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, StatisticsConfig
-from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, Platform, SsoConfig
-from dockyard.services.platform import AlertConfig, AutoscaleConfig, BuildConfig, Config, LogShipConfig, Platform
+from dockyard.services.platform import (
+    AlertConfig,
+    AutoscaleConfig,
+    BuildConfig,
+    Config,
+    LogShipConfig,
+    Platform,
+    SsoConfig,
+    StatisticsConfig,
+)
 from dockyard.services.ports import OnLine
 from dockyard.services.remediation import run_remediation
 from dockyard.services.statistics import run_sampler

@@ -162,6 +162,7 @@ class Settings(BaseSettings):
         if 86400 % step:
             raise ValueError(f"statistics_step must divide 86400 (got {step})")
         return step
+
     oidc_issuer: str = Field(
         default="",
         description="single sign-on: the OpenID Connect provider's issuer URL (its discovery document is "

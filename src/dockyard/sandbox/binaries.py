@@ -76,7 +76,7 @@ class Binaries:
     def unbuilt(cls) -> Binaries:
         """Placeholder paths, for code that needs component names and ports but runs nothing."""
         p = Path("/nonexistent")
-        return cls(p, p, p, p, p, p, p, (), p, p, p, p)
+        return cls(p, p, p, p, p, p, p, (), p, p, p, p, p)
 
 
 def cache_root() -> Path:
@@ -395,6 +395,8 @@ def _build_node_problem_detector(go: Path, work: Path, out: Path) -> None:
 
 
 _NPD_PACKAGE = "k8s.io/node-problem-detector/cmd/nodeproblemdetector"
+
+
 def _build_victoria_logs(go: Path, work: Path, out: Path) -> None:
     # The log store (docs/logs.md); its go.mod has no replace, so `go install` of the app works.
     _go_install(go, work, out, f"github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@{VICTORIALOGS_VERSION}")

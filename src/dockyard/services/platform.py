@@ -64,6 +64,9 @@ class StatisticsConfig:
 
     step: int = 60
     lease: float = 180.0
+
+
+@dataclass(frozen=True)
 class SsoConfig:
     """Single sign-on through an OpenID Connect provider (services/sso.py, api/routes/sso.py): where
     it is, Dockyard's client there, which claims name the person and the groups, what groups map to,
@@ -79,6 +82,9 @@ class SsoConfig:
     role_map: RoleMap = field(default_factory=RoleMap)
     session_seconds: float = 12 * 3600.0
     secure_cookies: bool = True
+
+
+@dataclass(frozen=True)
 class LogShipConfig:
     """What the log shipper reads (services/logship.py): whether this process ships, how long its
     lease lasts, how many lines a write holds at most and how long a line waits to be written."""

@@ -35,8 +35,8 @@ from dockyard.adapters.db.placements import Placements
 from dockyard.adapters.db.releases import Releases
 from dockyard.adapters.db.remediation import Remediations
 from dockyard.adapters.db.sessions import Sessions
-from dockyard.adapters.db.statistics import Statistics
 from dockyard.adapters.db.sso import SsoSessions
+from dockyard.adapters.db.statistics import Statistics
 from dockyard.adapters.db.systems import Systems
 from dockyard.adapters.db.tables import GenerationRow
 from dockyard.adapters.db.templates import Templates
