@@ -209,7 +209,6 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return url.rstrip("/") if url else url
 
-    @field_validator("prometheus_url")
     @field_validator("prometheus_url", "logstore_url")
     @classmethod
     def _http_url(cls, url: str, info: ValidationInfo) -> str:
