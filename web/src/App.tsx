@@ -45,6 +45,7 @@ export default function App() {
       () => undefined,
     );
   }, []);
+  useEffect(() => {
     document.documentElement.lang = lang === "zh" ? "zh-CN" : "en"; // screen readers pick the voice by it
   }, [lang]);
   useEffect(() => {
@@ -119,24 +120,13 @@ export default function App() {
               ) : (
                 <>
                   <Crumbs />
-                  <Routes>
-                    <Route path="/" element={<Overview />} />
-                    <Route path="/tokens" element={<Tokens />} />
-                    <Route path="/audit" element={<Audit />} />
-                    <Route path="/inspections" element={<Inspections />} />
-                    <Route path="/statistics" element={<Statistics />} />
-                    <Route path="/clusters/:name" element={<ClusterPage />} />
-                    <Route path="/systems/:system" element={<SystemPage />} />
-                    <Route path="/systems/:system/alerts" element={<AlertsPage />} />
-                    <Route path="/systems/:system/apps/:app" element={<AppPage />} />
-                    <Route path="/systems/:system/apps/:app/groups/:group" element={<GroupPage />} />
-                  </Routes>
                   <PageBoundary title={t("common.pageError")} retry={t("common.retry")} route={location.pathname}>
                     <Routes>
                       <Route path="/" element={<Overview />} />
                       <Route path="/tokens" element={<Tokens />} />
                       <Route path="/audit" element={<Audit />} />
                       <Route path="/inspections" element={<Inspections />} />
+                      <Route path="/statistics" element={<Statistics />} />
                       <Route path="/clusters/:name" element={<ClusterPage />} />
                       <Route path="/systems/:system" element={<SystemPage />} />
                       <Route path="/systems/:system/alerts" element={<AlertsPage />} />
