@@ -104,20 +104,21 @@ def _up_locked(
     binaries = ensure_binaries(progress=say)
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
-    prometheus_changed = _write_configs(layout, ports, pki, labels, nodes=topology.node_count)
+    changed = _write_configs(layout, ports, pki, labels, nodes=topology.node_count)
     comps = components(layout, ports, binaries, pki)
     started: list[str] = []
     try:
         for comp in comps:
-            if comp.name not in missing and not _healthy_within(layout, comp, _RUNNING_GRACE):
-                say(f"restarting {comp.name}: it runs but is not healthy")
+            why = None if comp.name in missing else _restart_reason(layout, comp, changed)
+            if why:
+                say(f"restarting {comp.name}: {why}")
                 processes.stop(layout.pid_file(comp.name), marker=marker)
                 missing.add(comp.name)
             if comp.name in missing:
                 _start(layout, comp, say)
                 started.append(comp.name)
                 _wait_healthy(layout, comp)
-            elif comp.name == "prometheus" and prometheus_changed:
+            elif comp.name == "prometheus" and "prometheus" in changed:
                 monitoring.reload(layout, layout.pid_file(comp.name))
         if ensure_base_image(layout, ports):
             say("made the base image and pushed it to the sandbox registry")
@@ -152,12 +153,24 @@ def _up_locked(
     )
 
 
-def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str], *, nodes: int) -> bool:
-    """Every component's configuration files; True if Prometheus' changed (it is told to reload)."""
+def _restart_reason(layout: Layout, comp: Component, changed: set[str]) -> str | None:
+    """Why a running component must be restarted, if it must."""
+    if not _healthy_within(layout, comp, _RUNNING_GRACE):
+        return "it runs but is not healthy"
+    if comp.name == "kwok" and "kwok" in changed:
+        return "its configuration changed"  # KWOK reads its Metric and Stage files once, at start
+    return None
+
+
+def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str], *, nodes: int) -> set[str]:
+    """Every component's configuration files; the names of the running components that must pick up a
+    change (Prometheus is told to reload, KWOK restarted)."""
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
-    write_configs(layout, ports)
+    changed = {"kwok"} if write_configs(layout, ports) else set()
     dns.write_config(layout, ports, idc=labels.get("idc", ""))
-    return monitoring.write_config(layout, ports, nodes=nodes)
+    if monitoring.write_config(layout, ports, nodes=nodes):
+        changed.add("prometheus")
+    return changed
 
 
 def _start(layout: Layout, comp: Component, say: Progress) -> None:

@@ -288,7 +288,7 @@ POD_READY_AGAIN: dict[str, object] = {
 }
 
 
-def write_configs(layout: Layout, ports: Ports) -> None:
+def write_configs(layout: Layout, ports: Ports) -> bool:
     """Write the scheduler's, KWOK's, the registry's and Alertmanager's configuration files that
     :func:`components` refers to."""
     scheduler = {
@@ -310,7 +310,9 @@ def write_configs(layout: Layout, ports: Ports) -> None:
         },
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    layout.kwok_config.write_text(yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()]))
+    kwok_text = yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()])
+    kwok_changed = not layout.kwok_config.exists() or layout.kwok_config.read_text() != kwok_text
+    layout.kwok_config.write_text(kwok_text)
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on
     # (so `dockyard registry gc` can delete manifests).
     registry = {
@@ -322,6 +324,7 @@ def write_configs(layout: Layout, ports: Ports) -> None:
     layout.registry_config.write_text(yaml.safe_dump(registry))
     edge.write_config(layout, ports)
     alerting.write_config(layout)
+    return kwok_changed
 
 
 def _http_ok(url: str) -> Callable[[], bool]:

@@ -384,45 +384,59 @@ def _number(name: str) -> str:
     return f"({key} in pod.metadata.annotations ? double({_annotation(name)}) : {default!r})"
 
 
+def _le(bound: float) -> str:
+    """A bucket bound as Prometheus' clients write it in the ``le`` label."""
+    return "+Inf" if math.isinf(bound) else repr(bound)
+
+
 def kwok_requests() -> list[dict[str, Any]]:
-    """The emulated request-duration histogram of each fake pod, one per route of :data:`ROUTES` and
-    code (``200``; ``500`` for the routes that may fail): per bucket, ``seconds since creation ×
-    requests/s × the route's share × the code's share × the share of the bucket`` (KWOK sums them up).
-    Fast requests fall in the route's own bucket; the slow share in the bucket bounded by
-    ``slow-seconds``; errors are fast."""
+    """The emulated request-duration histogram of each fake pod, as the three counter families a real
+    client exposes (``_bucket`` per ``le`` with ``+Inf``, ``_count``, ``_sum``), one set per route of
+    :data:`ROUTES` and code (``200``; ``500`` for the routes that may fail). Each value is ``seconds
+    since creation × requests/s × the route's share × the code's share × the share at or below the
+    bound``: fast requests take the route's own bucket bound, the slow share ``slow-seconds``, errors
+    are fast.
+
+    Counters, not KWOK's ``histogram`` kind: KWOK v0.8.0's histogram drops its labels when written
+    (two histograms of one pod then collide and the node's whole scrape fails) and leaves ``+Inf`` at 0.
+    """
     since, rps = "pod.SinceSecond()", _number("requests")
     errors, slow, slow_at = _number("error-ratio"), _number("slow-fraction"), _number("slow-seconds")
     out: list[dict[str, Any]] = []
+
+    def counter(suffix: str, labels: list[dict[str, str]], value: str) -> dict[str, Any]:
+        return {
+            "name": f"{HISTOGRAM}_{suffix}",
+            "help": "Duration of HTTP server requests in seconds (emulated by KWOK).",
+            "kind": "counter",
+            "dimension": "pod",
+            "labels": labels,
+            "value": value,
+        }
+
     for method, route, share, fast, may_be_slow in ROUTES:
         for code in ("200", "500") if may_be_slow else ("200",):
+            labels = [
+                {"name": "namespace", "value": "pod.metadata.namespace"},
+                {"name": "pod", "value": "pod.metadata.name"},
+                {"name": "method", "value": f'"{method}"'},
+                {"name": "route", "value": f'"{route}"'},
+                {"name": "code", "value": f'"{code}"'},
+            ]
             of_code = errors if code == "500" else f"(1.0 - {errors})"
-            buckets = []
-            below = 0.0
-            for le in BUCKETS:
+            count = f"{since} * {rps} * {share!r} * {of_code}"
+            timed = may_be_slow and code == "200"
+            for le in (*BUCKETS, math.inf):
                 terms = []
-                if below < fast <= le:
-                    terms.append(f"(1.0 - {slow})" if may_be_slow and code == "200" else "1.0")
-                if may_be_slow and code == "200":
-                    terms.append(f"(({slow_at} > {below!r} && {slow_at} <= {le!r}) ? {slow} : 0.0)")
-                value = f"{since} * {rps} * {share!r} * {of_code} * ({' + '.join(terms)})" if terms else "0.0"
-                buckets.append({"le": le, "value": value})
-                below = le
-            out.append(
-                {
-                    "name": HISTOGRAM,
-                    "help": "Duration of HTTP server requests in seconds (emulated by KWOK).",
-                    "kind": "histogram",
-                    "dimension": "pod",
-                    "labels": [
-                        {"name": "namespace", "value": "pod.metadata.namespace"},
-                        {"name": "pod", "value": "pod.metadata.name"},
-                        {"name": "method", "value": f'"{method}"'},
-                        {"name": "route", "value": f'"{route}"'},
-                        {"name": "code", "value": f'"{code}"'},
-                    ],
-                    "buckets": buckets,
-                }
-            )
+                if fast <= le:
+                    terms.append(f"(1.0 - {slow})" if timed else "1.0")
+                if timed:
+                    terms.append(f"({slow_at} <= {le!r} ? {slow} : 0.0)" if not math.isinf(le) else slow)
+                value = f"{count} * ({' + '.join(terms)})" if terms else "0.0"
+                out.append(counter("bucket", [*labels, {"name": "le", "value": f'"{_le(le)}"'}], value))
+            out.append(counter("count", labels, count))
+            mean = f"((1.0 - {slow}) * {fast!r} + {slow} * {slow_at})" if timed else repr(fast)
+            out.append(counter("sum", labels, f"{count} * {mean}"))
     return out
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from dockyard.domain import apm
 from dockyard.sandbox import monitoring
+from dockyard.sandbox.components import write_configs
 from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 from tests.unit.domain.test_metrics import SIXTEEN
@@ -106,7 +107,7 @@ def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> No
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
     metric = monitoring.kwok_cadvisor()
     assert metric["spec"]["path"] == "/metrics/nodes/{nodeName}/metrics/cadvisor"
-    by_name = {m["name"]: m for m in metric["spec"]["metrics"] if m["name"] != apm.HISTOGRAM}
+    by_name = {m["name"]: m for m in metric["spec"]["metrics"] if not m["name"].startswith(apm.HISTOGRAM)}
     assert set(by_name) == SIXTEEN
     for name, m in by_name.items():
         labels = [label["name"] for label in m["labels"]]
@@ -122,13 +123,20 @@ def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> Non
     assert '"metrics.dockyard.io/memory-rss" in pod.metadata.annotations ?' in rss
 
 
-def test_the_fake_instances_emit_the_request_histogram_of_real_ones() -> None:
-    histograms = [m for m in monitoring.kwok_cadvisor()["spec"]["metrics"] if m["name"] == apm.HISTOGRAM]
-    assert len(histograms) == 5  # three routes, two of which answer 500 too
-    for m in histograms:
-        assert (m["kind"], m["dimension"]) == ("histogram", "pod")
-        assert [label["name"] for label in m["labels"]] == ["namespace", "pod", *apm.HISTOGRAM_LABELS]
-        assert [b["le"] for b in m["buckets"]] == list(apm.BUCKETS)
+def test_the_fake_instances_emit_the_request_histogram_of_real_ones_as_plain_counters() -> None:
+    families = [m for m in monitoring.kwok_cadvisor()["spec"]["metrics"] if m["name"].startswith(apm.HISTOGRAM)]
+    # KWOK's own histogram kind writes no labels: every series must be a labelled counter, unique per pod.
+    assert {(m["kind"], m["dimension"]) for m in families} == {("counter", "pod")}
+    series = [(m["name"], tuple((label["name"], label["value"]) for label in m["labels"])) for m in families]
+    assert len(series) == len(set(series))
+    buckets = [dict(labels) for name, labels in series if name == f"{apm.HISTOGRAM}_bucket"]
+    counts = [dict(labels) for name, labels in series if name == f"{apm.HISTOGRAM}_count"]
+    assert len(counts) == 5  # three routes, two of which answer 500 too
+    assert len(buckets) == 5 * (len(apm.BUCKETS) + 1)
+    for count in counts:
+        assert list(count) == ["namespace", "pod", *apm.HISTOGRAM_LABELS]
+        les = [b["le"] for b in buckets if {k: b[k] for k in count} == count]
+        assert les == [f'"{le!r}"' for le in apm.BUCKETS] + ['"+Inf"']
     assert monitoring.KEPT_SERIES.endswith(f"{apm.HISTOGRAM}_(bucket|count|sum)")
 
 
@@ -157,3 +165,12 @@ def test_a_named_sandbox_labels_its_series_with_its_name(tmp_path: Path, monkeyp
 def test_a_missing_prometheus_says_how_to_install_it(tmp_path: Path) -> None:
     with pytest.raises(ComponentError, match="install Debian's prometheus"):
         monitoring.check_installed(str(tmp_path / "prometheus"))
+
+
+def test_writing_the_configs_says_whether_kwok_must_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = Layout(tmp_path / "sandbox")
+    layout.make_dirs()
+    assert write_configs(layout, Ports()) is True  # a new sandbox
+    assert write_configs(layout, Ports()) is False  # nothing changed: KWOK keeps running
+    monkeypatch.setattr(monitoring, "ROUTES", monitoring.ROUTES[:1])
+    assert write_configs(layout, Ports()) is True  # its Metric changed: read only at start
