@@ -269,6 +269,7 @@ def sso_config(settings: Settings) -> SsoConfig | None:
         client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret.get_secret_value(),
         redirect_url=settings.oidc_redirect_url,
+        cli_client_id=settings.oidc_cli_client_id,
         scopes=settings.oidc_scopes,
         groups_claim=settings.oidc_groups_claim,
         username_claim=settings.oidc_username_claim,
@@ -298,7 +299,11 @@ async def start(settings: Settings) -> Platform:
     clusters, live = ClusterPool(kubeconfig_of), LiveState(kubeconfig_of)
     edge = HAProxyEdge(settings.edge_runtime) if settings.edge_runtime else None
     prometheus = Prometheus(settings.prometheus_url, timeout=settings.prometheus_timeout)
-    idp = Provider(sso.issuer, audience=settings.oidc_audience or sso.client_id) if sso else None
+    idp = (
+        Provider(sso.issuer, audience=[settings.oidc_audience or sso.client_id, *filter(None, [sso.cli_client_id])])
+        if sso
+        else None
+    )
     logstore = (
         VictoriaLogs(settings.logstore_url, stream_fields=STREAM_FIELDS, timeout=settings.logstore_timeout)
         if settings.logstore_url

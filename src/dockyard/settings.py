@@ -175,6 +175,12 @@ class Settings(BaseSettings):
         description="where the provider sends the browser back: this server's /auth/callback as users reach it "
         "(e.g. https://dockyard.example.com/auth/callback)",
     )
+    oidc_cli_client_id: str = Field(
+        default="",
+        description="the public client (no secret; PKCE, loopback redirect) `dockyard login --sso` signs in with; "
+        "its ID tokens are taken as bearer tokens too; empty: the CLI signs in through the provider only with "
+        "`dockyard login --token`",
+    )
     oidc_scopes: str = Field(default="openid profile email", description="scopes asked for at login")
     oidc_audience: str = Field(
         default="", description="the audience bearer tokens from the provider must hold (default: the client id)"

@@ -3,9 +3,10 @@
 The server URL is ``--server``, else ``$DOCKYARD_SERVER``, else ``server:`` in the CLI config file
 (``$DOCKYARD_CLI_CONFIG`` or ``~/.config/dockyard/cli.yaml``), else http://127.0.0.1:8080. The token is
 ``--token``, else ``$DOCKYARD_TOKEN``, else what ``dockyard login`` saved in the config file (an API
-token, or an access token with its refresh token, renewed when the server answers 401), else, for a
-server on this machine, the first admin's token file that the server wrote (readable by its owner only).
-Saved credentials are only ever sent to the server they were saved for.
+token; or an access token with its refresh token, renewed when the server answers 401; or the identity
+provider's ID token from ``dockyard login --sso``, which is not renewed: a 401 says to sign in again),
+else, for a server on this machine, the first admin's token file that the server wrote (readable by its
+owner only). Saved credentials are only ever sent to the server they were saved for.
 
 Requests go through a :class:`~dockyard.cli.transport.Transport` (standard library ``http.client``,
 one kept-alive connection per client); unit tests give a fake one.
@@ -60,12 +61,13 @@ def read_cli_config() -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if k in _SAVED}
 
 
-_SAVED = ("server", "user", "token", "access_token", "refresh_token")
+_SAVED = ("server", "user", "token", "access_token", "refresh_token", "id_token")
+SSO_ENDED = "your single sign-on has expired or was refused; run `dockyard login --sso` again"
 
 
 def write_cli_config(server: str, **credentials: str) -> Path:
-    """Save ``server`` with ``credentials`` (``token``, or ``access_token`` and ``refresh_token``;
-    none to log out) to the CLI config file, readable by its owner only (before anything is written)."""
+    """Save ``server`` with ``credentials`` (``token``, or ``access_token`` and ``refresh_token``, or
+    ``id_token``; none to log out) to the CLI config file, readable by its owner only (before anything is written)."""
     import yaml
 
     path = cli_config_file()
@@ -93,7 +95,8 @@ class Client:
     ``request`` answers the decoded JSON (``None`` for an empty body) or raises :class:`ApiError`: with
     the server's message (and the field it names) for a 4xx/5xx answer, with status 0 when the server
     cannot be reached. A 401 with a saved session is answered by renewing it once and sending the
-    request again. ``transport``: where requests go (default: an :class:`HttpTransport` to the server)."""
+    request again; a 401 with a saved single sign-on token is :data:`SSO_ENDED`. ``transport``: where
+    requests go (default: an :class:`HttpTransport` to the server)."""
 
     def __init__(
         self,
@@ -110,9 +113,12 @@ class Client:
         # Saved credentials belong to the saved server only: never send them anywhere else.
         self._saved = config if config.get("server", "").rstrip("/") == self.server else {}
         self._refresh_token = ""
+        self._sso = False  # the token is the identity provider's, saved by `dockyard login --sso`
         token = token or os.environ.get("DOCKYARD_TOKEN") or self._saved.get("token")
         if not token and self._saved.get("access_token"):
             token, self._refresh_token = self._saved["access_token"], self._saved.get("refresh_token", "")
+        if not token and self._saved.get("id_token"):
+            token, self._sso = self._saved["id_token"], True
         if not token and urlparse(self.server).hostname in ("127.0.0.1", "localhost", "::1"):
             token = _local_admin_token()
         self._headers = {"Accept": "application/json", "User-Agent": "dockyard-cli"}
@@ -152,6 +158,8 @@ class Client:
         response = self._send(method, path, json, params)
         if response.status == 401 and self._refresh_token and self._renew():
             response = self._send(method, path, json, params)
+        if response.status == 401 and self._sso:
+            raise ApiError(401, SSO_ENDED)
         if response.status >= 400:
             raise _error(response, path)
         try:

@@ -30,14 +30,24 @@ def login(
     user: Annotated[str | None, typer.Option("--user", "-u", help="Sign in with this user's password")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
     token: Annotated[str | None, typer.Option("--token", help="Keep this API token (dy_...) instead")] = None,
+    sso: Annotated[bool, typer.Option("--sso", help="Sign in through the identity provider, in your browser")] = False,
+    timeout: Annotated[
+        float, typer.Option(min=1, max=3600, help="With --sso: how long to wait for the browser, in seconds")
+    ] = 300,
     server: ServerOpt = None,
 ) -> None:
     """Sign in and keep the credentials for the server in the CLI config file (mode 0600).
 
     With --user: a password login; the session renews itself until it ends (14 days idle) or you
-    log out. With --token: an API token, checked first."""
-    if (user is None) == (token is None):
-        fail("give --user (password login) or --token (an API token)")
+    log out. With --token: an API token, checked first. With --sso: single sign-on through the
+    identity provider the server names: open the address printed (the CLI tries to open your browser)
+    and sign in there; the provider's token is kept until it expires, then run `dockyard login --sso`
+    again."""
+    if sum((user is not None, token is not None, sso)) != 1:
+        fail("give --user (password login), --token (an API token) or --sso (single sign-on)")
+    if sso:
+        _login_sso(server, timeout)
+        return
     with client(server, token) as api:
         if token is not None:
             me = api.get("/api/v1/users/me")
@@ -52,12 +62,34 @@ def login(
     print(f"logged in to {api.server} as {me['name']}; saved in {path}")
 
 
+def _login_sso(server: str | None, timeout: float) -> None:
+    """`dockyard login --sso` (cli/sso.py): the provider's ID token, saved once the server took it."""
+    from dockyard.cli import sso
+
+    with client(server, None) as api:
+        try:
+            id_token = sso.sign_in(api, timeout=timeout, say=lambda text: print(text, file=sys.stderr, flush=True))
+        except sso.SignInFailed as e:
+            fail(e)
+    with client(api.server, id_token) as checked:
+        try:
+            me = checked.get("/api/v1/users/me")
+        except ApiError as e:
+            if e.status == 401:
+                fail(f"{api.server} does not take the identity provider's token; nothing was saved")
+            raise
+    path = write_cli_config(api.server, user=me["name"], id_token=id_token)
+    print(f"logged in to {api.server} as {me['name']} through single sign-on; saved in {path}")
+
+
 def logout(server: ServerOpt = None) -> None:
     """End the saved session on the server and forget the saved credentials."""
     saved = read_cli_config()
     api = Client(server)
     try:
-        if saved.get("server", "").rstrip("/") != api.server or not (saved.get("token") or saved.get("access_token")):
+        if saved.get("server", "").rstrip("/") != api.server or not (
+            saved.get("token") or saved.get("access_token") or saved.get("id_token")
+        ):
             print(f"not logged in to {api.server}")
             return
         if saved.get("refresh_token"):

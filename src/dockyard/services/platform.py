@@ -69,13 +69,14 @@ class StatisticsConfig:
 @dataclass(frozen=True)
 class SsoConfig:
     """Single sign-on through an OpenID Connect provider (services/sso.py, api/routes/sso.py): where
-    it is, Dockyard's client there, which claims name the person and the groups, what groups map to,
-    and how long a console session lasts."""
+    it is, Dockyard's client there (and the command line's public one), which claims name the person
+    and the groups, what groups map to, and how long a console session lasts."""
 
     issuer: str
     client_id: str
     client_secret: str = field(repr=False)
     redirect_url: str = ""
+    cli_client_id: str = ""  # the public client `dockyard login --sso` uses (PKCE, no secret); "": none
     scopes: str = "openid profile email"
     groups_claim: str = "groups"
     username_claim: str = "preferred_username"

@@ -43,8 +43,8 @@ class FakeIdp:
             return httpx.Response(200, json={"keys": [k.as_dict(private=False) for k in self.published]})
         return httpx.Response(404)
 
-    def provider(self, **kwargs: Any) -> Provider:
-        return Provider(ISSUER, audience="dockyard", transport=httpx.MockTransport(self.handler), **kwargs)
+    def provider(self, *, audience: Any = "dockyard", **kwargs: Any) -> Provider:
+        return Provider(ISSUER, audience=audience, transport=httpx.MockTransport(self.handler), **kwargs)
 
 
 _OWN = "the key's own"
@@ -90,6 +90,15 @@ async def test_wrong_claims_are_rejected(idp: FakeIdp, overrides: dict[str, Any]
     with pytest.raises(TokenRejected):
         await provider.verify(sign(idp.published[0], **overrides))
     assert await provider.claims(sign(idp.published[0], **overrides)) is None
+    await provider.aclose()
+
+
+async def test_the_command_lines_client_is_a_second_audience(idp: FakeIdp) -> None:
+    provider = idp.provider(audience=["dockyard", "dockyard-cli"])
+    for audience in ("dockyard", "dockyard-cli", ["dockyard-cli", "other"]):
+        assert (await provider.verify(sign(idp.published[0], aud=audience)))["sub"] == "olga"
+    for audience in ("other", ["other", "more"]):
+        assert await provider.claims(sign(idp.published[0], aud=audience)) is None
     await provider.aclose()
 
 

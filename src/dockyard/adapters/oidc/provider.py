@@ -4,7 +4,8 @@ the validation of the JWTs it signs (joserfc).
 Contracts of :meth:`Provider.verify`:
 - the signature is checked with the provider's key of the token's ``kid``, with an asymmetric
   algorithm the provider announces (never ``none``, never HMAC: a public key is not a shared secret);
-- ``iss`` must be the configured issuer, ``aud`` must hold the configured audience, ``exp`` must be
+- ``iss`` must be the configured issuer, ``aud`` must hold one of the configured audiences (Dockyard's
+  own client, and the command line's public client when there is one), ``exp`` must be
   in the future and ``nbf``/``iat`` not in the future, each with ``leeway`` seconds for clocks;
 - a ``kid`` not in the cached JWKS (or, for a token without ``kid``, a signature none of the cached
   keys checks) makes it fetch the JWKS again (a rotated key), at most once per
@@ -24,7 +25,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -44,7 +45,7 @@ class Provider:
         self,
         issuer: str,
         *,
-        audience: str,
+        audience: str | Iterable[str],
         leeway: int = 30,
         min_refetch: float = 2.0,
         max_age: float = 600.0,
@@ -52,7 +53,9 @@ class Provider:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.issuer = issuer.rstrip("/")
-        self.audience = audience
+        self.audiences = (audience,) if isinstance(audience, str) else tuple(dict.fromkeys(audience))
+        if not self.audiences:
+            raise ValueError("a provider needs at least one audience")
         self._leeway = leeway
         self._min_refetch = min_refetch
         self._max_age = max_age
@@ -110,7 +113,7 @@ class Provider:
             jwt.JWTClaimsRegistry(
                 leeway=self._leeway,
                 iss={"essential": True, "value": self.issuer},
-                aud={"essential": True, "value": self.audience},
+                aud={"essential": True, "values": list(self.audiences)},
                 exp={"essential": True},
                 sub={"essential": True},
             ).validate(claims)

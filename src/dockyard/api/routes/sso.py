@@ -34,8 +34,14 @@ _CLIENT = "idp"
 
 
 class SsoOut(BaseModel):
+    """Whether single sign-on is on; for the console, where its button goes; for ``dockyard login
+    --sso``, the provider and the public client to sign in with (none: the CLI cannot)."""
+
     enabled: bool
     login_url: str | None = None
+    issuer: str | None = None
+    cli_client_id: str | None = None
+    scopes: str | None = None
 
 
 class LoginState:
@@ -87,8 +93,19 @@ def _local(path: str) -> str:
 
 @router.get("/api/v1/auth/sso")
 async def sso_status(platform: PlatformDep) -> SsoOut:
-    """Whether single sign-on is on, and where the console's "Sign in with SSO" button goes."""
-    return SsoOut(enabled=platform.sso is not None, login_url="/auth/login" if platform.sso else None)
+    """Whether single sign-on is on, where the console's "Sign in with SSO" button goes, and what the
+    CLI signs in with (the issuer and a public client id: the CLI talks to the provider itself, with
+    PKCE and no secret). Public: nothing here is a secret."""
+    config = platform.sso
+    if config is None:
+        return SsoOut(enabled=False)
+    return SsoOut(
+        enabled=True,
+        login_url="/auth/login",
+        issuer=config.issuer,
+        cli_client_id=config.cli_client_id or None,
+        scopes=config.scopes,
+    )
 
 
 @router.get("/auth/login", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse)
