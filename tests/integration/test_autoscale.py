@@ -102,14 +102,18 @@ async def driving(load: Load) -> AsyncIterator[Load]:
             await task
 
 
-async def count_reaches(api: httpx.AsyncClient, path: str, want: int, timeout: float = SCALING) -> dict[str, Any]:
-    """The autoscale status once the group runs ``want`` instances, all ready, no operation under way."""
+async def count_reaches(
+    api: httpx.AsyncClient, path: str, want: int | frozenset[int], timeout: float = SCALING
+) -> dict[str, Any]:
+    """The autoscale status once the group runs ``want`` instances (or one of them), all ready, no
+    operation under way."""
+    wanted = want if isinstance(want, frozenset) else frozenset({want})
 
     async def check() -> dict[str, Any] | Not:
         status = (await api.get(f"{path}/autoscale")).json()
         group = (await api.get(path)).json()["status"]
         seen = (status["instances"], group["ready"], group["operation"], status.get("decision"))
-        done = status["instances"] == want and group["ready"] == want and group["operation"] is None
+        done = status["instances"] in wanted and group["ready"] == status["instances"] and group["operation"] is None
         return status if done else Not(seen)
 
     return await eventually(check, f"{path} at {want} instances", timeout=timeout)
@@ -236,16 +240,13 @@ NOISE_SECONDS = 120.0  # the issue asks 10 minutes; two keep the shared machine'
 PAUSE_SECONDS = 60.0
 
 
-@pytest.mark.xfail(
-    reason="2026-12-02 19:48: one autoscale action in the noise phase (3 ops, 2 expected); not analysed yet",
-    strict=False,
-)
 async def test_noise_gives_no_action_and_a_stopped_prometheus_freezes_the_count_until_it_resumes(
     sandbox: Sandbox, server: ServerProcess, kube: KubeCluster
 ) -> None:
     """At 200m over 50m instances (4), a load moving ±8 % every 10 s changes nothing (tolerance 10 %);
     Prometheus stopped (SIGSTOP: it answers nothing) while the load triples changes nothing either,
-    and once it runs again the group follows the load to 12."""
+    and once it runs again the group follows the load to 600m: 11 or 12 instances (594m over 11 is
+    within the 10 % tolerance of 550m, so the ramp may stop at 11)."""
     system = f"as{uuid.uuid4().hex[:8]}"
     policy = {**POLICY, "tolerance": 0.1}
     rng = random.Random(8)
@@ -279,7 +280,7 @@ async def test_noise_gives_no_action_and_a_stopped_prometheus_freezes_the_count_
                 assert len(await autoscale_ops(api, path)) == before
                 os.kill(pid, signal.SIGCONT)
                 stopped = False
-                await count_reaches(api, path, 12)
+                await count_reaches(api, path, frozenset({11, 12}))
         finally:
             if stopped:
                 os.kill(pid, signal.SIGCONT)
