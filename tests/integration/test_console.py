@@ -468,12 +468,12 @@ def test_momo_builds_releases_and_watches_through_the_console(
     _axe(page, "group page", violations)
 
     # An instance: restart it (confirmed), then its events.
-    victim = rows.first.locator("td").first.inner_text().strip()
+    victim = rows.first.locator(".ant-table-cell").first.inner_text().strip()
     page.get_by_test_id(f"restart-{victim}").click()
     _confirm(page)
     expect(rows.filter(has_text=victim)).to_have_count(0, timeout=LONG)
     expect(rows.filter(has_text="Running")).to_have_count(3, timeout=LONG)
-    other = rows.first.locator("td").first.inner_text().strip()
+    other = rows.first.locator(".ant-table-cell").first.inner_text().strip()
     page.get_by_test_id(f"events-{other}").click()
     expect(page.get_by_test_id("instance-events")).to_contain_text("Scheduled", timeout=LONG)
     page.screenshot(path=str(SHOTS / "instance-events.png"))

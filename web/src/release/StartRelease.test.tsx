@@ -28,6 +28,13 @@ describe("starting a release", () => {
     ]);
   });
 
+  it("labels each of its fields (a screen reader names what it asks for)", async () => {
+    open();
+    await screen.findByText("Instances per step");
+    expect(screen.getAllByLabelText("A build").map((e) => e.getAttribute("role"))).toContain("combobox"); // and the radio
+    expect(screen.getByLabelText("Strategy").getAttribute("role")).toBe("combobox");
+  });
+
   it("says what is wrong with the steps under them, and refuses to start", async () => {
     open();
     fireEvent.click((await screen.findAllByRole("button", { name: "remove 3" }))[0]);

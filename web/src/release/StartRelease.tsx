@@ -99,8 +99,9 @@ export default function StartRelease(props: {
           <Radio.Group value={what} onChange={(e) => setWhat(e.target.value as What)} optionType="button" options={(["build", "version", "image"] as const).map((w) => ({ value: w, label: t(`release.${w}` as Key) }))} />
         </Form.Item>
         {what === "build" && (
-          <Form.Item label={t("release.build")} {...under("build")}>
+          <Form.Item label={t("release.build")} htmlFor="release-build" {...under("build")}>
             <Select
+              id="release-build"
               value={build}
               onChange={setBuild}
               data-testid="release-build"
@@ -109,17 +110,17 @@ export default function StartRelease(props: {
           </Form.Item>
         )}
         {what === "version" && (
-          <Form.Item label={t("release.version")} {...under("version")}>
-            <Select value={version} onChange={setVersion} options={props.versions.filter((v) => v.number !== props.current).map((v) => ({ value: v.number, label: `v${v.number} · ${String((v.spec as Spec).image ?? "")}` }))} />
+          <Form.Item label={t("release.version")} htmlFor="release-version" {...under("version")}>
+            <Select id="release-version" value={version} onChange={setVersion} options={props.versions.filter((v) => v.number !== props.current).map((v) => ({ value: v.number, label: `v${v.number} · ${String((v.spec as Spec).image ?? "")}` }))} />
           </Form.Item>
         )}
         {what === "image" && (
-          <Form.Item label={t("release.image")} {...under("image")}>
-            <Input value={image} onChange={(e) => setImage(e.target.value)} placeholder={props.latest?.image} />
+          <Form.Item label={t("release.image")} htmlFor="release-image" {...under("image")}>
+            <Input id="release-image" value={image} onChange={(e) => setImage(e.target.value)} placeholder={props.latest?.image} />
           </Form.Item>
         )}
-        <Form.Item label={t("release.strategy")}>
-          <Select value={strategy} onChange={setStrategy} style={{ width: 200 }} options={(["gray", "rolling", "blue-green"] as const).map((s) => ({ value: s, label: s }))} data-testid="release-strategy" />
+        <Form.Item label={t("release.strategy")} htmlFor="release-strategy">
+          <Select id="release-strategy" value={strategy} onChange={setStrategy} style={{ width: 200 }} options={(["gray", "rolling", "blue-green"] as const).map((s) => ({ value: s, label: s }))} data-testid="release-strategy" />
         </Form.Item>
         {strategy === "gray" && (
           <Form.Item label={`${t("release.steps")} · ${t("release.total", { total })}`} {...under("steps")}>
