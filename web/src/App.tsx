@@ -28,7 +28,7 @@ function initialLang(): Lang {
 
 // WCAG AA (4.5:1) for text: Ant Design's default blue (#1677ff) under white text or as link colour on
 // white is 4.1:1, and its tertiary grey (45 % black) 3.5:1 — axe-core in the browser test checks.
-const CONTRAST = { colorPrimary: "#0958d9", colorLink: "#0958d9", colorTextSecondary: "rgba(0, 0, 0, 0.7)", colorTextTertiary: "rgba(0, 0, 0, 0.62)", colorTextPlaceholder: "rgba(0, 0, 0, 0.58)", colorError: "#cf1322" };
+const CONTRAST = { colorPrimary: "#0958d9", colorLink: "#0958d9", colorTextSecondary: "rgba(0, 0, 0, 0.7)", colorTextTertiary: "rgba(0, 0, 0, 0.62)", colorTextPlaceholder: "rgba(0, 0, 0, 0.58)", colorError: "#cf1322", colorPrimaryHover: "#003eb3", colorPrimaryActive: "#002c8c", colorErrorHover: "#a8071a", colorErrorActive: "#820014" };
 
 export default function App() {
   const [lang, setLangState] = useState<Lang>(initialLang);

@@ -25,7 +25,7 @@ export default function OperationsTable({ items, withTarget = false }: { items: 
         ...(withTarget ? [{ title: t("audit.target"), key: "target", render: (_: unknown, o: Schemas["OperationOut"]) => opTarget(o) }] : []),
         { title: t("op.actor"), dataIndex: "actor" },
         { title: t("op.status"), dataIndex: "status", render: (s: string) => <Tag color={COLOR[s]}>{s}</Tag> },
-        { title: t("op.params"), dataIndex: "params", render: (p: Record<string, unknown>) => <code>{JSON.stringify(p)}</code> },
+        { title: t("op.params"), dataIndex: "params", render: (p: Record<string, unknown>) => <code style={{ overflowWrap: "anywhere" }}>{JSON.stringify(p)}</code> }, // JSON has no spaces to wrap at: it pushed the table past its card
         { title: t("op.error"), dataIndex: "error" },
       ]}
     />
