@@ -39,7 +39,8 @@ RATE = 50.0  # requests per second, all instances together
 WINDOW = 30  # seconds: Dockyard's `since`, Prometheus' rate window, the load generator's own
 # 60 % GET /api/orders, 30 % POST /api/orders, 10 % GET /healthz (as KWOK's emulation)
 PLAN = [("GET", "/api/orders")] * 6 + [("POST", "/api/orders")] * 3 + [("GET", "/healthz")]
-SERVICE_ENV = {"LATENCY_MS": "20", "SLOW_RATIO": "0.02", "SLOW_MS": "170", "ERROR_RATIO": "0.01"}
+# 3 % slow: ~40 slow requests of 1,500 in the window, so the p99 (the 15th slowest) is always a slow one.
+SERVICE_ENV = {"LATENCY_MS": "20", "SLOW_RATIO": "0.03", "SLOW_MS": "170", "ERROR_RATIO": "0.01"}
 
 
 @dataclass
@@ -219,7 +220,7 @@ async def test_the_sample_service_at_50_requests_a_second_dockyard_p99_is_promet
                 f"load generator {client_errors:.4f}"
             )
             assert abs(bucket(row["p99"]) - bucket(client_p99)) <= 1, (row["p99"], client_p99)
-            assert 0.1 < row["p99"] <= 0.25  # the slow 2 % at 153–187 ms hold the p99
+            assert 0.1 < row["p99"] <= 0.25  # the slow 3 % at 153–187 ms hold the p99
             assert row["p50"] <= row["p90"] <= row["p99"]
             assert row["error_ratio"] == pytest.approx(client_errors, abs=0.01)
             assert 0 < row["error_ratio"] < 0.03
