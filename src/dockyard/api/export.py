@@ -1,5 +1,8 @@
 """Dockyard's own ``/metrics`` (Prometheus text format) and the HTTP latency it reports.
 
+``/metrics/targets`` is Prometheus' HTTP service discovery of the application instances that export the
+request histogram (docs/apm.md), read from the watch caches too, behind the same tokens.
+
 ``/metrics`` holds the model as a join table, ``dockyard_instance_info{cluster, namespace, pod, idc,
 system, app, group, version} 1`` for every instance the watch caches hold (never a call to a cluster's
 API), and Dockyard's health: HTTP request latency, unfinished operations and builds by status, and
@@ -19,7 +22,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -31,7 +34,7 @@ from dockyard.api.deps import PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.domain.access import require_admin
 from dockyard.domain.metrics import INFO_SERIES, LEVEL_LABELS
-from dockyard.services import alert_rules
+from dockyard.services import alert_rules, apm
 from dockyard.services.alert_rules import Inputs
 from dockyard.services.identity import authenticate
 from dockyard.services.metrics import Backlog, backlog
@@ -148,11 +151,33 @@ async def metrics(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Response:
     """Dockyard's own metrics for Prometheus; the scrape token or a platform admin only (see the module)."""
-    token = credentials.credentials if credentials else None
-    if not (token and platform.scrape_token and hmac.compare_digest(token.encode(), platform.scrape_token.encode())):
-        principal = await authenticate(platform, token)
-        request.state.principal = principal
-        require_admin(principal, "reading /metrics")
+    await _scraper(request, platform, credentials, "reading /metrics")
     exporter: Exporter = request.app.state.exporter
     alerts = await alert_rules.inputs(platform, now=dt.datetime.now(dt.UTC))
     return Response(exporter.render(platform, await backlog(platform), alerts), media_type=CONTENT_TYPE)
+
+
+@router.get("/metrics/targets", tags=["health"])
+async def scrape_targets(
+    request: Request,
+    platform: PlatformDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> JSONResponse:
+    """Prometheus' HTTP service discovery (``http_sd_configs``) of the application instances that export
+    the request histogram: each Running instance of a version with a ``metrics`` port, as
+    ``[{"targets": ["10.64.0.5:9090"], "labels": {"cluster", "namespace", "pod"}}]``, from the watch
+    caches. The scrape token or a platform admin only, as ``/metrics``."""
+    await _scraper(request, platform, credentials, "reading /metrics/targets")
+    return JSONResponse(apm.scrape_targets(platform))
+
+
+async def _scraper(
+    request: Request, platform: Platform, credentials: HTTPAuthorizationCredentials | None, action: str
+) -> None:
+    """The scrape token, or a signed-in platform admin; else 401 / 403 (see the module)."""
+    token = credentials.credentials if credentials else None
+    if token and platform.scrape_token and hmac.compare_digest(token.encode(), platform.scrape_token.encode()):
+        return
+    principal = await authenticate(platform, token)
+    request.state.principal = principal
+    require_admin(principal, action)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.live import PlacedInstance
 from dockyard.domain.metrics import INFO_SERIES, Series, selector
 from dockyard.domain.model import GroupPath
 
@@ -43,6 +44,23 @@ MIN_WINDOW = 15.0  # three scrapes at the sandbox's 5 s
 MAX_WINDOW = 86400.0
 DEFAULT_TOP = 10
 MAX_TOP = 100
+
+
+def scrape_targets(instances: Iterable[PlacedInstance]) -> list[dict[str, Any]]:
+    """Prometheus' HTTP service discovery (``http_sd``) of the instances to scrape for :data:`HISTOGRAM`:
+    one target group per instance that runs a real container (the runtime gave it an id: KWOK's fake
+    instances emulate the histogram through their node instead), is ``Running`` with a pod IP and
+    declares a metrics port — ``{"targets": ["<pod IP>:<port>"], "labels": {cluster, namespace, pod}}``,
+    in the order of those labels."""
+    out = []
+    for placed in instances:
+        pod = placed.pod
+        if pod.phase != "Running" or not pod.pod_ip or not pod.metrics_port or not pod.container_id:
+            continue
+        host = f"[{pod.pod_ip}]" if ":" in pod.pod_ip else pod.pod_ip
+        labels = {"cluster": placed.cluster, "namespace": pod.namespace, "pod": pod.name}
+        out.append({"targets": [f"{host}:{pod.metrics_port}"], "labels": labels})
+    return sorted(out, key=lambda t: (t["labels"]["cluster"], t["labels"]["namespace"], t["labels"]["pod"]))
 
 
 def check_by(by: str) -> By:

@@ -35,6 +35,7 @@ class PodRecord:
     reason: str  # why it is not running well: a waiting/terminated reason, or the scheduler's
     deleting: bool
     container_id: str = ""  # the runtime's id of its (first) container, e.g. containerd://<64 hex>; KWOK: ""
+    metrics_port: int = 0  # its container port named ``metrics`` (domain/versions.METRICS_PORT); 0: none
 
     @property
     def key(self) -> GroupKey:

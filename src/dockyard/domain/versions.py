@@ -38,6 +38,9 @@ MAX_CONFIG_BYTES = 1024 * 1024  # what one ConfigMap can hold
 MAX_SECRET_BYTES = 512 * 1024  # all secret values of a version: one Secret holds 1 MiB, base64 adds a third
 CONFIG_DIR = "/etc/dockyard/config"
 PROTOCOLS = ("TCP", "UDP")
+# The port an instance serves its Prometheus metrics on (``/metrics``): Prometheus scrapes the instances
+# of a version that declares one (docs/apm.md). It must be TCP.
+METRICS_PORT = "metrics"
 MAX_UID = 2**31 - 1
 RESTRICTED = "restricted"
 BASELINE = "baseline"
@@ -127,6 +130,11 @@ class VersionSpec:
         """The flavor as this version has it: its recorded size (the built-in catalog's without one)."""
         size = self.size or flavor("flavor", self.flavor).size
         return Flavor(self.flavor, size.cpu_millis, size.memory_mib, size.extended)
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port Prometheus scrapes the instances' ``/metrics`` on (the one named ``metrics``), if any."""
+        return next((p.port for p in self.ports if p.name == METRICS_PORT), None)
 
     def resources(self) -> dict[str, dict[str, str]]:
         """The container's requests and limits (equal): the size the version was made with."""
@@ -329,6 +337,10 @@ def _ports(raw: Any) -> tuple[Port, ...]:
             raise InvalidInput(f"{where}.port", f"port {number}/{protocol} is listed twice")
         if any(p.name == name for p in out):
             raise InvalidInput(f"{where}.name", f"port name {name!r} is listed twice")
+        if name == METRICS_PORT and protocol != "TCP":
+            raise InvalidInput(
+                f"{where}.protocol", f"the {METRICS_PORT!r} port (Prometheus scrapes it over HTTP) must be TCP"
+            )
         out.append(Port(name=name, port=number, protocol=protocol))
     return tuple(out)
 

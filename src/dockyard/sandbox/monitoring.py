@@ -8,8 +8,10 @@ Everything here is generated on every ``sandbox up``; nothing is edited by hand:
   ``targets/nodes.json`` by :func:`write_real_nodes` on every ``sandbox up``: Debian's Prometheus is
   built without ``kubernetes_sd``) and Dockyard's own ``/metrics`` (targets in ``targets/dockyard.json``,
   its bearer token in ``scrape-token``: both re-read by Prometheus without a reload, written by
-  :func:`register_dockyard`), and loads the rule files shipped with Dockyard
-  (:func:`dockyard.monitoring.rules_dir`) and any in ``<sandbox>/prometheus/rules/``.
+  :func:`register_dockyard`), the application instances that export the request histogram (the ``apps``
+  job: Dockyard's HTTP service discovery, ``/metrics/targets``, asked with the same token; its URL is
+  in the configuration, so registering another Dockyard rewrites that job and reloads), and loads the
+  rule files shipped with Dockyard (:func:`dockyard.monitoring.rules_dir`) and any in ``<sandbox>/prometheus/rules/``.
 - Every kubelet series gets ``job="kubelet"``, ``node``, ``metrics_path`` and ``cluster`` (the name
   the sandbox is registered under: ``local``, or a named sandbox's name) from the scrape config, as
   kube-prometheus labels them, so the same rules serve both kinds of node.
@@ -81,6 +83,8 @@ KEPT_SERIES = (
     "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)|"
     f"{HISTOGRAM}_(bucket|count|sum)"
 )
+APPS_JOB = "apps"
+APPS_KEPT = f"{HISTOGRAM}_(bucket|count|sum)"  # of an application's own /metrics, only the request histogram
 # A fake instance's requests (the histogram's emulation), from its annotations at creation: requests
 # per second, the share that answers 5xx (fast), the share of the others that is slow, and how slow.
 APM_ANNOTATIONS: dict[str, tuple[float, str]] = {
@@ -157,8 +161,27 @@ def kwok_scrape(nodes: int) -> dict[str, str]:
     return {"scrape_interval": BIG_INTERVAL, "scrape_timeout": BIG_TIMEOUT} if nodes > BIG_SANDBOX else {}
 
 
-def config(layout: Layout, ports: Ports, *, nodes: int = 0) -> dict[str, Any]:
-    """The generated ``prometheus.yml`` (see the module's docstring); ``nodes``: how many fake nodes."""
+def apps_job(layout: Layout, dockyard: str) -> dict[str, Any]:
+    """The ``apps`` job: the application instances Dockyard at ``dockyard`` (``host:port``) lists in its
+    HTTP service discovery (``/metrics/targets``, asked with the scrape token: the instances' own
+    ``/metrics`` never see it), keeping only the request histogram's series."""
+    return {
+        "job_name": APPS_JOB,
+        "http_sd_configs": [
+            {
+                "url": f"http://{dockyard}/metrics/targets",
+                "refresh_interval": INTERVAL,
+                "authorization": {"type": "Bearer", "credentials_file": str(token_path(layout))},
+            }
+        ],
+        "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": APPS_KEPT, "action": "keep"}],
+    }
+
+
+def config(layout: Layout, ports: Ports, *, nodes: int = 0, dockyard: str | None = None) -> dict[str, Any]:
+    """The generated ``prometheus.yml`` (see the module's docstring); ``nodes``: how many fake nodes;
+    ``dockyard``: the registered Dockyard's ``host:port``, whose service discovery the ``apps`` job reads
+    (none: no ``apps`` job)."""
     cluster = cluster_name(layout)
     pki = layout.pki
     kubelet_labels: list[dict[str, Any]] = [
@@ -221,6 +244,7 @@ def config(layout: Layout, ports: Ports, *, nodes: int = 0) -> dict[str, Any]:
             },
             # The edge load balancer's (HAProxy's) exporter: requests per backend and per instance.
             {"job_name": "edge", "static_configs": [{"targets": [f"127.0.0.1:{ports.edge_admin}"]}]},
+            *([apps_job(layout, dockyard)] if dockyard else []),
         ],
     }
 
@@ -236,14 +260,47 @@ def write_config(layout: Layout, ports: Ports, *, nodes: int = 0) -> bool:
     for path in (targets_path(layout), nodes_path(layout)):
         if not path.exists():
             path.write_text("[]\n")
-    text = yaml.safe_dump(config(layout, ports, nodes=nodes), sort_keys=False)
-    path = config_path(layout)
+    return _write_yaml(config_path(layout), config(layout, ports, nodes=nodes, dockyard=registered(layout)))
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> bool:
+    text = yaml.safe_dump(data, sort_keys=False)
     if path.exists() and path.read_text() == text:
         return False
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
     return True
+
+
+def registered(layout: Layout) -> str | None:
+    """The ``host:port`` of the Dockyard registered with a scrape token (:func:`register_dockyard`), if any."""
+    try:
+        groups = json.loads(targets_path(layout).read_text())
+        token = token_path(layout).read_text().strip()
+    except (OSError, ValueError):
+        return None
+    if not token or not isinstance(groups, list) or not groups:
+        return None
+    targets = groups[0].get("targets") if isinstance(groups[0], dict) else None
+    return str(targets[0]) if isinstance(targets, list) and targets else None
+
+
+def _set_apps_job(layout: Layout) -> None:
+    """Point a written configuration's ``apps`` job at the registered Dockyard (or drop it), and have a
+    running Prometheus reload it when it changed (the service discovery's URL is not re-read by itself)."""
+    path = config_path(layout)
+    try:
+        current = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return  # no configuration yet: ``sandbox up`` writes it with the job
+    if not isinstance(current, dict):
+        return
+    dockyard = registered(layout)
+    jobs = [j for j in current.get("scrape_configs") or [] if j.get("job_name") != APPS_JOB]
+    current["scrape_configs"] = [*jobs, *([apps_job(layout, dockyard)] if dockyard else [])]
+    if _write_yaml(path, current):
+        reload(layout, layout.pid_file("prometheus"))
 
 
 def reload(layout: Layout, pid_file: Path) -> bool:
@@ -264,6 +321,7 @@ def register_dockyard(layout: Layout, *, address: str, token: str) -> None:
     tmp = targets_path(layout).with_suffix(".tmp")
     tmp.write_text(json.dumps([{"targets": [address], "labels": {}}]))
     tmp.replace(targets_path(layout))
+    _set_apps_job(layout)
 
 
 def unregister_dockyard(layout: Layout) -> None:
@@ -272,6 +330,7 @@ def unregister_dockyard(layout: Layout) -> None:
     tmp = targets_path(layout).with_suffix(".tmp")
     tmp.write_text("[]\n")
     tmp.replace(targets_path(layout))
+    _set_apps_job(layout)
 
 
 def write_real_nodes(layout: Layout, ports: Ports, nodes: list[str]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from dockyard.domain import apm
 from dockyard.domain.access import Principal, authorize
@@ -24,6 +25,12 @@ from dockyard.domain.metrics import Scope, Series, Window
 from dockyard.domain.model import GroupPath
 from dockyard.services import metrics
 from dockyard.services.platform import Platform
+
+
+def scrape_targets(platform: Platform) -> list[dict[str, Any]]:
+    """The instances Prometheus scrapes for the request histogram (``http_sd``), from the watch caches
+    only (:func:`dockyard.domain.apm.scrape_targets`)."""
+    return apm.scrape_targets(platform.live.placed_instances())
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,7 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/remediation/history": Rule("platform"),
     # Dockyard's own metrics: the scrape token or a platform admin.
     "GET /metrics": Rule("platform"),
+    "GET /metrics/targets": Rule("platform"),  # Prometheus' service discovery of application instances
     # Charts read Prometheus: 503 when the test server's (by default none) cannot answer.
     "GET /api/v1/systems/{system}/metrics": Rule("system", allowed=frozenset({200, 503})),
     f"GET {A}/metrics": Rule("app", allowed=frozenset({200, 503})),

@@ -142,3 +142,14 @@ def test_revision_moves_with_every_change_and_never_repeats() -> None:
     seen.append(fresh.revision)
     assert len(set(seen)) == len(seen)
     assert [p.name for p in fresh.all()] == ["a"]
+
+
+def test_slim_keeps_the_container_port_named_metrics() -> None:
+    assert slim(_pod("web-1")).metrics_port == 0
+    raw = _pod_json("web-2")
+    raw["spec"]["containers"][0]["ports"] = [
+        {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9090, "protocol": "TCP"},
+    ]
+    pod = msgspec.json.decode(msgspec.json.encode(raw), type=wire.Pod)
+    assert slim(pod).metrics_port == 9090

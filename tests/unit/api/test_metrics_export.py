@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 
 from dockyard import bootstrap
 from dockyard.api.app import create_app
+from dockyard.domain.live import PlacedInstance
 from dockyard.settings import Settings
+from tests.unit.records import pod_record
 
 ADMIN = "dy_" + "a" * 40
 SCRAPE = "dym_" + "s" * 40
@@ -71,3 +73,24 @@ def test_the_scrape_token_is_generated_privately_when_unset(tmp_path: Path) -> N
     assert len(token) > 40
     assert (tmp_path / "metrics-token").stat().st_mode & 0o777 == 0o600
     assert bootstrap.scrape_token(settings) == token  # kept, never replaced
+
+
+def test_the_scrape_targets_are_behind_the_same_tokens_and_read_the_watch_caches(client: TestClient) -> None:
+    assert client.get("/metrics/targets").status_code == 401
+    user = client.get("/metrics/targets", headers={"Authorization": f"Bearer {_user_token(client)}"})
+    assert user.status_code == 403
+    scraper = {"Authorization": f"Bearer {SCRAPE}"}
+    assert client.get("/metrics/targets", headers=scraper).json() == []  # no cluster watched
+    platform = client.app.state.platform  # type: ignore[attr-defined]
+    pods = [
+        PlacedInstance("local", "", pod_record(name="a", container_id="containerd://1", metrics_port=9090)),
+        PlacedInstance("local", "", pod_record(name="b", metrics_port=9090)),  # a KWOK instance: no container
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(platform.live, "placed_instances", lambda: pods)
+        answer = client.get("/metrics/targets", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == [
+        {"targets": ["10.128.0.5:9090"], "labels": {"cluster": "local", "namespace": "shop", "pod": "a"}}
+    ]

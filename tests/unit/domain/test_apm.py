@@ -12,8 +12,10 @@ import pytest
 from dockyard.domain import apm
 from dockyard.domain.apm import Policy, Row, Sample, judge
 from dockyard.domain.errors import InvalidInput
+from dockyard.domain.live import PlacedInstance
 from dockyard.domain.metrics import Series
 from dockyard.domain.model import GroupPath
+from tests.unit.records import pod_record
 
 PATH = GroupPath("shop", "web", "prod")
 
@@ -198,3 +200,23 @@ def test_at_600_requests_an_interval_p99_is_noise() -> None:
 )
 def test_progress(verdicts: list[str], where: str) -> None:
     assert apm.progress(verdicts, Policy()) == where
+
+
+def test_scrape_targets_are_the_running_real_instances_with_a_metrics_port() -> None:
+    real = {"container_id": "containerd://4f2a", "metrics_port": 9090}
+    instances = [
+        PlacedInstance("local", "idc-a", pod_record(name="web-prod-b", pod_ip="10.64.0.7", **real)),
+        PlacedInstance("local", "idc-a", pod_record(name="web-prod-a", pod_ip="10.64.0.6", **real)),
+        PlacedInstance("east", "", pod_record(name="v6", pod_ip="fd00::5", **real)),
+        PlacedInstance("local", "", pod_record(name="fake", metrics_port=9090)),  # KWOK's: no container
+        PlacedInstance("local", "", pod_record(name="no-port", container_id="containerd://1")),
+        PlacedInstance("local", "", pod_record(name="pending", phase="Pending", pod_ip="", **real)),
+        PlacedInstance("local", "", pod_record(name="no-ip", pod_ip="", **real)),
+        PlacedInstance("local", "", pod_record(name="done", phase="Succeeded", **real)),
+    ]
+    assert apm.scrape_targets(instances) == [
+        {"targets": ["[fd00::5]:9090"], "labels": {"cluster": "east", "namespace": "shop", "pod": "v6"}},
+        {"targets": ["10.64.0.6:9090"], "labels": {"cluster": "local", "namespace": "shop", "pod": "web-prod-a"}},
+        {"targets": ["10.64.0.7:9090"], "labels": {"cluster": "local", "namespace": "shop", "pod": "web-prod-b"}},
+    ]
+    assert apm.scrape_targets([]) == []

@@ -120,3 +120,13 @@ def test_the_example_spec_in_the_readme_is_valid() -> None:
     root = Path(__file__).resolve().parents[3]
     spec = parse_spec(yaml.safe_load((root / "examples" / "web-v1.yaml").read_text()))
     assert (spec.flavor, spec.instances, spec.ports[0].port) == ("small", 3, 8080)
+
+
+def test_a_port_named_metrics_is_the_one_prometheus_scrapes_and_must_be_tcp() -> None:
+    assert parse_spec(BASE).metrics_port is None
+    ports = [{"name": "http", "port": 8080}, {"name": "metrics", "port": 9090}]
+    assert parse_spec({**BASE, "ports": ports}).metrics_port == 9090
+    with pytest.raises(InvalidInput) as e:
+        parse_spec({**BASE, "ports": [{"name": "metrics", "port": 9090, "protocol": "UDP"}]})
+    assert e.value.field == "ports[0].protocol"
+    assert "must be TCP" in str(e.value)

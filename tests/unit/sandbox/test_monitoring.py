@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from dockyard.domain import apm
 from dockyard.sandbox import monitoring
@@ -102,6 +105,63 @@ def test_register_dockyard_writes_the_target_and_the_token(tmp_path: Path) -> No
     monitoring.unregister_dockyard(layout)
     assert json.loads(monitoring.targets_path(layout).read_text()) == []
     assert monitoring.token_path(layout).read_text() == ""
+
+
+def _apps(layout: Layout) -> list[dict[str, Any]]:
+    jobs = yaml.safe_load(monitoring.config_path(layout).read_text())["scrape_configs"]
+    return [j for j in jobs if j["job_name"] == "apps"]
+
+
+def test_the_apps_job_reads_the_registered_dockyards_service_discovery(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    assert "apps" not in {j["job_name"] for j in monitoring.config(layout, Ports())["scrape_configs"]}
+    job = monitoring.apps_job(layout, "127.0.0.1:8080")
+    (sd,) = job["http_sd_configs"]
+    assert sd["url"] == "http://127.0.0.1:8080/metrics/targets"
+    assert sd["authorization"] == {"type": "Bearer", "credentials_file": str(monitoring.token_path(layout))}
+    assert "authorization" not in job  # the instances' own /metrics never get Dockyard's token
+    (keep,) = job["metric_relabel_configs"]
+    assert (keep["source_labels"], keep["action"]) == (["__name__"], "keep")
+    kept = re.compile(keep["regex"])
+    for name in ("bucket", "count", "sum"):
+        assert kept.fullmatch(f"{apm.HISTOGRAM}_{name}")
+    for other in (apm.HISTOGRAM, "process_cpu_seconds_total", "go_goroutines", f"{apm.HISTOGRAM}_created"):
+        assert not kept.fullmatch(other)
+
+    # Registering a Dockyard (with a token) adds the job to the written configuration; another address
+    # rewrites it; unregistering, or a registration without a token, drops it. Each change reloads.
+    monitoring.write_config(layout, Ports())
+    assert _apps(layout) == []
+    reloads: list[Path] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(monitoring, "reload", lambda _layout, pid_file: reloads.append(pid_file) or True)
+        monitoring.register_dockyard(layout, address="127.0.0.1:8080", token="dym_x")
+        assert _apps(layout) == [job]
+        monitoring.register_dockyard(layout, address="127.0.0.1:8080", token="dym_x")  # unchanged: no reload
+        monitoring.register_dockyard(layout, address="127.0.0.1:9999", token="dym_x")
+        assert _apps(layout)[0]["http_sd_configs"][0]["url"] == "http://127.0.0.1:9999/metrics/targets"
+        # ``sandbox up`` writes the same configuration while that Dockyard is registered: no change.
+        assert monitoring.write_config(layout, Ports()) is False
+        monitoring.unregister_dockyard(layout)
+        assert _apps(layout) == []
+        monitoring.register_dockyard(layout, address="127.0.0.1:1", token="")
+        assert _apps(layout) == []
+    assert reloads == [layout.pid_file("prometheus")] * 3
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool is missing: install Debian's prometheus package")
+def test_prometheus_accepts_the_apps_job(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    monitoring.write_config(layout, Ports())
+    monitoring.register_dockyard(layout, address="127.0.0.1:8080", token="dym_x")
+    assert _apps(layout)
+    done = subprocess.run(
+        [PROMTOOL or "", "check", "config", str(monitoring.config_path(layout))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:

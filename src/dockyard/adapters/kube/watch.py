@@ -27,6 +27,7 @@ from dockyard.adapters.kube.capacity import NodeCache, UsageCache
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.adapters.kube.watching import WatchCache, running
 from dockyard.domain.live import DeploymentRecord, GroupKey, PodRecord
+from dockyard.domain.versions import METRICS_PORT
 
 __all__ = [
     "ClusterCaches",
@@ -86,7 +87,17 @@ def slim(pod: wire.Pod) -> PodRecord:
         reason=reason,
         deleting=meta.deletionTimestamp is not None,
         container_id=next((c.containerID for c in statuses if c.containerID), ""),
+        metrics_port=_metrics_port(spec),
     )
+
+
+def _metrics_port(spec: wire.PodSpec | None) -> int:
+    """The container port named ``metrics`` (a version's metrics port, rendered as declared), else 0."""
+    for container in (spec.containers if spec else None) or []:
+        for port in container.ports or []:
+            if port.name == METRICS_PORT and port.containerPort:
+                return port.containerPort
+    return 0
 
 
 _REVISIONS = itertools.count(1)  # process-wide, so a new index never repeats an old one's revision

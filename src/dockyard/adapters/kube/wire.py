@@ -87,8 +87,14 @@ class Resources(msgspec.Struct):
     requests: dict[str, Any] | None = None
 
 
+class ContainerPort(msgspec.Struct):
+    name: str | None = None
+    containerPort: int | None = None
+
+
 class Container(msgspec.Struct):
     resources: Resources | None = None
+    ports: list[ContainerPort] | None = None
 
 
 class Selector(msgspec.Struct):

@@ -1,0 +1,3 @@
+module dockyard.io/sample-service
+
+go 1.22
