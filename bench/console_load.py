@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
+from tests.integration.harness.browser import ARGS, CHROMIUM
 
 from bench.deploy_throughput import APP, DockyardServer, load, spec, stop_on_sigterm
 from dockyard.adapters.kube.client import KubeCluster
@@ -42,16 +43,6 @@ from dockyard.sandbox.topology import default_topology
 
 SYSTEM, GROUP = "bench", "prod"
 PASSWORD = "a console bench passphrase"  # noqa: S105 (the bench server's own admin)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EVENTS = f"/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}/events"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -90,7 +81,7 @@ def paints(server: DockyardServer, wanted: int, loads: int) -> list[tuple[float,
     out: list[tuple[float, float | None]] = []
     url = f"{server.url}/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(server.url)

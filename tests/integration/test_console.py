@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dockyard.api.console import default_directory
+from tests.integration.harness.browser import ARGS, CHROMIUM, LONG
 from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import process_env, server_process
 from tests.integration.harness.tokens import ADMIN
@@ -31,18 +32,7 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "a console test passphrase"
 VIEWER_PASSWORD = "the viewer's own passphrase"
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LONG = 120_000  # ms: the machine is shared and loaded; no assertion depends on speed
 
 
 @contextmanager
