@@ -310,7 +310,7 @@ def write_configs(layout: Layout, ports: Ports) -> bool:
         },
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    kwok_text = yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor(), monitoring.kwok_apm()])
+    kwok_text = yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()])
     kwok_changed = not layout.kwok_config.exists() or layout.kwok_config.read_text() != kwok_text
     layout.kwok_config.write_text(kwok_text)
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on

@@ -16,14 +16,9 @@ Everything here is generated on every ``sandbox up``; nothing is edited by hand:
   the sandbox is registered under: ``local``, or a named sandbox's name) from the scrape config, as
   kube-prometheus labels them, so the same rules serve both kinds of node.
 - :func:`kwok_cadvisor` is the KWOK ``Metric`` that makes each fake pod emit the 16 per-instance
-  cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation;
-  :func:`kwok_apm` a second one, at its own path and scraped by its own job (``kwok-apm``, labelled
-  ``job="apps"`` like real instances' histograms), that makes each fake pod emit the request-duration
-  histogram real instances export (:data:`dockyard.domain.apm.HISTOGRAM`, over :data:`ROUTES`), at the
-  requests/s, error ratio and slow share set by :data:`APM_ANNOTATIONS`. Two paths, because the
-  histogram is 70 series per pod to the cAdvisor's 13 families: in one scrape it made KWOK's answer ten
-  times slower (1,000 pods on 20 nodes: 0.03 → 0.3 s per node) and any fault in it lost the node's CPU
-  and memory series too.
+  cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation, and
+  the request-duration histogram real instances export (:data:`dockyard.domain.apm.HISTOGRAM`, over
+  :data:`ROUTES`), at the requests/s, error ratio and slow share set by :data:`APM_ANNOTATIONS`.
 
 A running Prometheus whose generated configuration changed is told to reload by SIGHUP, by pid.
 """
@@ -54,8 +49,6 @@ INTERVAL = "5s"  # scrape and rule evaluation: short, for the sandbox (productio
 BIG_SANDBOX = 200
 BIG_INTERVAL, BIG_TIMEOUT = "15s", "14s"
 KWOK_METRIC = "dockyard-cadvisor"
-KWOK_APM_METRIC = "dockyard-apm"
-KWOK_APM_JOB = "kwok-apm"
 ANNOTATION_PREFIX = "metrics.dockyard.io/"
 # The pod annotations a fake pod's per-instance rates come from, with their defaults: CPU (cores)
 # and the working set are KWOK's own usage annotations (kwok.x-k8s.io/usage-cpu, usage-memory,
@@ -87,7 +80,8 @@ KEPT_SERIES = (
     "container_cpu_usage_seconds_total|container_memory_(usage|working_set|rss|cache)(_bytes)?|"
     "container_network_(receive|transmit)_(bytes|packets|packets_dropped|errors)_total|"
     "container_spec_memory_limit_bytes|container_spec_cpu_quota|"
-    "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)"
+    "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)|"
+    f"{HISTOGRAM}_(bucket|count|sum)"
 )
 APPS_JOB = "apps"
 APPS_KEPT = f"{HISTOGRAM}_(bucket|count|sum)"  # of an application's own /metrics, only the request histogram
@@ -239,27 +233,6 @@ def config(layout: Layout, ports: Ports, *, nodes: int = 0, dockyard: str | None
                     *kubelet_labels,
                 ],
                 "metric_relabel_configs": keep,
-            },
-            {
-                "job_name": KWOK_APM_JOB,
-                **kwok_scrape(nodes),
-                "http_sd_configs": [
-                    {"url": f"http://127.0.0.1:{ports.kwok}/discovery/prometheus", "refresh_interval": INTERVAL}
-                ],
-                "relabel_configs": [
-                    {"source_labels": ["metrics_name"], "regex": KWOK_APM_METRIC, "action": "keep"},
-                    {
-                        "source_labels": ["__metrics_path__"],
-                        "regex": "/metrics/nodes/([^/]+)/.*",
-                        "target_label": "node",
-                    },
-                    {"regex": "metrics_name", "action": "labeldrop"},
-                    # Labelled as the ``apps`` job labels a real instance's histogram.
-                    {"target_label": "job", "replacement": APPS_JOB},
-                    {"source_labels": ["node"], "target_label": "instance"},
-                    {"target_label": "cluster", "replacement": cluster},
-                ],
-                "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": APPS_KEPT, "action": "keep"}],
             },
             real_node("cadvisor"),
             real_node("resource"),
@@ -453,22 +426,12 @@ def kwok_cadvisor() -> dict[str, Any]:
                 "value": f"{_quantity_or(name, _quantity_literal(default))} * pod.SinceSecond()",
             }
         )
+    metrics.extend(kwok_requests())
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Metric",
         "metadata": {"name": KWOK_METRIC},
         "spec": {"path": "/metrics/nodes/{nodeName}/metrics/cadvisor", "metrics": metrics},
-    }
-
-
-def kwok_apm() -> dict[str, Any]:
-    """The KWOK ``Metric`` of the request-duration histogram (:func:`kwok_requests`), at a path of its
-    own (see the module's docstring)."""
-    return {
-        "apiVersion": "kwok.x-k8s.io/v1alpha1",
-        "kind": "Metric",
-        "metadata": {"name": KWOK_APM_METRIC},
-        "spec": {"path": "/metrics/nodes/{nodeName}/metrics/apm", "metrics": kwok_requests()},
     }
 
 
