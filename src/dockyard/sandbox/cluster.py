@@ -166,7 +166,7 @@ def _write_configs(layout: Layout, ports: Ports, pki: Pki, labels: dict[str, str
     """Every component's configuration files; the names of the running components that must pick up a
     change (Prometheus is told to reload, KWOK restarted)."""
     write_kubeconfig(layout.kubeconfig, pki=pki, server=f"https://127.0.0.1:{ports.apiserver}")
-    changed = {"kwok"} if write_configs(layout, ports) else set()
+    changed = {"kwok"} if write_configs(layout, ports, nodes=nodes) else set()
     dns.write_config(layout, ports, idc=labels.get("idc", ""))
     if monitoring.write_config(layout, ports, nodes=nodes):
         changed.add("prometheus")

@@ -288,9 +288,9 @@ POD_READY_AGAIN: dict[str, object] = {
 }
 
 
-def write_configs(layout: Layout, ports: Ports) -> bool:
+def write_configs(layout: Layout, ports: Ports, *, nodes: int = 0) -> bool:
     """Write the scheduler's, KWOK's, the registry's and Alertmanager's configuration files that
-    :func:`components` refers to."""
+    :func:`components` refers to, for a sandbox of ``nodes`` fake nodes; True if KWOK's changed."""
     scheduler = {
         "apiVersion": "kubescheduler.config.k8s.io/v1",
         "kind": "KubeSchedulerConfiguration",
@@ -310,7 +310,8 @@ def write_configs(layout: Layout, ports: Ports) -> bool:
         },
     }
     layout.scheduler_config.write_text(yaml.safe_dump(scheduler))
-    kwok_text = yaml.safe_dump_all([kwok, POD_READY_AGAIN, monitoring.kwok_cadvisor()])
+    cadvisor = monitoring.kwok_cadvisor(requests=nodes <= monitoring.BIG_SANDBOX)
+    kwok_text = yaml.safe_dump_all([kwok, POD_READY_AGAIN, cadvisor])
     kwok_changed = not layout.kwok_config.exists() or layout.kwok_config.read_text() != kwok_text
     layout.kwok_config.write_text(kwok_text)
     # distribution's config (version 0.1): plain HTTP on loopback, storage in the sandbox, deletes on

@@ -234,3 +234,6 @@ def test_writing_the_configs_says_whether_kwok_must_restart(tmp_path: Path, monk
     assert write_configs(layout, Ports()) is False  # nothing changed: KWOK keeps running
     monkeypatch.setattr(monitoring, "ROUTES", monitoring.ROUTES[:1])
     assert write_configs(layout, Ports()) is True  # its Metric changed: read only at start
+    assert write_configs(layout, Ports(), nodes=monitoring.BIG_SANDBOX) is False
+    assert write_configs(layout, Ports(), nodes=monitoring.BIG_SANDBOX + 1) is True  # no histogram
+    assert apm.HISTOGRAM not in layout.kwok_config.read_text()
