@@ -188,7 +188,7 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 "--node-lease-duration-seconds=120",
                 "--v=WARN",
                 f"--config={layout.kwok_config}",
-                *[f"--config={c}" for c in binaries.kwok_configs],
+                *[f"--config={c}" for c in binaries.kwok_configs if c.name != monitoring.KWOK_REPLACED_CONFIG],
                 kwoklogs.KWOK_FLAG,
             ],
             _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),

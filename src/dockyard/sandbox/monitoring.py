@@ -2,8 +2,8 @@
 
 Everything here is generated on every ``sandbox up``; nothing is edited by hand:
 
-- ``<sandbox>/prometheus/prometheus.yml`` scrapes KWOK's fake nodes (``/metrics/nodes/<node>/metrics/
-  cadvisor``, found through KWOK's Prometheus service discovery), real nodes' kubelets
+- ``<sandbox>/prometheus/prometheus.yml`` scrapes KWOK's fake nodes (:data:`KWOK_METRIC_PATH`, found
+  through KWOK's Prometheus service discovery, labelled ``metrics_path="/metrics/cadvisor"``), real nodes' kubelets
   (``/metrics/cadvisor`` and ``/metrics/resource`` through the apiserver's node proxy, listed in
   ``targets/nodes.json`` by :func:`write_real_nodes` on every ``sandbox up``: Debian's Prometheus is
   built without ``kubernetes_sd``) and Dockyard's own ``/metrics`` (targets in ``targets/dockyard.json``,
@@ -18,7 +18,9 @@ Everything here is generated on every ``sandbox up``; nothing is edited by hand:
 - :func:`kwok_cadvisor` is the KWOK ``Metric`` that makes each fake pod emit the 16 per-instance
   cAdvisor series, at rates set by the pod's annotations (:data:`RATE_ANNOTATIONS`) at creation, and
   the request-duration histogram real instances export (:data:`dockyard.domain.apm.HISTOGRAM`, over
-  :data:`ROUTES`), at the requests/s, error ratio and slow share set by :data:`APM_ANNOTATIONS`.
+  :data:`ROUTES`), at the requests/s, error ratio and slow share set by :data:`APM_ANNOTATIONS`, and
+  the series of a kubelet's ``/metrics/resource`` that metrics-server reads: one Metric per node, in
+  place of KWOK's own ``metrics-resource.yaml`` (see :data:`KWOK_METRIC_PATH`).
 
 A running Prometheus whose generated configuration changed is told to reload by SIGHUP, by pid.
 """
@@ -49,6 +51,13 @@ INTERVAL = "5s"  # scrape and rule evaluation: short, for the sandbox (productio
 BIG_SANDBOX = 200
 BIG_INTERVAL, BIG_TIMEOUT = "15s", "14s"
 KWOK_METRIC = "dockyard-cadvisor"
+# One Metric per node, at the path metrics-server asks: KWOK v0.8.0 keeps one registry per node for all
+# its Metrics and each scrape unregisters every series not of its own Metric, so a second path (its own
+# metrics-resource.yaml beside this one) re-registered each other's series on every scrape and, when
+# metrics-server's and Prometheus' scrapes of a node overlapped, served one without the other's series or
+# failed to register a family at all ("a previously registered descriptor"): see docs/metrics.md.
+KWOK_METRIC_PATH = "/metrics/nodes/{nodeName}/metrics/resource"
+KWOK_REPLACED_CONFIG = "metrics-resource.yaml"  # KWOK's own, not loaded: KWOK_METRIC serves its series
 ANNOTATION_PREFIX = "metrics.dockyard.io/"
 # The pod annotations a fake pod's per-instance rates come from, with their defaults: CPU (cores)
 # and the working set are KWOK's own usage annotations (kwok.x-k8s.io/usage-cpu, usage-memory,
@@ -81,6 +90,12 @@ KEPT_SERIES = (
     "container_network_(receive|transmit)_(bytes|packets|packets_dropped|errors)_total|"
     "container_spec_memory_limit_bytes|container_spec_cpu_quota|"
     "pod_(cpu_usage_seconds_total|memory_working_set_bytes)|node_(cpu_usage_seconds_total|memory_working_set_bytes)|"
+    f"{HISTOGRAM}_(bucket|count|sum)"
+)
+# Of a fake node's answer, what the cAdvisor job keeps: not the series metrics-server reads there.
+KWOK_KEPT = (
+    "container_cpu_usage_seconds_total|container_memory_(usage|working_set|rss|cache)(_bytes)?|"
+    "container_network_(receive|transmit)_(bytes|packets|packets_dropped|errors)_total|"
     f"{HISTOGRAM}_(bucket|count|sum)"
 )
 APPS_JOB = "apps"
@@ -232,7 +247,7 @@ def config(layout: Layout, ports: Ports, *, nodes: int = 0, dockyard: str | None
                     {"regex": "metrics_name", "action": "labeldrop"},
                     *kubelet_labels,
                 ],
-                "metric_relabel_configs": keep,
+                "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": KWOK_KEPT, "action": "keep"}],
             },
             real_node("cadvisor"),
             real_node("resource"),
@@ -429,14 +444,35 @@ def kwok_cadvisor(*, requests: bool = True) -> dict[str, Any]:
                 "value": f"{_quantity_or(name, _quantity_literal(default))} * pod.SinceSecond()",
             }
         )
+    metrics.extend(_resource_metrics())
     if requests:
         metrics.extend(kwok_requests())
     return {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
         "kind": "Metric",
         "metadata": {"name": KWOK_METRIC},
-        "spec": {"path": "/metrics/nodes/{nodeName}/metrics/cadvisor", "metrics": metrics},
+        "spec": {"path": KWOK_METRIC_PATH, "metrics": metrics},
     }
+
+
+def _resource_metrics() -> list[dict[str, Any]]:
+    """The series of KWOK's own ``metrics-resource.yaml`` that the Metric above does not have yet, with
+    its expressions: what metrics-server reads of a node's ``/metrics/resource`` (it skips the rest)."""
+    pod_labels = _CONTAINER_LABELS[1:]
+    return [
+        {"name": "scrape_error", "help": "1 if there was an error while getting metrics from the node.",
+         "kind": "gauge", "dimension": "node", "value": "0"},
+        {"name": "container_start_time_seconds", "help": "Start time of the container (as KWOK gives it).",
+         "kind": "gauge", "dimension": "container", "labels": _CONTAINER_LABELS, "value": "pod.SinceSecond()"},
+        {"name": "pod_cpu_usage_seconds_total", "help": "Cumulative cpu time consumed by the pod in core-seconds.",
+         "kind": "counter", "dimension": "pod", "labels": pod_labels, "value": 'pod.CumulativeUsage("cpu")'},
+        {"name": "pod_memory_working_set_bytes", "help": "Current working set of the pod in bytes.",
+         "kind": "gauge", "dimension": "pod", "labels": pod_labels, "value": 'pod.Usage("memory")'},
+        {"name": "node_cpu_usage_seconds_total", "help": "Cumulative cpu time consumed by the node in core-seconds.",
+         "kind": "counter", "dimension": "node", "value": 'node.CumulativeUsage("cpu")'},
+        {"name": "node_memory_working_set_bytes", "help": "Current working set of the node in bytes.",
+         "kind": "gauge", "dimension": "node", "value": 'node.Usage("memory")'},
+    ]  # fmt: skip
 
 
 def _number(name: str) -> str:

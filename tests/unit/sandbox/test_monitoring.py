@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -14,9 +15,11 @@ import yaml
 
 from dockyard.domain import apm
 from dockyard.sandbox import monitoring
-from dockyard.sandbox.components import write_configs
+from dockyard.sandbox.binaries import Binaries
+from dockyard.sandbox.components import components, write_configs
 from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
+from dockyard.sandbox.pki import Pki
 from tests.unit.domain.test_metrics import SIXTEEN
 
 PROMTOOL = shutil.which("promtool")
@@ -166,10 +169,11 @@ def test_prometheus_accepts_the_apps_job(tmp_path: Path) -> None:
 
 def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> None:
     metric = monitoring.kwok_cadvisor()
-    assert metric["spec"]["path"] == "/metrics/nodes/{nodeName}/metrics/cadvisor"
     by_name = {m["name"]: m for m in metric["spec"]["metrics"] if not m["name"].startswith(apm.HISTOGRAM)}
-    assert set(by_name) == SIXTEEN
+    assert set(by_name) == SIXTEEN | RESOURCE
     for name, m in by_name.items():
+        if name not in SIXTEEN:
+            continue
         labels = [label["name"] for label in m["labels"]]
         if name.startswith("container_network_"):
             assert (m["dimension"], m["kind"]) == ("pod", "counter")
@@ -181,6 +185,45 @@ def test_the_fake_cadvisor_emits_the_per_instance_series_like_a_kubelet() -> Non
     # A missing annotation falls back to a default instead of failing the whole metric.
     rss = by_name["container_memory_rss"]["value"]
     assert '"metrics.dockyard.io/memory-rss" in pod.metadata.annotations ?' in rss
+
+
+RESOURCE = {
+    "scrape_error",
+    "container_start_time_seconds",
+    "pod_cpu_usage_seconds_total",
+    "pod_memory_working_set_bytes",
+    "node_cpu_usage_seconds_total",
+    "node_memory_working_set_bytes",
+}
+
+
+def test_one_metric_per_fake_node_serves_metrics_server_and_prometheus() -> None:
+    """KWOK keeps one registry per node for all its Metrics: a second one (its own metrics-resource.yaml)
+    would unregister this one's series on every scrape. So this one is at the path metrics-server asks,
+    with every series metrics-server reads (and KWOK's expressions for them), and KWOK's is not loaded."""
+    metric = monitoring.kwok_cadvisor()
+    assert metric["spec"]["path"] == "/metrics/nodes/{nodeName}/metrics/resource"
+    # A copy of KWOK v0.8.0's kustomize/metrics/resource/metrics-resource.yaml (sandbox/binaries.py).
+    kwoks = yaml.safe_load((Path(__file__).parent / "kwok-metrics-resource.yaml").read_text())
+    ours = {m["name"]: m for m in metric["spec"]["metrics"]}
+    for theirs in kwoks["spec"]["metrics"]:
+        mine = ours[theirs["name"]]
+        assert (mine["kind"], mine["dimension"]) == (theirs["kind"], theirs["dimension"])
+        assert [lb["name"] for lb in mine.get("labels", [])] == [lb["name"] for lb in theirs.get("labels", [])]
+        if theirs["name"] not in ("container_memory_working_set_bytes", "container_cpu_usage_seconds_total"):
+            assert mine["value"] == theirs["value"]  # the two cAdvisor ones above: same meaning, rss-aware
+    configs_dir = Path("/kwok/configs")
+    binaries = dataclasses.replace(
+        Binaries.unbuilt(), kwok_configs=(configs_dir / "metrics-resource.yaml", configs_dir / "pod-ready.yaml")
+    )
+    every = components(Layout(Path("/sandbox")), Ports(), binaries, Pki(Path("/pki")))
+    (kwok,) = [c for c in every if c.name == "kwok"]
+    configs = [a for a in kwok.argv if a.startswith("--config=")]
+    assert not any(a.endswith("/metrics-resource.yaml") for a in configs)
+    assert any(a.endswith("/pod-ready.yaml") for a in configs)  # KWOK's other configurations still load
+    kept = re.compile(monitoring.KWOK_KEPT)
+    assert all(kept.fullmatch(name) for name in SIXTEEN)
+    assert not any(kept.fullmatch(name) for name in RESOURCE - {"container_cpu_usage_seconds_total"})
 
 
 def test_the_fake_instances_emit_the_request_histogram_of_real_ones_as_plain_counters() -> None:
