@@ -4,7 +4,11 @@ chromium, and what its event stream costs the server's CPU.
     .venv/bin/python -m bench.console_load --instances 1000 --loads 5
 
 A fresh sandbox (``--nodes`` KWOK nodes) and server serving the built console (``web/dist``); one
-group of ``--instances`` instances, deployed and Ready. Then:
+group of ``--instances`` instances, Ready. A group holds at most ``MAX_INSTANCES`` (500): Dockyard deploys
+that many (the group is healthy), and the rest of a larger count are a copy of its Deployment applied
+straight to the cluster (its own name, one more selector label, the same pod template: the same
+version), so the group page lists them all as the group's instances (its state is then
+``degraded``: more instances run than its version wants). Then:
 
 - **first meaningful paint**: a signed-in chromium (headless, the flags of tests/integration/
   test_console.py) opens the group page ``--loads`` times; the time from navigation start to the first
@@ -37,6 +41,7 @@ from tests.integration.harness.browser import ARGS, CHROMIUM
 from bench.deploy_throughput import APP, DockyardServer, load, spec, stop_on_sigterm
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.api.console import default_directory
+from dockyard.domain.versions import MAX_INSTANCES
 from dockyard.sandbox import cluster
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.topology import default_topology
@@ -66,15 +71,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
-def wait_ready(server: DockyardServer, wanted: int, timeout: float = 900) -> float:
+def wait_ready(server: DockyardServer, wanted: int, *, healthy: bool, timeout: float = 900) -> float:
+    """Seconds until the group counts ``wanted`` ready instances (and, with ``healthy``, is healthy)."""
     start = time.monotonic()
     with server.client() as api:
         while time.monotonic() - start < timeout:
             status = api.get(f"/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}").json()["status"]
-            if status["state"] == "healthy" and status.get("ready") == wanted:
+            settled = status["state"] == "healthy" or (not healthy and status["state"] != "progressing")
+            if settled and status["ready"] == status["instances"] == wanted:
                 return time.monotonic() - start
             time.sleep(2)
     raise RuntimeError(f"{wanted} instances not ready in {timeout:.0f}s")
+
+
+async def add_instances(layout: Layout, count: int) -> None:
+    """``count`` more instances of the group: a copy of the Deployment Dockyard made for it, under its
+    own name and with one more selector label (two Deployments never claim each other's pods)."""
+    async with KubeCluster(layout.kubeconfig, timeout=60) as kube:
+        (ours,) = await kube.list("apps/v1", "Deployment", namespace=SYSTEM)
+        meta = ours["metadata"]
+        extra = {"bench.dockyard.io/extra": "1"}
+        template = ours["spec"]["template"]
+        await kube.apply(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": f"{meta['name']}-extra", "namespace": SYSTEM, "labels": meta.get("labels", {})},
+                "spec": {
+                    "replicas": count,
+                    "selector": {"matchLabels": {**ours["spec"]["selector"]["matchLabels"], **extra}},
+                    "template": {
+                        **template,
+                        "metadata": {**template["metadata"], "labels": {**template["metadata"]["labels"], **extra}},
+                    },
+                },
+            }
+        )
 
 
 def paints(server: DockyardServer, wanted: int, loads: int) -> list[tuple[float, float | None]]:
@@ -165,9 +197,14 @@ def main() -> None:
         server.start()
         server.register(layout.kubeconfig)
         server.make_groups(SYSTEM, [GROUP])
+        deployed = min(args.instances, MAX_INSTANCES)
         with server.client() as api:
-            api.post(f"/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}/deploy", json={"spec": spec(args.instances)})
-        took = wait_ready(server, args.instances)
+            body = {"spec": spec(deployed)}
+            api.post(f"/systems/{SYSTEM}/apps/{APP}/groups/{GROUP}/deploy", json=body).raise_for_status()
+        took = wait_ready(server, deployed, healthy=True)
+        if args.instances > deployed:
+            asyncio.run(add_instances(layout, args.instances - deployed))
+            took += wait_ready(server, args.instances, healthy=False)
         print(f"{args.instances} instances ready in {took:.0f}s (load {before} → {load()})", flush=True)
         runs = paints(server, args.instances, args.loads)
         for count in (0, 1, args.streams):
