@@ -22,10 +22,11 @@ of a signal for one group, built from checked names and escaped label values onl
 ``wanted(t) = ceil(load(t) / (baseline × target))``, or the current count while load is within the
 tolerance of it. It scales **up** to the smallest ``wanted`` over the scale-up window (the load must
 have stayed high for the whole window), **down** to the largest over the scale-down window (it must have
-stayed low), at most ``step`` instances per decision, within ``[min, max]``. The most demanding signal
-wins. A signal with no sample, or whose newest sample is older than ``stale_seconds``, **freezes** the
-count: no data never scales to zero or to max. A count outside ``[min, max]`` (the policy changed) is
-brought inside it even when frozen.
+stayed low), at most ``step`` instances per decision, within ``[min, max]``; a signal whose points do
+not reach back to the start of a window (its series is younger) asks for no change in that direction.
+The most demanding signal wins. A signal with no sample, or whose newest sample is older than
+``stale_seconds``, **freezes** the count: no data never scales to zero or to max. A count outside
+``[min, max]`` (the policy changed) is brought inside it even when frozen.
 
 :func:`effective_instances` is how many instances a version runs: with a policy, the group's
 recorded count clamped to the policy's bounds (the autoscaler's state, not a version per step);
@@ -350,7 +351,11 @@ def decide(
 
 def _over(points: Points, since: float, per: float, current: int, tolerance: float, pick: Any) -> int:
     """``pick`` (min or max) of what each point since ``since`` asks for; the newest point alone when
-    the window holds none (a window of 0)."""
+    the window holds none (a window of 0); ``current`` when the points do not reach back to ``since``:
+    a load seen for part of the window has not been held for it (a new group's series begins with the
+    instances whose rate is known yet, a part of its load)."""
+    if points[0][0] > since:
+        return current
     window = [v for t, v in points if t >= since] or [points[-1][1]]
     result: int = pick(wanted(v, per, current, tolerance) for v in window)
     return result

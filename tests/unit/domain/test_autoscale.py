@@ -182,6 +182,12 @@ CASES: list[tuple[str, dict[str, Any], int, dict[str, list[tuple[float, float]]]
         "down",
         8,
     ),
+    # A new group: its series begins with the instances whose rate is known yet (a sum of a part of
+    # them), seen for less than a window: neither scaled down nor up on it.
+    ("a series younger than the down window: no scale-down", {}, 4, {"requests": flat(50, seconds=10)}, "hold", 4),
+    ("a series younger than the up window: no scale-up", {}, 2, {"requests": flat(600, seconds=55)}, "hold", 2),
+    ("a series as old as the up window: up", {}, 2, {"requests": flat(600, seconds=60)}, "up", 12),
+    ("a series as old as the down window: down", {}, 4, {"requests": flat(50, seconds=300)}, "down", 2),
     ("up step", {"scale_up": {"step": 3}}, 2, {"requests": flat(600)}, "up", 5),
     ("down step", {"scale_down": {"step": 4}}, 12, {"requests": flat(100)}, "down", 8),
     ("target utilisation", {"target": 0.5}, 2, {"requests": flat(600)}, "up", 20),
