@@ -39,14 +39,18 @@ USAGE = "kwok.x-k8s.io/usage-cpu"
 POLICY: dict[str, Any] = {
     "min": 2,
     "max": 20,
-    "signals": [{"signal": "cpu", "baseline": 0.05}],  # 50m a instance: 600m → 12 instances
-    # The load ramps in over rate1m's minute, so decisions step up through it; a tolerance of 5 % lets
-    # the last step (11 × 54m = 594m: 108 %) reach 12 (the default 10 % would hold at 11).
+    "signals": [{"signal": "cpu", "baseline": 0.05}],  # 50m a instance: HIGH (590m) → 12 instances
+    # The count is held until rate1m has settled on the instances there (domain/autoscale.settled_at), so
+    # a step is mostly the whole way; one that stopped at 11 (11 × 53m = 583m: 106 %) reaches 12 with a
+    # tolerance of 5 % (the default 10 % would hold at 11).
     "tolerance": 0.05,
     "scale_up": {"window_seconds": 10},
     "scale_down": {"window_seconds": 20},
 }
 SPEC: dict[str, Any] = {"image": "registry.local/shop/web:1", "flavor": "tiny", "instances": 2, "autoscale": POLICY}
+# Not 600m, an exact multiple of the baseline: a settled 600m is read 0.599998 or 0.600002 cores (KWOK
+# integrates its counter at its own clock, Prometheus stamps the scrape's start), ceil'd to 12 or 13.
+HIGH = 590
 SCALING = 300.0  # seconds a scale may take: rate1m follows a step within a minute, then windows and rollouts
 
 
@@ -165,8 +169,8 @@ async def test_load_scales_a_group_up_and_down_and_no_data_freezes_it(
         assert (await operation_ended(api, deployed.json()["id"]))["status"] == "succeeded"
         try:
             async with driving(Load(kube, system)) as load:
-                # 600m over instances of 50m: 12, by autoscale operations of version 1 (no new version).
-                load.total = 600
+                # 590m over instances of 50m: 12, by autoscale operations of version 1 (no new version).
+                load.total = HIGH
                 status = await count_reaches(api, path, 12)
                 ops = await autoscale_ops(api, path)
                 assert ops, "no autoscale operation"
@@ -274,8 +278,8 @@ async def test_noise_gives_no_action_and_a_stopped_prometheus_freezes_the_count_
 ) -> None:
     """At 200m over 50m instances (4), a load moving ±8 % every 10 s changes nothing (tolerance 10 %);
     Prometheus stopped (SIGSTOP: it answers nothing) while the load triples changes nothing either,
-    and once it runs again the group follows the load to 600m: 11 or 12 instances (594m over 11 is
-    within the 10 % tolerance of 550m, so the ramp may stop at 11)."""
+    and once it runs again the group follows the load to 590m: 11 or 12 instances (583m over 11 is
+    within the 10 % tolerance of 550m, so a ramp may stop at 11)."""
     system = f"as{uuid.uuid4().hex[:8]}"
     policy = {**POLICY, "tolerance": 0.1}
     rng = random.Random(8)
@@ -303,7 +307,7 @@ async def test_noise_gives_no_action_and_a_stopped_prometheus_freezes_the_count_
 
                 os.kill(pid, signal.SIGSTOP)
                 stopped = True
-                load.total = 600
+                load.total = HIGH
                 await asyncio.sleep(PAUSE_SECONDS)
                 status = (await api.get(f"{path}/autoscale")).json()
                 assert status["instances"] == 4, status
