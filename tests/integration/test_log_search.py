@@ -27,7 +27,7 @@ from tests.integration.harness.sandboxes import Sandbox
 from tests.integration.harness.servers import InProcess, in_process, settings
 from tests.integration.harness.specs import TINY
 from tests.integration.harness.tokens import ADMIN, user_with_token
-from tests.integration.harness.waiting import Not, eventually
+from tests.integration.harness.waiting import Not, eventually, within
 
 # LogsQL syntax (a stream filter, a pipe, an "or", a regexp, a wildcard, quotes): found only as this text.
 LITERAL = '_stream:{system="other"} or "x" | stats count() _msg:~".*" *'
@@ -178,23 +178,25 @@ class Cutting:
             yield self._cut(lines)
 
     async def _cut(self, lines: Any) -> AsyncIterator[str]:
-        ends = time.monotonic() + self.seconds
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for runs __anext__ in a task of its own and,
+        # when the reader is cancelled (the shipper stopping) just as that task has a line, returns the
+        # line and drops the cancellation; the reader then reads on for ever and the server's shutdown,
+        # which awaits it, never ends (the hang of the full run of 2026-12-03).
+        # (Not yielding inside the timeout: the consumer's awaits between two lines are not to be cut.)
+        ends = asyncio.get_running_loop().time() + self.seconds
         iterator = lines.__aiter__()
         while True:
-            left = ends - time.monotonic()
-            if left <= 0:
-                self.cuts += 1
-                return
             try:
-                yield await asyncio.wait_for(iterator.__anext__(), timeout=left)
+                async with asyncio.timeout_at(ends):
+                    line = await iterator.__anext__()
             except StopAsyncIteration:
                 return
             except TimeoutError:
                 self.cuts += 1
                 return
+            yield line
 
 
-@pytest.mark.xfail(reason="failed in the full run of 2026-12-03 (passed alone 23:30); not analysed", strict=False)
 async def test_the_shipper_cut_and_restarted_stores_every_line_once(
     sandbox: Sandbox, database_url: str, kube: KubeCluster, tmp_path: Path
 ) -> None:
@@ -212,12 +214,14 @@ async def test_the_shipper_cut_and_restarted_stores_every_line_once(
             pods = await _running(api, 3)
             paths = {pod: await kwoklogs.attach(kube, sandbox.layout.root, system, pod) for pod in pods}
             writer = asyncio.create_task(_write(paths, written, total))
-            await asyncio.sleep(4)  # some lines shipped, several cuts
+            await asyncio.sleep(4)  # some lines shipped
+            # Several cuts (a reader is cut after 1 s, reopens 1 s later: on a loaded machine 4 s may hold one).
+            await eventually(lambda: cutting.cuts >= 3 or Not(cutting.cuts), "3 cuts of the shipper's streams")
         cuts = cutting.cuts
         # The first server is gone mid-writing; a second one takes the lease and resumes from the store.
         async with in_process(config, headers=ADMIN) as made:
             api = Api(made.http, made.platform, system)
-            await writer
+            await within(60, "the lines written", writer)
             lines = await _found(api, total * 3, "every line stored", timeout=120, limit=10_000)
             await asyncio.sleep(3)  # anything stored twice would show by now
             lines = (await _search(api, limit=10_000))["lines"]

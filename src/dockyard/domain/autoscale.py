@@ -22,10 +22,13 @@ of a signal for one group, built from checked names and escaped label values onl
 ``wanted(t) = ceil(load(t) / (baseline × target))``, or the current count while load is within the
 tolerance of it. It scales **up** to the smallest ``wanted`` over the scale-up window (the load must
 have stayed high for the whole window), **down** to the largest over the scale-down window (it must have
-stayed low), at most ``step`` instances per decision, within ``[min, max]``. The most demanding signal
-wins. A signal with no sample, or whose newest sample is older than ``stale_seconds``, **freezes** the
-count: no data never scales to zero or to max. A count outside ``[min, max]`` (the policy changed) is
-brought inside it even when frozen.
+stayed low), at most ``step`` instances per decision, within ``[min, max]``; a signal whose points do
+not reach back to the start of a window asks for no change in that direction. The points of a rate
+signal from before the rates settled on a change of the group's instances (:func:`settled_at`) are not
+looked at: a group whose instances just started or were removed is held until the rates measure it.
+The most demanding signal wins. A signal with no sample, or whose newest sample is older than
+``stale_seconds``, **freezes** the count: no data never scales to zero or to max. A count outside
+``[min, max]`` (the policy changed) is brought inside it even when frozen.
 
 :func:`effective_instances` is how many instances a version runs: with a policy, the group's
 recorded count clamped to the policy's bounds (the autoscaler's state, not a version per step);
@@ -51,6 +54,7 @@ ACTOR = "autoscaler"
 SIGNAL_KINDS = ("requests", "cpu", "memory", "custom")
 UNITS = {"requests": "requests/s", "cpu": "cores", "memory": "bytes", "custom": "units"}
 _SERIES = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$")
+RATE_SECONDS = 60.0  # the window of the rates a signal sums (domain/metrics.RATE_WINDOW, load_query's [1m])
 _EPSILON = 1e-9  # 0.65 / 0.05 is 13.000000000000002 in floating point: not 14 instances
 
 Action = Literal["up", "down", "hold", "freeze"]
@@ -69,6 +73,11 @@ class Signal:
     @property
     def key(self) -> str:
         return f"custom:{self.series}" if self.signal == "custom" else self.signal
+
+    @property
+    def rate(self) -> bool:
+        """Whether its load is a sum of per-instance rates over :data:`RATE_SECONDS` (see :func:`settled_at`)."""
+        return self.signal in ("cpu", "requests") or self.counter
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ def load_query(signal: Signal, group: GroupKey, *, requests_series: str = REQUES
     if not _SERIES.fullmatch(series):
         raise ValueError(f"{series!r} is not a series name")
     on = ", ".join(JOIN_LABELS)
-    value = f"rate({series}[1m])" if counter else series
+    value = f"rate({series}[1m])" if counter else series  # RATE_SECONDS
     info = f"group by ({on}) ({selector(INFO_SERIES, group.matchers())})"
     return f"sum(sum by ({on}) ({value}) * on ({on}) group_left () {info})"
 
@@ -273,6 +282,15 @@ class Decision:
         return self.desired != self.current
 
 
+def settled_at(changed: float, scrape_seconds: float) -> float:
+    """From when a group's rate signals measure its load again, its instances having last changed at
+    ``changed`` (one started, or was removed), with a point every ``scrape_seconds``: until one rate
+    window after the first point of the newest instance, its rate counts the part of the window before
+    it existed as no load (a group deployed 30 s ago reads half its load), and a removed instance's
+    load of the window leaves the sum while the others' rates have not taken it up yet."""
+    return changed + RATE_SECONDS + scrape_seconds
+
+
 def wanted(load: float, per_instance: float, current: int, tolerance: float) -> int:
     """Instances for ``load`` at ``per_instance`` each; ``current`` while within ``tolerance`` of it."""
     if current > 0 and abs(load / (current * per_instance) - 1.0) <= tolerance + _EPSILON:
@@ -287,9 +305,12 @@ def decide(
     readings: Mapping[str, Points],
     now: float,
     stale_seconds: float,
+    settled: float = -math.inf,
 ) -> Decision:
     """The count for ``policy`` given ``current`` and each signal's ``readings`` (by :attr:`Signal.key`:
-    the group's total load over the window, oldest first); see the module docstring."""
+    the group's total load over the window, oldest first); see the module docstring. ``settled``: from
+    when the rate signals' points measure the group's load (:func:`settled_at`); earlier ones are not
+    looked at."""
     views: list[SignalView] = []
     problems: list[str] = []
     ups: list[int] = []
@@ -319,8 +340,9 @@ def decide(
                 wanted(load, per, current, policy.tolerance),
             )
         )
-        ups.append(_over(points, now - policy.scale_up.window_seconds, per, current, policy.tolerance, min))
-        downs.append(_over(points, now - policy.scale_down.window_seconds, per, current, policy.tolerance, max))
+        usable = [p for p in points if p[0] >= settled] if signal.rate else points
+        ups.append(_over(usable, now - policy.scale_up.window_seconds, per, current, policy.tolerance, min))
+        downs.append(_over(usable, now - policy.scale_down.window_seconds, per, current, policy.tolerance, max))
     inside = clamp(current, policy)
     if problems:
         why = "frozen: " + "; ".join(problems)
@@ -345,15 +367,25 @@ def decide(
         return Decision(
             current, desired, "down", f"{numbers} → {desired} (was {current}, {_bounds(policy)})", tuple(views)
         )
-    return Decision(current, current, "hold", f"{numbers}: {current} is right", tuple(views))
+    return Decision(current, current, "hold", f"{numbers}: {_held(policy, current, settled, now)}", tuple(views))
 
 
 def _over(points: Points, since: float, per: float, current: int, tolerance: float, pick: Any) -> int:
     """``pick`` (min or max) of what each point since ``since`` asks for; the newest point alone when
-    the window holds none (a window of 0)."""
+    the window holds none (a window of 0); ``current`` when the points do not reach back to ``since``
+    (a load seen for a part of the window has not been held for it)."""
+    if not points or points[0][0] > since:
+        return current
     window = [v for t, v in points if t >= since] or [points[-1][1]]
     result: int = pick(wanted(v, per, current, tolerance) for v in window)
     return result
+
+
+def _held(policy: Policy, current: int, settled: float, now: float) -> str:
+    if settled > now - policy.window_seconds and any(s.rate for s in policy.signals):
+        measured = max(0.0, now - settled)
+        return f"{current} held: the rates have measured the instances there now for {measured:.0f}s of the window"
+    return f"{current} is right"
 
 
 def _bounds(policy: Policy) -> str:

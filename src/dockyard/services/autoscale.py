@@ -35,7 +35,16 @@ from typing import Any
 
 from dockyard.domain import audit as audit_domain
 from dockyard.domain.access import Principal, authorize
-from dockyard.domain.autoscale import ACTOR, Decision, GroupKey, Policy, decide, effective_instances, load_query
+from dockyard.domain.autoscale import (
+    ACTOR,
+    Decision,
+    GroupKey,
+    Policy,
+    decide,
+    effective_instances,
+    load_query,
+    settled_at,
+)
 from dockyard.domain.errors import Conflict, DomainError, NotFound
 from dockyard.domain.failures import DatabaseConflict, Failure, MetricsFailure
 from dockyard.domain.model import Group, GroupPath, Operation
@@ -135,6 +144,7 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
     async with platform.db.unit_of_work() as uow:
         active = await uow.operations.active(path)
         release = await uow.releases.get(active.id) if active is not None and active.action == "release" else None
+        history = await uow.operations.history(path, limit=1)
     if active is not None and release is None:
         return Outcome(path, None, note=f"{active.action} {active.id} under way: not overtaken")
     current = release.total if release is not None else _recorded(group, spec)
@@ -144,6 +154,7 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
         readings=await read_signals(platform, path, policy, now=now),
         now=now,
         stale_seconds=platform.config.autoscale.stale_seconds,
+        settled=_settled(platform, group, history, now=now),
     )
     if not decision.changes:
         return Outcome(path, decision)
@@ -162,6 +173,20 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
         return Outcome(path, decision, note=str(e))
     await _audit(platform, path, decision, operation.id)
     return Outcome(path, decision, acted=operation.id)
+
+
+def _settled(platform: Platform, group: Group, history: Sequence[Operation], *, now: float) -> float:
+    """From when the group's rate signals measure its load (domain/autoscale.settled_at): its instances
+    last changed when the newest of them was created or its last operation ended (instances removed),
+    or now while one is being deleted. ``history``: the group's operations, newest first."""
+    times = [op.finished_at.timestamp() for op in history[:1] if op.finished_at is not None]
+    for placed in group.clusters:
+        for pod in platform.live.instances(placed.cluster):
+            if (pod.namespace, pod.app, pod.group) == (group.system, group.app, group.name):
+                if pod.deleting:
+                    return settled_at(now, platform.config.autoscale.step)
+                times.append(pod.created)
+    return settled_at(max(times), platform.config.autoscale.step) if times else float("-inf")
 
 
 def _recorded(group: Group, spec: VersionSpec) -> int:
@@ -261,6 +286,7 @@ async def status(platform: Platform, by: Principal, group: GroupPath) -> Autosca
         readings=await read_signals(platform, group, spec.autoscale, now=now),
         now=now,
         stale_seconds=platform.config.autoscale.stale_seconds,
+        settled=_settled(platform, found, history, now=now),
     )
     note = f"{active.action} {active.id} under way" if active is not None else ""
     try:

@@ -19,8 +19,6 @@ loop: the same view gives the same routes, and the writes are idempotent.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -44,6 +42,7 @@ from dockyard.domain.versions import VersionSpec
 from dockyard.services.applications import found_group, record
 from dockyard.services.platform import Platform
 from dockyard.services.ports import UnitOfWork
+from dockyard.services.workers import woken
 
 log = logging.getLogger(__name__)
 Specs = dict[GroupPath, dict[int, VersionSpec]]  # each group's versions by number (immutable: kept)
@@ -135,8 +134,7 @@ async def run_edge(platform: Platform, *, every: float = EVERY, refresh: float =
             if str(e) != last_error:
                 log.warning("edge sync: %s (will retry)", e)
             last_error = str(e)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(platform.edge_changed.wait(), every)
+        await woken(platform.edge_changed, every)
 
 
 async def sync_once(platform: Platform, facts: _Facts | None = None, *, refresh: float = REFRESH) -> list[EdgeRoute]:

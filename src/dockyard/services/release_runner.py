@@ -19,7 +19,6 @@ tested); this module loads the release, acts on the answer and records what happ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import time
 from dataclasses import replace
@@ -62,6 +61,7 @@ from dockyard.services import apm as apm_service
 from dockyard.services import rollouts
 from dockyard.services.platform import Platform
 from dockyard.services.ports import ClusterClient
+from dockyard.services.workers import woken
 
 READY_POLL = 0.1  # how often a step looks at its new instances
 
@@ -329,8 +329,7 @@ class _Steps:
         in a row, :func:`dockyard.domain.apm.progress`)."""
         if action.wait > 0:
             steered = self.platform.releases_steered
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(steered.wait(), min(action.wait, POLL))
+            await woken(steered, min(action.wait, POLL))
             steered.clear()
             return
         policy = apm.parse_policy(_params(self.plan).analysis)
@@ -506,8 +505,7 @@ class _Steps:
         if nap.status is not None:
             await _record(self.platform, release.id, status=nap.status, entry=_entry(nap.event) if nap.event else None)
         steered = self.platform.releases_steered
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(steered.wait(), POLL)
+        await woken(steered, POLL)
         steered.clear()
 
     async def _switch_back(self, kube: ClusterClient) -> None:

@@ -19,8 +19,6 @@ Contracts:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -52,7 +50,7 @@ from dockyard.domain.remediation import (
 )
 from dockyard.services import audit
 from dockyard.services.platform import Platform
-from dockyard.services.workers import runner_id
+from dockyard.services.workers import runner_id, woken
 
 log = logging.getLogger(__name__)
 LEASE = 30.0
@@ -281,5 +279,4 @@ async def run_remediation(platform: Platform, *, poll: float = 10.0) -> None:
             await remediator.round()
         except (DomainError, Failure) as e:
             log.warning("remediation: %s", e)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(platform.remediation_changed.wait(), poll)
+        await woken(platform.remediation_changed, poll)

@@ -48,6 +48,17 @@ from dockyard.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+async def woken(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for ``event``, at most ``seconds``; True if it was set. The background loops' wait between
+    rounds. Not ``asyncio.wait_for(event.wait(), seconds)``: Python 3.11's wait_for waits in a task of
+    its own and, cancelled just as that task has seen the event, returns and drops the cancellation; the
+    loop then runs on and the server's shutdown, which waits for it, never ends."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            return await event.wait()
+    return False
+
+
 def runner_id() -> str:
     """A name for this process's runner, unique among the servers sharing a database."""
     return f"{socket.gethostname()[:60]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -118,8 +129,7 @@ async def run_leased(
                 await _round(work, tasks, name=name, wake=wake, renew_every=renew_every, limit=limit)
             except DomainError as e:
                 log.warning("%s: %s", name, e)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), poll)
+            await woken(wake, poll)
     finally:
         running = list(tasks.running.values())
         for task in running:

@@ -7,11 +7,12 @@ process is for what only a process shows: exit codes, signals, a second server o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,41 @@ async def in_process(
     """The app started with ``config`` (its lifespan runs: migrations, executor, caches) and a client of it
     sending ``headers`` with every request, from address ``client``."""
     app = create_app(bootstrap.server(config))
-    async with app.router.lifespan_context(app):
+    lifespan = app.router.lifespan_context(app)
+    before = asyncio.all_tasks()
+    await lifespan.__aenter__()
+    try:
         transport = httpx.ASGITransport(app=app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://dockyard", headers=headers) as http:
             yield InProcess(app, http, config)
+    except BaseException as e:
+        if not await _stopped(lifespan, e, before):
+            raise
+    else:
+        await _stopped(lifespan, None, before)
+
+
+STOP_WITHIN = 60.0  # seconds for an in-process server to stop (its background tasks end when cancelled)
+
+
+async def _stopped(lifespan: AbstractAsyncContextManager[Any], error: BaseException | None, before: set[Any]) -> bool:
+    """Leave ``lifespan`` (True: it swallowed ``error``) within :data:`STOP_WITHIN` seconds, else
+    AssertionError naming the server's tasks still running: a task that ignores its cancellation would
+    otherwise hang the test until pytest-timeout, with nothing saying what it waited for. (Left in a
+    task of its own: a timeout cancelling this one would only be passed on to the task it awaits.)"""
+    trace = error.__traceback__ if error else None
+    stopping = asyncio.create_task(lifespan.__aexit__(type(error) if error else None, error, trace))
+    done, _ = await asyncio.wait({stopping}, timeout=STOP_WITHIN)
+    if not done:
+        me = {stopping, asyncio.current_task()}
+        left = [f"{t.get_name()} at {_frame(t)}" for t in asyncio.all_tasks() - before - me if not t.done()]
+        raise AssertionError(f"the in-process server did not stop within {STOP_WITHIN:.0f}s; left: {left}") from error
+    return bool(stopping.result())
+
+
+def _frame(task: asyncio.Task[Any]) -> str:
+    stack = task.get_stack()
+    return f"{stack[-1].f_code.co_qualname}:{stack[-1].f_lineno}" if stack else "?"
 
 
 def process_env(database_url: str, state: Path, **extra: str) -> dict[str, str]:

@@ -104,3 +104,16 @@ def eventually_blocking(
         if deadline.passed():
             raise deadline.failure()
         time.sleep(interval)
+
+
+async def within(timeout: float, what: str, awaitable: Awaitable[T]) -> T:
+    """``awaitable``'s result (a task, a server stopping: one wait with nothing to poll); if it has not
+    come within ``timeout`` seconds, it is cancelled and :class:`AssertionError` names ``what``."""
+    scope = asyncio.timeout(timeout)
+    try:
+        async with scope:
+            return await awaitable
+    except TimeoutError:
+        if scope.expired():
+            raise AssertionError(f"not within {timeout:.0f}s: {what}") from None
+        raise

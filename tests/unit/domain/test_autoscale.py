@@ -17,6 +17,7 @@ from dockyard.domain.autoscale import (
     load_query,
     manual,
     parse_policy,
+    settled_at,
     split_counts,
     wanted,
 )
@@ -182,6 +183,12 @@ CASES: list[tuple[str, dict[str, Any], int, dict[str, list[tuple[float, float]]]
         "down",
         8,
     ),
+    # A new group: its series begins with the instances whose rate is known yet (a sum of a part of
+    # them), seen for less than a window: neither scaled down nor up on it.
+    ("a series younger than the down window: no scale-down", {}, 4, {"requests": flat(50, seconds=10)}, "hold", 4),
+    ("a series younger than the up window: no scale-up", {}, 2, {"requests": flat(600, seconds=55)}, "hold", 2),
+    ("a series as old as the up window: up", {}, 2, {"requests": flat(600, seconds=60)}, "up", 12),
+    ("a series as old as the down window: down", {}, 4, {"requests": flat(50, seconds=300)}, "down", 2),
     ("up step", {"scale_up": {"step": 3}}, 2, {"requests": flat(600)}, "up", 5),
     ("down step", {"scale_down": {"step": 4}}, 12, {"requests": flat(100)}, "down", 8),
     ("target utilisation", {"target": 0.5}, 2, {"requests": flat(600)}, "up", 20),
@@ -304,3 +311,29 @@ def test_a_manual_scale_makes_the_count_the_floor(instances: int, expected: tupl
     assert parsed is not None
     assert (parsed.min, parsed.max) == expected
     assert parsed.signals == policy().signals
+
+
+def test_a_new_group_is_not_scaled_down_while_its_rates_ramp_in() -> None:
+    """4 instances deployed at ``t0`` on 200m (50m each, their right count): a new instance's rate over
+    1m counts the part of the minute before it existed as no load, so the group reads ~(t - t0)/60 of
+    its load (83m at t0 + 35 s in the full run of 2026-12-03, which scaled it to 2 and back up to 4)."""
+    cpu = policy(
+        signals=[{"signal": "cpu", "baseline": 0.05}],
+        scale_up={"window_seconds": 10},
+        scale_down={"window_seconds": 20},
+    )
+    t0 = NOW - 35
+    ramp = [(t0 + 10 + 5 * i, 0.2 * (10 + 5 * i) / 60) for i in range(6)]  # t0 + 10 s … t0 + 35 s
+    assert decide(cpu, current=4, readings={"cpu": ramp}, now=NOW, stale_seconds=60).action == "down"
+    settled = settled_at(t0, 5)
+    assert settled == t0 + 65
+    held = decide(cpu, current=4, readings={"cpu": ramp}, now=NOW, stale_seconds=60, settled=settled)
+    assert (held.action, held.desired) == ("hold", 4), held.reason
+    assert "held: the rates have measured the instances there now for 0s of the window" in held.reason
+    # Once settled for the whole window, the load decides again (a gauge, memory, is not held at all).
+    later = settled + 20
+    steady = [(t, 0.1) for t in range(int(settled), int(later) + 1, 5)]
+    assert decide(cpu, current=4, readings={"cpu": steady}, now=later, stale_seconds=60, settled=settled).desired == 2
+    memory = policy(signals=[{"signal": "memory", "baseline": 100}], scale_down={"window_seconds": 20})
+    low = decide(memory, current=4, readings={"memory": flat(100, seconds=20)}, now=NOW, stale_seconds=60, settled=NOW)
+    assert low.desired == 2

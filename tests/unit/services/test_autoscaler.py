@@ -4,6 +4,7 @@ operation, gives a release under way its new total, and a round skips groups who
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,12 +15,14 @@ import pytest
 
 from dockyard.domain.audit import GENESIS, AuditEntry, Head
 from dockyard.domain.failures import MetricsUnavailable
+from dockyard.domain.live import PodRecord
 from dockyard.domain.metrics import Series
 from dockyard.domain.model import Group, GroupCluster, GroupPath, Operation, System, Version
 from dockyard.domain.operations import AutoscaleParams, DeployParams, ReleaseParams, ScaleParams
 from dockyard.domain.versions import parse_spec
 from dockyard.services import autoscale, rollouts
 from dockyard.services.platform import AutoscaleConfig, BuildConfig, Config, Platform
+from tests.unit.records import pod_record
 
 PATH = GroupPath("shop", "web", "prod")
 NOW = 100_000.0
@@ -55,6 +58,8 @@ class Store:
     audited: list[Any] = field(default_factory=list)
     totals: list[tuple[str, int, str]] = field(default_factory=list)
     leases: dict[str, str] = field(default_factory=dict)
+    history: list[Operation] = field(default_factory=list)  # the group's operations, newest first
+    pods: dict[str, list[PodRecord]] = field(default_factory=dict)  # the watch caches' instances by cluster
 
 
 class FakeDb:
@@ -71,6 +76,9 @@ class FakeDb:
 
             async def add(self, operation: Operation) -> None:
                 store.operations.append(operation)
+
+            async def history(self, path: GroupPath, *, limit: int = 100) -> list[Operation]:
+                return store.history[:limit]
 
         class Releases:
             async def get(self, release_id: str) -> Any:
@@ -119,6 +127,14 @@ class FakeDb:
         yield Uow()
 
 
+class FakeLive:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def instances(self, cluster: str) -> list[PodRecord]:
+        return self.store.pods.get(cluster, [])
+
+
 def platform(store: Store, load: float | None) -> Platform:
     config = Config(builds=BuildConfig(work_dir=cast(Any, None)), autoscale=AutoscaleConfig(step=5.0))
     return cast(
@@ -128,6 +144,7 @@ def platform(store: Store, load: float | None) -> Platform:
             (),
             {
                 "db": FakeDb(store),
+                "live": FakeLive(store),
                 "metrics": FakeMetrics(load),
                 "config": config,
                 "operations_added": _Event(),
@@ -158,6 +175,34 @@ async def test_a_decision_records_an_autoscale_operation_of_the_running_version_
         "autoscale",
         {"instances": {"from": 12, "to": 2}},
     )
+
+
+@pytest.mark.parametrize(
+    ("pods", "finished", "action"),
+    [
+        # A group whose newest instance started 30 s ago (the rates then read a part of its load): held.
+        ({"a": [pod_record(created=NOW - 300), pod_record(name="web-prod-2", created=NOW - 30)]}, None, "hold"),
+        ({"b": [pod_record(created=NOW - 300), pod_record(name="web-prod-2", deleting=True)]}, None, "hold"),
+        # Its last operation (one that removed instances) ended 30 s ago: held.
+        ({"a": [pod_record(created=NOW - 300)]}, NOW - 30, "hold"),
+        # Settled: one rate window (60 s) and a step (5 s) after the change, plus the window (300 s).
+        ({"a": [pod_record(created=NOW - 365)], "b": [pod_record(name="web-prod-2", created=NOW - 400)]}, None, "down"),
+        ({"a": [pod_record(created=NOW - 400), pod_record(namespace="other", created=NOW - 30)]}, NOW - 365, "down"),
+    ],
+)
+async def test_no_change_until_the_rates_settle_on_the_instances_there(
+    pods: dict[str, list[PodRecord]], finished: float | None, action: str
+) -> None:
+    done = Operation("op-1", "scale", "ann", "shop", "web", "prod", ScaleParams(3, instances=12), status="succeeded")
+    if finished is not None:
+        done = dataclasses.replace(done, finished_at=dt.datetime.fromtimestamp(finished, dt.UTC))
+    store = Store(pods=pods, history=[done])
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.decision is not None
+    assert outcome.decision.action == action, outcome.decision.reason
+    assert len(store.operations) == (action == "down")
+    if action == "hold":
+        assert "held: the rates have measured the instances there now for" in outcome.decision.reason
 
 
 @pytest.mark.parametrize("load", [None, 600.0])

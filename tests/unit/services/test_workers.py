@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from dockyard.domain.errors import Unavailable
-from dockyard.services.workers import Look, Tasks, run_leased
+from dockyard.services.workers import Look, Tasks, run_leased, woken
 
 SLOW = 30.0  # a poll no test waits for: what happens before it came from the wake-up event
 
@@ -230,3 +230,33 @@ async def test_shutdown_swallows_the_errors_of_the_runs() -> None:
     work.run = run  # type: ignore[method-assign]
     async with loop(work):
         await until(lambda: work.started == ["a"])
+
+
+async def test_a_loop_cancelled_as_its_event_is_set_stops() -> None:
+    """The wait between rounds gives up a cancellation that comes as the event is set (Python 3.11's
+    ``wait_for(event.wait(), …)`` returned instead, and the loop, and a shutdown awaiting it, ran on)."""
+    event = asyncio.Event()
+    rounds = 0
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            rounds += 1
+            await woken(event, SLOW)
+            event.clear()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)  # waiting for the event
+    event.set()
+    await asyncio.sleep(0)  # the wait has seen it; the loop has not run on yet
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done, f"the loop ran on after its cancel: {rounds} rounds"
+    assert task.cancelled()
+
+
+async def test_woken_says_whether_the_event_came() -> None:
+    event = asyncio.Event()
+    assert await woken(event, 0.01) is False
+    event.set()
+    assert await woken(event, SLOW) is True
