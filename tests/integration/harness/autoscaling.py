@@ -36,8 +36,9 @@ USAGE = "kwok.x-k8s.io/usage-cpu"
 
 class Load:
     """A group total of CPU (millicores) spread evenly over the group's live instances on all of
-    ``kubes``, the shares adding up to the total (600m over 11: 6 × 55m and 5 × 54m); new instances
-    get their share within a second."""
+    ``kubes`` in whole millicores, rounded down as in test_autoscale.py (600m over 11: 54m each, 594m;
+    100m over 12: 8m each, 96m), so a total of exactly n × baseline is not read as a little more than
+    that (ceil(100.4m / 50m) is 3); new instances get their share within a second."""
 
     def __init__(self, kubes: Mapping[str, KubeCluster], namespace: str, group: str = "prod") -> None:
         self.kubes = dict(kubes)
@@ -50,10 +51,8 @@ class Load:
             pods = [
                 (kube, pod) for kube in self.kubes.values() for pod in await live_pods(kube, self.namespace, self.group)
             ]
-            pods.sort(key=lambda p: str(p[1]["metadata"]["name"]))
-            base, extra = divmod(self.total, len(pods) or 1)
-            for i, (kube, pod) in enumerate(pods):
-                share = f"{max(1, base + (1 if i < extra else 0))}m"  # the shares add up to the total
+            share = f"{max(1, self.total // max(1, len(pods)))}m"
+            for kube, pod in pods:
                 if (pod["metadata"].get("annotations") or {}).get(USAGE) != share:
                     patch = {"metadata": {"annotations": {USAGE: share}}}
                     with contextlib.suppress(Exception):  # a pod deleted meanwhile
