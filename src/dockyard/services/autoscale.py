@@ -11,6 +11,8 @@ replica decides for a group at a time), read each signal's load over the policy'
   rollout splits it over the clusters in proportion to their spare room, services/split.py);
 - a gray or blue-green release under way: give it the new total (stable + canary), which keeps its
   proportions (``Releases.set_total``; recorded in its ledger as by ``autoscaler``);
+- a release across several clusters (it goes cluster by cluster; its ``total`` is the count of the
+  cluster under way, and it cannot take a new one): nothing, as for any operation under way;
 - any other operation under way: nothing (it is never overtaken); scaling up beyond what fits:
   nothing (the preview's fit says why);
 - a signal without data, or stale, or Prometheus away: nothing (frozen).
@@ -145,7 +147,7 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
         active = await uow.operations.active(path)
         release = await uow.releases.get(active.id) if active is not None and active.action == "release" else None
         history = await uow.operations.history(path, limit=1)
-    if active is not None and release is None:
+    if active is not None and (release is None or release.clusters):
         return Outcome(path, None, note=f"{active.action} {active.id} under way: not overtaken")
     current = release.total if release is not None else _recorded(group, spec)
     decision = decide(
@@ -277,7 +279,8 @@ async def status(platform: Platform, by: Principal, group: GroupPath) -> Autosca
         current = sum(p.instances for p in found.clusters)
         return AutoscaleStatus(group, found.current_version, None, current, None, {}, "no autoscale policy", last)
     spec = version.spec
-    current = release.total if release is not None else _recorded(found, spec)
+    # A release across clusters counts the cluster under way only: the group's count is its parts'.
+    current = release.total if release is not None and not release.clusters else _recorded(found, spec)
     now = time.time()
     assert spec.autoscale is not None
     decision = decide(

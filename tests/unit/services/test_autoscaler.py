@@ -54,6 +54,7 @@ class FakeMetrics:
 class Store:
     active: Operation | None = None
     release_total: int | None = None  # a release under way that takes a total (None: none)
+    release_clusters: tuple[dict[str, Any], ...] = ()  # its clusters, when it goes cluster by cluster
     operations: list[Operation] = field(default_factory=list)
     audited: list[Any] = field(default_factory=list)
     totals: list[tuple[str, int, str]] = field(default_factory=list)
@@ -84,7 +85,8 @@ class FakeDb:
             async def get(self, release_id: str) -> Any:
                 if store.release_total is None:
                     return None
-                return type("R", (), {"id": release_id, "total": store.release_total})()
+                fields = {"id": release_id, "total": store.release_total, "clusters": store.release_clusters}
+                return type("R", (), fields)()
 
             async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
                 store.totals.append((release_id, total, by))
@@ -230,6 +232,19 @@ async def test_a_release_under_way_takes_the_new_total() -> None:
     assert store.totals == [("rel-1", 12, "autoscaler")]
     assert store.operations == []
     assert store.audited[0].changes == {"instances": {"from": 2, "to": 12}}
+
+
+async def test_a_release_across_clusters_is_not_overtaken() -> None:
+    """Its total is the count of the cluster under way (b's 4 of the group's 12) and it takes no new one:
+    no decision on it (before, 4 was read as the group's count: "down from 4" for a group of 12)."""
+    parts = ({"cluster": "b", "instances": 4}, {"cluster": "a", "instances": 8})
+    active = Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4))
+    store = Store(active=active, release_total=4, release_clusters=parts)
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.decision is None
+    assert "release rel-1 under way: not overtaken" in outcome.note
+    assert store.totals == []
+    assert store.audited == []
 
 
 async def test_a_round_decides_only_for_groups_whose_lease_it_holds() -> None:
