@@ -15,7 +15,7 @@ import random
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from lightkube.resources.core_v1 import Pod
 from dockyard.adapters.db.database import Database
 from dockyard.adapters.kube.client import KubeCluster
 from dockyard.sandbox import monitoring
+from tests.integration.harness.autoscaling import driving
 from tests.integration.harness.client import create_group, operation_ended, register_cluster
 from tests.integration.harness.kube import live_pods
 from tests.integration.harness.sandboxes import Sandbox
@@ -93,17 +94,6 @@ class Load:
                         with contextlib.suppress(Exception):  # a pod deleted meanwhile
                             await self.kube.client.patch(Pod, pod["metadata"]["name"], patch, namespace=self.namespace)
             await asyncio.sleep(1.0)
-
-
-@contextlib.asynccontextmanager
-async def driving(load: Load) -> AsyncIterator[Load]:
-    task = asyncio.create_task(load.run())
-    try:
-        yield load
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def count_reaches(

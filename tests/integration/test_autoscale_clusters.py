@@ -141,16 +141,8 @@ class Timeline:
         return None
 
 
-@contextlib.asynccontextmanager
-async def recording(api: httpx.AsyncClient, path: str) -> AsyncIterator[Timeline]:
-    timeline = Timeline(api, path)
-    task = asyncio.create_task(timeline.run())
-    try:
-        yield timeline
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def recording(api: httpx.AsyncClient, path: str) -> contextlib.AbstractAsyncContextManager[Timeline]:
+    return driving(Timeline(api, path))
 
 
 async def count_reaches(api: httpx.AsyncClient, path: str, want: int, timeout: float = SCALING) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import contextlib
 import copy
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from lightkube.resources.core_v1 import Pod
@@ -60,11 +60,19 @@ class Load:
             await asyncio.sleep(1.0)
 
 
+class Runs(Protocol):
+    async def run(self) -> None: ...
+
+
+R = TypeVar("R", bound=Runs)
+
+
 @contextlib.asynccontextmanager
-async def driving(load: Load) -> AsyncIterator[Load]:
-    task = asyncio.create_task(load.run())
+async def driving(runner: R) -> AsyncIterator[R]:
+    """``runner.run()`` as a task for the block's length (a load, a timeline), cancelled at its end."""
+    task = asyncio.create_task(runner.run())
     try:
-        yield load
+        yield runner
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
