@@ -8,14 +8,15 @@ instances export it themselves and Prometheus scrapes them through Dockyard's se
 fake instances emulate it (``sandbox/monitoring.py``). Prometheus adds ``cluster``, ``namespace`` and
 ``pod``, by which the queries join ``dockyard_instance_info`` for the instance's version.
 
-**Queries** (:func:`traffic_query`, :func:`quantile_query`) are built from checked values only: the
+**Queries** (:func:`traffic_query`, :func:`bucket_query`) are built from checked values only: the
 grouping from :data:`BY`, the window from :func:`dockyard.domain.metrics.duration`, and the group's
 names escaped by :func:`dockyard.domain.metrics.selector`.
 
 **Analysis** (:func:`judge`): a canary's sample against the stable version's, over one interval, for
 the checks a release's ``analyze`` step names. The verdict is three-valued: ``fail`` (a check is over
 its limit), ``inconclusive`` (too little or no data: never a reason to abort) or ``pass``.
-:func:`quantile` is Prometheus' ``histogram_quantile`` on plain buckets, for tests and simulations.
+**Quantiles** are computed here from the summed buckets by :func:`quantile`, Prometheus'
+``histogram_quantile`` in Python: one query answers p50, p90 and p99 of every key.
 """
 
 from __future__ import annotations
@@ -100,17 +101,13 @@ def traffic_query(path: GroupPath, by: By, window: float) -> str:
     return f"sum by ({keys}, code) ({_joined('count', path, window)})"
 
 
-def quantile_query(path: GroupPath, by: By, window: float, quantiles: Sequence[float] = QUANTILES) -> str:
-    """``histogram_quantile`` of each of ``quantiles`` by ``by``, in one answer (label ``quantile``)."""
+def bucket_query(path: GroupPath, by: By, window: float) -> str:
+    """The histogram's buckets summed by ``by`` and ``le``: requests/s per bucket over the last ``window``
+    seconds. Every quantile of every key comes from this one answer (:func:`rows`,
+    :func:`quantile_series`) — three ``histogram_quantile`` calls would make Prometheus evaluate the same
+    sum three times (docs/benchmarks.md, APM)."""
     keys = ", ".join(BY[by])
-    buckets = f"sum by ({keys}, le) ({_joined('bucket', path, window)})"
-    parts = [f'label_replace(histogram_quantile({q:g}, {buckets}), "quantile", "{q:g}", "", "")' for q in quantiles]
-    return " or ".join(parts)
-
-
-def group_p99_query(path: GroupPath, window: float) -> str:
-    """The whole group's p99 (what a test compares with its own ``histogram_quantile``)."""
-    return f"histogram_quantile(0.99, sum by (le) ({_joined('bucket', path, window)}))"
+    return f"sum by ({keys}, le) ({_joined('bucket', path, window)})"
 
 
 def usage_query(path: GroupPath, recorded: str) -> str:
@@ -144,28 +141,66 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def rows(by: By, traffic: Iterable[Series], quantiles: Iterable[Series]) -> list[Row]:
-    """The table from the two answers (:func:`traffic_query`, :func:`quantile_query`), one row per key,
-    in the order of the keys' text."""
+def _key(series: Series, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(series.labels.get(n, "") for n in names)
+
+
+def _bound(series: Series) -> float | None:
+    try:
+        return float(series.labels["le"])
+    except (KeyError, ValueError):
+        return None  # histogram_quantile ignores a sample without a bucket bound too
+
+
+def _histograms(by: By, buckets: Iterable[Series]) -> dict[tuple[str, ...], dict[float, list[tuple[float, float]]]]:
+    """The answer of :func:`bucket_query` as ``{key: {time: [(le, count), ...]}}``."""
+    out: dict[tuple[str, ...], dict[float, list[tuple[float, float]]]] = {}
+    for s in buckets:
+        le = _bound(s)
+        if le is None:
+            continue
+        per_time = out.setdefault(_key(s, BY[by]), {})
+        for at, value in s.points:
+            per_time.setdefault(at, []).append((le, value))
+    return out
+
+
+def rows(
+    by: By, traffic: Iterable[Series], buckets: Iterable[Series], quantiles: Sequence[float] = QUANTILES
+) -> list[Row]:
+    """The table from the two answers (:func:`traffic_query`, :func:`bucket_query`), one row per key, in
+    the order of the keys' text; each quantile of ``quantiles`` (of :data:`QUANTILES`) from the newest
+    point of the key's buckets by :func:`quantile`, the others None."""
     names = BY[by]
     rps: dict[tuple[str, ...], list[float]] = {}
     for s in traffic:
-        key = tuple(s.labels.get(n, "") for n in names)
+        key = _key(s, names)
         value = s.points[-1][1] if s.points else 0.0
         value = value if math.isfinite(value) else 0.0
         bucket = rps.setdefault(key, [0.0, 0.0])
         bucket[0] += value
         if s.labels.get("code", "").startswith("5"):
             bucket[1] += value
-    found: dict[tuple[str, ...], dict[str, float | None]] = {}
-    for s in quantiles:
-        key = tuple(s.labels.get(n, "") for n in names)
-        found.setdefault(key, {})[s.labels.get("quantile", "")] = _finite(s.points[-1][1]) if s.points else None
+    found: dict[tuple[str, ...], dict[float, float | None]] = {}
+    for key, per_time in _histograms(by, buckets).items():
+        newest = per_time[max(per_time)]
+        found[key] = {q: _finite(quantile(q, newest)) for q in quantiles}
     out = []
     for key in sorted(set(rps) | set(found)):
         q = found.get(key, {})
         total, errors = rps.get(key, [0.0, 0.0])
-        out.append(Row(dict(zip(names, key, strict=True)), total, errors, q.get("0.5"), q.get("0.9"), q.get("0.99")))
+        out.append(Row(dict(zip(names, key, strict=True)), total, errors, q.get(0.5), q.get(0.9), q.get(0.99)))
+    return out
+
+
+def quantile_series(by: By, buckets: Iterable[Series], q: float) -> list[Series]:
+    """The ``q`` quantile over time of each key, from a range answer of :func:`bucket_query`: at each
+    step, from the buckets present at that step (as ``histogram_quantile`` over a range); steps without
+    a finite quantile left out. Labelled by the key, in the order of the keys' text."""
+    out = []
+    for key, per_time in sorted(_histograms(by, buckets).items()):
+        points = [(at, quantile(q, per_time[at])) for at in sorted(per_time)]
+        out.append(Series(dict(zip(BY[by], key, strict=True)), [(at, v) for at, v in points if math.isfinite(v)]))
     return out
 
 
@@ -176,27 +211,46 @@ def top(table: Sequence[Row], *, by: Literal["p99", "rps"], n: int) -> list[Row]
     return sorted(table, key=lambda r: (-r.rps, sorted(r.key.items())))[:n]
 
 
+def _cumulative(buckets: Sequence[tuple[float, float]]) -> list[tuple[float, float]] | None:
+    """The buckets by bound, one bound's counts added up, made monotonic; None without ``+Inf`` or
+    with fewer than two bounds."""
+    merged: dict[float, float] = {}
+    for le, count in buckets:
+        merged[le] = merged.get(le, 0.0) + count
+    ordered = sorted(merged.items())
+    if len(ordered) < 2 or ordered[-1][0] != math.inf:
+        return None
+    highest = -math.inf
+    for i, (le, count) in enumerate(ordered):
+        highest = max(highest, count)
+        ordered[i] = (le, highest)
+    return ordered
+
+
 def quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float:
-    """Prometheus' ``histogram_quantile(q, …)`` over cumulative ``(le, count)`` buckets (``+Inf`` last):
-    linear interpolation within the bucket that holds the rank, from 0 for the first bucket; the
-    largest finite bound when the rank falls in ``+Inf``; NaN without observations."""
-    ordered = sorted(buckets)
-    if not ordered or ordered[-1][0] != math.inf:
+    """Prometheus' ``histogram_quantile(q, …)`` (promql/quantile.go ``bucketQuantile`` of the 2.x the
+    sandbox runs) over cumulative ``(le, count)`` buckets in any order: buckets of one bound added up,
+    counts made monotonic (a rate's float error), linear interpolation within the bucket that holds the
+    rank, from 0 for the first bucket; the largest finite bound when the rank falls in ``+Inf``; NaN
+    without a ``+Inf`` bucket, with fewer than two buckets, or without observations."""
+    if math.isnan(q) or not 0 <= q <= 1:
+        return math.nan if math.isnan(q) else math.copysign(math.inf, q)
+    ordered = _cumulative(buckets)
+    observations = ordered[-1][1] if ordered else 0.0
+    if not ordered or observations == 0:
         return math.nan
-    total = ordered[-1][1]
-    if total == 0:
-        return math.nan
-    rank = q * total
-    lower, below = 0.0, 0.0
-    for le, count in ordered:
-        if count >= rank:
-            if le == math.inf:
-                return ordered[-2][0] if len(ordered) > 1 else math.nan
-            if count == below:
-                return le
-            return lower + (le - lower) * (rank - below) / (count - below)
-        lower, below = le, count
-    return ordered[-2][0]
+    rank = q * observations
+    b = next((i for i, (_, count) in enumerate(ordered[:-1]) if count >= rank), len(ordered) - 1)
+    if b == len(ordered) - 1:
+        return ordered[-2][0]
+    if b == 0 and ordered[0][0] <= 0:
+        return ordered[0][0]
+    start, (end, count) = 0.0, ordered[b]
+    if b > 0:
+        start = ordered[b - 1][0]
+        count -= ordered[b - 1][1]
+        rank -= ordered[b - 1][1]
+    return start + (end - start) * (rank / count) if count else math.nan
 
 
 def bucketize(latencies: Iterable[float], bounds: Sequence[float] = BUCKETS) -> list[tuple[float, float]]:

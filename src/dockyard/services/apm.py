@@ -2,9 +2,10 @@
 
 Contract of :func:`table`: authorization first (a caller who may not read the group gets 404, as
 everywhere), then the group must exist (404), then two queries of the metrics store built by
-:mod:`dockyard.domain.apm` from checked values only (requests/s and 5xx by key and code; the p50, p90
-and p99 by key). The store unreachable or refusing: ``Unavailable`` (503). The answer carries the
-queries it ran, so the same PromQL can be sent straight to Prometheus.
+:mod:`dockyard.domain.apm` from checked values only (requests/s and 5xx by key and code; the
+histogram's buckets by key, from which :func:`dockyard.domain.apm.rows` computes the p50, p90 and
+p99). The store unreachable or refusing: ``Unavailable`` (503). The answer carries the queries it
+ran, so the same PromQL can be sent straight to Prometheus.
 
 :func:`versions_sample` reads the canary's and the stable version's numbers for an analysis interval;
 it raises the store's ``MetricsFailure`` (the caller's verdict is then inconclusive, never a fail).
@@ -13,7 +14,6 @@ it raises the store's ``MetricsFailure`` (the caller's verdict is then inconclus
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,24 +68,24 @@ async def table(
     await metrics.scope_exists(platform, Scope(path.system, path.app, path.group))
     store = metrics.metrics_store(platform)
     traffic_q = apm.traffic_query(path, grouping, seconds)
-    quantile_q = apm.quantile_query(path, grouping, seconds)
-    queries = {"traffic": traffic_q, "quantiles": quantile_q}
+    bucket_q = apm.bucket_query(path, grouping, seconds)
+    queries = {"traffic": traffic_q, "buckets": bucket_q}
     try:
-        traffic, quantiles = await asyncio.gather(store.query(traffic_q, at=now), store.query(quantile_q, at=now))
+        traffic, buckets = await asyncio.gather(store.query(traffic_q, at=now), store.query(bucket_q, at=now))
         p99_series: list[Series] = []
         rps_series: list[Series] = []
         if span is not None and not span.instant:
-            p99_q = apm.quantile_query(path, grouping, seconds, quantiles=(0.99,))
-            rps_q = f"sum by ({', '.join(apm.BY[grouping])}) ({apm.traffic_query(path, grouping, seconds)})"
-            queries |= {"p99_series": p99_q, "rps_series": rps_q}
+            rps_q = f"sum by ({', '.join(apm.BY[grouping])}) ({traffic_q})"
+            queries |= {"rps_series": rps_q}  # the buckets over the span: the same PromQL, by query_range
             start, step = span.end - span.range, span.step
-            p99_series, rps_series = await asyncio.gather(
-                store.query_range(p99_q, start=start, end=span.end, step=step),
+            bucket_series, rps_series = await asyncio.gather(
+                store.query_range(bucket_q, start=start, end=span.end, step=step),
                 store.query_range(rps_q, start=start, end=span.end, step=step),
             )
+            p99_series = apm.quantile_series(grouping, bucket_series, 0.99)
     except MetricsFailure as e:
         raise Unavailable(f"the metrics store cannot answer: {e}") from e
-    found = apm.rows(grouping, traffic, quantiles)
+    found = apm.rows(grouping, traffic, buckets)
     return Table(
         grouping,
         seconds,
@@ -94,13 +94,9 @@ async def table(
         apm.top(found, by="p99", n=top),
         apm.top(found, by="rps", n=top),
         queries,
-        [_finite(s) for s in p99_series],
+        p99_series,
         rps_series,
     )
-
-
-def _finite(series: Series) -> Series:
-    return Series(series.labels, [(t, v) for t, v in series.points if math.isfinite(v)])
 
 
 async def versions_sample(
@@ -120,13 +116,13 @@ async def versions_sample(
     store = platform.metrics
     if store is None:
         raise MetricsUnavailable("no metrics store is configured (DOCKYARD_PROMETHEUS_URL)")
-    traffic, quantiles, cpu, rss = await asyncio.gather(
+    traffic, buckets, cpu, rss = await asyncio.gather(
         store.query(apm.traffic_query(path, "version", window), at=now),
-        store.query(apm.quantile_query(path, "version", window, quantiles=(0.99,)), at=now),
+        store.query(apm.bucket_query(path, "version", window), at=now),
         store.query(apm.usage_query(path, apm.CPU_SERIES), at=now),
         store.query(apm.usage_query(path, apm.RSS_SERIES), at=now),
     )
-    by_version = {r.key["version"]: r for r in apm.rows("version", traffic, quantiles)}
+    by_version = {r.key["version"]: r for r in apm.rows("version", traffic, buckets, quantiles=(0.99,))}
     cpu_of = {s.labels.get("version", ""): s.points[-1][1] for s in cpu if s.points}
     rss_of = {s.labels.get("version", ""): s.points[-1][1] for s in rss if s.points}
     pods = [p for p in platform.live.pods(cluster, path) if not p.deleting]

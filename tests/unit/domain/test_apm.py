@@ -22,15 +22,14 @@ PATH = GroupPath("shop", "web", "prod")
 
 def test_the_queries_join_the_instance_table_and_escape_the_names() -> None:
     evil = GroupPath('sh"op', "web", "pr\\od")
-    q = apm.quantile_query(evil, "version", 60)
+    q = apm.bucket_query(evil, "version", 60)
     assert 'namespace="sh\\"op"' in q
     assert 'group="pr\\\\od"' in q
-    assert q.count("histogram_quantile(") == 3
-    assert '"quantile", "0.99"' in q
+    assert q.startswith("sum by (version, le) (rate(dockyard_http_server_request_duration_seconds_bucket{")
+    assert "histogram_quantile" not in q  # the quantiles are computed from the buckets, once
     assert "[60s]" in q
     assert "group_left (version)" in q
     assert apm.traffic_query(PATH, "method", 300).startswith("sum by (method, route, code) (rate(")
-    assert apm.group_p99_query(PATH, 60).startswith("histogram_quantile(0.99, sum by (le) (")
 
 
 @pytest.mark.parametrize(
@@ -47,17 +46,37 @@ def s(value: float, **labels: str) -> Series:
     return Series(labels, [(1.0, value)])
 
 
-def test_rows_add_codes_and_read_quantiles() -> None:
+def buckets(points: dict[str, list[float]], times: list[float], **labels: str) -> list[Series]:
+    """A range answer of the bucket query: one series per ``le`` with a value per time."""
+    return [Series({**labels, "le": le}, list(zip(times, values, strict=True))) for le, values in points.items()]
+
+
+def test_rows_add_codes_and_compute_quantiles_from_the_newest_buckets() -> None:
     traffic = [s(9.0, version="1", code="200"), s(1.0, version="1", code="503"), s(4.0, version="2", code="404")]
-    quantiles = [s(0.02, version="1", quantile="0.5"), s(0.3, version="1", quantile="0.99")]
-    quantiles += [s(math.nan, version="2", quantile="0.99")]
-    one, two = apm.rows("version", traffic, quantiles)
-    assert one == Row({"version": "1"}, 10.0, 1.0, 0.02, None, 0.3)
+    # Version 1: an older point (all fast) and the newest: 50 of 100 under 0.1 s, 98 under 0.25 s.
+    found = buckets({"0.1": [100.0, 50.0], "0.25": [100.0, 98.0], "+Inf": [100.0, 100.0]}, [1.0, 2.0], version="1")
+    found += buckets({"0.1": [0.0], "+Inf": [0.0]}, [2.0], version="2")  # no requests: no quantile
+    found += [Series({"version": "3"}, [(2.0, 5.0)])]  # a sample without ``le`` is ignored
+    one, two = apm.rows("version", traffic, found)
+    assert one == Row({"version": "1"}, 10.0, 1.0, 0.1, pytest.approx(0.225), 0.25)  # p99 in +Inf: 0.25
     assert one.error_ratio == pytest.approx(0.1)
     assert two.p99 is None
     assert two.error_ratio == 0.0
     assert apm.top([one, two], by="p99", n=1) == [one]
     assert apm.top([two, one], by="rps", n=2) == [one, two]
+    only = apm.rows("version", [], found, quantiles=(0.99,))[0]
+    assert (only.p50, only.p99) == (None, 0.25)
+
+
+def test_quantile_series_is_histogram_quantile_at_each_step() -> None:
+    found = buckets({"0.1": [50.0, 0.0, 10.0], "0.2": [100.0, 0.0, 10.0], "+Inf": [100.0, 0.0, 10.0]}, [1, 2, 3])
+    found += buckets({"0.1": [1.0], "+Inf": [2.0]}, [3.0], method="GET", route="/a")
+    (series,) = apm.quantile_series("version", found[:3], 0.5)
+    assert series.labels == {"version": ""}
+    assert series.points == [(1, 0.1), (3, 0.05)]  # step 2 has no requests: no point
+    by_method = apm.quantile_series("method", found, 0.5)
+    assert [x.labels for x in by_method] == [{"method": "", "route": ""}, {"method": "GET", "route": "/a"}]
+    assert by_method[1].points == [(3.0, 0.1)]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +88,15 @@ def test_rows_add_codes_and_read_quantiles() -> None:
         (0.99, [(0.1, 10.0), (math.inf, 100.0)], 0.1),  # in +Inf: the largest finite bound
         (0.5, [(0.1, 0.0), (math.inf, 0.0)], math.nan),
         (0.5, [(0.1, 1.0)], math.nan),  # no +Inf bucket
+        (0.5, [(math.inf, 4.0)], math.nan),  # fewer than two buckets
+        (0.5, [(math.inf, 100.0), (0.2, 100.0), (0.1, 50.0)], 0.1),  # in any order
+        (0.5, [(0.1, 25.0), (0.1, 25.0), (0.2, 100.0), (math.inf, 100.0)], 0.1),  # one bound twice: added
+        (0.5, [(0.1, 60.0), (0.2, 59.999), (math.inf, 100.0)], pytest.approx(0.1 * 50 / 60)),  # made monotonic
+        (0.75, [(0.1, 50.0), (0.2, 49.0), (0.3, 100.0), (math.inf, 100.0)], 0.25),  # 49 read as 50
+        (0.5, [(-1.0, 10.0), (0.1, 20.0), (math.inf, 20.0)], -1.0),  # a first bound <= 0 is the answer
+        (-0.1, [(0.1, 1.0), (math.inf, 1.0)], -math.inf),
+        (1.5, [(0.1, 1.0), (math.inf, 1.0)], math.inf),
+        (0.0, [(0.1, 0.0), (0.2, 5.0), (math.inf, 5.0)], math.nan),  # 0/0 in the first bucket, as Go
     ],
 )
 def test_quantile_is_prometheus_histogram_quantile(q: float, buckets: list[tuple[float, float]], want: float) -> None:

@@ -26,6 +26,15 @@ STRANGER = Principal("sam", roles={"other": "viewer"})
 PATH = GroupPath("shop", "web", "prod")
 
 
+def _buckets(at: float) -> list[Series]:
+    """Version 1's p99 is 0.16 s (97.5 of 100 requests by 0.1 s, rank 99 is 60 % into the next bucket), 2's 0.36 s."""
+    one = {"0.1": 97.5, "0.2": 100.0, "+Inf": 100.0}
+    two = {"0.1": 50.0, "0.3": 97.5, "0.4": 100.0, "+Inf": 100.0}
+    return [
+        Series({"version": v, "le": le}, [(at, n)]) for v, found in (("1", one), ("2", two)) for le, n in found.items()
+    ]
+
+
 class Store:
     """Answers by the kind of query; records every PromQL sent."""
 
@@ -37,8 +46,8 @@ class Store:
         self.sent.append(promql)
         if self.down:
             raise MetricsUnavailable("connection refused")
-        if "histogram_quantile" in promql:
-            return [Series({"version": v, "quantile": "0.99"}, [(at, p99)]) for v, p99 in (("1", 0.16), ("2", 0.36))]
+        if promql.startswith("sum by (version, le)"):
+            return _buckets(at)
         if promql.startswith("sum by (version, code)"):
             return [
                 Series({"version": "1", "code": "200"}, [(at, 40.0)]),
@@ -51,7 +60,9 @@ class Store:
 
     async def query_range(self, promql: str, *, start: float, end: float, step: float) -> list[Series]:
         self.sent.append(promql)
-        return [Series({"version": "1"}, [(start, 0.1), (end, float("nan"))])]
+        if promql.startswith("sum by (version, le)"):  # the buckets: requests at start, none at end
+            return [Series(s.labels, [(start, s.points[0][1]), (end, 0.0)]) for s in _buckets(start)]
+        return [Series({"version": "1"}, [(start, 40.0), (end, 40.0)])]
 
     async def targets(self) -> list[Target]:
         return []
@@ -89,14 +100,16 @@ async def test_a_table_per_version_with_its_series(platform: Platform) -> None:
         now=1000.0,
     )
     assert [(r.key, r.rps, r.error_ratio, r.p99) for r in got.rows] == [
-        ({"version": "1"}, 40.0, 0.0, 0.16),
-        ({"version": "2"}, 10.0, 0.1, 0.36),
+        ({"version": "1"}, 40.0, 0.0, pytest.approx(0.16)),
+        ({"version": "2"}, 10.0, 0.1, pytest.approx(0.36)),
     ]
     assert [r.key for r in got.top_p99] == [{"version": "2"}]
     assert [r.key for r in got.top_rps] == [{"version": "1"}]
-    assert set(got.queries) == {"traffic", "quantiles", "p99_series", "rps_series"}
-    assert got.p99_series[0].points == [(-2600.0, 0.1)]  # NaN points dropped
+    assert set(got.queries) == {"traffic", "buckets", "rps_series"}
+    assert [s.labels for s in got.p99_series] == [{"version": "1"}, {"version": "2"}]
+    assert got.p99_series[0].points == [(-2600.0, pytest.approx(0.16))]  # no requests at the end: no point
     assert len(store.sent) == 4
+    assert "histogram_quantile" not in " ".join(store.sent)
 
 
 async def test_others_get_404_bad_input_422_and_a_store_away_503(platform: Platform) -> None:
@@ -118,8 +131,14 @@ async def test_the_analysis_sample_of_each_version(platform: Platform) -> None:
     canary, stable = await versions_sample(
         replace(platform, metrics=Store()), PATH, cluster="local", canary=2, stable=1, window=30.0, now=1.0
     )
-    assert (canary.requests, canary.errors, canary.p99, canary.cpu, canary.rss) == (300.0, 30.0, 0.36, 0.1, None)
-    assert (stable.requests, stable.p99) == (1200.0, 0.16)
+    assert (canary.requests, canary.errors, canary.p99, canary.cpu, canary.rss) == (
+        300.0,
+        30.0,
+        pytest.approx(0.36),
+        0.1,
+        None,
+    )
+    assert (stable.requests, stable.p99) == (1200.0, pytest.approx(0.16))
     with pytest.raises(MetricsUnavailable):
         await versions_sample(
             replace(platform, metrics=Store(down=True)), PATH, cluster="local", canary=2, stable=1, window=30, now=1
