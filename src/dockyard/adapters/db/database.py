@@ -6,11 +6,12 @@ back when it raises, so a failed use case leaves nothing half-written.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db import engine as db_engine
@@ -78,6 +79,16 @@ class UnitOfWork:
         self.statistics = Statistics(session)
 
 
+def unavailable(error: Exception) -> str:
+    """What a failed call to the database says: the error's kind, and SQLite's own message (``database is
+    locked``, ``disk I/O error``: names of tables and columns at most, never a value). PostgreSQL's
+    messages are left out: they can quote the values of a row."""
+    said = f"{type(error).__name__} while talking to the database"
+    if isinstance(error, DBAPIError) and isinstance(error.orig, sqlite3.Error):
+        said += f" (SQLite: {str(error.orig)[:200]})"
+    return said
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -98,7 +109,7 @@ class Database:
             async with self._engine.connect() as conn:
                 value = await conn.scalar(self._generation, {"name": name})
         except (SQLAlchemyError, OSError) as e:
-            raise DatabaseUnavailableError(f"{type(e).__name__} while talking to the database") from e
+            raise DatabaseUnavailableError(unavailable(e)) from e
         return int(value or 0)
 
     @asynccontextmanager
@@ -109,7 +120,7 @@ class Database:
         except IntegrityError as e:
             raise DatabaseConflictError(f"the change conflicts with existing data ({type(e.orig).__name__})") from e
         except (SQLAlchemyError, OSError) as e:
-            raise DatabaseUnavailableError(f"{type(e).__name__} while talking to the database") from e
+            raise DatabaseUnavailableError(unavailable(e)) from e
 
     async def dispose(self) -> None:
         await self._engine.dispose()
