@@ -15,8 +15,9 @@ version while new instances warm up; a weight step needs new instances before it
 earlier) and may not come after the last ``100%`` (there the share is 100 already).
 
 :func:`parse_steps` refuses bad input naming ``steps[i]``; :func:`split` says how many instances each
-version runs at a step; :func:`edge_share` the new version's share of requests; :func:`group_instances`
-and :func:`rescale` the group's count during a release across clusters and a new one split over them.
+version runs at a step; :func:`edge_share` the new version's share of requests; :func:`takes_total`
+whether a release can be scaled, :func:`group_instances` and :func:`rescale` the group's count during
+a release across clusters and a new one split over them.
 All are pure.
 """
 
@@ -279,6 +280,14 @@ def this_cluster(ledger: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ..
     """The ledger's entries since the cluster under way began (all of them on one cluster)."""
     begun = max((i + 1 for i, e in enumerate(ledger) if e.get("event") == "cluster-done"), default=0)
     return ledger[begun:]
+
+
+def takes_total(release: Release) -> bool:
+    """Whether ``release`` can take a new instance count: a gray or blue-green one under way, not ending
+    (aborting, or an abort given: the abort goes first)."""
+    return (
+        release.active and release.status != "aborting" and release.command != "abort" and release.strategy != "rolling"
+    )
 
 
 def group_instances(release: Release) -> int:

@@ -22,7 +22,8 @@ replica decides for a group at a time), read each signal's load over the policy'
   and the release's runner brings the other clusters to their counts (domain/release_steps.py
   ``clusters_to_scale``). A split over other clusters than the release's (the location changed
   meanwhile): nothing;
-- a rolling release, one ending (aborting, an abort given) or ended: nothing (``set_total`` refuses);
+- a rolling release, one ending (aborting, an abort given) or ended: nothing (domain/release.py
+  ``takes_total``; ``set_total`` refuses it too, under the row's lock);
 - any other operation under way: nothing (it is never overtaken); scaling up beyond what fits, be it
   an operation or a release's new total: nothing (the preview's fit says why);
 - a signal without data, or stale, or Prometheus away: nothing (frozen).
@@ -70,7 +71,7 @@ from dockyard.domain.errors import Conflict, DomainError, NotFound
 from dockyard.domain.failures import DatabaseConflict, Failure, MetricsFailure
 from dockyard.domain.model import Group, GroupPath, Operation
 from dockyard.domain.operations import DEFAULT_DEADLINE, AutoscaleParams
-from dockyard.domain.release import Release, group_instances
+from dockyard.domain.release import Release, group_instances, takes_total
 from dockyard.domain.targets import Changes
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import audit, deploys, placement
@@ -197,6 +198,8 @@ async def _give_release(
     """``decision``'s total given to ``release`` (split over its clusters when it has several), its
     runner woken to apply it; else why not."""
     path = group.path
+    if not takes_total(release):
+        return Outcome(path, decision, note=f"release {release.id} cannot take a new total")
     try:
         counts = await _release_split(platform, group, spec, release, decision)
     except DomainError as e:

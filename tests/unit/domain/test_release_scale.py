@@ -11,7 +11,7 @@ import pytest
 
 from dockyard.domain.location import distribute
 from dockyard.domain.model import GroupCluster
-from dockyard.domain.release import Release, Rescaled, group_instances, rescale, split
+from dockyard.domain.release import Release, Rescaled, group_instances, rescale, split, takes_total
 from dockyard.domain.release_steps import CLUSTER_SCALED, ScaleCluster, clusters_to_scale
 
 STEPS = ("20%", "pause", "100%")
@@ -50,6 +50,28 @@ def release(
         cluster_index=index,
     )
     return replace(made, **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "takes"),
+    [
+        ({}, True),
+        ({"status": "progressing"}, True),
+        ({"status": "waiting"}, True),
+        ({"paused": True}, True),
+        ({"strategy": "blue-green"}, True),
+        ({"command": "promote"}, True),
+        ({"strategy": "rolling"}, False),
+        ({"status": "aborting"}, False),
+        ({"command": "abort"}, False),
+        ({"status": "aborted"}, False),
+        ({"status": "failed"}, False),
+        ({"status": "succeeded"}, False),
+    ],
+)
+def test_takes_total(fields: dict[str, Any], takes: bool) -> None:
+    assert takes_total(release(**fields)) is takes
+    assert takes_total(release(clusters=(), **fields)) is takes
 
 
 @pytest.mark.parametrize(

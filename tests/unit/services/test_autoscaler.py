@@ -58,6 +58,7 @@ class Store:
     active: Operation | None = None
     release_total: int | None = None  # a release under way that takes a total (None: none)
     release_clusters: tuple[dict[str, Any], ...] = ()  # its clusters, when it goes cluster by cluster
+    release_command: str = ""  # the command given to it, not yet taken
     operations: list[Operation] = field(default_factory=list)
     audited: list[Any] = field(default_factory=list)
     totals: list[tuple[str, int, str, dict[str, int] | None]] = field(default_factory=list)
@@ -101,7 +102,7 @@ class FakeDb:
                     step=1,
                     status="paused",
                     paused=False,
-                    command="",
+                    command=store.release_command,
                     pause_until=None,
                     ledger=(),
                     error="",
@@ -326,6 +327,16 @@ async def test_a_release_across_clusters_takes_no_total_that_does_not_fit_or_lea
     assert note in outcome.note
     assert store.totals == []
     assert store.audited == []
+
+
+async def test_a_release_ending_takes_no_total_and_no_split_is_computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    placing = Placing({"a": 1, "b": 1})
+    placing.install(monkeypatch)
+    active = Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4))
+    store = Store(active=active, release_total=4, release_clusters=PARTS, release_command="abort")
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.note == "release rel-1 cannot take a new total"
+    assert (placing.asked, store.totals, store.audited) == ([], [], [])
 
 
 async def test_a_round_decides_only_for_groups_whose_lease_it_holds() -> None:

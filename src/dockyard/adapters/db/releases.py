@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import ReleaseRow
 from dockyard.domain.model import GroupPath
-from dockyard.domain.release import ENDED, Release, group_instances, rescale
+from dockyard.domain.release import ENDED, Release, group_instances, rescale, takes_total
 
 
 class Releases:
@@ -127,18 +127,16 @@ class Releases:
         self, release_id: str, total: int, *, by: str, clusters: Mapping[str, int] | None = None
     ) -> bool:
         """A new instance count for a running gray or blue-green release, recorded in its ledger as a
-        ``scale`` entry by ``by`` (from, to); False if it cannot take one (ended, aborting, an abort
-        given, or rolling). A release across clusters takes ``clusters``, the new count of each of its
-        clusters (adding up to ``total``): they are recorded in its clusters, the one under way's as its
-        ``total`` (domain/release.py :func:`rescale`), and per cluster in the entry; without them (or
-        with others than its clusters) it takes none."""
+        ``scale`` entry by ``by`` (from, to); False if it cannot take one (domain/release.py
+        :func:`takes_total`: ended, aborting, an abort given, or rolling). A release across clusters
+        takes ``clusters``, the new count of each of its clusters (adding up to ``total``): they are
+        recorded in its clusters, the one under way's as its ``total`` (domain/release.py
+        :func:`rescale`), and per cluster in the entry; without them (or with others than its
+        clusters) it takes none."""
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
-        if row is None or row.status in ENDED or row.status == "aborting" or row.command == "abort":
-            return False
-        if row.strategy == "rolling":
+        if row is None or not takes_total(release := _release(row)):
             return False
         entry: dict[str, Any] = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": "scale"}
-        release = _release(row)
         if row.clusters:
             if clusters is None or sum(clusters.values()) != total:
                 return False
