@@ -13,11 +13,12 @@ Spare room exactly 2:1: the group is placed in a pool of the test's own, 4 nodes
 on ``b``, each with room for 16 ``tiny`` instances (4 cores, 4 GiB; a tiny instance asks 250m, 256 MiB):
 64 and 32 (the group's own instances count as room it can reuse, so the room stays 64:32 as it grows).
 
-A gray release on the two clusters goes cluster by cluster and cannot take a new total
-(adapters/db/releases.py ``set_total``, services/deploys.py ``start_scale``): the autoscaler then holds
-the count until the release ends (the operation under way is never overtaken), which is what the first
-test checks. On one cluster a release paused at 20 % takes the autoscaler's totals and keeps its
-proportions: the second test.
+The first test scales the group over the two clusters (12 as 8 / 4, and back to 2). On one cluster
+a release paused at 20 % takes the autoscaler's totals and keeps its proportions: the second test. A
+gray release on the two clusters goes cluster by cluster; the autoscaler's totals are split over them
+by the same 2:1 room, each cluster keeping its place in the release (services/autoscale.py): the
+third test, with the release paused at 20 % first on ``b`` (``local`` not begun), then on ``local``
+(``b`` released).
 """
 
 from __future__ import annotations
@@ -220,51 +221,13 @@ async def test_a_group_on_two_clusters_with_room_2_to_1_scales_to_12_as_8_and_4_
                     step = f"{op['params']['was']}→{op['params']['instances']}"
                     print(f"  op {step} at +{start:.1f}s: {op['params']['why']}")
 
-                # A gray release at 20 % on the two clusters (cluster by cluster): it cannot take a new
-                # total, so the load falling changes nothing while it runs (never overtaken).
-                started = await api.post(
-                    f"{path}/releases",
-                    json={"changes": {"image": "registry.local/shop/web:2"}, "steps": ["20%", "pause", "100%"]},
-                )
-                assert started.status_code == 202, started.text
-                release = started.json()
-
-                async def paused() -> dict[str, Any] | Not:
-                    got: dict[str, Any] = (await api.get(f"{path}/releases/{release['id']}")).json()
-                    return got if got["status"] == "paused" and got["step"] == 1 else Not(got)
-
-                at_20 = await eventually(paused, "the release paused at 20 %", timeout=120)
-                assert [c["cluster"] for c in at_20["clusters"]] == ["b", "local"], at_20
-                before = len(await autoscale_ops(api, path))
+                # The load falls: the group goes down to 2 (1 / 1: 2 × 64/96 = 1.33).
                 lowered = time.time()
                 load.total = 100
-                wanted_2 = await eventually(
-                    lambda: timeline.first(lowered, 2, up=False), "the signal asking for 2", timeout=SCALING
-                )
-                await asyncio.sleep(DOWN_WINDOW + 3 * EVERY + 5)  # past the window and some loops
-                held = (await api.get(f"{path}/releases/{release['id']}")).json()
-                assert held["total"] == at_20["total"], held
-                assert at_20["total"] == 4, at_20  # the total of the cluster under way (b), not the group's
-                assert not [e for e in held["ledger"] if e.get("event") == "scale"], held["ledger"]
-                assert len(await autoscale_ops(api, path)) == before
-                status = (await api.get(f"{path}/autoscale")).json()
-                assert status["instances"] == 12, status  # the group's count, not the release's total (4)
-                assert status["decision"]["desired"] == 2, status
-                assert "release" in status["note"], status
-                print(
-                    f"during the release: the signal asked for 2 at +{wanted_2 - lowered:.1f}s, held at"
-                    f" {status['instances']} for {time.time() - wanted_2:.1f}s"
-                )
-
-                # The release aborted: the autoscaler takes the group down to 2 (1 / 1: 2 × 64/96 = 1.33).
-                aborted = await api.post(f"{path}/releases/{release['id']}/abort")
-                assert aborted.status_code == 200, aborted.text
-                ended = time.time()
                 group = await count_reaches(api, path, 2)
                 assert split_of(group) == {"local": 1, "b": 1}
-                assert await versions(kube, system) + await versions(kube_b, system) == {"1": 2}
-                print(f"100m: 2 instances (1 / 1) {time.time() - ended:.1f}s after the release ended")
-                print(timeline.show(ended))
+                print(f"100m: 2 instances (1 / 1) {time.time() - lowered:.1f}s after the load changed")
+                print(timeline.show(lowered))
                 # One loop after the window, plus the query's 5 s step and a rollout under way before it.
                 assert decided - asked <= UP_WINDOW + EVERY + 5 + 10, decided - asked
         finally:
@@ -331,3 +294,95 @@ async def test_during_a_gray_release_at_20_percent_the_total_follows_the_load_an
                 assert len(await autoscale_ops(api, path)) == before
         finally:
             await api.delete(path)
+
+
+async def test_during_a_gray_release_across_the_two_clusters_the_total_follows_the_load_and_the_split_holds(
+    sandbox: Sandbox, second_sandbox: Sandbox, server: ServerProcess, kube: KubeCluster, kube_b: KubeCluster
+) -> None:
+    """The issue's "Done when" across clusters: the release paused at 20 % on ``b`` (``local`` not
+    begun) takes 2 → 12 as b 4 (1 new / 3 stable) and local 8 (stable); promoted on ``b``, paused at
+    20 % on ``local``: 12 → 6 as b 2 (new) and local 4 (1 new / 3 stable); promoted to its end, the
+    group runs the new version at 6 (4 / 2)."""
+    system = f"asr{uuid.uuid4().hex[:8]}"
+    kubes = {"local": kube, "b": kube_b}
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api,
+        room_pool({"local": (kube, 4), "b": (kube_b, 2)}, ROOM) as pool,
+    ):
+        await register_cluster(api, sandbox, name="local", labels={"idc": "a"})
+        await register_cluster(api, second_sandbox, name="b", labels={"idc": "b"})
+        path = await create_group(api, system, environment="test")
+        placement = {"pool": pool, "location": {"clusters": ["local", "b"]}}
+        deployed = await api.post(f"{path}/deploy", json={"spec": {**SPEC, "placement": placement}})
+        assert deployed.status_code == 202, deployed.text
+        assert (await operation_ended(api, deployed.json()["id"]))["status"] == "succeeded"
+        try:
+            async with driving(Load(kubes, system)) as load:
+                started = await api.post(
+                    f"{path}/releases",
+                    json={"changes": {"image": "registry.local/shop/web:2"}, "steps": ["20%", "pause", "100%"]},
+                )
+                assert started.status_code == 202, started.text
+                release_path = f"{path}/releases/{started.json()['id']}"
+
+                async def release_at(index: int, runs: dict[str, dict[str, int]]) -> dict[str, Any]:
+                    """The release paused at 20 % on its cluster ``index``, each cluster's live instances
+                    by version as ``runs`` says and the release's counts adding up to them."""
+
+                    async def check() -> dict[str, Any] | Not:
+                        got: dict[str, Any] = (await api.get(release_path)).json()
+                        live = {name: dict(await versions(client, system)) for name, client in kubes.items()}
+                        counts = {c["cluster"]: c["instances"] for c in got["clusters"]}
+                        seen = (got["status"], got["cluster_index"], got["step"], counts, live)
+                        ok = got["status"] == "paused" and (got["cluster_index"], got["step"]) == (index, 1)
+                        wanted = {name: sum(by_version.values()) for name, by_version in runs.items()}
+                        return got if ok and live == runs and counts == wanted else Not(seen)
+
+                    return await eventually(check, f"the release at {runs}", timeout=SCALING)
+
+                at_2 = await release_at(0, {"b": {"2": 1}, "local": {"1": 1}})
+                assert [c["cluster"] for c in at_2["clusters"]] == ["b", "local"], at_2
+
+                raised = time.time()
+                load.total = 600
+                at_12 = await release_at(0, {"b": {"2": 1, "1": 3}, "local": {"1": 8}})
+                print(
+                    f"\nrelease on b, 600m: 12 (b 1 new / 3 stable, local 8 stable) {time.time() - raised:.1f}s after"
+                )
+                assert (at_12["total"], at_12["new_instances"], at_12["stable_instances"]) == (4, 1, 3)
+                scaled = [e for e in at_12["ledger"] if e.get("event") == "scale"]
+                assert scaled, at_12["ledger"]
+                assert {e["by"] for e in scaled} == {"autoscaler"}, scaled
+                assert (scaled[0]["from"], scaled[-1]["to"]) == (2, 12), scaled
+                assert all(set(e["clusters"]) <= {"b", "local"} for e in scaled), scaled
+                assert (await api.get(f"{path}/autoscale")).json()["instances"] == 12
+
+                promoted = await api.post(f"{release_path}/promote", json={})
+                assert promoted.status_code == 200, promoted.text
+                await release_at(1, {"b": {"2": 4}, "local": {"2": 2, "1": 6}})
+
+                lowered = time.time()
+                load.total = 300
+                at_6 = await release_at(1, {"b": {"2": 2}, "local": {"2": 1, "1": 3}})
+                print(f"release on local, 300m: 6 (b 2 new, local 1 new / 3 stable) {time.time() - lowered:.1f}s after")
+                assert (at_6["total"], at_6["new_instances"], at_6["stable_instances"]) == (4, 1, 3)
+                b_scaled = [e for e in at_6["ledger"] if e.get("event") == "cluster-scaled" and e["cluster"] == "b"]
+                assert b_scaled, at_6["ledger"]
+                assert (b_scaled[-1]["instances"], b_scaled[-1].get("error")) == (2, None), b_scaled
+                # The release's totals are in its ledger (and the audit trail), not in operations.
+                assert await autoscale_ops(api, path) == []
+
+                promoted = await api.post(f"{release_path}/promote", json={})
+                assert promoted.status_code == 200, promoted.text
+                group = await count_reaches(api, path, 6)
+                assert split_of(group) == {"local": 4, "b": 2}
+                assert (await api.get(release_path)).json()["status"] == "succeeded"
+                assert (dict(await versions(kube, system)), dict(await versions(kube_b, system))) == (
+                    {"2": 4},
+                    {"2": 2},
+                )
+        finally:
+            await api.delete(path)
+            for client in (kube, kube_b):
+                with contextlib.suppress(Exception):
+                    await client.delete("v1", "Namespace", system)

@@ -15,7 +15,10 @@ version while new instances warm up; a weight step needs new instances before it
 earlier) and may not come after the last ``100%`` (there the share is 100 already).
 
 :func:`parse_steps` refuses bad input naming ``steps[i]``; :func:`split` says how many instances each
-version runs at a step; :func:`edge_share` the new version's share of requests. All are pure.
+version runs at a step; :func:`edge_share` the new version's share of requests; :func:`takes_total`
+whether a release can be scaled, :func:`group_instances` and :func:`rescale` the group's count during
+a release across clusters and a new one split over them.
+All are pure.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -276,3 +280,48 @@ def this_cluster(ledger: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ..
     """The ledger's entries since the cluster under way began (all of them on one cluster)."""
     begun = max((i + 1 for i, e in enumerate(ledger) if e.get("event") == "cluster-done"), default=0)
     return ledger[begun:]
+
+
+def takes_total(release: Release) -> bool:
+    """Whether ``release`` can take a new instance count: a gray or blue-green one under way, not ending
+    (aborting, or an abort given: the abort goes first)."""
+    return (
+        release.active and release.status != "aborting" and release.command != "abort" and release.strategy != "rolling"
+    )
+
+
+def group_instances(release: Release) -> int:
+    """The group's instances as the release counts them (stable + new, every cluster): on several
+    clusters the sum of their counts (the one under way's is ``total``), else ``total``."""
+    if not release.clusters:
+        return release.total
+    return sum(
+        release.total if i == release.cluster_index else int(c["instances"]) for i, c in enumerate(release.clusters)
+    )
+
+
+@dataclass(frozen=True)
+class Rescaled:
+    """A release across clusters at new counts: its ``clusters`` (same order), the ``total`` of the one
+    under way, and each cluster's ``{"from", "to"}`` (those whose count changes) for the ledger."""
+
+    clusters: tuple[dict[str, Any], ...]
+    total: int
+    changes: dict[str, dict[str, int]]
+
+
+def rescale(release: Release, counts: Mapping[str, int]) -> Rescaled:
+    """``release`` (across clusters) with ``counts[cluster]`` instances on each of its clusters, each
+    keeping its place in the release (the one under way takes its count as ``total``; its split
+    follows the current step). :class:`ValueError` when ``counts`` does not name exactly the release's
+    clusters, or a count is negative."""
+    names = [str(c["cluster"]) for c in release.clusters]
+    if not names or set(counts) != set(names) or len(counts) != len(names):
+        raise ValueError(f"the counts name {sorted(counts)}, the release's clusters are {names}")
+    if any(n < 0 for n in counts.values()):
+        raise ValueError("a count must not be negative")
+    was = {str(c["cluster"]): int(c["instances"]) for c in release.clusters}
+    was[names[release.cluster_index]] = release.total
+    clusters = tuple({**c, "instances": counts[str(c["cluster"])]} for c in release.clusters)
+    changes = {n: {"from": was[n], "to": counts[n]} for n in names if was[n] != counts[n]}
+    return Rescaled(clusters, counts[names[release.cluster_index]], changes)

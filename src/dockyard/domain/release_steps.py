@@ -27,6 +27,11 @@ An action with ``take`` consumes that command first; when the command is no long
 another runner, or replaced) the runner does not act and asks again. Rolling releases and releases
 without a stable version are one rollout (:func:`mode`), not stepped.
 
+:func:`clusters_to_scale` says which of a release's other clusters (a group on several: those already
+released, and those not begun) run another count than the release gives them now (a scale, e.g. the
+autoscaler's, during the release): the runner of the cluster under way brings them to it, each on the
+version it runs, before it decides its own next action.
+
 :func:`check_command` says whether a release can take a command at all (at the API's edge).
 :func:`canary_check` says whether the new instances of a step pass: ready, failed (too many restarts,
 or the step deadline passed, with the instances' reasons) or not yet.
@@ -41,6 +46,7 @@ from typing import Any, Literal, Protocol
 
 from dockyard.domain.apm import Check, Policy, progress
 from dockyard.domain.errors import Conflict
+from dockyard.domain.model import GroupCluster
 from dockyard.domain.release import ENDED, Release, Step, final_step, split, this_cluster
 
 # The defaults of a release's parameters (step deadline, restart limit, keep time) live with them in
@@ -81,6 +87,41 @@ def current_part(release: Release) -> Part:
     last = index == len(release.clusters) - 1
     advance = None if last else (index + 1, int(release.clusters[index + 1]["instances"]))
     return Part(str(here["cluster"]), int(here["instances"]), last, advance)
+
+
+@dataclass(frozen=True)
+class ScaleCluster:
+    """Another cluster of a release across clusters to bring to ``instances`` of ``version`` (the one it runs)."""
+
+    cluster: str
+    instances: int
+    version: int
+
+
+# The ledger's event for a cluster other than the one under way brought to its new count.
+CLUSTER_SCALED = "cluster-scaled"
+
+
+def clusters_to_scale(release: Release, recorded: Iterable[GroupCluster]) -> tuple[ScaleCluster, ...]:
+    """The clusters of ``release`` other than the one under way whose count as ``recorded`` (the group's
+    clusters) is not the release's for them, each at the version recorded there (the new one where
+    the release is done, the stable one where it has not begun). None while the release ends
+    (ended, aborting, or an abort given: the abort goes first), for a cluster with nothing recorded,
+    and for one whose last try at that same count failed (it is tried again at the next new count)."""
+    if not release.clusters or not release.active or release.status == "aborting" or release.command == "abort":
+        return ()
+    parts = {p.cluster: p for p in recorded}
+    found: list[ScaleCluster] = []
+    for i, entry in enumerate(release.clusters):
+        name, want = str(entry["cluster"]), int(entry["instances"])
+        part = parts.get(name)
+        if i == release.cluster_index or part is None or part.version is None or part.instances == want:
+            continue
+        tried = [e for e in release.ledger if e.get("event") == CLUSTER_SCALED and e.get("cluster") == name]
+        if tried and tried[-1].get("instances") == want and tried[-1].get("error"):
+            continue
+        found.append(ScaleCluster(name, want, part.version))
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,22 @@ replica decides for a group at a time), read each signal's load over the policy'
   runs like a scale of the running version: no new version, the count is the group's state (the
   rollout splits it over the clusters in proportion to their spare room, services/split.py);
 - a gray or blue-green release under way: give it the new total (stable + canary), which keeps its
-  proportions (``Releases.set_total``; recorded in its ledger as by ``autoscaler``);
-- a release across several clusters (it goes cluster by cluster; its ``total`` is the count of the
-  cluster under way, and it cannot take a new one): nothing, as for any operation under way;
-- any other operation under way: nothing (it is never overtaken); scaling up beyond what fits:
-  nothing (the preview's fit says why);
+  proportions (``Releases.set_total``; recorded in its ledger as a ``scale`` by ``autoscaler``, from
+  and to) and wake its runner; its count is the group's (stable + canary, every cluster:
+  domain/release.py ``group_instances``);
+- a release across several clusters (it goes cluster by cluster): the new total split over its
+  clusters as an autoscale operation splits it (``placement.plan``: in proportion to each cluster's
+  spare room for the running version's flavor, largest remainder), each cluster keeping its place in
+  the release (domain/release.py ``rescale``): the one under way takes its share as its ``total``
+  (its new/stable split follows the current step), those already released run the new version at
+  their new count, those not begun the stable one; the per-cluster from/to is in the ledger entry,
+  and the release's runner brings the other clusters to their counts (domain/release_steps.py
+  ``clusters_to_scale``). A split over other clusters than the release's (the location changed
+  meanwhile): nothing;
+- a rolling release, one ending (aborting, an abort given) or ended: nothing (domain/release.py
+  ``takes_total``; ``set_total`` refuses it too, under the row's lock);
+- any other operation under way: nothing (it is never overtaken); scaling up beyond what fits, be it
+  an operation or a release's new total: nothing (the preview's fit says why);
 - a signal without data, or stale, or Prometheus away: nothing (frozen).
 
 Every change is in the group's history (the operation, or the release's ledger) and in the audit
@@ -22,7 +33,16 @@ trail (actor ``autoscaler``). The policy itself is part of the version: :func:`s
 :func:`turn_off` deploy a new version with it changed (``deploy`` permission); turning it off keeps
 the count that runs. A manual scale of an autoscaled group (services/deploys.py ``start_scale``) makes
 a version whose policy's ``min`` is the new count (``max`` raised to it if needed): the count asked
-for is a floor the autoscaler may go above, never below.
+for is a floor the autoscaler may go above, never below. A manual scale during a release across
+clusters is still refused (409): it gives no split, and a manual scale makes a version, which the
+cluster-by-cluster hand-back would make once per cluster.
+
+Refinements of the issue's design, and why: the fit check now also guards a release's new total (on
+one cluster too), so "never beyond what fits" holds whatever is under way; a pending ``abort`` command
+takes no total (the abort brings the stable version back at the count it reads, and a total given
+after the user's abort would only move that target); the other clusters of a release are scaled by
+the release's own runner, between its turns (services/release_runner.py ``_scale_others``), not by a
+second writer, so one process at a time touches a release's clusters and no step races a scale.
 """
 
 from __future__ import annotations
@@ -51,6 +71,7 @@ from dockyard.domain.errors import Conflict, DomainError, NotFound
 from dockyard.domain.failures import DatabaseConflict, Failure, MetricsFailure
 from dockyard.domain.model import Group, GroupPath, Operation
 from dockyard.domain.operations import DEFAULT_DEADLINE, AutoscaleParams
+from dockyard.domain.release import Release, group_instances, takes_total
 from dockyard.domain.targets import Changes
 from dockyard.domain.versions import VersionSpec
 from dockyard.services import audit, deploys, placement
@@ -147,9 +168,9 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
         active = await uow.operations.active(path)
         release = await uow.releases.get(active.id) if active is not None and active.action == "release" else None
         history = await uow.operations.history(path, limit=1)
-    if active is not None and (release is None or release.clusters):
+    if active is not None and release is None:
         return Outcome(path, None, note=f"{active.action} {active.id} under way: not overtaken")
-    current = release.total if release is not None else _recorded(group, spec)
+    current = group_instances(release) if release is not None else _recorded(group, spec)
     decision = decide(
         policy,
         current=current,
@@ -161,13 +182,7 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
     if not decision.changes:
         return Outcome(path, decision)
     if release is not None:
-        async with platform.db.unit_of_work() as uow:
-            taken = await uow.releases.set_total(release.id, decision.desired, by=ACTOR)
-        if not taken:
-            return Outcome(path, decision, note=f"release {release.id} cannot take a new total")
-        platform.releases_steered.set()
-        await _audit(platform, path, decision, release.id)
-        return Outcome(path, decision, acted=release.id)
+        return await _give_release(platform, group, spec, release, decision)
     try:
         operation = await _record(platform, group, spec, decision)
     except DomainError as e:
@@ -175,6 +190,56 @@ async def decide_and_act(platform: Platform, group: Group, spec: VersionSpec, *,
         return Outcome(path, decision, note=str(e))
     await _audit(platform, path, decision, operation.id)
     return Outcome(path, decision, acted=operation.id)
+
+
+async def _give_release(
+    platform: Platform, group: Group, spec: VersionSpec, release: Release, decision: Decision
+) -> Outcome:
+    """``decision``'s total given to ``release`` (split over its clusters when it has several), its
+    runner woken to apply it; else why not."""
+    path = group.path
+    if not takes_total(release):
+        return Outcome(path, decision, note=f"release {release.id} cannot take a new total")
+    try:
+        counts = await _release_split(platform, group, spec, release, decision)
+    except DomainError as e:
+        log.info("autoscaler: %s stays at %d: %s", path, decision.current, e)
+        return Outcome(path, decision, note=str(e))
+    async with platform.db.unit_of_work() as uow:
+        taken = await uow.releases.set_total(release.id, decision.desired, by=ACTOR, clusters=counts)
+    if not taken:
+        return Outcome(path, decision, note=f"release {release.id} cannot take a new total")
+    platform.releases_steered.set()
+    await _audit(platform, path, decision, release.id)
+    return Outcome(path, decision, acted=release.id)
+
+
+async def _release_split(
+    platform: Platform, group: Group, spec: VersionSpec, release: Release, decision: Decision
+) -> dict[str, int] | None:
+    """The new total of a release under way, split over its clusters as an autoscale operation would split
+    it (:func:`placement.plan`: in proportion to each cluster's spare room for the running version's
+    flavor, largest remainder); None on one cluster. :class:`DoesNotFit` when scaling up would leave
+    instances without a node; :class:`Conflict` when the release's clusters are not the group's."""
+    assert group.current_version is not None
+    number = group.current_version
+    sized = replace(spec, instances=decision.desired)
+    async with platform.db.unit_of_work() as uow:
+        found = await uow.groups.get(group.path)
+        if found is None or found.current_version != number:
+            raise Conflict(f"group {group.path} changed meanwhile")
+        planned = await placement.plan(platform, uow, found, number, sized, pin=False)
+    if decision.desired > decision.current:
+        placement.check_fits(platform, planned, number, sized)
+    if not release.clusters:
+        return None
+    names = {str(c["cluster"]) for c in release.clusters}
+    if set(planned.counts) != names:
+        raise Conflict(
+            f"release {release.id} goes over {', '.join(sorted(names))}; the group would now be split over "
+            f"{', '.join(sorted(planned.counts))}"
+        )
+    return dict(planned.counts)
 
 
 def _settled(platform: Platform, group: Group, history: Sequence[Operation], *, now: float) -> float:
@@ -279,8 +344,7 @@ async def status(platform: Platform, by: Principal, group: GroupPath) -> Autosca
         current = sum(p.instances for p in found.clusters)
         return AutoscaleStatus(group, found.current_version, None, current, None, {}, "no autoscale policy", last)
     spec = version.spec
-    # A release across clusters counts the cluster under way only: the group's count is its parts'.
-    current = release.total if release is not None and not release.clusters else _recorded(found, spec)
+    current = group_instances(release) if release is not None else _recorded(found, spec)
     now = time.time()
     assert spec.autoscale is not None
     decision = decide(

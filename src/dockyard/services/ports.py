@@ -508,13 +508,17 @@ class Releases(Protocol):
         cluster_index: int | None = None,
         total: int | None = None,
     ) -> None:
-        """The runner's write: where the release is, and one more ledger entry (never its commands)."""
+        """The runner's write: where the release is, and one more ledger entry (never its commands). A
+        new ``cluster_index`` without ``total`` takes that cluster's count from the release's clusters."""
 
     async def command(self, release_id: str, *, command: str | None = None, paused: bool | None = None) -> bool:
         """The API's write: a command for the runner, or pause/resume; False if the release ended."""
 
-    async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
-        """A new instance count for a running gray or blue-green release; False if it cannot take one."""
+    async def set_total(
+        self, release_id: str, total: int, *, by: str, clusters: Mapping[str, int] | None = None
+    ) -> bool:
+        """A new instance count for a running gray or blue-green release; False if it cannot take one.
+        One across clusters takes one only with ``clusters``, the new count of each of its clusters."""
 
     async def take_command(self, release_id: str, command: str) -> bool:
         """Clear ``command`` if it is the one pending; True if this call took it."""

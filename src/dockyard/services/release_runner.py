@@ -32,6 +32,7 @@ from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.placement import priority_classes
 from dockyard.domain.release import Release
 from dockyard.domain.release_steps import (
+    CLUSTER_SCALED,
     POLL,
     Abort,
     Action,
@@ -43,6 +44,7 @@ from dockyard.domain.release_steps import (
     PromoteFull,
     Rescale,
     Retire,
+    ScaleCluster,
     ScaleStep,
     SetWeight,
     StartPause,
@@ -50,6 +52,7 @@ from dockyard.domain.release_steps import (
     WaitForCluster,
     backoff,
     canary_check,
+    clusters_to_scale,
     current_part,
     mode,
     next_action,
@@ -102,7 +105,10 @@ async def _by_cluster(
     platform: Platform, plan: rollouts.Plan, release: Release, stable: VersionSpec | None
 ) -> Operation:
     """A group on several clusters: each cluster of ``release.clusters`` in turn, with its own count,
-    through all the steps (a rolling release: one rollout per cluster); the first failure ends it."""
+    through all the steps (a rolling release: one rollout per cluster); the first failure ends it.
+    Scaled meanwhile (the autoscaler, services/autoscale.py): the cluster under way follows its new
+    ``total`` as on one cluster, and its runner brings the other clusters to their new counts between
+    its turns (:meth:`_Steps._scale_others`); the next cluster begins at the count it has by then."""
     assert plan.spec is not None
     op_id = plan.operation.id
     while True:
@@ -111,7 +117,7 @@ async def _by_cluster(
         assert found is not None
         release = found
         part = current_part(release)
-        name, count, advance = part.cluster, part.instances, part.advance
+        name, count = part.cluster, part.instances
         how = mode(release, has_stable=stable is not None)
         spec = plan.spec if plan.spec.instances == count else plan.spec.with_changes(instances=count)
         here = replace(await rollouts.on_cluster(platform, plan, name, spec), deadline_at=time.time() + _deadline(plan))
@@ -120,12 +126,12 @@ async def _by_cluster(
             if error:
                 await _record(platform, release.id, status="failed", entry=_entry("rollout", error, cluster=name))
                 return await _end(platform, op_id, "failed", f"{name}: {error}")
-            await _cluster_done(platform, release, name, count, plan.number, advance)
+            await _cluster_done(platform, release, name, count, plan.number)
             version = plan.number
         else:
             kind = _BlueGreen if how == "blue-green" else _Steps
             keep = stable if stable.instances == count else stable.with_changes(instances=count)
-            runner = kind(platform, here, keep, part=(name, count), advance=advance)
+            runner = kind(platform, here, keep, part=name)
             outcome, error = await runner.drive()
             if outcome != "succeeded":
                 return await _end(platform, op_id, outcome, f"{name}: {error}")
@@ -134,16 +140,16 @@ async def _by_cluster(
             return await _end(platform, op_id, "succeeded", "", version)
 
 
-async def _cluster_done(
-    platform: Platform, release: Release, cluster: str, count: int, version: int, advance: tuple[int, int] | None
-) -> None:
-    """One cluster of a release is on the new version: record it there, then start the next one (or
-    end the release)."""
+async def _cluster_done(platform: Platform, release: Release, cluster: str, count: int, version: int) -> None:
+    """One cluster of a release is on the new version at ``count``: record it there, then start the
+    next one, at the count the release gives it now (a scale meanwhile changed it), or end the release."""
     async with platform.db.unit_of_work() as uow:
         await uow.groups.set_cluster(
             GroupPath(release.system, release.app, release.group), cluster, instances=count, version=version
         )
-        if advance is None:
+        found = await uow.releases.get(release.id)
+        assert found is not None
+        if current_part(found).last:
             await uow.releases.record(release.id, status="succeeded", entry=_entry("succeeded", cluster=cluster))
         else:
             await uow.releases.record(
@@ -151,8 +157,7 @@ async def _cluster_done(
                 status="progressing",
                 step=0,
                 pause_until=None,
-                cluster_index=advance[0],
-                total=advance[1],
+                cluster_index=found.cluster_index + 1,  # its total: that cluster's count, read under the lock
                 entry=_entry("cluster-done", cluster=cluster),
             )
 
@@ -201,11 +206,11 @@ class _Steps:
         plan: rollouts.Plan,
         stable: VersionSpec,
         *,
-        part: tuple[str, int] | None = None,
-        advance: tuple[int, int] | None = None,
+        part: str | None = None,
     ) -> None:
-        self.part = part  # (cluster, instances) when the release goes cluster by cluster
-        self.advance = advance  # (index, instances) of the cluster after this one, if any
+        self.part = part  # the cluster under way, when the release goes cluster by cluster
+        # The release's cluster counts the other clusters were last brought to (None: not yet looked).
+        self.others_at: tuple[dict[str, Any], ...] | None = None
         self.platform = platform
         self.plan = plan
         self.stable = stable
@@ -246,6 +251,8 @@ class _Steps:
         policy = apm.parse_policy(_params(self.plan).analysis)
         while True:
             release = await self._load()
+            if self.part is not None and await self._scale_others(release):
+                continue  # the other clusters first, then the release as it is by then
             action = next_action(release, observed, dt.datetime.now(dt.UTC), policy=policy)
             if action.take is not None and not await self._take(action):
                 continue  # the command went meanwhile (another runner, or a new one): decide again
@@ -262,6 +269,51 @@ class _Steps:
             if ended is not None:
                 return ended
             observed = Observed(tries=observed.tries) if isinstance(action, WaitForCluster) else Observed()
+
+    async def _scale_others(self, release: Release) -> bool:
+        """A release across clusters scaled meanwhile: bring its other clusters to the counts it gives them
+        (:func:`clusters_to_scale`: the released ones on the new version, those not begun on the stable
+        one), each a rollout of the version it runs there, all at once within the step deadline; each
+        recorded (the group's count there when done, and a ``cluster-scaled`` ledger entry, with the
+        error when it failed: a failed one is not tried again at that count). False if none was to.
+        Only this runner records the group's counts during the release: once they were brought to the
+        release's counts, the group is read again only when those change."""
+        if release.clusters == self.others_at:
+            return False
+        path = self.ref.path
+        async with self.platform.db.unit_of_work() as uow:
+            group = await uow.groups.get(path)
+            todo = clusters_to_scale(release, group.clusters if group is not None else ())
+            versions = {s.version: await uow.versions.get(path, s.version) for s in todo}
+        if not todo:
+            self.others_at = release.clusters
+            return False
+
+        async def scale(target: ScaleCluster) -> str:
+            version = versions[target.version]
+            if version is None:
+                return f"version {target.version} no longer exists"
+            # The count is the group's state, as an autoscale operation brings it: no new version.
+            spec = replace(version.spec, instances=target.instances)
+            here = await rollouts.on_cluster(
+                self.platform, replace(self.plan, number=target.version, current=None), target.cluster, spec
+            )
+            return await rollouts.deploy_and_wait(
+                self.platform, replace(here, deadline_at=time.time() + _deadline(self.plan))
+            )
+
+        errors = await asyncio.gather(*(scale(t) for t in todo))
+        async with self.platform.db.unit_of_work() as uow:
+            for target, error in zip(todo, errors, strict=True):
+                if not error:
+                    await uow.groups.set_cluster(
+                        path, target.cluster, instances=target.instances, version=target.version
+                    )
+                entry = _entry(
+                    CLUSTER_SCALED, error, cluster=target.cluster, instances=target.instances, version=target.version
+                )
+                await uow.releases.record(release.id, entry=entry)
+        return True
 
     async def _act(self, release: Release, action: Action) -> tuple[str, str] | None:
         """Do what ``action`` says and record it; the release's end when it ended, else None."""
@@ -471,7 +523,7 @@ class _Steps:
         kube = await self._cluster()
         await kube.delete("apps/v1", "Deployment", canary_name(self.ref), namespace=self.ref.namespace)
         if self.part is not None:
-            await _cluster_done(self.platform, release, *self.part, self.final_version, self.advance)
+            await _cluster_done(self.platform, release, self.part, release.total, self.final_version)
             return
         await _record(self.platform, release.id, status="succeeded", entry=_entry("succeeded"))
 

@@ -14,7 +14,8 @@ A group on several clusters releases cluster by cluster, in the order its placem
 ``release_order`` gives (then by name): each cluster goes through all the steps, and the next one
 starts once it has succeeded; an abort (or a failed check) in one cluster stops the release there
 (that cluster back on the stable version, the later ones untouched; the earlier ones keep the new
-version). Such a release cannot be scaled meanwhile.
+version). The autoscaler may give such a release a new total split over its clusters, each keeping
+its place in the release (services/autoscale.py); a manual scale of it is refused (409).
 """
 
 from __future__ import annotations

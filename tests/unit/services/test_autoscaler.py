@@ -1,12 +1,13 @@
 """The autoscaler's turn for one group on fakes of its ports: it records an ``autoscale`` operation of
 the running version (no new version) and an audit entry, freezes without data, never overtakes an
-operation, gives a release under way its new total, and a round skips groups whose lease it lacks."""
+operation, gives a release under way its new total (one across clusters split as an operation splits
+it; never beyond what fits), and a round skips groups whose lease it lacks."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -14,13 +15,15 @@ from typing import Any, cast
 import pytest
 
 from dockyard.domain.audit import GENESIS, AuditEntry, Head
+from dockyard.domain.errors import DoesNotFit
 from dockyard.domain.failures import MetricsUnavailable
 from dockyard.domain.live import PodRecord
 from dockyard.domain.metrics import Series
 from dockyard.domain.model import Group, GroupCluster, GroupPath, Operation, System, Version
 from dockyard.domain.operations import AutoscaleParams, DeployParams, ReleaseParams, ScaleParams
+from dockyard.domain.release import Release
 from dockyard.domain.versions import parse_spec
-from dockyard.services import autoscale, rollouts
+from dockyard.services import autoscale, placement, rollouts
 from dockyard.services.platform import AutoscaleConfig, BuildConfig, Config, Platform
 from tests.unit.records import pod_record
 
@@ -55,9 +58,10 @@ class Store:
     active: Operation | None = None
     release_total: int | None = None  # a release under way that takes a total (None: none)
     release_clusters: tuple[dict[str, Any], ...] = ()  # its clusters, when it goes cluster by cluster
+    release_command: str = ""  # the command given to it, not yet taken
     operations: list[Operation] = field(default_factory=list)
     audited: list[Any] = field(default_factory=list)
-    totals: list[tuple[str, int, str]] = field(default_factory=list)
+    totals: list[tuple[str, int, str, dict[str, int] | None]] = field(default_factory=list)
     leases: dict[str, str] = field(default_factory=dict)
     history: list[Operation] = field(default_factory=list)  # the group's operations, newest first
     pods: dict[str, list[PodRecord]] = field(default_factory=dict)  # the watch caches' instances by cluster
@@ -82,14 +86,34 @@ class FakeDb:
                 return store.history[:limit]
 
         class Releases:
-            async def get(self, release_id: str) -> Any:
+            async def get(self, release_id: str) -> Release | None:
                 if store.release_total is None:
                     return None
-                fields = {"id": release_id, "total": store.release_total, "clusters": store.release_clusters}
-                return type("R", (), fields)()
+                return Release(
+                    id=release_id,
+                    system="shop",
+                    app="web",
+                    group="prod",
+                    strategy="gray",
+                    stable_version=3,
+                    new_version=4,
+                    total=store.release_total,
+                    steps=("20%", "pause", "100%"),
+                    step=1,
+                    status="paused",
+                    paused=False,
+                    command=store.release_command,
+                    pause_until=None,
+                    ledger=(),
+                    error="",
+                    created_by="ann",
+                    clusters=store.release_clusters,
+                )
 
-            async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
-                store.totals.append((release_id, total, by))
+            async def set_total(
+                self, release_id: str, total: int, *, by: str, clusters: Mapping[str, int] | None = None
+            ) -> bool:
+                store.totals.append((release_id, total, by, dict(clusters) if clusters is not None else None))
                 return True
 
         class Groups:
@@ -225,26 +249,94 @@ async def test_an_operation_under_way_is_never_overtaken() -> None:
     assert store.operations == []
 
 
-async def test_a_release_under_way_takes_the_new_total() -> None:
+@dataclass
+class Placing:
+    """A stand-in for the placement a release's new total is split and checked by: the split it
+    gives, whether the new count fits, and what it was asked."""
+
+    counts: dict[str, int]
+    fits: bool = True
+    asked: list[tuple[int, int]] = field(default_factory=list)  # (version, instances) planned
+    checked: list[int] = field(default_factory=list)  # instances checked to fit
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        async def plan(
+            platform: Any, uow: Any, found: Group, number: int, spec: Any, *, pin: bool
+        ) -> placement.Planned:
+            self.asked.append((number, spec.instances))
+            return placement.Planned({}, dict(self.counts))
+
+        def check_fits(platform: Any, planned: placement.Planned, number: int, spec: Any) -> None:
+            self.checked.append(spec.instances)
+            if not self.fits:
+                raise DoesNotFit(f"{spec.instances} instances would not fit on cluster a", {})
+
+        monkeypatch.setattr(placement, "plan", plan)
+        monkeypatch.setattr(placement, "check_fits", check_fits)
+
+
+async def test_a_release_under_way_takes_the_new_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    Placing({"a": 12}).install(monkeypatch)
     store = Store(active=Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4)), release_total=2)
     outcome = await autoscale.decide_and_act(platform(store, 600.0), GROUP, SPEC, now=NOW)
     assert outcome.acted == "rel-1"
-    assert store.totals == [("rel-1", 12, "autoscaler")]
+    assert store.totals == [("rel-1", 12, "autoscaler", None)]
     assert store.operations == []
     assert store.audited[0].changes == {"instances": {"from": 2, "to": 12}}
 
 
-async def test_a_release_across_clusters_is_not_overtaken() -> None:
-    """Its total is the count of the cluster under way (b's 4 of the group's 12) and it takes no new one:
-    no decision on it (before, 4 was read as the group's count: "down from 4" for a group of 12)."""
-    parts = ({"cluster": "b", "instances": 4}, {"cluster": "a", "instances": 8})
+PARTS = ({"cluster": "b", "instances": 4}, {"cluster": "a", "instances": 8})
+
+
+async def test_a_release_across_clusters_takes_the_total_split_as_an_autoscale_operation_splits_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its count is the group's (b's 4 under way + a's 8), not the cluster under way's: 100 requests/s
+    is 12 → 2, split by the placement (1 / 1), given to the release with each cluster's count."""
+    placing = Placing({"a": 1, "b": 1})
+    placing.install(monkeypatch)
     active = Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4))
-    store = Store(active=active, release_total=4, release_clusters=parts)
+    store = Store(active=active, release_total=4, release_clusters=PARTS)
     outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
-    assert outcome.decision is None
-    assert "release rel-1 under way: not overtaken" in outcome.note
+    assert outcome.decision is not None
+    assert (outcome.decision.current, outcome.decision.desired) == (12, 2)
+    assert outcome.acted == "rel-1"
+    assert placing.asked == [(3, 2)]  # the running (stable) version, at the new count
+    assert placing.checked == []  # down: nothing to fit
+    assert store.totals == [("rel-1", 2, "autoscaler", {"a": 1, "b": 1})]
+    assert store.audited[0].changes == {"instances": {"from": 12, "to": 2}}
+
+
+@pytest.mark.parametrize(
+    ("placing", "note"),
+    [
+        (Placing({"a": 13, "b": 7}, fits=False), "20 instances would not fit on cluster a"),
+        (Placing({"a": 14, "c": 6}), "release rel-1 goes over a, b; the group would now be split over a, c"),
+    ],
+)
+async def test_a_release_across_clusters_takes_no_total_that_does_not_fit_or_leaves_its_clusters(
+    monkeypatch: pytest.MonkeyPatch, placing: Placing, note: str
+) -> None:
+    placing.install(monkeypatch)
+    active = Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4))
+    store = Store(active=active, release_total=4, release_clusters=PARTS)
+    outcome = await autoscale.decide_and_act(platform(store, 1200.0), GROUP, SPEC, now=NOW)
+    assert outcome.decision is not None
+    assert outcome.decision.desired == 20
+    assert outcome.acted == ""
+    assert note in outcome.note
     assert store.totals == []
     assert store.audited == []
+
+
+async def test_a_release_ending_takes_no_total_and_no_split_is_computed(monkeypatch: pytest.MonkeyPatch) -> None:
+    placing = Placing({"a": 1, "b": 1})
+    placing.install(monkeypatch)
+    active = Operation("rel-1", "release", "ann", "shop", "web", "prod", ReleaseParams(4))
+    store = Store(active=active, release_total=4, release_clusters=PARTS, release_command="abort")
+    outcome = await autoscale.decide_and_act(platform(store, 100.0), GROUP, SPEC, now=NOW)
+    assert outcome.note == "release rel-1 cannot take a new total"
+    assert (placing.asked, store.totals, store.audited) == ([], [], [])
 
 
 async def test_a_round_decides_only_for_groups_whose_lease_it_holds() -> None:

@@ -4,6 +4,7 @@ command given while the runner records a step is never lost."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dockyard.adapters.db.tables import ReleaseRow
 from dockyard.domain.model import GroupPath
-from dockyard.domain.release import ENDED, Release
+from dockyard.domain.release import ENDED, Release, group_instances, rescale, takes_total
 
 
 class Releases:
@@ -79,7 +80,8 @@ class Releases:
         cluster_index: int | None = None,
         total: int | None = None,
     ) -> None:
-        """The runner's write: where the release is, and one more ledger entry (never its commands)."""
+        """The runner's write: where the release is, and one more ledger entry (never its commands). A
+        new ``cluster_index`` without ``total`` takes that cluster's count from the release's clusters."""
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
         assert row is not None
         values: dict[str, Any] = {"updated_at": dt.datetime.now(dt.UTC)}
@@ -93,6 +95,8 @@ class Releases:
             values["error"] = error
         if cluster_index is not None:
             values["cluster_index"] = cluster_index
+            if total is None:  # read under the row's lock: a count a scale gives meanwhile is not lost
+                total = int(row.clusters[cluster_index]["instances"])
         if total is not None:
             values["total"] = total
         if entry is not None:
@@ -119,14 +123,34 @@ class Releases:
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    async def set_total(self, release_id: str, total: int, *, by: str) -> bool:
-        """A new instance count for a running gray or blue-green release; False if it cannot take one."""
+    async def set_total(
+        self, release_id: str, total: int, *, by: str, clusters: Mapping[str, int] | None = None
+    ) -> bool:
+        """A new instance count for a running gray or blue-green release, recorded in its ledger as a
+        ``scale`` entry by ``by`` (from, to); False if it cannot take one (domain/release.py
+        :func:`takes_total`: ended, aborting, an abort given, or rolling). A release across clusters
+        takes ``clusters``, the new count of each of its clusters (adding up to ``total``): they are
+        recorded in its clusters, the one under way's as its ``total`` (domain/release.py
+        :func:`rescale`), and per cluster in the entry; without them (or with others than its
+        clusters) it takes none."""
         row = await self._session.get(ReleaseRow, release_id, populate_existing=True, with_for_update=True)
-        if row is None or row.status in ENDED or row.status == "aborting" or row.strategy == "rolling" or row.clusters:
+        if row is None or not takes_total(release := _release(row)):
             return False
-        entry = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": "scale", "by": by}
-        row.ledger = [*row.ledger, {**entry, "from": row.total, "to": total}]
-        row.total = total
+        entry: dict[str, Any] = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "event": "scale"}
+        if row.clusters:
+            if clusters is None or sum(clusters.values()) != total:
+                return False
+            try:
+                rescaled = rescale(release, clusters)
+            except ValueError:
+                return False
+            entry |= {"by": by, "from": group_instances(release), "to": total, "clusters": rescaled.changes}
+            row.clusters = list(rescaled.clusters)
+            row.total = rescaled.total
+        else:
+            entry |= {"by": by, "from": row.total, "to": total}
+            row.total = total
+        row.ledger = [*row.ledger, entry]
         row.updated_at = dt.datetime.now(dt.UTC)
         await self._session.flush()
         return True
