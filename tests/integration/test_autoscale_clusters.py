@@ -175,6 +175,22 @@ async def decided_at(api: httpx.AsyncClient, path: str, instances: int) -> float
     return dt.datetime.fromisoformat(op["started_at"]).timestamp()
 
 
+async def deployed_on_both(
+    api: httpx.AsyncClient, sandbox: Sandbox, second_sandbox: Sandbox, system: str, pool: str
+) -> str:
+    """Both sandboxes registered (``local`` in IDC a, ``b`` in IDC b) and a new group of ``system``
+    deployed with :data:`SPEC` on ``pool`` of both; the group's API path."""
+    await register_cluster(api, sandbox, name="local", labels={"idc": "a"})
+    await register_cluster(api, second_sandbox, name="b", labels={"idc": "b"})
+    path = await create_group(api, system, environment="test")
+    placement = {"pool": pool, "location": {"clusters": ["local", "b"]}}
+    deployed = await api.post(f"{path}/deploy", json={"spec": {**SPEC, "placement": placement}})
+    assert deployed.status_code == 202, deployed.text
+    done = await operation_ended(api, deployed.json()["id"])
+    assert done["status"] == "succeeded", done
+    return path
+
+
 async def test_a_group_on_two_clusters_with_room_2_to_1_scales_to_12_as_8_and_4_and_back_to_2(
     sandbox: Sandbox, second_sandbox: Sandbox, server: ServerProcess, kube: KubeCluster, kube_b: KubeCluster
 ) -> None:
@@ -184,14 +200,7 @@ async def test_a_group_on_two_clusters_with_room_2_to_1_scales_to_12_as_8_and_4_
         httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api,
         room_pool({"local": (kube, 4), "b": (kube_b, 2)}, ROOM) as pool,
     ):
-        await register_cluster(api, sandbox, name="local", labels={"idc": "a"})
-        await register_cluster(api, second_sandbox, name="b", labels={"idc": "b"})
-        path = await create_group(api, system, environment="test")
-        placement = {"pool": pool, "location": {"clusters": ["local", "b"]}}
-        deployed = await api.post(f"{path}/deploy", json={"spec": {**SPEC, "placement": placement}})
-        assert deployed.status_code == 202, deployed.text
-        done = await operation_ended(api, deployed.json()["id"])
-        assert done["status"] == "succeeded", done
+        path = await deployed_on_both(api, sandbox, second_sandbox, system, pool)
         assert split_of((await api.get(path)).json()) == {"local": 1, "b": 1}
         try:
             async with driving(Load(kubes, system)) as load, recording(api, path) as timeline:
@@ -309,13 +318,7 @@ async def test_during_a_gray_release_across_the_two_clusters_the_total_follows_t
         httpx.AsyncClient(base_url=server.url, headers=ADMIN, timeout=30.0) as api,
         room_pool({"local": (kube, 4), "b": (kube_b, 2)}, ROOM) as pool,
     ):
-        await register_cluster(api, sandbox, name="local", labels={"idc": "a"})
-        await register_cluster(api, second_sandbox, name="b", labels={"idc": "b"})
-        path = await create_group(api, system, environment="test")
-        placement = {"pool": pool, "location": {"clusters": ["local", "b"]}}
-        deployed = await api.post(f"{path}/deploy", json={"spec": {**SPEC, "placement": placement}})
-        assert deployed.status_code == 202, deployed.text
-        assert (await operation_ended(api, deployed.json()["id"]))["status"] == "succeeded"
+        path = await deployed_on_both(api, sandbox, second_sandbox, system, pool)
         try:
             async with driving(Load(kubes, system)) as load:
                 started = await api.post(

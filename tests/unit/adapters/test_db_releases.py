@@ -10,15 +10,13 @@ from typing import Any
 
 import pytest
 
-from dockyard import bootstrap
 from dockyard.domain.access import Principal
-from dockyard.domain.clusters import IN_CLUSTER, Cluster
-from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.model import GroupPath
 from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.release import Release
-from dockyard.services import applications, deploys
+from dockyard.services import deploys
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
+from tests.unit.platforms import shop_platform
 
 ADMIN = Principal("admin", admin=True)
 PATH = GroupPath("shop", "web", "prod")
@@ -27,18 +25,8 @@ TWO = ({"cluster": "b", "instances": 4}, {"cluster": "local", "instances": 8})
 
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", secret_key_file=tmp_path / "k")
-    bootstrap.ensure_secret_key(settings)
-    started = await bootstrap.start(settings)
-    async with started.db.unit_of_work() as uow:
-        await uow.clusters.upsert(Cluster("local", IN_CLUSTER, kubeconfig_form="in-cluster"))
-    await applications.create_system(started, ADMIN, name="shop")
-    await applications.create_application(started, ADMIN, system="shop", name="web", repository="r.local/web")
-    await applications.create_group(
-        started, ADMIN, app=AppPath("shop", "web"), name="prod", environment="prod", cluster="local"
-    )
-    yield started
-    await started.stop()
+    async with shop_platform(tmp_path) as started:
+        yield started
 
 
 async def started(

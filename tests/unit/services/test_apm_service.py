@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from dockyard import bootstrap
 from dockyard.domain.access import Principal
-from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import Hidden, InvalidInput, NotFound, Unavailable
 from dockyard.domain.failures import MetricsUnavailable
 from dockyard.domain.metrics import Series, Target, Window
-from dockyard.domain.model import AppPath, GroupPath
-from dockyard.services import applications
+from dockyard.domain.model import GroupPath
 from dockyard.services.apm import table, versions_sample
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
+from tests.unit.platforms import shop_platform
 
 ADMIN = Principal("admin", admin=True)
 STRANGER = Principal("sam", roles={"other": "viewer"})
@@ -73,18 +70,8 @@ class Store:
 
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", secret_key_file=tmp_path / "k")
-    bootstrap.ensure_secret_key(settings)
-    started = await bootstrap.start(settings)
-    async with started.db.unit_of_work() as uow:
-        await uow.clusters.upsert(Cluster("local", IN_CLUSTER, kubeconfig_form="in-cluster"))
-    await applications.create_system(started, ADMIN, name="shop")
-    await applications.create_application(started, ADMIN, system="shop", name="web", repository="r.local/web")
-    await applications.create_group(
-        started, ADMIN, app=AppPath("shop", "web"), name="prod", environment="prod", cluster="local"
-    )
-    yield started
-    await started.stop()
+    async with shop_platform(tmp_path) as started:
+        yield started
 
 
 async def test_a_table_per_version_with_its_series(platform: Platform) -> None:

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from dockyard import bootstrap
 from dockyard.domain.access import Principal
-from dockyard.domain.clusters import IN_CLUSTER, Cluster
 from dockyard.domain.errors import Hidden, InvalidInput, NotFound, Unavailable
 from dockyard.domain.failures import MetricsUnavailable
 from dockyard.domain.metrics import Scope, Series, Target
-from dockyard.domain.model import AppPath
-from dockyard.services import applications
 from dockyard.services.metrics import chart
 from dockyard.services.platform import Platform
 from dockyard.services.recent import Recent
-from dockyard.settings import Settings
+from tests.unit.platforms import shop_platform
 
 ADMIN = Principal("admin", admin=True)
 STRANGER = Principal("sam", roles={"other": "viewer"})
@@ -55,18 +51,8 @@ class Store:
 
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", secret_key_file=tmp_path / "k")
-    bootstrap.ensure_secret_key(settings)
-    started = await bootstrap.start(settings)
-    async with started.db.unit_of_work() as uow:
-        await uow.clusters.upsert(Cluster("local", IN_CLUSTER, kubeconfig_form="in-cluster"))
-    await applications.create_system(started, ADMIN, name="shop")
-    await applications.create_application(started, ADMIN, system="shop", name="web", repository="r.local/web")
-    await applications.create_group(
-        started, ADMIN, app=AppPath("shop", "web"), name="prod", environment="prod", cluster="local"
-    )
-    yield started
-    await started.stop()
+    async with shop_platform(tmp_path) as started:
+        yield started
 
 
 async def test_a_chart_runs_the_built_query(platform: Platform) -> None:

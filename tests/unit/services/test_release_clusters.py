@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dockyard import bootstrap
 from dockyard.domain.access import Principal
-from dockyard.domain.clusters import IN_CLUSTER, Cluster
-from dockyard.domain.model import AppPath, GroupPath
+from dockyard.domain.model import GroupPath
 from dockyard.domain.operations import ReleaseParams
 from dockyard.domain.release import Release
-from dockyard.services import applications, deploys, release_runner
+from dockyard.services import deploys, release_runner
 from dockyard.services.platform import Platform
-from dockyard.settings import Settings
+from tests.unit.platforms import shop_platform
 
 ADMIN = Principal("admin", admin=True)
 PATH = GroupPath("shop", "web", "prod")
@@ -25,22 +23,11 @@ PATH = GroupPath("shop", "web", "prod")
 
 @pytest.fixture
 async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}", secret_key_file=tmp_path / "k")
-    bootstrap.ensure_secret_key(settings)
-    started = await bootstrap.start(settings)
-    async with started.db.unit_of_work() as uow:
-        for name in ("local", "b"):
-            await uow.clusters.upsert(Cluster(name, IN_CLUSTER, kubeconfig_form="in-cluster"))
-    await applications.create_system(started, ADMIN, name="shop")
-    await applications.create_application(started, ADMIN, system="shop", name="web", repository="r.local/web")
-    await applications.create_group(
-        started, ADMIN, app=AppPath("shop", "web"), name="prod", environment="prod", cluster="local"
-    )
-    async with started.db.unit_of_work() as uow:
-        await uow.groups.set_cluster(PATH, "b", instances=4, version=1)
-        await uow.groups.set_cluster(PATH, "local", instances=8, version=1)
-    yield started
-    await started.stop()
+    async with shop_platform(tmp_path, clusters=("local", "b")) as started:
+        async with started.db.unit_of_work() as uow:
+            await uow.groups.set_cluster(PATH, "b", instances=4, version=1)
+            await uow.groups.set_cluster(PATH, "local", instances=8, version=1)
+        yield started
 
 
 async def test_the_next_cluster_begins_at_the_count_a_scale_gave_it(platform: Platform) -> None:
