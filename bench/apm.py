@@ -28,6 +28,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -175,7 +176,7 @@ def main() -> None:
             "DOCKYARD_EXECUTOR": "false",
         }
         log = (root / "server.log").open("wb")
-        dockyard = shutil.which("dockyard") or str(Path(".venv/bin/dockyard").absolute())
+        dockyard = str(Path(sys.executable).with_name("dockyard"))  # the bench interpreter's own venv
         server = subprocess.Popen([dockyard, "server", "--port", str(port)], env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):

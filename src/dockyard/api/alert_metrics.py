@@ -8,7 +8,8 @@
 - ``dockyard_group_instances{system,app,group,state}``: ``wanted`` (the database) and ``ready``
   (the watch caches); ``dockyard_group_releases_aborted_recent``: releases aborted in 30 minutes;
 - per instance (``cluster,namespace,pod,system,app,group``, from the watch caches):
-  ``dockyard_instance_ready`` (1 or 0) and ``dockyard_instance_restarts_total``.
+  ``dockyard_instance_ready`` (1 or 0) and ``dockyard_instance_restarts_total``, written by
+  :mod:`dockyard.api.instance_series` (one line per instance, not through prometheus-client).
 
 The database part is read before rendering (:func:`dockyard.services.alert_rules.inputs`): a
 collector of prometheus-client cannot await.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dockyard.domain.flavors import CATALOG
@@ -26,7 +27,6 @@ from dockyard.services.alert_rules import Inputs
 from dockyard.services.platform import Platform
 
 _GROUP = ["system", "app", "group"]
-_INSTANCE = ["cluster", "namespace", "pod", "system", "app", "group"]
 
 
 class AlertInputs(Collector):
@@ -60,21 +60,11 @@ class AlertInputs(Collector):
             labels=_GROUP,
         )
         ready: dict[tuple[str, str, str], int] = {}
-        per_instance_ready = GaugeMetricFamily(
-            "dockyard_instance_ready", "1 if the instance is ready.", labels=_INSTANCE
-        )
-        restarts = CounterMetricFamily(
-            "dockyard_instance_restarts", "Container restarts of the instance (all its containers).", labels=_INSTANCE
-        )
         for placed in self.platform.live.placed_instances():
             pod = placed.pod
-            if pod.deleting:
-                continue
-            key = (pod.namespace, pod.app, pod.group)
-            ready[key] = ready.get(key, 0) + (1 if pod.ready else 0)
-            labels = [placed.cluster, pod.namespace, pod.name, pod.namespace, pod.app, pod.group]
-            per_instance_ready.add_metric(labels, 1.0 if pod.ready else 0.0)
-            restarts.add_metric(labels, float(pod.restarts))
+            if pod.ready and not pod.deleting:
+                key = (pod.namespace, pod.app, pod.group)
+                ready[key] = ready.get(key, 0) + 1
         for g in self.inputs.groups:
             key = (g.system, g.app, g.group)
             builtin = CATALOG.get(g.flavor or "")
@@ -85,4 +75,4 @@ class AlertInputs(Collector):
             instances.add_metric([*key, "wanted"], g.wanted)
             instances.add_metric([*key, "ready"], ready.get(key, 0))
             aborted.add_metric(list(key), g.aborted_recently)
-        yield from (flavor, instances, aborted, per_instance_ready, restarts)
+        yield from (flavor, instances, aborted)

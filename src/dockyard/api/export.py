@@ -15,6 +15,7 @@ It names every system and application, so it is not public. Contract: no or an u
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 import time
@@ -29,11 +30,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dockyard.api import instance_series
 from dockyard.api.alert_metrics import AlertInputs
 from dockyard.api.deps import PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.domain.access import require_admin
-from dockyard.domain.metrics import INFO_SERIES, LEVEL_LABELS
 from dockyard.services import alert_rules, apm
 from dockyard.services.alert_rules import Inputs
 from dockyard.services.identity import authenticate
@@ -46,7 +47,8 @@ router = APIRouter(responses=ERRORS)
 
 
 class Exporter:
-    """The registry one application exports: the HTTP latency histogram and the live collector."""
+    """The registry one application exports: the HTTP latency histogram and the live collectors (the
+    per-instance families are written apart: :mod:`dockyard.api.instance_series`)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -73,7 +75,7 @@ class Exporter:
 
 
 class _Live(Collector):
-    """The join table and the watches, read from the watch caches when rendered."""
+    """The watches and the backlog, read when rendered (the join table: :mod:`instance_series`)."""
 
     def __init__(self) -> None:
         self.platform: Platform | None = None
@@ -82,14 +84,6 @@ class _Live(Collector):
     def collect(self) -> Iterator[Metric]:
         if self.platform is None or self.work is None:
             return
-        labels = LEVEL_LABELS["instance"]
-        info = GaugeMetricFamily(INFO_SERIES, "One per instance: where it runs and what it is part of.", labels=labels)
-        for placed in self.platform.live.placed_instances():
-            pod = placed.pod
-            info.add_metric(
-                [placed.cluster, pod.namespace, pod.name, placed.idc, pod.namespace, pod.app, pod.group, pod.version], 1
-            )
-        yield info
         connected = GaugeMetricFamily(
             "dockyard_watch_connected", "1 while a cluster's watches are connected.", labels=["cluster"]
         )
@@ -154,7 +148,13 @@ async def metrics(
     await _scraper(request, platform, credentials, "reading /metrics")
     exporter: Exporter = request.app.state.exporter
     alerts = await alert_rules.inputs(platform, now=dt.datetime.now(dt.UTC))
-    return Response(exporter.render(platform, await backlog(platform), alerts), media_type=CONTENT_TYPE)
+    # The per-instance families (three lines per instance, ~12 MB at 30,000) are written from a snapshot
+    # of the watch caches in a worker thread: rendered on the event loop they held every other request
+    # back for as long (a chart's p99 was 3.5 s at 30,000 instances: docs/benchmarks.md).
+    placed = platform.live.placed_instances()
+    head = exporter.render(platform, await backlog(platform), alerts)
+    instances = await asyncio.to_thread(instance_series.render, placed)
+    return Response(head + instances.encode(), media_type=CONTENT_TYPE)
 
 
 @router.get("/metrics/targets", tags=["health"])

@@ -32,6 +32,9 @@ LEVEL_LABELS: dict[Level, tuple[str, ...]] = {
     "idc": ("idc",),
 }
 INFO_SERIES = "dockyard_instance_info"
+# The join table once per evaluation, one series per instance whichever Dockyard replica exported it:
+# each instance rule joins this instead of grouping 30,000 info series itself (13 times per evaluation).
+JOIN_TABLE = f"instance:{INFO_SERIES}:group"
 JOIN_LABELS = ("cluster", "namespace", "pod")
 RULE_GROUP = "dockyard.rollup"
 RATE_WINDOW = "1m"
@@ -102,11 +105,14 @@ METRICS: dict[str, Metric] = {
 
 
 def rollup_rules() -> dict[str, Any]:
-    """The rule group that rolls every metric up, as Prometheus' rule file holds it."""
-    info = f"group by ({', '.join(LEVEL_LABELS['instance'])}) ({INFO_SERIES})"
+    """The rule group that rolls every metric up, as Prometheus' rule file holds it: the join table
+    first (:data:`JOIN_TABLE`), then each metric from instance up to IDC."""
     extra = ", ".join(label for label in LEVEL_LABELS["instance"] if label not in JOIN_LABELS)
     on = ", ".join(JOIN_LABELS)
-    rules: list[dict[str, str]] = []
+    info = JOIN_TABLE
+    rules: list[dict[str, str]] = [
+        {"record": JOIN_TABLE, "expr": f"group by ({', '.join(LEVEL_LABELS['instance'])}) ({INFO_SERIES})"}
+    ]
     for metric in METRICS.values():
         source = f"rate({metric.selector()}[{RATE_WINDOW}])" if metric.counter else metric.selector()
         rules.append(
@@ -126,8 +132,8 @@ def rollup_rules() -> dict[str, Any]:
 
 
 def recorded_names() -> list[str]:
-    """Every series the rule group records."""
-    return [m.recorded(level) for m in METRICS.values() for level in LEVELS]
+    """Every series the rule group records, in its order."""
+    return [JOIN_TABLE, *(m.recorded(level) for m in METRICS.values() for level in LEVELS)]
 
 
 # --- Queries ----------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def _up_locked(
     layout.make_dirs()
     pki = ensure_pki(layout.pki)
     changed = _write_configs(layout, ports, pki, labels, nodes=topology.node_count)
-    comps = components(layout, ports, binaries, pki)
+    comps = components(layout, ports, binaries, pki, nodes=topology.node_count)
     started: list[str] = []
     try:
         for comp in comps:
@@ -159,6 +159,9 @@ def _restart_reason(layout: Layout, comp: Component, changed: set[str]) -> str |
         return "it runs but is not healthy"
     if comp.name == "kwok" and "kwok" in changed:
         return "its configuration changed"  # KWOK reads its Metric and Stage files once, at start
+    running = processes.find(layout.pid_file(comp.name), marker=str(layout.root))
+    if running is not None and processes.command_line(running.pid) != comp.argv:
+        return "its command line changed"  # e.g. metrics-server's resolution in a bigger sandbox
     return None
 
 

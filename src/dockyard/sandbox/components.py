@@ -6,6 +6,7 @@ Every component binds 127.0.0.1 only; all talk to the apiserver as the sandbox a
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,9 +71,12 @@ class Component:
     env: dict[str, str] | None = None  # None: the caller's environment
 
 
-def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> list[Component]:
-    """Every component in start order, with its command line and health probe; writes nothing."""
+def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki, *, nodes: int = 0) -> list[Component]:
+    """Every component in start order, with its command line and health probe, for a sandbox of ``nodes``
+    fake nodes (above :data:`monitoring.BIG_SANDBOX`, KWOK and metrics-server are tuned for scale);
+    writes nothing."""
     kubeconfig = str(layout.kubeconfig)
+    big = monitoring.is_big(nodes)
     p = pki.path
     admin = (str(p("admin.crt")), str(p("admin.key")))
     return [
@@ -192,6 +196,8 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 kwoklogs.KWOK_FLAG,
             ],
             _http_ok(f"http://127.0.0.1:{ports.kwok}/healthz"),
+            # Read at call time (never at import): the caller's environment plus the tuning.
+            {**os.environ, **monitoring.BIG_KWOK_ENV} if big else None,
         ),
         Component(
             "metrics-server",
@@ -209,7 +215,7 @@ def components(layout: Layout, ports: Ports, binaries: Binaries, pki: Pki) -> li
                 "--kubelet-preferred-address-types=InternalIP",
                 "--kubelet-use-node-status-port",
                 "--kubelet-insecure-tls",
-                "--metric-resolution=15s",
+                f"--metric-resolution={monitoring.BIG_METRICS_RESOLUTION if big else '15s'}",
             ],
             _https_ok(f"https://127.0.0.1:{ports.metrics_server}/livez"),
         ),

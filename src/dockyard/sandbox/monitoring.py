@@ -49,7 +49,13 @@ INTERVAL = "5s"  # scrape and rule evaluation: short, for the sandbox (productio
 # scrapes within 5 s (docs/benchmarks.md). Above BIG_SANDBOX fake nodes they are scraped every 15 s
 # with a 14 s timeout: the newest point is then at most ~20 s old.
 BIG_SANDBOX = 200
-BIG_INTERVAL, BIG_TIMEOUT = "15s", "14s"
+BIG_INTERVAL, BIG_TIMEOUT = "15s", "14s"  # also the rules' evaluation interval of a big sandbox
+# perf of KWOK serving 9,000 fake pods' scrapes (docs/benchmarks.md): ~35 % of its CPU is Go's garbage
+# collector (every CEL evaluation allocates) and half its work is metrics-server's scrapes of the same
+# Metric. Above BIG_SANDBOX, KWOK collects less often (heap up to 5x live, softly capped) and
+# metrics-server asks every 60 s (its default; `kubectl top` is then up to a minute old).
+BIG_KWOK_ENV = {"GOGC": "400", "GOMEMLIMIT": "3GiB"}
+BIG_METRICS_RESOLUTION = "60s"
 KWOK_METRIC = "dockyard-cadvisor"
 # One Metric per node, at the path metrics-server asks: KWOK v0.8.0 keeps one registry per node for all
 # its Metrics and each scrape unregisters every series not of its own Metric, so a second path (its own
@@ -170,10 +176,16 @@ def argv(layout: Layout, ports: Ports) -> list[str]:
     ]
 
 
-def kwok_scrape(nodes: int) -> dict[str, str]:
-    """The ``kwok-cadvisor`` job's own interval and timeout for a sandbox of ``nodes`` fake nodes (none:
-    the global 5 s; see :data:`BIG_SANDBOX`)."""
-    return {"scrape_interval": BIG_INTERVAL, "scrape_timeout": BIG_TIMEOUT} if nodes > BIG_SANDBOX else {}
+def is_big(nodes: int) -> bool:
+    """Whether a sandbox of ``nodes`` fake nodes gets the settings of :data:`BIG_SANDBOX`."""
+    return nodes > BIG_SANDBOX
+
+
+def big_scrape(nodes: int) -> dict[str, str]:
+    """The interval and timeout of the jobs whose answers grow with the instances (``kwok-cadvisor``, and
+    ``dockyard``: three series per instance) for a sandbox of ``nodes`` fake nodes (none: the global 5 s;
+    see :data:`BIG_SANDBOX`)."""
+    return {"scrape_interval": BIG_INTERVAL, "scrape_timeout": BIG_TIMEOUT} if is_big(nodes) else {}
 
 
 def apps_job(layout: Layout, dockyard: str) -> dict[str, Any]:
@@ -226,13 +238,18 @@ def config(layout: Layout, ports: Ports, *, nodes: int = 0, dockyard: str | None
         }
 
     return {
-        "global": {"scrape_interval": INTERVAL, "evaluation_interval": INTERVAL, "scrape_timeout": INTERVAL},
+        "global": {
+            "scrape_interval": INTERVAL,
+            # The roll-up of 30,000 instances takes seconds to evaluate: every 5 s it would take a core.
+            "evaluation_interval": BIG_INTERVAL if is_big(nodes) else INTERVAL,
+            "scrape_timeout": INTERVAL,
+        },
         "rule_files": [str(rules_dir() / "*.yml"), str(extra_rules_dir(layout) / "*.yml")],
         "alerting": alerting.prometheus_section(ports),
         "scrape_configs": [
             {
                 "job_name": "kwok-cadvisor",
-                **kwok_scrape(nodes),
+                **big_scrape(nodes),
                 "http_sd_configs": [
                     {"url": f"http://127.0.0.1:{ports.kwok}/discovery/prometheus", "refresh_interval": INTERVAL}
                 ],
@@ -253,6 +270,7 @@ def config(layout: Layout, ports: Ports, *, nodes: int = 0, dockyard: str | None
             real_node("resource"),
             {
                 "job_name": "dockyard",
+                **big_scrape(nodes),
                 "honor_labels": True,  # dockyard_instance_info's own cluster label wins
                 "authorization": {"type": "Bearer", "credentials_file": str(token_path(layout))},
                 "file_sd_configs": [{"files": [str(targets_path(layout))], "refresh_interval": INTERVAL}],

@@ -73,6 +73,16 @@ def find(pid_file: Path, *, marker: str) -> Running | None:
     return Running(pid=pid, executable=executable)
 
 
+def command_line(pid: int) -> list[str]:
+    """The command line of process ``pid``, as it was started (empty if it is gone)."""
+    try:
+        parts = _cmdline(pid)
+    except OSError:
+        return []
+    # /proc/<pid>/cmdline ends each argument with a NUL: the split leaves one empty string after them.
+    return [part.decode(errors="replace") for part in parts[:-1]] if parts else []
+
+
 def _cmdline(pid: int) -> list[bytes]:
     # Right after exec the kernel may briefly show an empty command line; look again.
     for _ in range(20):

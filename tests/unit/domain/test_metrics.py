@@ -46,13 +46,30 @@ def test_the_catalog_covers_the_per_instance_series() -> None:
 def test_every_metric_is_recorded_at_every_level_once() -> None:
     records = [r["record"] for r in rollup_rules()["groups"][0]["rules"]]
     assert records == recorded_names()
-    assert len(set(records)) == len(METRICS) * len(LEVELS)
+    assert len(set(records)) == len(METRICS) * len(LEVELS) + 1  # and the join table, first
+
+
+def test_the_join_table_is_grouped_once_and_every_instance_rule_joins_it() -> None:
+    rules = rollup_rules()["groups"][0]["rules"]
+    assert rules[0] == {
+        "record": "instance:dockyard_instance_info:group",
+        "expr": "group by (cluster, namespace, pod, idc, system, app, group, version) (dockyard_instance_info)",
+    }
+    instance = [r for r in rules[1:] if r["record"].startswith("instance:")]
+    assert len(instance) == len(METRICS)
+    for rule in instance:
+        assert rule["expr"].endswith(
+            "* on (cluster, namespace, pod) group_left (idc, system, app, group, version) "
+            "instance:dockyard_instance_info:group"
+        )
+        assert "dockyard_instance_info)" not in rule["expr"]  # no group by of its own
 
 
 def test_each_level_sums_the_one_below_in_order() -> None:
     rules = rollup_rules()["groups"][0]["rules"]
     assert len(rollup_rules()["groups"]) == 1
     cpu = [r for r in rules if "cpu" in r["record"]]
+    assert len(cpu) == len(LEVELS)
     assert [r["record"].split(":")[0] for r in cpu] == list(LEVELS)
     assert cpu[1]["expr"] == "sum by (idc, system, app, group) (instance:container_cpu_usage_seconds:rate1m)"
     assert cpu[4]["expr"] == "sum by (idc) (system:container_cpu_usage_seconds:rate1m)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import yaml
 from dockyard.domain import apm
 from dockyard.sandbox import monitoring
 from dockyard.sandbox.binaries import Binaries
-from dockyard.sandbox.components import components, write_configs
+from dockyard.sandbox.components import Component, components, write_configs
 from dockyard.sandbox.errors import ComponentError
 from dockyard.sandbox.layout import Layout, Ports
 from dockyard.sandbox.pki import Pki
@@ -48,16 +49,40 @@ def test_config_is_written_once_and_rewritten_only_when_it_changes(tmp_path: Pat
 def test_fake_nodes_of_a_big_sandbox_are_scraped_less_often(tmp_path: Path) -> None:
     layout = _layout(tmp_path)
 
-    def kwok_job(nodes: int) -> dict[str, object]:
+    def kwok_job(nodes: int, name: str = "kwok-cadvisor") -> dict[str, object]:
         jobs = monitoring.config(layout, Ports(), nodes=nodes)["scrape_configs"]
-        return next(j for j in jobs if j["job_name"] == "kwok-cadvisor")
+        return next(j for j in jobs if j["job_name"] == name)
 
     assert "scrape_interval" not in kwok_job(20)  # the global 5 s
     assert "scrape_interval" not in kwok_job(monitoring.BIG_SANDBOX)
     big = kwok_job(1000)
     assert (big["scrape_interval"], big["scrape_timeout"]) == ("15s", "14s")
+    # Dockyard's own /metrics has three series per instance: scraped as often as the instances' own.
+    assert "scrape_interval" not in kwok_job(20, "dockyard")
+    assert kwok_job(1000, "dockyard")["scrape_interval"] == "15s"
+    # The roll-up of a big sandbox's instances is evaluated every 15 s, a small one's every 5 s.
+    assert monitoring.config(layout, Ports(), nodes=20)["global"]["evaluation_interval"] == "5s"
+    assert monitoring.config(layout, Ports(), nodes=1000)["global"]["evaluation_interval"] == "15s"
     assert monitoring.write_config(layout, Ports(), nodes=20) is True
     assert monitoring.write_config(layout, Ports(), nodes=1000) is True  # a bigger sandbox: rewritten
+
+
+def test_kwok_and_metrics_server_of_a_big_sandbox_are_tuned_for_its_scrapes() -> None:
+    def by_name(nodes: int) -> dict[str, Component]:
+        every = components(Layout(Path("/sandbox")), Ports(), Binaries.unbuilt(), Pki(Path("/pki")), nodes=nodes)
+        return {c.name: c for c in every}
+
+    small, big = by_name(monitoring.BIG_SANDBOX), by_name(monitoring.BIG_SANDBOX + 1)
+    assert small["kwok"].env is None  # the caller's environment: Go's defaults
+    assert big["kwok"].env is not None
+    assert big["kwok"].env["GOGC"] == "400"
+    assert big["kwok"].env["GOMEMLIMIT"] == "3GiB"
+    assert big["kwok"].env["PATH"] == os.environ["PATH"]  # the caller's environment is kept
+    assert "--metric-resolution=15s" in small["metrics-server"].argv
+    assert "--metric-resolution=60s" in big["metrics-server"].argv
+    # Nothing else differs: the same components, the same other command lines.
+    assert small.keys() == big.keys()
+    assert all(small[n].argv == big[n].argv for n in small if n != "metrics-server")
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool is missing: install Debian's prometheus package")

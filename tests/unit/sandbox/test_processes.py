@@ -18,7 +18,9 @@ def test_start_find_and_stop_by_pid_file(tmp_path: Path) -> None:
     assert running is not None
     assert running.pid == pid
     assert processes.rss_bytes(pid) > 0
+    assert processes.command_line(pid) == _sleeper(tmp_path)  # what `up` compares to restart a changed one
     assert processes.stop(pid_file, marker=str(tmp_path))
+    assert processes.command_line(pid) == []
     assert processes.find(pid_file, marker=str(tmp_path)) is None
     assert not pid_file.exists()
     assert "starting:" in (tmp_path / "x.log").read_text()
