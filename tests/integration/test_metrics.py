@@ -392,13 +392,18 @@ async def test_a_thousand_fake_instances_and_a_real_one_are_measured_and_add_up(
             assert arrived - ready_at <= 30.0
 
             # Every instance is in the roll-up (the join table has them all), then the levels add up.
-            async def joined() -> bool | Not:
-                rows = await promql(prom, f'count(instance:container_memory_rss:sum{{system="{system}"}})', time.time())
-                have = int(float(rows[0]["value"][1])) if rows else 0
-                return have == len(wanted) or Not(have)
+            async def joined() -> float | Not:
+                rss = f'instance:container_memory_rss:sum{{system="{system}"}}'
+                rows = await promql(prom, f"count({rss}) or vector(0)", time.time())
+                have = int(float(rows[0]["value"][1]))
+                if have != len(wanted):
+                    return Not(have)
+                # The evaluation that first held them all: "3 s ago" may come before it (all the
+                # instances joined the table in one scrape of Dockyard), then no level has the system.
+                newest = await promql(prom, f"max(timestamp({rss}))", time.time())
+                return float(newest[0]["value"][1])
 
-            await eventually(joined, "every instance in the roll-up", timeout=60.0, interval=2.0)
-            at = time.time() - 3.0
+            at = await eventually(joined, "every instance in the roll-up", timeout=60.0, interval=2.0)
             for metric in METRICS.values():
                 await _levels_add_up(prom, metric.recorded, at)
         finally:
