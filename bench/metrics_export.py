@@ -4,8 +4,8 @@ text written directly (``dockyard.api.instance_series``), in the same run, in-pr
     .venv/bin/python -m bench.metrics_export --instances 30000 --rounds 5
 
 Both render the same three families (info, ready, restarts) of ``--instances`` instances; the
-generic path is what /metrics did before (a ``GaugeMetricFamily`` sample per value, then
-``generate_latest``). Prints a Markdown table for docs/benchmarks.md. Not a test.
+generic path (``tests.unit.api.instance_reference``) is what /metrics did before.
+Prints a Markdown table for docs/benchmarks.md. Not a test.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import generate_latest
+from tests.unit.api import instance_reference
 
 from dockyard.api import instance_series
 from dockyard.domain.live import PlacedInstance, PodRecord
-from dockyard.domain.metrics import INFO_SERIES, LEVEL_LABELS
 
 
 def _placed(n: int) -> list[PlacedInstance]:
@@ -40,37 +38,13 @@ def _placed(n: int) -> list[PlacedInstance]:
     ]  # fmt: skip
 
 
-class _Generic:
-    def __init__(self, placed: list[PlacedInstance]) -> None:
-        self.placed = placed
-
-    def collect(self) -> Iterator[Metric]:
-        info = GaugeMetricFamily(INFO_SERIES, instance_series.INFO_HELP, labels=LEVEL_LABELS["instance"])
-        ready = GaugeMetricFamily(
-            instance_series.READY, instance_series.READY_HELP, labels=instance_series.INSTANCE_LABELS
-        )
-        restarts = CounterMetricFamily(
-            instance_series.RESTARTS, instance_series.RESTARTS_HELP, labels=instance_series.INSTANCE_LABELS
-        )
-        for p in self.placed:
-            pod = p.pod
-            info.add_metric(
-                [p.cluster, pod.namespace, pod.name, p.idc, pod.namespace, pod.app, pod.group, pod.version], 1
-            )
-            short = [p.cluster, pod.namespace, pod.name, pod.namespace, pod.app, pod.group]
-            ready.add_metric(short, 1.0 if pod.ready else 0.0)
-            restarts.add_metric(short, float(pod.restarts))
-        yield from (info, ready, restarts)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=30000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     placed = _placed(args.instances)
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Generic(placed))
+    registry = instance_reference.registry(placed)
     generic: list[float] = []
     direct: list[float] = []
     for _ in range(args.rounds):  # interleaved, so both see the same machine

@@ -17,25 +17,25 @@ collector of prometheus-client cannot await.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dockyard.domain.flavors import CATALOG
+from dockyard.domain.live import PlacedInstance
 from dockyard.services.alert_rules import Inputs
-from dockyard.services.platform import Platform
 
 _GROUP = ["system", "app", "group"]
 
 
 class AlertInputs(Collector):
     def __init__(self) -> None:
-        self.platform: Platform | None = None
+        self.placed: Sequence[PlacedInstance] | None = None  # the watch caches' snapshot of this scrape
         self.inputs: Inputs | None = None
 
     def collect(self) -> Iterator[Metric]:
-        if self.platform is None or self.inputs is None:
+        if self.placed is None or self.inputs is None:
             return
         threshold = GaugeMetricFamily(
             "dockyard_alert_threshold",
@@ -60,7 +60,7 @@ class AlertInputs(Collector):
             labels=_GROUP,
         )
         ready: dict[tuple[str, str, str], int] = {}
-        for placed in self.platform.live.placed_instances():
+        for placed in self.placed:
             pod = placed.pod
             if pod.ready and not pod.deleting:
                 key = (pod.namespace, pod.app, pod.group)

@@ -19,7 +19,7 @@ import asyncio
 import datetime as dt
 import hmac
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -35,6 +35,7 @@ from dockyard.api.alert_metrics import AlertInputs
 from dockyard.api.deps import PlatformDep
 from dockyard.api.errors import ERRORS
 from dockyard.domain.access import require_admin
+from dockyard.domain.live import PlacedInstance
 from dockyard.services import alert_rules, apm
 from dockyard.services.alert_rules import Inputs
 from dockyard.services.identity import authenticate
@@ -64,14 +65,17 @@ class Exporter:
         self.alerts = AlertInputs()
         self.registry.register(self.alerts)
 
-    def render(self, platform: Platform, work: Backlog, alerts: Inputs | None = None) -> bytes:
+    def render(
+        self, platform: Platform, work: Backlog, placed: Sequence[PlacedInstance], alerts: Inputs | None = None
+    ) -> bytes:
+        """The registry's text; ``placed``: the watch caches' instances, read once per scrape."""
         self.live.platform, self.live.work = platform, work
-        self.alerts.platform, self.alerts.inputs = platform, alerts
+        self.alerts.placed, self.alerts.inputs = placed, alerts
         try:
             return generate_latest(self.registry)
         finally:
             self.live.platform, self.live.work = None, None
-            self.alerts.platform, self.alerts.inputs = None, None
+            self.alerts.placed, self.alerts.inputs = None, None
 
 
 class _Live(Collector):
@@ -152,7 +156,7 @@ async def metrics(
     # of the watch caches in a worker thread: rendered on the event loop they held every other request
     # back for as long (a chart's p99 was 3.5 s at 30,000 instances: docs/benchmarks.md).
     placed = platform.live.placed_instances()
-    head = exporter.render(platform, await backlog(platform), alerts)
+    head = exporter.render(platform, await backlog(platform), placed, alerts)
     instances = await asyncio.to_thread(instance_series.render, placed)
     return Response(head + instances.encode(), media_type=CONTENT_TYPE)
 

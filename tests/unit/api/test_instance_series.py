@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from dockyard.api import instance_series
 from dockyard.domain.live import PlacedInstance
-from dockyard.domain.metrics import INFO_SERIES, LEVEL_LABELS
+from dockyard.domain.metrics import INFO_SERIES
+from tests.unit.api import instance_reference
 from tests.unit.records import pod_record
 
 PLACED = [
@@ -22,32 +19,8 @@ PLACED = [
 ]
 
 
-class _Generic:
-    """The three families through prometheus-client's generic path (what /metrics did before)."""
-
-    def collect(self) -> Iterator[Metric]:
-        info = GaugeMetricFamily(INFO_SERIES, instance_series.INFO_HELP, labels=LEVEL_LABELS["instance"])
-        ready = GaugeMetricFamily(
-            instance_series.READY, instance_series.READY_HELP, labels=instance_series.INSTANCE_LABELS
-        )
-        restarts = CounterMetricFamily(
-            instance_series.RESTARTS, instance_series.RESTARTS_HELP, labels=instance_series.INSTANCE_LABELS
-        )
-        for placed in PLACED:
-            pod = placed.pod
-            labels = [placed.cluster, pod.namespace, pod.name, placed.idc, pod.namespace, pod.app, pod.group]
-            info.add_metric([*labels, pod.version], 1)
-            if not pod.deleting:
-                short = [placed.cluster, pod.namespace, pod.name, pod.namespace, pod.app, pod.group]
-                ready.add_metric(short, 1.0 if pod.ready else 0.0)
-                restarts.add_metric(short, float(pod.restarts))
-        yield from (info, ready, restarts)
-
-
 def test_the_text_is_what_prometheus_client_writes_for_the_same_families() -> None:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Generic())
-    assert instance_series.render(PLACED) == generate_latest(registry).decode()
+    assert instance_series.render(PLACED) == instance_reference.render(PLACED).decode()
 
 
 def test_each_instance_is_one_line_per_family_with_its_labels_escaped() -> None:
